@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Prints sizeof/offsetof of every record in events.h as JSON, for the ABI test. */
+#include <linux/types.h>
+#include <stddef.h>
+#include <stdio.h>
+#include "events.h"
+
+#define F(s, f) printf("%s\"%s\":[%zu,%zu]", first ? "" : ",", #f, offsetof(struct s, f), sizeof(((struct s *)0)->f)), first = 0
+#define S(s, body) do { int first = 1; printf("%s\"%s\":{\"size\":%zu,\"fields\":{", sep, #s, sizeof(struct s)); body; printf("}}"); sep = ","; } while (0)
+
+int main(void)
+{
+	const char *sep = "";
+	printf("{");
+	S(ea_hdr, F(ea_hdr, type); F(ea_hdr, size); F(ea_hdr, flags); F(ea_hdr, ktime_ns));
+	S(ea_task, F(ea_task, pid); F(ea_task, tid); F(ea_task, ppid); F(ea_task, uid); F(ea_task, gid);
+	  F(ea_task, euid); F(ea_task, egid); F(ea_task, start_ns); F(ea_task, cgroup_id); F(ea_task, comm));
+	S(ea_file_open, F(ea_file_open, hdr); F(ea_file_open, task); F(ea_file_open, ret); F(ea_file_open, dirfd);
+	  F(ea_file_open, flags); F(ea_file_open, mode); F(ea_file_open, op); F(ea_file_open, path_len); F(ea_file_open, path));
+	S(ea_net_connect, F(ea_net_connect, hdr); F(ea_net_connect, task); F(ea_net_connect, ret); F(ea_net_connect, fd);
+	  F(ea_net_connect, family); F(ea_net_connect, port); F(ea_net_connect, addr));
+	S(ea_proc_exec, F(ea_proc_exec, hdr); F(ea_proc_exec, task); F(ea_proc_exec, old_tid); F(ea_proc_exec, filename_len);
+	  F(ea_proc_exec, exe_len); F(ea_proc_exec, filename); F(ea_proc_exec, exe));
+	S(ea_proc_exit, F(ea_proc_exit, hdr); F(ea_proc_exit, task); F(ea_proc_exit, exit_code));
+	printf(",\"constants\":{\"EA_FILE_OPEN\":%d,\"EA_NET_CONNECT\":%d,\"EA_PROC_EXEC\":%d,\"EA_PROC_EXIT\":%d,"
+	       "\"EA_TYPE_MAX\":%d,\"EA_CNT_SLOTS\":%d,\"EA_PATH_MAX\":%d,\"EA_COMM_LEN\":%d,\"EA_F_TRUNCATED\":%u}",
+	       EA_FILE_OPEN, EA_NET_CONNECT, EA_PROC_EXEC, EA_PROC_EXIT, EA_TYPE_MAX, EA_CNT_SLOTS, EA_PATH_MAX,
+	       EA_COMM_LEN, EA_F_TRUNCATED);
+	printf("}\n");
+	return 0;
+}

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
+/*
+ * The only definition of the records the BPF programs put on the ring buffer.
+ * Every record starts with struct ea_hdr; the producer's decoder (producer/decode/) reads
+ * these layouts and test/unit/abi.test.ts checks its offsets against the compiled header.
+ * Included by the BPF programs (after vmlinux.h) and by user-space C (after linux/types.h).
+ */
+#ifndef EBPF_AUDIT_EVENTS_H
+#define EBPF_AUDIT_EVENTS_H
+
+#define EA_COMM_LEN 16
+#define EA_PATH_MAX 4096 /* PATH_MAX: no 128-byte cut as in the original tool */
+
+enum ea_type {
+	EA_FILE_OPEN = 1,
+	EA_NET_CONNECT = 2,
+	EA_PROC_EXEC = 3,
+	EA_PROC_EXIT = 4,
+	EA_TYPE_MAX = 5,
+};
+
+/* Which syscall produced an EA_FILE_OPEN / EA_NET_CONNECT record. */
+enum ea_op {
+	EA_OP_OPENAT = 1,
+	EA_OP_OPENAT2 = 2,
+	EA_OP_OPEN = 3,
+	EA_OP_CREAT = 4,
+	EA_OP_CONNECT = 5,
+};
+
+/* Counters, per CPU, indexed by type * EA_CNT_SLOTS + slot. Nothing is lost without a count. */
+enum ea_counter_slot {
+	EA_CNT_EMITTED = 0,    /* records written to the ring buffer */
+	EA_CNT_RB_FULL = 1,    /* records lost: ring buffer full */
+	EA_CNT_STASH_FULL = 2, /* syscalls lost: enter/exit stash map full */
+	EA_CNT_TRUNCATED = 3,  /* records written with a string cut at its bound */
+	EA_CNT_SLOTS = 4,
+};
+#define EA_COUNTERS (EA_TYPE_MAX * EA_CNT_SLOTS)
+
+struct ea_hdr {
+	__u16 type;     /* enum ea_type */
+	__u16 size;     /* bytes of the whole record, header included */
+	__u32 flags;    /* EA_F_* */
+	__u64 ktime_ns; /* bpf_ktime_get_boot_ns(): CLOCK_BOOTTIME, converted to wall time in user space */
+};
+#define EA_F_TRUNCATED 1u
+
+/* The task that caused the event. */
+struct ea_task {
+	__u32 pid; /* thread-group id, what user space calls the pid */
+	__u32 tid;
+	__u32 ppid;
+	__u32 uid;
+	__u32 gid;
+	__u32 euid;
+	__u32 egid;
+	__u32 _pad;
+	__u64 start_ns;  /* group leader's start_boottime: (pid, start_ns) identifies a process */
+	__u64 cgroup_id;
+	char comm[EA_COMM_LEN];
+};
+
+/* open/openat/openat2/creat, emitted at syscall exit. Variable size: path holds path_len bytes. */
+struct ea_file_open {
+	struct ea_hdr hdr;
+	struct ea_task task;
+	__s64 ret;   /* fd, or -errno */
+	__s32 dirfd; /* AT_FDCWD (-100) for open/creat and cwd-relative openat */
+	__u32 flags; /* O_* flags as passed */
+	__u32 mode;
+	__u16 op;    /* enum ea_op */
+	__u16 path_len;
+	char path[EA_PATH_MAX];
+};
+
+/* connect(2), emitted at syscall exit. */
+struct ea_net_connect {
+	struct ea_hdr hdr;
+	struct ea_task task;
+	__s64 ret;  /* 0, or -errno (-EINPROGRESS for non-blocking sockets) */
+	__s32 fd;
+	__u16 family; /* AF_INET, AF_INET6, AF_UNIX ... */
+	__u16 port;   /* host byte order */
+	__u8 addr[16]; /* network byte order; IPv4 in the first 4 bytes */
+};
+
+/* sched_process_exec: the new image. */
+struct ea_proc_exec {
+	struct ea_hdr hdr;
+	struct ea_task task;
+	__u32 old_tid;
+	__u16 filename_len;
+	__u16 exe_len;
+	char filename[EA_PATH_MAX]; /* as passed to execve (may be relative) */
+	char exe[EA_PATH_MAX];      /* mm->exe_file resolved by a dentry walk: absolute */
+};
+
+/* sched_process_exit of the last thread of a process. */
+struct ea_proc_exit {
+	struct ea_hdr hdr;
+	struct ea_task task;
+	__s32 exit_code; /* raw wait status: (code << 8) | signal */
+	__u32 _pad;
+};
+
+#endif

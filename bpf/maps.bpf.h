@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
+/*
+ * Maps and helpers shared by every hook family. The .bpf.c files are compiled separately and
+ * linked into one object (bpftool gen object), so the maps below are defined once, in
+ * maps.bpf.c, and declared extern everywhere else: one ring buffer, one set of counters.
+ */
+#pragma once
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "events.h"
+
+#ifndef EA_MAPS_DEFINE
+#define EA_MAP extern
+#else
+#define EA_MAP
+#endif
+
+#define EA_RINGBUF_DEFAULT (16 << 20) /* the producer resizes it before load (--ring-buffer-mb) */
+#define EA_STASH_ENTRIES 16384        /* threads in the middle of a traced syscall at once */
+
+EA_MAP struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, EA_RINGBUF_DEFAULT);
+} events SEC(".maps");
+
+EA_MAP struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, EA_COUNTERS);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+/* Thread groups whose activity is never recorded: the producer itself, set before attach. */
+EA_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, __u8);
+} excluded_tgids SEC(".maps");
+
+/* Per-CPU space to build one record before bpf_ringbuf_output copies its used length. */
+#define EA_SCRATCH_SIZE sizeof(struct ea_proc_exec) /* the largest record */
+EA_MAP struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ea_proc_exec);
+} scratch SEC(".maps");
+
+static __always_inline int ea_excluded(void)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	return bpf_map_lookup_elem(&excluded_tgids, &tgid) != 0;
+}
+
+static __always_inline void ea_count(__u32 type, __u32 slot)
+{
+	__u32 key = type * EA_CNT_SLOTS + slot;
+	__u64 *v = bpf_map_lookup_elem(&counters, &key);
+	/* Per-CPU, but another program can interrupt this one on the same CPU: stay atomic. */
+	if (v)
+		__sync_fetch_and_add(v, 1);
+}
+
+/* Start a record of `type` in this CPU's scratch space: header and task filled in. */
+static __always_inline void *ea_begin(__u16 type)
+{
+	__u32 zero = 0;
+	struct ea_hdr *h = bpf_map_lookup_elem(&scratch, &zero);
+	if (!h)
+		return 0;
+	h->type = type;
+	h->flags = 0;
+	h->ktime_ns = bpf_ktime_get_boot_ns();
+
+	struct ea_task *t = (struct ea_task *)(h + 1);
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u64 pt = bpf_get_current_pid_tgid(), ug = bpf_get_current_uid_gid();
+	t->pid = pt >> 32;
+	t->tid = (__u32)pt;
+	t->uid = (__u32)ug;
+	t->gid = ug >> 32;
+	t->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	t->euid = BPF_CORE_READ(task, cred, euid.val);
+	t->egid = BPF_CORE_READ(task, cred, egid.val);
+	t->_pad = 0;
+	t->start_ns = BPF_CORE_READ(task, group_leader, start_boottime);
+	t->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(t->comm, sizeof(t->comm));
+	return h;
+}
+
+/*
+ * Copy the first `size` bytes of the record to the ring buffer and count the outcome.
+ * No wakeup: the producer drains on a timer, and a wakeup per event costs the traced
+ * syscall about 5 us in this VM (see the kernel notes).
+ */
+static __always_inline void ea_submit(void *rec, __u64 size)
+{
+	struct ea_hdr *h = rec;
+	__u32 type = h->type;
+	if (size > EA_SCRATCH_SIZE)
+		size = EA_SCRATCH_SIZE;
+	h->size = size;
+	if (h->flags & EA_F_TRUNCATED)
+		ea_count(type, EA_CNT_TRUNCATED);
+	if (bpf_ringbuf_output(&events, rec, size, BPF_RB_NO_WAKEUP))
+		ea_count(type, EA_CNT_RB_FULL);
+	else
+		ea_count(type, EA_CNT_EMITTED);
+}
+
+/* Length of a string read by bpf_probe_read_*_str into a buffer of `cap` bytes (NUL excluded). */
+static __always_inline __u16 ea_strlen(struct ea_hdr *h, long n, __u32 cap)
+{
+	if (n <= 0)
+		return 0;
+	if (n >= cap)
+		h->flags |= EA_F_TRUNCATED; /* may also be exactly cap-1 chars: counted as cut, safely */
+	return (__u16)((n - 1) & (cap - 1));
+}

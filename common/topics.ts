@@ -1,0 +1,20 @@
+import type { EventKind } from '../schemas/types';
+
+export const EVENT_KINDS: readonly EventKind[] = ['file', 'net', 'process'];
+
+/** Topic per event kind: <prefix>.file, <prefix>.net, <prefix>.process. */
+export function topicFor(prefix: string, kind: EventKind): string {
+  return `${prefix}.${kind}`;
+}
+
+export function kindOfTopic(prefix: string, topic: string): EventKind | undefined {
+  return EVENT_KINDS.find((k) => topicFor(prefix, k) === topic);
+}
+
+/** Topic prefixes become Kafka topic names: legal characters only, and room for the suffix. */
+export function validateTopicPrefix(prefix: string): string {
+  if (!/^[A-Za-z0-9._-]{1,200}$/.test(prefix)) {
+    throw new Error(`topic prefix "${prefix}" must be 1-200 characters of [A-Za-z0-9._-]`);
+  }
+  return prefix;
+}

@@ -1,0 +1,99 @@
+/**
+ * The subscribe-and-decode core shared by `tail` and `detect`: subscribes to the event topics,
+ * decodes every message into its kind's current schema, and hands events on in partition order.
+ * A malformed message is counted, logged with topic/partition/offset and skipped, never fatal.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Consumer, Kafka } from 'kafkajs';
+import { errorMessage } from '../../common/errors';
+import type { Logger } from '../../common/logger';
+import { waitForTopics } from '../../common/topic-admin';
+import { kindOfTopic, topicFor } from '../../common/topics';
+import type { SchemaRegistry } from '../../schemas/registry';
+import type { AuditEvent, EventKind } from '../../schemas/types';
+
+export interface MessageMeta {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+export interface SubscriberOptions {
+  kafka: Kafka;
+  logger: Logger;
+  registry: SchemaRegistry;
+  topicPrefix: string;
+  kinds: readonly EventKind[];
+  /** Consumer group; undefined = an ephemeral group of our own. */
+  groupId?: string;
+  fromBeginning: boolean;
+  /** Called in order within a partition; may return a promise to apply backpressure. */
+  onEvent: (ev: AuditEvent, meta: MessageMeta) => void | Promise<void>;
+}
+
+export interface SubscriberStats {
+  received: number;
+  decoded: number;
+  malformed: number;
+}
+
+export interface Subscriber {
+  /**
+   * Wait for the topics, join the group and start fetching. Resolves once joined, or without
+   * subscribing when `stop` aborts first.
+   */
+  start(stop: AbortSignal): Promise<void>;
+  stop(): Promise<void>;
+  stats(): SubscriberStats;
+}
+
+export function createSubscriber(opts: SubscriberOptions): Subscriber {
+  const log = opts.logger.child({ component: 'subscriber' });
+  const groupId = opts.groupId ?? `ebpf-audit-ephemeral-${randomUUID()}`;
+  const consumer: Consumer = opts.kafka.consumer({ groupId, allowAutoTopicCreation: true, sessionTimeout: 30000, heartbeatInterval: 3000 });
+  const stats: SubscriberStats = { received: 0, decoded: 0, malformed: 0 };
+  let stopped = false;
+
+  return {
+    async start(stop) {
+      const topics = opts.kinds.map((k) => topicFor(opts.topicPrefix, k));
+      if (!(await waitForTopics(opts.kafka, topics, log, stop))) return;
+      await consumer.connect();
+      await consumer.subscribe({ topics, fromBeginning: opts.fromBeginning });
+      const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+      await consumer.run({
+        autoCommit: opts.groupId !== undefined, // ephemeral groups keep no offsets worth committing
+        eachBatchAutoResolve: true,
+        eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+          const kind = kindOfTopic(opts.topicPrefix, batch.topic);
+          for (const message of batch.messages) {
+            if (!isRunning() || isStale() || stopped) break;
+            stats.received++;
+            const meta = { topic: batch.topic, partition: batch.partition, offset: message.offset };
+            let ev: AuditEvent;
+            try {
+              if (!kind) throw new Error(`topic ${batch.topic} is not an event topic`);
+              if (!message.value) throw new Error('empty message (tombstone)');
+              ev = { kind, event: opts.registry.decode(kind, message.value) } as AuditEvent;
+            } catch (err) {
+              stats.malformed++;
+              log.warn({ ...meta, err: errorMessage(err), malformed: stats.malformed }, 'malformed message skipped');
+              continue;
+            }
+            stats.decoded++;
+            const r = opts.onEvent(ev, meta);
+            if (r) await r;
+          }
+          await heartbeat();
+        },
+      });
+      await joined;
+      log.info({ groupId, topics, fromBeginning: opts.fromBeginning }, 'subscribed');
+    },
+    async stop() {
+      stopped = true;
+      await consumer.disconnect();
+    },
+    stats: () => ({ ...stats }),
+  };
+}

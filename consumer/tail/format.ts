@@ -1,0 +1,57 @@
+/**
+ * The documented console lines. The first two shapes are a contract with users' scripts and are
+ * byte-exact (note the space after "Path:" and none after "DST_IP:"):
+ *   [timestamp] PID:<pid> Exe:"<exe>" Comm:"<comm>" Path: "<path>"
+ *   [timestamp] PID:<pid> Exe:"<exe>" Comm:"<comm>" DST_IP:<ip>
+ * The timestamp is the event's wall-clock time in seconds since the Unix epoch (UTC) with nine
+ * decimals (nanoseconds), e.g. [1764012345.123456789].
+ * Failed attempts and newer kinds get lines in the same style with a suffix or their own field.
+ */
+import type { AuditEvent, FileEvent, NetEvent, ProcessEvent } from '../../schemas/types';
+import { errnoName } from './errno';
+
+export function formatTimestamp(timeNs: bigint): string {
+  const s = timeNs / 1_000_000_000n;
+  const ns = timeNs % 1_000_000_000n;
+  return `${s}.${ns.toString().padStart(9, '0')}`;
+}
+
+/**
+ * Make a field safe inside "...": a hostile file or process name can neither end the quoted field,
+ * forge a second line, nor send terminal escape sequences. Backslash, quote, C0/C1 controls, DEL,
+ * and bidi/line separators are escaped; U+FFFD (invalid UTF-8 from the kernel) shows as \ufffd.
+ */
+export function escapeField(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\\"\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufffd]/g, (c) => {
+    if (c === '\\') return '\\\\';
+    if (c === '"') return '\\"';
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
+function prefix(e: FileEvent | NetEvent | ProcessEvent): string {
+  return `[${formatTimestamp(e.time_ns)}] PID:${e.process.pid} Exe:"${escapeField(e.process.exe)}" Comm:"${escapeField(e.process.comm)}"`;
+}
+
+const EINPROGRESS = -115;
+
+function result(r: number): string {
+  return r < 0 ? ` Error:${errnoName(-r)}` : '';
+}
+
+export function formatLine(ev: AuditEvent): string {
+  switch (ev.kind) {
+    case 'file':
+      return `${prefix(ev.event)} Path: "${escapeField(ev.event.path)}"${result(ev.event.result)}`;
+    case 'net': {
+      // EINPROGRESS is how a non-blocking connect starts, not a failure.
+      const r = ev.event.result === EINPROGRESS ? '' : result(ev.event.result);
+      return `${prefix(ev.event)} DST_IP:${escapeField(ev.event.dst_ip)}${r}`;
+    }
+    case 'process':
+      if (ev.event.kind === 'exec') return `${prefix(ev.event)} Exec: "${escapeField(ev.event.filename)}"`;
+      return `${prefix(ev.event)} Exit:${ev.event.signal ? `signal ${ev.event.signal}` : ev.event.exit_code}`;
+  }
+}

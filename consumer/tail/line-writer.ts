@@ -1,0 +1,82 @@
+/**
+ * Buffered line output to stdout that respects backpressure and treats a closed pipe as the end
+ * of the job, not a crash (`tail | head -3` must exit cleanly; the original tool died here).
+ */
+export interface LineWriter {
+  /** Queue a line; the returned promise (if any) resolves when the stream can take more. */
+  write(line: string): void | Promise<void>;
+  /** Write out what is buffered. */
+  flush(): void | Promise<void>;
+  readonly closed: boolean;
+  readonly lines: number;
+}
+
+const FLUSH_BYTES = 64 * 1024;
+
+export function createLineWriter(opts: { stream: NodeJS.WritableStream; onClosed: () => void }): LineWriter {
+  const { stream } = opts;
+  let buf: string[] = [];
+  let bytes = 0;
+  let closed = false;
+  let lines = 0;
+  let scheduled = false;
+  let drainWaiters: (() => void)[] = [];
+
+  const close = (): void => {
+    if (closed) return;
+    closed = true;
+    buf = [];
+    drainWaiters.splice(0).forEach((w) => w());
+    opts.onClosed();
+  };
+  // Not events.once(): it rejects when 'error' (EPIPE) fires while waiting, and EPIPE is an end here.
+  const drained = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      drainWaiters.push(resolve);
+      stream.once('drain', () => {
+        drainWaiters = drainWaiters.filter((w) => w !== resolve);
+        resolve();
+      });
+    });
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') close();
+    else throw err;
+  });
+
+  function flush(): void | Promise<void> {
+    scheduled = false;
+    if (closed || buf.length === 0) return;
+    const chunk = buf.join('');
+    buf = [];
+    bytes = 0;
+    let ok: boolean;
+    try {
+      ok = stream.write(chunk);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EPIPE') return close();
+      throw err;
+    }
+    if (!ok && !closed) return drained();
+  }
+
+  return {
+    write(line) {
+      if (closed) return;
+      buf.push(line, '\n');
+      bytes += line.length + 1;
+      lines++;
+      if (bytes >= FLUSH_BYTES) return flush();
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+    flush,
+    get closed() {
+      return closed;
+    },
+    get lines() {
+      return lines;
+    },
+  };
+}

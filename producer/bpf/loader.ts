@@ -1,0 +1,128 @@
+/**
+ * Opens, loads and attaches bpf/build/ebpf-audit.bpf.o through libbpf, and owns the resulting
+ * links and maps until close(). Everything here runs once at start or shutdown.
+ */
+import * as fs from 'node:fs';
+import { BpfError } from '../../common/errors';
+import type { Logger } from '../../common/logger';
+import { HOOKS, type Hook } from './hooks';
+import { isNull, lib, strerror, type Ptr } from './native';
+import { ensureTracefs } from './tracefs';
+
+export interface BpfProbeOptions {
+  objectPath: string;
+  /** Ring buffer size in bytes: a power of two, a multiple of the page size. */
+  ringBytes: number;
+  logger: Logger;
+  /** Thread groups excluded in the kernel from the first event on (the producer itself). */
+  excludeTgids: readonly number[];
+  hooks?: readonly Hook[];
+}
+
+export interface BpfProbe {
+  readonly ringFd: number;
+  readonly ringBytes: number;
+  readonly countersFd: number;
+  /** Hooks attached, by program name. */
+  readonly attached: readonly Hook[];
+  /** Detach every program (no new records); maps stay readable until close(). Idempotent. */
+  detach(): void;
+  /** Detach and free the object; idempotent. */
+  close(): void;
+}
+
+function mapFd(obj: Ptr, name: string): number {
+  const fd = lib().bpf_object__find_map_fd_by_name([obj, name]);
+  if (fd < 0) throw new BpfError(`map ${name} not found in the BPF object: ${strerror(fd)}`);
+  return fd;
+}
+
+export function openBpfProbe(opts: BpfProbeOptions): BpfProbe {
+  const log = opts.logger.child({ component: 'bpf' });
+  const hooks = opts.hooks ?? HOOKS;
+  const L = lib();
+  if (!fs.existsSync(opts.objectPath)) {
+    throw new BpfError(`BPF object ${opts.objectPath} not found: run "npm run build" first`);
+  }
+  ensureTracefs(log);
+  const opened = L.bpf_object__open_file([opts.objectPath, 0]);
+  if (isNull(opened.value)) throw new BpfError(`cannot open ${opts.objectPath}: ${opened.errnoMessage}`);
+  const obj = opened.value;
+  const links: { hook: Hook; link: Ptr }[] = [];
+  let closed = false;
+
+  const detach = (): void => {
+    if (links.length === 0) return;
+    for (const { link } of links.splice(0)) L.bpf_link__destroy([link]);
+    log.info('detached all programs');
+  };
+  const close = (): void => {
+    if (closed) return;
+    closed = true;
+    detach(); // links first: no program stays attached once the producer is gone
+    L.bpf_object__close([obj]);
+  };
+
+  try {
+    const ring = L.bpf_object__find_map_by_name([obj, 'events']);
+    if (isNull(ring)) throw new BpfError('map "events" missing from the BPF object');
+    const rc = L.bpf_map__set_max_entries([ring, opts.ringBytes]);
+    if (rc !== 0) throw new BpfError(`cannot size the ring buffer to ${opts.ringBytes} bytes: ${strerror(rc)}`);
+
+    const programs = new Map<string, Ptr>();
+    for (const h of hooks) {
+      const p = L.bpf_object__find_program_by_name([obj, h.program]);
+      if (isNull(p)) throw new BpfError(`program ${h.program} missing from ${opts.objectPath}`);
+      programs.set(h.program, p);
+    }
+    const err = L.bpf_object__load([obj]);
+    if (err !== 0) {
+      throw new BpfError(
+        `loading ${opts.objectPath} failed: ${strerror(err)} (needs root or CAP_BPF+CAP_PERFMON, and a kernel with BTF)`,
+      );
+    }
+
+    const excludedFd = mapFd(obj, 'excluded_tgids');
+    for (const tgid of opts.excludeTgids) {
+      const key = Buffer.alloc(4);
+      key.writeUInt32LE(tgid);
+      const rc = L.bpf_map_update_elem([excludedFd, key, Buffer.from([1]), 0]);
+      if (rc !== 0) throw new BpfError(`cannot exclude tgid ${tgid}: ${strerror(rc)}`);
+    }
+
+    for (const h of hooks) {
+      const r = L.bpf_program__attach([programs.get(h.program)!]);
+      if (isNull(r.value)) {
+        const msg = `attach ${h.program} to ${h.attachPoint} failed: ${r.errnoMessage}`;
+        if (h.required) throw new BpfError(msg);
+        log.warn({ program: h.program, attachPoint: h.attachPoint }, `optional hook unavailable: ${msg}`);
+        continue;
+      }
+      links.push({ hook: h, link: r.value });
+    }
+    // An enter program without its exit would only fill the stash map: drop such halves.
+    for (const { hook, link } of [...links]) {
+      const twin = hook.program.replace(/^ea_enter_/, 'ea_exit_');
+      if (twin !== hook.program && !links.some((l) => l.hook.program === twin)) {
+        L.bpf_link__destroy([link]);
+        links.splice(links.findIndex((l) => l.link === link), 1);
+      }
+    }
+    log.info(
+      { hooks: links.map((l) => l.hook.attachPoint), ringBytes: opts.ringBytes },
+      `attached ${links.length} programs (syscall and sched tracepoints)`,
+    );
+
+    return {
+      ringFd: mapFd(obj, 'events'),
+      ringBytes: opts.ringBytes,
+      countersFd: mapFd(obj, 'counters'),
+      attached: links.map((l) => l.hook),
+      detach,
+      close,
+    };
+  } catch (err) {
+    close();
+    throw err;
+  }
+}

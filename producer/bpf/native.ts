@@ -1,0 +1,100 @@
+/**
+ * The few libbpf and libc calls the producer makes, through ffi-rs into the system's
+ * libbpf.so.1. All of them run at start, at shutdown or on a stats timer: never per event
+ * (one FFI call per event is 5-10x too slow, see the kernel notes).
+ *
+ * Quirks (measured): pointer-returning libbpf calls give NULL + errno; int calls give -errno;
+ * errnoCode is stale after a success; null pointers must be passed as U64 0.
+ */
+import { DataType as D, define, open, isNullPointer, unwrapPointer, createPointer, createExternalBuffer, type JsExternal } from 'ffi-rs';
+import { BpfError } from '../../common/errors';
+
+export type Ptr = JsExternal;
+
+let opened = false;
+function openLibraries(): void {
+  if (opened) return;
+  try {
+    open({ library: 'libbpf', path: 'libbpf.so.1' });
+    open({ library: 'libc', path: 'libc.so.6' });
+  } catch (err) {
+    throw new BpfError(`cannot load libbpf.so.1 (install the libbpf1 package): ${(err as Error).message}`, { cause: err });
+  }
+  opened = true;
+}
+
+function bind() {
+  openLibraries();
+  return define({
+    bpf_object__open_file: { library: 'libbpf', retType: D.External, paramsType: [D.String, D.U64], errno: true },
+    bpf_object__load: { library: 'libbpf', retType: D.I32, paramsType: [D.External] },
+    bpf_object__close: { library: 'libbpf', retType: D.Void, paramsType: [D.External] },
+    bpf_object__find_program_by_name: { library: 'libbpf', retType: D.External, paramsType: [D.External, D.String] },
+    bpf_object__find_map_by_name: { library: 'libbpf', retType: D.External, paramsType: [D.External, D.String] },
+    bpf_object__find_map_fd_by_name: { library: 'libbpf', retType: D.I32, paramsType: [D.External, D.String] },
+    bpf_map__set_max_entries: { library: 'libbpf', retType: D.I32, paramsType: [D.External, D.U32] },
+    bpf_program__set_autoload: { library: 'libbpf', retType: D.I32, paramsType: [D.External, D.Boolean] },
+    bpf_program__attach: { library: 'libbpf', retType: D.External, paramsType: [D.External], errno: true },
+    bpf_program__fd: { library: 'libbpf', retType: D.I32, paramsType: [D.External] },
+    bpf_link__destroy: { library: 'libbpf', retType: D.I32, paramsType: [D.External] },
+    bpf_map_update_elem: { library: 'libbpf', retType: D.I32, paramsType: [D.I32, D.U8Array, D.U8Array, D.U64] },
+    bpf_map_lookup_elem: { library: 'libbpf', retType: D.I32, paramsType: [D.I32, D.U8Array, D.U8Array] },
+    bpf_map_delete_elem: { library: 'libbpf', retType: D.I32, paramsType: [D.I32, D.U8Array] },
+    libbpf_num_possible_cpus: { library: 'libbpf', retType: D.I32, paramsType: [] },
+    libbpf_strerror: { library: 'libbpf', retType: D.I32, paramsType: [D.I32, D.U8Array, D.U64] },
+    // mmap returns a raw address: as I64 so MAP_FAILED (-1) is visible, then wrapped by pointerAt.
+    mmap: { library: 'libc', retType: D.I64, paramsType: [D.U64, D.U64, D.I32, D.I32, D.I32, D.I64], errno: true },
+    munmap: { library: 'libc', retType: D.I32, paramsType: [D.External, D.U64] },
+    getpagesize: { library: 'libc', retType: D.I32, paramsType: [] },
+    clock_gettime: { library: 'libc', retType: D.I32, paramsType: [D.I32, D.U8Array] },
+    mount: { library: 'libc', retType: D.I32, paramsType: [D.String, D.String, D.String, D.U64, D.U64], errno: true },
+  });
+}
+
+let bound: ReturnType<typeof bind> | undefined;
+export function lib(): ReturnType<typeof bind> {
+  bound ??= bind();
+  return bound;
+}
+
+export function strerror(code: number): string {
+  const buf = Buffer.alloc(256);
+  lib().libbpf_strerror([code, buf, buf.length]);
+  const end = buf.indexOf(0);
+  return buf.toString('utf8', 0, end < 0 ? buf.length : end);
+}
+
+export function isNull(p: Ptr): boolean {
+  return isNullPointer(p);
+}
+
+/** A pointer to the numeric address `addr` (ffi-rs has no direct number -> pointer cast). */
+export function pointerAt(addr: number): Ptr {
+  return unwrapPointer(createPointer({ paramsType: [D.U64], paramsValue: [addr] }))[0];
+}
+
+export const PROT_READ = 1;
+export const PROT_WRITE = 2;
+export const MAP_SHARED = 1;
+
+/** mmap a BPF map's memory and view it as a Buffer without copying. */
+export function mapMemory(fd: number, length: number, prot: number, offset: number): { ptr: Ptr; buf: Buffer } {
+  const r = lib().mmap([0, length, prot, MAP_SHARED, fd, offset]);
+  if (r.value === -1) throw new BpfError(`mmap of BPF map fd ${fd} (${length} bytes at ${offset}) failed: ${r.errnoMessage}`);
+  const ptr = pointerAt(r.value);
+  return { ptr, buf: createExternalBuffer(ptr, length) };
+}
+
+export function unmapMemory(ptr: Ptr, length: number): void {
+  lib().munmap([ptr, length]);
+}
+
+export const CLOCK_REALTIME = 0;
+export const CLOCK_BOOTTIME = 7;
+
+/** clock_gettime(clock) in nanoseconds. */
+export function clockNs(clock: number): bigint {
+  const ts = Buffer.alloc(16);
+  if (lib().clock_gettime([clock, ts]) !== 0) throw new BpfError(`clock_gettime(${clock}) failed`);
+  return ts.readBigInt64LE(0) * 1_000_000_000n + ts.readBigInt64LE(8);
+}

@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+/**
+ * ebpf-audit-producer: capture file opens, connects, exec and exit with eBPF and publish them to
+ * Kafka. This file only wires options to a typed config, signals to an AbortController, and
+ * errors to exit codes (2: bad usage or config, 1: runtime failure).
+ */
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Command, CommanderError } from 'commander';
+import { ConfigError, errorMessage } from '../common/errors';
+import { DEFAULT_BROKERS, DEFAULT_TOPIC_PREFIX } from '../common/kafka';
+import { createLogger, type Logger } from '../common/logger';
+import { buildProducerConfig, type RawProducerOptions } from './config';
+import { runProducer } from './run';
+
+const DEFAULT_OBJECT = path.resolve(__dirname, '../../bpf/build/ebpf-audit.bpf.o');
+
+async function main(argv: string[]): Promise<number> {
+  const program = new Command('ebpf-audit-producer')
+    .description('Capture file opens, network connects, exec and exit with eBPF and publish them to Kafka (Avro). Run as root.')
+    .option('--brokers <list>', 'Kafka bootstrap brokers, host:port[,host:port] (env EBPF_AUDIT_BROKERS)', process.env.EBPF_AUDIT_BROKERS ?? DEFAULT_BROKERS)
+    .option('--topic-prefix <prefix>', 'topics are <prefix>.file, <prefix>.net, <prefix>.process', DEFAULT_TOPIC_PREFIX)
+    .option('--client-id <id>', 'Kafka client id', `ebpf-audit-producer-${os.hostname()}`)
+    .option('--host-id <id>', 'host identity and Kafka key (default: /etc/machine-id)')
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent', 'info')
+    .option('--bpf-object <file>', 'compiled BPF object', DEFAULT_OBJECT)
+    .option('--ring-buffer-mb <n>', 'kernel ring buffer size in MiB (power of two)', '16')
+    .option('--drain-interval-ms <n>', 'how often the ring buffer is drained', '10')
+    .option('--linger-ms <n>', 'longest wait to fill a Kafka batch', '20')
+    .option('--batch-size <n>', 'most messages per Kafka request', '10000')
+    .option('--max-queued <n>', 'most messages waiting for Kafka; beyond it the ring buffer holds them', '200000')
+    .option('--acks <n>', '-1 (all in-sync replicas), 1 (leader) or 0', '-1')
+    .option('--compression <codec>', 'none or gzip', 'none')
+    .option('--stats-interval <s>', 'seconds between stats log lines', '10')
+    .option('--shutdown-timeout <s>', 'seconds to flush on SIGINT/SIGTERM', '10')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  program.parse(argv);
+  const raw = program.opts<RawProducerOptions>();
+  const cfg = buildProducerConfig(raw);
+  const logger = createLogger({ name: 'ebpf-audit-producer', level: cfg.logLevel });
+
+  const ctl = new AbortController();
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    signals++;
+    if (signals > 1) {
+      logger.warn({ signal: sig }, 'second signal: exiting now');
+      process.exit(130);
+    }
+    logger.info({ signal: sig }, 'signal received');
+    ctl.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  await runWithLogger(() => runProducer(cfg, logger, ctl.signal), logger);
+  return 0;
+}
+
+async function runWithLogger(fn: () => Promise<void>, logger: Logger): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    logger.fatal({ err: errorMessage(err), type: (err as Error)?.name }, 'producer failed');
+    throw Object.assign(err as Error, { logged: true });
+  }
+}
+
+main(process.argv).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
+    if (err instanceof ConfigError) {
+      process.stderr.write(`ebpf-audit-producer: ${err.message}\n`);
+      process.exit(2);
+    }
+    if (!(err as { logged?: boolean })?.logged) process.stderr.write(`ebpf-audit-producer: ${errorMessage(err)}\n`);
+    process.exit(1);
+  },
+);

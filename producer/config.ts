@@ -1,0 +1,99 @@
+/** The producer's typed configuration, built from CLI options by cli.ts and validated here. */
+import { ConfigError } from '../common/errors';
+import { parseBrokers } from '../common/kafka';
+import { LOG_LEVELS, type LogLevel } from '../common/logger';
+import { validateTopicPrefix } from '../common/topics';
+
+export const COMPRESSIONS = ['None', 'GZIP', 'Snappy', 'LZ4', 'ZSTD'] as const;
+
+export interface ProducerConfig {
+  brokers: string[];
+  topicPrefix: string;
+  clientId: string;
+  logLevel: LogLevel;
+  hostId?: string;
+  bpfObject: string;
+  ringBytes: number;
+  drainIntervalMs: number;
+  maxPerDrain: number;
+  lingerMs: number;
+  batchSize: number;
+  maxQueued: number;
+  acks: -1 | 0 | 1;
+  compression: 'None' | 'GZIP';
+  statsIntervalMs: number;
+  shutdownTimeoutMs: number;
+}
+
+export interface RawProducerOptions {
+  brokers: string;
+  topicPrefix: string;
+  clientId: string;
+  logLevel: string;
+  hostId?: string;
+  bpfObject: string;
+  ringBufferMb: string;
+  drainIntervalMs: string;
+  lingerMs: string;
+  batchSize: string;
+  maxQueued: string;
+  acks: string;
+  compression: string;
+  statsInterval: string;
+  shutdownTimeout: string;
+}
+
+export function intOption(name: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw new ConfigError(`--${name} must be an integer from ${min} to ${max}, got "${value}"`);
+  }
+  return n;
+}
+
+export function buildProducerConfig(o: RawProducerOptions): ProducerConfig {
+  let brokers: string[];
+  try {
+    brokers = parseBrokers(o.brokers);
+  } catch (err) {
+    throw new ConfigError(`--brokers: ${(err as Error).message}`);
+  }
+  let topicPrefix: string;
+  try {
+    topicPrefix = validateTopicPrefix(o.topicPrefix);
+  } catch (err) {
+    throw new ConfigError(`--topic-prefix: ${(err as Error).message}`);
+  }
+  if (!(LOG_LEVELS as readonly string[]).includes(o.logLevel)) {
+    throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${o.logLevel}"`);
+  }
+  const ringMb = intOption('ring-buffer-mb', o.ringBufferMb, 1, 1024);
+  if (ringMb & (ringMb - 1)) throw new ConfigError(`--ring-buffer-mb must be a power of two, got ${ringMb}`);
+  const acks = intOption('acks', o.acks, -1, 1) as -1 | 0 | 1;
+  const compression = COMPRESSIONS.find((c) => c.toLowerCase() === o.compression.toLowerCase());
+  if (compression !== 'None' && compression !== 'GZIP') {
+    throw new ConfigError(`--compression must be none or gzip, got "${o.compression}"`);
+  }
+  if (o.hostId !== undefined && !/^[\x21-\x7e]{1,128}$/.test(o.hostId)) {
+    throw new ConfigError('--host-id must be 1-128 printable ASCII characters without spaces');
+  }
+  if (!/^[\x21-\x7e]{1,200}$/.test(o.clientId)) throw new ConfigError('--client-id must be 1-200 printable ASCII characters');
+  return {
+    brokers,
+    topicPrefix,
+    clientId: o.clientId,
+    logLevel: o.logLevel as LogLevel,
+    hostId: o.hostId,
+    bpfObject: o.bpfObject,
+    ringBytes: ringMb << 20,
+    drainIntervalMs: intOption('drain-interval-ms', o.drainIntervalMs, 1, 1000),
+    maxPerDrain: 20000,
+    lingerMs: intOption('linger-ms', o.lingerMs, 0, 10000),
+    batchSize: intOption('batch-size', o.batchSize, 1, 100000),
+    maxQueued: intOption('max-queued', o.maxQueued, 1000, 10_000_000),
+    acks,
+    compression,
+    statsIntervalMs: intOption('stats-interval', o.statsInterval, 1, 86400) * 1000,
+    shutdownTimeoutMs: intOption('shutdown-timeout', o.shutdownTimeout, 1, 600) * 1000,
+  };
+}

@@ -1,0 +1,195 @@
+/**
+ * Turns ring-buffer records into plain objects, with a decoder table keyed by record type.
+ * Strings are copied out here: the ring memory is reused as soon as the drain moves on.
+ */
+import { DecodeError } from '../../common/errors';
+import { COMM_LEN, F_TRUNCATED, FILE_OPEN, HDR, NET_CONNECT, OPS, PROC_EXEC, PROC_EXIT, RECORD_TYPES, TASK } from './layout';
+
+export interface RawTask {
+  pid: number;
+  tid: number;
+  ppid: number;
+  uid: number;
+  gid: number;
+  euid: number;
+  egid: number;
+  startNs: bigint;
+  cgroupId: bigint;
+  comm: string;
+}
+
+interface RawCommon {
+  ktimeNs: bigint;
+  truncated: boolean;
+  task: RawTask;
+}
+
+export interface RawFileOpen extends RawCommon {
+  type: 'file';
+  op: string;
+  result: number;
+  dirfd: number;
+  flags: number;
+  mode: number;
+  path: string;
+}
+
+export interface RawConnect extends RawCommon {
+  type: 'net';
+  op: string;
+  result: number;
+  fd: number;
+  family: 'inet' | 'inet6';
+  ip: string;
+  port: number;
+}
+
+export interface RawExec extends RawCommon {
+  type: 'exec';
+  oldTid: number;
+  filename: string;
+  exe: string;
+}
+
+export interface RawExit extends RawCommon {
+  type: 'exit';
+  exitCode: number;
+  signal: number;
+}
+
+export type RawRecord = RawFileOpen | RawConnect | RawExec | RawExit;
+
+const AF_INET = 2;
+const AF_INET6 = 10;
+
+function cstr(buf: Buffer, start: number, max: number): string {
+  const z = buf.indexOf(0, start);
+  const end = z < 0 || z > start + max ? start + max : z;
+  return buf.toString('utf8', start, end);
+}
+
+function task(buf: Buffer, o: number): RawTask {
+  const t = o + HDR.SIZE;
+  return {
+    pid: buf.readUInt32LE(t + TASK.pid),
+    tid: buf.readUInt32LE(t + TASK.tid),
+    ppid: buf.readUInt32LE(t + TASK.ppid),
+    uid: buf.readUInt32LE(t + TASK.uid),
+    gid: buf.readUInt32LE(t + TASK.gid),
+    euid: buf.readUInt32LE(t + TASK.euid),
+    egid: buf.readUInt32LE(t + TASK.egid),
+    startNs: buf.readBigUInt64LE(t + TASK.start_ns),
+    cgroupId: buf.readBigUInt64LE(t + TASK.cgroup_id),
+    comm: cstr(buf, t + TASK.comm, COMM_LEN),
+  };
+}
+
+/** Text form of an address; IPv4-mapped IPv6 (::ffff:a.b.c.d) is reported as IPv4. */
+export function formatAddress(family: number, addr: Buffer): { family: 'inet' | 'inet6'; ip: string } {
+  if (family === AF_INET) return { family: 'inet', ip: `${addr[0]}.${addr[1]}.${addr[2]}.${addr[3]}` };
+  let mapped = addr[10] === 0xff && addr[11] === 0xff;
+  for (let i = 0; i < 10 && mapped; i++) mapped = addr[i] === 0;
+  if (mapped) return { family: 'inet', ip: `${addr[12]}.${addr[13]}.${addr[14]}.${addr[15]}` };
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(addr.readUInt16BE(i));
+  return { family: 'inet6', ip: formatIpv6(groups) };
+}
+
+/** RFC 5952 text: lower-case hex, the longest run (2 or more) of zero groups as "::". */
+export function formatIpv6(groups: number[]): string {
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (g: number[]) => g.map((x) => x.toString(16)).join(':');
+  if (best < 0) return hex(groups);
+  return `${hex(groups.slice(0, best))}::${hex(groups.slice(best + bestLen))}`;
+}
+
+function common(buf: Buffer, o: number): RawCommon {
+  return {
+    ktimeNs: buf.readBigUInt64LE(o + HDR.ktime_ns),
+    truncated: (buf.readUInt32LE(o + HDR.flags) & F_TRUNCATED) !== 0,
+    task: task(buf, o),
+  };
+}
+
+type Decoder = (buf: Buffer, o: number, len: number) => RawRecord;
+
+function need(len: number, min: number, what: string): void {
+  if (len < min) throw new DecodeError(`${what} record of ${len} bytes, want at least ${min}`);
+}
+
+const DECODERS: Record<number, Decoder> = {
+  [RECORD_TYPES.file]: (buf, o, len) => {
+    need(len, FILE_OPEN.path, 'file');
+    const pathLen = buf.readUInt16LE(o + FILE_OPEN.path_len);
+    need(len, FILE_OPEN.path + pathLen, 'file');
+    return {
+      type: 'file',
+      ...common(buf, o),
+      op: OPS[buf.readUInt16LE(o + FILE_OPEN.op)] ?? 'unknown',
+      result: Number(buf.readBigInt64LE(o + FILE_OPEN.ret)),
+      dirfd: buf.readInt32LE(o + FILE_OPEN.dirfd),
+      flags: buf.readUInt32LE(o + FILE_OPEN.flags) | 0,
+      mode: buf.readUInt32LE(o + FILE_OPEN.mode) | 0,
+      path: buf.toString('utf8', o + FILE_OPEN.path, o + FILE_OPEN.path + pathLen),
+    };
+  },
+  [RECORD_TYPES.net]: (buf, o, len) => {
+    need(len, NET_CONNECT.SIZE, 'net');
+    const family = buf.readUInt16LE(o + NET_CONNECT.family);
+    if (family !== AF_INET && family !== AF_INET6) throw new DecodeError(`connect record with address family ${family}`);
+    const a = formatAddress(family, buf.subarray(o + NET_CONNECT.addr, o + NET_CONNECT.addr + 16));
+    return {
+      type: 'net',
+      ...common(buf, o),
+      op: 'connect',
+      result: Number(buf.readBigInt64LE(o + NET_CONNECT.ret)),
+      fd: buf.readInt32LE(o + NET_CONNECT.fd),
+      family: a.family,
+      ip: a.ip,
+      port: buf.readUInt16LE(o + NET_CONNECT.port),
+    };
+  },
+  [RECORD_TYPES.exec]: (buf, o, len) => {
+    need(len, PROC_EXEC.SIZE, 'exec');
+    const fl = Math.min(buf.readUInt16LE(o + PROC_EXEC.filename_len), 4095);
+    const el = Math.min(buf.readUInt16LE(o + PROC_EXEC.exe_len), 4095);
+    return {
+      type: 'exec',
+      ...common(buf, o),
+      oldTid: buf.readUInt32LE(o + PROC_EXEC.old_tid),
+      filename: buf.toString('utf8', o + PROC_EXEC.filename, o + PROC_EXEC.filename + fl),
+      exe: buf.toString('utf8', o + PROC_EXEC.exe, o + PROC_EXEC.exe + el),
+    };
+  },
+  [RECORD_TYPES.exit]: (buf, o, len) => {
+    need(len, PROC_EXIT.SIZE, 'exit');
+    const status = buf.readInt32LE(o + PROC_EXIT.exit_code);
+    const signal = status & 0x7f;
+    return { type: 'exit', ...common(buf, o), exitCode: signal ? -1 : (status >> 8) & 0xff, signal };
+  },
+};
+
+/** Decode the record at `offset` (`length` bytes). Throws DecodeError on an unknown or short record. */
+export function decodeRecord(buf: Buffer, offset: number, length: number): RawRecord {
+  if (length < HDR.SIZE + 64) throw new DecodeError(`record of ${length} bytes is shorter than its header`);
+  const type = buf.readUInt16LE(offset + HDR.type);
+  const size = buf.readUInt16LE(offset + HDR.size);
+  if (size !== length) throw new DecodeError(`record type ${type} says ${size} bytes, ring says ${length}`);
+  const d = DECODERS[type];
+  if (!d) throw new DecodeError(`unknown record type ${type}`);
+  return d(buf, offset, length);
+}

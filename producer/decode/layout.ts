@@ -1,0 +1,30 @@
+/**
+ * Byte offsets of the records in bpf/events.h. test/unit/abi.test.ts compiles a probe that prints
+ * the C offsets and sizes and checks them against these, so a change on one side cannot drift.
+ */
+export const RECORD_TYPES = { file: 1, net: 2, exec: 3, exit: 4 } as const;
+export const TYPE_MAX = 5;
+export const PATH_MAX = 4096;
+export const COMM_LEN = 16;
+export const F_TRUNCATED = 1;
+
+export const COUNTER_SLOTS = { emitted: 0, ringFull: 1, stashFull: 2, truncated: 3, count: 4 } as const;
+
+export const HDR = { type: 0, size: 2, flags: 4, ktime_ns: 8, SIZE: 16 } as const;
+
+/** struct ea_task, relative to its start (which is HDR.SIZE in every record). */
+export const TASK = {
+  pid: 0, tid: 4, ppid: 8, uid: 12, gid: 16, euid: 20, egid: 24, start_ns: 32, cgroup_id: 40, comm: 48, SIZE: 64,
+} as const;
+
+const T = HDR.SIZE + TASK.SIZE; // first byte after the common part: 80
+
+export const FILE_OPEN = { ret: T, dirfd: T + 8, flags: T + 12, mode: T + 16, op: T + 20, path_len: T + 22, path: T + 24 } as const;
+export const NET_CONNECT = { ret: T, fd: T + 8, family: T + 12, port: T + 14, addr: T + 16, SIZE: T + 32 } as const;
+export const PROC_EXEC = {
+  old_tid: T, filename_len: T + 4, exe_len: T + 6, filename: T + 8, exe: T + 8 + PATH_MAX, SIZE: T + 8 + 2 * PATH_MAX,
+} as const;
+export const PROC_EXIT = { exit_code: T, SIZE: T + 8 } as const;
+
+/** enum ea_op */
+export const OPS: Record<number, string> = { 1: 'openat', 2: 'openat2', 3: 'open', 4: 'creat', 5: 'connect' };

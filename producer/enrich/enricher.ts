@@ -1,0 +1,83 @@
+/**
+ * Raw kernel records -> Avro-ready events: host identity, wall-clock time, executable path.
+ * Exec and exit records also keep the process table current, in ring-buffer order.
+ */
+import type { AuditEvent, Host, Process } from '../../schemas/types';
+import type { RawRecord, RawTask } from '../decode/decoder';
+import type { BootClock } from './clock';
+import type { ProcessTable } from './process-table';
+
+export interface Enricher {
+  enrich(rec: RawRecord): AuditEvent;
+}
+
+export function createEnricher(opts: { host: Host; clock: BootClock; processes: ProcessTable }): Enricher {
+  const { host, clock, processes } = opts;
+
+  const proc = (t: RawTask, exe: string): Process => ({
+    pid: t.pid,
+    tid: t.tid,
+    ppid: t.ppid,
+    uid: t.uid | 0,
+    gid: t.gid | 0,
+    euid: t.euid | 0,
+    egid: t.egid | 0,
+    comm: t.comm,
+    exe,
+    start_time_ns: t.startNs,
+    cgroup_id: t.cgroupId,
+  });
+
+  return {
+    enrich(rec) {
+      const t = rec.task;
+      const time_ns = clock.toWallNs(rec.ktimeNs);
+      const base = { time_ns, ktime_ns: rec.ktimeNs, host };
+      switch (rec.type) {
+        case 'file':
+          return {
+            kind: 'file',
+            event: {
+              ...base,
+              process: proc(t, processes.exeOf(t.pid, t.startNs)),
+              op: rec.op,
+              path: rec.path,
+              dirfd: rec.dirfd,
+              flags: rec.flags,
+              mode: rec.mode,
+              result: rec.result,
+              truncated: rec.truncated,
+            },
+          };
+        case 'net':
+          return {
+            kind: 'net',
+            event: {
+              ...base,
+              process: proc(t, processes.exeOf(t.pid, t.startNs)),
+              op: rec.op,
+              family: rec.family,
+              dst_ip: rec.ip,
+              dst_port: rec.port,
+              fd: rec.fd,
+              result: rec.result,
+            },
+          };
+        case 'exec':
+          processes.exec(t.pid, t.startNs, rec.exe);
+          return {
+            kind: 'process',
+            event: { ...base, process: proc(t, rec.exe), kind: 'exec', filename: rec.filename, exit_code: 0, signal: 0, truncated: rec.truncated },
+          };
+        case 'exit': {
+          const exe = processes.exeOf(t.pid, t.startNs);
+          processes.exit(t.pid, t.startNs);
+          return {
+            kind: 'process',
+            event: { ...base, process: proc(t, exe), kind: 'exit', filename: '', exit_code: rec.exitCode, signal: rec.signal, truncated: false },
+          };
+        }
+      }
+    },
+  };
+}

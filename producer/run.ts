@@ -1,0 +1,94 @@
+/**
+ * The producer's main job: wire kernel capture to Kafka, run until `stop` aborts, then shut down
+ * in the order that loses nothing: detach programs, drain the ring, flush Kafka, free the maps.
+ */
+import { createKafka } from '../common/kafka';
+import { ensureTopics } from '../common/topic-admin';
+import type { Logger } from '../common/logger';
+import { EVENT_KINDS, topicFor } from '../common/topics';
+import { createSchemaRegistry } from '../schemas/registry';
+import type { EventKind } from '../schemas/types';
+import { createCounterReader } from './bpf/counters';
+import { openBpfProbe } from './bpf/loader';
+import { CLOCK_BOOTTIME, CLOCK_REALTIME, clockNs } from './bpf/native';
+import { openRingReader } from './bpf/ringbuf';
+import type { ProducerConfig } from './config';
+import { createBootClock } from './enrich/clock';
+import { createEnricher } from './enrich/enricher';
+import { detectHost } from './enrich/host';
+import { createProcessTable } from './enrich/process-table';
+import { createPipeline } from './pipeline';
+import { createPublisher } from './publish/publisher';
+import { snapshot, startStatsReporter } from './stats';
+
+export async function runProducer(cfg: ProducerConfig, logger: Logger, stop: AbortSignal): Promise<void> {
+  const host = detectHost({ hostId: cfg.hostId });
+  const registry = createSchemaRegistry();
+  const topics = Object.fromEntries(EVENT_KINDS.map((k) => [k, topicFor(cfg.topicPrefix, k)])) as Record<EventKind, string>;
+  logger.info({ host, topics, brokers: cfg.brokers }, 'starting');
+
+  const kafka = createKafka({ brokers: cfg.brokers, clientId: cfg.clientId, logger });
+  const publisher = createPublisher({
+    kafka,
+    logger,
+    acks: cfg.acks,
+    lingerMs: cfg.lingerMs,
+    batchSize: cfg.batchSize,
+    maxQueued: cfg.maxQueued,
+    compression: cfg.compression,
+  });
+  await ensureTopics(kafka, Object.values(topics), logger);
+  await publisher.connect();
+
+  const processes = createProcessTable({ logger });
+  processes.seed();
+  const clock = createBootClock({ realtimeNs: () => clockNs(CLOCK_REALTIME), boottimeNs: () => clockNs(CLOCK_BOOTTIME) });
+  const clockTimer = setInterval(() => clock.refresh(), 60_000);
+  clockTimer.unref();
+
+  const probe = openBpfProbe({ objectPath: cfg.bpfObject, ringBytes: cfg.ringBytes, logger, excludeTgids: [process.pid] });
+  const ring = openRingReader({ fd: probe.ringFd, size: probe.ringBytes });
+  const counters = createCounterReader({ fd: probe.countersFd });
+  const pipeline = createPipeline({
+    ring,
+    registry,
+    enricher: createEnricher({ host, clock, processes }),
+    publisher,
+    topics,
+    hostId: host.id,
+    logger,
+    drainIntervalMs: cfg.drainIntervalMs,
+    maxPerDrain: cfg.maxPerDrain,
+  });
+  const sources = { kernel: counters.read, pipeline: pipeline.stats, publisher: publisher.stats, processes };
+  const stopStats = startStatsReporter(sources, { intervalMs: cfg.statsIntervalMs, logger });
+  pipeline.start();
+  logger.info('capturing');
+
+  await new Promise<void>((resolve) => {
+    if (stop.aborted) resolve();
+    else stop.addEventListener('abort', () => resolve(), { once: true });
+  });
+
+  logger.info('stopping: detaching programs, draining the ring buffer, flushing to Kafka');
+  pipeline.stop();
+  probe.detach();
+  const deadline = Date.now() + cfg.shutdownTimeoutMs;
+  try {
+    // Whatever the kernel wrote before detach is still in the ring: send it too.
+    while (ring.pending() > 0 && Date.now() < deadline) {
+      if (pipeline.drainNow() === 0) await publisher.flush(Math.max(1, deadline - Date.now()));
+    }
+    await publisher.flush(Math.max(1, deadline - Date.now()));
+  } catch (err) {
+    logger.error({ err: (err as Error).message, queued: publisher.queued, ringBytes: ring.pending() }, 'shutdown timeout: events not delivered');
+  }
+  stopStats();
+  const final = snapshot(sources);
+  final.lost += publisher.queued; // whatever could not be flushed in time is lost too, and said so
+  logger.info({ stats: final }, 'final stats');
+  await publisher.disconnect();
+  clearInterval(clockTimer);
+  ring.close();
+  probe.close();
+}

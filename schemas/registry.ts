@@ -1,0 +1,146 @@
+/**
+ * Loads the .avsc files, the source of truth for every record on the wire, and resolves writer
+ * fingerprints to types. Readers decode with their own (newest) schema, resolving from the
+ * writer's when the two differ, so producers and consumers of different versions interoperate.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as avro from 'avsc';
+import { DecodeError } from '../common/errors';
+import type { EventKind } from './types';
+import { rabinFingerprint } from './fingerprint';
+import { encodeHeader, splitMessage } from './wire';
+
+/** Where the .avsc files live: beside this module in the source tree, two levels up from dist/. */
+export const SCHEMA_DIR = [path.resolve(__dirname), path.resolve(__dirname, '../../schemas')].find((d) =>
+  fs.existsSync(path.join(d, 'file_event.avsc')),
+) ?? path.resolve(__dirname, '../../schemas');
+
+/** Avro long as BigInt: nanosecond timestamps do not fit a double. */
+const bigLong = avro.types.LongType.__with({
+  fromBuffer: (buf: Buffer) => buf.readBigInt64LE(),
+  toBuffer: (n: bigint) => {
+    const buf = Buffer.alloc(8);
+    buf.writeBigInt64LE(n);
+    return buf;
+  },
+  fromJSON: (v: unknown) => BigInt(v as string | number),
+  toJSON: (n: bigint) => Number(n),
+  isValid: (n: unknown) => typeof n === 'bigint',
+  compare: (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0),
+});
+
+/**
+ * Parse options making every long a BigInt, also longs with a logicalType (timestamp-nanos),
+ * which avsc would otherwise build as a plain (double-precision) LongType.
+ */
+function parseOptions(registry: Record<string, avro.Type>): avro.ForSchemaOptions {
+  return {
+    registry,
+    typeHook: (schema: avro.Schema) =>
+      schema === 'long' || (typeof schema === 'object' && (schema as { type?: unknown }).type === 'long') ? bigLong : undefined,
+  } as unknown as avro.ForSchemaOptions;
+}
+
+const SHARED = ['host.avsc', 'process.avsc'];
+export const EVENT_SCHEMAS: Record<EventKind, string> = {
+  file: 'file_event.avsc',
+  net: 'net_event.avsc',
+  process: 'process_event.avsc',
+};
+
+export interface SchemaEntry {
+  type: avro.Type;
+  /** Parsing Canonical Form of the writer schema. */
+  canonical: string;
+  /** 8-byte CRC-64-AVRO fingerprint, little-endian, as on the wire. */
+  fingerprint: Buffer;
+  /** fingerprint as hex: the key in lookups. */
+  id: string;
+  /** C3 01 + fingerprint, prepended to every body. */
+  header: Buffer;
+}
+
+function readSchema(dir: string, file: string): avro.Schema {
+  return JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as avro.Schema;
+}
+
+export function entryFor(type: avro.Type): SchemaEntry {
+  const canonical = JSON.stringify(type.schema());
+  const fingerprint = rabinFingerprint(canonical);
+  return { type, canonical, fingerprint, id: fingerprint.toString('hex'), header: encodeHeader(fingerprint) };
+}
+
+/** Parse a full writer schema (self-contained JSON) with our long representation. */
+export function parseSchema(schema: avro.Schema | string): avro.Type {
+  return avro.Type.forSchema(typeof schema === 'string' ? JSON.parse(schema) : schema, parseOptions({}));
+}
+
+export interface SchemaRegistry {
+  /** The schema this build writes and reads, per event kind. */
+  current(kind: EventKind): SchemaEntry;
+  /** Make a writer schema known (for example one read from the schemas topic). */
+  add(type: avro.Type): SchemaEntry;
+  encode(kind: EventKind, value: unknown): Buffer;
+  /** Decode a single-object message into the reader schema of `kind`. Throws DecodeError. */
+  decode(kind: EventKind, buf: Buffer): unknown;
+}
+
+export function createSchemaRegistry(opts: { dir?: string } = {}): SchemaRegistry {
+  const dir = opts.dir ?? SCHEMA_DIR;
+  const named: Record<string, avro.Type> = {};
+  for (const f of SHARED) avro.Type.forSchema(readSchema(dir, f), parseOptions(named));
+  const current = {} as Record<EventKind, SchemaEntry>;
+  const byId = new Map<string, SchemaEntry>();
+  // Resolvers keyed by reader kind + writer id, built once: decoding stays a table lookup.
+  const resolvers = new Map<string, avro.Resolver>();
+  for (const [kind, file] of Object.entries(EVENT_SCHEMAS) as [EventKind, string][]) {
+    const type = avro.Type.forSchema(readSchema(dir, file), parseOptions({ ...named }));
+    const entry = entryFor(type);
+    current[kind] = entry;
+    byId.set(entry.id, entry);
+  }
+
+  function add(type: avro.Type): SchemaEntry {
+    const entry = entryFor(type);
+    if (!byId.has(entry.id)) byId.set(entry.id, entry);
+    return byId.get(entry.id)!;
+  }
+
+  return {
+    current: (kind) => current[kind],
+    add,
+    encode(kind, value) {
+      const entry = current[kind];
+      return Buffer.concat([entry.header, entry.type.toBuffer(value)]);
+    },
+    decode(kind, buf) {
+      const { fingerprint, body } = splitMessage(buf);
+      const reader = current[kind];
+      if (fingerprint === reader.id) {
+        try {
+          return reader.type.fromBuffer(body);
+        } catch (err) {
+          throw new DecodeError(`invalid ${reader.type.name} body: ${(err as Error).message}`, { cause: err });
+        }
+      }
+      const writer = byId.get(fingerprint);
+      if (!writer) throw new DecodeError(`unknown writer schema ${fingerprint}`);
+      const key = `${kind}/${fingerprint}`;
+      let resolver = resolvers.get(key);
+      if (!resolver) {
+        try {
+          resolver = reader.type.createResolver(writer.type);
+        } catch (err) {
+          throw new DecodeError(`writer schema ${fingerprint} cannot be read as ${reader.type.name}: ${(err as Error).message}`);
+        }
+        resolvers.set(key, resolver);
+      }
+      try {
+        return reader.type.fromBuffer(body, resolver);
+      } catch (err) {
+        throw new DecodeError(`invalid body for writer schema ${fingerprint}: ${(err as Error).message}`, { cause: err });
+      }
+    },
+  };
+}

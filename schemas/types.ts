@@ -1,0 +1,65 @@
+/**
+ * TypeScript shapes of the Avro records in schemas/*.avsc (the source of truth).
+ * test/unit/schemas.test.ts checks that these field lists equal the .avsc ones.
+ * Avro longs are BigInt: nanosecond times exceed 2^53.
+ */
+export interface Host {
+  id: string;
+  name: string;
+  boot_id: string;
+}
+
+export interface Process {
+  pid: number;
+  tid: number;
+  ppid: number;
+  uid: number;
+  gid: number;
+  euid: number;
+  egid: number;
+  comm: string;
+  exe: string;
+  start_time_ns: bigint;
+  cgroup_id: bigint;
+}
+
+interface Common {
+  time_ns: bigint;
+  ktime_ns: bigint;
+  host: Host;
+  process: Process;
+}
+
+export interface FileEvent extends Common {
+  op: 'openat' | 'openat2' | 'open' | 'creat' | string;
+  path: string;
+  dirfd: number;
+  flags: number;
+  mode: number;
+  result: number;
+  truncated: boolean;
+}
+
+export interface NetEvent extends Common {
+  op: 'connect' | string;
+  family: 'inet' | 'inet6' | string;
+  dst_ip: string;
+  dst_port: number;
+  fd: number;
+  result: number;
+}
+
+export interface ProcessEvent extends Common {
+  kind: 'exec' | 'exit' | string;
+  filename: string;
+  exit_code: number;
+  signal: number;
+  truncated: boolean;
+}
+
+export type EventKind = 'file' | 'net' | 'process';
+
+export type AuditEvent =
+  | { kind: 'file'; event: FileEvent }
+  | { kind: 'net'; event: NetEvent }
+  | { kind: 'process'; event: ProcessEvent };
