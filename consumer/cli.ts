@@ -60,7 +60,7 @@ async function main(argv: string[]): Promise<number> {
   program
     .command('tail')
     .description('print events as the documented console lines')
-    .option('--brokers <list>', 'Kafka bootstrap brokers, host:port[,host:port] (env EBPF_AUDIT_BROKERS)', process.env.EBPF_AUDIT_BROKERS ?? DEFAULT_BROKERS)
+    .option('--brokers <list>', 'Kafka bootstrap brokers, host:port[,host:port] (env EBPF_AUDIT_BROKERS)', process.env.EBPF_AUDIT_BROKERS || DEFAULT_BROKERS)
     .option('--topic-prefix <prefix>', 'read <prefix>.file, <prefix>.net, <prefix>.process', DEFAULT_TOPIC_PREFIX)
     .option('--from-beginning', 'start at the oldest retained event (default: only new events)', false)
     .option('--group <name>', 'consumer group to share work and keep offsets (default: an ephemeral group)')

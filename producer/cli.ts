@@ -18,7 +18,7 @@ const DEFAULT_OBJECT = path.resolve(__dirname, '../../bpf/build/ebpf-audit.bpf.o
 async function main(argv: string[]): Promise<number> {
   const program = new Command('ebpf-audit-producer')
     .description('Capture file opens, network connects, exec and exit with eBPF and publish them to Kafka (Avro). Run as root.')
-    .option('--brokers <list>', 'Kafka bootstrap brokers, host:port[,host:port] (env EBPF_AUDIT_BROKERS)', process.env.EBPF_AUDIT_BROKERS ?? DEFAULT_BROKERS)
+    .option('--brokers <list>', 'Kafka bootstrap brokers, host:port[,host:port] (env EBPF_AUDIT_BROKERS)', process.env.EBPF_AUDIT_BROKERS || DEFAULT_BROKERS)
     .option('--topic-prefix <prefix>', 'topics are <prefix>.file, <prefix>.net, <prefix>.process', DEFAULT_TOPIC_PREFIX)
     .option('--client-id <id>', 'Kafka client id', `ebpf-audit-producer-${os.hostname()}`)
     .option('--host-id <id>', 'host identity and Kafka key (default: /etc/machine-id)')

@@ -49,7 +49,10 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
   const log = opts.logger.child({ component: 'pipeline' });
   const { ring, registry, enricher, publisher, topics } = opts;
   const key = Buffer.from(opts.hostId);
-  const schemaIds = Object.fromEntries((['file', 'net', 'process'] as EventKind[]).map((k) => [k, registry.current(k).id])) as Record<EventKind, string>;
+  // One headers object per kind, shared by every message of that kind (kafkajs only reads it).
+  const headers = Object.fromEntries(
+    (['file', 'net', 'process'] as EventKind[]).map((k) => [k, { kind: k, schema: registry.current(k).id, host: opts.hostId }]),
+  ) as unknown as Record<EventKind, Message["headers"]>;
   const stats: PipelineStats = { decoded: 0, decodeErrors: 0, encodeErrors: 0, queueDrops: 0, backpressureTicks: 0, byKind: { file: 0, net: 0, process: 0 } };
   let timer: NodeJS.Timeout | undefined;
   let running = false;
@@ -84,8 +87,8 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     const message: Message = {
       key,
       value,
-      timestamp: String(ev.event.time_ns / 1_000_000n),
-      headers: { kind: ev.kind, schema: schemaIds[ev.kind], host: opts.hostId },
+      timestamp: String(Math.floor(Number(ev.event.time_ns) / 1e6)),
+      headers: headers[ev.kind],
     };
     if (!publisher.offer(topics[ev.kind], message)) stats.queueDrops++;
   }

@@ -17,19 +17,20 @@ export interface StatsSnapshot {
   pipeline: PipelineStats;
   publisher: PublisherStats;
   processTable: { size: number; hits: number; procLookups: number; misses: number };
-  /** Every loss, summed: kernel ring full + stash full + user-space queue drops + undecodable. */
+  /** Every loss, summed: kernel ring full + stash full + queue drops + undecodable + refused by the broker. */
   lost: number;
 }
 
 export function snapshot(s: StatsSources): StatsSnapshot {
   const kernel = s.kernel();
   const pipeline = s.pipeline();
-  let lost = pipeline.queueDrops + pipeline.decodeErrors + pipeline.encodeErrors;
+  const publisher = s.publisher();
+  let lost = pipeline.queueDrops + pipeline.decodeErrors + pipeline.encodeErrors + publisher.rejected;
   for (const k of Object.values(kernel)) lost += k.ringFull + k.stashFull;
   return {
     kernel,
     pipeline,
-    publisher: s.publisher(),
+    publisher,
     processTable: { size: s.processes.size, ...s.processes.stats() },
     lost,
   };

@@ -20,6 +20,8 @@ export function createLineWriter(opts: { stream: NodeJS.WritableStream; onClosed
   let closed = false;
   let lines = 0;
   let scheduled = false;
+  /** Set while the stream is over its high-water mark: every write() returns it. */
+  let draining: Promise<void> | undefined;
   let drainWaiters: (() => void)[] = [];
 
   const close = (): void => {
@@ -42,6 +44,8 @@ export function createLineWriter(opts: { stream: NodeJS.WritableStream; onClosed
     if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') close();
     else throw err;
   });
+  // A pipe whose reader left may be destroyed without an error reaching us: closed all the same.
+  stream.on('close', close);
 
   function flush(): void | Promise<void> {
     scheduled = false;
@@ -56,7 +60,12 @@ export function createLineWriter(opts: { stream: NodeJS.WritableStream; onClosed
       if ((err as NodeJS.ErrnoException).code === 'EPIPE') return close();
       throw err;
     }
-    if (!ok && !closed) return drained();
+    if (!ok && !closed && !draining) {
+      draining = drained().then(() => {
+        draining = undefined;
+      });
+    }
+    return draining;
   }
 
   return {
@@ -70,6 +79,7 @@ export function createLineWriter(opts: { stream: NodeJS.WritableStream; onClosed
         scheduled = true;
         setImmediate(flush);
       }
+      return draining;
     },
     flush,
     get closed() {

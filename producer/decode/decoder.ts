@@ -117,13 +117,8 @@ export function formatIpv6(groups: number[]): string {
   return `${hex(groups.slice(0, best))}::${hex(groups.slice(best + bestLen))}`;
 }
 
-function common(buf: Buffer, o: number): RawCommon {
-  return {
-    ktimeNs: buf.readBigUInt64LE(o + HDR.ktime_ns),
-    truncated: (buf.readUInt32LE(o + HDR.flags) & F_TRUNCATED) !== 0,
-    task: task(buf, o),
-  };
-}
+const ktime = (buf: Buffer, o: number): bigint => buf.readBigUInt64LE(o + HDR.ktime_ns);
+const truncated = (buf: Buffer, o: number): boolean => (buf.readUInt32LE(o + HDR.flags) & F_TRUNCATED) !== 0;
 
 type Decoder = (buf: Buffer, o: number, len: number) => RawRecord;
 
@@ -138,7 +133,9 @@ const DECODERS: Record<number, Decoder> = {
     need(len, FILE_OPEN.path + pathLen, 'file');
     return {
       type: 'file',
-      ...common(buf, o),
+      ktimeNs: ktime(buf, o),
+      truncated: truncated(buf, o),
+      task: task(buf, o),
       op: OPS[buf.readUInt16LE(o + FILE_OPEN.op)] ?? 'unknown',
       result: Number(buf.readBigInt64LE(o + FILE_OPEN.ret)),
       dirfd: buf.readInt32LE(o + FILE_OPEN.dirfd),
@@ -154,7 +151,9 @@ const DECODERS: Record<number, Decoder> = {
     const a = formatAddress(family, buf.subarray(o + NET_CONNECT.addr, o + NET_CONNECT.addr + 16));
     return {
       type: 'net',
-      ...common(buf, o),
+      ktimeNs: ktime(buf, o),
+      truncated: truncated(buf, o),
+      task: task(buf, o),
       op: 'connect',
       result: Number(buf.readBigInt64LE(o + NET_CONNECT.ret)),
       fd: buf.readInt32LE(o + NET_CONNECT.fd),
@@ -169,7 +168,9 @@ const DECODERS: Record<number, Decoder> = {
     const el = Math.min(buf.readUInt16LE(o + PROC_EXEC.exe_len), 4095);
     return {
       type: 'exec',
-      ...common(buf, o),
+      ktimeNs: ktime(buf, o),
+      truncated: truncated(buf, o),
+      task: task(buf, o),
       oldTid: buf.readUInt32LE(o + PROC_EXEC.old_tid),
       filename: buf.toString('utf8', o + PROC_EXEC.filename, o + PROC_EXEC.filename + fl),
       exe: buf.toString('utf8', o + PROC_EXEC.exe, o + PROC_EXEC.exe + el),
@@ -179,7 +180,7 @@ const DECODERS: Record<number, Decoder> = {
     need(len, PROC_EXIT.SIZE, 'exit');
     const status = buf.readInt32LE(o + PROC_EXIT.exit_code);
     const signal = status & 0x7f;
-    return { type: 'exit', ...common(buf, o), exitCode: signal ? -1 : (status >> 8) & 0xff, signal };
+    return { type: 'exit', ktimeNs: ktime(buf, o), truncated: truncated(buf, o), task: task(buf, o), exitCode: signal ? -1 : (status >> 8) & 0xff, signal };
   },
 };
 

@@ -31,14 +31,17 @@ export function createEnricher(opts: { host: Host; clock: BootClock; processes: 
   return {
     enrich(rec) {
       const t = rec.task;
+      // Explicit fields, no object spread: spread + stores put V8 on a slow path (~3 us/event).
       const time_ns = clock.toWallNs(rec.ktimeNs);
-      const base = { time_ns, ktime_ns: rec.ktimeNs, host };
+      const ktime_ns = rec.ktimeNs;
       switch (rec.type) {
         case 'file':
           return {
             kind: 'file',
             event: {
-              ...base,
+              time_ns,
+              ktime_ns,
+              host,
               process: proc(t, processes.exeOf(t.pid, t.startNs)),
               op: rec.op,
               path: rec.path,
@@ -53,7 +56,9 @@ export function createEnricher(opts: { host: Host; clock: BootClock; processes: 
           return {
             kind: 'net',
             event: {
-              ...base,
+              time_ns,
+              ktime_ns,
+              host,
               process: proc(t, processes.exeOf(t.pid, t.startNs)),
               op: rec.op,
               family: rec.family,
@@ -67,14 +72,14 @@ export function createEnricher(opts: { host: Host; clock: BootClock; processes: 
           processes.exec(t.pid, t.startNs, rec.exe);
           return {
             kind: 'process',
-            event: { ...base, process: proc(t, rec.exe), kind: 'exec', filename: rec.filename, exit_code: 0, signal: 0, truncated: rec.truncated },
+            event: { time_ns, ktime_ns, host, process: proc(t, rec.exe), kind: 'exec', filename: rec.filename, exit_code: 0, signal: 0, truncated: rec.truncated },
           };
         case 'exit': {
           const exe = processes.exeOf(t.pid, t.startNs);
           processes.exit(t.pid, t.startNs);
           return {
             kind: 'process',
-            event: { ...base, process: proc(t, exe), kind: 'exit', filename: '', exit_code: rec.exitCode, signal: rec.signal, truncated: false },
+            event: { time_ns, ktime_ns, host, process: proc(t, exe), kind: 'exit', filename: '', exit_code: rec.exitCode, signal: rec.signal, truncated: false },
           };
         }
       }

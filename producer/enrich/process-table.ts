@@ -13,6 +13,8 @@ interface Entry {
   /** Start time in ticks (what /proc gives); kernel ns are compared after the same rounding. */
   startTicks: bigint;
   exe: string;
+  /** The exact kernel start time last matched: the hot path compares it without dividing. */
+  startNs?: bigint;
 }
 
 export interface ProcessTable {
@@ -70,17 +72,22 @@ export function createProcessTable(opts: { procRoot?: string; logger: Logger }):
       return n;
     },
     exec(pid, startNs, exe) {
-      table.set(pid, { startTicks: ticks(startNs), exe });
+      table.set(pid, { startTicks: ticks(startNs), exe, startNs });
     },
     exit(pid, startNs) {
       const e = table.get(pid);
       if (e && e.startTicks === ticks(startNs)) table.delete(pid);
     },
     exeOf(pid, startNs) {
-      const want = ticks(startNs);
       const e = table.get(pid);
+      if (e && e.startNs === startNs) {
+        hits++;
+        return e.exe;
+      }
+      const want = ticks(startNs);
       if (e && e.startTicks === want) {
         hits++;
+        e.startNs = startNs;
         return e.exe;
       }
       // Unknown or reused pid: ask /proc once, and remember the answer (even an empty one).
@@ -88,7 +95,7 @@ export function createProcessTable(opts: { procRoot?: string; logger: Logger }):
       const p = fromProc(pid);
       const exe = p && p.startTicks === want ? p.exe : '';
       if (!exe) misses++;
-      table.set(pid, { startTicks: want, exe });
+      table.set(pid, { startTicks: want, exe, startNs });
       return exe;
     },
     get size() {

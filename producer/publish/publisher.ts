@@ -3,7 +3,8 @@
  * queued (bounded), sent with sendBatch when a batch fills or the linger time passes, one request
  * in flight so one host's events keep their order, and re-sent after a failure.
  */
-import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
+import { CompressionTypes, Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
+import { errorMessage } from '../../common/errors';
 import type { Logger } from '../../common/logger';
 
 export interface PublisherOptions {
@@ -14,6 +15,11 @@ export interface PublisherOptions {
   lingerMs: number;
   /** Most messages in one sendBatch request. */
   batchSize: number;
+  /**
+   * Most bytes (estimated) in one request. One host's events share a key and so a partition,
+   * and a partition's record batch must stay under the broker's message.max.bytes (1 MiB default).
+   */
+  maxBatchBytes?: number;
   /** Most messages queued; offer() refuses beyond it. */
   maxQueued: number;
   compression: keyof typeof CompressionTypes;
@@ -22,12 +28,24 @@ export interface PublisherOptions {
 interface Entry {
   topic: string;
   message: Message;
+  bytes: number;
+}
+
+/** Record overhead in a v2 record batch (varints, attributes, header keys) plus headers: an upper estimate. */
+const RECORD_OVERHEAD = 64;
+
+function sizeOf(m: Message): number {
+  let n = RECORD_OVERHEAD + (m.value ? (m.value as Buffer).length : 0) + (m.key ? Buffer.byteLength(m.key as Buffer | string) : 0);
+  if (m.headers) for (const [k, v] of Object.entries(m.headers)) n += k.length + (v ? Buffer.byteLength(v as Buffer | string) : 0);
+  return n;
 }
 
 export interface PublisherStats {
   sent: number;
   batches: number;
   sendErrors: number;
+  /** Messages the broker refused for good (for example too large): counted drops. */
+  rejected: number;
   queued: number;
   lastBatchMs: number;
 }
@@ -46,19 +64,29 @@ export interface Publisher {
 
 export function createPublisher(opts: PublisherOptions): Publisher {
   const log = opts.logger.child({ component: 'publisher' });
-  const producer: Producer = opts.kafka.producer({ allowAutoTopicCreation: true, maxInFlightRequests: 1 });
+  // The default (Java-compatible murmur2) partitioner, named so kafkajs does not warn about it.
+  const producer: Producer = opts.kafka.producer({
+    allowAutoTopicCreation: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   let queue: Entry[] = [];
+  let head = 0;
+  const size = (): number => queue.length - head;
   let inFlight = false;
   let lingerTimer: NodeJS.Timeout | undefined;
   let retryTimer: NodeJS.Timeout | undefined;
   let backoffMs = 0;
   let closed = false;
-  const stats = { sent: 0, batches: 0, sendErrors: 0, lastBatchMs: 0 };
+  const stats = { sent: 0, batches: 0, sendErrors: 0, rejected: 0, lastBatchMs: 0 };
+  const maxBytes = opts.maxBatchBytes ?? 900_000;
+  // Shrinks when the broker rejects a request as too large, grows back after successes.
+  let limit = opts.batchSize;
   const idleWaiters: (() => void)[] = [];
 
   function schedule(): void {
-    if (inFlight || retryTimer || closed || queue.length === 0) return;
-    if (queue.length >= opts.batchSize || opts.lingerMs === 0) {
+    if (inFlight || retryTimer || closed || size() === 0) return;
+    if (size() >= opts.batchSize || opts.lingerMs === 0) {
       if (lingerTimer) clearTimeout(lingerTimer);
       lingerTimer = undefined;
       void sendOne();
@@ -70,42 +98,70 @@ export function createPublisher(opts: PublisherOptions): Publisher {
     }
   }
 
+  /** Queued entries are queue[head..]; the consumed prefix is dropped in bulk, not per batch. */
+  function take(n: number): void {
+    head += n;
+    if (head > 65536 && head * 2 > queue.length) {
+      queue = queue.slice(head);
+      head = 0;
+    }
+  }
+
   async function sendOne(): Promise<void> {
-    if (inFlight || queue.length === 0) return;
+    if (inFlight || size() === 0) return;
     inFlight = true;
-    const n = Math.min(queue.length, opts.batchSize);
+    let n = 0;
+    let bytes = 0;
+    while (n < size() && n < limit && (n === 0 || bytes + queue[head + n].bytes <= maxBytes)) bytes += queue[head + n++].bytes;
     const byTopic = new Map<string, Message[]>();
-    for (let i = 0; i < n; i++) {
+    for (let i = head; i < head + n; i++) {
       const e = queue[i];
       let list = byTopic.get(e.topic);
       if (!list) byTopic.set(e.topic, (list = []));
       list.push(e.message);
     }
     const t0 = process.hrtime.bigint();
+    let error: unknown;
     try {
       await producer.sendBatch({
         acks: opts.acks,
         compression: CompressionTypes[opts.compression],
         topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
       });
-      queue = queue.slice(n);
+    } catch (err) {
+      error = err;
+    }
+    inFlight = false;
+    if (error === undefined) {
+      take(n);
       stats.sent += n;
       stats.batches++;
       stats.lastBatchMs = Number(process.hrtime.bigint() - t0) / 1e6;
       backoffMs = 0;
-    } catch (err) {
+      limit = Math.min(opts.batchSize, limit * 2);
+    } else if ((error as { retriable?: boolean }).retriable === false) {
+      stats.sendErrors++;
+      // The broker will never take this request as it is: split it; a single message it
+      // refuses is dropped and counted, so one bad record cannot stall the stream.
+      if (n > 1) {
+        limit = Math.max(1, Math.ceil(n / 2));
+        log.warn({ err: errorMessage(error), messages: n, nextBatch: limit }, 'request refused; splitting it');
+      } else {
+        take(1);
+        stats.rejected++;
+        log.error({ err: errorMessage(error), bytes, rejected: stats.rejected }, 'message refused by the broker; dropped');
+      }
+    } else {
       // Keep the batch at the head of the queue and try again: order and delivery both hold.
       stats.sendErrors++;
       backoffMs = Math.min(backoffMs ? backoffMs * 2 : 250, 5000);
-      log.warn({ err: (err as Error).message, messages: n, retryInMs: backoffMs, queued: queue.length }, 'send failed; will retry');
+      log.warn({ err: errorMessage(error), messages: n, retryInMs: backoffMs, queued: size() }, 'send failed; will retry');
       retryTimer = setTimeout(() => {
         retryTimer = undefined;
         schedule();
       }, backoffMs);
-    } finally {
-      inFlight = false;
     }
-    if (queue.length === 0) idleWaiters.splice(0).forEach((w) => w());
+    if (size() === 0) idleWaiters.splice(0).forEach((w) => w());
     schedule();
   }
 
@@ -115,19 +171,19 @@ export function createPublisher(opts: PublisherOptions): Publisher {
       log.info({ acks: opts.acks, lingerMs: opts.lingerMs, batchSize: opts.batchSize, compression: opts.compression }, 'connected');
     },
     offer(topic, message) {
-      if (queue.length >= opts.maxQueued) return false;
-      queue.push({ topic, message });
+      if (size() >= opts.maxQueued) return false;
+      queue.push({ topic, message, bytes: sizeOf(message) });
       schedule();
       return true;
     },
-    hasRoom: (n) => queue.length + n <= opts.maxQueued,
+    hasRoom: (n) => size() + n <= opts.maxQueued,
     get queued() {
-      return queue.length;
+      return size();
     },
     flush(timeoutMs) {
-      if (queue.length === 0) return Promise.resolve();
+      if (size() === 0) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`${queue.length} messages still queued after ${timeoutMs} ms`)), timeoutMs);
+        const timer = setTimeout(() => reject(new Error(`${size()} messages still queued after ${timeoutMs} ms`)), timeoutMs);
         idleWaiters.push(() => {
           clearTimeout(timer);
           resolve();
@@ -143,6 +199,6 @@ export function createPublisher(opts: PublisherOptions): Publisher {
       if (retryTimer) clearTimeout(retryTimer);
       await producer.disconnect();
     },
-    stats: () => ({ ...stats, queued: queue.length }),
+    stats: () => ({ ...stats, queued: size() }),
   };
 }

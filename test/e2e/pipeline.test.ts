@@ -1,0 +1,73 @@
+/**
+ * Kernel to console, for real: the producer (root, eBPF) publishes to the local broker and the
+ * tail CLI prints what a `cat` of a temp file and a connect to a loopback listener did.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { ourProgramIds } from '../helpers/bpftool';
+import { BROKERS, CONSUMER_CLI, needsBroker, needsRoot, PRODUCER_CLI, uniquePrefix } from '../helpers/env';
+import { start } from '../helpers/proc';
+
+const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+const which = (cmd: string): string => fs.realpathSync(spawnSync('bash', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).stdout.trim());
+const TS = '\\[\\d{10}\\.\\d{9}\\]';
+
+test('cat and connect show up in tail as the documented lines; SIGINT detaches everything', { timeout: 180000 }, async (t) => {
+  if (needsRoot(t) || (await needsBroker(t))) return;
+  const prefix = uniquePrefix('e2e');
+  const before = ourProgramIds();
+  const producer = start(process.execPath, [PRODUCER_CLI, '--brokers', BROKERS, '--topic-prefix', prefix, '--stats-interval', '2']);
+  t.after(() => producer.stop('SIGKILL'));
+  await producer.waitForLine(/"msg":"capturing"/, 60000, 'stderr');
+  const ours = [...ourProgramIds()].filter((id) => !before.has(id));
+  assert.ok(ours.length >= 8, `expected our programs loaded, found ${ours.length}`);
+
+  const tail = start(process.execPath, [CONSUMER_CLI, 'tail', '--brokers', BROKERS, '--topic-prefix', prefix, '--from-beginning']);
+  t.after(() => tail.stop('SIGKILL'));
+
+  // A file with a run-specific name, read by cat.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ea-e2e-'));
+  const file = path.join(dir, `secret-${process.pid}.txt`);
+  fs.writeFileSync(file, 'hello\n');
+  const cat = spawnSync('cat', [file], { encoding: 'utf8' });
+  assert.equal(cat.stdout, 'hello\n');
+  const catExe = which('cat');
+
+  // A loopback listener, connected to by bash's /dev/tcp.
+  const server = net.createServer((s) => s.destroy());
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => server.close());
+  const port = (server.address() as net.AddressInfo).port;
+  const bash = spawnSync('bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${port} && echo connected`], { encoding: 'utf8' });
+  assert.equal(bash.stdout.trim(), 'connected');
+  const bashExe = which('bash');
+
+  const fileLine = await tail.waitForLine(new RegExp(`^${TS} PID:${cat.pid} Exe:"${esc(catExe)}" Comm:"cat" Path: "${esc(file)}"$`), 60000);
+  const netLine = await tail.waitForLine(new RegExp(`^${TS} PID:${bash.pid} Exe:"${esc(bashExe)}" Comm:"bash" DST_IP:127\\.0\\.0\\.1$`), 60000);
+  await tail.waitForLine(new RegExp(`^${TS} PID:${cat.pid} Exe:"${esc(catExe)}" Comm:"cat" Exec: "[^"]*/cat"$`), 60000);
+  await tail.waitForLine(new RegExp(`^${TS} PID:${cat.pid} Exe:"${esc(catExe)}" Comm:"cat" Exit:0$`), 60000);
+
+  // The timestamp is wall-clock time: within a minute of now.
+  const ts = Number(fileLine.slice(1, fileLine.indexOf(']')));
+  assert.ok(Math.abs(ts - Date.now() / 1000) < 60, `timestamp ${ts} is not the wall-clock time`);
+  assert.ok(netLine);
+
+  // The producer's own activity (Kafka connections, /proc reads) is excluded in the kernel.
+  assert.doesNotMatch(tail.stdout(), new RegExp(`PID:${producer.child.pid} `));
+
+  assert.equal(await producer.stop('SIGINT'), 0);
+  const final = producer.stderr().split('\n').find((l) => l.includes('"msg":"final stats"'));
+  assert.ok(final, 'no final stats line');
+  const stats = JSON.parse(final).stats;
+  assert.equal(stats.lost, 0, `events lost: ${final}`);
+  assert.ok(stats.publisher.sent > 0);
+  const left = [...ourProgramIds()].filter((id) => ours.includes(id));
+  assert.deepEqual(left, [], 'programs still attached after SIGINT');
+  assert.equal(await tail.stop('SIGINT'), 0);
+  fs.rmSync(dir, { recursive: true });
+});

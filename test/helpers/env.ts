@@ -1,0 +1,53 @@
+/**
+ * What a test needs from the machine. Missing root or broker skips a test on a developer's
+ * machine, with the reason; under CI=true it fails the test loudly instead.
+ */
+import * as net from 'node:net';
+import * as path from 'node:path';
+import type { TestContext } from 'node:test';
+
+export const ROOT_DIR = path.resolve(__dirname, '../../..');
+export const DIST_DIR = path.join(ROOT_DIR, 'dist');
+export const PRODUCER_CLI = path.join(DIST_DIR, 'producer/cli.js');
+export const CONSUMER_CLI = path.join(DIST_DIR, 'consumer/cli.js');
+export const BPF_OBJECT = path.join(ROOT_DIR, 'bpf/build/ebpf-audit.bpf.o');
+export const BROKERS = process.env.EBPF_AUDIT_BROKERS ?? '127.0.0.1:9092';
+const CI = process.env.CI === 'true';
+
+function missing(t: TestContext, what: string): boolean {
+  if (CI) throw new Error(`CI=true and ${what}: this test must run in CI`);
+  t.skip(what);
+  return true;
+}
+
+export function brokerReachable(brokers = BROKERS): Promise<boolean> {
+  const [host, port] = brokers.split(',')[0].split(':');
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port: Number(port) });
+    s.setTimeout(2000);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+    s.once('timeout', () => {
+      s.destroy();
+      resolve(false);
+    });
+  });
+}
+
+/** True when the test must stop (skipped); throws under CI. */
+export async function needsBroker(t: TestContext): Promise<boolean> {
+  if (await brokerReachable()) return false;
+  return missing(t, `no Kafka broker at ${BROKERS} (start one: deploy/kafka/local.sh start)`);
+}
+
+export function needsRoot(t: TestContext): boolean {
+  if (process.getuid?.() === 0) return false;
+  return missing(t, 'not running as root (eBPF needs it)');
+}
+
+export function uniquePrefix(name: string): string {
+  return `test-${name}-${process.pid}-${Date.now().toString(36)}`;
+}

@@ -1,0 +1,59 @@
+/** The tail CLI against the real broker: documented lines, a closed pipe, Ctrl+C. */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { test } from 'node:test';
+import { ensureTopics } from '../../common/topic-admin';
+import { EVENT_KINDS, topicFor } from '../../common/topics';
+import { createPublisher } from '../../producer/publish/publisher';
+import { createSchemaRegistry } from '../../schemas/registry';
+import { BROKERS, CONSUMER_CLI, needsBroker, uniquePrefix } from '../helpers/env';
+import { quietLogger, testKafka } from '../helpers/kafka';
+import { start } from '../helpers/proc';
+import { fileEvent, netEvent } from '../unit/samples';
+
+async function preload(prefix: string, n: number): Promise<void> {
+  const kafka = testKafka('tail-preload');
+  await ensureTopics(kafka, EVENT_KINDS.map((k) => topicFor(prefix, k)), quietLogger);
+  const registry = createSchemaRegistry();
+  const p = createPublisher({ kafka, logger: quietLogger, acks: -1, lingerMs: 0, batchSize: 1000, maxQueued: 100000, compression: 'None' });
+  await p.connect();
+  for (let i = 0; i < n; i++) {
+    p.offer(topicFor(prefix, 'file'), { key: 'h', value: registry.encode('file', { ...fileEvent, path: `/data/${i}` }) });
+  }
+  p.offer(topicFor(prefix, 'net'), { key: 'h', value: registry.encode('net', { ...netEvent, dst_ip: '::1', family: 'inet6' }) });
+  p.offer(topicFor(prefix, 'file'), { key: 'h', value: Buffer.from('garbage') });
+  await p.flush(30000);
+  await p.disconnect();
+}
+
+test('tail --from-beginning prints the documented lines and exits 0 on SIGINT', { timeout: 90000 }, async (t) => {
+  if (await needsBroker(t)) return;
+  const prefix = uniquePrefix('tail');
+  await preload(prefix, 3);
+  const tail = start(process.execPath, [CONSUMER_CLI, 'tail', '--brokers', BROKERS, '--topic-prefix', prefix, '--from-beginning']);
+  await tail.waitForLine(/DST_IP:::1$/, 30000);
+  await tail.waitForLine(/Path: "\/data\/2"$/, 30000);
+  const lines = tail.stdout().trim().split('\n');
+  assert.deepEqual(lines.filter((l) => l.includes('Path:')), [0, 1, 2].map((i) => `[1764012345.123456789] PID:1234 Exe:"/usr/bin/cat" Comm:"cat" Path: "/data/${i}"`));
+  assert.ok(lines.includes('[1764012345.000000001] PID:1234 Exe:"/usr/bin/curl" Comm:"curl" DST_IP:::1'));
+  assert.equal(await tail.stop('SIGINT'), 0);
+  assert.match(tail.stderr(), /malformed message skipped/);
+  assert.match(tail.stderr(), new RegExp(`"topic":"${prefix}.file","partition":\\d+,"offset":"\\d+"`));
+});
+
+test('tail | head -3 exits cleanly (no crash when the pipe closes)', { timeout: 90000 }, async (t) => {
+  if (await needsBroker(t)) return;
+  const prefix = uniquePrefix('pipe');
+  await preload(prefix, 5000);
+  const sh = spawn('bash', ['-o', 'pipefail', '-c', `"${process.execPath}" "${CONSUMER_CLI}" tail --brokers ${BROKERS} --topic-prefix ${prefix} --from-beginning | head -3`], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  sh.stdout.on('data', (d) => (out += d));
+  sh.stderr.on('data', (d) => (err += d));
+  const code = await new Promise<number | null>((resolve) => sh.on('exit', resolve));
+  assert.equal(code, 0, `pipeline failed: ${err}`);
+  assert.equal(out.trim().split('\n').length, 3);
+  assert.doesNotMatch(err, /EPIPE|Error:/);
+});

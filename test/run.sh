@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The whole test suite, as root: installs and builds what is missing, starts the local Kafka broker
+# and runs unit, integration and end-to-end tests (real kernel, real broker) with node's runner.
+# Under CI=true no test may skip: a missing kernel feature, tool or broker fails the run.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+deploy/install.sh
+started_broker=0
+if ! deploy/kafka/local.sh status >/dev/null; then
+  deploy/kafka/local.sh start
+  started_broker=1
+fi
+status=0
+node --test --test-concurrency=1 dist/test/ || status=$?
+if [[ $started_broker == 1 && ${EBPF_AUDIT_KEEP_BROKER:-0} != 1 ]]; then deploy/kafka/local.sh stop; fi
+exit $status

@@ -1,0 +1,45 @@
+/**
+ * The decoder's layout (producer/decode/layout.ts) must equal the C records (bpf/events.h).
+ * bpf/build/abi-probe is compiled from the same header and prints offsetof/sizeof of every field.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import * as L from '../../producer/decode/layout';
+import { cLayout } from './c-layout';
+
+test('record header, task and every record match the C layout', () => {
+  const c = cLayout();
+  const off = (s: string, f: string): number => c[s].fields[f][0];
+  for (const [f, o] of Object.entries(L.HDR)) if (f !== 'SIZE') assert.equal(o, off('ea_hdr', f), `ea_hdr.${f}`);
+  assert.equal(L.HDR.SIZE, c.ea_hdr.size);
+  for (const [f, o] of Object.entries(L.TASK)) if (f !== 'SIZE') assert.equal(o, off('ea_task', f), `ea_task.${f}`);
+  assert.equal(L.TASK.SIZE, c.ea_task.size);
+  const records: [string, Record<string, number>][] = [
+    ['ea_file_open', L.FILE_OPEN],
+    ['ea_net_connect', L.NET_CONNECT],
+    ['ea_proc_exec', L.PROC_EXEC],
+    ['ea_proc_exit', L.PROC_EXIT],
+  ];
+  for (const [s, layout] of records) {
+    assert.equal(off(s, 'hdr'), 0, `${s}.hdr`);
+    assert.equal(off(s, 'task'), L.HDR.SIZE, `${s}.task`);
+    for (const [f, o] of Object.entries(layout)) {
+      if (f === 'SIZE') assert.equal(o, c[s].size, `sizeof ${s}`);
+      else assert.equal(o, off(s, f), `${s}.${f}`);
+    }
+  }
+  assert.equal(c.ea_task.fields.comm[1], L.COMM_LEN);
+  assert.equal(c.ea_file_open.fields.path[1], L.PATH_MAX);
+});
+
+test('constants match: record types, counter slots, flags', () => {
+  const k = cLayout().constants;
+  assert.deepEqual(
+    [k.EA_FILE_OPEN, k.EA_NET_CONNECT, k.EA_PROC_EXEC, k.EA_PROC_EXIT, k.EA_TYPE_MAX],
+    [L.RECORD_TYPES.file, L.RECORD_TYPES.net, L.RECORD_TYPES.exec, L.RECORD_TYPES.exit, L.TYPE_MAX],
+  );
+  assert.equal(k.EA_CNT_SLOTS, L.COUNTER_SLOTS.count);
+  assert.equal(k.EA_PATH_MAX, L.PATH_MAX);
+  assert.equal(k.EA_COMM_LEN, L.COMM_LEN);
+  assert.equal(k.EA_F_TRUNCATED, L.F_TRUNCATED);
+});

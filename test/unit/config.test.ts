@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ConfigError } from '../../common/errors';
+import { buildProducerConfig, type RawProducerOptions } from '../../producer/config';
+
+const ok: RawProducerOptions = {
+  brokers: '127.0.0.1:9092,[::1]:9093', topicPrefix: 'ebpf-audit', clientId: 'c', logLevel: 'info', bpfObject: 'x.o',
+  ringBufferMb: '16', drainIntervalMs: '10', lingerMs: '20', batchSize: '1000', maxQueued: '100000', acks: '-1',
+  compression: 'gzip', statsInterval: '10', shutdownTimeout: '10',
+};
+
+test('valid options become a typed config', () => {
+  const c = buildProducerConfig(ok);
+  assert.deepEqual(c.brokers, ['127.0.0.1:9092', '[::1]:9093']);
+  assert.equal(c.ringBytes, 16 << 20);
+  assert.equal(c.compression, 'GZIP');
+  assert.equal(c.acks, -1);
+});
+
+test('each bad option is a ConfigError naming the option', () => {
+  const bad: [Partial<RawProducerOptions>, RegExp][] = [
+    [{ brokers: '' }, /--brokers/],
+    [{ brokers: 'nohost' }, /--brokers: broker "nohost" is not host:port/],
+    [{ topicPrefix: 'bad prefix!' }, /--topic-prefix/],
+    [{ logLevel: 'loud' }, /--log-level/],
+    [{ ringBufferMb: '3' }, /--ring-buffer-mb must be a power of two/],
+    [{ ringBufferMb: 'lots' }, /--ring-buffer-mb must be an integer/],
+    [{ acks: '2' }, /--acks/],
+    [{ compression: 'brotli' }, /--compression/],
+    [{ hostId: 'has space' }, /--host-id/],
+    [{ batchSize: '0' }, /--batch-size/],
+  ];
+  for (const [patch, re] of bad) assert.throws(() => buildProducerConfig({ ...ok, ...patch }), (e: unknown) => e instanceof ConfigError && re.test(e.message));
+});

@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DecodeError } from '../../common/errors';
+import { decodeRecord, formatAddress } from '../../producer/decode/decoder';
+import { cLayout, cRecord, type Putter } from './c-layout';
+
+function task(p: Putter, type: number, size: number): void {
+  p.u16('hdr.type', type);
+  p.u16('hdr.size', size);
+  p.u64('hdr.ktime_ns', 5_000_000_123n);
+  p.u32('task.pid', 4242);
+  p.u32('task.tid', 4243);
+  p.u32('task.ppid', 1);
+  p.u32('task.uid', 1000);
+  p.u32('task.gid', 1001);
+  p.u32('task.euid', 0);
+  p.u32('task.egid', 0);
+  p.u64('task.start_ns', 77_000_000_000n);
+  p.u64('task.cgroup_id', 9n);
+  p.bytes('task.comm', Buffer.from('cat\0'));
+}
+
+test('file open record: fields, failed result, variable length', () => {
+  const path = '/tmp/a file with spaces/ü';
+  const pathBytes = Buffer.from(path);
+  const pathOff = cLayout().ea_file_open.fields.path[0];
+  const len = pathOff + pathBytes.length;
+  const full = cRecord('ea_file_open', (p) => {
+    task(p, 1, len);
+    p.s64('ret', -13n);
+    p.s32('dirfd', -100);
+    p.u32('flags', 0o101);
+    p.u32('mode', 0o644);
+    p.u16('op', 1);
+    p.u16('path_len', pathBytes.length);
+    p.bytes('path', pathBytes);
+  });
+  const r = decodeRecord(full, 0, len);
+  assert.equal(r.type, 'file');
+  if (r.type !== 'file') return;
+  assert.deepEqual(r.task, {
+    pid: 4242, tid: 4243, ppid: 1, uid: 1000, gid: 1001, euid: 0, egid: 0, startNs: 77_000_000_000n, cgroupId: 9n, comm: 'cat',
+  });
+  assert.equal(r.ktimeNs, 5_000_000_123n);
+  assert.equal(r.path, path);
+  assert.equal(r.result, -13);
+  assert.equal(r.op, 'openat');
+  assert.equal(r.flags, 0o101);
+  assert.equal(r.mode, 0o644);
+  assert.equal(r.dirfd, -100);
+  assert.equal(r.truncated, false);
+});
+
+test('connect records: IPv4, IPv6 compressed, v4-mapped shown as IPv4', () => {
+  const size = cLayout().ea_net_connect.size;
+  const make = (family: number, addr: number[], port: number) =>
+    decodeRecord(
+      cRecord('ea_net_connect', (p) => {
+        task(p, 2, size);
+        p.s64('ret', -111n);
+        p.s32('fd', 7);
+        p.u16('family', family);
+        p.u16('port', port);
+        p.bytes('addr', Buffer.from(addr));
+      }),
+      0,
+      size,
+    );
+  const v4 = make(2, [127, 0, 0, 1], 8080);
+  assert.ok(v4.type === 'net' && v4.ip === '127.0.0.1' && v4.port === 8080 && v4.family === 'inet' && v4.result === -111 && v4.fd === 7);
+  const v6 = make(10, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], 443);
+  assert.ok(v6.type === 'net' && v6.ip === '::1' && v6.family === 'inet6');
+  const mapped = make(10, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 9], 53);
+  assert.ok(mapped.type === 'net' && mapped.ip === '10.0.0.9' && mapped.family === 'inet');
+});
+
+test('RFC 5952 IPv6 text', () => {
+  const f = (hex: string) => formatAddress(10, Buffer.from(hex, 'hex')).ip;
+  assert.equal(f('20010db8000000000000000000000001'), '2001:db8::1');
+  assert.equal(f('20010db8000000010000000000000001'), '2001:db8:0:1::1');
+  assert.equal(f('20010db8000000000001000000000001'), '2001:db8::1:0:0:1'); // first of two equal runs
+  assert.equal(f('fe800000000000000202b3fffe1e8329'), 'fe80::202:b3ff:fe1e:8329');
+  assert.equal(f('00000000000000000000000000000000'), '::');
+  assert.equal(f('20010db8000100020003000400050006'), '2001:db8:1:2:3:4:5:6');
+});
+
+test('exec and exit records', () => {
+  const c = cLayout();
+  const exec = cRecord('ea_proc_exec', (p) => {
+    task(p, 3, c.ea_proc_exec.size);
+    p.u32('old_tid', 4243);
+    p.u16('filename_len', 7);
+    p.u16('exe_len', 12);
+    p.bytes('filename', Buffer.from('/bin/ls'));
+    p.bytes('exe', Buffer.from('/usr/bin/ls\0'.slice(0, 12)));
+  });
+  const e = decodeRecord(exec, 0, exec.length);
+  assert.ok(e.type === 'exec' && e.filename === '/bin/ls' && e.exe === '/usr/bin/ls\0'.slice(0, 12) && e.oldTid === 4243);
+  const exitRec = (status: number) =>
+    decodeRecord(cRecord('ea_proc_exit', (p) => { task(p, 4, c.ea_proc_exit.size); p.s32('exit_code', status); }), 0, c.ea_proc_exit.size);
+  const normal = exitRec(3 << 8);
+  assert.ok(normal.type === 'exit' && normal.exitCode === 3 && normal.signal === 0);
+  const killed = exitRec(9);
+  assert.ok(killed.type === 'exit' && killed.exitCode === -1 && killed.signal === 9);
+});
+
+test('unknown type, short record and size mismatch are DecodeErrors', () => {
+  const c = cLayout();
+  const rec = cRecord('ea_proc_exit', (p) => task(p, 99, c.ea_proc_exit.size));
+  assert.throws(() => decodeRecord(rec, 0, rec.length), /unknown record type 99/);
+  assert.throws(() => decodeRecord(rec, 0, 20), DecodeError);
+  const wrong = cRecord('ea_proc_exit', (p) => task(p, 4, 999));
+  assert.throws(() => decodeRecord(wrong, 0, wrong.length), /says 999 bytes/);
+});

@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { escapeField, formatLine, formatTimestamp } from '../../consumer/tail/format';
+import { execEvent, fileEvent, netEvent } from './samples';
+
+test('file line is byte-exact: space after Path:, quoted fields', () => {
+  assert.equal(
+    formatLine({ kind: 'file', event: fileEvent }),
+    '[1764012345.123456789] PID:1234 Exe:"/usr/bin/cat" Comm:"cat" Path: "/etc/passwd"',
+  );
+});
+
+test('net line is byte-exact: no space after DST_IP:', () => {
+  assert.equal(
+    formatLine({ kind: 'net', event: netEvent }),
+    '[1764012345.000000001] PID:1234 Exe:"/usr/bin/curl" Comm:"curl" DST_IP:10.1.2.3',
+  );
+  assert.match(formatLine({ kind: 'net', event: { ...netEvent, dst_ip: '::1', family: 'inet6' } }), / DST_IP:::1$/);
+});
+
+test('failures carry the errno name; EINPROGRESS is not a failure', () => {
+  assert.match(formatLine({ kind: 'file', event: { ...fileEvent, path: '/etc/shadow', result: -13 } }), / Path: "\/etc\/shadow" Error:EACCES$/);
+  assert.match(formatLine({ kind: 'net', event: { ...netEvent, result: -111 } }), / DST_IP:10\.1\.2\.3 Error:ECONNREFUSED$/);
+  assert.match(formatLine({ kind: 'net', event: { ...netEvent, result: -115 } }), / DST_IP:10\.1\.2\.3$/);
+});
+
+test('exec and exit lines in the same style', () => {
+  assert.equal(
+    formatLine({ kind: 'process', event: execEvent }),
+    '[1764012345.000000000] PID:1234 Exe:"/usr/bin/cat" Comm:"cat" Exec: "/bin/cat"',
+  );
+  assert.match(formatLine({ kind: 'process', event: { ...execEvent, kind: 'exit', exit_code: 2 } }), / Exit:2$/);
+  assert.match(formatLine({ kind: 'process', event: { ...execEvent, kind: 'exit', exit_code: -1, signal: 9 } }), / Exit:signal 9$/);
+});
+
+test('timestamps: seconds since the epoch with nine decimals', () => {
+  assert.equal(formatTimestamp(0n), '0.000000000');
+  assert.equal(formatTimestamp(1_000_000_007n), '1.000000007');
+});
+
+test('hostile names cannot inject escapes, end the field or forge a line', () => {
+  const evil = 'x"\nPID:1 \x1b[31mred\x07\\\u202e\x9b';
+  const line = formatLine({ kind: 'file', event: { ...fileEvent, path: evil, process: { ...fileEvent.process, comm: 'a"b' } } });
+  assert.equal(line.split('\n').length, 1);
+  assert.doesNotMatch(line, /[\x00-\x1f\x7f-\x9f]/);
+  assert.match(line, /Comm:"a\\"b"/);
+  assert.match(line, /Path: "x\\"\\x0aPID:1 \\x1b\[31mred\\x07\\\\\\u202e\\x9b"$/);
+  assert.equal(escapeField('plain/path-ü'), 'plain/path-ü');
+  assert.equal(escapeField('bad\ufffdutf8'), 'bad\\ufffdutf8');
+});

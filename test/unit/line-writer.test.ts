@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { Writable } from 'node:stream';
+import { test } from 'node:test';
+import { createLineWriter } from '../../consumer/tail/line-writer';
+
+test('lines are written in order, newline-terminated', async () => {
+  const chunks: string[] = [];
+  const stream = new Writable({ write: (c, _e, cb) => (chunks.push(String(c)), cb()) });
+  const w = createLineWriter({ stream, onClosed: () => assert.fail('not closed') });
+  for (let i = 0; i < 5000; i++) await w.write(`line ${i}`);
+  await w.flush();
+  const out = chunks.join('').split('\n');
+  assert.equal(out.length, 5001);
+  assert.equal(out[4999], 'line 4999');
+  assert.equal(w.lines, 5000);
+});
+
+test('a reader that goes away (EPIPE) ends the writer quietly', async () => {
+  // A real pipe to `head -n 1`, which exits after one line.
+  const head = spawn('head', ['-n', '1'], { stdio: ['pipe', 'ignore', 'inherit'] });
+  let closedCalls = 0;
+  const w = createLineWriter({ stream: head.stdin, onClosed: () => closedCalls++ });
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('writer never saw the closed pipe')), 10000);
+    const pump = async (): Promise<void> => {
+      while (!w.closed) {
+        await w.write('x'.repeat(100));
+        await new Promise((r) => setImmediate(r));
+      }
+      clearTimeout(t);
+      resolve();
+    };
+    void pump();
+  });
+  assert.equal(closedCalls, 1);
+  assert.equal(w.write('after close'), undefined);
+});

@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import pino from 'pino';
+import { createProcessTable } from '../../producer/enrich/process-table';
+
+const logger = pino({ level: 'silent' });
+
+/** A /proc look-alike: PID/stat with a start time in ticks, PID/exe as a symlink. */
+function fakeProc(procs: Record<number, { ticks: number; exe: string; comm?: string }>): string {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ea-proc-'));
+  for (const [pid, p] of Object.entries(procs)) {
+    fs.mkdirSync(path.join(root, pid));
+    const comm = p.comm ?? 'x';
+    // Fields after "(comm)": state(3) ... starttime is field 22.
+    const fields = ['S', ...Array.from({ length: 18 }, (_, i) => String(i)), String(p.ticks), '0'];
+    fs.writeFileSync(path.join(root, pid, 'stat'), `${pid} (${comm}) ${fields.join(' ')}\n`);
+    fs.symlinkSync(p.exe, path.join(root, pid, 'exe'));
+  }
+  fs.mkdirSync(path.join(root, 'self'));
+  return root;
+}
+
+test('seeded processes resolve only with their own start time', () => {
+  const root = fakeProc({ 10: { ticks: 500, exe: '/usr/sbin/sshd', comm: 'ss h) (x' }, 11: { ticks: 7, exe: '/bin/sh' } });
+  const t = createProcessTable({ procRoot: root, logger });
+  assert.equal(t.seed(), 2);
+  assert.equal(t.exeOf(10, 5_000_000_000n), '/usr/sbin/sshd'); // 500 ticks = 5 s
+  assert.equal(t.exeOf(10, 5_009_999_999n), '/usr/sbin/sshd'); // same tick
+  assert.equal(t.stats().hits, 2);
+});
+
+test('pid reuse: a different start time never inherits the old exe', () => {
+  const root = fakeProc({ 20: { ticks: 100, exe: '/usr/bin/old' } });
+  const t = createProcessTable({ procRoot: root, logger });
+  t.seed();
+  assert.equal(t.exeOf(20, 9_990_000_000n), ''); // /proc still shows the old process: no match
+  t.exec(20, 9_990_000_000n, '/usr/bin/new');
+  assert.equal(t.exeOf(20, 9_990_000_000n), '/usr/bin/new');
+  assert.equal(t.exeOf(20, 1_000_000_000n), '/usr/bin/old'); // the old one, looked up again in /proc
+});
+
+test('exec replaces, exit removes only the matching process', () => {
+  const t = createProcessTable({ procRoot: fakeProc({}), logger });
+  t.exec(30, 1_000_000_000n, '/bin/bash');
+  t.exec(30, 1_000_000_000n, '/usr/bin/python3');
+  assert.equal(t.exeOf(30, 1_000_000_000n), '/usr/bin/python3');
+  t.exit(30, 2_000_000_000n);
+  assert.equal(t.size, 1);
+  t.exit(30, 1_000_000_000n);
+  assert.equal(t.size, 0);
+});
+
+test('a process unknown to the table is found in /proc at first use', () => {
+  const root = fakeProc({});
+  const t = createProcessTable({ procRoot: root, logger });
+  t.seed();
+  const late = fakeProc({ 40: { ticks: 300, exe: '/opt/app' } });
+  fs.renameSync(path.join(late, '40'), path.join(root, '40'));
+  assert.equal(t.exeOf(40, 3_000_000_000n), '/opt/app');
+  assert.equal(t.stats().procLookups, 1);
+});

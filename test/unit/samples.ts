@@ -1,0 +1,24 @@
+/** Sample events shared by tests (typed: the compiler checks them against schemas/types.ts). */
+import type { FileEvent, Host, NetEvent, Process, ProcessEvent } from '../../schemas/types';
+
+export const host: Host = { id: 'host-1', name: 'web-1', boot_id: 'b00t' };
+
+export const proc: Process = {
+  pid: 1234, tid: 1235, ppid: 1, uid: 1000, gid: 1000, euid: 0, egid: 0,
+  comm: 'cat', exe: '/usr/bin/cat', start_time_ns: 123_456_789_000n, cgroup_id: 1n,
+};
+
+export const fileEvent: FileEvent = {
+  time_ns: 1_764_012_345_123_456_789n, ktime_ns: 987_654_321n, host, process: proc,
+  op: 'openat', path: '/etc/passwd', dirfd: -100, flags: 0, mode: 0, result: 3, truncated: false,
+};
+
+export const netEvent: NetEvent = {
+  time_ns: 1_764_012_345_000_000_001n, ktime_ns: 1n, host, process: { ...proc, comm: 'curl', exe: '/usr/bin/curl' },
+  op: 'connect', family: 'inet', dst_ip: '10.1.2.3', dst_port: 443, fd: 5, result: 0,
+};
+
+export const execEvent: ProcessEvent = {
+  time_ns: 1_764_012_345_000_000_000n, ktime_ns: 2n, host, process: proc,
+  kind: 'exec', filename: '/bin/cat', exit_code: 0, signal: 0, truncated: false,
+};
