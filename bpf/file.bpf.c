@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR Apache-2.0
 /*
- * File opens: open, openat, openat2, creat. Enter stashes the arguments by thread id; exit emits
- * one record with the result, so failed attempts (EACCES, ENOENT) are events too. The path is read
- * at exit: at enter the user page may not be faulted in yet (97 of 4223 reads failed in the spike).
+ * File opens: open, openat, openat2, creat, recorded at syscall exit with the result, so failed
+ * attempts (EACCES, ENOENT) are events too. The path is read at exit: at enter the user page may
+ * not be faulted in yet (97 of 4223 reads failed in the spike). On the per-syscall tracepoints
+ * the exit has no arguments, so enter stashes them by thread id.
  */
 #include "maps.bpf.h"
 
@@ -10,14 +11,6 @@
 #define O_WRONLY 01
 #define O_CREAT 0100
 #define O_TRUNC 01000
-
-struct open_args {
-	__u64 path; /* user pointer */
-	__u32 flags;
-	__u32 mode;
-	__s32 dirfd;
-	__u16 op;
-};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -47,7 +40,6 @@ SEC("tracepoint/syscalls/sys_enter_openat2")
 int ea_enter_openat2(struct trace_event_raw_sys_enter *ctx)
 {
 	struct open_how how = {};
-	/* struct open_how is user memory that the kernel copies later: read it now, it is small. */
 	bpf_probe_read_user(&how, sizeof(how), (void *)ctx->args[2]);
 	return stash(EA_OP_OPENAT2, ctx->args[0], ctx->args[1], how.flags, how.mode);
 }
@@ -64,35 +56,56 @@ int ea_enter_creat(struct trace_event_raw_sys_enter *ctx)
 	return stash(EA_OP_CREAT, AT_FDCWD, ctx->args[0], O_CREAT | O_WRONLY | O_TRUNC, ctx->args[1]);
 }
 
-static __always_inline int emit(struct trace_event_raw_sys_exit *ctx)
+/*
+ * Emit one open record. Global (not inlined): the raw sys_exit dispatcher in syscalls.bpf.c,
+ * which reads the arguments from the saved registers, calls it as well as the tracepoints here.
+ */
+__noinline int ea_file_emit(struct open_args *a, long ret)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct open_args *a = bpf_map_lookup_elem(&open_stash, &tid);
-	if (!a)
+	if (!a || ea_excluded())
 		return 0;
 	struct ea_file_open *e = ea_begin(EA_FILE_OPEN);
-	if (e) {
-		e->ret = ctx->ret;
-		e->dirfd = a->dirfd;
-		e->flags = a->flags;
-		e->mode = a->mode;
-		e->op = a->op;
-		long n = bpf_probe_read_user_str(e->path, EA_PATH_MAX, (const char *)a->path);
-		e->path_len = ea_strlen(&e->hdr, n, EA_PATH_MAX);
-		ea_submit(e, offsetof(struct ea_file_open, path) + e->path_len);
-	}
-	bpf_map_delete_elem(&open_stash, &tid);
+	if (!e)
+		return 0;
+	e->ret = ret;
+	e->dirfd = a->dirfd;
+	e->flags = a->flags;
+	e->mode = a->mode;
+	e->op = a->op;
+	long n = bpf_probe_read_user_str(e->path, EA_PATH_MAX, (const char *)a->path);
+	e->path_len = ea_strlen(&e->hdr, n, EA_PATH_MAX);
+	ea_submit(e, offsetof(struct ea_file_open, path) + e->path_len);
 	return 0;
 }
 
+/* openat2 passes flags and mode in a struct open_how in user memory. */
+__noinline int ea_file_emit_openat2(__s32 dirfd, __u64 path, __u64 uhow, long ret)
+{
+	struct open_how how = {};
+	bpf_probe_read_user(&how, sizeof(how), (void *)uhow);
+	struct open_args a = { .path = path, .flags = how.flags, .mode = how.mode, .dirfd = dirfd, .op = EA_OP_OPENAT2 };
+	return ea_file_emit(&a, ret);
+}
+
+static __always_inline int emit_stashed(long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct open_args *p = bpf_map_lookup_elem(&open_stash, &tid);
+	if (!p)
+		return 0;
+	struct open_args a = *p;
+	bpf_map_delete_elem(&open_stash, &tid);
+	return ea_file_emit(&a, ret);
+}
+
 SEC("tracepoint/syscalls/sys_exit_openat")
-int ea_exit_openat(struct trace_event_raw_sys_exit *ctx) { return emit(ctx); }
+int ea_exit_openat(struct trace_event_raw_sys_exit *ctx) { return emit_stashed(ctx->ret); }
 
 SEC("tracepoint/syscalls/sys_exit_openat2")
-int ea_exit_openat2(struct trace_event_raw_sys_exit *ctx) { return emit(ctx); }
+int ea_exit_openat2(struct trace_event_raw_sys_exit *ctx) { return emit_stashed(ctx->ret); }
 
 SEC("tracepoint/syscalls/sys_exit_open")
-int ea_exit_open(struct trace_event_raw_sys_exit *ctx) { return emit(ctx); }
+int ea_exit_open(struct trace_event_raw_sys_exit *ctx) { return emit_stashed(ctx->ret); }
 
 SEC("tracepoint/syscalls/sys_exit_creat")
-int ea_exit_creat(struct trace_event_raw_sys_exit *ctx) { return emit(ctx); }
+int ea_exit_creat(struct trace_event_raw_sys_exit *ctx) { return emit_stashed(ctx->ret); }

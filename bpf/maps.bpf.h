@@ -40,6 +40,15 @@ EA_MAP struct {
 	__type(value, __u8);
 } excluded_tgids SEC(".maps");
 
+/* The arguments of an open-family syscall, passed to the shared emitter in file.bpf.c. */
+struct open_args {
+	__u64 path; /* user pointer */
+	__u32 flags;
+	__u32 mode;
+	__s32 dirfd;
+	__u16 op;
+};
+
 /* Per-CPU space to build one record before bpf_ringbuf_output copies its used length. */
 #define EA_SCRATCH_SIZE sizeof(struct ea_proc_exec) /* the largest record */
 EA_MAP struct {
@@ -76,17 +85,19 @@ static __always_inline void *ea_begin(__u16 type)
 	h->ktime_ns = bpf_ktime_get_boot_ns();
 
 	struct ea_task *t = (struct ea_task *)(h + 1);
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	/* A BTF task pointer: fields are plain (fault-safe) loads, not a helper call each. */
+	struct task_struct *task = bpf_get_current_task_btf();
+	const struct cred *cred = task->cred;
 	__u64 pt = bpf_get_current_pid_tgid(), ug = bpf_get_current_uid_gid();
 	t->pid = pt >> 32;
 	t->tid = (__u32)pt;
 	t->uid = (__u32)ug;
 	t->gid = ug >> 32;
-	t->ppid = BPF_CORE_READ(task, real_parent, tgid);
-	t->euid = BPF_CORE_READ(task, cred, euid.val);
-	t->egid = BPF_CORE_READ(task, cred, egid.val);
+	t->ppid = task->real_parent->tgid;
+	t->euid = cred->euid.val;
+	t->egid = cred->egid.val;
 	t->_pad = 0;
-	t->start_ns = BPF_CORE_READ(task, group_leader, start_boottime);
+	t->start_ns = task->group_leader->start_boottime;
 	t->cgroup_id = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(t->comm, sizeof(t->comm));
 	return h;

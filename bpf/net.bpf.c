@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR Apache-2.0
 /*
- * connect(2) over IPv4 and IPv6: enter stashes the user sockaddr pointer by thread id, exit reads
- * the address and emits it with the result (0, -EINPROGRESS, -ECONNREFUSED ...).
+ * connect(2) over IPv4 and IPv6, recorded at syscall exit with the address and the result
+ * (0, -EINPROGRESS, -ECONNREFUSED ...). On the per-syscall tracepoints enter stashes the arguments.
  */
 #include "maps.bpf.h"
 #include <bpf/bpf_endian.h>
@@ -25,25 +25,26 @@ struct {
 SEC("tracepoint/syscalls/sys_enter_connect")
 int ea_enter_connect(struct trace_event_raw_sys_enter *ctx)
 {
+	__s32 fd = ctx->args[0];
+	__u64 uaddr = ctx->args[1];
+	__u32 addrlen = ctx->args[2];
 	if (ea_excluded())
 		return 0;
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct connect_args a = { .addr = ctx->args[1], .fd = ctx->args[0], .addrlen = ctx->args[2] };
+	struct connect_args a = { .addr = uaddr, .fd = fd, .addrlen = addrlen };
 	if (bpf_map_update_elem(&connect_stash, &tid, &a, BPF_ANY))
 		ea_count(EA_NET_CONNECT, EA_CNT_STASH_FULL);
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_exit_connect")
-int ea_exit_connect(struct trace_event_raw_sys_exit *ctx)
+/*
+ * Emit one connect record. Global (not inlined): the raw sys_exit dispatcher in syscalls.bpf.c,
+ * which reads the arguments from the saved registers, calls it as well as the tracepoint here.
+ */
+__noinline int ea_net_emit(__s32 fd, __u64 uaddr, long ret)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct connect_args *a = bpf_map_lookup_elem(&connect_stash, &tid);
-	if (!a)
+	if (ea_excluded())
 		return 0;
-	__u64 uaddr = a->addr;
-	__s32 fd = a->fd;
-	bpf_map_delete_elem(&connect_stash, &tid);
 
 	__u16 family = 0;
 	bpf_probe_read_user(&family, sizeof(family), (void *)uaddr);
@@ -53,7 +54,7 @@ int ea_exit_connect(struct trace_event_raw_sys_exit *ctx)
 	struct ea_net_connect *e = ea_begin(EA_NET_CONNECT);
 	if (!e)
 		return 0;
-	e->ret = ctx->ret;
+	e->ret = ret;
 	e->fd = fd;
 	e->family = family;
 	__builtin_memset(e->addr, 0, sizeof(e->addr));
@@ -70,4 +71,17 @@ int ea_exit_connect(struct trace_event_raw_sys_exit *ctx)
 	}
 	ea_submit(e, sizeof(*e));
 	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_connect")
+int ea_exit_connect(struct trace_event_raw_sys_exit *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct connect_args *a = bpf_map_lookup_elem(&connect_stash, &tid);
+	if (!a)
+		return 0;
+	__u64 uaddr = a->addr;
+	__s32 fd = a->fd;
+	bpf_map_delete_elem(&connect_stash, &tid);
+	return ea_net_emit(fd, uaddr, ctx->ret);
 }

@@ -24,6 +24,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--host-id <id>', 'host identity and Kafka key (default: /etc/machine-id)')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent', 'info')
     .option('--bpf-object <file>', 'compiled BPF object', DEFAULT_OBJECT)
+    .option('--syscall-hooks <set>', 'auto (tp_btf raw tracepoints, else per-syscall tracepoints), raw or tracepoint', 'auto')
     .option('--ring-buffer-mb <n>', 'kernel ring buffer size in MiB (power of two)', '16')
     .option('--drain-interval-ms <n>', 'how often the ring buffer is drained', '10')
     .option('--linger-ms <n>', 'longest wait to fill a Kafka batch', '20')

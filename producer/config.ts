@@ -13,6 +13,7 @@ export interface ProducerConfig {
   logLevel: LogLevel;
   hostId?: string;
   bpfObject: string;
+  syscallHooks: 'auto' | 'raw' | 'tracepoint';
   ringBytes: number;
   drainIntervalMs: number;
   maxPerDrain: number;
@@ -32,6 +33,7 @@ export interface RawProducerOptions {
   logLevel: string;
   hostId?: string;
   bpfObject: string;
+  syscallHooks: string;
   ringBufferMb: string;
   drainIntervalMs: string;
   lingerMs: string;
@@ -77,6 +79,9 @@ export function buildProducerConfig(o: RawProducerOptions): ProducerConfig {
   if (o.hostId !== undefined && !/^[\x21-\x7e]{1,128}$/.test(o.hostId)) {
     throw new ConfigError('--host-id must be 1-128 printable ASCII characters without spaces');
   }
+  if (!['auto', 'raw', 'tracepoint'].includes(o.syscallHooks)) {
+    throw new ConfigError(`--syscall-hooks must be auto, raw or tracepoint, got "${o.syscallHooks}"`);
+  }
   if (!/^[\x21-\x7e]{1,200}$/.test(o.clientId)) throw new ConfigError('--client-id must be 1-200 printable ASCII characters');
   return {
     brokers,
@@ -85,6 +90,7 @@ export function buildProducerConfig(o: RawProducerOptions): ProducerConfig {
     logLevel: o.logLevel as LogLevel,
     hostId: o.hostId,
     bpfObject: o.bpfObject,
+    syscallHooks: o.syscallHooks as ProducerConfig['syscallHooks'],
     ringBytes: ringMb << 20,
     drainIntervalMs: intOption('drain-interval-ms', o.drainIntervalMs, 1, 1000),
     maxPerDrain: 20000,

@@ -46,7 +46,7 @@ export async function runProducer(cfg: ProducerConfig, logger: Logger, stop: Abo
   const clockTimer = setInterval(() => clock.refresh(), 60_000);
   clockTimer.unref();
 
-  const probe = openBpfProbe({ objectPath: cfg.bpfObject, ringBytes: cfg.ringBytes, logger, excludeTgids: [process.pid] });
+  const probe = openBpfProbe({ objectPath: cfg.bpfObject, ringBytes: cfg.ringBytes, logger, excludeTgids: [process.pid], syscallHooks: cfg.syscallHooks });
   const ring = openRingReader({ fd: probe.ringFd, size: probe.ringBytes });
   const counters = createCounterReader({ fd: probe.countersFd });
   const pipeline = createPipeline({

@@ -1,33 +1,44 @@
 /**
- * Every program in bpf/build/ebpf-audit.bpf.o and what it is for. The loader attaches each one;
- * a required hook that fails stops the producer, an optional one is logged and skipped (for example
- * open/creat tracepoints, which arm64 does not have). Names must match the SEC functions in bpf/.
+ * Every program in bpf/build/ebpf-audit.bpf.o and what it is for. Names must match the SEC
+ * functions in bpf/. Syscalls are captured by one of two program sets:
+ *   raw:        tp_btf/sys_exit alone, dispatching by syscall number and reading the arguments from
+ *               the saved registers (no enter program, no stash map: the cheapest);
+ *   tracepoint: per-syscall tracepoints (syscalls/sys_enter_openat ...), for kernels that refuse
+ *               tp_btf programs.
+ * Exec and exit always use the sched tracepoints.
  */
+export type SyscallHooks = 'raw' | 'tracepoint';
+
 export interface Hook {
   program: string;
   family: 'file' | 'net' | 'process';
   attachPoint: string;
-  required: boolean;
+  /** Which syscall program set it belongs to; undefined = always loaded. */
+  set?: SyscallHooks;
+  /** A hook that may be missing (open/creat do not exist on arm64); its enter/exit pair is dropped. */
+  optional?: boolean;
 }
 
-const tp = (program: string, family: Hook['family'], attachPoint: string, required = true): Hook => ({
+const tp = (program: string, family: Hook['family'], attachPoint: string, optional = false): Hook => ({
   program,
   family,
   attachPoint,
-  required,
+  set: 'tracepoint',
+  optional,
 });
 
 export const HOOKS: readonly Hook[] = [
+  { program: 'ea_sys_exit', family: 'file', attachPoint: 'tp_btf/sys_exit', set: 'raw' },
   tp('ea_enter_openat', 'file', 'tracepoint/syscalls/sys_enter_openat'),
   tp('ea_exit_openat', 'file', 'tracepoint/syscalls/sys_exit_openat'),
-  tp('ea_enter_openat2', 'file', 'tracepoint/syscalls/sys_enter_openat2', false),
-  tp('ea_exit_openat2', 'file', 'tracepoint/syscalls/sys_exit_openat2', false),
-  tp('ea_enter_open', 'file', 'tracepoint/syscalls/sys_enter_open', false),
-  tp('ea_exit_open', 'file', 'tracepoint/syscalls/sys_exit_open', false),
-  tp('ea_enter_creat', 'file', 'tracepoint/syscalls/sys_enter_creat', false),
-  tp('ea_exit_creat', 'file', 'tracepoint/syscalls/sys_exit_creat', false),
+  tp('ea_enter_openat2', 'file', 'tracepoint/syscalls/sys_enter_openat2', true),
+  tp('ea_exit_openat2', 'file', 'tracepoint/syscalls/sys_exit_openat2', true),
+  tp('ea_enter_open', 'file', 'tracepoint/syscalls/sys_enter_open', true),
+  tp('ea_exit_open', 'file', 'tracepoint/syscalls/sys_exit_open', true),
+  tp('ea_enter_creat', 'file', 'tracepoint/syscalls/sys_enter_creat', true),
+  tp('ea_exit_creat', 'file', 'tracepoint/syscalls/sys_exit_creat', true),
   tp('ea_enter_connect', 'net', 'tracepoint/syscalls/sys_enter_connect'),
   tp('ea_exit_connect', 'net', 'tracepoint/syscalls/sys_exit_connect'),
-  tp('ea_exec', 'process', 'tracepoint/sched/sched_process_exec'),
-  tp('ea_exit', 'process', 'tracepoint/sched/sched_process_exit'),
+  { program: 'ea_exec', family: 'process', attachPoint: 'tracepoint/sched/sched_process_exec' },
+  { program: 'ea_exit', family: 'process', attachPoint: 'tracepoint/sched/sched_process_exit' },
 ];

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import { BpfError } from '../../common/errors';
 import type { Logger } from '../../common/logger';
-import { HOOKS, type Hook } from './hooks';
+import { HOOKS, type Hook, type SyscallHooks } from './hooks';
 import { isNull, lib, strerror, type Ptr } from './native';
 import { ensureTracefs } from './tracefs';
 
@@ -16,6 +16,8 @@ export interface BpfProbeOptions {
   logger: Logger;
   /** Thread groups excluded in the kernel from the first event on (the producer itself). */
   excludeTgids: readonly number[];
+  /** auto: raw (tp_btf) syscall hooks, falling back to per-syscall tracepoints if refused. */
+  syscallHooks: SyscallHooks | 'auto';
   hooks?: readonly Hook[];
 }
 
@@ -23,8 +25,10 @@ export interface BpfProbe {
   readonly ringFd: number;
   readonly ringBytes: number;
   readonly countersFd: number;
-  /** Hooks attached, by program name. */
+  /** Hooks attached. */
   readonly attached: readonly Hook[];
+  /** Which syscall program set is in use. */
+  readonly syscallHooks: SyscallHooks;
   /** Detach every program (no new records); maps stay readable until close(). Idempotent. */
   detach(): void;
   /** Detach and free the object; idempotent. */
@@ -37,14 +41,25 @@ function mapFd(obj: Ptr, name: string): number {
   return fd;
 }
 
+/** Open, load and attach; with syscallHooks 'auto', probe the raw set first and fall back. */
 export function openBpfProbe(opts: BpfProbeOptions): BpfProbe {
   const log = opts.logger.child({ component: 'bpf' });
-  const hooks = opts.hooks ?? HOOKS;
-  const L = lib();
   if (!fs.existsSync(opts.objectPath)) {
     throw new BpfError(`BPF object ${opts.objectPath} not found: run "npm run build" first`);
   }
   ensureTracefs(log);
+  if (opts.syscallHooks !== 'auto') return openWith(opts, opts.syscallHooks, log);
+  try {
+    return openWith(opts, 'raw', log);
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'raw (tp_btf) syscall hooks refused; using per-syscall tracepoints');
+    return openWith(opts, 'tracepoint', log);
+  }
+}
+
+function openWith(opts: BpfProbeOptions, set: SyscallHooks, log: Logger): BpfProbe {
+  const hooks = (opts.hooks ?? HOOKS).filter((h) => h.set === undefined || h.set === set);
+  const L = lib();
   const opened = L.bpf_object__open_file([opts.objectPath, 0]);
   if (isNull(opened.value)) throw new BpfError(`cannot open ${opts.objectPath}: ${opened.errnoMessage}`);
   const obj = opened.value;
@@ -70,9 +85,11 @@ export function openBpfProbe(opts: BpfProbeOptions): BpfProbe {
     if (rc !== 0) throw new BpfError(`cannot size the ring buffer to ${opts.ringBytes} bytes: ${strerror(rc)}`);
 
     const programs = new Map<string, Ptr>();
-    for (const h of hooks) {
+    for (const h of opts.hooks ?? HOOKS) {
       const p = L.bpf_object__find_program_by_name([obj, h.program]);
       if (isNull(p)) throw new BpfError(`program ${h.program} missing from ${opts.objectPath}`);
+      // Only the chosen set is loaded: the verifier never sees the other one.
+      L.bpf_program__set_autoload([p, hooks.includes(h)]);
       programs.set(h.program, p);
     }
     const err = L.bpf_object__load([obj]);
@@ -94,7 +111,7 @@ export function openBpfProbe(opts: BpfProbeOptions): BpfProbe {
       const r = L.bpf_program__attach([programs.get(h.program)!]);
       if (isNull(r.value)) {
         const msg = `attach ${h.program} to ${h.attachPoint} failed: ${r.errnoMessage}`;
-        if (h.required) throw new BpfError(msg);
+        if (!h.optional) throw new BpfError(msg);
         log.warn({ program: h.program, attachPoint: h.attachPoint }, `optional hook unavailable: ${msg}`);
         continue;
       }
@@ -109,8 +126,8 @@ export function openBpfProbe(opts: BpfProbeOptions): BpfProbe {
       }
     }
     log.info(
-      { hooks: links.map((l) => l.hook.attachPoint), ringBytes: opts.ringBytes },
-      `attached ${links.length} programs (syscall and sched tracepoints)`,
+      { syscallHooks: set, hooks: links.map((l) => l.hook.attachPoint), ringBytes: opts.ringBytes },
+      `attached ${links.length} programs`,
     );
 
     return {
@@ -118,6 +135,7 @@ export function openBpfProbe(opts: BpfProbeOptions): BpfProbe {
       ringBytes: opts.ringBytes,
       countersFd: mapFd(obj, 'counters'),
       attached: links.map((l) => l.hook),
+      syscallHooks: set,
       detach,
       close,
     };

@@ -17,15 +17,17 @@ const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 const which = (cmd: string): string => fs.realpathSync(spawnSync('bash', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).stdout.trim());
 const TS = '\\[\\d{10}\\.\\d{9}\\]';
 
-test('cat and connect show up in tail as the documented lines; SIGINT detaches everything', { timeout: 180000 }, async (t) => {
+for (const hooks of ['raw', 'tracepoint']) {
+test(`${hooks} syscall hooks: cat and connect show up in tail as the documented lines; SIGINT detaches everything`, { timeout: 180000 }, async (t) => {
   if (needsRoot(t) || (await needsBroker(t))) return;
   const prefix = uniquePrefix('e2e');
   const before = ourProgramIds();
-  const producer = start(process.execPath, [PRODUCER_CLI, '--brokers', BROKERS, '--topic-prefix', prefix, '--stats-interval', '2']);
+  const producer = start(process.execPath, [PRODUCER_CLI, '--brokers', BROKERS, '--topic-prefix', prefix, '--stats-interval', '2', '--syscall-hooks', hooks]);
   t.after(() => producer.stop('SIGKILL'));
   await producer.waitForLine(/"msg":"capturing"/, 60000, 'stderr');
+  assert.match(producer.stderr(), new RegExp(`"syscallHooks":"${hooks}"`));
   const ours = [...ourProgramIds()].filter((id) => !before.has(id));
-  assert.ok(ours.length >= 8, `expected our programs loaded, found ${ours.length}`);
+  assert.ok(ours.length >= (hooks === 'raw' ? 3 : 8), `expected our programs loaded, found ${ours.length}`);
 
   const tail = start(process.execPath, [CONSUMER_CLI, 'tail', '--brokers', BROKERS, '--topic-prefix', prefix, '--from-beginning']);
   t.after(() => tail.stop('SIGKILL'));
@@ -71,3 +73,4 @@ test('cat and connect show up in tail as the documented lines; SIGINT detaches e
   assert.equal(await tail.stop('SIGINT'), 0);
   fs.rmSync(dir, { recursive: true });
 });
+}

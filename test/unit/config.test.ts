@@ -4,7 +4,7 @@ import { ConfigError } from '../../common/errors';
 import { buildProducerConfig, type RawProducerOptions } from '../../producer/config';
 
 const ok: RawProducerOptions = {
-  brokers: '127.0.0.1:9092,[::1]:9093', topicPrefix: 'ebpf-audit', clientId: 'c', logLevel: 'info', bpfObject: 'x.o',
+  brokers: '127.0.0.1:9092,[::1]:9093', topicPrefix: 'ebpf-audit', clientId: 'c', logLevel: 'info', bpfObject: 'x.o', syscallHooks: 'auto',
   ringBufferMb: '16', drainIntervalMs: '10', lingerMs: '20', batchSize: '1000', maxQueued: '100000', acks: '-1',
   compression: 'gzip', statsInterval: '10', shutdownTimeout: '10',
 };
@@ -29,6 +29,7 @@ test('each bad option is a ConfigError naming the option', () => {
     [{ compression: 'brotli' }, /--compression/],
     [{ hostId: 'has space' }, /--host-id/],
     [{ batchSize: '0' }, /--batch-size/],
+    [{ syscallHooks: 'kprobe' }, /--syscall-hooks/],
   ];
   for (const [patch, re] of bad) assert.throws(() => buildProducerConfig({ ...ok, ...patch }), (e: unknown) => e instanceof ConfigError && re.test(e.message));
 });

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# BPF run time per event (kernel.bpf_stats_enabled: run_time_ns / run_cnt of each program) and
+# the open/close loop's rate alone and while the producer runs and drains. Root, local broker.
+#   test/bench/bpf-cost.sh [opens=300000]      (EBPF_AUDIT_SYSCALL_HOOKS=tracepoint for the fallback set)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+opens=${1:-300000}
+mkdir -p test/bench/build
+cc -O2 -o test/bench/build/loadgen test/bench/loadgen.c
+target=$(mktemp)
+prev=$(sysctl -n kernel.bpf_stats_enabled)
+trap 'sysctl -qw kernel.bpf_stats_enabled=$prev; [[ -n ${pid:-} ]] && kill -INT $pid 2>/dev/null; rm -f "$target"' EXIT
+alone=$(taskset -c 1 test/bench/build/loadgen "$opens" "$target")
+sysctl -qw kernel.bpf_stats_enabled=1
+taskset -c 0 node dist/producer/cli.js --topic-prefix "bench-cost-$$" --ring-buffer-mb 64 --log-level info --syscall-hooks "${EBPF_AUDIT_SYSCALL_HOOKS:-auto}" 2>/tmp/bpf-cost-producer.log &
+pid=$!
+for _ in $(seq 1 150); do grep -q '"msg":"capturing"' /tmp/bpf-cost-producer.log && break; sleep 0.2; done
+sleep 1
+monitored=$(taskset -c 1 test/bench/build/loadgen "$opens" "$target")
+progs=$(bpftool -j prog show)
+kill -INT $pid && wait $pid || true
+pid=
+final=$(grep '"final stats"' /tmp/bpf-cost-producer.log)
+node -e '
+const [progsJson, alone, mon, final] = process.argv.slice(1);
+const progs = JSON.parse(progsJson).filter((p) => p.name && p.name.startsWith("ea_") && p.run_cnt);
+const stats = JSON.parse(final).stats;
+const emitted = Object.values(stats.kernel).reduce((n, k) => n + k.emitted, 0);
+let total = 0;
+for (const p of progs) {
+  total += p.run_time_ns;
+  console.log(`${p.name.padEnd(16)} runs ${String(p.run_cnt).padStart(9)}  ${(p.run_time_ns / p.run_cnt).toFixed(0).padStart(5)} ns/run  recursion misses ${p.recursion_misses ?? 0}`);
+}
+const a = JSON.parse(alone), m = JSON.parse(mon);
+console.log(`BPF run time per emitted event: ${(total / emitted).toFixed(0)} ns (${total} ns over ${emitted} events; lost ${stats.lost})`);
+console.log(`open/close loop: ${Math.round(a.rate)}/s alone, ${Math.round(m.rate)}/s monitored: ${(100 * m.rate / a.rate).toFixed(0)}% kept`);
+' "$progs" "$alone" "$monitored" "$final"
