@@ -34,7 +34,8 @@ enum ea_counter_slot {
 	EA_CNT_RB_FULL = 1,    /* records lost: ring buffer full */
 	EA_CNT_STASH_FULL = 2, /* syscalls lost: enter/exit stash map full */
 	EA_CNT_TRUNCATED = 3,  /* records written with a string cut at its bound */
-	EA_CNT_SLOTS = 4,
+	EA_CNT_FILTERED = 4,   /* events dropped on purpose by a filter rule (not a loss) */
+	EA_CNT_SLOTS = 5,
 };
 #define EA_COUNTERS (EA_TYPE_MAX * EA_CNT_SLOTS)
 
@@ -102,6 +103,34 @@ struct ea_proc_exit {
 	struct ea_task task;
 	__s32 exit_code; /* raw wait status: (code << 8) | signal */
 	__u32 _pad;
+};
+
+/*
+ * Filters, set by the producer before attach and changeable while it runs.
+ * Rule maps (pid_rules, uid_rules, comm_rules, path_rules) hold EA_RULE_INCLUDE or
+ * EA_RULE_EXCLUDE per key; filter_cfg[0].flags says which checks are on. An event is dropped
+ * when its key is excluded, or when includes exist for that key kind and it is not included.
+ * Paths match by longest prefix (an LPM trie), so /etc can be included and /etc/ld.so.cache excluded.
+ */
+enum ea_rule { EA_RULE_INCLUDE = 1, EA_RULE_EXCLUDE = 2 };
+
+#define EA_FLT_PID_INCLUDE (1u << 0)   /* only listed pids */
+#define EA_FLT_UID_INCLUDE (1u << 1)   /* only listed uids */
+#define EA_FLT_COMM_INCLUDE (1u << 2)  /* only listed comms */
+#define EA_FLT_PATH_INCLUDE (1u << 3)  /* only paths under a listed prefix */
+#define EA_FLT_TASK_RULES (1u << 4)    /* some pid, uid or comm rule exists */
+#define EA_FLT_PATH_RULES (1u << 5)    /* some path rule exists */
+#define EA_FLT_FAILED_ONLY (1u << 6)   /* only syscalls that returned an error */
+#define EA_FLT_SUCCESS_ONLY (1u << 7)  /* only syscalls that succeeded */
+
+struct ea_filter_cfg {
+	__u32 flags;
+};
+
+#define EA_PATH_KEY_LEN 256 /* bytes of a path compared by the prefix rules */
+struct ea_path_key {
+	__u32 prefixlen; /* bits */
+	char path[EA_PATH_KEY_LEN];
 };
 
 #endif

@@ -64,8 +64,11 @@ __noinline int ea_file_emit(struct open_args *a, long ret)
 {
 	if (!a || ea_excluded())
 		return 0;
+	__u32 flags = ea_filter_flags();
+	if (!ea_result_passes(EA_FILE_OPEN, flags, ret))
+		return 0;
 	struct ea_file_open *e = ea_begin(EA_FILE_OPEN);
-	if (!e)
+	if (!e || !ea_task_passes(EA_FILE_OPEN, flags, &e->task))
 		return 0;
 	e->ret = ret;
 	e->dirfd = a->dirfd;
@@ -74,6 +77,8 @@ __noinline int ea_file_emit(struct open_args *a, long ret)
 	e->op = a->op;
 	long n = bpf_probe_read_user_str(e->path, EA_PATH_MAX, (const char *)a->path);
 	e->path_len = ea_strlen(&e->hdr, n, EA_PATH_MAX);
+	if (!ea_path_passes(EA_FILE_OPEN, flags, e->path, e->path_len))
+		return 0;
 	ea_submit(e, offsetof(struct ea_file_open, path) + e->path_len);
 	return 0;
 }

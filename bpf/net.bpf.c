@@ -51,8 +51,11 @@ __noinline int ea_net_emit(__s32 fd, __u64 uaddr, long ret)
 	if (family != AF_INET && family != AF_INET6)
 		return 0; /* AF_UNIX, netlink ...: not network destinations */
 
+	__u32 flags = ea_filter_flags();
+	if (!ea_result_passes(EA_NET_CONNECT, flags, ret))
+		return 0;
 	struct ea_net_connect *e = ea_begin(EA_NET_CONNECT);
-	if (!e)
+	if (!e || !ea_task_passes(EA_NET_CONNECT, flags, &e->task))
 		return 0;
 	e->ret = ret;
 	e->fd = fd;

@@ -13,6 +13,9 @@ import { createLogger, type Logger } from '../common/logger';
 import { buildProducerConfig, type RawProducerOptions } from './config';
 import { runProducer } from './run';
 
+/** Repeatable, comma-separated list option. */
+const collect = (value: string, previous: string[]): string[] => previous.concat(value.split(',').map((s) => s.trim()).filter((s) => s));
+
 const DEFAULT_OBJECT = path.resolve(__dirname, '../../bpf/build/ebpf-audit.bpf.o');
 
 async function main(argv: string[]): Promise<number> {
@@ -32,6 +35,17 @@ async function main(argv: string[]): Promise<number> {
     .option('--max-queued <n>', 'most messages waiting for Kafka; beyond it the ring buffer holds them', '200000')
     .option('--acks <n>', '-1 (all in-sync replicas), 1 (leader) or 0', '-1')
     .option('--compression <codec>', 'none or gzip', 'none')
+    .option('--include-pid <pids>', 'record only these processes (comma-separated, repeatable)', collect, [])
+    .option('--exclude-pid <pids>', 'never record these processes', collect, [])
+    .option('--include-uid <uids>', 'record only these user ids', collect, [])
+    .option('--exclude-uid <uids>', 'never record these user ids', collect, [])
+    .option('--include-comm <names>', 'record only these command names', collect, [])
+    .option('--exclude-comm <names>', 'never record these command names', collect, [])
+    .option('--include-path <prefixes>', 'record only file events under these path prefixes', collect, [])
+    .option('--exclude-path <prefixes>', 'never record file events under these path prefixes', collect, [])
+    .option('--only-failed', 'record only opens and connects that failed', false)
+    .option('--only-successful', 'record only opens and connects that succeeded', false)
+    .option('--filter-file <file>', 'JSON filter rules added to the flags; re-read on SIGHUP')
     .option('--stats-interval <s>', 'seconds between stats log lines', '10')
     .option('--shutdown-timeout <s>', 'seconds to flush on SIGINT/SIGTERM', '10')
     .exitOverride()
@@ -54,7 +68,9 @@ async function main(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  await runWithLogger(() => runProducer(cfg, logger, ctl.signal), logger);
+  const reloads: (() => void)[] = [];
+  process.on('SIGHUP', () => reloads.forEach((r) => r()));
+  await runWithLogger(() => runProducer(cfg, logger, ctl.signal, (fn) => reloads.push(fn)), logger);
   return 0;
 }
 

@@ -3,6 +3,7 @@ import { ConfigError } from '../common/errors';
 import { parseBrokers } from '../common/kafka';
 import { LOG_LEVELS, type LogLevel } from '../common/logger';
 import { validateTopicPrefix } from '../common/topics';
+import { emptyFilter, mergeFilters, parseRules, readFilterFile, type FilterSpec } from './filters';
 
 export const COMPRESSIONS = ['None', 'GZIP', 'Snappy', 'LZ4', 'ZSTD'] as const;
 
@@ -24,6 +25,9 @@ export interface ProducerConfig {
   compression: 'None' | 'GZIP';
   statsIntervalMs: number;
   shutdownTimeoutMs: number;
+  /** Filters from the flags (the file's rules are merged in by readFilters). */
+  filter: FilterSpec;
+  filterFile?: string;
 }
 
 export interface RawProducerOptions {
@@ -43,6 +47,17 @@ export interface RawProducerOptions {
   compression: string;
   statsInterval: string;
   shutdownTimeout: string;
+  includePid: string[];
+  excludePid: string[];
+  includeUid: string[];
+  excludeUid: string[];
+  includeComm: string[];
+  excludeComm: string[];
+  includePath: string[];
+  excludePath: string[];
+  onlyFailed: boolean;
+  onlySuccessful: boolean;
+  filterFile?: string;
 }
 
 export function intOption(name: string, value: string, min: number, max: number): number {
@@ -83,7 +98,16 @@ export function buildProducerConfig(o: RawProducerOptions): ProducerConfig {
     throw new ConfigError(`--syscall-hooks must be auto, raw or tracepoint, got "${o.syscallHooks}"`);
   }
   if (!/^[\x21-\x7e]{1,200}$/.test(o.clientId)) throw new ConfigError('--client-id must be 1-200 printable ASCII characters');
+  if (o.onlyFailed && o.onlySuccessful) throw new ConfigError('--only-failed and --only-successful exclude each other');
+  const filter: FilterSpec = {
+    include: parseRules({ pid: o.includePid, uid: o.includeUid, comm: o.includeComm, path: o.includePath }, '--include'),
+    exclude: parseRules({ pid: o.excludePid, uid: o.excludeUid, comm: o.excludeComm, path: o.excludePath }, '--exclude'),
+    result: o.onlyFailed ? 'failed' : o.onlySuccessful ? 'successful' : 'all',
+  };
+  if (o.filterFile !== undefined) readFilterFile(o.filterFile); // fail at start, not at the first SIGHUP
   return {
+    filter,
+    filterFile: o.filterFile,
     brokers,
     topicPrefix,
     clientId: o.clientId,
@@ -103,3 +127,10 @@ export function buildProducerConfig(o: RawProducerOptions): ProducerConfig {
     shutdownTimeoutMs: intOption('shutdown-timeout', o.shutdownTimeout, 1, 600) * 1000,
   };
 }
+
+/** The filters in force: the flags' rules plus the filter file's, read now (again on SIGHUP). */
+export function readFilters(cfg: ProducerConfig): FilterSpec {
+  return cfg.filterFile === undefined ? cfg.filter : mergeFilters(cfg.filter, readFilterFile(cfg.filterFile));
+}
+
+export { emptyFilter };

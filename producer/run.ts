@@ -12,7 +12,9 @@ import { createCounterReader } from './bpf/counters';
 import { openBpfProbe } from './bpf/loader';
 import { CLOCK_BOOTTIME, CLOCK_REALTIME, clockNs } from './bpf/native';
 import { openRingReader } from './bpf/ringbuf';
-import type { ProducerConfig } from './config';
+import { readFilters, type ProducerConfig } from './config';
+import { createFilterMaps } from './bpf/filter-maps';
+import { errorMessage } from '../common/errors';
 import { createBootClock } from './enrich/clock';
 import { createEnricher } from './enrich/enricher';
 import { detectHost } from './enrich/host';
@@ -21,7 +23,13 @@ import { createPipeline } from './pipeline';
 import { createPublisher } from './publish/publisher';
 import { snapshot, startStatsReporter } from './stats';
 
-export async function runProducer(cfg: ProducerConfig, logger: Logger, stop: AbortSignal): Promise<void> {
+/** `onReload` registers what SIGHUP does: re-read the filter file and apply it in the kernel. */
+export async function runProducer(
+  cfg: ProducerConfig,
+  logger: Logger,
+  stop: AbortSignal,
+  onReload: (fn: () => void) => void = () => undefined,
+): Promise<void> {
   const host = detectHost({ hostId: cfg.hostId });
   const registry = createSchemaRegistry();
   const topics = Object.fromEntries(EVENT_KINDS.map((k) => [k, topicFor(cfg.topicPrefix, k)])) as Record<EventKind, string>;
@@ -46,7 +54,25 @@ export async function runProducer(cfg: ProducerConfig, logger: Logger, stop: Abo
   const clockTimer = setInterval(() => clock.refresh(), 60_000);
   clockTimer.unref();
 
-  const probe = openBpfProbe({ objectPath: cfg.bpfObject, ringBytes: cfg.ringBytes, logger, excludeTgids: [process.pid], syscallHooks: cfg.syscallHooks });
+  let filters: ReturnType<typeof createFilterMaps> | undefined;
+  const probe = openBpfProbe({
+    objectPath: cfg.bpfObject,
+    ringBytes: cfg.ringBytes,
+    logger,
+    excludeTgids: [process.pid],
+    syscallHooks: cfg.syscallHooks,
+    beforeAttach: (mapFd) => {
+      filters = createFilterMaps({ mapFd, logger });
+      filters.apply(readFilters(cfg));
+    },
+  });
+  onReload(() => {
+    try {
+      filters?.apply(readFilters(cfg));
+    } catch (err) {
+      logger.error({ err: errorMessage(err) }, 'filter reload failed; the previous filters stay in force');
+    }
+  });
   const ring = openRingReader({ fd: probe.ringFd, size: probe.ringBytes });
   const counters = createCounterReader({ fd: probe.countersFd });
   const pipeline = createPipeline({

@@ -3,7 +3,7 @@ import { BpfError } from '../../common/errors';
 import { lib, strerror } from './native';
 import { COUNTER_SLOTS, RECORD_TYPES } from '../decode/layout';
 
-export type KernelCounters = Record<string, { emitted: number; ringFull: number; stashFull: number; truncated: number }>;
+export type KernelCounters = Record<string, { emitted: number; ringFull: number; stashFull: number; truncated: number; filtered: number }>;
 
 export function createCounterReader(opts: { fd: number }): { read(): KernelCounters } {
   const L = lib();
@@ -28,6 +28,7 @@ export function createCounterReader(opts: { fd: number }): { read(): KernelCount
           ringFull: sum(type, COUNTER_SLOTS.ringFull),
           stashFull: sum(type, COUNTER_SLOTS.stashFull),
           truncated: sum(type, COUNTER_SLOTS.truncated),
+          filtered: sum(type, COUNTER_SLOTS.filtered),
         };
       }
       return out;

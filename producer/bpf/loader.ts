@@ -16,6 +16,8 @@ export interface BpfProbeOptions {
   logger: Logger;
   /** Thread groups excluded in the kernel from the first event on (the producer itself). */
   excludeTgids: readonly number[];
+  /** Called after load and before attach: set filters so the first event already obeys them. */
+  beforeAttach?: (mapFd: (name: string) => number) => void;
   /** auto: raw (tp_btf) syscall hooks, falling back to per-syscall tracepoints if refused. */
   syscallHooks: SyscallHooks | 'auto';
   hooks?: readonly Hook[];
@@ -29,6 +31,8 @@ export interface BpfProbe {
   readonly attached: readonly Hook[];
   /** Which syscall program set is in use. */
   readonly syscallHooks: SyscallHooks;
+  /** fd of a map of the object, by name. */
+  mapFd(name: string): number;
   /** Detach every program (no new records); maps stay readable until close(). Idempotent. */
   detach(): void;
   /** Detach and free the object; idempotent. */
@@ -107,6 +111,8 @@ function openWith(opts: BpfProbeOptions, set: SyscallHooks, log: Logger): BpfPro
       if (rc !== 0) throw new BpfError(`cannot exclude tgid ${tgid}: ${strerror(rc)}`);
     }
 
+    opts.beforeAttach?.((name) => mapFd(obj, name));
+
     for (const h of hooks) {
       const r = L.bpf_program__attach([programs.get(h.program)!]);
       if (isNull(r.value)) {
@@ -136,6 +142,7 @@ function openWith(opts: BpfProbeOptions, set: SyscallHooks, log: Logger): BpfPro
       countersFd: mapFd(obj, 'counters'),
       attached: links.map((l) => l.hook),
       syscallHooks: set,
+      mapFd: (name) => mapFd(obj, name),
       detach,
       close,
     };

@@ -8,7 +8,15 @@ export const PATH_MAX = 4096;
 export const COMM_LEN = 16;
 export const F_TRUNCATED = 1;
 
-export const COUNTER_SLOTS = { emitted: 0, ringFull: 1, stashFull: 2, truncated: 3, count: 4 } as const;
+export const COUNTER_SLOTS = { emitted: 0, ringFull: 1, stashFull: 2, truncated: 3, filtered: 4, count: 5 } as const;
+
+/** bpf/events.h filter ABI. */
+export const RULE = { include: 1, exclude: 2 } as const;
+export const FLT = {
+  PID_INCLUDE: 1 << 0, UID_INCLUDE: 1 << 1, COMM_INCLUDE: 1 << 2, PATH_INCLUDE: 1 << 3,
+  TASK_RULES: 1 << 4, PATH_RULES: 1 << 5, FAILED_ONLY: 1 << 6, SUCCESS_ONLY: 1 << 7,
+} as const;
+export const PATH_KEY_LEN = 256;
 
 export const HDR = { type: 0, size: 2, flags: 4, ktime_ns: 8, SIZE: 16 } as const;
 

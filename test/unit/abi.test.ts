@@ -42,4 +42,11 @@ test('constants match: record types, counter slots, flags', () => {
   assert.equal(k.EA_PATH_MAX, L.PATH_MAX);
   assert.equal(k.EA_COMM_LEN, L.COMM_LEN);
   assert.equal(k.EA_F_TRUNCATED, L.F_TRUNCATED);
+  assert.equal(k.EA_CNT_FILTERED, L.COUNTER_SLOTS.filtered);
+  assert.deepEqual([k.EA_RULE_INCLUDE, k.EA_RULE_EXCLUDE], [L.RULE.include, L.RULE.exclude]);
+  for (const [name, bit] of Object.entries(L.FLT)) assert.equal(k[`EA_FLT_${name}`], bit, `EA_FLT_${name}`);
+  assert.equal(k.EA_PATH_KEY_LEN, L.PATH_KEY_LEN);
+  const c = cLayout();
+  assert.deepEqual(c.ea_path_key.fields.prefixlen, [0, 4]);
+  assert.deepEqual(c.ea_path_key.fields.path, [4, L.PATH_KEY_LEN]);
 });

@@ -7,6 +7,8 @@ const ok: RawProducerOptions = {
   brokers: '127.0.0.1:9092,[::1]:9093', topicPrefix: 'ebpf-audit', clientId: 'c', logLevel: 'info', bpfObject: 'x.o', syscallHooks: 'auto',
   ringBufferMb: '16', drainIntervalMs: '10', lingerMs: '20', batchSize: '1000', maxQueued: '100000', acks: '-1',
   compression: 'gzip', statsInterval: '10', shutdownTimeout: '10',
+  includePid: [], excludePid: [], includeUid: [], excludeUid: [], includeComm: [], excludeComm: [], includePath: [], excludePath: [],
+  onlyFailed: false, onlySuccessful: false,
 };
 
 test('valid options become a typed config', () => {
@@ -30,6 +32,11 @@ test('each bad option is a ConfigError naming the option', () => {
     [{ hostId: 'has space' }, /--host-id/],
     [{ batchSize: '0' }, /--batch-size/],
     [{ syscallHooks: 'kprobe' }, /--syscall-hooks/],
+    [{ includePid: ['12x'] }, /--include\.pid: "12x" is not a non-negative integer/],
+    [{ excludeComm: ['a-very-long-command-name'] }, /--exclude\.comm: comm "a-very-long-command-name" must be 1-15 bytes/],
+    [{ includePath: ['etc'] }, /--include\.path: path prefix "etc" must be absolute/],
+    [{ onlyFailed: true, onlySuccessful: true }, /exclude each other/],
+    [{ filterFile: '/nonexistent/filters.json' }, /filter file \/nonexistent\/filters\.json/],
   ];
   for (const [patch, re] of bad) assert.throws(() => buildProducerConfig({ ...ok, ...patch }), (e: unknown) => e instanceof ConfigError && re.test(e.message));
 });

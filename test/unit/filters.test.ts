@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { ConfigError } from '../../common/errors';
+import { FLT, RULE } from '../../producer/decode/layout';
+import { compileFilter, emptyFilter, emptyRules, mergeFilters, pathKey, readFilterFile } from '../../producer/filters';
+
+test('no rules: no flags, no entries (the kernel checks nothing)', () => {
+  assert.deepEqual(compileFilter(emptyFilter()), { flags: 0, entries: [] });
+});
+
+test('includes set the include bits; excludes only the rule bits; an exclude wins over an include', () => {
+  const { flags, entries } = compileFilter({
+    include: { ...emptyRules(), comm: ['cat'], path: ['/etc'] },
+    exclude: { ...emptyRules(), pid: [7], path: ['/etc'] },
+    result: 'failed',
+  });
+  assert.equal(flags, FLT.COMM_INCLUDE | FLT.PATH_INCLUDE | FLT.TASK_RULES | FLT.PATH_RULES | FLT.FAILED_ONLY);
+  const etc = entries.filter((e) => e.map === 'path_rules');
+  assert.deepEqual(etc.map((e) => e.value), [RULE.include, RULE.exclude]); // written in this order: exclude last
+  const comm = entries.find((e) => e.map === 'comm_rules')!;
+  assert.equal(comm.key.length, 16);
+  assert.equal(comm.key.toString('utf8', 0, 3), 'cat');
+  assert.equal(comm.key[3], 0);
+});
+
+test('path keys: prefix length in bits, then the bytes, padded to 256', () => {
+  const k = pathKey('/etc/');
+  assert.equal(k.length, 260);
+  assert.equal(k.readUInt32LE(0), 40);
+  assert.equal(k.toString('utf8', 4, 9), '/etc/');
+});
+
+test('filter files: validated with the file named, merged with the flags', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ea-filter-'));
+  const file = path.join(dir, 'f.json');
+  fs.writeFileSync(file, JSON.stringify({ include: { uid: [1000] }, exclude: { path: ['/proc/'] }, result: 'successful' }));
+  const spec = readFilterFile(file);
+  assert.deepEqual(spec.include.uid, [1000]);
+  const merged = mergeFilters({ ...emptyFilter(), include: { ...emptyRules(), uid: [0] } }, spec);
+  assert.deepEqual(merged.include.uid, [0, 1000]);
+  assert.equal(merged.result, 'successful');
+  fs.writeFileSync(file, JSON.stringify({ include: { user: [1] } }));
+  assert.throws(() => readFilterFile(file), (e: unknown) => e instanceof ConfigError && /unknown key "user"/.test(e.message));
+  fs.writeFileSync(file, '{ not json');
+  assert.throws(() => readFilterFile(file), (e: unknown) => e instanceof ConfigError && e.message.includes(file));
+  assert.throws(() => mergeFilters({ ...emptyFilter(), result: 'failed' }, { ...emptyFilter(), result: 'successful' }), /conflicting/);
+});
