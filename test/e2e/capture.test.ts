@@ -1,0 +1,120 @@
+/**
+ * What the kernel side captures, field by field, on the real kernel and broker (issue 3):
+ * long, relative, dirfd-relative and symlinked paths, failed opens with their errno, IPv6 and
+ * refused connects, exec and exit, and an overflow whose reported loss equals the kernel's count.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { topicFor } from '../../common/topics';
+import { BROKERS, CONSUMER_CLI, needsBroker, needsRoot, PRODUCER_CLI, ROOT_DIR, uniquePrefix } from '../helpers/env';
+import { testKafka } from '../helpers/kafka';
+import { start, type Running } from '../helpers/proc';
+
+const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+function build(name: string, src: string): string {
+  const out = path.join(ROOT_DIR, 'test/bench/build', name);
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  execFileSync('cc', ['-O2', '-o', out, src]);
+  return out;
+}
+
+async function startPipeline(t: import('node:test').TestContext, name: string, extra: string[] = []): Promise<{ producer: Running; tail: Running; prefix: string }> {
+  const prefix = uniquePrefix(name);
+  const producer = start(process.execPath, [PRODUCER_CLI, '--brokers', BROKERS, '--topic-prefix', prefix, '--stats-interval', '1', ...extra]);
+  t.after(() => producer.stop('SIGKILL'));
+  await producer.waitForLine(/"msg":"capturing"/, 60000, 'stderr');
+  const tail = start(process.execPath, [CONSUMER_CLI, 'tail', '--brokers', BROKERS, '--topic-prefix', prefix, '--from-beginning']);
+  t.after(() => tail.stop('SIGKILL'));
+  return { producer, tail, prefix };
+}
+
+test('paths: long, relative after chdir, dirfd-relative, symlink; failures with errno', { timeout: 180000 }, async (t) => {
+  if (needsRoot(t) || (await needsBroker(t))) return;
+  const opener = build('opener', path.join(ROOT_DIR, 'test/e2e/fixtures/opener.c'));
+  const { producer, tail } = await startPipeline(t, 'paths');
+  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'ea-paths-')));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const deep = path.join(dir, ...Array.from({ length: 12 }, (_, i) => `directory-level-${i}-abcdefgh`));
+  fs.mkdirSync(deep, { recursive: true });
+  const long = path.join(deep, 'file.txt');
+  fs.writeFileSync(long, 'x');
+  assert.ok(long.length > 300);
+  fs.writeFileSync(path.join(dir, 'rel.txt'), 'r');
+  fs.symlinkSync(long, path.join(dir, 'link'));
+
+  const catLong = spawnSync('cat', [long]);
+  const catRel = spawnSync('bash', ['-c', `cd '${dir}' && exec cat rel.txt`]);
+  const viaFd = spawnSync(opener, [deep, 'file.txt'], { encoding: 'utf8' });
+  assert.match(viaFd.stdout, /^\d+\n$/);
+  const catLink = spawnSync('cat', [path.join(dir, 'link')]);
+  const missing = spawnSync('cat', [path.join(dir, 'missing')]);
+  const denied = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'cat', '/etc/shadow']);
+  assert.notEqual(denied.status, 0);
+
+  const line = (pid: number | undefined, p: string, suffix = '') => new RegExp(`^\\[\\d+\\.\\d{9}\\] PID:${pid} Exe:"[^"]*" Comm:"[^"]*" Path: "${esc(p)}"${suffix}$`);
+  await tail.waitForLine(line(catLong.pid, long), 60000);
+  await tail.waitForLine(line(catRel.pid, `${dir}/rel.txt`), 60000); // bash exec'd cat: same pid
+  await tail.waitForLine(line(viaFd.pid, `${deep}/file.txt`), 60000);
+  await tail.waitForLine(line(catLink.pid, `${dir}/link`), 60000); // the path as opened
+  await tail.waitForLine(line(missing.pid, `${dir}/missing`, ' Error:ENOENT'), 60000);
+  await tail.waitForLine(line(denied.pid, '/etc/shadow', ' Error:EACCES'), 60000);
+  assert.equal(await producer.stop('SIGINT'), 0);
+});
+
+test('connects: IPv6 loopback and a refused port; exec and exit lines', { timeout: 180000 }, async (t) => {
+  if (needsRoot(t) || (await needsBroker(t))) return;
+  const { producer, tail } = await startPipeline(t, 'net');
+  const server = net.createServer((s) => s.destroy());
+  await new Promise<void>((r) => server.listen(0, '::1', r));
+  t.after(() => server.close());
+  const port = (server.address() as net.AddressInfo).port;
+  const closed = net.createServer();
+  await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+  const closedPort = (closed.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => closed.close(() => r()));
+
+  const v6 = spawnSync('bash', ['-c', `exec 3<>/dev/tcp/::1/${port}`]);
+  assert.equal(v6.status, 0);
+  const refused = spawnSync('bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${closedPort}`]);
+  assert.notEqual(refused.status, 0);
+  const exiting = spawnSync('bash', ['-c', 'exit 3']);
+
+  await tail.waitForLine(new RegExp(`PID:${v6.pid} Exe:"[^"]*bash" Comm:"bash" DST_IP:::1$`), 60000);
+  await tail.waitForLine(new RegExp(`PID:${refused.pid} Exe:"[^"]*bash" Comm:"bash" DST_IP:127\\.0\\.0\\.1 Error:ECONNREFUSED$`), 60000);
+  await tail.waitForLine(new RegExp(`PID:${exiting.pid} Exe:"[^"]*bash" Comm:"bash" Exec: "[^"]*bash"$`), 60000);
+  await tail.waitForLine(new RegExp(`PID:${exiting.pid} Exe:"[^"]*bash" Comm:"bash" Exit:3$`), 60000);
+  assert.equal(await producer.stop('SIGINT'), 0);
+});
+
+test('overflow: a burst into a 1 MiB ring is lost only as counted, and Kafka holds the rest', { timeout: 180000 }, async (t) => {
+  if (needsRoot(t) || (await needsBroker(t))) return;
+  const loadgen = build('loadgen', path.join(ROOT_DIR, 'test/bench/loadgen.c'));
+  const burstDir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'ea-burst-')));
+  const target = path.join(burstDir, 'f');
+  // Only the burst's own opens (not the dynamic loader's) pass the filters: exactly N events.
+  const { producer, prefix } = await startPipeline(t, 'overflow', ['--ring-buffer-mb', '1', '--include-comm', 'loadgen', '--include-path', `${burstDir}/`]);
+  fs.writeFileSync(target, 'x');
+  const N = 50000;
+  producer.child.kill('SIGSTOP'); // nobody drains: the ring fills and the kernel counts the rest
+  execFileSync(loadgen, [String(N), target]);
+  producer.child.kill('SIGCONT');
+  assert.equal(await producer.stop('SIGINT'), 0);
+  const stats = JSON.parse(producer.stderr().split('\n').find((l) => l.includes('"final stats"'))!).stats;
+  const file = stats.kernel.file;
+  assert.ok(file.ringFull > 0, 'the burst did not overflow a 1 MiB ring');
+  assert.equal(file.emitted + file.ringFull, N, 'every open is either emitted or counted as lost');
+  assert.equal(stats.lost, file.ringFull + stats.kernel.exec.ringFull + stats.kernel.exit.ringFull);
+  const admin = testKafka('overflow').admin();
+  await admin.connect();
+  const offs = await admin.fetchTopicOffsets(topicFor(prefix, 'file'));
+  await admin.disconnect();
+  const inKafka = offs.reduce((n, p) => n + Number(p.high), 0);
+  assert.equal(inKafka, file.emitted, 'Kafka holds exactly what the kernel emitted');
+});
