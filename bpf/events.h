@@ -10,6 +10,7 @@
 
 #define EA_COMM_LEN 16
 #define EA_PATH_MAX 4096 /* PATH_MAX: no 128-byte cut as in the original tool */
+#define EA_ARGS_MAX 4096 /* bytes of an exec's argv kept (NUL-separated), the rest is cut */
 
 enum ea_type {
 	EA_FILE_OPEN = 1,
@@ -93,8 +94,13 @@ struct ea_proc_exec {
 	__u32 old_tid;
 	__u16 filename_len;
 	__u16 exe_len;
+	__u16 cwd_len;
+	__u16 args_len;
+	__u32 _pad;
 	char filename[EA_PATH_MAX]; /* as passed to execve (may be relative) */
 	char exe[EA_PATH_MAX];      /* mm->exe_file resolved by a dentry walk: absolute */
+	char cwd[EA_PATH_MAX];      /* working directory, resolved the same way */
+	char args[EA_ARGS_MAX];     /* argv strings, each NUL-terminated, cut at EA_ARGS_MAX */
 };
 
 /* sched_process_exit of the last thread of a process. */

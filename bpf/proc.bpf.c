@@ -20,11 +20,25 @@ int ea_exec(struct trace_event_raw_sched_process_exec *ctx)
 	e->filename_len = ea_strlen(&e->hdr, n, EA_PATH_MAX);
 	e->exe_len = 0;
 	e->exe[0] = 0;
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct file *exe = BPF_CORE_READ(task, mm, exe_file);
+	e->_pad = 0;
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct file *exe = task->mm->exe_file;
 	if (exe)
 		e->exe_len = resolve_path(&e->hdr, &exe->f_path, e->exe);
-	ea_submit(e, sizeof(*e));
+	struct path pwd = task->fs->pwd;
+	e->cwd_len = resolve_path(&e->hdr, &pwd, e->cwd);
+
+	/* The new image's argv, already copied to its stack: arg_start..arg_end, NUL-separated. */
+	__u64 start = task->mm->arg_start, end = task->mm->arg_end;
+	__u64 alen = end > start ? end - start : 0;
+	if (alen > EA_ARGS_MAX) {
+		alen = EA_ARGS_MAX;
+		e->hdr.flags |= EA_F_TRUNCATED;
+	}
+	if (alen && bpf_probe_read_user(e->args, alen & (2 * EA_ARGS_MAX - 1), (void *)start))
+		alen = 0;
+	e->args_len = alen;
+	ea_submit(e, offsetof(struct ea_proc_exec, args) + alen); /* argv is last: send what is used */
 	return 0;
 }
 

@@ -52,6 +52,8 @@ export interface NetEvent extends Common {
 export interface ProcessEvent extends Common {
   kind: 'exec' | 'exit' | string;
   filename: string;
+  args: string[];
+  cwd: string;
   exit_code: number;
   signal: number;
   truncated: boolean;

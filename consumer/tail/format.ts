@@ -51,7 +51,10 @@ export function formatLine(ev: AuditEvent): string {
       return `${prefix(ev.event)} DST_IP:${escapeField(ev.event.dst_ip)}${r}`;
     }
     case 'process':
-      if (ev.event.kind === 'exec') return `${prefix(ev.event)} Exec: "${escapeField(ev.event.filename)}"`;
+      if (ev.event.kind === 'exec') {
+        const args = ev.event.args.map((a) => `"${escapeField(a)}"`).join(' ');
+        return `${prefix(ev.event)} Exec: "${escapeField(ev.event.filename)}" Args: ${args}`;
+      }
       return `${prefix(ev.event)} Exit:${ev.event.signal ? `signal ${ev.event.signal}` : ev.event.exit_code}`;
   }
 }

@@ -3,7 +3,7 @@
  * Strings are copied out here: the ring memory is reused as soon as the drain moves on.
  */
 import { DecodeError } from '../../common/errors';
-import { COMM_LEN, F_TRUNCATED, FILE_OPEN, HDR, NET_CONNECT, OPS, PROC_EXEC, PROC_EXIT, RECORD_TYPES, TASK } from './layout';
+import { COMM_LEN, F_TRUNCATED, PATH_MAX, FILE_OPEN, HDR, NET_CONNECT, OPS, PROC_EXEC, PROC_EXIT, RECORD_TYPES, TASK } from './layout';
 
 export interface RawTask {
   pid: number;
@@ -49,6 +49,8 @@ export interface RawExec extends RawCommon {
   oldTid: number;
   filename: string;
   exe: string;
+  cwd: string;
+  args: string[];
 }
 
 export interface RawExit extends RawCommon {
@@ -120,6 +122,13 @@ export function formatIpv6(groups: number[]): string {
 const ktime = (buf: Buffer, o: number): bigint => buf.readBigUInt64LE(o + HDR.ktime_ns);
 const truncated = (buf: Buffer, o: number): boolean => (buf.readUInt32LE(o + HDR.flags) & F_TRUNCATED) !== 0;
 
+/** argv as the kernel laid it out: NUL-terminated strings; a cut last one is kept as it is. */
+function splitArgs(buf: Buffer, start: number, len: number): string[] {
+  if (len === 0) return [];
+  const end = buf[start + len - 1] === 0 ? len - 1 : len;
+  return buf.toString('utf8', start, start + end).split('\0');
+}
+
 type Decoder = (buf: Buffer, o: number, len: number) => RawRecord;
 
 function need(len: number, min: number, what: string): void {
@@ -163,9 +172,12 @@ const DECODERS: Record<number, Decoder> = {
     };
   },
   [RECORD_TYPES.exec]: (buf, o, len) => {
-    need(len, PROC_EXEC.SIZE, 'exec');
-    const fl = Math.min(buf.readUInt16LE(o + PROC_EXEC.filename_len), 4095);
-    const el = Math.min(buf.readUInt16LE(o + PROC_EXEC.exe_len), 4095);
+    need(len, PROC_EXEC.args, 'exec');
+    const fl = Math.min(buf.readUInt16LE(o + PROC_EXEC.filename_len), PATH_MAX - 1);
+    const el = Math.min(buf.readUInt16LE(o + PROC_EXEC.exe_len), PATH_MAX - 1);
+    const cl = Math.min(buf.readUInt16LE(o + PROC_EXEC.cwd_len), PATH_MAX - 1);
+    const al = buf.readUInt16LE(o + PROC_EXEC.args_len);
+    need(len, PROC_EXEC.args + al, 'exec');
     return {
       type: 'exec',
       ktimeNs: ktime(buf, o),
@@ -174,6 +186,8 @@ const DECODERS: Record<number, Decoder> = {
       oldTid: buf.readUInt32LE(o + PROC_EXEC.old_tid),
       filename: buf.toString('utf8', o + PROC_EXEC.filename, o + PROC_EXEC.filename + fl),
       exe: buf.toString('utf8', o + PROC_EXEC.exe, o + PROC_EXEC.exe + el),
+      cwd: buf.toString('utf8', o + PROC_EXEC.cwd, o + PROC_EXEC.cwd + cl),
+      args: splitArgs(buf, o + PROC_EXEC.args, al),
     };
   },
   [RECORD_TYPES.exit]: (buf, o, len) => {

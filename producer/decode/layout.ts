@@ -5,6 +5,7 @@
 export const RECORD_TYPES = { file: 1, net: 2, exec: 3, exit: 4 } as const;
 export const TYPE_MAX = 5;
 export const PATH_MAX = 4096;
+export const ARGS_MAX = 4096;
 export const COMM_LEN = 16;
 export const F_TRUNCATED = 1;
 
@@ -30,7 +31,9 @@ const T = HDR.SIZE + TASK.SIZE; // first byte after the common part: 80
 export const FILE_OPEN = { ret: T, dirfd: T + 8, flags: T + 12, mode: T + 16, op: T + 20, path_len: T + 22, path: T + 24 } as const;
 export const NET_CONNECT = { ret: T, fd: T + 8, family: T + 12, port: T + 14, addr: T + 16, SIZE: T + 32 } as const;
 export const PROC_EXEC = {
-  old_tid: T, filename_len: T + 4, exe_len: T + 6, filename: T + 8, exe: T + 8 + PATH_MAX, SIZE: T + 8 + 2 * PATH_MAX,
+  old_tid: T, filename_len: T + 4, exe_len: T + 6, cwd_len: T + 8, args_len: T + 10,
+  filename: T + 16, exe: T + 16 + PATH_MAX, cwd: T + 16 + 2 * PATH_MAX, args: T + 16 + 3 * PATH_MAX,
+  SIZE: T + 16 + 3 * PATH_MAX + ARGS_MAX,
 } as const;
 export const PROC_EXIT = { exit_code: T, SIZE: T + 8 } as const;
 

@@ -72,14 +72,14 @@ export function createEnricher(opts: { host: Host; clock: BootClock; processes: 
           processes.exec(t.pid, t.startNs, rec.exe);
           return {
             kind: 'process',
-            event: { time_ns, ktime_ns, host, process: proc(t, rec.exe), kind: 'exec', filename: rec.filename, exit_code: 0, signal: 0, truncated: rec.truncated },
+            event: { time_ns, ktime_ns, host, process: proc(t, rec.exe), kind: 'exec', filename: rec.filename, args: rec.args, cwd: rec.cwd, exit_code: 0, signal: 0, truncated: rec.truncated },
           };
         case 'exit': {
           const exe = processes.exeOf(t.pid, t.startNs);
           processes.exit(t.pid, t.startNs);
           return {
             kind: 'process',
-            event: { time_ns, ktime_ns, host, process: proc(t, exe), kind: 'exit', filename: '', exit_code: rec.exitCode, signal: rec.signal, truncated: false },
+            event: { time_ns, ktime_ns, host, process: proc(t, exe), kind: 'exit', filename: '', args: [], cwd: '', exit_code: rec.exitCode, signal: rec.signal, truncated: false },
           };
         }
       }

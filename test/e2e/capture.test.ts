@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { topicFor } from '../../common/topics';
 import { BROKERS, CONSUMER_CLI, needsBroker, needsRoot, PRODUCER_CLI, ROOT_DIR, uniquePrefix } from '../helpers/env';
-import { testKafka } from '../helpers/kafka';
+import { findEvent, testKafka } from '../helpers/kafka';
 import { start, type Running } from '../helpers/proc';
 
 const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
@@ -70,7 +70,7 @@ test('paths: long, relative after chdir, dirfd-relative, symlink; failures with 
 
 test('connects: IPv6 loopback and a refused port; exec and exit lines', { timeout: 180000 }, async (t) => {
   if (needsRoot(t) || (await needsBroker(t))) return;
-  const { producer, tail } = await startPipeline(t, 'net');
+  const { producer, tail, prefix } = await startPipeline(t, 'net');
   const server = net.createServer((s) => s.destroy());
   await new Promise<void>((r) => server.listen(0, '::1', r));
   t.after(() => server.close());
@@ -84,12 +84,18 @@ test('connects: IPv6 loopback and a refused port; exec and exit lines', { timeou
   assert.equal(v6.status, 0);
   const refused = spawnSync('bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${closedPort}`]);
   assert.notEqual(refused.status, 0);
-  const exiting = spawnSync('bash', ['-c', 'exit 3']);
+  const exiting = spawnSync('bash', ['-c', 'exit 3'], { cwd: '/tmp' });
 
   await tail.waitForLine(new RegExp(`PID:${v6.pid} Exe:"[^"]*bash" Comm:"bash" DST_IP:::1$`), 60000);
   await tail.waitForLine(new RegExp(`PID:${refused.pid} Exe:"[^"]*bash" Comm:"bash" DST_IP:127\\.0\\.0\\.1 Error:ECONNREFUSED$`), 60000);
-  await tail.waitForLine(new RegExp(`PID:${exiting.pid} Exe:"[^"]*bash" Comm:"bash" Exec: "[^"]*bash"$`), 60000);
+  await tail.waitForLine(new RegExp(`PID:${exiting.pid} Exe:"[^"]*bash" Comm:"bash" Exec: "[^"]*bash" Args: "bash" "-c" "exit 3"$`), 60000);
   await tail.waitForLine(new RegExp(`PID:${exiting.pid} Exe:"[^"]*bash" Comm:"bash" Exit:3$`), 60000);
+  const exec = await findEvent(prefix, ['process'], (ev) => ev.kind === 'process' && ev.event.kind === 'exec' && ev.event.process.pid === exiting.pid, 30000);
+  assert.ok(exec.kind === 'process');
+  assert.equal(exec.event.cwd, '/tmp');
+  assert.deepEqual(exec.event.args, ['bash', '-c', 'exit 3']);
+  assert.equal(exec.event.process.ppid, process.pid);
+  assert.ok(exec.event.process.start_time_ns > 0n);
   assert.equal(await producer.stop('SIGINT'), 0);
 });
 

@@ -51,7 +51,7 @@ test(`${hooks} syscall hooks: cat and connect show up in tail as the documented 
 
   const fileLine = await tail.waitForLine(new RegExp(`^${TS} PID:${cat.pid} Exe:"${esc(catExe)}" Comm:"cat" Path: "${esc(file)}"$`), 60000);
   const netLine = await tail.waitForLine(new RegExp(`^${TS} PID:${bash.pid} Exe:"${esc(bashExe)}" Comm:"bash" DST_IP:127\\.0\\.0\\.1$`), 60000);
-  await tail.waitForLine(new RegExp(`^${TS} PID:${cat.pid} Exe:"${esc(catExe)}" Comm:"cat" Exec: "[^"]*/cat"$`), 60000);
+  await tail.waitForLine(new RegExp(`^${TS} PID:${cat.pid} Exe:"${esc(catExe)}" Comm:"cat" Exec: "[^"]*/cat" Args: "cat" "${esc(file)}"$`), 60000);
   await tail.waitForLine(new RegExp(`^${TS} PID:${cat.pid} Exe:"${esc(catExe)}" Comm:"cat" Exit:0$`), 60000);
 
   // The timestamp is wall-clock time: within a minute of now.

@@ -9,3 +9,31 @@ export const quietLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' 
 export function testKafka(clientId: string): Kafka {
   return createKafka({ brokers: parseBrokers(BROKERS), clientId, logger: quietLogger });
 }
+
+import { createSubscriber } from '../../consumer/core/subscriber';
+import { createSchemaRegistry } from '../../schemas/registry';
+import type { AuditEvent, EventKind } from '../../schemas/types';
+
+/** Read a prefix's topics from the beginning until `done` holds for one event (or time runs out). */
+export async function findEvent(prefix: string, kinds: EventKind[], match: (ev: AuditEvent) => boolean, timeoutMs: number): Promise<AuditEvent> {
+  const ctl = new AbortController();
+  let sub: ReturnType<typeof createSubscriber> | undefined;
+  try {
+    return await new Promise<AuditEvent>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no matching event in ${prefix} within ${timeoutMs} ms`)), timeoutMs);
+      sub = createSubscriber({
+        kafka: testKafka('find-event'), logger: quietLogger, registry: createSchemaRegistry(), topicPrefix: prefix, kinds, fromBeginning: true,
+        onEvent: (ev) => {
+          if (match(ev)) {
+            clearTimeout(timer);
+            resolve(ev);
+          }
+        },
+      });
+      sub.start(ctl.signal).catch(reject);
+    });
+  } finally {
+    ctl.abort();
+    await sub?.stop();
+  }
+}

@@ -86,16 +86,25 @@ test('RFC 5952 IPv6 text', () => {
 
 test('exec and exit records', () => {
   const c = cLayout();
+  const argv = Buffer.from('ls\0-la\0a b\0');
+  const size = c.ea_proc_exec.fields.args[0] + argv.length; // sent up to the used argv bytes
   const exec = cRecord('ea_proc_exec', (p) => {
-    task(p, 3, c.ea_proc_exec.size);
+    task(p, 3, size);
     p.u32('old_tid', 4243);
     p.u16('filename_len', 7);
-    p.u16('exe_len', 12);
+    p.u16('exe_len', 11);
+    p.u16('cwd_len', 5);
+    p.u16('args_len', argv.length);
     p.bytes('filename', Buffer.from('/bin/ls'));
-    p.bytes('exe', Buffer.from('/usr/bin/ls\0'.slice(0, 12)));
+    p.bytes('exe', Buffer.from('/usr/bin/ls'));
+    p.bytes('cwd', Buffer.from('/root'));
+    p.bytes('args', argv);
   });
-  const e = decodeRecord(exec, 0, exec.length);
-  assert.ok(e.type === 'exec' && e.filename === '/bin/ls' && e.exe === '/usr/bin/ls\0'.slice(0, 12) && e.oldTid === 4243);
+  const e = decodeRecord(exec, 0, size);
+  assert.ok(e.type === 'exec');
+  if (e.type !== 'exec') return;
+  assert.deepEqual([e.filename, e.exe, e.cwd, e.oldTid], ['/bin/ls', '/usr/bin/ls', '/root', 4243]);
+  assert.deepEqual(e.args, ['ls', '-la', 'a b']);
   const exitRec = (status: number) =>
     decodeRecord(cRecord('ea_proc_exit', (p) => { task(p, 4, c.ea_proc_exit.size); p.s32('exit_code', status); }), 0, c.ea_proc_exit.size);
   const normal = exitRec(3 << 8);

@@ -27,7 +27,7 @@ test('failures carry the errno name; EINPROGRESS is not a failure', () => {
 test('exec and exit lines in the same style', () => {
   assert.equal(
     formatLine({ kind: 'process', event: execEvent }),
-    '[1764012345.000000000] PID:1234 Exe:"/usr/bin/cat" Comm:"cat" Exec: "/bin/cat"',
+    '[1764012345.000000000] PID:1234 Exe:"/usr/bin/cat" Comm:"cat" Exec: "/bin/cat" Args: "cat" "/etc/hosts"',
   );
   assert.match(formatLine({ kind: 'process', event: { ...execEvent, kind: 'exit', exit_code: 2 } }), / Exit:2$/);
   assert.match(formatLine({ kind: 'process', event: { ...execEvent, kind: 'exit', exit_code: -1, signal: 9 } }), / Exit:signal 9$/);
