@@ -17,8 +17,8 @@ int main(void)
 	  F(ea_task, euid); F(ea_task, egid); F(ea_task, start_ns); F(ea_task, cgroup_id); F(ea_task, comm));
 	S(ea_file_open, F(ea_file_open, hdr); F(ea_file_open, task); F(ea_file_open, ret); F(ea_file_open, dirfd);
 	  F(ea_file_open, flags); F(ea_file_open, mode); F(ea_file_open, op); F(ea_file_open, path_len); F(ea_file_open, path));
-	S(ea_net_connect, F(ea_net_connect, hdr); F(ea_net_connect, task); F(ea_net_connect, ret); F(ea_net_connect, fd);
-	  F(ea_net_connect, family); F(ea_net_connect, port); F(ea_net_connect, addr));
+	S(ea_net, F(ea_net, hdr); F(ea_net, task); F(ea_net, ret); F(ea_net, fd); F(ea_net, family); F(ea_net, port);
+	  F(ea_net, addr); F(ea_net, op); F(ea_net, sock_type); F(ea_net, protocol); F(ea_net, path_len); F(ea_net, path));
 	S(ea_proc_exec, F(ea_proc_exec, hdr); F(ea_proc_exec, task); F(ea_proc_exec, old_tid); F(ea_proc_exec, filename_len);
 	  F(ea_proc_exec, exe_len); F(ea_proc_exec, cwd_len); F(ea_proc_exec, args_len);
 	  F(ea_proc_exec, filename); F(ea_proc_exec, exe); F(ea_proc_exec, cwd); F(ea_proc_exec, args));

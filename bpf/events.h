@@ -27,6 +27,8 @@ enum ea_op {
 	EA_OP_OPEN = 3,
 	EA_OP_CREAT = 4,
 	EA_OP_CONNECT = 5,
+	EA_OP_ACCEPT = 6,
+	EA_OP_ACCEPT4 = 7,
 };
 
 /* Counters, per CPU, indexed by type * EA_CNT_SLOTS + slot. Nothing is lost without a count. */
@@ -76,15 +78,25 @@ struct ea_file_open {
 	char path[EA_PATH_MAX];
 };
 
-/* connect(2), emitted at syscall exit. */
-struct ea_net_connect {
+#define EA_UNIX_PATH_MAX 108 /* sizeof(sun_path) */
+
+/*
+ * connect(2) and accept(2)/accept4(2), emitted at syscall exit. The remote end: the destination
+ * of a connect, the peer of an accepted connection. Variable size: path holds path_len bytes.
+ */
+struct ea_net {
 	struct ea_hdr hdr;
 	struct ea_task task;
-	__s64 ret;  /* 0, or -errno (-EINPROGRESS for non-blocking sockets) */
-	__s32 fd;
-	__u16 family; /* AF_INET, AF_INET6, AF_UNIX ... */
-	__u16 port;   /* host byte order */
-	__u8 addr[16]; /* network byte order; IPv4 in the first 4 bytes */
+	__s64 ret;     /* connect: 0 or -errno (-EINPROGRESS when non-blocking); accept: the new fd */
+	__s32 fd;      /* the socket: connect's argument, accept's new socket */
+	__u16 family;  /* AF_INET, AF_INET6, AF_UNIX */
+	__u16 port;    /* remote port, host byte order */
+	__u8 addr[16]; /* remote address, network byte order; IPv4 in the first 4 bytes */
+	__u16 op;      /* EA_OP_CONNECT, EA_OP_ACCEPT, EA_OP_ACCEPT4 */
+	__u16 sock_type; /* SOCK_STREAM, SOCK_DGRAM ... (0 when the socket could not be read) */
+	__u16 protocol;  /* IPPROTO_TCP, IPPROTO_UDP ... */
+	__u16 path_len;  /* AF_UNIX: bytes of path (an abstract name starts with a NUL byte) */
+	char path[EA_UNIX_PATH_MAX];
 };
 
 /* sched_process_exec: the new image. */

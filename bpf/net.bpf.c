@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0 OR Apache-2.0
 /*
- * connect(2) over IPv4 and IPv6, recorded at syscall exit with the address and the result
- * (0, -EINPROGRESS, -ECONNREFUSED ...). On the per-syscall tracepoints enter stashes the arguments.
+ * Network: connect(2) over IPv4, IPv6 and unix sockets, and accepted connections (accept,
+ * accept4) with their peer, recorded at syscall exit. The socket behind the fd gives the type and
+ * protocol (TCP, UDP). On the per-syscall tracepoints connect's enter stashes its arguments.
  */
 #include "maps.bpf.h"
 #include <bpf/bpf_endian.h>
 
+#define AF_UNIX 1
 #define AF_INET 2
 #define AF_INET6 10
 
@@ -22,19 +24,44 @@ struct {
 	__type(value, struct connect_args);
 } connect_stash SEC(".maps");
 
-SEC("tracepoint/syscalls/sys_enter_connect")
-int ea_enter_connect(struct trace_event_raw_sys_enter *ctx)
+/* The struct sock behind a file descriptor of the current task, or NULL. */
+static __always_inline struct sock *sock_of_fd(__s32 fd)
 {
-	__s32 fd = ctx->args[0];
-	__u64 uaddr = ctx->args[1];
-	__u32 addrlen = ctx->args[2];
+	if (fd < 0)
+		return 0;
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct file **fds = BPF_CORE_READ(task, files, fdt, fd);
+	struct file *f = 0;
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd & 0xffff]);
+	if (!f)
+		return 0;
+	struct socket *sock = BPF_CORE_READ(f, private_data);
+	return sock ? BPF_CORE_READ(sock, sk) : 0;
+}
+
+static __always_inline void fill_sock(struct ea_net *e, struct sock *sk)
+{
+	e->sock_type = sk ? BPF_CORE_READ(sk, sk_type) : 0;
+	e->protocol = sk ? BPF_CORE_READ(sk, sk_protocol) : 0;
+}
+
+static __always_inline struct ea_net *begin(__u16 op, __s32 fd, long ret)
+{
 	if (ea_excluded())
 		return 0;
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct connect_args a = { .addr = uaddr, .fd = fd, .addrlen = addrlen };
-	if (bpf_map_update_elem(&connect_stash, &tid, &a, BPF_ANY))
-		ea_count(EA_NET_CONNECT, EA_CNT_STASH_FULL);
-	return 0;
+	__u32 flags = ea_filter_flags();
+	if (!ea_result_passes(EA_NET_CONNECT, flags, ret))
+		return 0;
+	struct ea_net *e = ea_begin(EA_NET_CONNECT);
+	if (!e || !ea_task_passes(EA_NET_CONNECT, flags, &e->task))
+		return 0;
+	e->ret = ret;
+	e->fd = fd;
+	e->op = op;
+	e->port = 0;
+	e->path_len = 0;
+	__builtin_memset(e->addr, 0, sizeof(e->addr));
+	return e;
 }
 
 /*
@@ -43,36 +70,78 @@ int ea_enter_connect(struct trace_event_raw_sys_enter *ctx)
  */
 __noinline int ea_net_emit(__s32 fd, __u64 uaddr, long ret)
 {
-	if (ea_excluded())
-		return 0;
-
 	__u16 family = 0;
 	bpf_probe_read_user(&family, sizeof(family), (void *)uaddr);
-	if (family != AF_INET && family != AF_INET6)
-		return 0; /* AF_UNIX, netlink ...: not network destinations */
-
-	__u32 flags = ea_filter_flags();
-	if (!ea_result_passes(EA_NET_CONNECT, flags, ret))
+	if (family != AF_INET && family != AF_INET6 && family != AF_UNIX)
+		return 0; /* netlink, packet ...: not network destinations */
+	struct ea_net *e = begin(EA_OP_CONNECT, fd, ret);
+	if (!e)
 		return 0;
-	struct ea_net_connect *e = ea_begin(EA_NET_CONNECT);
-	if (!e || !ea_task_passes(EA_NET_CONNECT, flags, &e->task))
-		return 0;
-	e->ret = ret;
-	e->fd = fd;
 	e->family = family;
-	__builtin_memset(e->addr, 0, sizeof(e->addr));
+	fill_sock(e, sock_of_fd(fd));
+	__u32 size = offsetof(struct ea_net, path);
 	if (family == AF_INET) {
 		struct sockaddr_in sa = {};
 		bpf_probe_read_user(&sa, sizeof(sa), (void *)uaddr);
 		e->port = bpf_ntohs(sa.sin_port);
 		__builtin_memcpy(e->addr, &sa.sin_addr, 4);
-	} else {
+	} else if (family == AF_INET6) {
 		struct sockaddr_in6 sa = {};
 		bpf_probe_read_user(&sa, sizeof(sa), (void *)uaddr);
 		e->port = bpf_ntohs(sa.sin6_port);
 		__builtin_memcpy(e->addr, &sa.sin6_addr, 16);
+	} else {
+		/* sun_path: a filesystem path, or an abstract name that starts with a NUL byte. */
+		bpf_probe_read_user(e->path, EA_UNIX_PATH_MAX, (char *)uaddr + 2);
+		__u32 n = 0;
+		for (__u32 i = 1; i < EA_UNIX_PATH_MAX; i++) {
+			if (e->path[i] == 0)
+				break;
+			n = i;
+		}
+		e->path_len = e->path[0] || n ? n + 1 : 0;
+		size += e->path_len;
 	}
-	ea_submit(e, sizeof(*e));
+	ea_submit(e, size);
+	return 0;
+}
+
+/* An accepted connection (ret is the new fd): its peer, read from the new socket. */
+__noinline int ea_net_emit_accept(__u16 op, long ret)
+{
+	if (ret < 0)
+		return 0; /* EAGAIN on non-blocking listeners would flood: failed accepts are not events */
+	struct sock *sk = sock_of_fd(ret);
+	if (!sk)
+		return 0;
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (family != AF_INET && family != AF_INET6)
+		return 0;
+	struct ea_net *e = begin(op, ret, ret);
+	if (!e)
+		return 0;
+	e->family = family;
+	fill_sock(e, sk);
+	e->port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (family == AF_INET) {
+		__u32 a = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		__builtin_memcpy(e->addr, &a, 4);
+	} else {
+		BPF_CORE_READ_INTO(&e->addr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	}
+	ea_submit(e, offsetof(struct ea_net, path));
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_connect")
+int ea_enter_connect(struct trace_event_raw_sys_enter *ctx)
+{
+	if (ea_excluded())
+		return 0;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct connect_args a = { .addr = ctx->args[1], .fd = ctx->args[0], .addrlen = ctx->args[2] };
+	if (bpf_map_update_elem(&connect_stash, &tid, &a, BPF_ANY))
+		ea_count(EA_NET_CONNECT, EA_CNT_STASH_FULL);
 	return 0;
 }
 
@@ -88,3 +157,10 @@ int ea_exit_connect(struct trace_event_raw_sys_exit *ctx)
 	bpf_map_delete_elem(&connect_stash, &tid);
 	return ea_net_emit(fd, uaddr, ctx->ret);
 }
+
+/* accept needs no stash: the peer comes from the returned socket. */
+SEC("tracepoint/syscalls/sys_exit_accept")
+int ea_exit_accept(struct trace_event_raw_sys_exit *ctx) { return ea_net_emit_accept(EA_OP_ACCEPT, ctx->ret); }
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int ea_exit_accept4(struct trace_event_raw_sys_exit *ctx) { return ea_net_emit_accept(EA_OP_ACCEPT4, ctx->ret); }

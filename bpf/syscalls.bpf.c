@@ -12,6 +12,8 @@
 #define NR_OPEN 2
 #define NR_CREAT 85
 #define NR_CONNECT 42
+#define NR_ACCEPT 43
+#define NR_ACCEPT4 288
 #define NR_OPENAT 257
 #define NR_OPENAT2 437
 #define SC_NR(regs) ((regs)->orig_ax)
@@ -21,6 +23,8 @@
 #define SC_ARG3(regs) ((regs)->r10)
 #elif defined(__TARGET_ARCH_arm64)
 #define NR_CONNECT 203
+#define NR_ACCEPT 202
+#define NR_ACCEPT4 242
 #define NR_OPENAT 56
 #define NR_OPENAT2 437
 #define SC_NR(regs) ((regs)->syscallno)
@@ -40,6 +44,7 @@
 extern int ea_file_emit(struct open_args *a, long ret);
 extern int ea_file_emit_openat2(__s32 dirfd, __u64 path, __u64 uhow, long ret);
 extern int ea_net_emit(__s32 fd, __u64 uaddr, long ret);
+extern int ea_net_emit_accept(__u16 op, long ret);
 
 /*
  * Only the exit is hooked: the saved user registers still hold the syscall's arguments there, so
@@ -65,6 +70,10 @@ int BPF_PROG(ea_sys_exit, struct pt_regs *regs, long ret)
 #endif
 	case NR_CONNECT:
 		return ea_net_emit(SC_ARG0(regs), SC_ARG1(regs), ret);
+	case NR_ACCEPT:
+		return ea_net_emit_accept(EA_OP_ACCEPT, ret);
+	case NR_ACCEPT4:
+		return ea_net_emit_accept(EA_OP_ACCEPT4, ret);
 	}
 	return 0;
 }

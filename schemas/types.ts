@@ -41,12 +41,14 @@ export interface FileEvent extends Common {
 }
 
 export interface NetEvent extends Common {
-  op: 'connect' | string;
-  family: 'inet' | 'inet6' | string;
+  op: 'connect' | 'accept' | 'accept4' | string;
+  family: 'inet' | 'inet6' | 'unix' | string;
   dst_ip: string;
   dst_port: number;
   fd: number;
   result: number;
+  protocol: string;
+  unix_path: string;
 }
 
 export interface ProcessEvent extends Common {

@@ -46,9 +46,12 @@ export function formatLine(ev: AuditEvent): string {
     case 'file':
       return `${prefix(ev.event)} Path: "${escapeField(ev.event.path)}"${result(ev.event.result)}`;
     case 'net': {
+      const e = ev.event;
+      if (e.op === 'accept' || e.op === 'accept4') return `${prefix(e)} PEER_IP:${escapeField(e.dst_ip)}`;
       // EINPROGRESS is how a non-blocking connect starts, not a failure.
-      const r = ev.event.result === EINPROGRESS ? '' : result(ev.event.result);
-      return `${prefix(ev.event)} DST_IP:${escapeField(ev.event.dst_ip)}${r}`;
+      const r = e.result === EINPROGRESS ? '' : result(e.result);
+      if (e.family === 'unix') return `${prefix(e)} DST_UNIX: "${escapeField(e.unix_path)}"${r}`;
+      return `${prefix(e)} DST_IP:${escapeField(e.dst_ip)}${r}`;
     }
     case 'process':
       if (ev.event.kind === 'exec') {

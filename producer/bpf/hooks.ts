@@ -39,6 +39,8 @@ export const HOOKS: readonly Hook[] = [
   tp('ea_exit_creat', 'file', 'tracepoint/syscalls/sys_exit_creat', true),
   tp('ea_enter_connect', 'net', 'tracepoint/syscalls/sys_enter_connect'),
   tp('ea_exit_connect', 'net', 'tracepoint/syscalls/sys_exit_connect'),
+  tp('ea_exit_accept', 'net', 'tracepoint/syscalls/sys_exit_accept', true),
+  tp('ea_exit_accept4', 'net', 'tracepoint/syscalls/sys_exit_accept4', true),
   { program: 'ea_exec', family: 'process', attachPoint: 'tracepoint/sched/sched_process_exec' },
   { program: 'ea_exit', family: 'process', attachPoint: 'tracepoint/sched/sched_process_exit' },
 ];

@@ -3,7 +3,7 @@
  * Strings are copied out here: the ring memory is reused as soon as the drain moves on.
  */
 import { DecodeError } from '../../common/errors';
-import { COMM_LEN, F_TRUNCATED, PATH_MAX, FILE_OPEN, HDR, NET_CONNECT, OPS, PROC_EXEC, PROC_EXIT, RECORD_TYPES, TASK } from './layout';
+import { COMM_LEN, F_TRUNCATED, PATH_MAX, FILE_OPEN, HDR, NET, OPS, PROC_EXEC, PROC_EXIT, RECORD_TYPES, TASK, UNIX_PATH_MAX } from './layout';
 
 export interface RawTask {
   pid: number;
@@ -39,9 +39,11 @@ export interface RawConnect extends RawCommon {
   op: string;
   result: number;
   fd: number;
-  family: 'inet' | 'inet6';
+  family: 'inet' | 'inet6' | 'unix';
   ip: string;
   port: number;
+  protocol: string;
+  unixPath: string;
 }
 
 export interface RawExec extends RawCommon {
@@ -61,8 +63,26 @@ export interface RawExit extends RawCommon {
 
 export type RawRecord = RawFileOpen | RawConnect | RawExec | RawExit;
 
+const AF_UNIX = 1;
 const AF_INET = 2;
 const AF_INET6 = 10;
+
+const IP_PROTOCOLS: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'icmpv6', 132: 'sctp', 136: 'udplite', 255: 'raw' };
+const SOCK_TYPES: Record<number, string> = { 1: 'stream', 2: 'dgram', 3: 'raw', 5: 'seqpacket' };
+
+/** tcp/udp/... for IP sockets; stream/dgram/seqpacket for unix sockets; '' when unknown. */
+export function protocolName(family: number, sockType: number, protocol: number): string {
+  if (family === AF_UNIX) return SOCK_TYPES[sockType] ?? '';
+  if (protocol === 0 && sockType === 0) return '';
+  return IP_PROTOCOLS[protocol] ?? `ip-proto-${protocol}`;
+}
+
+/** A sun_path as text: an abstract name (leading NUL) is shown with a leading @, like ss(8). */
+function unixPath(buf: Buffer, start: number, len: number): string {
+  if (len === 0) return '';
+  if (buf[start] === 0) return `@${buf.toString('utf8', start + 1, start + len)}`;
+  return buf.toString('utf8', start, start + len);
+}
 
 function cstr(buf: Buffer, start: number, max: number): string {
   const z = buf.indexOf(0, start);
@@ -154,21 +174,25 @@ const DECODERS: Record<number, Decoder> = {
     };
   },
   [RECORD_TYPES.net]: (buf, o, len) => {
-    need(len, NET_CONNECT.SIZE, 'net');
-    const family = buf.readUInt16LE(o + NET_CONNECT.family);
-    if (family !== AF_INET && family !== AF_INET6) throw new DecodeError(`connect record with address family ${family}`);
-    const a = formatAddress(family, buf.subarray(o + NET_CONNECT.addr, o + NET_CONNECT.addr + 16));
+    need(len, NET.path, 'net');
+    const family = buf.readUInt16LE(o + NET.family);
+    const pathLen = Math.min(buf.readUInt16LE(o + NET.path_len), UNIX_PATH_MAX);
+    need(len, NET.path + pathLen, 'net');
+    if (family !== AF_INET && family !== AF_INET6 && family !== AF_UNIX) throw new DecodeError(`net record with address family ${family}`);
+    const a = family === AF_UNIX ? { family: 'unix' as const, ip: '' } : formatAddress(family, buf.subarray(o + NET.addr, o + NET.addr + 16));
     return {
       type: 'net',
       ktimeNs: ktime(buf, o),
       truncated: truncated(buf, o),
       task: task(buf, o),
-      op: 'connect',
-      result: Number(buf.readBigInt64LE(o + NET_CONNECT.ret)),
-      fd: buf.readInt32LE(o + NET_CONNECT.fd),
+      op: OPS[buf.readUInt16LE(o + NET.op)] ?? 'unknown',
+      result: Number(buf.readBigInt64LE(o + NET.ret)),
+      fd: buf.readInt32LE(o + NET.fd),
       family: a.family,
       ip: a.ip,
-      port: buf.readUInt16LE(o + NET_CONNECT.port),
+      port: buf.readUInt16LE(o + NET.port),
+      protocol: protocolName(family, buf.readUInt16LE(o + NET.sock_type), buf.readUInt16LE(o + NET.protocol)),
+      unixPath: unixPath(buf, o + NET.path, pathLen),
     };
   },
   [RECORD_TYPES.exec]: (buf, o, len) => {

@@ -29,7 +29,11 @@ export const TASK = {
 const T = HDR.SIZE + TASK.SIZE; // first byte after the common part: 80
 
 export const FILE_OPEN = { ret: T, dirfd: T + 8, flags: T + 12, mode: T + 16, op: T + 20, path_len: T + 22, path: T + 24 } as const;
-export const NET_CONNECT = { ret: T, fd: T + 8, family: T + 12, port: T + 14, addr: T + 16, SIZE: T + 32 } as const;
+export const UNIX_PATH_MAX = 108;
+export const NET = {
+  ret: T, fd: T + 8, family: T + 12, port: T + 14, addr: T + 16, op: T + 32, sock_type: T + 34, protocol: T + 36,
+  path_len: T + 38, path: T + 40, SIZE: Math.ceil((T + 40 + UNIX_PATH_MAX) / 8) * 8, // C pads to 8
+} as const;
 export const PROC_EXEC = {
   old_tid: T, filename_len: T + 4, exe_len: T + 6, cwd_len: T + 8, args_len: T + 10,
   filename: T + 16, exe: T + 16 + PATH_MAX, cwd: T + 16 + 2 * PATH_MAX, args: T + 16 + 3 * PATH_MAX,
@@ -38,4 +42,4 @@ export const PROC_EXEC = {
 export const PROC_EXIT = { exit_code: T, SIZE: T + 8 } as const;
 
 /** enum ea_op */
-export const OPS: Record<number, string> = { 1: 'openat', 2: 'openat2', 3: 'open', 4: 'creat', 5: 'connect' };
+export const OPS: Record<number, string> = { 1: 'openat', 2: 'openat2', 3: 'open', 4: 'creat', 5: 'connect', 6: 'accept', 7: 'accept4' };

@@ -66,6 +66,8 @@ export function createEnricher(opts: { host: Host; clock: BootClock; processes: 
               dst_port: rec.port,
               fd: rec.fd,
               result: rec.result,
+              protocol: rec.protocol,
+              unix_path: rec.unixPath,
             },
           };
         case 'exec':

@@ -68,7 +68,7 @@ test('paths: long, relative after chdir, dirfd-relative, symlink; failures with 
   assert.equal(await producer.stop('SIGINT'), 0);
 });
 
-test('connects: IPv6 loopback and a refused port; exec and exit lines', { timeout: 180000 }, async (t) => {
+test('network: IPv6, refused, unix and UDP connects, accepts with the peer; exec and exit lines', { timeout: 180000 }, async (t) => {
   if (needsRoot(t) || (await needsBroker(t))) return;
   const { producer, tail, prefix } = await startPipeline(t, 'net');
   const server = net.createServer((s) => s.destroy());
@@ -85,11 +85,30 @@ test('connects: IPv6 loopback and a refused port; exec and exit lines', { timeou
   const refused = spawnSync('bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${closedPort}`]);
   assert.notEqual(refused.status, 0);
   const exiting = spawnSync('bash', ['-c', 'exit 3'], { cwd: '/tmp' });
+  const sockDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ea-unix-'));
+  t.after(() => fs.rmSync(sockDir, { recursive: true, force: true }));
+  const sockPath = path.join(sockDir, 'audit.sock');
+  const unixServer = net.createServer((s) => s.destroy());
+  await new Promise<void>((r) => unixServer.listen(sockPath, r));
+  t.after(() => unixServer.close());
+  const node = (code: string) => spawnSync(process.execPath, ['-e', code], { encoding: 'utf8' });
+  const unix = node(`require('net').connect(${JSON.stringify(sockPath)}).on('connect', () => process.exit(0)).on('error', () => process.exit(1))`);
+  assert.equal(unix.status, 0);
+  const udp = node(`const s = require('dgram').createSocket('udp4'); s.connect(9, '127.0.0.1', () => s.close())`);
+  assert.equal(udp.status, 0);
 
   await tail.waitForLine(new RegExp(`PID:${v6.pid} Exe:"[^"]*bash" Comm:"bash" DST_IP:::1$`), 60000);
   await tail.waitForLine(new RegExp(`PID:${refused.pid} Exe:"[^"]*bash" Comm:"bash" DST_IP:127\\.0\\.0\\.1 Error:ECONNREFUSED$`), 60000);
   await tail.waitForLine(new RegExp(`PID:${exiting.pid} Exe:"[^"]*bash" Comm:"bash" Exec: "[^"]*bash" Args: "bash" "-c" "exit 3"$`), 60000);
   await tail.waitForLine(new RegExp(`PID:${exiting.pid} Exe:"[^"]*bash" Comm:"bash" Exit:3$`), 60000);
+  await tail.waitForLine(new RegExp(`PID:${unix.pid} Exe:"[^"]*node[^"]*" Comm:"node" DST_UNIX: "${esc(sockPath)}"$`), 60000);
+  // This test process accepted bash's IPv6 connection.
+  await tail.waitForLine(new RegExp(`PID:${process.pid} Exe:"[^"]*" Comm:"[^"]*" PEER_IP:::1$`), 60000);
+  const isNet = (pid: number | undefined) => (ev: import('../../schemas/types').AuditEvent) => ev.kind === 'net' && ev.event.process.pid === pid && ev.event.op === 'connect';
+  const udpEv = await findEvent(prefix, ['net'], isNet(udp.pid), 30000);
+  assert.ok(udpEv.kind === 'net' && udpEv.event.protocol === 'udp' && udpEv.event.dst_port === 9, JSON.stringify(udpEv.event, (_k, v) => (typeof v === 'bigint' ? String(v) : v)));
+  const tcpEv = await findEvent(prefix, ['net'], isNet(v6.pid), 30000);
+  assert.ok(tcpEv.kind === 'net' && tcpEv.event.protocol === 'tcp' && tcpEv.event.family === 'inet6' && tcpEv.event.dst_port === port);
   const exec = await findEvent(prefix, ['process'], (ev) => ev.kind === 'process' && ev.event.kind === 'exec' && ev.event.process.pid === exiting.pid, 30000);
   assert.ok(exec.kind === 'process');
   assert.equal(exec.event.cwd, '/tmp');

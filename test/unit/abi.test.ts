@@ -16,7 +16,7 @@ test('record header, task and every record match the C layout', () => {
   assert.equal(L.TASK.SIZE, c.ea_task.size);
   const records: [string, Record<string, number>][] = [
     ['ea_file_open', L.FILE_OPEN],
-    ['ea_net_connect', L.NET_CONNECT],
+    ['ea_net', L.NET],
     ['ea_proc_exec', L.PROC_EXEC],
     ['ea_proc_exit', L.PROC_EXIT],
   ];
@@ -30,6 +30,8 @@ test('record header, task and every record match the C layout', () => {
   }
   assert.equal(c.ea_task.fields.comm[1], L.COMM_LEN);
   assert.equal(c.ea_file_open.fields.path[1], L.PATH_MAX);
+  assert.equal(c.ea_net.fields.path[1], L.UNIX_PATH_MAX);
+  assert.equal(c.ea_proc_exec.fields.args[1], L.ARGS_MAX);
 });
 
 test('constants match: record types, counter slots, flags', () => {

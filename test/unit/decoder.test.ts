@@ -51,23 +51,34 @@ test('file open record: fields, failed result, variable length', () => {
   assert.equal(r.truncated, false);
 });
 
-test('connect records: IPv4, IPv6 compressed, v4-mapped shown as IPv4', () => {
-  const size = cLayout().ea_net_connect.size;
-  const make = (family: number, addr: number[], port: number) =>
+test('net records: IPv4, IPv6 compressed, v4-mapped shown as IPv4, unix paths, accept', () => {
+  const base = cLayout().ea_net.fields.path[0];
+  const make = (family: number, addr: number[], port: number, extra: (p: Putter) => void = () => undefined, pathLen = 0) =>
     decodeRecord(
-      cRecord('ea_net_connect', (p) => {
-        task(p, 2, size);
+      cRecord('ea_net', (p) => {
+        task(p, 2, base + pathLen);
         p.s64('ret', -111n);
         p.s32('fd', 7);
         p.u16('family', family);
         p.u16('port', port);
         p.bytes('addr', Buffer.from(addr));
+        p.u16('op', 5);
+        p.u16('sock_type', 1);
+        p.u16('protocol', 6);
+        extra(p);
       }),
       0,
-      size,
+      base + pathLen,
     );
   const v4 = make(2, [127, 0, 0, 1], 8080);
   assert.ok(v4.type === 'net' && v4.ip === '127.0.0.1' && v4.port === 8080 && v4.family === 'inet' && v4.result === -111 && v4.fd === 7);
+  assert.ok(v4.type === 'net' && v4.protocol === 'tcp' && v4.op === 'connect' && v4.unixPath === '');
+  const sock = make(1, [], 0, (p) => { p.u16('path_len', 9); p.bytes('path', Buffer.from('/run/x.s\0')); p.u16('protocol', 0); }, 9);
+  assert.ok(sock.type === 'net' && sock.family === 'unix' && sock.unixPath === '/run/x.s\0' && sock.protocol === 'stream' && sock.ip === '');
+  const abstract = make(1, [], 0, (p) => { p.u16('path_len', 4); p.bytes('path', Buffer.from('\0abc')); }, 4);
+  assert.ok(abstract.type === 'net' && abstract.unixPath === '@abc');
+  const udp6 = make(10, [0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], 53, (p) => { p.u16('op', 7); p.u16('sock_type', 2); p.u16('protocol', 17); });
+  assert.ok(udp6.type === 'net' && udp6.op === 'accept4' && udp6.protocol === 'udp' && udp6.ip === 'fe80::1');
   const v6 = make(10, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], 443);
   assert.ok(v6.type === 'net' && v6.ip === '::1' && v6.family === 'inet6');
   const mapped = make(10, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 9], 53);

@@ -24,6 +24,12 @@ test('failures carry the errno name; EINPROGRESS is not a failure', () => {
   assert.match(formatLine({ kind: 'net', event: { ...netEvent, result: -115 } }), / DST_IP:10\.1\.2\.3$/);
 });
 
+test('accepts and unix connects in the same style', () => {
+  assert.match(formatLine({ kind: 'net', event: { ...netEvent, op: 'accept4', dst_ip: '::1' } }), / PEER_IP:::1$/);
+  assert.match(formatLine({ kind: 'net', event: { ...netEvent, family: 'unix', dst_ip: '', unix_path: '/run/docker.sock' } }), / DST_UNIX: "\/run\/docker\.sock"$/);
+  assert.match(formatLine({ kind: 'net', event: { ...netEvent, family: 'unix', dst_ip: '', unix_path: '@x\n', result: -2 } }), / DST_UNIX: "@x\\x0a" Error:ENOENT$/);
+});
+
 test('exec and exit lines in the same style', () => {
   assert.equal(
     formatLine({ kind: 'process', event: execEvent }),

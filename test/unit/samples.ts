@@ -15,7 +15,7 @@ export const fileEvent: FileEvent = {
 
 export const netEvent: NetEvent = {
   time_ns: 1_764_012_345_000_000_001n, ktime_ns: 1n, host, process: { ...proc, comm: 'curl', exe: '/usr/bin/curl' },
-  op: 'connect', family: 'inet', dst_ip: '10.1.2.3', dst_port: 443, fd: 5, result: 0,
+  op: 'connect', family: 'inet', dst_ip: '10.1.2.3', dst_port: 443, fd: 5, result: 0, protocol: 'tcp', unix_path: '',
 };
 
 export const execEvent: ProcessEvent = {
