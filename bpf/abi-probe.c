@@ -22,15 +22,19 @@ int main(void)
 	S(ea_proc_exec, F(ea_proc_exec, hdr); F(ea_proc_exec, task); F(ea_proc_exec, old_tid); F(ea_proc_exec, filename_len);
 	  F(ea_proc_exec, exe_len); F(ea_proc_exec, cwd_len); F(ea_proc_exec, args_len);
 	  F(ea_proc_exec, filename); F(ea_proc_exec, exe); F(ea_proc_exec, cwd); F(ea_proc_exec, args));
+	S(ea_creds, F(ea_creds, uid); F(ea_creds, euid); F(ea_creds, suid); F(ea_creds, fsuid); F(ea_creds, gid);
+	  F(ea_creds, egid); F(ea_creds, sgid); F(ea_creds, fsgid); F(ea_creds, cap_effective); F(ea_creds, cap_permitted));
+	S(ea_proc_cred, F(ea_proc_cred, hdr); F(ea_proc_cred, task); F(ea_proc_cred, ret); F(ea_proc_cred, op);
+	  F(ea_proc_cred, old); F(ea_proc_cred, new));
 	S(ea_proc_exit, F(ea_proc_exit, hdr); F(ea_proc_exit, task); F(ea_proc_exit, exit_code));
 	S(ea_path_key, F(ea_path_key, prefixlen); F(ea_path_key, path));
 	S(ea_filter_cfg, F(ea_filter_cfg, flags));
-	printf(",\"constants\":{\"EA_FILE_OPEN\":%d,\"EA_NET_CONNECT\":%d,\"EA_PROC_EXEC\":%d,\"EA_PROC_EXIT\":%d,"
+	printf(",\"constants\":{\"EA_FILE_OPEN\":%d,\"EA_NET_CONNECT\":%d,\"EA_PROC_EXEC\":%d,\"EA_PROC_EXIT\":%d,\"EA_PROC_CRED\":%d,"
 	       "\"EA_TYPE_MAX\":%d,\"EA_CNT_SLOTS\":%d,\"EA_PATH_MAX\":%d,\"EA_ARGS_MAX\":%d,\"EA_COMM_LEN\":%d,\"EA_F_TRUNCATED\":%u,"
 	       "\"EA_CNT_FILTERED\":%d,\"EA_RULE_INCLUDE\":%d,\"EA_RULE_EXCLUDE\":%d,\"EA_FLT_PID_INCLUDE\":%u,"
 	       "\"EA_FLT_UID_INCLUDE\":%u,\"EA_FLT_COMM_INCLUDE\":%u,\"EA_FLT_PATH_INCLUDE\":%u,\"EA_FLT_TASK_RULES\":%u,"
 	       "\"EA_FLT_PATH_RULES\":%u,\"EA_FLT_FAILED_ONLY\":%u,\"EA_FLT_SUCCESS_ONLY\":%u,\"EA_PATH_KEY_LEN\":%d}",
-	       EA_FILE_OPEN, EA_NET_CONNECT, EA_PROC_EXEC, EA_PROC_EXIT, EA_TYPE_MAX, EA_CNT_SLOTS, EA_PATH_MAX,
+	       EA_FILE_OPEN, EA_NET_CONNECT, EA_PROC_EXEC, EA_PROC_EXIT, EA_PROC_CRED, EA_TYPE_MAX, EA_CNT_SLOTS, EA_PATH_MAX,
 	       EA_ARGS_MAX, EA_COMM_LEN, EA_F_TRUNCATED, EA_CNT_FILTERED, EA_RULE_INCLUDE, EA_RULE_EXCLUDE, EA_FLT_PID_INCLUDE,
 	       EA_FLT_UID_INCLUDE, EA_FLT_COMM_INCLUDE, EA_FLT_PATH_INCLUDE, EA_FLT_TASK_RULES, EA_FLT_PATH_RULES,
 	       EA_FLT_FAILED_ONLY, EA_FLT_SUCCESS_ONLY, EA_PATH_KEY_LEN);

@@ -17,7 +17,8 @@ enum ea_type {
 	EA_NET_CONNECT = 2,
 	EA_PROC_EXEC = 3,
 	EA_PROC_EXIT = 4,
-	EA_TYPE_MAX = 5,
+	EA_PROC_CRED = 5,
+	EA_TYPE_MAX = 6,
 };
 
 /* Which syscall produced an EA_FILE_OPEN / EA_NET_CONNECT record. */
@@ -29,6 +30,15 @@ enum ea_op {
 	EA_OP_CONNECT = 5,
 	EA_OP_ACCEPT = 6,
 	EA_OP_ACCEPT4 = 7,
+	EA_OP_SETUID = 8,
+	EA_OP_SETGID = 9,
+	EA_OP_SETREUID = 10,
+	EA_OP_SETREGID = 11,
+	EA_OP_SETRESUID = 12,
+	EA_OP_SETRESGID = 13,
+	EA_OP_SETFSUID = 14,
+	EA_OP_SETFSGID = 15,
+	EA_OP_CAPSET = 16,
 };
 
 /* Counters, per CPU, indexed by type * EA_CNT_SLOTS + slot. Nothing is lost without a count. */
@@ -113,6 +123,25 @@ struct ea_proc_exec {
 	char exe[EA_PATH_MAX];      /* mm->exe_file resolved by a dentry walk: absolute */
 	char cwd[EA_PATH_MAX];      /* working directory, resolved the same way */
 	char args[EA_ARGS_MAX];     /* argv strings, each NUL-terminated, cut at EA_ARGS_MAX */
+};
+
+/* A task's credentials (struct cred), for privilege changes. */
+struct ea_creds {
+	__u32 uid, euid, suid, fsuid;
+	__u32 gid, egid, sgid, fsgid;
+	__u64 cap_effective;
+	__u64 cap_permitted;
+};
+
+/* A setuid-family or capset call that succeeded, with the credentials before and after. */
+struct ea_proc_cred {
+	struct ea_hdr hdr;
+	struct ea_task task;
+	__s64 ret;
+	__u16 op; /* EA_OP_SET*ID, EA_OP_CAPSET */
+	__u16 _pad[3];
+	struct ea_creds old;
+	struct ea_creds new;
 };
 
 /* sched_process_exit of the last thread of a process. */

@@ -51,6 +51,19 @@ export interface NetEvent extends Common {
   unix_path: string;
 }
 
+export interface Creds {
+  uid: number;
+  euid: number;
+  suid: number;
+  fsuid: number;
+  gid: number;
+  egid: number;
+  sgid: number;
+  fsgid: number;
+  cap_effective: bigint;
+  cap_permitted: bigint;
+}
+
 export interface ProcessEvent extends Common {
   kind: 'exec' | 'exit' | string;
   filename: string;
@@ -59,6 +72,7 @@ export interface ProcessEvent extends Common {
   exit_code: number;
   signal: number;
   truncated: boolean;
+  cred_change: { old: Creds; new: Creds } | null;
 }
 
 export type EventKind = 'file' | 'net' | 'process';

@@ -7,7 +7,7 @@
  * decimals (nanoseconds), e.g. [1764012345.123456789].
  * Failed attempts and newer kinds get lines in the same style with a suffix or their own field.
  */
-import type { AuditEvent, FileEvent, NetEvent, ProcessEvent } from '../../schemas/types';
+import type { AuditEvent, Creds, FileEvent, NetEvent, ProcessEvent } from '../../schemas/types';
 import { errnoName } from './errno';
 
 export function formatTimestamp(timeNs: bigint): string {
@@ -41,6 +41,18 @@ function result(r: number): string {
   return r < 0 ? ` Error:${errnoName(-r)}` : '';
 }
 
+const CRED_FIELDS = ['uid', 'euid', 'suid', 'fsuid', 'gid', 'egid', 'sgid', 'fsgid'] as const;
+
+/** " uid:1000->0 euid:1000->0" for what changed (ids as unsigned), capabilities in hex. */
+function credDiff(c: { old: Creds; new: Creds }): string {
+  let out = '';
+  for (const f of CRED_FIELDS) if (c.old[f] !== c.new[f]) out += ` ${f}:${c.old[f] >>> 0}->${c.new[f] >>> 0}`;
+  for (const f of ['cap_effective', 'cap_permitted'] as const) {
+    if (c.old[f] !== c.new[f]) out += ` ${f}:0x${BigInt.asUintN(64, c.old[f]).toString(16)}->0x${BigInt.asUintN(64, c.new[f]).toString(16)}`;
+  }
+  return out || ' (unchanged)';
+}
+
 export function formatLine(ev: AuditEvent): string {
   switch (ev.kind) {
     case 'file':
@@ -58,6 +70,7 @@ export function formatLine(ev: AuditEvent): string {
         const args = ev.event.args.map((a) => `"${escapeField(a)}"`).join(' ');
         return `${prefix(ev.event)} Exec: "${escapeField(ev.event.filename)}" Args: ${args}`;
       }
+      if (ev.event.cred_change) return `${prefix(ev.event)} Privilege: ${escapeField(ev.event.kind)}${credDiff(ev.event.cred_change)}`;
       return `${prefix(ev.event)} Exit:${ev.event.signal ? `signal ${ev.event.signal}` : ev.event.exit_code}`;
   }
 }

@@ -5,7 +5,8 @@
  *               the saved registers (no enter program, no stash map: the cheapest);
  *   tracepoint: per-syscall tracepoints (syscalls/sys_enter_openat ...), for kernels that refuse
  *               tp_btf programs.
- * Exec and exit always use the sched tracepoints.
+ * Exec and exit always use the sched tracepoints; privilege changes (rare syscalls) always use
+ * per-syscall tracepoint pairs.
  */
 export type SyscallHooks = 'raw' | 'tracepoint';
 
@@ -41,6 +42,10 @@ export const HOOKS: readonly Hook[] = [
   tp('ea_exit_connect', 'net', 'tracepoint/syscalls/sys_exit_connect'),
   tp('ea_exit_accept', 'net', 'tracepoint/syscalls/sys_exit_accept', true),
   tp('ea_exit_accept4', 'net', 'tracepoint/syscalls/sys_exit_accept4', true),
+  ...['setuid', 'setgid', 'setreuid', 'setregid', 'setresuid', 'setresgid', 'setfsuid', 'setfsgid', 'capset'].flatMap((sc): Hook[] => [
+    { program: `ea_enter_${sc}`, family: 'process', attachPoint: `tracepoint/syscalls/sys_enter_${sc}`, optional: true },
+    { program: `ea_exit_${sc}`, family: 'process', attachPoint: `tracepoint/syscalls/sys_exit_${sc}`, optional: true },
+  ]),
   { program: 'ea_exec', family: 'process', attachPoint: 'tracepoint/sched/sched_process_exec' },
   { program: 'ea_exit', family: 'process', attachPoint: 'tracepoint/sched/sched_process_exit' },
 ];

@@ -3,7 +3,7 @@
  * Strings are copied out here: the ring memory is reused as soon as the drain moves on.
  */
 import { DecodeError } from '../../common/errors';
-import { COMM_LEN, F_TRUNCATED, PATH_MAX, FILE_OPEN, HDR, NET, OPS, PROC_EXEC, PROC_EXIT, RECORD_TYPES, TASK, UNIX_PATH_MAX } from './layout';
+import { COMM_LEN, CREDS, F_TRUNCATED, PATH_MAX, PROC_CRED, FILE_OPEN, HDR, NET, OPS, PROC_EXEC, PROC_EXIT, RECORD_TYPES, TASK, UNIX_PATH_MAX } from './layout';
 
 export interface RawTask {
   pid: number;
@@ -61,7 +61,28 @@ export interface RawExit extends RawCommon {
   signal: number;
 }
 
-export type RawRecord = RawFileOpen | RawConnect | RawExec | RawExit;
+export interface Creds {
+  uid: number;
+  euid: number;
+  suid: number;
+  fsuid: number;
+  gid: number;
+  egid: number;
+  sgid: number;
+  fsgid: number;
+  cap_effective: bigint;
+  cap_permitted: bigint;
+}
+
+export interface RawCred extends RawCommon {
+  type: 'cred';
+  op: string;
+  result: number;
+  old: Creds;
+  new: Creds;
+}
+
+export type RawRecord = RawFileOpen | RawConnect | RawExec | RawExit | RawCred;
 
 const AF_UNIX = 1;
 const AF_INET = 2;
@@ -149,6 +170,15 @@ function splitArgs(buf: Buffer, start: number, len: number): string[] {
   return buf.toString('utf8', start, start + end).split('\0');
 }
 
+function creds(buf: Buffer, o: number): Creds {
+  const u = (f: number): number => buf.readUInt32LE(o + f) | 0; // ids as Avro int: 4294967295 (-1) stays -1
+  return {
+    uid: u(CREDS.uid), euid: u(CREDS.euid), suid: u(CREDS.suid), fsuid: u(CREDS.fsuid),
+    gid: u(CREDS.gid), egid: u(CREDS.egid), sgid: u(CREDS.sgid), fsgid: u(CREDS.fsgid),
+    cap_effective: buf.readBigUInt64LE(o + CREDS.cap_effective), cap_permitted: buf.readBigUInt64LE(o + CREDS.cap_permitted),
+  };
+}
+
 type Decoder = (buf: Buffer, o: number, len: number) => RawRecord;
 
 function need(len: number, min: number, what: string): void {
@@ -219,6 +249,19 @@ const DECODERS: Record<number, Decoder> = {
     const status = buf.readInt32LE(o + PROC_EXIT.exit_code);
     const signal = status & 0x7f;
     return { type: 'exit', ktimeNs: ktime(buf, o), truncated: truncated(buf, o), task: task(buf, o), exitCode: signal ? -1 : (status >> 8) & 0xff, signal };
+  },
+  [RECORD_TYPES.cred]: (buf, o, len) => {
+    need(len, PROC_CRED.SIZE, 'cred');
+    return {
+      type: 'cred',
+      ktimeNs: ktime(buf, o),
+      truncated: truncated(buf, o),
+      task: task(buf, o),
+      op: OPS[buf.readUInt16LE(o + PROC_CRED.op)] ?? 'unknown',
+      result: Number(buf.readBigInt64LE(o + PROC_CRED.ret)),
+      old: creds(buf, o + PROC_CRED.old),
+      new: creds(buf, o + PROC_CRED.new),
+    };
   },
 };
 

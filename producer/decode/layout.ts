@@ -2,8 +2,8 @@
  * Byte offsets of the records in bpf/events.h. test/unit/abi.test.ts compiles a probe that prints
  * the C offsets and sizes and checks them against these, so a change on one side cannot drift.
  */
-export const RECORD_TYPES = { file: 1, net: 2, exec: 3, exit: 4 } as const;
-export const TYPE_MAX = 5;
+export const RECORD_TYPES = { file: 1, net: 2, exec: 3, exit: 4, cred: 5 } as const;
+export const TYPE_MAX = 6;
 export const PATH_MAX = 4096;
 export const ARGS_MAX = 4096;
 export const COMM_LEN = 16;
@@ -41,5 +41,13 @@ export const PROC_EXEC = {
 } as const;
 export const PROC_EXIT = { exit_code: T, SIZE: T + 8 } as const;
 
+/** struct ea_creds, relative to its start. */
+export const CREDS = {
+  uid: 0, euid: 4, suid: 8, fsuid: 12, gid: 16, egid: 20, sgid: 24, fsgid: 28, cap_effective: 32, cap_permitted: 40, SIZE: 48,
+} as const;
+export const PROC_CRED = { ret: T, op: T + 8, old: T + 16, new: T + 16 + CREDS.SIZE, SIZE: T + 16 + 2 * CREDS.SIZE } as const;
+
 /** enum ea_op */
-export const OPS: Record<number, string> = { 1: 'openat', 2: 'openat2', 3: 'open', 4: 'creat', 5: 'connect', 6: 'accept', 7: 'accept4' };
+export const OPS: Record<number, string> = { 1: 'openat', 2: 'openat2', 3: 'open', 4: 'creat', 5: 'connect', 6: 'accept', 7: 'accept4',
+  8: 'setuid', 9: 'setgid', 10: 'setreuid', 11: 'setregid', 12: 'setresuid', 13: 'setresgid', 14: 'setfsuid', 15: 'setfsgid', 16: 'capset',
+};

@@ -74,14 +74,22 @@ export function createEnricher(opts: { host: Host; clock: BootClock; processes: 
           processes.exec(t.pid, t.startNs, rec.exe);
           return {
             kind: 'process',
-            event: { time_ns, ktime_ns, host, process: proc(t, rec.exe), kind: 'exec', filename: rec.filename, args: rec.args, cwd: rec.cwd, exit_code: 0, signal: 0, truncated: rec.truncated },
+            event: { time_ns, ktime_ns, host, process: proc(t, rec.exe), kind: 'exec', filename: rec.filename, args: rec.args, cwd: rec.cwd, exit_code: 0, signal: 0, truncated: rec.truncated, cred_change: null },
+          };
+        case 'cred':
+          return {
+            kind: 'process',
+            event: {
+              time_ns, ktime_ns, host, process: proc(t, processes.exeOf(t.pid, t.startNs)), kind: rec.op, filename: '', args: [], cwd: '',
+              exit_code: 0, signal: 0, truncated: false, cred_change: { old: rec.old, new: rec.new },
+            },
           };
         case 'exit': {
           const exe = processes.exeOf(t.pid, t.startNs);
           processes.exit(t.pid, t.startNs);
           return {
             kind: 'process',
-            event: { time_ns, ktime_ns, host, process: proc(t, exe), kind: 'exit', filename: '', args: [], cwd: '', exit_code: rec.exitCode, signal: rec.signal, truncated: false },
+            event: { time_ns, ktime_ns, host, process: proc(t, exe), kind: 'exit', filename: '', args: [], cwd: '', exit_code: rec.exitCode, signal: rec.signal, truncated: false, cred_change: null },
           };
         }
       }

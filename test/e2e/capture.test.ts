@@ -65,6 +65,8 @@ test('paths: long, relative after chdir, dirfd-relative, symlink; failures with 
   await tail.waitForLine(line(catLink.pid, `${dir}/link`), 60000); // the path as opened
   await tail.waitForLine(line(missing.pid, `${dir}/missing`, ' Error:ENOENT'), 60000);
   await tail.waitForLine(line(denied.pid, '/etc/shadow', ' Error:EACCES'), 60000);
+  // setpriv dropped to nobody first: a privilege change with old and new ids.
+  await tail.waitForLine(new RegExp(`^\\[\\d+\\.\\d{9}\\] PID:${denied.pid} Exe:"[^"]*setpriv" Comm:"setpriv" Privilege: setre[s]?uid uid:0->65534 euid:0->65534`), 60000);
   assert.equal(await producer.stop('SIGINT'), 0);
 });
 

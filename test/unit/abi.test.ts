@@ -19,6 +19,7 @@ test('record header, task and every record match the C layout', () => {
     ['ea_net', L.NET],
     ['ea_proc_exec', L.PROC_EXEC],
     ['ea_proc_exit', L.PROC_EXIT],
+    ['ea_proc_cred', L.PROC_CRED],
   ];
   for (const [s, layout] of records) {
     assert.equal(off(s, 'hdr'), 0, `${s}.hdr`);
@@ -29,6 +30,8 @@ test('record header, task and every record match the C layout', () => {
     }
   }
   assert.equal(c.ea_task.fields.comm[1], L.COMM_LEN);
+  for (const [f, o] of Object.entries(L.CREDS)) if (f !== 'SIZE') assert.equal(o, off('ea_creds', f), `ea_creds.${f}`);
+  assert.equal(L.CREDS.SIZE, c.ea_creds.size);
   assert.equal(c.ea_file_open.fields.path[1], L.PATH_MAX);
   assert.equal(c.ea_net.fields.path[1], L.UNIX_PATH_MAX);
   assert.equal(c.ea_proc_exec.fields.args[1], L.ARGS_MAX);
@@ -37,8 +40,8 @@ test('record header, task and every record match the C layout', () => {
 test('constants match: record types, counter slots, flags', () => {
   const k = cLayout().constants;
   assert.deepEqual(
-    [k.EA_FILE_OPEN, k.EA_NET_CONNECT, k.EA_PROC_EXEC, k.EA_PROC_EXIT, k.EA_TYPE_MAX],
-    [L.RECORD_TYPES.file, L.RECORD_TYPES.net, L.RECORD_TYPES.exec, L.RECORD_TYPES.exit, L.TYPE_MAX],
+    [k.EA_FILE_OPEN, k.EA_NET_CONNECT, k.EA_PROC_EXEC, k.EA_PROC_EXIT, k.EA_PROC_CRED, k.EA_TYPE_MAX],
+    [L.RECORD_TYPES.file, L.RECORD_TYPES.net, L.RECORD_TYPES.exec, L.RECORD_TYPES.exit, L.RECORD_TYPES.cred, L.TYPE_MAX],
   );
   assert.equal(k.EA_CNT_SLOTS, L.COUNTER_SLOTS.count);
   assert.equal(k.EA_PATH_MAX, L.PATH_MAX);

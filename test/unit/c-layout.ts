@@ -37,6 +37,8 @@ export function cRecord(struct: string, write: (put: Putter) => void): Buffer {
     u64: (f, v) => buf.writeBigUInt64LE(v, at(f)),
     s64: (f, v) => buf.writeBigInt64LE(v, at(f)),
     bytes: (f, v) => v.copy(buf, at(f)),
+    u32At: (o, v) => buf.writeUInt32LE(v, o),
+    u64At: (o, v) => buf.writeBigUInt64LE(v, o),
   });
   return buf;
 }
@@ -48,4 +50,7 @@ export interface Putter {
   u64(field: string, v: bigint): void;
   s64(field: string, v: bigint): void;
   bytes(field: string, v: Buffer): void;
+  /** At an absolute offset (nested structs). */
+  u32At(offset: number, v: number): void;
+  u64At(offset: number, v: bigint): void;
 }

@@ -124,6 +124,32 @@ test('exec and exit records', () => {
   assert.ok(killed.type === 'exit' && killed.exitCode === -1 && killed.signal === 9);
 });
 
+test('credential change record: old and new ids and capabilities', () => {
+  const c = cLayout();
+  const size = c.ea_proc_cred.size;
+  const credsAt = (p: Putter, which: 'old' | 'new', id: number, caps: bigint) => {
+    const base = c.ea_proc_cred.fields[which][0];
+    for (const f of ['uid', 'euid', 'suid', 'fsuid', 'gid', 'egid', 'sgid', 'fsgid']) p.u32At(base + c.ea_creds.fields[f][0], id);
+    p.u64At(base + c.ea_creds.fields.cap_effective[0], caps);
+    p.u64At(base + c.ea_creds.fields.cap_permitted[0], caps);
+  };
+  const rec = cRecord('ea_proc_cred', (p) => {
+    task(p, 5, size);
+    p.s64('ret', 0n);
+    p.u16('op', 12);
+    credsAt(p, 'old', 0, 0x1ffffffffffn);
+    credsAt(p, 'new', 65534, 0n);
+  });
+  const r = decodeRecord(rec, 0, size);
+  assert.ok(r.type === 'cred');
+  if (r.type !== 'cred') return;
+  assert.equal(r.op, 'setresuid');
+  assert.equal(r.old.uid, 0);
+  assert.equal(r.new.euid, 65534);
+  assert.equal(r.old.cap_effective, 0x1ffffffffffn);
+  assert.equal(r.new.cap_permitted, 0n);
+});
+
 test('unknown type, short record and size mismatch are DecodeErrors', () => {
   const c = cLayout();
   const rec = cRecord('ea_proc_exit', (p) => task(p, 99, c.ea_proc_exit.size));

@@ -39,6 +39,15 @@ test('exec and exit lines in the same style', () => {
   assert.match(formatLine({ kind: 'process', event: { ...execEvent, kind: 'exit', exit_code: -1, signal: 9 } }), / Exit:signal 9$/);
 });
 
+test('privilege changes list what changed, ids unsigned, capabilities in hex', () => {
+  const ids = { uid: 1000, euid: 1000, suid: 1000, fsuid: 1000, gid: 100, egid: 100, sgid: 100, fsgid: 100, cap_effective: 0n, cap_permitted: 0n };
+  const root = { ...ids, uid: 0, euid: 0, suid: 0, fsuid: 0, cap_effective: 0x1ffffffffffn };
+  const line = formatLine({ kind: 'process', event: { ...execEvent, kind: 'setresuid', args: [], cred_change: { old: ids, new: root } } });
+  assert.match(line, / Privilege: setresuid uid:1000->0 euid:1000->0 suid:1000->0 fsuid:1000->0 cap_effective:0x0->0x1ffffffffff$/);
+  const same = formatLine({ kind: 'process', event: { ...execEvent, kind: 'setuid', cred_change: { old: ids, new: { ...ids, gid: -1 } } } });
+  assert.match(same, / Privilege: setuid gid:100->4294967295$/);
+});
+
 test('timestamps: seconds since the epoch with nine decimals', () => {
   assert.equal(formatTimestamp(0n), '0.000000000');
   assert.equal(formatTimestamp(1_000_000_007n), '1.000000007');

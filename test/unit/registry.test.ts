@@ -16,6 +16,9 @@ test('each kind round-trips through single-object encoding, BigInt times exact',
     assert.equal(buf.toString('hex', 2, 10), registry.current(kind).id);
     assert.deepEqual(plain(registry.decode(kind, buf)), ev);
   }
+  const creds = { uid: 0, euid: 0, suid: 0, fsuid: 0, gid: 0, egid: 0, sgid: 0, fsgid: 0, cap_effective: 0x1ffffffffffn, cap_permitted: 1n };
+  const cred = { ...execEvent, kind: 'capset', cred_change: { old: creds, new: { ...creds, cap_effective: 0n } } };
+  assert.deepEqual(plain(registry.decode('process', registry.encode('process', cred))), cred);
   const back = registry.decode('file', registry.encode('file', fileEvent)) as typeof fileEvent;
   assert.equal(back.time_ns, 1_764_012_345_123_456_789n); // beyond 2^53: no precision lost
 });

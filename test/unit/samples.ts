@@ -20,5 +20,5 @@ export const netEvent: NetEvent = {
 
 export const execEvent: ProcessEvent = {
   time_ns: 1_764_012_345_000_000_000n, ktime_ns: 2n, host, process: proc,
-  kind: 'exec', filename: '/bin/cat', args: ['cat', '/etc/hosts'], cwd: '/root', exit_code: 0, signal: 0, truncated: false,
+  kind: 'exec', filename: '/bin/cat', args: ['cat', '/etc/hosts'], cwd: '/root', exit_code: 0, signal: 0, truncated: false, cred_change: null,
 };
