@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR Apache-2.0
 /*
  * Privilege changes: the setuid family and capset. Enter stashes the credentials by thread id,
- * exit emits old and new when the call succeeded. These syscalls are rare, so per-syscall
- * tracepoints suit them whichever hook set captures opens and connects.
+ * exit emits old and new when the call succeeded. Reached from the raw sys_enter/sys_exit
+ * dispatchers (syscalls.bpf.c), or from the per-syscall tracepoints below in the fallback set.
  */
 #include "maps.bpf.h"
 
@@ -30,7 +30,8 @@ static __always_inline void read_creds(struct ea_creds *c)
 	bpf_probe_read_kernel(&c->cap_permitted, 8, &cr->cap_permitted);
 }
 
-static __always_inline int enter(void)
+/* Global (not inlined): the raw sys_enter/sys_exit dispatchers in syscalls.bpf.c call these too. */
+__noinline int ea_cred_enter(void)
 {
 	if (ea_excluded())
 		return 0;
@@ -42,7 +43,7 @@ static __always_inline int enter(void)
 	return 0;
 }
 
-static __always_inline int exit(__u16 op, long ret)
+__noinline int ea_cred_exit(__u16 op, long ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct ea_creds *old = bpf_map_lookup_elem(&cred_stash, &tid);
@@ -70,9 +71,9 @@ static __always_inline int exit(__u16 op, long ret)
 
 #define CRED_HOOKS(name, op)                                                        \
 	SEC("tracepoint/syscalls/sys_enter_" #name)                                 \
-	int ea_enter_##name(void *ctx) { return enter(); }                          \
+	int ea_enter_##name(void *ctx) { return ea_cred_enter(); }                  \
 	SEC("tracepoint/syscalls/sys_exit_" #name)                                  \
-	int ea_exit_##name(struct trace_event_raw_sys_exit *ctx) { return exit(op, ctx->ret); }
+	int ea_exit_##name(struct trace_event_raw_sys_exit *ctx) { return ea_cred_exit(op, ctx->ret); }
 
 CRED_HOOKS(setuid, EA_OP_SETUID)
 CRED_HOOKS(setgid, EA_OP_SETGID)

@@ -16,6 +16,15 @@
 #define NR_ACCEPT4 288
 #define NR_OPENAT 257
 #define NR_OPENAT2 437
+#define NR_SETUID 105
+#define NR_SETGID 106
+#define NR_SETREUID 113
+#define NR_SETREGID 114
+#define NR_SETRESUID 117
+#define NR_SETRESGID 119
+#define NR_SETFSUID 122
+#define NR_SETFSGID 123
+#define NR_CAPSET 126
 #define SC_NR(regs) ((regs)->orig_ax)
 #define SC_ARG0(regs) ((regs)->di)
 #define SC_ARG1(regs) ((regs)->si)
@@ -27,6 +36,15 @@
 #define NR_ACCEPT4 242
 #define NR_OPENAT 56
 #define NR_OPENAT2 437
+#define NR_SETREGID 143
+#define NR_SETGID 144
+#define NR_SETREUID 145
+#define NR_SETUID 146
+#define NR_SETRESUID 147
+#define NR_SETRESGID 149
+#define NR_SETFSUID 151
+#define NR_SETFSGID 152
+#define NR_CAPSET 91
 #define SC_NR(regs) ((regs)->syscallno)
 #define SC_ARG0(regs) ((regs)->orig_x0)
 #define SC_ARG1(regs) ((regs)->regs[1])
@@ -45,10 +63,31 @@ extern int ea_file_emit(struct open_args *a, long ret);
 extern int ea_file_emit_openat2(__s32 dirfd, __u64 path, __u64 uhow, long ret);
 extern int ea_net_emit(__s32 fd, __u64 uaddr, long ret);
 extern int ea_net_emit_accept(__u16 op, long ret);
+extern int ea_cred_enter(void);
+extern int ea_cred_exit(__u16 op, long ret);
+
+/* Credential syscalls need the credentials from before the call: the only work done at enter. */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(ea_sys_enter, struct pt_regs *regs, long id)
+{
+	switch (id) {
+	case NR_SETUID:
+	case NR_SETGID:
+	case NR_SETREUID:
+	case NR_SETREGID:
+	case NR_SETRESUID:
+	case NR_SETRESGID:
+	case NR_SETFSUID:
+	case NR_SETFSGID:
+	case NR_CAPSET:
+		return ea_cred_enter();
+	}
+	return 0;
+}
 
 /*
- * Only the exit is hooked: the saved user registers still hold the syscall's arguments there, so
- * no enter program, no stash map, one BPF run per syscall (an early return for all but ours).
+ * Opens and connects need only the exit: the saved user registers still hold the syscall's
+ * arguments there, so no stash map for them (an early return for all other syscalls).
  */
 SEC("tp_btf/sys_exit")
 int BPF_PROG(ea_sys_exit, struct pt_regs *regs, long ret)
@@ -74,6 +113,24 @@ int BPF_PROG(ea_sys_exit, struct pt_regs *regs, long ret)
 		return ea_net_emit_accept(EA_OP_ACCEPT, ret);
 	case NR_ACCEPT4:
 		return ea_net_emit_accept(EA_OP_ACCEPT4, ret);
+	case NR_SETUID:
+		return ea_cred_exit(EA_OP_SETUID, ret);
+	case NR_SETGID:
+		return ea_cred_exit(EA_OP_SETGID, ret);
+	case NR_SETREUID:
+		return ea_cred_exit(EA_OP_SETREUID, ret);
+	case NR_SETREGID:
+		return ea_cred_exit(EA_OP_SETREGID, ret);
+	case NR_SETRESUID:
+		return ea_cred_exit(EA_OP_SETRESUID, ret);
+	case NR_SETRESGID:
+		return ea_cred_exit(EA_OP_SETRESGID, ret);
+	case NR_SETFSUID:
+		return ea_cred_exit(EA_OP_SETFSUID, ret);
+	case NR_SETFSGID:
+		return ea_cred_exit(EA_OP_SETFSGID, ret);
+	case NR_CAPSET:
+		return ea_cred_exit(EA_OP_CAPSET, ret);
 	}
 	return 0;
 }

@@ -1,12 +1,12 @@
 /**
  * Every program in bpf/build/ebpf-audit.bpf.o and what it is for. Names must match the SEC
  * functions in bpf/. Syscalls are captured by one of two program sets:
- *   raw:        tp_btf/sys_exit alone, dispatching by syscall number and reading the arguments from
- *               the saved registers (no enter program, no stash map: the cheapest);
+ *   raw:        tp_btf/sys_exit dispatching by syscall number and reading the arguments from
+ *               the saved registers (no stash map for opens and connects: the cheapest);
  *   tracepoint: per-syscall tracepoints (syscalls/sys_enter_openat ...), for kernels that refuse
  *               tp_btf programs.
- * Exec and exit always use the sched tracepoints; privilege changes (rare syscalls) always use
- * per-syscall tracepoint pairs.
+ * The raw set adds tp_btf/sys_enter for the credential syscalls, which need the credentials from
+ * before the call. Exec and exit always use the sched tracepoints.
  */
 export type SyscallHooks = 'raw' | 'tracepoint';
 
@@ -29,6 +29,7 @@ const tp = (program: string, family: Hook['family'], attachPoint: string, option
 });
 
 export const HOOKS: readonly Hook[] = [
+  { program: 'ea_sys_enter', family: 'process', attachPoint: 'tp_btf/sys_enter', set: 'raw' },
   { program: 'ea_sys_exit', family: 'file', attachPoint: 'tp_btf/sys_exit', set: 'raw' },
   tp('ea_enter_openat', 'file', 'tracepoint/syscalls/sys_enter_openat'),
   tp('ea_exit_openat', 'file', 'tracepoint/syscalls/sys_exit_openat'),
@@ -43,8 +44,8 @@ export const HOOKS: readonly Hook[] = [
   tp('ea_exit_accept', 'net', 'tracepoint/syscalls/sys_exit_accept', true),
   tp('ea_exit_accept4', 'net', 'tracepoint/syscalls/sys_exit_accept4', true),
   ...['setuid', 'setgid', 'setreuid', 'setregid', 'setresuid', 'setresgid', 'setfsuid', 'setfsgid', 'capset'].flatMap((sc): Hook[] => [
-    { program: `ea_enter_${sc}`, family: 'process', attachPoint: `tracepoint/syscalls/sys_enter_${sc}`, optional: true },
-    { program: `ea_exit_${sc}`, family: 'process', attachPoint: `tracepoint/syscalls/sys_exit_${sc}`, optional: true },
+    tp(`ea_enter_${sc}`, 'process', `tracepoint/syscalls/sys_enter_${sc}`, true),
+    tp(`ea_exit_${sc}`, 'process', `tracepoint/syscalls/sys_exit_${sc}`, true),
   ]),
   { program: 'ea_exec', family: 'process', attachPoint: 'tracepoint/sched/sched_process_exec' },
   { program: 'ea_exit', family: 'process', attachPoint: 'tracepoint/sched/sched_process_exit' },
