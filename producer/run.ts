@@ -16,6 +16,7 @@ import { readFilters, type ProducerConfig } from './config';
 import { createFilterMaps } from './bpf/filter-maps';
 import { errorMessage } from '../common/errors';
 import { createBootClock } from './enrich/clock';
+import { createContainerResolver, findCgroup2Root } from './enrich/containers';
 import { createEnricher } from './enrich/enricher';
 import { detectHost } from './enrich/host';
 import { createProcessTable } from './enrich/process-table';
@@ -78,7 +79,7 @@ export async function runProducer(
   const pipeline = createPipeline({
     ring,
     registry,
-    enricher: createEnricher({ host, clock, processes }),
+    enricher: createEnricher({ host, clock, processes, containers: createContainerResolver({ root: findCgroup2Root(), logger }) }),
     publisher,
     topics,
     hostId: host.id,

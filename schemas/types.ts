@@ -21,6 +21,7 @@ export interface Process {
   exe: string;
   start_time_ns: bigint;
   cgroup_id: bigint;
+  container_id: string;
 }
 
 interface Common {

@@ -5,14 +5,15 @@
 import type { AuditEvent, Host, Process } from '../../schemas/types';
 import type { RawRecord, RawTask } from '../decode/decoder';
 import type { BootClock } from './clock';
+import type { ContainerResolver } from './containers';
 import type { ProcessTable } from './process-table';
 
 export interface Enricher {
   enrich(rec: RawRecord): AuditEvent;
 }
 
-export function createEnricher(opts: { host: Host; clock: BootClock; processes: ProcessTable }): Enricher {
-  const { host, clock, processes } = opts;
+export function createEnricher(opts: { host: Host; clock: BootClock; processes: ProcessTable; containers: ContainerResolver }): Enricher {
+  const { host, clock, processes, containers } = opts;
 
   const proc = (t: RawTask, exe: string): Process => ({
     pid: t.pid,
@@ -26,6 +27,7 @@ export function createEnricher(opts: { host: Host; clock: BootClock; processes: 
     exe,
     start_time_ns: t.startNs,
     cgroup_id: t.cgroupId,
+    container_id: containers.containerOf(t.cgroupId),
   });
 
   return {
