@@ -18,3 +18,8 @@ export function validateTopicPrefix(prefix: string): string {
   }
   return prefix;
 }
+
+/** The producer's own accounting (StatsEvent): <prefix>.stats, not an event topic. */
+export function statsTopic(prefix: string): string {
+  return `${prefix}.stats`;
+}

@@ -5,7 +5,7 @@
 import { createKafka } from '../common/kafka';
 import { ensureTopics } from '../common/topic-admin';
 import type { Logger } from '../common/logger';
-import { EVENT_KINDS, topicFor } from '../common/topics';
+import { EVENT_KINDS, statsTopic, topicFor } from '../common/topics';
 import { createSchemaRegistry } from '../schemas/registry';
 import type { EventKind } from '../schemas/types';
 import { createCounterReader } from './bpf/counters';
@@ -22,7 +22,7 @@ import { detectHost } from './enrich/host';
 import { createProcessTable } from './enrich/process-table';
 import { createPipeline } from './pipeline';
 import { createPublisher } from './publish/publisher';
-import { snapshot, startStatsReporter } from './stats';
+import { snapshot, startStatsReporter, toStatsEvent, type StatsSnapshot } from './stats';
 
 /** `onReload` registers what SIGHUP does: re-read the filter file and apply it in the kernel. */
 export async function runProducer(
@@ -46,7 +46,7 @@ export async function runProducer(
     maxQueued: cfg.maxQueued,
     compression: cfg.compression,
   });
-  await ensureTopics(kafka, Object.values(topics), logger);
+  await ensureTopics(kafka, [...Object.values(topics), statsTopic(cfg.topicPrefix)], logger);
   await publisher.connect();
 
   const processes = createProcessTable({ logger });
@@ -88,7 +88,12 @@ export async function runProducer(
     maxPerDrain: cfg.maxPerDrain,
   });
   const sources = { kernel: counters.read, pipeline: pipeline.stats, publisher: publisher.stats, processes };
-  const stopStats = startStatsReporter(sources, { intervalMs: cfg.statsIntervalMs, logger });
+  const startedNs = clockNs(CLOCK_REALTIME);
+  const publishStats = (snap: StatsSnapshot, final: boolean): void => {
+    const ev = toStatsEvent(snap, { timeNs: clockNs(CLOCK_REALTIME), host, startedNs, final });
+    publisher.offer(statsTopic(cfg.topicPrefix), { key: host.id, value: registry.encode('stats', ev) });
+  };
+  const stopStats = startStatsReporter(sources, { intervalMs: cfg.statsIntervalMs, logger, publish: (snap) => publishStats(snap, false) });
   pipeline.start();
   logger.info('capturing');
 
@@ -114,6 +119,12 @@ export async function runProducer(
   const final = snapshot(sources);
   final.lost += publisher.queued; // whatever could not be flushed in time is lost too, and said so
   logger.info({ stats: final }, 'final stats');
+  publishStats(final, true);
+  try {
+    await publisher.flush(5000);
+  } catch (err) {
+    logger.warn({ err: (err as Error).message }, 'final stats event not delivered');
+  }
   await publisher.disconnect();
   clearInterval(clockTimer);
   ring.close();

@@ -1,5 +1,6 @@
 /** Periodic and final accounting: what the kernel emitted and lost, what we decoded and sent. */
 import type { Logger } from '../common/logger';
+import type { Host, StatsEvent } from '../schemas/types';
 import type { KernelCounters } from './bpf/counters';
 import type { ProcessTable } from './enrich/process-table';
 import type { PipelineStats } from './pipeline';
@@ -36,8 +37,36 @@ export function snapshot(s: StatsSources): StatsSnapshot {
   };
 }
 
-/** Log a snapshot every intervalMs; warn when the loss total grew. Returns a stop function. */
-export function startStatsReporter(s: StatsSources, opts: { intervalMs: number; logger: Logger }): () => void {
+/** The snapshot as a StatsEvent (schemas/stats_event.avsc). */
+export function toStatsEvent(snap: StatsSnapshot, meta: { timeNs: bigint; host: Host; startedNs: bigint; final: boolean }): StatsEvent {
+  const n = BigInt;
+  return {
+    time_ns: meta.timeNs,
+    host: meta.host,
+    started_ns: meta.startedNs,
+    final: meta.final,
+    kernel: Object.entries(snap.kernel).map(([type, k]) => ({
+      type, emitted: n(k.emitted), ring_full: n(k.ringFull), stash_full: n(k.stashFull), truncated: n(k.truncated), filtered: n(k.filtered),
+    })),
+    decoded: n(snap.pipeline.decoded),
+    decode_errors: n(snap.pipeline.decodeErrors),
+    encode_errors: n(snap.pipeline.encodeErrors),
+    queue_drops: n(snap.pipeline.queueDrops),
+    sent: n(snap.publisher.sent),
+    rejected: n(snap.publisher.rejected),
+    queued: n(snap.publisher.queued),
+    lost: n(snap.lost),
+  };
+}
+
+/**
+ * Every intervalMs: log a snapshot (a warning when the loss total grew) and hand it to `publish`
+ * (the stats topic). Returns a stop function.
+ */
+export function startStatsReporter(
+  s: StatsSources,
+  opts: { intervalMs: number; logger: Logger; publish: (snap: StatsSnapshot) => void },
+): () => void {
   const log = opts.logger.child({ component: 'stats' });
   let lastLost = 0;
   const timer = setInterval(() => {
@@ -45,6 +74,7 @@ export function startStatsReporter(s: StatsSources, opts: { intervalMs: number; 
     if (snap.lost > lastLost) log.warn({ stats: snap, newlyLost: snap.lost - lastLost }, 'events lost since last report');
     else log.info({ stats: snap }, 'stats');
     lastLost = snap.lost;
+    opts.publish(snap);
   }, opts.intervalMs);
   timer.unref();
   return () => clearInterval(timer);

@@ -43,10 +43,14 @@ function parseOptions(registry: Record<string, avro.Type>): avro.ForSchemaOption
 }
 
 const SHARED = ['host.avsc', 'process.avsc'];
-export const EVENT_SCHEMAS: Record<EventKind, string> = {
+/** Every schema this build writes: the event kinds, and the producer's own stats. */
+export type SchemaKind = EventKind | 'stats';
+
+export const EVENT_SCHEMAS: Record<SchemaKind, string> = {
   file: 'file_event.avsc',
   net: 'net_event.avsc',
   process: 'process_event.avsc',
+  stats: 'stats_event.avsc',
 };
 
 export interface SchemaEntry {
@@ -77,24 +81,24 @@ export function parseSchema(schema: avro.Schema | string): avro.Type {
 }
 
 export interface SchemaRegistry {
-  /** The schema this build writes and reads, per event kind. */
-  current(kind: EventKind): SchemaEntry;
+  /** The schema this build writes and reads, per kind. */
+  current(kind: SchemaKind): SchemaEntry;
   /** Make a writer schema known (for example one read from the schemas topic). */
   add(type: avro.Type): SchemaEntry;
-  encode(kind: EventKind, value: unknown): Buffer;
+  encode(kind: SchemaKind, value: unknown): Buffer;
   /** Decode a single-object message into the reader schema of `kind`. Throws DecodeError. */
-  decode(kind: EventKind, buf: Buffer): unknown;
+  decode(kind: SchemaKind, buf: Buffer): unknown;
 }
 
 export function createSchemaRegistry(opts: { dir?: string } = {}): SchemaRegistry {
   const dir = opts.dir ?? SCHEMA_DIR;
   const named: Record<string, avro.Type> = {};
   for (const f of SHARED) avro.Type.forSchema(readSchema(dir, f), parseOptions(named));
-  const current = {} as Record<EventKind, SchemaEntry>;
+  const current = {} as Record<SchemaKind, SchemaEntry>;
   const byId = new Map<string, SchemaEntry>();
   // Resolvers keyed by reader kind + writer id, built once: decoding stays a table lookup.
   const resolvers = new Map<string, avro.Resolver>();
-  for (const [kind, file] of Object.entries(EVENT_SCHEMAS) as [EventKind, string][]) {
+  for (const [kind, file] of Object.entries(EVENT_SCHEMAS) as [SchemaKind, string][]) {
     const type = avro.Type.forSchema(readSchema(dir, file), parseOptions({ ...named }));
     const entry = entryFor(type);
     current[kind] = entry;

@@ -82,3 +82,28 @@ export type AuditEvent =
   | { kind: 'file'; event: FileEvent }
   | { kind: 'net'; event: NetEvent }
   | { kind: 'process'; event: ProcessEvent };
+
+export interface KernelCounterRow {
+  type: string;
+  emitted: bigint;
+  ring_full: bigint;
+  stash_full: bigint;
+  truncated: bigint;
+  filtered: bigint;
+}
+
+export interface StatsEvent {
+  time_ns: bigint;
+  host: Host;
+  started_ns: bigint;
+  final: boolean;
+  kernel: KernelCounterRow[];
+  decoded: bigint;
+  decode_errors: bigint;
+  encode_errors: bigint;
+  queue_drops: bigint;
+  sent: bigint;
+  rejected: bigint;
+  queued: bigint;
+  lost: bigint;
+}

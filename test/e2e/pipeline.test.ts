@@ -12,6 +12,10 @@ import { test } from 'node:test';
 import { ourProgramIds } from '../helpers/bpftool';
 import { BROKERS, CONSUMER_CLI, needsBroker, needsRoot, PRODUCER_CLI, uniquePrefix } from '../helpers/env';
 import { start } from '../helpers/proc';
+import { readTopic } from '../helpers/kafka';
+import { statsTopic } from '../../common/topics';
+import { createSchemaRegistry } from '../../schemas/registry';
+import type { StatsEvent } from '../../schemas/types';
 
 const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 const which = (cmd: string): string => fs.realpathSync(spawnSync('bash', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).stdout.trim());
@@ -62,12 +66,23 @@ test(`${hooks} syscall hooks: cat and connect show up in tail as the documented 
   // The producer's own activity (Kafka connections, /proc reads) is excluded in the kernel.
   assert.doesNotMatch(tail.stdout(), new RegExp(`PID:${producer.child.pid} `));
 
+  await producer.waitForLine(/"msg":"(stats|events lost since last report)"/, 30000, 'stderr'); // one periodic report
   assert.equal(await producer.stop('SIGINT'), 0);
   const final = producer.stderr().split('\n').find((l) => l.includes('"msg":"final stats"'));
   assert.ok(final, 'no final stats line');
   const stats = JSON.parse(final).stats;
   assert.equal(stats.lost, 0, `events lost: ${final}`);
   assert.ok(stats.publisher.sent > 0);
+  // The same accounting reached the stats topic: the last report is the final one.
+  const registry = createSchemaRegistry();
+  const decodeStats = (v: Buffer) => registry.decode('stats', v) as StatsEvent;
+  const reports = (await readTopic(statsTopic(prefix), (vs) => vs.some((v) => decodeStats(v).final), 30000)).map(decodeStats);
+  assert.ok(reports.length >= 2, 'no periodic report before the final one');
+  const last = reports[reports.length - 1];
+  assert.equal(last.final, true);
+  assert.equal(last.lost, 0n);
+  assert.equal(Number(last.sent), stats.publisher.sent);
+  assert.equal(Number(last.kernel.find((k) => k.type === 'file')!.emitted), stats.kernel.file.emitted);
   const left = [...ourProgramIds()].filter((id) => ours.includes(id));
   assert.deepEqual(left, [], 'programs still attached after SIGINT');
   assert.equal(await tail.stop('SIGINT'), 0);

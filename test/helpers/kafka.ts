@@ -37,3 +37,28 @@ export async function findEvent(prefix: string, kinds: EventKind[], match: (ev: 
     await sub?.stop();
   }
 }
+
+/** A topic's messages from the beginning (raw values), read until `done(values)` holds. */
+export async function readTopic(topic: string, done: (values: Buffer[]) => boolean, timeoutMs: number): Promise<Buffer[]> {
+  const consumer = testKafka('read-topic').consumer({ groupId: `test-read-${process.pid}-${Date.now()}` });
+  const values: Buffer[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${topic}: ${values.length} messages and not done within ${timeoutMs} ms`)), timeoutMs);
+      void consumer.run({
+        eachMessage: async ({ message }) => {
+          if (message.value) values.push(message.value);
+          if (done(values)) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      });
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return values;
+}

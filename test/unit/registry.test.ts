@@ -3,14 +3,14 @@ import * as crypto from 'node:crypto';
 import { test } from 'node:test';
 import { DecodeError } from '../../common/errors';
 import { createSchemaRegistry, parseSchema } from '../../schemas/registry';
-import { execEvent, fileEvent, netEvent } from './samples';
+import { execEvent, fileEvent, netEvent, statsEvent } from './samples';
 
 const registry = createSchemaRegistry();
 /** avsc returns instances of generated record classes: compare their data only. */
 const plain = (v: unknown): unknown => structuredClone(v);
 
 test('each kind round-trips through single-object encoding, BigInt times exact', () => {
-  for (const [kind, ev] of [['file', fileEvent], ['net', netEvent], ['process', execEvent]] as const) {
+  for (const [kind, ev] of [['file', fileEvent], ['net', netEvent], ['process', execEvent], ['stats', statsEvent]] as const) {
     const buf = registry.encode(kind, ev);
     assert.deepEqual([...buf.subarray(0, 2)], [0xc3, 0x01]);
     assert.equal(buf.toString('hex', 2, 10), registry.current(kind).id);

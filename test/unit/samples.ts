@@ -1,5 +1,5 @@
 /** Sample events shared by tests (typed: the compiler checks them against schemas/types.ts). */
-import type { FileEvent, Host, NetEvent, Process, ProcessEvent } from '../../schemas/types';
+import type { FileEvent, Host, NetEvent, Process, ProcessEvent, StatsEvent } from '../../schemas/types';
 
 export const host: Host = { id: 'host-1', name: 'web-1', boot_id: 'b00t' };
 
@@ -21,4 +21,10 @@ export const netEvent: NetEvent = {
 export const execEvent: ProcessEvent = {
   time_ns: 1_764_012_345_000_000_000n, ktime_ns: 2n, host, process: proc,
   kind: 'exec', filename: '/bin/cat', args: ['cat', '/etc/hosts'], cwd: '/root', exit_code: 0, signal: 0, truncated: false, cred_change: null,
+};
+
+export const statsEvent: StatsEvent = {
+  time_ns: 1_764_012_345_000_000_000n, host, started_ns: 1_764_012_000_000_000_000n, final: true,
+  kernel: [{ type: 'file', emitted: 10n, ring_full: 1n, stash_full: 0n, truncated: 0n, filtered: 2n }],
+  decoded: 10n, decode_errors: 0n, encode_errors: 0n, queue_drops: 0n, sent: 10n, rejected: 0n, queued: 0n, lost: 1n,
 };

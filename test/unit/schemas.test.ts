@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { EVENT_SCHEMAS, SCHEMA_DIR } from '../../schemas/registry';
-import { execEvent, fileEvent, host, netEvent, proc } from './samples';
+import { execEvent, fileEvent, host, netEvent, proc, statsEvent } from './samples';
 
 function fields(file: string): { name: string; doc?: string }[] {
   return JSON.parse(fs.readFileSync(path.join(SCHEMA_DIR, file), 'utf8')).fields;
@@ -18,6 +18,7 @@ test('TypeScript types have exactly the .avsc fields, in order', () => {
     [EVENT_SCHEMAS.file, fileEvent],
     [EVENT_SCHEMAS.net, netEvent],
     [EVENT_SCHEMAS.process, execEvent],
+    [EVENT_SCHEMAS.stats, statsEvent],
   ];
   for (const [file, sample] of cases) {
     assert.deepEqual(Object.keys(sample), fields(file).map((f) => f.name), file);
