@@ -51,7 +51,7 @@ test('paths: long, relative after chdir, dirfd-relative, symlink; failures with 
 
   const catLong = spawnSync('cat', [long]);
   const catRel = spawnSync('bash', ['-c', `cd '${dir}' && exec cat rel.txt`]);
-  const viaFd = spawnSync(opener, [deep, 'file.txt'], { encoding: 'utf8' });
+  const viaFd = spawnSync(opener, ['at', deep, 'file.txt'], { encoding: 'utf8' });
   assert.match(viaFd.stdout, /^\d+\n$/);
   const catLink = spawnSync('cat', [path.join(dir, 'link')]);
   const missing = spawnSync('cat', [path.join(dir, 'missing')]);
@@ -67,6 +67,31 @@ test('paths: long, relative after chdir, dirfd-relative, symlink; failures with 
   await tail.waitForLine(line(denied.pid, '/etc/shadow', ' Error:EACCES'), 60000);
   // setpriv dropped to nobody first: a privilege change with old and new ids.
   await tail.waitForLine(new RegExp(`^\\[\\d+\\.\\d{9}\\] PID:${denied.pid} Exe:"[^"]*setpriv" Comm:"setpriv" Privilege: setre[s]?uid uid:0->65534 euid:0->65534`), 60000);
+  assert.equal(await producer.stop('SIGINT'), 0);
+});
+
+test('each open-family syscall is recorded with its op, flags and mode', { timeout: 180000 }, async (t) => {
+  if (needsRoot(t) || (await needsBroker(t))) return;
+  const opener = build('opener', path.join(ROOT_DIR, 'test/e2e/fixtures/opener.c'));
+  const { producer, prefix } = await startPipeline(t, 'ops');
+  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'ea-ops-')));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const existing = path.join(dir, 'existing');
+  fs.writeFileSync(existing, 'x');
+  const cases: [string, string, (e: import('../../schemas/types').FileEvent) => void][] = [
+    ['openat2', existing, (e) => assert.equal(e.flags, 0)],
+    ['open', existing, (e) => assert.equal(e.flags, 0)],
+    ['creat', path.join(dir, 'created'), (e) => { assert.equal(e.flags, 0o1101); assert.equal(e.mode, 0o640); }],
+  ];
+  for (const [op, file, check] of cases) {
+    const r = spawnSync(opener, [op, file], { encoding: 'utf8' });
+    assert.equal(r.status, 0, `${op}: ${r.stdout}${r.stderr}`);
+    const ev = await findEvent(prefix, ['file'], (e) => e.kind === 'file' && e.event.process.pid === r.pid && e.event.path === file, 30000);
+    assert.ok(ev.kind === 'file');
+    assert.equal(ev.event.op, op);
+    assert.equal(ev.event.result, Number(r.stdout.trim()));
+    check(ev.event);
+  }
   assert.equal(await producer.stop('SIGINT'), 0);
 });
 
