@@ -8,6 +8,7 @@ import type { Logger } from '../../common/logger';
 import { HOOKS, type Hook, type SyscallHooks } from './hooks';
 import { isNull, lib, strerror, type Ptr } from './native';
 import { ensureTracefs } from './tracefs';
+import { probeCapabilities } from './capabilities';
 
 export interface BpfProbeOptions {
   objectPath: string;
@@ -52,6 +53,7 @@ export function openBpfProbe(opts: BpfProbeOptions): BpfProbe {
     throw new BpfError(`BPF object ${opts.objectPath} not found: run "npm run build" first`);
   }
   ensureTracefs(log);
+  log.info({ capabilities: probeCapabilities() }, 'kernel BPF capabilities (fentry/fexit are "tracing", kprobes need kprobeEvents)');
   if (opts.syscallHooks !== 'auto') return openWith(opts, opts.syscallHooks, log);
   try {
     return openWith(opts, 'raw', log);

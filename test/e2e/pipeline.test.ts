@@ -30,6 +30,7 @@ test(`${hooks} syscall hooks: cat and connect show up in tail as the documented 
   t.after(() => producer.stop('SIGKILL'));
   await producer.waitForLine(/"msg":"capturing"/, 60000, 'stderr');
   assert.match(producer.stderr(), new RegExp(`"syscallHooks":"${hooks}"`));
+  assert.match(producer.stderr(), /"capabilities":\{"progTypes":\{[^}]*"tracepoint":true/);
   const ours = [...ourProgramIds()].filter((id) => !before.has(id));
   assert.ok(ours.length >= (hooks === 'raw' ? 3 : 8), `expected our programs loaded, found ${ours.length}`);
 
