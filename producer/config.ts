@@ -28,6 +28,8 @@ export interface ProducerConfig {
   /** Filters from the flags (the file's rules are merged in by readFilters). */
   filter: FilterSpec;
   filterFile?: string;
+  spoolDir: string;
+  spoolMaxBytes: number;
 }
 
 export interface RawProducerOptions {
@@ -58,6 +60,8 @@ export interface RawProducerOptions {
   onlyFailed: boolean;
   onlySuccessful: boolean;
   filterFile?: string;
+  spoolDir: string;
+  spoolMaxMb: string;
 }
 
 export function intOption(name: string, value: string, min: number, max: number): number {
@@ -105,7 +109,10 @@ export function buildProducerConfig(o: RawProducerOptions): ProducerConfig {
     result: o.onlyFailed ? 'failed' : o.onlySuccessful ? 'successful' : 'all',
   };
   if (o.filterFile !== undefined) readFilterFile(o.filterFile); // fail at start, not at the first SIGHUP
+  if (!o.spoolDir.startsWith('/')) throw new ConfigError(`--spool-dir must be an absolute path, got "${o.spoolDir}"`);
   return {
+    spoolDir: o.spoolDir,
+    spoolMaxBytes: intOption('spool-max-mb', o.spoolMaxMb, 1, 1 << 20) * (1 << 20),
     filter,
     filterFile: o.filterFile,
     brokers,

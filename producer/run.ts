@@ -22,6 +22,7 @@ import { detectHost } from './enrich/host';
 import { createProcessTable } from './enrich/process-table';
 import { createPipeline } from './pipeline';
 import { createPublisher } from './publish/publisher';
+import { openSpool } from './publish/spool';
 import { snapshot, startStatsReporter, toStatsEvent, type StatsSnapshot } from './stats';
 
 /** `onReload` registers what SIGHUP does: re-read the filter file and apply it in the kernel. */
@@ -37,16 +38,25 @@ export async function runProducer(
   logger.info({ host, topics, brokers: cfg.brokers }, 'starting');
 
   const kafka = createKafka({ brokers: cfg.brokers, clientId: cfg.clientId, logger });
+  const spool = openSpool({ dir: cfg.spoolDir, maxBytes: cfg.spoolMaxBytes, logger });
   const publisher = createPublisher({
     kafka,
     logger,
+    spool,
+    spoolMaxBytes: cfg.spoolMaxBytes,
     acks: cfg.acks,
     lingerMs: cfg.lingerMs,
     batchSize: cfg.batchSize,
     maxQueued: cfg.maxQueued,
     compression: cfg.compression,
   });
-  await ensureTopics(kafka, [...Object.values(topics), statsTopic(cfg.topicPrefix)], logger);
+  try {
+    await ensureTopics(kafka, [...Object.values(topics), statsTopic(cfg.topicPrefix)], logger);
+  } catch (err) {
+    // The broker may be away: capture starts anyway (into the spool); auto-creation or the
+    // topics command covers the topics.
+    logger.warn({ err: errorMessage(err) }, 'could not check or create topics');
+  }
   await publisher.connect();
 
   const processes = createProcessTable({ logger });
@@ -113,19 +123,14 @@ export async function runProducer(
     }
     await publisher.flush(Math.max(1, deadline - Date.now()));
   } catch (err) {
-    logger.error({ err: (err as Error).message, queued: publisher.queued, ringBytes: ring.pending() }, 'shutdown timeout: events not delivered');
+    logger.warn({ err: (err as Error).message }, 'shutdown timeout: undelivered messages stay in the spool for the next start');
   }
   stopStats();
   const final = snapshot(sources);
-  final.lost += publisher.queued; // whatever could not be flushed in time is lost too, and said so
-  logger.info({ stats: final }, 'final stats');
   publishStats(final, true);
-  try {
-    await publisher.flush(5000);
-  } catch (err) {
-    logger.warn({ err: (err as Error).message }, 'final stats event not delivered');
-  }
-  await publisher.disconnect();
+  await publisher.flush(2000).catch(() => undefined);
+  await publisher.disconnect(); // what is still in memory goes to the spool
+  logger.info({ stats: final, spool: spool.stats() }, 'final stats');
   clearInterval(clockTimer);
   ring.close();
   probe.close();

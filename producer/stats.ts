@@ -18,7 +18,7 @@ export interface StatsSnapshot {
   pipeline: PipelineStats;
   publisher: PublisherStats;
   processTable: { size: number; hits: number; procLookups: number; misses: number };
-  /** Every loss, summed: kernel ring full + stash full + queue drops + undecodable + refused by the broker. */
+  /** Every loss, summed: kernel ring full + stash full + queue drops + undecodable + refused by the broker + spool full. */
   lost: number;
 }
 
@@ -26,7 +26,7 @@ export function snapshot(s: StatsSources): StatsSnapshot {
   const kernel = s.kernel();
   const pipeline = s.pipeline();
   const publisher = s.publisher();
-  let lost = pipeline.queueDrops + pipeline.decodeErrors + pipeline.encodeErrors + publisher.rejected;
+  let lost = pipeline.queueDrops + pipeline.decodeErrors + pipeline.encodeErrors + publisher.rejected + publisher.spoolDrops;
   for (const k of Object.values(kernel)) lost += k.ringFull + k.stashFull;
   return {
     kernel,
@@ -55,6 +55,8 @@ export function toStatsEvent(snap: StatsSnapshot, meta: { timeNs: bigint; host: 
     sent: n(snap.publisher.sent),
     rejected: n(snap.publisher.rejected),
     queued: n(snap.publisher.queued),
+    spool_bytes: n(snap.publisher.spoolBytes),
+    spool_drops: n(snap.publisher.spoolDrops),
     lost: n(snap.lost),
   };
 }

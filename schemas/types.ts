@@ -105,5 +105,7 @@ export interface StatsEvent {
   sent: bigint;
   rejected: bigint;
   queued: bigint;
+  spool_bytes: bigint;
+  spool_drops: bigint;
   lost: bigint;
 }

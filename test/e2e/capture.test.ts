@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { topicFor } from '../../common/topics';
-import { BROKERS, CONSUMER_CLI, needsBroker, needsRoot, PRODUCER_CLI, ROOT_DIR, uniquePrefix } from '../helpers/env';
+import { BROKERS, CONSUMER_CLI, needsBroker, needsRoot, producerArgs, ROOT_DIR, uniquePrefix } from '../helpers/env';
 import { findEvent, testKafka } from '../helpers/kafka';
 import { start, type Running } from '../helpers/proc';
 
@@ -26,7 +26,7 @@ function build(name: string, src: string): string {
 
 async function startPipeline(t: import('node:test').TestContext, name: string, extra: string[] = []): Promise<{ producer: Running; tail: Running; prefix: string }> {
   const prefix = uniquePrefix(name);
-  const producer = start(process.execPath, [PRODUCER_CLI, '--brokers', BROKERS, '--topic-prefix', prefix, '--stats-interval', '1', ...extra]);
+  const producer = start(process.execPath, producerArgs(prefix, ['--stats-interval', '1', ...extra]));
   t.after(() => producer.stop('SIGKILL'));
   await producer.waitForLine(/"msg":"capturing"/, 60000, 'stderr');
   const tail = start(process.execPath, [CONSUMER_CLI, 'tail', '--brokers', BROKERS, '--topic-prefix', prefix, '--from-beginning']);

@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { findCgroup2Root } from '../../producer/enrich/containers';
-import { BROKERS, needsBroker, needsRoot, PRODUCER_CLI, uniquePrefix } from '../helpers/env';
+import { needsBroker, needsRoot, producerArgs, uniquePrefix } from '../helpers/env';
 import { findEvent } from '../helpers/kafka';
 import { start } from '../helpers/proc';
 
@@ -25,7 +25,7 @@ test('a process in a docker-<id>.scope cgroup carries the container id', { timeo
   const cgroupId = fs.statSync(cg, { bigint: true }).ino;
 
   const prefix = uniquePrefix('container');
-  const producer = start(process.execPath, [PRODUCER_CLI, '--brokers', BROKERS, '--topic-prefix', prefix]);
+  const producer = start(process.execPath, producerArgs(prefix, []));
   t.after(() => producer.stop('SIGKILL'));
   await producer.waitForLine(/"msg":"capturing"/, 60000, 'stderr');
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ea-ctr-')), 'inside.txt');

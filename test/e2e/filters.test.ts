@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { BROKERS, CONSUMER_CLI, needsBroker, needsRoot, PRODUCER_CLI, uniquePrefix } from '../helpers/env';
+import { BROKERS, CONSUMER_CLI, needsBroker, needsRoot, producerArgs, uniquePrefix } from '../helpers/env';
 import { start } from '../helpers/proc';
 
 test('comm, path and result filters act in the kernel and change on SIGHUP', { timeout: 180000 }, async (t) => {
@@ -24,9 +24,7 @@ test('comm, path and result filters act in the kernel and change on SIGHUP', { t
   const rules = path.join(dir, 'rules.json');
   fs.writeFileSync(rules, JSON.stringify({ exclude: { path: [path.dirname(skipped) + '/'] } }));
 
-  const producer = start(process.execPath, [
-    PRODUCER_CLI, '--brokers', BROKERS, '--topic-prefix', prefix, '--include-comm', 'cat,head', '--filter-file', rules, '--stats-interval', '1',
-  ]);
+  const producer = start(process.execPath, producerArgs(prefix, ['--include-comm', 'cat,head', '--filter-file', rules, '--stats-interval', '1']));
   t.after(() => producer.stop('SIGKILL'));
   await producer.waitForLine(/"msg":"capturing"/, 60000, 'stderr');
   const tail = start(process.execPath, [CONSUMER_CLI, 'tail', '--brokers', BROKERS, '--topic-prefix', prefix, '--from-beginning']);

@@ -10,14 +10,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import type { AuditEvent } from '../../schemas/types';
-import { BROKERS, needsBroker, needsRoot, PRODUCER_CLI, uniquePrefix } from '../helpers/env';
+import { needsBroker, needsRoot, producerArgs, uniquePrefix } from '../helpers/env';
 import { findEvent } from '../helpers/kafka';
 import { start } from '../helpers/proc';
 
 test('a reused pid never inherits the previous process executable', { timeout: 120000 }, async (t) => {
   if (needsRoot(t) || (await needsBroker(t))) return;
   const prefix = uniquePrefix('pidreuse');
-  const producer = start(process.execPath, [PRODUCER_CLI, '--brokers', BROKERS, '--topic-prefix', prefix]);
+  const producer = start(process.execPath, producerArgs(prefix, []));
   t.after(() => producer.stop('SIGKILL'));
   await producer.waitForLine(/"msg":"capturing"/, 60000, 'stderr');
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ea-reuse-')), 'f.txt');

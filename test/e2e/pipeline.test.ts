@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { ourProgramIds } from '../helpers/bpftool';
-import { BROKERS, CONSUMER_CLI, needsBroker, needsRoot, PRODUCER_CLI, uniquePrefix } from '../helpers/env';
+import { BROKERS, CONSUMER_CLI, needsBroker, needsRoot, producerArgs, uniquePrefix } from '../helpers/env';
 import { start } from '../helpers/proc';
 import { readTopic } from '../helpers/kafka';
 import { statsTopic } from '../../common/topics';
@@ -26,7 +26,7 @@ test(`${hooks} syscall hooks: cat and connect show up in tail as the documented 
   if (needsRoot(t) || (await needsBroker(t))) return;
   const prefix = uniquePrefix('e2e');
   const before = ourProgramIds();
-  const producer = start(process.execPath, [PRODUCER_CLI, '--brokers', BROKERS, '--topic-prefix', prefix, '--stats-interval', '2', '--syscall-hooks', hooks]);
+  const producer = start(process.execPath, producerArgs(prefix, ['--stats-interval', '2', '--syscall-hooks', hooks]));
   t.after(() => producer.stop('SIGKILL'));
   await producer.waitForLine(/"msg":"capturing"/, 60000, 'stderr');
   assert.match(producer.stderr(), new RegExp(`"syscallHooks":"${hooks}"`));

@@ -2,7 +2,9 @@
  * What a test needs from the machine. Missing root or broker skips a test on a developer's
  * machine, with the reason; under CI=true it fails the test loudly instead.
  */
+import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { TestContext } from 'node:test';
 
@@ -50,4 +52,10 @@ export function needsRoot(t: TestContext): boolean {
 
 export function uniquePrefix(name: string): string {
   return `test-${name}-${process.pid}-${Date.now().toString(36)}`;
+}
+
+/** Producer CLI arguments for a test: its own topics and its own spool directory. */
+export function producerArgs(prefix: string, extra: string[] = []): string[] {
+  const spool = fs.mkdtempSync(path.join(os.tmpdir(), 'ea-spool-'));
+  return [PRODUCER_CLI, '--brokers', BROKERS, '--topic-prefix', prefix, '--spool-dir', spool, ...extra];
 }

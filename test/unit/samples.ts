@@ -26,5 +26,5 @@ export const execEvent: ProcessEvent = {
 export const statsEvent: StatsEvent = {
   time_ns: 1_764_012_345_000_000_000n, host, started_ns: 1_764_012_000_000_000_000n, final: true,
   kernel: [{ type: 'file', emitted: 10n, ring_full: 1n, stash_full: 0n, truncated: 0n, filtered: 2n }],
-  decoded: 10n, decode_errors: 0n, encode_errors: 0n, queue_drops: 0n, sent: 10n, rejected: 0n, queued: 0n, lost: 1n,
+  decoded: 10n, decode_errors: 0n, encode_errors: 0n, queue_drops: 0n, sent: 10n, rejected: 0n, queued: 0n, spool_bytes: 0n, spool_drops: 0n, lost: 1n,
 };
