@@ -54,12 +54,27 @@ export function openBpfProbe(opts: BpfProbeOptions): BpfProbe {
   }
   ensureTracefs(log);
   log.info({ capabilities: probeCapabilities() }, 'kernel BPF capabilities (fentry/fexit are "tracing", kprobes need kprobeEvents)');
-  if (opts.syscallHooks !== 'auto') return openWith(opts, opts.syscallHooks, log);
+  if (opts.syscallHooks !== 'auto') return openWithRetry(opts, opts.syscallHooks, log);
   try {
-    return openWith(opts, 'raw', log);
+    return openWithRetry(opts, 'raw', log);
   } catch (err) {
     log.warn({ err: (err as Error).message }, 'raw (tp_btf) syscall hooks refused; using per-syscall tracepoints');
-    return openWith(opts, 'tracepoint', log);
+    return openWithRetry(opts, 'tracepoint', log);
+  }
+}
+
+/**
+ * The verifier gives up with EAGAIN when a signal is pending (a profiler's SIGPROF, for one):
+ * that is not a refusal, so try the same set again before anything else.
+ */
+function openWithRetry(opts: BpfProbeOptions, set: SyscallHooks, log: Logger): BpfProbe {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return openWith(opts, set, log);
+    } catch (err) {
+      if (attempt >= 5 || !/Resource temporarily unavailable/.test((err as Error).message)) throw err;
+      log.warn({ attempt, set }, 'BPF load interrupted (EAGAIN); retrying');
+    }
   }
 }
 

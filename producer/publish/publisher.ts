@@ -8,9 +8,10 @@
  * spool, and sends replay it in order; acknowledged records are committed. When replay catches up,
  * messages flow through memory again. A spool left by a crashed producer is replayed first.
  */
-import { CompressionTypes, Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
+import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
 import { errorMessage } from '../../common/errors';
 import type { Logger } from '../../common/logger';
+import { memoizedDefaultPartitioner } from './partitioner';
 import type { Spool, SpoolPos, SpoolRecord } from './spool';
 
 export interface PublisherOptions {
@@ -103,11 +104,10 @@ export interface Publisher {
 
 export function createPublisher(opts: PublisherOptions): Publisher {
   const log = opts.logger.child({ component: 'publisher' });
-  // The default (Java-compatible murmur2) partitioner, named so kafkajs does not warn about it.
   const producer: Producer = opts.kafka.producer({
     allowAutoTopicCreation: true,
     maxInFlightRequests: 1,
-    createPartitioner: Partitioners.DefaultPartitioner,
+    createPartitioner: memoizedDefaultPartitioner,
   });
   const spool = opts.spool;
   const spoolMax = opts.spoolMaxBytes ?? Infinity;
@@ -143,11 +143,18 @@ export function createPublisher(opts: PublisherOptions): Publisher {
     head = 0;
   }
 
-  /** Move what memory holds to the spool (only when the spool has nothing newer: order). */
-  function spillToSpool(why: string): void {
-    if (!spool) return;
+  function startSpooling(why: string): void {
     if (!spooling) log.warn({ why, queued: size() }, 'spooling to disk until Kafka takes messages again');
     spooling = true;
+  }
+
+  /**
+   * After a failed send (nothing in flight): move what memory holds to the spool, so a crash
+   * during the outage loses nothing. Only when the spool holds nothing newer (order).
+   */
+  function spillToSpool(why: string): void {
+    if (!spool) return;
+    startSpooling(why);
     if (size() === 0 || queue[head].pos || !spool.isEmpty()) return;
     for (let i = head; i < queue.length; i++) {
       if (!spool.append(toRecord(queue[i].topic, queue[i].message))) {
@@ -223,6 +230,7 @@ export function createPublisher(opts: PublisherOptions): Publisher {
       error = err;
     }
     inFlight = false;
+    if (closed) return; // disconnect() took the queue over while this request was out
     const last = queue[head + n - 1];
     if (error === undefined) {
       take(n);
@@ -287,7 +295,8 @@ export function createPublisher(opts: PublisherOptions): Publisher {
     },
     offer(topic, message) {
       if (spool && (spooling || size() >= opts.maxQueued)) {
-        if (!spooling) spillToSpool('send queue full');
+        // Memory keeps what it has (older, maybe in flight); new messages go to disk behind it.
+        if (!spooling) startSpooling('send queue full');
         if (!spool.append(toRecord(topic, message))) {
           stats.spoolDrops++;
           return false;

@@ -1,6 +1,8 @@
 /**
  * Kernel-to-Kafka drain benchmark: an open/close loop with and without the producer running,
- * then the time until every captured event is in Kafka (counted by topic offsets).
+ * then the time until every captured event is in Kafka (counted by topic offsets). The producer
+ * records only the loop's opens (--include-comm/--include-path), so other activity on the
+ * machine cannot blur the count.
  *   node dist/test/bench/drain.js [opens=1000000] [ring MiB=64]
  * Prints the rates and ratios of one run on this machine. Needs root and the local broker.
  */
@@ -42,7 +44,7 @@ async function main(): Promise<void> {
 
   const base = run();
   const prefix = `bench-${Date.now().toString(36)}`;
-  const producer = start('taskset', ['-c', '0', process.execPath, PRODUCER_CLI, '--brokers', BROKERS, '--topic-prefix', prefix, '--ring-buffer-mb', ringMb, '--stats-interval', '1', '--log-level', 'info']);
+  const producer = start('taskset', ['-c', '0', process.execPath, PRODUCER_CLI, '--brokers', BROKERS, '--topic-prefix', prefix, '--ring-buffer-mb', ringMb, '--stats-interval', '1', '--log-level', 'info', '--include-comm', 'loadgen', '--include-path', `${path.dirname(target)}/`, '--spool-dir', fs.mkdtempSync(path.join(os.tmpdir(), 'ea-bench-spool-'))]);
   await producer.waitForLine(/"msg":"capturing"/, 60000, 'stderr');
   const pid = Number(/"pid":(\d+)/.exec(producer.stderr())![1]);
   await new Promise((r) => setTimeout(r, 1000));
