@@ -1,17 +1,79 @@
-/** Topic existence: the producer creates its topics at start; consumers wait for them to appear. */
-import type { Kafka } from 'kafkajs';
+/**
+ * The project's topics and their settings: the producer creates missing ones at start, the topics
+ * command creates or checks them explicitly, consumers wait for them.
+ */
+import { ConfigResourceTypes, type ITopicConfig, type Kafka } from 'kafkajs';
 import type { Logger } from './logger';
+import { EVENT_KINDS, schemasTopic, statsTopic, topicFor } from './topics';
 
-/** Create any missing topic with the broker's defaults (partitions, replication). */
-export async function ensureTopics(kafka: Kafka, topics: string[], logger: Logger): Promise<void> {
+export interface TopicSettings {
+  /** -1: the broker's default. */
+  partitions: number;
+  /** -1: the broker's default. */
+  replicationFactor: number;
+  /** undefined: the broker's default. */
+  retentionMs?: number;
+}
+
+export const BROKER_DEFAULTS: TopicSettings = { partitions: -1, replicationFactor: -1 };
+
+/** Event and stats topics as configured; the schemas topic compacted, one partition, kept forever. */
+export function topicSpecs(prefix: string, s: TopicSettings): ITopicConfig[] {
+  const retention = s.retentionMs === undefined ? [] : [{ name: 'retention.ms', value: String(s.retentionMs) }];
+  return [
+    ...EVENT_KINDS.map((k) => topicFor(prefix, k)),
+    statsTopic(prefix),
+  ].map((topic) => ({ topic, numPartitions: s.partitions, replicationFactor: s.replicationFactor, configEntries: retention }))
+    .concat({ topic: schemasTopic(prefix), numPartitions: 1, replicationFactor: s.replicationFactor, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] });
+}
+
+/** Create the missing topics of `specs`; returns the names created. */
+export async function ensureTopics(kafka: Kafka, specs: ITopicConfig[], logger: Logger): Promise<string[]> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
-    const missing = topics.filter((t) => !existing.has(t));
-    if (missing.length === 0) return;
-    await admin.createTopics({ topics: missing.map((topic) => ({ topic })), waitForLeaders: true });
-    logger.info({ topics: missing }, 'created topics');
+    const missing = specs.filter((t) => !existing.has(t.topic));
+    if (missing.length === 0) return [];
+    await admin.createTopics({ topics: missing, waitForLeaders: true });
+    logger.info({ topics: missing.map((t) => t.topic) }, 'created topics');
+    return missing.map((t) => t.topic);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Differences between the topics on the broker and `specs` (empty: all as specified). */
+export async function checkTopics(kafka: Kafka, specs: ITopicConfig[]): Promise<string[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const problems: string[] = [];
+    const existing = new Set(await admin.listTopics());
+    const present = specs.filter((t) => existing.has(t.topic));
+    for (const t of specs) if (!existing.has(t.topic)) problems.push(`${t.topic}: missing`);
+    if (present.length === 0) return problems;
+    const meta = await admin.fetchTopicMetadata({ topics: present.map((t) => t.topic) });
+    const configs = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: present.map((t) => ({ type: ConfigResourceTypes.TOPIC, name: t.topic })),
+    });
+    for (const t of present) {
+      const m = meta.topics.find((x) => x.name === t.topic)!;
+      if (t.numPartitions !== undefined && t.numPartitions > 0 && m.partitions.length !== t.numPartitions) {
+        problems.push(`${t.topic}: ${m.partitions.length} partitions, want ${t.numPartitions}`);
+      }
+      const rf = m.partitions[0]?.replicas.length ?? 0;
+      if (t.replicationFactor !== undefined && t.replicationFactor > 0 && rf !== t.replicationFactor) {
+        problems.push(`${t.topic}: replication factor ${rf}, want ${t.replicationFactor}`);
+      }
+      const have = configs.resources.find((r) => r.resourceName === t.topic)?.configEntries ?? [];
+      for (const want of t.configEntries ?? []) {
+        const got = have.find((c) => c.configName === want.name)?.configValue;
+        if (got !== want.value) problems.push(`${t.topic}: ${want.name}=${got}, want ${want.value}`);
+      }
+    }
+    return problems;
   } finally {
     await admin.disconnect();
   }

@@ -23,3 +23,8 @@ export function validateTopicPrefix(prefix: string): string {
 export function statsTopic(prefix: string): string {
   return `${prefix}.stats`;
 }
+
+/** Writer schemas, compacted, keyed by fingerprint (hex): any consumer can resolve any version. */
+export function schemasTopic(prefix: string): string {
+  return `${prefix}.schemas`;
+}

@@ -3,9 +3,11 @@
  * in the order that loses nothing: detach programs, drain the ring, flush Kafka, free the maps.
  */
 import { createKafka } from '../common/kafka';
-import { ensureTopics } from '../common/topic-admin';
+import { BROKER_DEFAULTS, ensureTopics, topicSpecs } from '../common/topic-admin';
 import type { Logger } from '../common/logger';
-import { EVENT_KINDS, statsTopic, topicFor } from '../common/topics';
+import { EVENT_KINDS, schemasTopic, statsTopic, topicFor } from '../common/topics';
+import { schemaMessage } from '../schemas/publication';
+import { EVENT_SCHEMAS, type SchemaKind } from '../schemas/registry';
 import { createSchemaRegistry } from '../schemas/registry';
 import type { EventKind } from '../schemas/types';
 import { createCounterReader } from './bpf/counters';
@@ -51,13 +53,18 @@ export async function runProducer(
     compression: cfg.compression,
   });
   try {
-    await ensureTopics(kafka, [...Object.values(topics), statsTopic(cfg.topicPrefix)], logger);
+    await ensureTopics(kafka, topicSpecs(cfg.topicPrefix, BROKER_DEFAULTS), logger);
   } catch (err) {
     // The broker may be away: capture starts anyway (into the spool); auto-creation or the
     // topics command covers the topics.
     logger.warn({ err: errorMessage(err) }, 'could not check or create topics');
   }
   await publisher.connect();
+  // Our writer schemas, before any event that uses them (spooled like events if Kafka is away).
+  for (const kind of Object.keys(EVENT_SCHEMAS) as SchemaKind[]) {
+    const m = schemaMessage(registry.current(kind));
+    publisher.offer(schemasTopic(cfg.topicPrefix), { key: m.key, value: m.value, timestamp: String(Date.now()) });
+  }
 
   const processes = createProcessTable({ logger });
   processes.seed();

@@ -85,6 +85,10 @@ export interface SchemaRegistry {
   current(kind: SchemaKind): SchemaEntry;
   /** Make a writer schema known (for example one read from the schemas topic). */
   add(type: avro.Type): SchemaEntry;
+  /** Is a writer fingerprint (hex) known? */
+  knows(id: string): boolean;
+  /** How many writer schemas are known. */
+  readonly size: number;
   encode(kind: SchemaKind, value: unknown): Buffer;
   /** Decode a single-object message into the reader schema of `kind`. Throws DecodeError. */
   decode(kind: SchemaKind, buf: Buffer): unknown;
@@ -114,6 +118,10 @@ export function createSchemaRegistry(opts: { dir?: string } = {}): SchemaRegistr
   return {
     current: (kind) => current[kind],
     add,
+    knows: (id) => byId.has(id),
+    get size() {
+      return byId.size;
+    },
     encode(kind, value) {
       const entry = current[kind];
       return Buffer.concat([entry.header, entry.type.toBuffer(value)]);

@@ -8,7 +8,8 @@ import type { Consumer, Kafka } from 'kafkajs';
 import { errorMessage } from '../../common/errors';
 import type { Logger } from '../../common/logger';
 import { waitForTopics } from '../../common/topic-admin';
-import { kindOfTopic, topicFor } from '../../common/topics';
+import { kindOfTopic, schemasTopic, topicFor } from '../../common/topics';
+import { loadSchemas } from '../../schemas/publication';
 import type { SchemaRegistry } from '../../schemas/registry';
 import type { AuditEvent, EventKind } from '../../schemas/types';
 
@@ -53,11 +54,35 @@ export function createSubscriber(opts: SubscriberOptions): Subscriber {
   const consumer: Consumer = opts.kafka.consumer({ groupId, allowAutoTopicCreation: true, sessionTimeout: 30000, heartbeatInterval: 3000 });
   const stats: SubscriberStats = { received: 0, decoded: 0, malformed: 0 };
   let stopped = false;
+  let lastSchemaLoad = 0;
+
+  /** Writer schemas from <prefix>.schemas: at start, and again (at most every 5 s) on an unknown one. */
+  async function refreshSchemas(): Promise<void> {
+    lastSchemaLoad = Date.now();
+    try {
+      const added = await loadSchemas(opts.kafka, schemasTopic(opts.topicPrefix), opts.registry, log);
+      if (added) log.info({ added }, 'writer schemas loaded from the schemas topic');
+    } catch (err) {
+      log.warn({ err: errorMessage(err) }, 'could not read the schemas topic');
+    }
+  }
+
+  async function decode(kind: EventKind, value: Buffer): Promise<AuditEvent> {
+    try {
+      return { kind, event: opts.registry.decode(kind, value) } as AuditEvent;
+    } catch (err) {
+      const unknown = /unknown writer schema/.test(errorMessage(err));
+      if (!unknown || Date.now() - lastSchemaLoad < 5000) throw err;
+      await refreshSchemas(); // a producer newer than the last load: its schema may be there now
+      return { kind, event: opts.registry.decode(kind, value) } as AuditEvent;
+    }
+  }
 
   return {
     async start(stop) {
       const topics = opts.kinds.map((k) => topicFor(opts.topicPrefix, k));
       if (!(await waitForTopics(opts.kafka, topics, log, stop))) return;
+      await refreshSchemas();
       await consumer.connect();
       await consumer.subscribe({ topics, fromBeginning: opts.fromBeginning });
       const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
@@ -74,7 +99,7 @@ export function createSubscriber(opts: SubscriberOptions): Subscriber {
             try {
               if (!kind) throw new Error(`topic ${batch.topic} is not an event topic`);
               if (!message.value) throw new Error('empty message (tombstone)');
-              ev = { kind, event: opts.registry.decode(kind, message.value) } as AuditEvent;
+              ev = await decode(kind, message.value);
             } catch (err) {
               stats.malformed++;
               log.warn({ ...meta, err: errorMessage(err), malformed: stats.malformed }, 'malformed message skipped');

@@ -1,7 +1,7 @@
 /** Publisher -> real broker -> subscriber, including malformed messages in the topic. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ensureTopics } from '../../common/topic-admin';
+import { BROKER_DEFAULTS, ensureTopics, topicSpecs } from '../../common/topic-admin';
 import { topicFor } from '../../common/topics';
 import { createSubscriber } from '../../consumer/core/subscriber';
 import { createPublisher } from '../../producer/publish/publisher';
@@ -18,7 +18,7 @@ test('1000 events keep per-host order; malformed messages are counted and skippe
   const registry = createSchemaRegistry();
   const fileTopic = topicFor(prefix, 'file');
   const netTopic = topicFor(prefix, 'net');
-  await ensureTopics(kafka, [fileTopic, netTopic, topicFor(prefix, 'process')], quietLogger);
+  await ensureTopics(kafka, topicSpecs(prefix, BROKER_DEFAULTS), quietLogger);
 
   const publisher = createPublisher({ kafka, logger: quietLogger, acks: -1, lingerMs: 5, batchSize: 300, maxQueued: 5000, compression: 'GZIP' });
   await publisher.connect();

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
-import { ensureTopics } from '../../common/topic-admin';
+import { BROKER_DEFAULTS, ensureTopics, topicSpecs } from '../../common/topic-admin';
 import { EVENT_KINDS, topicFor } from '../../common/topics';
 import { createPublisher } from '../../producer/publish/publisher';
 import { createSchemaRegistry } from '../../schemas/registry';
@@ -13,7 +13,7 @@ import { fileEvent, netEvent } from '../unit/samples';
 
 async function preload(prefix: string, n: number): Promise<void> {
   const kafka = testKafka('tail-preload');
-  await ensureTopics(kafka, EVENT_KINDS.map((k) => topicFor(prefix, k)), quietLogger);
+  await ensureTopics(kafka, topicSpecs(prefix, BROKER_DEFAULTS), quietLogger);
   const registry = createSchemaRegistry();
   const p = createPublisher({ kafka, logger: quietLogger, acks: -1, lingerMs: 0, batchSize: 1000, maxQueued: 100000, compression: 'None' });
   await p.connect();

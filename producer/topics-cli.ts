@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+/**
+ * ebpf-audit-topics: create or check the project's topics (events, stats, schemas). Exit codes:
+ * 0 done / as specified, 1 a topic differs (check) or Kafka failed, 2 bad usage.
+ */
+import { Command, CommanderError } from 'commander';
+import { ConfigError, errorMessage } from '../common/errors';
+import { createKafka, DEFAULT_BROKERS, DEFAULT_TOPIC_PREFIX, parseBrokers } from '../common/kafka';
+import { createLogger } from '../common/logger';
+import { checkTopics, ensureTopics, topicSpecs, type TopicSettings } from '../common/topic-admin';
+import { validateTopicPrefix } from '../common/topics';
+import { intOption } from './config';
+
+interface Options {
+  brokers: string;
+  topicPrefix: string;
+  partitions: string;
+  replicationFactor: string;
+  retentionHours: string;
+}
+
+function settings(o: Options): { brokers: string[]; prefix: string; s: TopicSettings } {
+  let brokers: string[];
+  let prefix: string;
+  try {
+    brokers = parseBrokers(o.brokers);
+    prefix = validateTopicPrefix(o.topicPrefix);
+  } catch (err) {
+    throw new ConfigError(errorMessage(err));
+  }
+  return {
+    brokers,
+    prefix,
+    s: {
+      partitions: intOption('partitions', o.partitions, 1, 10000),
+      replicationFactor: intOption('replication-factor', o.replicationFactor, 1, 32),
+      retentionMs: intOption('retention-hours', o.retentionHours, 1, 876000) * 3_600_000,
+    },
+  };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const logger = createLogger({ name: 'ebpf-audit-topics', level: 'warn' });
+  const program = new Command('ebpf-audit-topics')
+    .description('Create or check the ebpf-audit topics: <prefix>.file/.net/.process/.stats (retention) and <prefix>.schemas (compacted)')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  let code = 0;
+  for (const name of ['create', 'check'] as const) {
+    program
+      .command(name)
+      .description(name === 'create' ? 'create the missing topics' : 'report topics that are missing or differ; exit 1 if any')
+      .option('--brokers <list>', 'Kafka bootstrap brokers (env EBPF_AUDIT_BROKERS)', process.env.EBPF_AUDIT_BROKERS || DEFAULT_BROKERS)
+      .option('--topic-prefix <prefix>', 'topic name prefix', DEFAULT_TOPIC_PREFIX)
+      .option('--partitions <n>', 'partitions of the event and stats topics', '6')
+      .option('--replication-factor <n>', 'replicas of every topic', '1')
+      .option('--retention-hours <n>', 'retention of the event and stats topics', '168')
+      .exitOverride()
+      .action(async (o: Options) => {
+        const { brokers, prefix, s } = settings(o);
+        const kafka = createKafka({ brokers, clientId: 'ebpf-audit-topics', logger });
+        const specs = topicSpecs(prefix, s);
+        if (name === 'create') {
+          const created = await ensureTopics(kafka, specs, logger);
+          process.stdout.write(`created: ${created.length ? created.join(' ') : '(none: all exist)'}\n`);
+        }
+        const problems = await checkTopics(kafka, specs);
+        for (const p of problems) process.stdout.write(`${p}\n`);
+        if (problems.length === 0) process.stdout.write(`ok: ${specs.length} topics as specified\n`);
+        code = problems.length ? 1 : 0;
+      });
+  }
+  await program.parseAsync(argv);
+  return code;
+}
+
+main(process.argv).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
+    process.stderr.write(`ebpf-audit-topics: ${errorMessage(err)}\n`);
+    process.exit(err instanceof ConfigError ? 2 : 1);
+  },
+);
