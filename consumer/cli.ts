@@ -9,9 +9,40 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, errorMessage } from '../common/errors';
 import { createKafka, DEFAULT_BROKERS, DEFAULT_TOPIC_PREFIX, parseBrokers } from '../common/kafka';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../common/logger';
-import { validateTopicPrefix } from '../common/topics';
+import { EVENT_KINDS, validateTopicPrefix } from '../common/topics';
+import type { EventKind } from '../schemas/types';
+import { createTailFilter } from './tail/filter';
 import { createSchemaRegistry } from '../schemas/registry';
-import { runTail } from './tail/tail';
+import { runTail, type TailOutput } from './tail/tail';
+
+/** Repeatable, comma-separated list option. */
+const collect = (value: string, previous: string[]): string[] => previous.concat(value.split(',').map((s) => s.trim()).filter((s) => s));
+
+interface TailFlags {
+  fromBeginning: boolean;
+  group?: string;
+  output: string;
+  kind: string[];
+  host: string[];
+  pid: string[];
+  comm: string[];
+  exe: string[];
+  pathPrefix: string[];
+}
+
+function tailChoices(o: TailFlags): { output: TailOutput; kinds: EventKind[]; filter: ReturnType<typeof createTailFilter> } {
+  if (!['text', 'json', 'ecs'].includes(o.output)) throw new ConfigError(`--output must be text, json or ecs, got "${o.output}"`);
+  for (const k of o.kind) if (!(EVENT_KINDS as readonly string[]).includes(k)) throw new ConfigError(`--kind must be ${EVENT_KINDS.join(', ')}, got "${k}"`);
+  const pids = o.pid.map((p) => {
+    if (!/^\d+$/.test(p)) throw new ConfigError(`--pid: "${p}" is not a process id`);
+    return Number(p);
+  });
+  return {
+    output: o.output as TailOutput,
+    kinds: o.kind.length ? (o.kind as EventKind[]) : [...EVENT_KINDS],
+    filter: createTailFilter({ hosts: o.host, pids, comms: o.comm, exes: o.exe, pathPrefixes: o.pathPrefix }),
+  };
+}
 
 interface CommonOptions {
   brokers: string;
@@ -66,13 +97,24 @@ async function main(argv: string[]): Promise<number> {
     .option('--group <name>', 'consumer group to share work and keep offsets (default: an ephemeral group)')
     .option('--client-id <id>', 'Kafka client id', `ebpf-audit-tail-${os.hostname()}`)
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (logs go to stderr)', 'warn')
+    .option('--output <format>', 'text (the documented lines), json (one object per line) or ecs (Elastic Common Schema)', 'text')
+    .option('--kind <kinds>', 'only these kinds: file, net, process (comma-separated, repeatable)', collect, [])
+    .option('--host <ids>', 'only these hosts (id or name)', collect, [])
+    .option('--pid <pids>', 'only these process ids', collect, [])
+    .option('--comm <names>', 'only these command names', collect, [])
+    .option('--exe <paths>', 'only these executables', collect, [])
+    .option('--path-prefix <prefixes>', 'only file events (and execs) under these paths', collect, [])
     .exitOverride()
-    .action(async (o: CommonOptions & { fromBeginning: boolean; group?: string }) => {
+    .action(async (o: CommonOptions & TailFlags) => {
       const c = common(o);
+      const choices = tailChoices(o);
       const logger = createLogger({ name: 'ebpf-audit-tail', level: c.logLevel });
       const kafka = createKafka({ brokers: c.brokers, clientId: c.clientId, logger });
       await runTail(
-        { kafka, logger, registry: createSchemaRegistry(), topicPrefix: c.topicPrefix, fromBeginning: o.fromBeginning, groupId: o.group, out: process.stdout },
+        {
+          kafka, logger, registry: createSchemaRegistry(), topicPrefix: c.topicPrefix, fromBeginning: o.fromBeginning, groupId: o.group, out: process.stdout,
+          ...choices,
+        },
         stopSignal(),
       );
     });

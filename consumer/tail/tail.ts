@@ -1,10 +1,11 @@
 /** `tail`: print every event as its documented console line, in partition order. */
 import type { Kafka } from 'kafkajs';
 import type { Logger } from '../../common/logger';
-import { EVENT_KINDS } from '../../common/topics';
+import type { AuditEvent, EventKind } from '../../schemas/types';
 import type { SchemaRegistry } from '../../schemas/registry';
 import { createSubscriber } from '../core/subscriber';
 import { formatLine } from './format';
+import { formatEcs, formatJson } from './json';
 import { createLineWriter } from './line-writer';
 
 export interface TailOptions {
@@ -15,7 +16,13 @@ export interface TailOptions {
   fromBeginning: boolean;
   groupId?: string;
   out: NodeJS.WritableStream;
+  output: TailOutput;
+  kinds: readonly EventKind[];
+  filter?: (ev: AuditEvent) => boolean;
 }
+
+export type TailOutput = 'text' | 'json' | 'ecs';
+const FORMATS: Record<TailOutput, (ev: AuditEvent) => string> = { text: formatLine, json: formatJson, ecs: formatEcs };
 
 /** Runs until `stop` aborts or stdout closes. */
 export async function runTail(opts: TailOptions, stop: AbortSignal): Promise<void> {
@@ -25,15 +32,20 @@ export async function runTail(opts: TailOptions, stop: AbortSignal): Promise<voi
   stop.addEventListener('abort', () => ctl.abort(), { once: true });
   const done = new Promise<void>((resolve) => ctl.signal.addEventListener('abort', () => resolve(), { once: true }));
   const writer = createLineWriter({ stream: opts.out, onClosed: () => ctl.abort() });
+  const format = FORMATS[opts.output];
+  const filter = opts.filter;
   const sub = createSubscriber({
     kafka: opts.kafka,
     logger: opts.logger,
     registry: opts.registry,
     topicPrefix: opts.topicPrefix,
-    kinds: EVENT_KINDS,
+    kinds: opts.kinds,
     groupId: opts.groupId,
     fromBeginning: opts.fromBeginning,
-    onEvent: (ev) => writer.write(formatLine(ev)),
+    onEvent: (ev) => {
+      if (filter && !filter(ev)) return;
+      return writer.write(format(ev));
+    },
   });
   await Promise.race([sub.start(ctl.signal), done]);
   await done;

@@ -1,6 +1,6 @@
 /** The tail CLI against the real broker: documented lines, a closed pipe, Ctrl+C. */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { BROKER_DEFAULTS, ensureTopics, topicSpecs } from '../../common/topic-admin';
 import { EVENT_KINDS, topicFor } from '../../common/topics';
@@ -56,4 +56,27 @@ test('tail | head -3 exits cleanly (no crash when the pipe closes)', { timeout: 
   assert.equal(code, 0, `pipeline failed: ${err}`);
   assert.equal(out.trim().split('\n').length, 3);
   assert.doesNotMatch(err, /EPIPE|Error:/);
+});
+
+test('tail --output json and ecs with --kind and --comm filters', { timeout: 90000 }, async (t) => {
+  if (await needsBroker(t)) return;
+  const prefix = uniquePrefix('json');
+  await preload(prefix, 2);
+  const run = async (args: string[], re: RegExp) => {
+    const tail = start(process.execPath, [CONSUMER_CLI, 'tail', '--brokers', BROKERS, '--topic-prefix', prefix, '--from-beginning', ...args]);
+    t.after(() => tail.stop('SIGKILL'));
+    await tail.waitForLine(re, 30000);
+    await new Promise((r) => setTimeout(r, 1000)); // anything that should not come has had time to
+    assert.equal(await tail.stop('SIGINT'), 0);
+    return tail.stdout().trim().split('\n').map((l) => JSON.parse(l));
+  };
+  const net = await run(['--output', 'json', '--kind', 'net'], /"dst_ip":"::1"/);
+  assert.deepEqual(net.map((o) => o.kind), ['net']);
+  assert.equal(net[0].process.comm, 'curl');
+  const ecs = await run(['--output', 'ecs', '--comm', 'cat'], /"path":"\/data\/1"/);
+  assert.equal(ecs.length, 2);
+  assert.ok(ecs.every((o) => o.event.category[0] === 'file' && o.process.name === 'cat'));
+  const bad = spawnSync(process.execPath, [CONSUMER_CLI, 'tail', '--output', 'xml'], { encoding: 'utf8' });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--output must be text, json or ecs/);
 });

@@ -1,0 +1,103 @@
+/**
+ * Machine-readable tail output, one JSON object per line: `json` (our fields as they are in Avro)
+ * and `ecs` (Elastic Common Schema names for SIEM ingestion). Nanosecond integers are written as
+ * exact JSON numbers. JSON.stringify escapes C0 controls; C1 controls, DEL and bidi/line
+ * separators are escaped here too, so no field can drive a terminal or split a line.
+ */
+import type { AuditEvent } from '../../schemas/types';
+import { errnoName } from './errno';
+
+const UNSAFE = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const BIG = '\u0000big:';
+
+function stringify(value: unknown): string {
+  const json = JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? `${BIG}${v}` : v));
+  return json
+    .replace(new RegExp(`"\\\\u0000big:(-?\\d+)"`, 'g'), '$1')
+    .replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** ISO 8601 UTC with nanoseconds: 2026-11-24T19:47:19.123456789Z. */
+export function isoNs(ns: bigint): string {
+  const ms = Number(ns / 1_000_000n);
+  const frac = (ns % 1_000_000_000n).toString().padStart(9, '0');
+  return `${new Date(ms).toISOString().slice(0, 19)}.${frac}Z`;
+}
+
+export function formatJson(ev: AuditEvent): string {
+  return stringify({ kind: ev.kind, time: isoNs(ev.event.time_ns), ...ev.event });
+}
+
+function basename(p: string): string {
+  return p.slice(p.lastIndexOf('/') + 1);
+}
+
+/** The event in Elastic Common Schema field names. */
+export function toEcs(ev: AuditEvent): Record<string, unknown> {
+  const e = ev.event;
+  const p = e.process;
+  const doc: Record<string, unknown> = {
+    '@timestamp': isoNs(e.time_ns),
+    event: { kind: 'event', module: 'ebpf-audit', dataset: `ebpf-audit.${ev.kind}` } as Record<string, unknown>,
+    host: { id: e.host.id, name: e.host.name, boot: { id: e.host.boot_id } },
+    process: {
+      pid: p.pid,
+      thread: { id: p.tid },
+      parent: { pid: p.ppid },
+      name: p.comm,
+      executable: p.exe || undefined,
+    } as Record<string, unknown>,
+    user: { id: String(p.uid >>> 0), effective: { id: String(p.euid >>> 0) } },
+    group: { id: String(p.gid >>> 0), effective: { id: String(p.egid >>> 0) } },
+  };
+  if (p.container_id) doc.container = { id: p.container_id };
+  const event = doc.event as Record<string, unknown>;
+  const outcome = (result: number) => {
+    event.outcome = result < 0 && result !== -115 ? 'failure' : 'success';
+    if (result < 0 && result !== -115) doc.error = { code: errnoName(-result) };
+  };
+  switch (ev.kind) {
+    case 'file':
+      Object.assign(event, { category: ['file'], type: ['access'], action: ev.event.op });
+      doc.file = { path: ev.event.path, name: basename(ev.event.path) };
+      outcome(ev.event.result);
+      break;
+    case 'net': {
+      const n = ev.event;
+      const accept = n.op === 'accept' || n.op === 'accept4';
+      Object.assign(event, { category: ['network'], type: ['connection', 'start'], action: n.op });
+      const remote = n.family === 'unix' ? { address: n.unix_path } : { ip: n.dst_ip, port: n.dst_port, address: n.dst_ip };
+      doc[accept ? 'source' : 'destination'] = remote;
+      doc.network = {
+        direction: accept ? 'ingress' : 'egress',
+        type: n.family === 'inet' ? 'ipv4' : n.family === 'inet6' ? 'ipv6' : undefined,
+        transport: n.protocol || undefined,
+      };
+      outcome(n.result);
+      break;
+    }
+    case 'process': {
+      const x = ev.event;
+      const proc = doc.process as Record<string, unknown>;
+      if (x.kind === 'exec') {
+        Object.assign(event, { category: ['process'], type: ['start'], action: 'exec', outcome: 'success' });
+        Object.assign(proc, { args: x.args, args_count: x.args.length, working_directory: x.cwd || undefined });
+      } else if (x.kind === 'exit') {
+        Object.assign(event, { category: ['process'], type: ['end'], action: 'exit', outcome: x.exit_code === 0 ? 'success' : 'failure' });
+        proc.exit_code = x.signal ? 128 + x.signal : x.exit_code;
+      } else {
+        Object.assign(event, { category: ['process', 'iam'], type: ['change'], action: x.kind, outcome: 'success' });
+        if (x.cred_change) {
+          const c = x.cred_change.new;
+          doc.user = { id: String(c.uid >>> 0), effective: { id: String(c.euid >>> 0) }, changes: { id: String(x.cred_change.old.uid >>> 0) } };
+        }
+      }
+      break;
+    }
+  }
+  return doc;
+}
+
+export function formatEcs(ev: AuditEvent): string {
+  return stringify(toEcs(ev));
+}

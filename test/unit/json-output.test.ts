@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createTailFilter } from '../../consumer/tail/filter';
+import { formatEcs, formatJson, isoNs, toEcs } from '../../consumer/tail/json';
+import { execEvent, fileEvent, netEvent } from './samples';
+
+test('json: one line, nanosecond integers exact, every field present', () => {
+  const line = formatJson({ kind: 'file', event: fileEvent });
+  assert.equal(line.split('\n').length, 1);
+  assert.match(line, /"time_ns":1764012345123456789[,}]/); // beyond 2^53, not rounded
+  const o = JSON.parse(line);
+  assert.equal(o.kind, 'file');
+  assert.equal(o.time, '2025-11-24T19:25:45.123456789Z');
+  assert.equal(o.path, '/etc/passwd');
+  assert.equal(o.process.exe, '/usr/bin/cat');
+});
+
+test('json and ecs escape C1 controls and bidi overrides as well as C0', () => {
+  const evil = 'a\u001b[31m\u009b2J\u202eb\u2028c';
+  const json = formatJson({ kind: 'file', event: { ...fileEvent, path: evil } });
+  const ecs = formatEcs({ kind: 'file', event: { ...fileEvent, path: evil } });
+  for (const line of [json, ecs]) assert.doesNotMatch(line, /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e]/);
+  assert.equal(JSON.parse(json).path, evil); // escaped on the wire, exact once parsed
+  assert.equal(JSON.parse(ecs).file.path, evil);
+});
+
+test('ecs: file, network (connect and accept), process fields', () => {
+  const f = toEcs({ kind: 'file', event: { ...fileEvent, path: '/etc/shadow', result: -13 } }) as Record<string, any>;
+  assert.equal(f['@timestamp'], isoNs(fileEvent.time_ns));
+  assert.deepEqual(f.event.category, ['file']);
+  assert.equal(f.event.action, 'openat');
+  assert.equal(f.event.outcome, 'failure');
+  assert.deepEqual(f.error, { code: 'EACCES' });
+  assert.deepEqual(f.file, { path: '/etc/shadow', name: 'shadow' });
+  assert.equal(f.process.executable, '/usr/bin/cat');
+  assert.equal(f.host.name, 'web-1');
+  const c = toEcs({ kind: 'net', event: netEvent }) as Record<string, any>;
+  assert.deepEqual(c.destination, { ip: '10.1.2.3', port: 443, address: '10.1.2.3' });
+  assert.deepEqual(c.network, { direction: 'egress', type: 'ipv4', transport: 'tcp' });
+  assert.equal(c.event.outcome, 'success');
+  const a = toEcs({ kind: 'net', event: { ...netEvent, op: 'accept4', dst_ip: '::1', family: 'inet6' } }) as Record<string, any>;
+  assert.equal(a.source.ip, '::1');
+  assert.equal(a.network.direction, 'ingress');
+  const x = toEcs({ kind: 'process', event: execEvent }) as Record<string, any>;
+  assert.deepEqual(x.event.type, ['start']);
+  assert.deepEqual(x.process.args, ['cat', '/etc/hosts']);
+  assert.equal(x.process.working_directory, '/root');
+});
+
+test('tail filters: lists are alternatives, every given list must match', () => {
+  assert.equal(createTailFilter({ hosts: [], pids: [], comms: [], exes: [], pathPrefixes: [] }), undefined);
+  const f = createTailFilter({ hosts: ['web-1'], pids: [], comms: ['cat', 'less'], exes: [], pathPrefixes: ['/etc/'] })!;
+  assert.equal(f({ kind: 'file', event: fileEvent }), true);
+  assert.equal(f({ kind: 'file', event: { ...fileEvent, path: '/tmp/x' } }), false);
+  assert.equal(f({ kind: 'net', event: { ...netEvent, process: { ...netEvent.process, comm: 'cat' } } }), false); // no path
+  assert.equal(f({ kind: 'file', event: { ...fileEvent, host: { ...fileEvent.host, name: 'db-1', id: 'h2' } } }), false);
+});
