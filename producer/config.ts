@@ -30,6 +30,9 @@ export interface ProducerConfig {
   filterFile?: string;
   spoolDir: string;
   spoolMaxBytes: number;
+  /** undefined: no metrics endpoint. */
+  metricsPort?: number;
+  metricsHost: string;
 }
 
 export interface RawProducerOptions {
@@ -62,6 +65,8 @@ export interface RawProducerOptions {
   filterFile?: string;
   spoolDir: string;
   spoolMaxMb: string;
+  metricsPort?: string;
+  metricsHost: string;
 }
 
 export function intOption(name: string, value: string, min: number, max: number): number {
@@ -110,7 +115,10 @@ export function buildProducerConfig(o: RawProducerOptions): ProducerConfig {
   };
   if (o.filterFile !== undefined) readFilterFile(o.filterFile); // fail at start, not at the first SIGHUP
   if (!o.spoolDir.startsWith('/')) throw new ConfigError(`--spool-dir must be an absolute path, got "${o.spoolDir}"`);
+  if (!/^[0-9A-Za-z.:-]{1,255}$/.test(o.metricsHost)) throw new ConfigError(`--metrics-host "${o.metricsHost}" is not a host name or address`);
   return {
+    metricsPort: o.metricsPort === undefined ? undefined : intOption('metrics-port', o.metricsPort, 0, 65535),
+    metricsHost: o.metricsHost,
     spoolDir: o.spoolDir,
     spoolMaxBytes: intOption('spool-max-mb', o.spoolMaxMb, 1, 1 << 20) * (1 << 20),
     filter,

@@ -26,6 +26,7 @@ import { createPipeline } from './pipeline';
 import { createPublisher } from './publish/publisher';
 import { openSpool } from './publish/spool';
 import { snapshot, startStatsReporter, toStatsEvent, type StatsSnapshot } from './stats';
+import { startMetricsServer, type MetricsServer } from './metrics';
 
 /** `onReload` registers what SIGHUP does: re-read the filter file and apply it in the kernel. */
 export async function runProducer(
@@ -40,12 +41,14 @@ export async function runProducer(
   logger.info({ host, topics, brokers: cfg.brokers }, 'starting');
 
   const kafka = createKafka({ brokers: cfg.brokers, clientId: cfg.clientId, logger });
+  let metrics: MetricsServer | undefined;
   const spool = openSpool({ dir: cfg.spoolDir, maxBytes: cfg.spoolMaxBytes, logger });
   const publisher = createPublisher({
     kafka,
     logger,
     spool,
     spoolMaxBytes: cfg.spoolMaxBytes,
+    onSent: (ms) => metrics?.observeSend(ms),
     acks: cfg.acks,
     lingerMs: cfg.lingerMs,
     batchSize: cfg.batchSize,
@@ -110,6 +113,7 @@ export async function runProducer(
     const ev = toStatsEvent(snap, { timeNs: clockNs(CLOCK_REALTIME), host, startedNs, final });
     publisher.offer(statsTopic(cfg.topicPrefix), { key: host.id, value: registry.encode('stats', ev) });
   };
+  if (cfg.metricsPort !== undefined) metrics = await startMetricsServer({ port: cfg.metricsPort, host: cfg.metricsHost, sources, logger });
   const stopStats = startStatsReporter(sources, { intervalMs: cfg.statsIntervalMs, logger, publish: (snap) => publishStats(snap, false) });
   pipeline.start();
   logger.info('capturing');
@@ -138,6 +142,7 @@ export async function runProducer(
   await publisher.flush(2000).catch(() => undefined);
   await publisher.disconnect(); // what is still in memory goes to the spool
   logger.info({ stats: final, spool: spool.stats() }, 'final stats');
+  await metrics?.close();
   clearInterval(clockTimer);
   ring.close();
   probe.close();

@@ -33,6 +33,8 @@ export interface PublisherOptions {
   /** Where messages wait while Kafka is away; without one, a full queue refuses offers. */
   spool?: Spool;
   spoolMaxBytes?: number;
+  /** Called with the latency of every successful request (metrics). */
+  onSent?: (ms: number, messages: number) => void;
 }
 
 interface Entry {
@@ -238,6 +240,7 @@ export function createPublisher(opts: PublisherOptions): Publisher {
       stats.sent += n;
       stats.batches++;
       stats.lastBatchMs = Number(process.hrtime.bigint() - t0) / 1e6;
+      opts.onSent?.(stats.lastBatchMs, n);
       if (backoffMs) log.info({ sent: n }, 'Kafka takes messages again');
       backoffMs = 0;
       limit = Math.min(opts.batchSize, limit * 2);

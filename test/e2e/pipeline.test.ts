@@ -26,7 +26,7 @@ test(`${hooks} syscall hooks: cat and connect show up in tail as the documented 
   if (needsRoot(t) || (await needsBroker(t))) return;
   const prefix = uniquePrefix('e2e');
   const before = ourProgramIds();
-  const producer = start(process.execPath, producerArgs(prefix, ['--stats-interval', '2', '--syscall-hooks', hooks]));
+  const producer = start(process.execPath, producerArgs(prefix, ['--stats-interval', '2', '--syscall-hooks', hooks, '--metrics-port', '0']));
   t.after(() => producer.stop('SIGKILL'));
   await producer.waitForLine(/"msg":"capturing"/, 60000, 'stderr');
   assert.match(producer.stderr(), new RegExp(`"syscallHooks":"${hooks}"`));
@@ -63,6 +63,14 @@ test(`${hooks} syscall hooks: cat and connect show up in tail as the documented 
   const ts = Number(fileLine.slice(1, fileLine.indexOf(']')));
   assert.ok(Math.abs(ts - Date.now() / 1000) < 60, `timestamp ${ts} is not the wall-clock time`);
   assert.ok(netLine);
+
+  // Prometheus metrics: the same accounting, at scrape time.
+  const url = JSON.parse(producer.stderr().split('\n').find((l) => l.includes('metrics endpoint listening'))!).url;
+  const body = await (await fetch(url)).text();
+  assert.match(body, /^ebpf_audit_events_captured_total\{type="file"\} [1-9]\d*$/m);
+  assert.match(body, /^ebpf_audit_messages_sent_total [1-9]\d*$/m);
+  assert.match(body, /^ebpf_audit_send_latency_seconds_count [1-9]\d*$/m);
+  assert.match(body, /^ebpf_audit_events_dropped_total\{type="file",reason="ring_full"\} 0$/m);
 
   // The producer's own activity (Kafka connections, /proc reads) is excluded in the kernel.
   assert.doesNotMatch(tail.stdout(), new RegExp(`PID:${producer.child.pid} `));

@@ -8,7 +8,7 @@ const ok: RawProducerOptions = {
   ringBufferMb: '16', drainIntervalMs: '10', lingerMs: '20', batchSize: '1000', maxQueued: '100000', acks: '-1',
   compression: 'gzip', statsInterval: '10', shutdownTimeout: '10',
   includePid: [], excludePid: [], includeUid: [], excludeUid: [], includeComm: [], excludeComm: [], includePath: [], excludePath: [],
-  onlyFailed: false, onlySuccessful: false, spoolDir: '/var/lib/ebpf-audit/spool', spoolMaxMb: '1024',
+  onlyFailed: false, onlySuccessful: false, spoolDir: '/var/lib/ebpf-audit/spool', spoolMaxMb: '1024', metricsHost: '127.0.0.1',
 };
 
 test('valid options become a typed config', () => {
@@ -39,6 +39,8 @@ test('each bad option is a ConfigError naming the option', () => {
     [{ filterFile: '/nonexistent/filters.json' }, /filter file \/nonexistent\/filters\.json/],
     [{ spoolDir: 'relative/dir' }, /--spool-dir must be an absolute path/],
     [{ spoolMaxMb: '0' }, /--spool-max-mb/],
+    [{ metricsPort: '70000' }, /--metrics-port/],
+    [{ metricsHost: 'a b' }, /--metrics-host/],
   ];
   for (const [patch, re] of bad) assert.throws(() => buildProducerConfig({ ...ok, ...patch }), (e: unknown) => e instanceof ConfigError && re.test(e.message));
 });
