@@ -12,6 +12,7 @@ import { createLogger, LOG_LEVELS, type LogLevel } from '../common/logger';
 import { EVENT_KINDS, validateTopicPrefix } from '../common/topics';
 import type { EventKind } from '../schemas/types';
 import { createTailFilter } from './tail/filter';
+import { parseSince } from './core/since';
 import { createSchemaRegistry } from '../schemas/registry';
 import { runTail, type TailOutput } from './tail/tail';
 
@@ -20,6 +21,7 @@ const collect = (value: string, previous: string[]): string[] => previous.concat
 
 interface TailFlags {
   fromBeginning: boolean;
+  since?: string;
   group?: string;
   output: string;
   kind: string[];
@@ -30,7 +32,16 @@ interface TailFlags {
   pathPrefix: string[];
 }
 
-function tailChoices(o: TailFlags): { output: TailOutput; kinds: EventKind[]; filter: ReturnType<typeof createTailFilter> } {
+function tailChoices(o: TailFlags): { output: TailOutput; kinds: EventKind[]; filter: ReturnType<typeof createTailFilter>; sinceMs?: number } {
+  let sinceMs: number | undefined;
+  if (o.since !== undefined) {
+    if (o.fromBeginning) throw new ConfigError('--since and --from-beginning exclude each other');
+    try {
+      sinceMs = parseSince(o.since);
+    } catch (err) {
+      throw new ConfigError(`--since: ${(err as Error).message}`);
+    }
+  }
   if (!['text', 'json', 'ecs'].includes(o.output)) throw new ConfigError(`--output must be text, json or ecs, got "${o.output}"`);
   for (const k of o.kind) if (!(EVENT_KINDS as readonly string[]).includes(k)) throw new ConfigError(`--kind must be ${EVENT_KINDS.join(', ')}, got "${k}"`);
   const pids = o.pid.map((p) => {
@@ -38,6 +49,7 @@ function tailChoices(o: TailFlags): { output: TailOutput; kinds: EventKind[]; fi
     return Number(p);
   });
   return {
+    sinceMs,
     output: o.output as TailOutput,
     kinds: o.kind.length ? (o.kind as EventKind[]) : [...EVENT_KINDS],
     filter: createTailFilter({ hosts: o.host, pids, comms: o.comm, exes: o.exe, pathPrefixes: o.pathPrefix }),
@@ -94,6 +106,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--brokers <list>', 'Kafka bootstrap brokers, host:port[,host:port] (env EBPF_AUDIT_BROKERS)', process.env.EBPF_AUDIT_BROKERS || DEFAULT_BROKERS)
     .option('--topic-prefix <prefix>', 'read <prefix>.file, <prefix>.net, <prefix>.process', DEFAULT_TOPIC_PREFIX)
     .option('--from-beginning', 'start at the oldest retained event (default: only new events)', false)
+    .option('--since <time>', 'start at a time: ISO 8601 (2026-11-24T10:00:00Z) or back from now (30s, 10m, 2h, 1d)')
     .option('--group <name>', 'consumer group to share work and keep offsets (default: an ephemeral group)')
     .option('--client-id <id>', 'Kafka client id', `ebpf-audit-tail-${os.hostname()}`)
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (logs go to stderr)', 'warn')

@@ -28,6 +28,8 @@ export interface SubscriberOptions {
   /** Consumer group; undefined = an ephemeral group of our own. */
   groupId?: string;
   fromBeginning: boolean;
+  /** Start at this time (ms since the epoch): seek each partition there, skip anything older. */
+  sinceMs?: number;
   /** Called in order within a partition; may return a promise to apply backpressure. */
   onEvent: (ev: AuditEvent, meta: MessageMeta) => void | Promise<void>;
 }
@@ -55,6 +57,25 @@ export function createSubscriber(opts: SubscriberOptions): Subscriber {
   const stats: SubscriberStats = { received: 0, decoded: 0, malformed: 0 };
   let stopped = false;
   let lastSchemaLoad = 0;
+  const since = opts.sinceMs;
+
+  /** Message timestamps are event times: Kafka's time index finds the first offset at `ms`. */
+  async function seekToTime(topics: string[], ms: number): Promise<void> {
+    const admin = opts.kafka.admin();
+    await admin.connect();
+    try {
+      for (const topic of topics) {
+        const [byTime, ends] = await Promise.all([admin.fetchTopicOffsetsByTimestamp(topic, ms), admin.fetchTopicOffsets(topic)]);
+        for (const { partition, offset } of byTime) {
+          // -1: nothing that recent in this partition; start at its end.
+          const to = offset === '-1' ? ends.find((e) => e.partition === partition)!.high : offset;
+          consumer.seek({ topic, partition, offset: to });
+        }
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  }
 
   /** Writer schemas from <prefix>.schemas: at start, and again (at most every 5 s) on an unknown one. */
   async function refreshSchemas(): Promise<void> {
@@ -84,7 +105,7 @@ export function createSubscriber(opts: SubscriberOptions): Subscriber {
       if (!(await waitForTopics(opts.kafka, topics, log, stop))) return;
       await refreshSchemas();
       await consumer.connect();
-      await consumer.subscribe({ topics, fromBeginning: opts.fromBeginning });
+      await consumer.subscribe({ topics, fromBeginning: opts.fromBeginning || opts.sinceMs !== undefined });
       const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
       await consumer.run({
         autoCommit: opts.groupId !== undefined, // ephemeral groups keep no offsets worth committing
@@ -93,6 +114,7 @@ export function createSubscriber(opts: SubscriberOptions): Subscriber {
           const kind = kindOfTopic(opts.topicPrefix, batch.topic);
           for (const message of batch.messages) {
             if (!isRunning() || isStale() || stopped) break;
+            if (since !== undefined && Number(message.timestamp) < since) continue; // before the seek took effect
             stats.received++;
             const meta = { topic: batch.topic, partition: batch.partition, offset: message.offset };
             let ev: AuditEvent;
@@ -113,7 +135,8 @@ export function createSubscriber(opts: SubscriberOptions): Subscriber {
         },
       });
       await joined;
-      log.info({ groupId, topics, fromBeginning: opts.fromBeginning }, 'subscribed');
+      if (since !== undefined) await seekToTime(topics, since);
+      log.info({ groupId, topics, fromBeginning: opts.fromBeginning, since: opts.sinceMs }, 'subscribed');
     },
     async stop() {
       stopped = true;

@@ -14,6 +14,7 @@ export interface TailOptions {
   registry: SchemaRegistry;
   topicPrefix: string;
   fromBeginning: boolean;
+  sinceMs?: number;
   groupId?: string;
   out: NodeJS.WritableStream;
   output: TailOutput;
@@ -42,6 +43,7 @@ export async function runTail(opts: TailOptions, stop: AbortSignal): Promise<voi
     kinds: opts.kinds,
     groupId: opts.groupId,
     fromBeginning: opts.fromBeginning,
+    sinceMs: opts.sinceMs,
     onEvent: (ev) => {
       if (filter && !filter(ev)) return;
       return writer.write(format(ev));

@@ -80,3 +80,29 @@ test('tail --output json and ecs with --kind and --comm filters', { timeout: 900
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--output must be text, json or ecs/);
 });
+
+test('tail --since starts at a time: older events are not printed', { timeout: 90000 }, async (t) => {
+  if (await needsBroker(t)) return;
+  const prefix = uniquePrefix('since');
+  const kafka = testKafka('since-preload');
+  await ensureTopics(kafka, topicSpecs(prefix, BROKER_DEFAULTS), quietLogger);
+  const registry = createSchemaRegistry();
+  const p = createPublisher({ kafka, logger: quietLogger, acks: -1, lingerMs: 0, batchSize: 100, maxQueued: 1000, compression: 'None' });
+  await p.connect();
+  const hour = 3_600_000;
+  const now = Date.now();
+  for (const [name, ms] of [['old', now - 3 * hour], ['recent', now - 10 * 60_000]] as const) {
+    const ev = { ...fileEvent, time_ns: BigInt(ms) * 1_000_000n, path: `/${name}` };
+    p.offer(topicFor(prefix, 'file'), { key: 'h', value: registry.encode('file', ev), timestamp: String(ms) });
+  }
+  await p.flush(30000);
+  await p.disconnect();
+  const tail = start(process.execPath, [CONSUMER_CLI, 'tail', '--brokers', BROKERS, '--topic-prefix', prefix, '--since', '1h']);
+  t.after(() => tail.stop('SIGKILL'));
+  await tail.waitForLine(/Path: "\/recent"$/, 30000);
+  assert.equal(await tail.stop('SIGINT'), 0);
+  assert.doesNotMatch(tail.stdout(), /Path: "\/old"/);
+  const bad = spawnSync(process.execPath, [CONSUMER_CLI, 'tail', '--since', 'yesterday'], { encoding: 'utf8' });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--since: "yesterday" is neither/);
+});
