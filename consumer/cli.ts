@@ -7,17 +7,16 @@
 import * as os from 'node:os';
 import { Command, CommanderError } from 'commander';
 import { ConfigError, errorMessage } from '../common/errors';
-import { createKafka, DEFAULT_BROKERS, DEFAULT_TOPIC_PREFIX, parseBrokers } from '../common/kafka';
-import { createLogger, LOG_LEVELS, type LogLevel } from '../common/logger';
-import { EVENT_KINDS, validateTopicPrefix } from '../common/topics';
+import { brokersOption, collect, logLevelOption, topicPrefixOption } from '../common/cli-options';
+import { createKafka, DEFAULT_BROKERS, DEFAULT_TOPIC_PREFIX } from '../common/kafka';
+import { createLogger, type LogLevel } from '../common/logger';
+import { EVENT_KINDS } from '../common/topics';
 import type { EventKind } from '../schemas/types';
 import { createTailFilter } from './tail/filter';
 import { parseSince } from './core/since';
 import { createSchemaRegistry } from '../schemas/registry';
 import { runTail, type TailOutput } from './tail/tail';
 
-/** Repeatable, comma-separated list option. */
-const collect = (value: string, previous: string[]): string[] => previous.concat(value.split(',').map((s) => s.trim()).filter((s) => s));
 
 interface TailFlags {
   fromBeginning: boolean;
@@ -64,22 +63,7 @@ interface CommonOptions {
 }
 
 function common(o: CommonOptions): { brokers: string[]; topicPrefix: string; clientId: string; logLevel: LogLevel } {
-  let brokers: string[];
-  try {
-    brokers = parseBrokers(o.brokers);
-  } catch (err) {
-    throw new ConfigError(`--brokers: ${(err as Error).message}`);
-  }
-  let topicPrefix: string;
-  try {
-    topicPrefix = validateTopicPrefix(o.topicPrefix);
-  } catch (err) {
-    throw new ConfigError(`--topic-prefix: ${(err as Error).message}`);
-  }
-  if (!(LOG_LEVELS as readonly string[]).includes(o.logLevel)) {
-    throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${o.logLevel}"`);
-  }
-  return { brokers, topicPrefix, clientId: o.clientId, logLevel: o.logLevel as LogLevel };
+  return { brokers: brokersOption(o.brokers), topicPrefix: topicPrefixOption(o.topicPrefix), clientId: o.clientId, logLevel: logLevelOption(o.logLevel) };
 }
 
 function stopSignal(): AbortSignal {

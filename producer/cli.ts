@@ -7,14 +7,12 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command, CommanderError } from 'commander';
+import { collect } from '../common/cli-options';
 import { ConfigError, errorMessage } from '../common/errors';
 import { DEFAULT_BROKERS, DEFAULT_TOPIC_PREFIX } from '../common/kafka';
 import { createLogger, type Logger } from '../common/logger';
 import { buildProducerConfig, type RawProducerOptions } from './config';
 import { runProducer } from './run';
-
-/** Repeatable, comma-separated list option. */
-const collect = (value: string, previous: string[]): string[] => previous.concat(value.split(',').map((s) => s.trim()).filter((s) => s));
 
 const DEFAULT_OBJECT = path.resolve(__dirname, '../../bpf/build/ebpf-audit.bpf.o');
 

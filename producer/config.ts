@@ -1,8 +1,7 @@
 /** The producer's typed configuration, built from CLI options by cli.ts and validated here. */
 import { ConfigError } from '../common/errors';
-import { parseBrokers } from '../common/kafka';
-import { LOG_LEVELS, type LogLevel } from '../common/logger';
-import { validateTopicPrefix } from '../common/topics';
+import { brokersOption, logLevelOption, topicPrefixOption } from '../common/cli-options';
+import type { LogLevel } from '../common/logger';
 import { emptyFilter, mergeFilters, parseRules, readFilterFile, type FilterSpec } from './filters';
 
 export const COMPRESSIONS = ['None', 'GZIP', 'Snappy', 'LZ4', 'ZSTD'] as const;
@@ -78,21 +77,9 @@ export function intOption(name: string, value: string, min: number, max: number)
 }
 
 export function buildProducerConfig(o: RawProducerOptions): ProducerConfig {
-  let brokers: string[];
-  try {
-    brokers = parseBrokers(o.brokers);
-  } catch (err) {
-    throw new ConfigError(`--brokers: ${(err as Error).message}`);
-  }
-  let topicPrefix: string;
-  try {
-    topicPrefix = validateTopicPrefix(o.topicPrefix);
-  } catch (err) {
-    throw new ConfigError(`--topic-prefix: ${(err as Error).message}`);
-  }
-  if (!(LOG_LEVELS as readonly string[]).includes(o.logLevel)) {
-    throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${o.logLevel}"`);
-  }
+  const brokers = brokersOption(o.brokers);
+  const topicPrefix = topicPrefixOption(o.topicPrefix);
+  const logLevel = logLevelOption(o.logLevel);
   const ringMb = intOption('ring-buffer-mb', o.ringBufferMb, 1, 1024);
   if (ringMb & (ringMb - 1)) throw new ConfigError(`--ring-buffer-mb must be a power of two, got ${ringMb}`);
   const acks = intOption('acks', o.acks, -1, 1) as -1 | 0 | 1;
@@ -126,7 +113,7 @@ export function buildProducerConfig(o: RawProducerOptions): ProducerConfig {
     brokers,
     topicPrefix,
     clientId: o.clientId,
-    logLevel: o.logLevel as LogLevel,
+    logLevel,
     hostId: o.hostId,
     bpfObject: o.bpfObject,
     syscallHooks: o.syscallHooks as ProducerConfig['syscallHooks'],

@@ -5,10 +5,10 @@
  */
 import { Command, CommanderError } from 'commander';
 import { ConfigError, errorMessage } from '../common/errors';
-import { createKafka, DEFAULT_BROKERS, DEFAULT_TOPIC_PREFIX, parseBrokers } from '../common/kafka';
+import { brokersOption, topicPrefixOption } from '../common/cli-options';
+import { createKafka, DEFAULT_BROKERS, DEFAULT_TOPIC_PREFIX } from '../common/kafka';
 import { createLogger } from '../common/logger';
 import { checkTopics, ensureTopics, topicSpecs, type TopicSettings } from '../common/topic-admin';
-import { validateTopicPrefix } from '../common/topics';
 import { intOption } from './config';
 
 interface Options {
@@ -20,17 +20,9 @@ interface Options {
 }
 
 function settings(o: Options): { brokers: string[]; prefix: string; s: TopicSettings } {
-  let brokers: string[];
-  let prefix: string;
-  try {
-    brokers = parseBrokers(o.brokers);
-    prefix = validateTopicPrefix(o.topicPrefix);
-  } catch (err) {
-    throw new ConfigError(errorMessage(err));
-  }
   return {
-    brokers,
-    prefix,
+    brokers: brokersOption(o.brokers),
+    prefix: topicPrefixOption(o.topicPrefix),
     s: {
       partitions: intOption('partitions', o.partitions, 1, 10000),
       replicationFactor: intOption('replication-factor', o.replicationFactor, 1, 32),

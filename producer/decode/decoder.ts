@@ -3,6 +3,7 @@
  * Strings are copied out here: the ring memory is reused as soon as the drain moves on.
  */
 import { DecodeError } from '../../common/errors';
+import type { Creds } from '../../schemas/types';
 import { COMM_LEN, CREDS, F_TRUNCATED, PATH_MAX, PROC_CRED, FILE_OPEN, HDR, NET, OPS, PROC_EXEC, PROC_EXIT, RECORD_TYPES, TASK, UNIX_PATH_MAX } from './layout';
 
 export interface RawTask {
@@ -59,19 +60,6 @@ export interface RawExit extends RawCommon {
   type: 'exit';
   exitCode: number;
   signal: number;
-}
-
-export interface Creds {
-  uid: number;
-  euid: number;
-  suid: number;
-  fsuid: number;
-  gid: number;
-  egid: number;
-  sgid: number;
-  fsgid: number;
-  cap_effective: bigint;
-  cap_permitted: bigint;
 }
 
 export interface RawCred extends RawCommon {
