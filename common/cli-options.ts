@@ -1,6 +1,8 @@
 /** Option parsing shared by the CLIs: each bad value becomes a ConfigError naming its flag. */
+import * as fs from 'node:fs';
+import type { Command } from 'commander';
 import { ConfigError } from './errors';
-import { parseBrokers } from './kafka';
+import { parseBrokers, type KafkaSecurity } from './kafka';
 import { LOG_LEVELS, type LogLevel } from './logger';
 import { validateTopicPrefix } from './topics';
 
@@ -29,4 +31,61 @@ export function logLevelOption(value: string): LogLevel {
     throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${value}"`);
   }
   return value as LogLevel;
+}
+
+export interface SecurityFlags {
+  tls?: boolean;
+  tlsCa?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  saslMechanism?: string;
+  saslUsername?: string;
+  saslPasswordFile?: string;
+}
+
+/** The TLS and SASL flags, the same on every CLI. Secrets only from files or the environment. */
+export function addSecurityOptions(cmd: Command): Command {
+  return cmd
+    .option('--tls', 'connect with TLS (implied by --tls-ca/--tls-cert)')
+    .option('--tls-ca <file>', 'PEM CA certificate(s) to verify the brokers with (default: the system CAs)')
+    .option('--tls-cert <file>', 'PEM client certificate, for brokers that require one')
+    .option('--tls-key <file>', 'PEM private key of the client certificate')
+    .option('--sasl-mechanism <name>', 'plain, scram-sha-256 or scram-sha-512')
+    .option('--sasl-username <name>', 'SASL user (env EBPF_AUDIT_SASL_USERNAME)')
+    .option('--sasl-password-file <file>', 'file holding the SASL password (else env EBPF_AUDIT_SASL_PASSWORD; never a flag)');
+}
+
+function readSecretFile(flag: string, file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${flag} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+/** Security flags plus the environment (passed in by the CLI file) -> KafkaSecurity. */
+export function securityOption(o: SecurityFlags, env: { username?: string; password?: string }): KafkaSecurity {
+  const sec: KafkaSecurity = {};
+  if (o.tls || o.tlsCa || o.tlsCert || o.tlsKey) {
+    if (!!o.tlsCert !== !!o.tlsKey) throw new ConfigError('--tls-cert and --tls-key go together');
+    sec.tls = {
+      ca: o.tlsCa && readSecretFile('--tls-ca', o.tlsCa),
+      cert: o.tlsCert && readSecretFile('--tls-cert', o.tlsCert),
+      key: o.tlsKey && readSecretFile('--tls-key', o.tlsKey),
+    };
+  }
+  if (o.saslMechanism !== undefined) {
+    const mechanism = o.saslMechanism.toLowerCase();
+    if (mechanism !== 'plain' && mechanism !== 'scram-sha-256' && mechanism !== 'scram-sha-512') {
+      throw new ConfigError(`--sasl-mechanism must be plain, scram-sha-256 or scram-sha-512, got "${o.saslMechanism}"`);
+    }
+    const username = o.saslUsername ?? env.username;
+    if (!username) throw new ConfigError('--sasl-mechanism needs --sasl-username (or EBPF_AUDIT_SASL_USERNAME)');
+    const password = o.saslPasswordFile ? readSecretFile('--sasl-password-file', o.saslPasswordFile).replace(/\r?\n$/, '') : env.password;
+    if (!password) throw new ConfigError('--sasl-mechanism needs --sasl-password-file or EBPF_AUDIT_SASL_PASSWORD');
+    sec.sasl = { mechanism, username, password };
+  } else if (o.saslUsername || o.saslPasswordFile) {
+    throw new ConfigError('--sasl-username/--sasl-password-file need --sasl-mechanism');
+  }
+  return sec;
 }

@@ -1,10 +1,17 @@
 import { Kafka, logLevel as KafkaLogLevel, type KafkaConfig, type logCreator } from 'kafkajs';
 import type { Logger } from './logger';
 
+/** TLS and SASL, already read from files and the environment (never from argv). */
+export interface KafkaSecurity {
+  tls?: { ca?: string; cert?: string; key?: string };
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+}
+
 export interface KafkaConnectionOptions {
   brokers: string[];
   clientId: string;
   logger: Logger;
+  security?: KafkaSecurity;
 }
 
 /** kafkajs logs routed into our pino logger, one child per kafkajs namespace. */
@@ -28,6 +35,9 @@ export function createKafka(opts: KafkaConnectionOptions): Kafka {
     logCreator: pinoLogCreator(opts.logger),
     retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 5000 },
   };
+  const sec = opts.security;
+  if (sec?.tls) config.ssl = { ca: sec.tls.ca ? [sec.tls.ca] : undefined, cert: sec.tls.cert, key: sec.tls.key, rejectUnauthorized: true };
+  if (sec?.sasl) config.sasl = sec.sasl as KafkaConfig['sasl']; // mechanism checked by securityOption
   return new Kafka(config);
 }
 

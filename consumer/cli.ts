@@ -7,7 +7,7 @@
 import * as os from 'node:os';
 import { Command, CommanderError } from 'commander';
 import { ConfigError, errorMessage } from '../common/errors';
-import { brokersOption, collect, logLevelOption, topicPrefixOption } from '../common/cli-options';
+import { addSecurityOptions, brokersOption, collect, logLevelOption, securityOption, topicPrefixOption, type SecurityFlags } from '../common/cli-options';
 import { createKafka, DEFAULT_BROKERS, DEFAULT_TOPIC_PREFIX } from '../common/kafka';
 import { createLogger, type LogLevel } from '../common/logger';
 import { EVENT_KINDS } from '../common/topics';
@@ -84,7 +84,7 @@ async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
-  program
+  const tail = program
     .command('tail')
     .description('print events as the documented console lines')
     .option('--brokers <list>', 'Kafka bootstrap brokers, host:port[,host:port] (env EBPF_AUDIT_BROKERS)', process.env.EBPF_AUDIT_BROKERS || DEFAULT_BROKERS)
@@ -101,12 +101,13 @@ async function main(argv: string[]): Promise<number> {
     .option('--comm <names>', 'only these command names', collect, [])
     .option('--exe <paths>', 'only these executables', collect, [])
     .option('--path-prefix <prefixes>', 'only file events (and execs) under these paths', collect, [])
-    .exitOverride()
-    .action(async (o: CommonOptions & TailFlags) => {
+    .exitOverride();
+  addSecurityOptions(tail).action(async (o: CommonOptions & TailFlags & SecurityFlags) => {
       const c = common(o);
       const choices = tailChoices(o);
+      const security = securityOption(o, { username: process.env.EBPF_AUDIT_SASL_USERNAME, password: process.env.EBPF_AUDIT_SASL_PASSWORD });
       const logger = createLogger({ name: 'ebpf-audit-tail', level: c.logLevel });
-      const kafka = createKafka({ brokers: c.brokers, clientId: c.clientId, logger });
+      const kafka = createKafka({ brokers: c.brokers, clientId: c.clientId, logger, security });
       await runTail(
         {
           kafka, logger, registry: createSchemaRegistry(), topicPrefix: c.topicPrefix, fromBeginning: o.fromBeginning, groupId: o.group, out: process.stdout,

@@ -7,7 +7,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { collect } from '../common/cli-options';
+import { addSecurityOptions, collect } from '../common/cli-options';
 import { ConfigError, errorMessage } from '../common/errors';
 import { DEFAULT_BROKERS, DEFAULT_TOPIC_PREFIX } from '../common/kafka';
 import { createLogger, type Logger } from '../common/logger';
@@ -52,9 +52,10 @@ async function main(argv: string[]): Promise<number> {
     .option('--shutdown-timeout <s>', 'seconds to flush on SIGINT/SIGTERM', '10')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  addSecurityOptions(program);
   program.parse(argv);
   const raw = program.opts<RawProducerOptions>();
-  const cfg = buildProducerConfig(raw);
+  const cfg = buildProducerConfig(raw, { username: process.env.EBPF_AUDIT_SASL_USERNAME, password: process.env.EBPF_AUDIT_SASL_PASSWORD });
   const logger = createLogger({ name: 'ebpf-audit-producer', level: cfg.logLevel });
 
   const ctl = new AbortController();

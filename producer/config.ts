@@ -1,6 +1,7 @@
 /** The producer's typed configuration, built from CLI options by cli.ts and validated here. */
 import { ConfigError } from '../common/errors';
-import { brokersOption, logLevelOption, topicPrefixOption } from '../common/cli-options';
+import { brokersOption, logLevelOption, securityOption, topicPrefixOption, type SecurityFlags } from '../common/cli-options';
+import type { KafkaSecurity } from '../common/kafka';
 import type { LogLevel } from '../common/logger';
 import { emptyFilter, mergeFilters, parseRules, readFilterFile, type FilterSpec } from './filters';
 
@@ -32,9 +33,10 @@ export interface ProducerConfig {
   /** undefined: no metrics endpoint. */
   metricsPort?: number;
   metricsHost: string;
+  security: KafkaSecurity;
 }
 
-export interface RawProducerOptions {
+export interface RawProducerOptions extends SecurityFlags {
   brokers: string;
   topicPrefix: string;
   clientId: string;
@@ -76,7 +78,8 @@ export function intOption(name: string, value: string, min: number, max: number)
   return n;
 }
 
-export function buildProducerConfig(o: RawProducerOptions): ProducerConfig {
+/** `env`: the SASL user and password from the environment, read by the CLI file. */
+export function buildProducerConfig(o: RawProducerOptions, env: { username?: string; password?: string } = {}): ProducerConfig {
   const brokers = brokersOption(o.brokers);
   const topicPrefix = topicPrefixOption(o.topicPrefix);
   const logLevel = logLevelOption(o.logLevel);
@@ -104,6 +107,7 @@ export function buildProducerConfig(o: RawProducerOptions): ProducerConfig {
   if (!o.spoolDir.startsWith('/')) throw new ConfigError(`--spool-dir must be an absolute path, got "${o.spoolDir}"`);
   if (!/^[0-9A-Za-z.:-]{1,255}$/.test(o.metricsHost)) throw new ConfigError(`--metrics-host "${o.metricsHost}" is not a host name or address`);
   return {
+    security: securityOption(o, env),
     metricsPort: o.metricsPort === undefined ? undefined : intOption('metrics-port', o.metricsPort, 0, 65535),
     metricsHost: o.metricsHost,
     spoolDir: o.spoolDir,

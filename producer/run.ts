@@ -40,7 +40,7 @@ export async function runProducer(
   const topics = Object.fromEntries(EVENT_KINDS.map((k) => [k, topicFor(cfg.topicPrefix, k)])) as Record<EventKind, string>;
   logger.info({ host, topics, brokers: cfg.brokers }, 'starting');
 
-  const kafka = createKafka({ brokers: cfg.brokers, clientId: cfg.clientId, logger });
+  const kafka = createKafka({ brokers: cfg.brokers, clientId: cfg.clientId, logger, security: cfg.security });
   let metrics: MetricsServer | undefined;
   const spool = openSpool({ dir: cfg.spoolDir, maxBytes: cfg.spoolMaxBytes, logger });
   const publisher = createPublisher({

@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { ConfigError, errorMessage } from '../common/errors';
-import { brokersOption, topicPrefixOption } from '../common/cli-options';
+import { addSecurityOptions, brokersOption, securityOption, topicPrefixOption, type SecurityFlags } from '../common/cli-options';
 import { createKafka, DEFAULT_BROKERS, DEFAULT_TOPIC_PREFIX } from '../common/kafka';
 import { createLogger } from '../common/logger';
 import { checkTopics, ensureTopics, topicSpecs, type TopicSettings } from '../common/topic-admin';
@@ -39,7 +39,7 @@ async function main(argv: string[]): Promise<number> {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   let code = 0;
   for (const name of ['create', 'check'] as const) {
-    program
+    const cmd = program
       .command(name)
       .description(name === 'create' ? 'create the missing topics' : 'report topics that are missing or differ; exit 1 if any')
       .option('--brokers <list>', 'Kafka bootstrap brokers (env EBPF_AUDIT_BROKERS)', process.env.EBPF_AUDIT_BROKERS || DEFAULT_BROKERS)
@@ -47,10 +47,11 @@ async function main(argv: string[]): Promise<number> {
       .option('--partitions <n>', 'partitions of the event and stats topics', '6')
       .option('--replication-factor <n>', 'replicas of every topic', '1')
       .option('--retention-hours <n>', 'retention of the event and stats topics', '168')
-      .exitOverride()
-      .action(async (o: Options) => {
+      .exitOverride();
+    addSecurityOptions(cmd).action(async (o: Options & SecurityFlags) => {
         const { brokers, prefix, s } = settings(o);
-        const kafka = createKafka({ brokers, clientId: 'ebpf-audit-topics', logger });
+        const security = securityOption(o, { username: process.env.EBPF_AUDIT_SASL_USERNAME, password: process.env.EBPF_AUDIT_SASL_PASSWORD });
+        const kafka = createKafka({ brokers, clientId: 'ebpf-audit-topics', logger, security });
         const specs = topicSpecs(prefix, s);
         if (name === 'create') {
           const created = await ensureTopics(kafka, specs, logger);
