@@ -1,4 +1,5 @@
 import { Kafka, logLevel as KafkaLogLevel, type KafkaConfig, type logCreator } from 'kafkajs';
+import { registerCodecs } from './codecs';
 import type { Logger } from './logger';
 
 /** TLS and SASL, already read from files and the environment (never from argv). */
@@ -28,6 +29,7 @@ function pinoLogCreator(logger: Logger): logCreator {
 }
 
 export function createKafka(opts: KafkaConnectionOptions): Kafka {
+  registerCodecs();
   const config: KafkaConfig = {
     brokers: opts.brokers,
     clientId: opts.clientId,

@@ -32,7 +32,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--batch-size <n>', 'most messages per Kafka request', '10000')
     .option('--max-queued <n>', 'most messages waiting for Kafka; beyond it the ring buffer holds them', '200000')
     .option('--acks <n>', '-1 (all in-sync replicas), 1 (leader) or 0', '-1')
-    .option('--compression <codec>', 'none or gzip', 'none')
+    .option('--compression <codec>', 'none, gzip, snappy, lz4 or zstd', 'none')
     .option('--include-pid <pids>', 'record only these processes (comma-separated, repeatable)', collect, [])
     .option('--exclude-pid <pids>', 'never record these processes', collect, [])
     .option('--include-uid <uids>', 'record only these user ids', collect, [])

@@ -22,7 +22,7 @@ export interface ProducerConfig {
   batchSize: number;
   maxQueued: number;
   acks: -1 | 0 | 1;
-  compression: 'None' | 'GZIP';
+  compression: (typeof COMPRESSIONS)[number];
   statsIntervalMs: number;
   shutdownTimeoutMs: number;
   /** Filters from the flags (the file's rules are merged in by readFilters). */
@@ -87,9 +87,7 @@ export function buildProducerConfig(o: RawProducerOptions, env: { username?: str
   if (ringMb & (ringMb - 1)) throw new ConfigError(`--ring-buffer-mb must be a power of two, got ${ringMb}`);
   const acks = intOption('acks', o.acks, -1, 1) as -1 | 0 | 1;
   const compression = COMPRESSIONS.find((c) => c.toLowerCase() === o.compression.toLowerCase());
-  if (compression !== 'None' && compression !== 'GZIP') {
-    throw new ConfigError(`--compression must be none or gzip, got "${o.compression}"`);
-  }
+  if (!compression) throw new ConfigError(`--compression must be none, gzip, snappy, lz4 or zstd, got "${o.compression}"`);
   if (o.hostId !== undefined && !/^[\x21-\x7e]{1,128}$/.test(o.hostId)) {
     throw new ConfigError('--host-id must be 1-128 printable ASCII characters without spaces');
   }

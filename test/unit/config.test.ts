@@ -28,7 +28,7 @@ test('each bad option is a ConfigError naming the option', () => {
     [{ ringBufferMb: '3' }, /--ring-buffer-mb must be a power of two/],
     [{ ringBufferMb: 'lots' }, /--ring-buffer-mb must be an integer/],
     [{ acks: '2' }, /--acks/],
-    [{ compression: 'brotli' }, /--compression/],
+    [{ compression: 'brotli' }, /--compression must be none, gzip, snappy, lz4 or zstd/],
     [{ hostId: 'has space' }, /--host-id/],
     [{ batchSize: '0' }, /--batch-size/],
     [{ syscallHooks: 'kprobe' }, /--syscall-hooks/],
