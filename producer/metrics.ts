@@ -53,7 +53,7 @@ export async function startMetricsServer(opts: { port: number; host: string; sou
     }
     mDropped({ type: 'all', reason: 'decode' }, s.pipeline.decodeErrors);
     mDropped({ type: 'all', reason: 'encode' }, s.pipeline.encodeErrors);
-    mDropped({ type: 'all', reason: 'queue' }, s.pipeline.queueDrops);
+    mDropped({ type: 'all', reason: 'queue' }, s.publisher.queueFull);
     mDropped({ type: 'all', reason: 'rejected' }, s.publisher.rejected);
     mDropped({ type: 'all', reason: 'spool_full' }, s.publisher.spoolDrops);
     mSent({}, s.publisher.sent);

@@ -2,21 +2,20 @@
  * The producer's main job: wire kernel capture to Kafka, run until `stop` aborts, then shut down
  * in the order that loses nothing: detach programs, drain the ring, flush Kafka, free the maps.
  */
+import { errorMessage } from '../common/errors';
 import { createKafka } from '../common/kafka';
-import { BROKER_DEFAULTS, ensureTopics, topicSpecs } from '../common/topic-admin';
 import type { Logger } from '../common/logger';
+import { BROKER_DEFAULTS, ensureTopics, topicSpecs } from '../common/topic-admin';
 import { EVENT_KINDS, schemasTopic, statsTopic, topicFor } from '../common/topics';
 import { schemaMessage } from '../schemas/publication';
-import { EVENT_SCHEMAS, type SchemaKind } from '../schemas/registry';
-import { createSchemaRegistry } from '../schemas/registry';
+import { createSchemaRegistry, EVENT_SCHEMAS, type SchemaKind } from '../schemas/registry';
 import type { EventKind } from '../schemas/types';
 import { createCounterReader } from './bpf/counters';
+import { createFilterMaps } from './bpf/filter-maps';
 import { openBpfProbe } from './bpf/loader';
 import { CLOCK_BOOTTIME, CLOCK_REALTIME, clockNs } from './bpf/native';
 import { openRingReader } from './bpf/ringbuf';
 import { readFilters, type ProducerConfig } from './config';
-import { createFilterMaps } from './bpf/filter-maps';
-import { errorMessage } from '../common/errors';
 import { createBootClock } from './enrich/clock';
 import { createContainerResolver, findCgroup2Root } from './enrich/containers';
 import { createEnricher } from './enrich/enricher';
@@ -25,8 +24,8 @@ import { createProcessTable } from './enrich/process-table';
 import { createPipeline } from './pipeline';
 import { createPublisher } from './publish/publisher';
 import { openSpool } from './publish/spool';
-import { snapshot, startStatsReporter, toStatsEvent, type StatsSnapshot } from './stats';
 import { startMetricsServer, type MetricsServer } from './metrics';
+import { snapshot, startStatsReporter, toStatsEvent, type StatsSnapshot } from './stats';
 
 /** `onReload` registers what SIGHUP does: re-read the filter file and apply it in the kernel. */
 export async function runProducer(

@@ -26,7 +26,7 @@ export function snapshot(s: StatsSources): StatsSnapshot {
   const kernel = s.kernel();
   const pipeline = s.pipeline();
   const publisher = s.publisher();
-  let lost = pipeline.queueDrops + pipeline.decodeErrors + pipeline.encodeErrors + publisher.rejected + publisher.spoolDrops;
+  let lost = pipeline.decodeErrors + pipeline.encodeErrors + publisher.rejected + publisher.spoolDrops + publisher.queueFull;
   for (const k of Object.values(kernel)) lost += k.ringFull + k.stashFull;
   return {
     kernel,
@@ -51,7 +51,7 @@ export function toStatsEvent(snap: StatsSnapshot, meta: { timeNs: bigint; host: 
     decoded: n(snap.pipeline.decoded),
     decode_errors: n(snap.pipeline.decodeErrors),
     encode_errors: n(snap.pipeline.encodeErrors),
-    queue_drops: n(snap.pipeline.queueDrops),
+    queue_drops: n(snap.publisher.queueFull),
     sent: n(snap.publisher.sent),
     rejected: n(snap.publisher.rejected),
     queued: n(snap.publisher.queued),

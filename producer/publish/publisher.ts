@@ -88,6 +88,8 @@ export interface PublisherStats {
   spoolBytes: number;
   /** Messages refused because the spool reached its cap: counted drops. */
   spoolDrops: number;
+  /** Messages refused because the memory queue was full and there is no spool: counted drops. */
+  queueFull: number;
 }
 
 export interface Publisher {
@@ -123,7 +125,7 @@ export function createPublisher(opts: PublisherOptions): Publisher {
   let backoffMs = 0;
   let closed = false;
   let spooling = spool ? !spool.isEmpty() : false;
-  const stats = { sent: 0, batches: 0, sendErrors: 0, rejected: 0, lastBatchMs: 0, spoolDrops: 0 };
+  const stats = { sent: 0, batches: 0, sendErrors: 0, rejected: 0, lastBatchMs: 0, spoolDrops: 0, queueFull: 0 };
   const maxBytes = opts.maxBatchBytes ?? 900_000;
   // Shrinks when the broker rejects a request as too large, grows back after successes.
   let limit = opts.batchSize;
@@ -307,7 +309,10 @@ export function createPublisher(opts: PublisherOptions): Publisher {
         schedule();
         return true;
       }
-      if (size() >= opts.maxQueued) return false;
+      if (size() >= opts.maxQueued) {
+        stats.queueFull++;
+        return false;
+      }
       queue.push({ topic, message, bytes: sizeOf(message) });
       schedule();
       return true;
