@@ -10,6 +10,7 @@ import type { Logger } from '../../common/logger';
 import { waitForTopics } from '../../common/topic-admin';
 import { kindOfTopic, schemasTopic, topicFor } from '../../common/topics';
 import { loadSchemas } from '../../schemas/publication';
+import { splitMessage } from '../../schemas/wire';
 import type { SchemaRegistry } from '../../schemas/registry';
 import type { AuditEvent, EventKind } from '../../schemas/types';
 
@@ -89,14 +90,10 @@ export function createSubscriber(opts: SubscriberOptions): Subscriber {
   }
 
   async function decode(kind: EventKind, value: Buffer): Promise<AuditEvent> {
-    try {
-      return { kind, event: opts.registry.decode(kind, value) } as AuditEvent;
-    } catch (err) {
-      const unknown = /unknown writer schema/.test(errorMessage(err));
-      if (!unknown || Date.now() - lastSchemaLoad < 5000) throw err;
-      await refreshSchemas(); // a producer newer than the last load: its schema may be there now
-      return { kind, event: opts.registry.decode(kind, value) } as AuditEvent;
-    }
+    const { fingerprint } = splitMessage(value);
+    // A writer newer than the last load: its schema may be on the topic by now.
+    if (!opts.registry.knows(fingerprint) && Date.now() - lastSchemaLoad >= 5000) await refreshSchemas();
+    return { kind, event: opts.registry.decode(kind, value) } as AuditEvent;
   }
 
   return {
