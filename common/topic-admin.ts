@@ -2,7 +2,7 @@
  * The project's topics and their settings: the producer creates missing ones at start, the topics
  * command creates or checks them explicitly, consumers wait for them.
  */
-import { ConfigResourceTypes, type ITopicConfig, type Kafka } from 'kafkajs';
+import { ConfigResourceTypes, type Admin, type ITopicConfig, type Kafka } from 'kafkajs';
 import type { Logger } from './logger';
 import { EVENT_KINDS, schemasTopic, statsTopic, topicFor } from './topics';
 
@@ -27,6 +27,33 @@ export function topicSpecs(prefix: string, s: TopicSettings): ITopicConfig[] {
     .concat({ topic: schemasTopic(prefix), numPartitions: 1, replicationFactor: s.replicationFactor, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] });
 }
 
+/** Metadata answers that mean "not yet" for a topic being created or a broker still loading. */
+const NOT_YET = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
+
+/** true when every partition of every topic has a leader; false while the broker says "not yet". */
+async function leadersReady(admin: Admin, topics: string[]): Promise<boolean> {
+  try {
+    const meta = await admin.fetchTopicMetadata({ topics });
+    return meta.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+  } catch (err) {
+    if (NOT_YET.has((err as { type?: string }).type ?? '')) return false;
+    throw err;
+  }
+}
+
+/**
+ * Wait until the topics have leaders. kafkajs's own createTopics(waitForLeaders) retries only
+ * LEADER_NOT_AVAILABLE, but Kafka 4 also answers UNKNOWN_TOPIC_OR_PARTITION for a topic it has
+ * just created (most often right after a restart).
+ */
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await leadersReady(admin, topics))) {
+    if (Date.now() > deadline) throw new Error(`topics ${topics.join(', ')} have no leader after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 /** Create the missing topics of `specs`; returns the names created. */
 export async function ensureTopics(kafka: Kafka, specs: ITopicConfig[], logger: Logger): Promise<string[]> {
   const admin = kafka.admin();
@@ -35,7 +62,8 @@ export async function ensureTopics(kafka: Kafka, specs: ITopicConfig[], logger: 
     const existing = new Set(await admin.listTopics());
     const missing = specs.filter((t) => !existing.has(t.topic));
     if (missing.length === 0) return [];
-    await admin.createTopics({ topics: missing, waitForLeaders: true });
+    await admin.createTopics({ topics: missing, waitForLeaders: false });
+    await waitForLeaders(admin, missing.map((t) => t.topic), 30000);
     logger.info({ topics: missing.map((t) => t.topic) }, 'created topics');
     return missing.map((t) => t.topic);
   } finally {
@@ -89,8 +117,7 @@ export async function waitForTopics(kafka: Kafka, topics: string[], logger: Logg
       const existing = new Set(await admin.listTopics());
       const missing = topics.filter((t) => !existing.has(t));
       if (missing.length === 0) {
-        const meta = await admin.fetchTopicMetadata({ topics });
-        if (meta.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return true;
+        if (await leadersReady(admin, topics)) return true;
       } else if (!told) {
         told = true;
         logger.warn({ topics: missing }, 'waiting for topics to be created (start the producer)');
