@@ -105,7 +105,9 @@ export function createSubscriber(opts: SubscriberOptions): Subscriber {
       await consumer.subscribe({ topics, fromBeginning: opts.fromBeginning || opts.sinceMs !== undefined });
       const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
       await consumer.run({
-        autoCommit: opts.groupId !== undefined, // ephemeral groups keep no offsets worth committing
+        // Ephemeral groups commit too: a rebalance (frequent right after a broker restart) then
+        // resumes where we were instead of re-reading, and printing again, from the start.
+        autoCommit: true,
         eachBatchAutoResolve: true,
         eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
           const kind = kindOfTopic(opts.topicPrefix, batch.topic);

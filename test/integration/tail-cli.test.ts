@@ -74,7 +74,7 @@ test('tail --output json and ecs with --kind and --comm filters', { timeout: 900
   assert.deepEqual(net.map((o) => o.kind), ['net']);
   assert.equal(net[0].process.comm, 'curl');
   const ecs = await run(['--output', 'ecs', '--comm', 'cat'], /"path":"\/data\/1"/);
-  assert.equal(ecs.length, 2);
+  assert.equal(ecs.length, 2, JSON.stringify(ecs.map((o) => [o.file?.path, o.process?.pid, o['@timestamp']])));
   assert.ok(ecs.every((o) => o.event.category[0] === 'file' && o.process.name === 'cat'));
   const bad = spawnSync(process.execPath, [CONSUMER_CLI, 'tail', '--output', 'xml'], { encoding: 'utf8' });
   assert.equal(bad.status, 2);
