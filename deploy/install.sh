@@ -39,7 +39,7 @@ node_major=$(node -p 'process.versions.node.split(".")[0]')
 (( node_major >= 20 )) || log "warning: Node $(node --version) found; ebpf-audit is tested on Node 20+"
 
 log "npm ci"
-npm ci --no-audit --no-fund --loglevel=error
+npm ci --no-audit --no-fund --loglevel=error >&2
 log "building (BPF object + TypeScript)"
-npm run --silent build
+npm run --silent build >&2
 log "done"
