@@ -2,13 +2,20 @@
 import * as fs from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError } from './errors';
-import { parseBrokers, type KafkaSecurity } from './kafka';
+import { DEFAULT_BROKERS, DEFAULT_TOPIC_PREFIX, parseBrokers, type KafkaSecurity } from './kafka';
 import { LOG_LEVELS, type LogLevel } from './logger';
 import { validateTopicPrefix } from './topics';
 
 /** Commander collector for a repeatable, comma-separated list option. */
 export const collect = (value: string, previous: string[]): string[] =>
   previous.concat(value.split(',').map((s) => s.trim()).filter((s) => s));
+
+/** --brokers and --topic-prefix, the same on every CLI; `envBrokers` is EBPF_AUDIT_BROKERS, read by the CLI. */
+export function addConnectionOptions(cmd: Command, envBrokers: string | undefined): Command {
+  return cmd
+    .option('--brokers <list>', 'Kafka bootstrap brokers, host:port[,host:port] (env EBPF_AUDIT_BROKERS)', envBrokers || DEFAULT_BROKERS)
+    .option('--topic-prefix <prefix>', 'topics are <prefix>.file, .net, .process, .stats and .schemas', DEFAULT_TOPIC_PREFIX);
+}
 
 export function brokersOption(value: string): string[] {
   try {

@@ -7,8 +7,8 @@
 import * as os from 'node:os';
 import { Command, CommanderError } from 'commander';
 import { ConfigError, errorMessage } from '../common/errors';
-import { addSecurityOptions, brokersOption, collect, logLevelOption, securityOption, topicPrefixOption, type SecurityFlags } from '../common/cli-options';
-import { createKafka, DEFAULT_BROKERS, DEFAULT_TOPIC_PREFIX } from '../common/kafka';
+import { addConnectionOptions, addSecurityOptions, brokersOption, collect, logLevelOption, securityOption, topicPrefixOption, type SecurityFlags } from '../common/cli-options';
+import { createKafka } from '../common/kafka';
 import { createLogger, type LogLevel } from '../common/logger';
 import { EVENT_KINDS } from '../common/topics';
 import type { EventKind } from '../schemas/types';
@@ -87,8 +87,6 @@ async function main(argv: string[]): Promise<number> {
   const tail = program
     .command('tail')
     .description('print events as the documented console lines')
-    .option('--brokers <list>', 'Kafka bootstrap brokers, host:port[,host:port] (env EBPF_AUDIT_BROKERS)', process.env.EBPF_AUDIT_BROKERS || DEFAULT_BROKERS)
-    .option('--topic-prefix <prefix>', 'read <prefix>.file, <prefix>.net, <prefix>.process', DEFAULT_TOPIC_PREFIX)
     .option('--from-beginning', 'start at the oldest retained event (default: only new events)', false)
     .option('--since <time>', 'start at a time: ISO 8601 (2026-11-24T10:00:00Z) or back from now (30s, 10m, 2h, 1d)')
     .option('--group <name>', 'consumer group to share work and keep offsets (default: an ephemeral group)')
@@ -102,6 +100,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--exe <paths>', 'only these executables', collect, [])
     .option('--path-prefix <prefixes>', 'only file events (and execs) under these paths', collect, [])
     .exitOverride();
+  addConnectionOptions(tail, process.env.EBPF_AUDIT_BROKERS);
   addSecurityOptions(tail).action(async (o: CommonOptions & TailFlags & SecurityFlags) => {
       const c = common(o);
       const choices = tailChoices(o);

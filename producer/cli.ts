@@ -7,9 +7,8 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { addSecurityOptions, collect } from '../common/cli-options';
+import { addConnectionOptions, addSecurityOptions, collect } from '../common/cli-options';
 import { ConfigError, errorMessage } from '../common/errors';
-import { DEFAULT_BROKERS, DEFAULT_TOPIC_PREFIX } from '../common/kafka';
 import { createLogger, type Logger } from '../common/logger';
 import { buildProducerConfig, type RawProducerOptions } from './config';
 import { runProducer } from './run';
@@ -19,8 +18,6 @@ const DEFAULT_OBJECT = path.resolve(__dirname, '../../bpf/build/ebpf-audit.bpf.o
 async function main(argv: string[]): Promise<number> {
   const program = new Command('ebpf-audit-producer')
     .description('Capture file opens, network connects, exec and exit with eBPF and publish them to Kafka (Avro). Run as root.')
-    .option('--brokers <list>', 'Kafka bootstrap brokers, host:port[,host:port] (env EBPF_AUDIT_BROKERS)', process.env.EBPF_AUDIT_BROKERS || DEFAULT_BROKERS)
-    .option('--topic-prefix <prefix>', 'topics are <prefix>.file, <prefix>.net, <prefix>.process', DEFAULT_TOPIC_PREFIX)
     .option('--client-id <id>', 'Kafka client id', `ebpf-audit-producer-${os.hostname()}`)
     .option('--host-id <id>', 'host identity and Kafka key (default: /etc/machine-id)')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent', 'info')
@@ -52,6 +49,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--shutdown-timeout <s>', 'seconds to flush on SIGINT/SIGTERM', '10')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  addConnectionOptions(program, process.env.EBPF_AUDIT_BROKERS);
   addSecurityOptions(program);
   program.parse(argv);
   const raw = program.opts<RawProducerOptions>();

@@ -5,8 +5,8 @@
  */
 import { Command, CommanderError } from 'commander';
 import { ConfigError, errorMessage } from '../common/errors';
-import { addSecurityOptions, brokersOption, securityOption, topicPrefixOption, type SecurityFlags } from '../common/cli-options';
-import { createKafka, DEFAULT_BROKERS, DEFAULT_TOPIC_PREFIX } from '../common/kafka';
+import { addConnectionOptions, addSecurityOptions, brokersOption, securityOption, topicPrefixOption, type SecurityFlags } from '../common/cli-options';
+import { createKafka } from '../common/kafka';
 import { createLogger } from '../common/logger';
 import { checkTopics, ensureTopics, topicSpecs, type TopicSettings } from '../common/topic-admin';
 import { intOption } from './config';
@@ -42,12 +42,11 @@ async function main(argv: string[]): Promise<number> {
     const cmd = program
       .command(name)
       .description(name === 'create' ? 'create the missing topics' : 'report topics that are missing or differ; exit 1 if any')
-      .option('--brokers <list>', 'Kafka bootstrap brokers (env EBPF_AUDIT_BROKERS)', process.env.EBPF_AUDIT_BROKERS || DEFAULT_BROKERS)
-      .option('--topic-prefix <prefix>', 'topic name prefix', DEFAULT_TOPIC_PREFIX)
       .option('--partitions <n>', 'partitions of the event and stats topics', '6')
       .option('--replication-factor <n>', 'replicas of every topic', '1')
       .option('--retention-hours <n>', 'retention of the event and stats topics', '168')
       .exitOverride();
+    addConnectionOptions(cmd, process.env.EBPF_AUDIT_BROKERS);
     addSecurityOptions(cmd).action(async (o: Options & SecurityFlags) => {
         const { brokers, prefix, s } = settings(o);
         const security = securityOption(o, { username: process.env.EBPF_AUDIT_SASL_USERNAME, password: process.env.EBPF_AUDIT_SASL_PASSWORD });
