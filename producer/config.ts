@@ -3,7 +3,7 @@ import { ConfigError } from '../common/errors';
 import { brokersOption, logLevelOption, securityOption, topicPrefixOption, type SecurityFlags } from '../common/cli-options';
 import type { KafkaSecurity } from '../common/kafka';
 import type { LogLevel } from '../common/logger';
-import { emptyFilter, mergeFilters, parseRules, readFilterFile, type FilterSpec } from './filters';
+import { mergeFilters, parseRules, readFilterFile, type FilterSpec } from './filters';
 
 export const COMPRESSIONS = ['None', 'GZIP', 'Snappy', 'LZ4', 'ZSTD'] as const;
 
@@ -137,4 +137,3 @@ export function readFilters(cfg: ProducerConfig): FilterSpec {
   return cfg.filterFile === undefined ? cfg.filter : mergeFilters(cfg.filter, readFilterFile(cfg.filterFile));
 }
 
-export { emptyFilter };

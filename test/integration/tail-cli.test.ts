@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { BROKER_DEFAULTS, ensureTopics, topicSpecs } from '../../common/topic-admin';
-import { EVENT_KINDS, topicFor } from '../../common/topics';
+import { topicFor } from '../../common/topics';
 import { createPublisher } from '../../producer/publish/publisher';
 import { createSchemaRegistry } from '../../schemas/registry';
 import { BROKERS, CONSUMER_CLI, needsBroker, uniquePrefix } from '../helpers/env';
