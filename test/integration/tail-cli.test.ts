@@ -7,17 +7,35 @@ import { topicFor } from '../../common/topics';
 import { createPublisher } from '../../producer/publish/publisher';
 import { createSchemaRegistry } from '../../schemas/registry';
 import { BROKERS, CONSUMER_CLI, needsBroker, uniquePrefix } from '../helpers/env';
-import { quietLogger, testKafka } from '../helpers/kafka';
+import { quietLogger, readTopic, testKafka } from '../helpers/kafka';
 import { start } from '../helpers/proc';
 import { fileEvent, netEvent } from '../unit/samples';
 
-/** Messages in a topic (what tail must print once each; a producer retry may have written a copy). */
-async function messagesIn(topic: string): Promise<number> {
+/**
+ * Events of `kind` in the topic that decode: what tail must print, once each. Counted from the
+ * topic itself, since an at-least-once retry of the preload may have written a batch twice.
+ */
+async function eventsIn(prefix: string, kind: 'file' | 'net'): Promise<number> {
+  const topic = topicFor(prefix, kind);
   const admin = testKafka('count').admin();
   await admin.connect();
-  const offs = await admin.fetchTopicOffsets(topic);
+  const total = (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
   await admin.disconnect();
-  return offs.reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
+  const registry = createSchemaRegistry();
+  return (await readTopic(topic, (vs) => vs.length >= total, 30000)).filter((v) => {
+    try {
+      registry.decode(kind, v);
+      return true;
+    } catch {
+      return false;
+    }
+  }).length;
+}
+
+/** Wait until `count(stdout)` reaches `want` (or the timeout), then a moment more for extras. */
+async function settle(stdout: () => string, count: (out: string) => number, want: number): Promise<void> {
+  for (let i = 0; i < 150 && count(stdout()) < want; i++) await new Promise((r) => setTimeout(r, 200));
+  await new Promise((r) => setTimeout(r, 1000)); // anything that should not come has had time to
 }
 
 async function preload(prefix: string, n: number): Promise<void> {
@@ -42,11 +60,14 @@ test('tail --from-beginning prints the documented lines and exits 0 on SIGINT', 
   const tail = start(process.execPath, [CONSUMER_CLI, 'tail', '--brokers', BROKERS, '--topic-prefix', prefix, '--from-beginning']);
   await tail.waitForLine(/DST_IP:::1$/, 30000);
   await tail.waitForLine(/Path: "\/data\/2"$/, 30000);
+  const wantFile = await eventsIn(prefix, 'file');
+  const pathLines = (out: string) => out.split('\n').filter((l) => l.includes('Path:'));
+  await settle(tail.stdout, (out) => pathLines(out).length, wantFile);
   const lines = tail.stdout().trim().split('\n');
-  const fileLines = lines.filter((l) => l.includes('Path:'));
-  // Byte-exact lines for every event, one line per message in the topic (the garbage one excluded).
+  const fileLines = pathLines(tail.stdout());
+  // Byte-exact lines for every event, one line per file event in the topic.
   assert.deepEqual([...new Set(fileLines)], [0, 1, 2].map((i) => `[1764012345.123456789] PID:1234 Exe:"/usr/bin/cat" Comm:"cat" Path: "/data/${i}"`));
-  assert.equal(fileLines.length, (await messagesIn(topicFor(prefix, 'file'))) - 1);
+  assert.equal(fileLines.length, wantFile);
   assert.ok(lines.includes('[1764012345.000000001] PID:1234 Exe:"/usr/bin/curl" Comm:"curl" DST_IP:::1'));
   assert.equal(await tail.stop('SIGINT'), 0);
   assert.match(tail.stderr(), /malformed message skipped/);
@@ -74,20 +95,22 @@ test('tail --output json and ecs with --kind and --comm filters', { timeout: 900
   if (await needsBroker(t)) return;
   const prefix = uniquePrefix('json');
   await preload(prefix, 2);
-  const run = async (args: string[], re: RegExp) => {
+  const run = async (args: string[], re: RegExp, want: number) => {
     const tail = start(process.execPath, [CONSUMER_CLI, 'tail', '--brokers', BROKERS, '--topic-prefix', prefix, '--from-beginning', ...args]);
     t.after(() => tail.stop('SIGKILL'));
     await tail.waitForLine(re, 30000);
-    await new Promise((r) => setTimeout(r, 1000)); // anything that should not come has had time to
+    await settle(tail.stdout, (out) => out.trim().split('\n').length, want);
     assert.equal(await tail.stop('SIGINT'), 0);
     return tail.stdout().trim().split('\n').map((l) => JSON.parse(l));
   };
-  const net = await run(['--output', 'json', '--kind', 'net'], /"dst_ip":"::1"/);
+  const wantNet = await eventsIn(prefix, 'net');
+  const net = await run(['--output', 'json', '--kind', 'net'], /"dst_ip":"::1"/, wantNet);
   assert.ok(net.every((o) => o.kind === 'net'), 'only net events with --kind net');
-  assert.equal(net.length, await messagesIn(topicFor(prefix, 'net')));
+  assert.equal(net.length, wantNet);
   assert.equal(net[0].process.comm, 'curl');
-  const ecs = await run(['--output', 'ecs', '--comm', 'cat'], /"path":"\/data\/1"/);
-  assert.equal(ecs.length, (await messagesIn(topicFor(prefix, 'file'))) - 1, 'one object per file message');
+  const wantFile = await eventsIn(prefix, 'file');
+  const ecs = await run(['--output', 'ecs', '--comm', 'cat'], /"path":"\/data\/1"/, wantFile);
+  assert.equal(ecs.length, wantFile, 'one object per file event in the topic');
   assert.deepEqual([...new Set(ecs.map((o) => o.file.path))], ['/data/0', '/data/1']);
   assert.ok(ecs.every((o) => o.event.category[0] === 'file' && o.process.name === 'cat'));
   const bad = spawnSync(process.execPath, [CONSUMER_CLI, 'tail', '--output', 'xml'], { encoding: 'utf8' });
