@@ -134,7 +134,8 @@ test('network: IPv6, refused, unix and UDP connects, accepts with the peer; exec
   const isNet = (pid: number | undefined) => (ev: import('../../schemas/types').AuditEvent) => ev.kind === 'net' && ev.event.process.pid === pid && ev.event.op === 'connect';
   const udpEv = await findEvent(prefix, ['net'], isNet(udp.pid), 30000);
   assert.ok(udpEv.kind === 'net' && udpEv.event.protocol === 'udp' && udpEv.event.dst_port === 9, JSON.stringify(udpEv.event, (_k, v) => (typeof v === 'bigint' ? String(v) : v)));
-  const tcpEv = await findEvent(prefix, ['net'], isNet(v6.pid), 30000);
+  // glibc's getaddrinfo may connect a UDP socket first to rank addresses: pick bash's connect to the listener.
+  const tcpEv = await findEvent(prefix, ['net'], (ev) => isNet(v6.pid)(ev) && ev.kind === 'net' && ev.event.dst_port === port, 30000);
   assert.ok(tcpEv.kind === 'net' && tcpEv.event.protocol === 'tcp' && tcpEv.event.family === 'inet6' && tcpEv.event.dst_port === port);
   const exec = await findEvent(prefix, ['process'], (ev) => ev.kind === 'process' && ev.event.kind === 'exec' && ev.event.process.pid === exiting.pid, 30000);
   assert.ok(exec.kind === 'process');
