@@ -4,7 +4,7 @@
  */
 import { ConfigResourceTypes, type Admin, type ITopicConfig, type Kafka } from 'kafkajs';
 import type { Logger } from './logger';
-import { EVENT_KINDS, schemasTopic, statsTopic, topicFor } from './topics';
+import { alertsTopic, EVENT_KINDS, schemasTopic, statsTopic, topicFor } from './topics';
 
 export interface TopicSettings {
   /** -1: the broker's default. */
@@ -17,12 +17,13 @@ export interface TopicSettings {
 
 export const BROKER_DEFAULTS: TopicSettings = { partitions: -1, replicationFactor: -1 };
 
-/** Event and stats topics as configured; the schemas topic compacted, one partition, kept forever. */
+/** Event, stats and alerts topics as configured; the schemas topic compacted, one partition, kept forever. */
 export function topicSpecs(prefix: string, s: TopicSettings): ITopicConfig[] {
   const retention = s.retentionMs === undefined ? [] : [{ name: 'retention.ms', value: String(s.retentionMs) }];
   return [
     ...EVENT_KINDS.map((k) => topicFor(prefix, k)),
     statsTopic(prefix),
+    alertsTopic(prefix),
   ].map((topic) => ({ topic, numPartitions: s.partitions, replicationFactor: s.replicationFactor, configEntries: retention }))
     .concat({ topic: schemasTopic(prefix), numPartitions: 1, replicationFactor: s.replicationFactor, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] });
 }

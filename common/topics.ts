@@ -28,3 +28,8 @@ export function statsTopic(prefix: string): string {
 export function schemasTopic(prefix: string): string {
   return `${prefix}.schemas`;
 }
+
+/** Alerts from `detect`, keyed by host: <prefix>.alerts. */
+export function alertsTopic(prefix: string): string {
+  return `${prefix}.alerts`;
+}

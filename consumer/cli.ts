@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * ebpf-audit-consumer: read the event topics. `tail` prints the documented console lines.
+ * ebpf-audit-consumer: read the event topics. `tail` prints the documented console lines;
+ * `detect` runs detection rules and publishes alerts.
  * Only wiring here: options to typed values, signals to an AbortController, errors to exit codes
  * (2: bad usage, 1: runtime failure). Logs go to stderr, console lines to stdout.
  */
@@ -16,6 +17,11 @@ import { createTailFilter } from './tail/filter';
 import { parseSince } from './core/since';
 import { createSchemaRegistry } from '../schemas/registry';
 import { runTail, type TailOutput } from './tail/tail';
+import { parseDuration } from './rules/aggregate';
+import { compileExpression, DEFAULT_RULES, loadRules, readRuleFile, SEVERITIES, type Rule, type Severity } from './rules/loader';
+import { createProcessLookup } from './rules/process-lookup';
+import { runDetect } from './detect/detect';
+import type { AlertOutput } from './detect/alert-sink';
 
 
 interface TailFlags {
@@ -29,6 +35,7 @@ interface TailFlags {
   comm: string[];
   exe: string[];
   pathPrefix: string[];
+  where?: string;
 }
 
 function tailChoices(o: TailFlags): { output: TailOutput; kinds: EventKind[]; filter: ReturnType<typeof createTailFilter>; sinceMs?: number } {
@@ -47,12 +54,53 @@ function tailChoices(o: TailFlags): { output: TailOutput; kinds: EventKind[]; fi
     if (!/^\d+$/.test(p)) throw new ConfigError(`--pid: "${p}" is not a process id`);
     return Number(p);
   });
-  return {
-    sinceMs,
-    output: o.output as TailOutput,
-    kinds: o.kind.length ? (o.kind as EventKind[]) : [...EVENT_KINDS],
-    filter: createTailFilter({ hosts: o.host, pids, comms: o.comm, exes: o.exe, pathPrefixes: o.pathPrefix }),
-  };
+  const flags = createTailFilter({ hosts: o.host, pids, comms: o.comm, exes: o.exe, pathPrefixes: o.pathPrefix });
+  let filter = flags;
+  let kinds = o.kind.length ? (o.kind as EventKind[]) : [...EVENT_KINDS];
+  if (o.where !== undefined) {
+    // The rules' language, with the default pack's macros and lists (open_write, shell_binaries ...).
+    const { env } = loadRules([readRuleFile(DEFAULT_RULES)]);
+    const where = compileExpression(o.where, env);
+    const procs = createProcessLookup(65536);
+    filter = (ev) => {
+      procs.observe(ev);
+      return (!flags || flags(ev)) && where.pred(ev, procs);
+    };
+    kinds = kinds.filter((k) => where.kinds.has(k)); // no need to read topics that cannot match
+    if (kinds.length === 0) throw new ConfigError(`--where "${o.where}" can never match an event of the selected kinds`);
+  }
+  return { sinceMs, output: o.output as TailOutput, kinds, filter };
+}
+
+interface DetectFlags {
+  check: boolean;
+  defaultRules: boolean;
+  disable: string[];
+  minSeverity: string;
+  learningPeriod?: string;
+  fromBeginning: boolean;
+  since?: string;
+  group: string;
+  output: string;
+  publish: boolean;
+  statsInterval: string;
+}
+
+/** The rule files in load order: the default pack (unless --no-default-rules), then the user's. */
+function detectRules(files: string[], o: DetectFlags): { rules: Rule[]; macros: number; lists: number } {
+  let learningMs: number | undefined;
+  if (o.learningPeriod !== undefined) {
+    learningMs = parseDuration(o.learningPeriod);
+    if (learningMs === undefined) throw new ConfigError(`--learning-period: "${o.learningPeriod}" is not a duration such as 30s, 10m or 1h`);
+  }
+  if (!o.defaultRules && files.length === 0) throw new ConfigError('no rules: give rule files or drop --no-default-rules');
+  const loaded = loadRules([...(o.defaultRules ? [DEFAULT_RULES] : []), ...files].map(readRuleFile), { learningMs });
+  const ids = new Set(loaded.rules.map((r) => r.id));
+  for (const id of o.disable) if (!ids.has(id)) throw new ConfigError(`--disable: no rule "${id}"`);
+  const min = SEVERITIES.indexOf(o.minSeverity as Severity);
+  if (min < 0) throw new ConfigError(`--min-severity must be one of ${SEVERITIES.join(', ')}, got "${o.minSeverity}"`);
+  const rules = loaded.rules.map((r) => ({ ...r, enabled: r.enabled && !o.disable.includes(r.id) && SEVERITIES.indexOf(r.severity) >= min }));
+  return { ...loaded, rules };
 }
 
 interface CommonOptions {
@@ -100,6 +148,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--exe <paths>', 'only these executables', collect, [])
     .option('--path-prefix <prefixes>', 'only file events (and execs) under these paths', collect, [])
     .exitOverride();
+  tail.option('--where <expr>', 'only events matching a condition in the rules\' language, e.g. "evt.failed = true and proc.name = cat"');
   addConnectionOptions(tail, process.env.EBPF_AUDIT_BROKERS);
   addSecurityOptions(tail).action(async (o: CommonOptions & TailFlags & SecurityFlags) => {
       const c = common(o);
@@ -115,6 +164,55 @@ async function main(argv: string[]): Promise<number> {
         stopSignal(),
       );
     });
+
+  const detect = program
+    .command('detect')
+    .description('run detection rules on the event topics; print alerts and publish them to <prefix>.alerts')
+    .argument('[rule-files...]', 'YAML rule files, loaded after the default pack (they may use its lists and macros, override or disable its rules)')
+    .option('--check', 'validate the rule files (and the default pack) and exit: 0 when valid, 2 with file:line:column otherwise', false)
+    .option('--no-default-rules', 'do not load the default rule pack')
+    .option('--disable <ids>', 'switch rules off by id (comma-separated, repeatable)', collect, [])
+    .option('--min-severity <level>', `run only rules of this severity or higher: ${SEVERITIES.join(', ')}`, 'info')
+    .option('--learning-period <duration>', 'learning period of every first_seen rule (e.g. 10m), replacing the rule files\' values')
+    .option('--from-beginning', 'a group without committed offsets starts at the oldest retained event (default: new events only)', false)
+    .option('--since <time>', 'start at a time: ISO 8601 or back from now (30s, 10m, 2h, 1d)')
+    .option('--group <name>', 'consumer group: instances in one group share the partitions', 'ebpf-audit-detect')
+    .option('--output <format>', 'alerts on stdout: text, json or none', 'text')
+    .option('--no-publish', 'do not publish alerts to Kafka (print only)')
+    .option('--stats-interval <seconds>', 'seconds between stats log lines', '60')
+    .option('--client-id <id>', 'Kafka client id', `ebpf-audit-detect-${os.hostname()}`)
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (logs go to stderr)', 'info')
+    .exitOverride();
+  addConnectionOptions(detect, process.env.EBPF_AUDIT_BROKERS);
+  addSecurityOptions(detect).action(async (files: string[], o: CommonOptions & DetectFlags & SecurityFlags) => {
+    const loaded = detectRules(files, o);
+    if (o.check) {
+      const on = loaded.rules.filter((r) => r.enabled).length;
+      process.stdout.write(`ok: ${loaded.rules.length} rules (${on} enabled), ${loaded.macros} macros, ${loaded.lists} lists\n`);
+      return;
+    }
+    const c = common(o);
+    if (!['text', 'json', 'none'].includes(o.output)) throw new ConfigError(`--output must be text, json or none, got "${o.output}"`);
+    if (!/^\d+$/.test(o.statsInterval) || Number(o.statsInterval) < 1) throw new ConfigError(`--stats-interval: "${o.statsInterval}" is not a whole number of seconds`);
+    let sinceMs: number | undefined;
+    if (o.since !== undefined) {
+      try {
+        sinceMs = parseSince(o.since);
+      } catch (err) {
+        throw new ConfigError(`--since: ${(err as Error).message}`);
+      }
+    }
+    const security = securityOption(o, { username: process.env.EBPF_AUDIT_SASL_USERNAME, password: process.env.EBPF_AUDIT_SASL_PASSWORD });
+    const logger = createLogger({ name: 'ebpf-audit-detect', level: c.logLevel });
+    const kafka = createKafka({ brokers: c.brokers, clientId: c.clientId, logger, security });
+    await runDetect(
+      {
+        kafka, logger, registry: createSchemaRegistry(), topicPrefix: c.topicPrefix, groupId: o.group, fromBeginning: o.fromBeginning, sinceMs,
+        rules: loaded.rules, output: o.output as AlertOutput, publish: o.publish, out: process.stdout, statsIntervalMs: Number(o.statsInterval) * 1000,
+      },
+      stopSignal(),
+    );
+  });
 
   await program.parseAsync(argv);
   return 0;

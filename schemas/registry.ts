@@ -43,15 +43,19 @@ function parseOptions(registry: Record<string, avro.Type>): avro.ForSchemaOption
 }
 
 const SHARED = ['host.avsc', 'process.avsc'];
-/** Every schema this build writes: the event kinds, and the producer's own stats. */
-export type SchemaKind = EventKind | 'stats';
+/** Every schema this build writes: the event kinds, the producer's own stats, detect's alerts. */
+export type SchemaKind = EventKind | 'stats' | 'alert';
 
 export const EVENT_SCHEMAS: Record<SchemaKind, string> = {
   file: 'file_event.avsc',
   net: 'net_event.avsc',
   process: 'process_event.avsc',
   stats: 'stats_event.avsc',
+  alert: 'alert.avsc',
 };
+
+/** Record names of the event schemas, which an alert embeds. */
+const EVENT_RECORDS: Record<EventKind, string> = { file: 'io.ebpfaudit.FileEvent', net: 'io.ebpfaudit.NetEvent', process: 'io.ebpfaudit.ProcessEvent' };
 
 export interface SchemaEntry {
   type: avro.Type;
@@ -103,7 +107,10 @@ export function createSchemaRegistry(opts: { dir?: string } = {}): SchemaRegistr
   // Resolvers keyed by reader kind + writer id, built once: decoding stays a table lookup.
   const resolvers = new Map<string, avro.Resolver>();
   for (const [kind, file] of Object.entries(EVENT_SCHEMAS) as [SchemaKind, string][]) {
-    const type = avro.Type.forSchema(readSchema(dir, file), parseOptions({ ...named }));
+    const scope: Record<string, avro.Type> = { ...named };
+    // An alert carries whole events: it sees the event records parsed before it (in EVENT_SCHEMAS order).
+    if (kind === 'alert') for (const [k, name] of Object.entries(EVENT_RECORDS) as [EventKind, string][]) scope[name] = current[k].type;
+    const type = avro.Type.forSchema(readSchema(dir, file), parseOptions(scope));
     const entry = entryFor(type);
     current[kind] = entry;
     byId.set(entry.id, entry);

@@ -33,6 +33,11 @@ export interface SubscriberOptions {
   sinceMs?: number;
   /** Called in order within a partition; may return a promise to apply backpressure. */
   onEvent: (ev: AuditEvent, meta: MessageMeta) => void | Promise<void>;
+  /**
+   * Called after each fetched batch, before its offsets can be committed: what the batch caused
+   * (detect's alerts) is made durable here, so a crash re-reads the batch rather than losing it.
+   */
+  afterBatch?: () => Promise<void>;
 }
 
 export interface SubscriberStats {
@@ -108,15 +113,20 @@ export function createSubscriber(opts: SubscriberOptions): Subscriber {
         // Ephemeral groups commit too: a rebalance (frequent right after a broker restart) then
         // resumes where we were instead of re-reading, and printing again, from the start.
         autoCommit: true,
-        eachBatchAutoResolve: true,
-        eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+        // Offsets are resolved one message at a time: a stop in the middle of a batch commits
+        // only what was handled (auto-resolve would commit the whole batch).
+        eachBatchAutoResolve: false,
+        eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
           const kind = kindOfTopic(opts.topicPrefix, batch.topic);
           for (const message of batch.messages) {
             if (!isRunning() || isStale() || stopped) break;
-            if (since !== undefined && Number(message.timestamp) < since) continue; // before the seek took effect
+            if (since !== undefined && Number(message.timestamp) < since) {
+              resolveOffset(message.offset); // before the seek took effect
+              continue;
+            }
             stats.received++;
             const meta = { topic: batch.topic, partition: batch.partition, offset: message.offset };
-            let ev: AuditEvent;
+            let ev: AuditEvent | undefined;
             try {
               if (!kind) throw new Error(`topic ${batch.topic} is not an event topic`);
               if (!message.value) throw new Error('empty message (tombstone)');
@@ -124,12 +134,15 @@ export function createSubscriber(opts: SubscriberOptions): Subscriber {
             } catch (err) {
               stats.malformed++;
               log.warn({ ...meta, err: errorMessage(err), malformed: stats.malformed }, 'malformed message skipped');
-              continue;
             }
-            stats.decoded++;
-            const r = opts.onEvent(ev, meta);
-            if (r) await r;
+            if (ev) {
+              stats.decoded++;
+              const r = opts.onEvent(ev, meta);
+              if (r) await r;
+            }
+            resolveOffset(message.offset);
           }
+          if (opts.afterBatch) await opts.afterBatch();
           await heartbeat();
         },
       });

@@ -8,28 +8,8 @@
  * Failed attempts and newer kinds get lines in the same style with a suffix or their own field.
  */
 import type { AuditEvent, Creds, FileEvent, NetEvent, ProcessEvent } from '../../schemas/types';
-import { errnoName } from './errno';
-
-export function formatTimestamp(timeNs: bigint): string {
-  const s = timeNs / 1_000_000_000n;
-  const ns = timeNs % 1_000_000_000n;
-  return `${s}.${ns.toString().padStart(9, '0')}`;
-}
-
-/**
- * Make a field safe inside "...": a hostile file or process name can neither end the quoted field,
- * forge a second line, nor send terminal escape sequences. Backslash, quote, C0/C1 controls, DEL,
- * and bidi/line separators are escaped; U+FFFD (invalid UTF-8 from the kernel) shows as \ufffd.
- */
-export function escapeField(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\\"\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufffd]/g, (c) => {
-    if (c === '\\') return '\\\\';
-    if (c === '"') return '\\"';
-    const code = c.charCodeAt(0);
-    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
-  });
-}
+import { errnoName } from '../core/errno';
+import { escapeField, formatTimestamp } from '../core/text';
 
 function prefix(e: FileEvent | NetEvent | ProcessEvent): string {
   return `[${formatTimestamp(e.time_ns)}] PID:${e.process.pid} Exe:"${escapeField(e.process.exe)}" Comm:"${escapeField(e.process.comm)}"`;

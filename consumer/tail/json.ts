@@ -5,12 +5,13 @@
  * separators are escaped here too, so no field can drive a terminal or split a line.
  */
 import type { AuditEvent } from '../../schemas/types';
-import { errnoName } from './errno';
+import { errnoName } from '../core/errno';
 
 const UNSAFE = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 const BIG = '\u0000big:';
 
-function stringify(value: unknown): string {
+/** JSON for one line: bigints as exact numbers, terminal-unsafe characters escaped. */
+export function stringify(value: unknown): string {
   const json = JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? `${BIG}${v}` : v));
   return json
     .replace(new RegExp(`"\\\\u0000big:(-?\\d+)"`, 'g'), '$1')

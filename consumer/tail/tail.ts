@@ -6,7 +6,7 @@ import type { SchemaRegistry } from '../../schemas/registry';
 import { createSubscriber } from '../core/subscriber';
 import { formatLine } from './format';
 import { formatEcs, formatJson } from './json';
-import { createLineWriter } from './line-writer';
+import { createLineWriter } from '../core/line-writer';
 
 export interface TailOptions {
   kafka: Kafka;

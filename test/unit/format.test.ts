@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { escapeField, formatLine, formatTimestamp } from '../../consumer/tail/format';
+import { formatLine } from '../../consumer/tail/format';
+import { escapeField, formatTimestamp } from '../../consumer/core/text';
 import { execEvent, fileEvent, netEvent } from './samples';
 
 test('file line is byte-exact: space after Path:, quoted fields', () => {

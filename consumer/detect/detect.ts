@@ -1,0 +1,78 @@
+/**
+ * `detect`: run the rules on every event of the event topics, print and publish the alerts.
+ * Runs in a named consumer group by default, so several instances share the partitions; since
+ * events are keyed by host and rule state is kept per host, they raise the alerts one would.
+ */
+import type { Kafka } from 'kafkajs';
+import type { Logger } from '../../common/logger';
+import { EVENT_KINDS } from '../../common/topics';
+import type { SchemaRegistry } from '../../schemas/registry';
+import { createLineWriter } from '../core/line-writer';
+import { createSubscriber } from '../core/subscriber';
+import { createEngine } from '../rules/engine';
+import type { Rule } from '../rules/loader';
+import { createAlertSink, type AlertOutput } from './alert-sink';
+
+export interface DetectOptions {
+  kafka: Kafka;
+  logger: Logger;
+  registry: SchemaRegistry;
+  topicPrefix: string;
+  groupId: string;
+  fromBeginning: boolean;
+  sinceMs?: number;
+  rules: Rule[];
+  output: AlertOutput;
+  publish: boolean;
+  out: NodeJS.WritableStream;
+  statsIntervalMs: number;
+  /** After a stop, how long pending alerts may still be sent. */
+  shutdownGraceMs?: number;
+}
+
+export async function runDetect(opts: DetectOptions, stop: AbortSignal): Promise<void> {
+  const log = opts.logger;
+  const ctl = new AbortController();
+  const giveUp = new AbortController();
+  const onStop = (): void => {
+    ctl.abort();
+    setTimeout(() => giveUp.abort(), opts.shutdownGraceMs ?? 10_000).unref();
+  };
+  if (stop.aborted) onStop();
+  stop.addEventListener('abort', onStop, { once: true });
+  const done = new Promise<void>((resolve) => ctl.signal.addEventListener('abort', () => resolve(), { once: true }));
+  // A closed stdout ends printing, not detection: alerts still go to Kafka.
+  const writer = opts.output === 'none' ? undefined : createLineWriter({ stream: opts.out, onClosed: () => log.warn('stdout closed; alerts are no longer printed') });
+  const engine = createEngine({ rules: opts.rules });
+  const sink = createAlertSink({ kafka: opts.kafka, logger: log, registry: opts.registry, topicPrefix: opts.topicPrefix, publish: opts.publish, output: opts.output, writer });
+  await sink.start();
+  const sub = createSubscriber({
+    kafka: opts.kafka,
+    logger: log,
+    registry: opts.registry,
+    topicPrefix: opts.topicPrefix,
+    kinds: EVENT_KINDS,
+    groupId: opts.groupId,
+    fromBeginning: opts.fromBeginning,
+    sinceMs: opts.sinceMs,
+    onEvent: (ev) => {
+      const alerts = engine.process(ev);
+      let wait: void | Promise<void> = undefined;
+      for (const a of alerts) wait = sink.add(a) ?? wait;
+      return wait;
+    },
+    afterBatch: () => sink.flush(giveUp.signal),
+  });
+  const report = (msg: string): void => log.info({ events: sub.stats(), engine: engine.stats(), alerts: sink.stats() }, msg);
+  const timer = setInterval(() => report('detect stats'), opts.statsIntervalMs);
+  timer.unref();
+  log.info({ rules: opts.rules.filter((r) => r.enabled).map((r) => r.id), groupId: opts.groupId }, 'detect starting');
+  await Promise.race([sub.start(ctl.signal), done]);
+  await done;
+  clearInterval(timer);
+  await sub.stop();
+  await sink.flush(giveUp.signal);
+  await sink.stop();
+  await writer?.flush();
+  report('detect stopped');
+}
