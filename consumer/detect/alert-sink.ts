@@ -5,7 +5,7 @@
  * (backpressure) rather than dropping alerts. Only alerts still pending at shutdown are lost, and
  * they are counted and logged.
  */
-import type { Kafka, Message, Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
 import { errorMessage } from '../../common/errors';
 import type { Logger } from '../../common/logger';
 import { ensureTopics } from '../../common/topic-admin';
@@ -53,7 +53,7 @@ export function createAlertSink(opts: AlertSinkOptions): AlertSink {
   const log = opts.logger.child({ component: 'alerts' });
   const topic = alertsTopic(opts.topicPrefix);
   const retryMs = opts.retryMs ?? 1000;
-  const producer: Producer | undefined = opts.publish ? opts.kafka.producer({ allowAutoTopicCreation: false, idempotent: false }) : undefined;
+  const producer: Producer | undefined = opts.publish ? opts.kafka.producer({ allowAutoTopicCreation: false, idempotent: false, createPartitioner: Partitioners.DefaultPartitioner }) : undefined;
   const entry = opts.registry.current('alert');
   const format = opts.output === 'none' ? undefined : FORMATS[opts.output];
   let pending: Message[] = [];

@@ -3,7 +3,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { EVENT_SCHEMAS, SCHEMA_DIR } from '../../schemas/registry';
+import type { Alert } from '../../consumer/rules/engine';
 import { execEvent, fileEvent, host, netEvent, proc, statsEvent } from './samples';
+
+const alert: Alert = {
+  time_ns: 1n, rule_id: 'r', severity: 'high', description: 'd', message: 'm', tags: [], host, count: 1, events: [{ kind: 'file', event: fileEvent }],
+};
 
 function fields(file: string): { name: string; doc?: string }[] {
   return JSON.parse(fs.readFileSync(path.join(SCHEMA_DIR, file), 'utf8')).fields;
@@ -19,6 +24,7 @@ test('TypeScript types have exactly the .avsc fields, in order', () => {
     [EVENT_SCHEMAS.net, netEvent],
     [EVENT_SCHEMAS.process, execEvent],
     [EVENT_SCHEMAS.stats, statsEvent],
+    [EVENT_SCHEMAS.alert, alert],
   ];
   for (const [file, sample] of cases) {
     assert.deepEqual(Object.keys(sample), fields(file).map((f) => f.name), file);
