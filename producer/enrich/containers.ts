@@ -2,8 +2,11 @@
  * cgroup id -> container id. On cgroup v2 the id the kernel reports is the inode number of the
  * cgroup's directory, so a scan of the hierarchy maps ids to paths, and container runtimes put
  * the container id in the path (docker-<id>.scope, cri-containerd-<id>.scope, crio-<id>.scope,
- * libpod-<id>.scope, .../docker/<id>, kubepods/.../<id>). Results are cached; an unknown id
- * triggers a rescan at most once per rescanIntervalMs, so the hot path is one Map lookup.
+ * libpod-<id>.scope, .../docker/<id>, kubepods/.../<id>). Results are cached, so the hot path is
+ * one Map lookup. An unknown id (a container that just started: its first exec is the event that
+ * matters most) is first looked up through the event's own /proc/PID/cgroup, one small read that
+ * names the path; only when that fails (the process is gone) does it rescan the hierarchy, at
+ * most once per rescanIntervalMs.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -34,12 +37,15 @@ export function findCgroup2Root(mounts = '/proc/mounts'): string | undefined {
 }
 
 export interface ContainerResolver {
-  containerOf(cgroupId: bigint): string;
+  /** `pid`: a process in that cgroup, to look up a cgroup the cache does not know yet. */
+  containerOf(cgroupId: bigint, pid?: number): string;
   stats(): { scans: number; known: number };
 }
 
 export function createContainerResolver(opts: {
   root: string | undefined;
+  /** Where /proc is (tests). */
+  procRoot?: string;
   logger: Logger;
   rescanIntervalMs?: number;
   maxDirs?: number;
@@ -81,10 +87,31 @@ export function createContainerResolver(opts: {
     log.debug({ cgroups: seen.size }, 'cgroup hierarchy scanned');
   }
 
+  /** The cgroup v2 path of `pid` ("0::/system.slice/x.scope"), if it is still the cgroup with this id. */
+  function fromProc(pid: number, cgroupId: bigint): string | undefined {
+    if (!opts.root) return undefined;
+    try {
+      const line = fs.readFileSync(`${opts.procRoot ?? '/proc'}/${pid}/cgroup`, 'utf8').split('\n').find((l) => l.startsWith('0::'));
+      if (!line) return undefined;
+      const rel = line.slice(3).replace(/^\/+/, '');
+      // The process may have moved since the event: trust the path only if it is that cgroup.
+      if (fs.statSync(path.join(opts.root, rel), { bigint: true }).ino !== cgroupId) return undefined;
+      const id = containerIdOfPath(rel);
+      byId.set(cgroupId, id);
+      return id;
+    } catch {
+      return undefined; // gone
+    }
+  }
+
   return {
-    containerOf(cgroupId) {
+    containerOf(cgroupId, pid) {
       const hit = byId.get(cgroupId);
       if (hit !== undefined) return hit;
+      if (pid !== undefined) {
+        const viaProc = fromProc(pid, cgroupId);
+        if (viaProc !== undefined) return viaProc;
+      }
       if (now() - lastScan >= interval) {
         scan();
         const again = byId.get(cgroupId);

@@ -27,7 +27,7 @@ export function createEnricher(opts: { host: Host; clock: BootClock; processes: 
     exe,
     start_time_ns: t.startNs,
     cgroup_id: t.cgroupId,
-    container_id: containers.containerOf(t.cgroupId),
+    container_id: containers.containerOf(t.cgroupId, t.pid),
   });
 
   return {

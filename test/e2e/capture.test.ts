@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { buildC } from '../helpers/build';
 import { test } from 'node:test';
 import { topicFor } from '../../common/topics';
 import { BROKERS, CONSUMER_CLI, needsBroker, needsRoot, producerArgs, ROOT_DIR, uniquePrefix } from '../helpers/env';
@@ -16,13 +17,6 @@ import { findEvent, testKafka } from '../helpers/kafka';
 import { start, type Running } from '../helpers/proc';
 
 const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-
-function build(name: string, src: string): string {
-  const out = path.join(ROOT_DIR, 'test/bench/build', name);
-  fs.mkdirSync(path.dirname(out), { recursive: true });
-  execFileSync('cc', ['-O2', '-o', out, src]);
-  return out;
-}
 
 async function startPipeline(t: import('node:test').TestContext, name: string, extra: string[] = []): Promise<{ producer: Running; tail: Running; prefix: string }> {
   const prefix = uniquePrefix(name);
@@ -36,7 +30,7 @@ async function startPipeline(t: import('node:test').TestContext, name: string, e
 
 test('paths: long, relative after chdir, dirfd-relative, symlink; failures with errno', { timeout: 180000 }, async (t) => {
   if (needsRoot(t) || (await needsBroker(t))) return;
-  const opener = build('opener', path.join(ROOT_DIR, 'test/e2e/fixtures/opener.c'));
+  const opener = buildC('opener', path.join(ROOT_DIR, 'test/e2e/fixtures/opener.c'));
   const { producer, tail } = await startPipeline(t, 'paths');
   const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'ea-paths-')));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -72,7 +66,7 @@ test('paths: long, relative after chdir, dirfd-relative, symlink; failures with 
 
 test('each open-family syscall is recorded with its op, flags and mode', { timeout: 180000 }, async (t) => {
   if (needsRoot(t) || (await needsBroker(t))) return;
-  const opener = build('opener', path.join(ROOT_DIR, 'test/e2e/fixtures/opener.c'));
+  const opener = buildC('opener', path.join(ROOT_DIR, 'test/e2e/fixtures/opener.c'));
   const { producer, prefix } = await startPipeline(t, 'ops');
   const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'ea-ops-')));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -148,7 +142,7 @@ test('network: IPv6, refused, unix and UDP connects, accepts with the peer; exec
 
 test('overflow: a burst into a 1 MiB ring is lost only as counted, and Kafka holds the rest', { timeout: 180000 }, async (t) => {
   if (needsRoot(t) || (await needsBroker(t))) return;
-  const loadgen = build('loadgen', path.join(ROOT_DIR, 'test/bench/loadgen.c'));
+  const loadgen = buildC('loadgen', path.join(ROOT_DIR, 'test/bench/loadgen.c'));
   const burstDir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'ea-burst-')));
   const target = path.join(burstDir, 'f');
   // Only the burst's own opens (not the dynamic loader's) pass the filters: exactly N events.

@@ -36,3 +36,20 @@ test('cgroup ids (directory inodes) resolve through a cached, rate-limited scan'
   assert.equal(r.containerOf(laterIno), 'b'.repeat(64)); // rescanned
   assert.equal(r.stats().scans, 2);
 });
+
+test('a cgroup created after the last scan resolves at once through the process\'s /proc/PID/cgroup', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ea-cg-'));
+  const proc = fs.mkdtempSync(path.join(os.tmpdir(), 'ea-proc-'));
+  let clock = 0;
+  const r = createContainerResolver({ root, procRoot: proc, logger: pino({ level: 'silent' }), now: () => clock });
+  assert.equal(r.containerOf(1n), ''); // a scan now: the next is a second away
+  const rel = `system.slice/docker-${id}.scope`;
+  fs.mkdirSync(path.join(root, rel), { recursive: true });
+  const ino = fs.statSync(path.join(root, rel), { bigint: true }).ino;
+  fs.mkdirSync(path.join(proc, '42'));
+  fs.writeFileSync(path.join(proc, '42', 'cgroup'), `0::/${rel}\n`);
+  assert.equal(r.containerOf(ino, 42), id);
+  assert.equal(r.containerOf(ino), id, 'cached');
+  assert.equal(r.containerOf(ino + 1n, 42), '', 'a process that moved to another cgroup is not trusted');
+  assert.equal(r.stats().scans, 1);
+});
