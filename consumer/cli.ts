@@ -36,6 +36,7 @@ interface TailFlags {
   exe: string[];
   pathPrefix: string[];
   where?: string;
+  untilEnd: boolean;
 }
 
 function tailChoices(o: TailFlags): { output: TailOutput; kinds: EventKind[]; filter: ReturnType<typeof createTailFilter>; sinceMs?: number } {
@@ -84,6 +85,7 @@ interface DetectFlags {
   output: string;
   publish: boolean;
   statsInterval: string;
+  untilEnd: boolean;
 }
 
 /** The rule files in load order: the default pack (unless --no-default-rules), then the user's. */
@@ -148,6 +150,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--exe <paths>', 'only these executables', collect, [])
     .option('--path-prefix <prefixes>', 'only file events (and execs) under these paths', collect, [])
     .exitOverride();
+  tail.option('--until-end', 'exit once the topics are read up to where they ended at start (with --from-beginning or --since: print history, then exit)', false);
   tail.option('--where <expr>', 'only events matching a condition in the rules\' language, e.g. "evt.failed = true and proc.name = cat"');
   addConnectionOptions(tail, process.env.EBPF_AUDIT_BROKERS);
   addSecurityOptions(tail).action(async (o: CommonOptions & TailFlags & SecurityFlags) => {
@@ -158,7 +161,7 @@ async function main(argv: string[]): Promise<number> {
       const kafka = createKafka({ brokers: c.brokers, clientId: c.clientId, logger, security });
       await runTail(
         {
-          kafka, logger, registry: createSchemaRegistry(), topicPrefix: c.topicPrefix, fromBeginning: o.fromBeginning, groupId: o.group, out: process.stdout,
+          kafka, logger, registry: createSchemaRegistry(), topicPrefix: c.topicPrefix, fromBeginning: o.fromBeginning, groupId: o.group, out: process.stdout, untilEnd: o.untilEnd,
           ...choices,
         },
         stopSignal(),
@@ -180,6 +183,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--output <format>', 'alerts on stdout: text, json or none', 'text')
     .option('--no-publish', 'do not publish alerts to Kafka (print only)')
     .option('--stats-interval <seconds>', 'seconds between stats log lines', '60')
+    .option('--until-end', 'exit once the topics are read up to where they ended at start (a batch run over history)', false)
     .option('--client-id <id>', 'Kafka client id', `ebpf-audit-detect-${os.hostname()}`)
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (logs go to stderr)', 'info')
     .exitOverride();
@@ -208,7 +212,7 @@ async function main(argv: string[]): Promise<number> {
     await runDetect(
       {
         kafka, logger, registry: createSchemaRegistry(), topicPrefix: c.topicPrefix, groupId: o.group, fromBeginning: o.fromBeginning, sinceMs,
-        rules: loaded.rules, output: o.output as AlertOutput, publish: o.publish, out: process.stdout, statsIntervalMs: Number(o.statsInterval) * 1000,
+        rules: loaded.rules, output: o.output as AlertOutput, publish: o.publish, out: process.stdout, statsIntervalMs: Number(o.statsInterval) * 1000, untilEnd: o.untilEnd,
       },
       stopSignal(),
     );

@@ -10,8 +10,7 @@ import type { Logger } from '../../common/logger';
 import { waitForTopics } from '../../common/topic-admin';
 import { kindOfTopic, schemasTopic, topicFor } from '../../common/topics';
 import { loadSchemas } from '../../schemas/publication';
-import { splitMessage } from '../../schemas/wire';
-import type { SchemaRegistry } from '../../schemas/registry';
+import { UnknownSchemaError, type SchemaRegistry } from '../../schemas/registry';
 import type { AuditEvent, EventKind } from '../../schemas/types';
 
 export interface MessageMeta {
@@ -38,6 +37,11 @@ export interface SubscriberOptions {
    * (detect's alerts) is made durable here, so a crash re-reads the batch rather than losing it.
    */
   afterBatch?: () => Promise<void>;
+  /**
+   * Called once every partition has been read up to the end offset it had when we subscribed
+   * (batch jobs: scan history, then exit). Meant for a consumer that holds every partition.
+   */
+  onEnd?: () => void;
 }
 
 export interface SubscriberStats {
@@ -95,10 +99,53 @@ export function createSubscriber(opts: SubscriberOptions): Subscriber {
   }
 
   async function decode(kind: EventKind, value: Buffer): Promise<AuditEvent> {
-    const { fingerprint } = splitMessage(value);
-    // A writer newer than the last load: its schema may be on the topic by now.
-    if (!opts.registry.knows(fingerprint) && Date.now() - lastSchemaLoad >= 5000) await refreshSchemas();
-    return { kind, event: opts.registry.decode(kind, value) } as AuditEvent;
+    try {
+      return { kind, event: opts.registry.decode(kind, value) } as AuditEvent;
+    } catch (err) {
+      // A writer newer than the last load: its schema may be on the topic by now.
+      if (!(err instanceof UnknownSchemaError) || Date.now() - lastSchemaLoad < 5000) throw err;
+      await refreshSchemas();
+      return { kind, event: opts.registry.decode(kind, value) } as AuditEvent;
+    }
+  }
+
+  /** End offsets at subscription, per "topic/partition", for onEnd; removed as each is reached. */
+  const ends = new Map<string, bigint>();
+  const reached = (topic: string, partition: number, next: bigint): void => {
+    const key = `${topic}/${partition}`;
+    const end = ends.get(key);
+    if (end === undefined || next < end) return;
+    ends.delete(key);
+    if (ends.size === 0) opts.onEnd?.();
+  };
+
+  async function fetchEnds(topics: string[]): Promise<void> {
+    const admin = opts.kafka.admin();
+    await admin.connect();
+    try {
+      for (const topic of topics) {
+        for (const p of await admin.fetchTopicOffsets(topic)) if (BigInt(p.high) > BigInt(p.low)) ends.set(`${topic}/${p.partition}`, BigInt(p.high));
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /** Partitions the group starts reading at their end get no batch: count them as reached now. */
+  async function skipCommitted(topics: string[]): Promise<void> {
+    const admin = opts.kafka.admin();
+    await admin.connect();
+    try {
+      for (const t of await admin.fetchOffsets({ groupId, topics })) {
+        for (const p of t.partitions) {
+          // No commit: the group starts at the oldest offset (fromBeginning) or at the end.
+          if (p.offset !== '-1') reached(t.topic, p.partition, BigInt(p.offset));
+          else if (!opts.fromBeginning) reached(t.topic, p.partition, ends.get(`${t.topic}/${p.partition}`) ?? 0n);
+        }
+      }
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   return {
@@ -108,6 +155,10 @@ export function createSubscriber(opts: SubscriberOptions): Subscriber {
       await refreshSchemas();
       await consumer.connect();
       await consumer.subscribe({ topics, fromBeginning: opts.fromBeginning || opts.sinceMs !== undefined });
+      if (opts.onEnd) {
+        await fetchEnds(topics);
+        if (ends.size === 0) opts.onEnd();
+      }
       const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
       await consumer.run({
         // Ephemeral groups commit too: a rebalance (frequent right after a broker restart) then
@@ -141,6 +192,7 @@ export function createSubscriber(opts: SubscriberOptions): Subscriber {
               if (r) await r;
             }
             resolveOffset(message.offset);
+            if (opts.onEnd) reached(batch.topic, batch.partition, BigInt(message.offset) + 1n);
           }
           if (opts.afterBatch) await opts.afterBatch();
           await heartbeat();
@@ -148,6 +200,7 @@ export function createSubscriber(opts: SubscriberOptions): Subscriber {
       });
       await joined;
       if (since !== undefined) await seekToTime(topics, since);
+      if (opts.onEnd && since === undefined) await skipCommitted(topics);
       log.info({ groupId, topics, fromBeginning: opts.fromBeginning, since: opts.sinceMs }, 'subscribed');
     },
     async stop() {

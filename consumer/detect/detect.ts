@@ -9,6 +9,7 @@ import { EVENT_KINDS } from '../../common/topics';
 import type { SchemaRegistry } from '../../schemas/registry';
 import { createLineWriter } from '../core/line-writer';
 import { createSubscriber } from '../core/subscriber';
+import { usage } from '../core/usage';
 import { createEngine } from '../rules/engine';
 import type { Rule } from '../rules/loader';
 import { createAlertSink, type AlertOutput } from './alert-sink';
@@ -26,6 +27,8 @@ export interface DetectOptions {
   publish: boolean;
   out: NodeJS.WritableStream;
   statsIntervalMs: number;
+  /** Stop once the topics are read up to where they ended at start. */
+  untilEnd?: boolean;
   /** After a stop, how long pending alerts may still be sent. */
   shutdownGraceMs?: number;
 }
@@ -62,8 +65,11 @@ export async function runDetect(opts: DetectOptions, stop: AbortSignal): Promise
       return wait;
     },
     afterBatch: () => sink.flush(giveUp.signal),
+    onEnd: opts.untilEnd ? onStop : undefined,
   });
-  const report = (msg: string): void => log.info({ events: sub.stats(), engine: engine.stats(), alerts: sink.stats() }, msg);
+  const cpu0 = process.cpuUsage();
+  const t0 = Date.now();
+  const report = (msg: string): void => log.info({ events: sub.stats(), engine: engine.stats(), alerts: sink.stats(), ...usage(t0, cpu0) }, msg);
   const timer = setInterval(() => report('detect stats'), opts.statsIntervalMs);
   timer.unref();
   log.info({ rules: opts.rules.filter((r) => r.enabled).map((r) => r.id), groupId: opts.groupId }, 'detect starting');

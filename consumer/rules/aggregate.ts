@@ -131,99 +131,130 @@ export interface AggregateState {
 /** Events kept per key to show in an alert. */
 const KEEP = 3;
 
-function keyOf(ev: AuditEvent, fields: FieldDef[], ctx: ProcessLookup): string {
-  let k = ev.event.host.id;
-  for (const f of fields) k += `\u0000${String(f.get(ev, ctx))}`;
-  return k;
+type KeyFn = (ev: AuditEvent, ctx: ProcessLookup) => string;
+
+/** The state key: always the host first (see above), then the `by` fields. */
+function byKey(fields: FieldDef[]): KeyFn {
+  const gets = fields.map((f) => f.get);
+  if (gets.length === 0) return (ev) => ev.event.host.id;
+  if (gets.length === 1) {
+    const [g] = gets;
+    return (ev, ctx) => `${ev.event.host.id}\u0000${g(ev, ctx)}`;
+  }
+  return (ev, ctx) => {
+    let k = ev.event.host.id;
+    for (const g of gets) k += `\u0000${g(ev, ctx)}`;
+    return k;
+  };
 }
 
-/** Event time in ms (precise enough for windows of milliseconds and up). */
-const msOf = (ev: AuditEvent): number => Number(ev.event.time_ns / 1_000_000n);
+/** The counted value: one field as it is, several joined. */
+function valueKey(fields: FieldDef[]): KeyFn {
+  const gets = fields.map((f) => f.get);
+  if (gets.length === 1) {
+    const [g] = gets;
+    return (ev, ctx) => String(g(ev, ctx));
+  }
+  return (ev, ctx) => gets.map((g) => String(g(ev, ctx))).join('\u0000');
+}
+
+/** Event time in ms, as a double (exact to well under a microsecond at today's epoch). */
+const msOf = (ev: AuditEvent): number => Number(ev.event.time_ns) / 1e6;
+
+const remember = (list: AuditEvent[], ev: AuditEvent): void => {
+  list.push(ev);
+  if (list.length > KEEP) list.shift();
+};
 
 export function createAggregateState(spec: AggregateSpec, opts: { maxKeys: number; learningMs?: number }): AggregateState {
   const maxKeys = opts.maxKeys;
   let evicted = 0;
+  const key = byKey(spec.by);
 
-  /** Insert as newest; past the cap drop the oldest key (Maps iterate in insertion order). */
-  function touch<V>(map: Map<string, V>, key: string, value: V): void {
-    map.delete(key);
-    map.set(key, value);
+  /** A new key; past the cap the oldest key goes (Maps iterate in insertion order). */
+  function insert<V>(map: Map<string, V>, k: string, value: V): void {
+    map.set(k, value);
     if (map.size > maxKeys) {
       map.delete(map.keys().next().value as string);
       evicted++;
     }
   }
 
-  const remember = (list: AuditEvent[], ev: AuditEvent): void => {
-    list.push(ev);
-    if (list.length > KEEP) list.shift();
-  };
-
   if (spec.kind === 'count') {
     const state = new Map<string, { times: number[]; events: AuditEvent[] }>();
     return {
       observe(ev, ctx) {
-        const key = keyOf(ev, spec.by, ctx);
+        const k = key(ev, ctx);
         const t = msOf(ev);
-        const s = state.get(key) ?? { times: [], events: [] };
-        s.times.push(t);
-        while (s.times.length && t - s.times[0] > spec.windowMs) s.times.shift();
+        let s = state.get(k);
+        if (!s) insert(state, k, (s = { times: [], events: [] }));
+        const { times } = s;
+        times.push(t);
+        while (t - times[0] > spec.windowMs) times.shift();
         remember(s.events, ev);
-        if (s.times.length >= spec.threshold) {
-          state.delete(key); // fire once, then count afresh
-          return { count: s.times.length, events: s.events };
-        }
-        touch(state, key, s);
-        return undefined;
+        if (times.length < spec.threshold) return undefined;
+        state.delete(k); // fire once, then count afresh
+        return { count: times.length, events: s.events };
       },
       stats: () => ({ keys: state.size, evicted }),
     };
   }
+
   if (spec.kind === 'distinct') {
-    const state = new Map<string, { seen: Map<string, number>; events: AuditEvent[] }>();
+    const value = valueKey(spec.of);
+    const window = spec.windowMs;
+    interface Distinct {
+      /** value -> last seen (ms); insertion order = recency, as each sighting re-inserts. */
+      seen: Map<string, number>;
+      prunedAt: number;
+      events: AuditEvent[];
+    }
+    /** Drop values not seen within the window: the oldest come first. */
+    const prune = (s: Distinct, t: number): void => {
+      s.prunedAt = t;
+      for (const [v, at] of s.seen) {
+        if (t - at <= window) break;
+        s.seen.delete(v);
+      }
+    };
+    const state = new Map<string, Distinct>();
     return {
       observe(ev, ctx) {
-        const key = keyOf(ev, spec.by, ctx);
-        const value = keyOf(ev, spec.of, ctx);
+        const k = key(ev, ctx);
         const t = msOf(ev);
-        const s = state.get(key) ?? { seen: new Map<string, number>(), events: [] };
-        s.seen.delete(value);
-        s.seen.set(value, t); // most recent last
-        for (const [v, seenAt] of s.seen) {
-          if (t - seenAt <= spec.windowMs) break;
-          s.seen.delete(v);
-        }
-        if (s.seen.size > 4 * spec.threshold) s.seen.delete(s.seen.keys().next().value as string);
+        let s = state.get(k);
+        if (!s) insert(state, k, (s = { seen: new Map(), prunedAt: t, events: [] }));
+        const v = value(ev, ctx);
+        s.seen.delete(v);
+        s.seen.set(v, t);
         remember(s.events, ev);
-        if (s.seen.size >= spec.threshold) {
-          state.delete(key);
-          return { count: s.seen.size, events: s.events };
-        }
-        touch(state, key, s);
-        return undefined;
+        // Pruning walks the map: do it when the count matters (exact at the threshold) and
+        // once per window otherwise, which bounds the map by the threshold.
+        if (s.seen.size >= spec.threshold || t - s.prunedAt > window) prune(s, t);
+        if (s.seen.size < spec.threshold) return undefined;
+        state.delete(k);
+        return { count: s.seen.size, events: s.events };
       },
       stats: () => ({ keys: state.size, evicted }),
     };
   }
+
+  const value = valueKey(spec.of);
   const learningMs = opts.learningMs ?? spec.learningMs;
   // Per host: when its learning ends (from its first event), and what it has seen.
-  const hosts = new Map<string, { learnUntil: number; seen: Map<string, true> }>();
+  const hosts = new Map<string, { learnUntil: number; seen: Set<string> }>();
   let keys = 0;
   return {
     observe(ev, ctx) {
       const t = msOf(ev);
       const hostId = ev.event.host.id;
       let h = hosts.get(hostId);
-      if (!h) {
-        h = { learnUntil: t + learningMs, seen: new Map() };
-        hosts.set(hostId, h);
-      }
-      const key = `${keyOf(ev, spec.by, ctx)}\u0001${keyOf(ev, spec.of, ctx)}`;
-      if (h.seen.has(key)) return undefined;
-      h.seen.set(key, true);
-      keys++;
-      if (keys > maxKeys) {
-        h.seen.delete(h.seen.keys().next().value as string);
+      if (!h) hosts.set(hostId, (h = { learnUntil: t + learningMs, seen: new Set() }));
+      const k = `${key(ev, ctx)}\u0001${value(ev, ctx)}`;
+      if (h.seen.has(k)) return undefined;
+      h.seen.add(k);
+      if (++keys > maxKeys) {
+        h.seen.delete(h.seen.values().next().value as string);
         keys--;
         evicted++;
       }

@@ -101,7 +101,11 @@ const DEFS: FieldDef[] = [
   { name: 'proc.egid', type: 'num', kinds: ALL, doc: 'effective group id', get: (ev) => ev.event.process.egid >>> 0 },
   { name: 'proc.name', type: 'str', kinds: ALL, doc: 'command name (comm, at most 15 bytes)', get: (ev) => ev.event.process.comm },
   { name: 'proc.exe', type: 'str', kinds: ALL, doc: 'executable path', get: (ev) => ev.event.process.exe },
-  { name: 'proc.start', type: 'str', kinds: ALL, doc: 'process start time (ns since boot): with proc.pid, a process identity that survives pid reuse', get: (ev) => String(ev.event.process.start_time_ns) },
+  {
+    // A double: exact to a few ns even after a year of uptime, and much cheaper in keys than a BigInt.
+    name: 'proc.start', type: 'num', kinds: ALL, doc: 'process start time, ns since boot: with proc.pid, a process identity that survives pid reuse',
+    get: (ev) => Number(ev.event.process.start_time_ns),
+  },
   { name: 'proc.cmdline', type: 'str', kinds: ALL, doc: 'argv joined by spaces: from the event for exec, else from the last exec seen of the process ("" if none)', get: (ev, ctx) => ctx.cmdline(ev) },
   { name: 'proc.pname', type: 'str', kinds: ALL, doc: 'parent command name, when the parent has been seen', get: (ev, ctx) => ctx.parentName(ev) },
   { name: 'proc.cwd', type: 'str', kinds: ['process'], doc: 'exec: the working directory', get: (ev) => (ev.kind === 'process' && ev.event.kind === 'exec' ? ev.event.cwd : undefined) },

@@ -4,6 +4,7 @@ import type { Logger } from '../../common/logger';
 import type { AuditEvent, EventKind } from '../../schemas/types';
 import type { SchemaRegistry } from '../../schemas/registry';
 import { createSubscriber } from '../core/subscriber';
+import { usage } from '../core/usage';
 import { formatLine } from './format';
 import { formatEcs, formatJson } from './json';
 import { createLineWriter } from '../core/line-writer';
@@ -20,6 +21,8 @@ export interface TailOptions {
   output: TailOutput;
   kinds: readonly EventKind[];
   filter?: (ev: AuditEvent) => boolean;
+  /** Stop once the topics are read up to where they ended at start. */
+  untilEnd?: boolean;
 }
 
 export type TailOutput = 'text' | 'json' | 'ecs';
@@ -44,14 +47,17 @@ export async function runTail(opts: TailOptions, stop: AbortSignal): Promise<voi
     groupId: opts.groupId,
     fromBeginning: opts.fromBeginning,
     sinceMs: opts.sinceMs,
+    onEnd: opts.untilEnd ? () => ctl.abort() : undefined,
     onEvent: (ev) => {
       if (filter && !filter(ev)) return;
       return writer.write(format(ev));
     },
   });
+  const cpu0 = process.cpuUsage();
+  const t0 = Date.now();
   await Promise.race([sub.start(ctl.signal), done]);
   await done;
   await writer.flush();
   await sub.stop();
-  opts.logger.info({ stats: sub.stats(), lines: writer.lines, stdoutClosed: writer.closed }, 'tail stopped');
+  opts.logger.info({ stats: sub.stats(), lines: writer.lines, stdoutClosed: writer.closed, ...usage(t0, cpu0) }, 'tail stopped');
 }

@@ -1,0 +1,117 @@
+/**
+ * Consumer benchmark: preload a topic set with N events shaped like a busy fleet (16 hosts; file
+ * opens, connects, execs; a few that the default rules flag), then read them all with
+ *   tail --from-beginning --until-end > /dev/null           (text lines)
+ *   detect --from-beginning --until-end --output none       (default pack, alerts published)
+ * and, for scale, the rule engine alone on the decoded events in this process.
+ * Rates are events per wall second and per CPU second (per core) of the CLI, from its own final
+ * log line. One run on this machine; the broker runs here too.
+ *   node dist/test/bench/consume.js [events=1000000]
+ */
+import * as fs from 'node:fs';
+import { spawn } from 'node:child_process';
+import type { Message } from 'kafkajs';
+import { BROKER_DEFAULTS, ensureTopics, topicSpecs } from '../../common/topic-admin';
+import { schemasTopic, topicFor } from '../../common/topics';
+import { createEngine } from '../../consumer/rules/engine';
+import { DEFAULT_RULES, loadRules, readRuleFile } from '../../consumer/rules/loader';
+import { schemaMessage } from '../../schemas/publication';
+import { createSchemaRegistry, type SchemaKind } from '../../schemas/registry';
+import type { AuditEvent } from '../../schemas/types';
+import { makeEvents } from './workload';
+import { BROKERS, CONSUMER_CLI } from '../helpers/env';
+import { quietLogger, testKafka } from '../helpers/kafka';
+
+const N = Number(process.argv[2] ?? 1_000_000);
+const registry = createSchemaRegistry();
+
+async function preload(prefix: string, events: AuditEvent[]): Promise<number> {
+  const kafka = testKafka('bench-consume');
+  await ensureTopics(kafka, topicSpecs(prefix, BROKER_DEFAULTS), quietLogger);
+  const producer = kafka.producer();
+  await producer.connect();
+  const t0 = Date.now();
+  for (const kind of ['file', 'net', 'process', 'alert'] as SchemaKind[]) {
+    const m = schemaMessage(registry.current(kind));
+    await producer.send({ topic: schemasTopic(prefix), messages: [m] });
+  }
+  const BATCH = 5000;
+  for (let i = 0; i < events.length; i += BATCH) {
+    const byTopic = new Map<string, Message[]>();
+    for (const ev of events.slice(i, i + BATCH)) {
+      const topic = topicFor(prefix, ev.kind);
+      const list = byTopic.get(topic) ?? [];
+      list.push({ key: ev.event.host.id, value: registry.encode(ev.kind, ev.event), timestamp: String(ev.event.time_ns / 1_000_000n) });
+      byTopic.set(topic, list);
+    }
+    await producer.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })), acks: -1 });
+  }
+  await producer.disconnect();
+  return Date.now() - t0;
+}
+
+interface Usage {
+  received: number;
+  elapsedMs: number;
+  cpuMs: number;
+  alerts?: number;
+}
+
+/** Run a consumer CLI to the end; its final log line has what it read, its wall and CPU time. */
+function runCli(args: string[], final: string): Promise<Usage> {
+  return new Promise((resolve, reject) => {
+    const out = fs.openSync('/dev/null', 'w');
+    const child = spawn(process.execPath, [CONSUMER_CLI, ...args, '--brokers', BROKERS, '--log-level', 'info'], { stdio: ['ignore', out, 'pipe'] });
+    let err = '';
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.on('exit', (code) => {
+      fs.closeSync(out);
+      const line = err.split('\n').find((l) => l.includes(`"msg":"${final}"`));
+      if (code !== 0 || !line) return reject(new Error(`${args[0]} exited ${code}: ${err.slice(-2000)}`));
+      const j = JSON.parse(line);
+      const received = j.stats?.received ?? j.events?.received;
+      resolve({ received, elapsedMs: j.elapsedMs, cpuMs: j.cpuMs, alerts: j.alerts?.raised });
+    });
+  });
+}
+
+const k = (n: number): string => `${(n / 1000).toFixed(1)}k`;
+function report(name: string, u: Usage): void {
+  const perWall = u.received / (u.elapsedMs / 1000);
+  const perCpu = u.received / (u.cpuMs / 1000);
+  const extra = u.alerts === undefined ? '' : `, ${u.alerts} alerts`;
+  console.log(`${name.padEnd(34)} ${u.received} events in ${(u.elapsedMs / 1000).toFixed(2)} s: ${k(perWall)} events/s wall, ${k(perCpu)} events/s per CPU second (${((u.cpuMs * 1e3) / u.received).toFixed(2)} µs CPU/event)${extra}`);
+}
+
+async function main(): Promise<void> {
+  const events = makeEvents(N);
+  const prefix = `bench-consume-${Date.now().toString(36)}`;
+  const loadMs = await preload(prefix, events);
+  console.log(`preloaded ${N} events into ${prefix}.{file,net,process} in ${(loadMs / 1000).toFixed(1)} s (${k(N / (loadMs / 1000))}/s)`);
+
+  const { rules } = loadRules([readRuleFile(DEFAULT_RULES)]);
+  const engine = createEngine({ rules });
+  const cpu0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  let alerts = 0;
+  for (const ev of events) alerts += engine.process(ev).length;
+  const engineNs = Number(process.hrtime.bigint() - t0);
+  const cpu = process.cpuUsage(cpu0);
+  report('rule engine alone (16 rules)', { received: N, elapsedMs: engineNs / 1e6, cpuMs: (cpu.user + cpu.system) / 1000, alerts });
+
+  const tail = await runCli(['tail', '--topic-prefix', prefix, '--from-beginning', '--until-end'], 'tail stopped');
+  report('tail --output text > /dev/null', tail);
+  const json = await runCli(['tail', '--topic-prefix', prefix, '--from-beginning', '--until-end', '--output', 'json'], 'tail stopped');
+  report('tail --output json > /dev/null', json);
+  const detect = await runCli(['detect', '--topic-prefix', prefix, '--from-beginning', '--until-end', '--output', 'none', '--group', `${prefix}-detect`], 'detect stopped');
+  report('detect (default pack, publishing)', detect);
+  if (detect.received !== N || tail.received !== N) throw new Error(`read ${tail.received} (tail) and ${detect.received} (detect) of ${N}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

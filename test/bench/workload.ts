@@ -1,0 +1,55 @@
+/** A deterministic event stream shaped like a busy fleet, for the consumer benchmarks. */
+import type { AuditEvent, Host, Process } from '../../schemas/types';
+
+/** Services do the bulk of opens and connects; shells only start programs (a shell connecting out is an alert). */
+const COMMS = ['nginx', 'java', 'node', 'cat', 'sshd', 'postgres', 'systemd', 'cron', 'redis-server', 'envoy'];
+const SHELLS = ['bash', 'sh', 'python3'];
+const READ_DIRS = ['/usr/lib/x86_64-linux-gnu', '/etc', '/var/log/nginx', '/srv/app/static', '/proc/self', '/home/deploy/.cache', '/tmp'];
+const WRITE_DIRS = ['/var/log/nginx', '/srv/app/uploads', '/tmp', '/var/lib/postgresql'];
+
+/** Deterministic pseudo-random numbers: the same workload every run. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+function makeEvent(i: number, r: () => number, hosts: Host[]): AuditEvent {
+  const host = hosts[Math.floor(r() * hosts.length)];
+  const comm = COMMS[Math.floor(r() * COMMS.length)];
+  const pid = 1000 + Math.floor(r() * 500);
+  const proc: Process = {
+    pid, tid: pid, ppid: 1, uid: r() < 0.7 ? 33 : 0, gid: 33, euid: 33, egid: 33, comm, exe: `/usr/bin/${comm}`,
+    start_time_ns: BigInt(pid) * 1_000_000n, cgroup_id: 1n, container_id: r() < 0.3 ? 'c'.repeat(64) : '',
+  };
+  const base = { time_ns: 1_795_000_000_000_000_000n + BigInt(i) * 50_000n, ktime_ns: BigInt(i), host, process: proc };
+  const x = r();
+  if (x < 0.7) {
+    const write = r() < 0.2;
+    const dirs = write ? WRITE_DIRS : READ_DIRS;
+    const dir = dirs[Math.floor(r() * dirs.length)];
+    // 1 in 5000 opens is /etc/shadow: a cred-file-read alert now and then.
+    const path = r() < 0.0002 ? '/etc/shadow' : `${dir}/file-${Math.floor(r() * 5000)}.dat`;
+    const failed = r() < 0.05;
+    return { kind: 'file', event: { ...base, op: 'openat', path, dirfd: -100, flags: write ? 0o1101 : 0, mode: 0, result: failed ? -2 : 3, truncated: false } };
+  }
+  if (x < 0.95) {
+    const ip = `10.${Math.floor(r() * 4)}.${Math.floor(r() * 250)}.${Math.floor(r() * 250)}`;
+    return { kind: 'net', event: { ...base, op: 'connect', family: 'inet', dst_ip: ip, dst_port: [443, 80, 5432, 6379][Math.floor(r() * 4)], fd: 5, result: r() < 0.1 ? -111 : 0, protocol: 'tcp', unix_path: '' } };
+  }
+  const shell = SHELLS[Math.floor(r() * SHELLS.length)];
+  const p = r() < 0.5 ? proc : { ...proc, comm: shell, exe: `/usr/bin/${shell}` };
+  return {
+    kind: 'process',
+    event: { ...base, process: p, kind: r() < 0.5 ? 'exec' : 'exit', filename: p.exe, args: [p.comm, '-c', `/srv/app/bin/job --port=${8000 + Math.floor(r() * 10)}`], cwd: '/srv/app', exit_code: 0, signal: 0, truncated: false, cred_change: null },
+  };
+}
+
+/** n events from 16 hosts, the same every run. */
+export function makeEvents(n: number): AuditEvent[] {
+  const r = rng(42);
+  const hosts: Host[] = Array.from({ length: 16 }, (_, i) => ({ id: `host-${i.toString(16).padStart(4, '0')}`, name: `web-${i}`, boot_id: `boot-${i}` }));
+  return Array.from({ length: n }, (_, i) => makeEvent(i, r, hosts));
+}

@@ -1,0 +1,116 @@
+/**
+ * The detect CLI: --check without Kafka (exit 0 / 2 with file:line:column), and against the real
+ * broker a batch run (--until-end) over a topic holding a triggering event, harmless ones and
+ * malformed messages (random bytes, truncated Avro, an unknown schema), with stdout closed early.
+ * Also tail --where, the same language on the command line.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { BROKER_DEFAULTS, ensureTopics, topicSpecs } from '../../common/topic-admin';
+import { alertsTopic, topicFor } from '../../common/topics';
+import { alertFromAvro } from '../../consumer/detect/alert-format';
+import { createPublisher } from '../../producer/publish/publisher';
+import { createSchemaRegistry } from '../../schemas/registry';
+import { BROKERS, CONSUMER_CLI, needsBroker, uniquePrefix } from '../helpers/env';
+import { quietLogger, readTopic, testKafka } from '../helpers/kafka';
+import { execEvent, fileEvent, netEvent, proc } from '../unit/samples';
+
+const cli = (args: string[], input?: string) => spawnSync(process.execPath, [CONSUMER_CLI, ...args], { encoding: 'utf8', input, timeout: 120000 });
+
+function ruleFile(text: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ea-rules-'));
+  const f = path.join(dir, 'rules.yaml');
+  fs.writeFileSync(f, text);
+  return f;
+}
+
+test('detect --check: 0 and a summary for valid files, 2 and file:line:column for a bad one, no Kafka needed', () => {
+  const none = ['--brokers', '127.0.0.1:1'];
+  const ok = cli(['detect', '--check', ...none]);
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.match(ok.stdout, /^ok: 16 rules \(16 enabled\), \d+ macros, \d+ lists\n$/);
+  const user = ruleFile('- rule: port-scan\n  enabled: false\n- rule: my-rule\n  severity: low\n  output: "x %proc.name"\n  condition: open_read and proc.name in (shell_binaries)\n');
+  const withUser = cli(['detect', '--check', user, ...none]);
+  assert.equal(withUser.status, 0, withUser.stderr);
+  assert.match(withUser.stdout, /^ok: 17 rules \(16 enabled\)/);
+  const bad = ruleFile('- rule: r\n  severity: high\n  output: o\n  condition: >-\n    open_read and\n    proc.nmae = bash\n');
+  const r = cli(['detect', '--check', bad, ...none]);
+  assert.equal(r.status, 2);
+  assert.equal(r.stdout, '');
+  assert.equal(r.stderr, `ebpf-audit-consumer: ${bad}:6:5: unknown field "proc.nmae"; fields of "proc": proc.pid, proc.tid, proc.ppid, proc.uid, proc.euid, proc.gid, proc.egid, proc.name, proc.exe, proc.start, proc.cmdline, proc.pname, proc.cwd\n`);
+  assert.equal(cli(['detect', '--check', '/nonexistent.yaml', ...none]).status, 2);
+  assert.equal(cli(['detect', '--check', '--no-default-rules', ...none]).status, 2);
+  assert.equal(cli(['detect', '--check', '--min-severity', 'urgent', ...none]).status, 2);
+  assert.equal(cli(['detect', '--check', '--learning-period', 'soon', ...none]).status, 2);
+  assert.equal(cli(['tail', '--where', 'proc.name = ', ...none]).status, 2);
+});
+
+async function preload(prefix: string): Promise<void> {
+  const kafka = testKafka('detect-preload');
+  await ensureTopics(kafka, topicSpecs(prefix, BROKER_DEFAULTS), quietLogger);
+  const registry = createSchemaRegistry();
+  const p = createPublisher({ kafka, logger: quietLogger, acks: -1, lingerMs: 0, batchSize: 1000, maxQueued: 100000, compression: 'None' });
+  await p.connect();
+  const file = topicFor(prefix, 'file');
+  const shadow = registry.encode('file', { ...fileEvent, path: '/etc/shadow', process: { ...proc, pid: 4242 } });
+  for (let i = 0; i < 200; i++) p.offer(file, { key: 'host-1', value: registry.encode('file', { ...fileEvent, path: `/srv/data/${i}` }) });
+  p.offer(file, { key: 'host-1', value: Buffer.from('random bytes, not Avro') });
+  p.offer(file, { key: 'host-1', value: shadow.subarray(0, shadow.length - 5) }); // truncated
+  p.offer(file, { key: 'host-1', value: Buffer.concat([Buffer.from([0xc3, 0x01, 1, 2, 3, 4, 5, 6, 7, 8]), shadow.subarray(10)]) }); // unknown schema
+  p.offer(file, { key: 'host-1', value: shadow });
+  p.offer(topicFor(prefix, 'net'), { key: 'host-1', value: registry.encode('net', netEvent) });
+  p.offer(topicFor(prefix, 'process'), { key: 'host-1', value: registry.encode('process', execEvent) });
+  await p.flush(30000);
+  await p.disconnect();
+}
+
+test('detect --until-end: one alert printed and published, malformed messages counted and skipped, stdout closed early', { timeout: 180000 }, async (t) => {
+  if (await needsBroker(t)) return;
+  const prefix = uniquePrefix('detect-cli');
+  await preload(prefix);
+  const base = ['--brokers', BROKERS, '--topic-prefix', prefix, '--from-beginning', '--until-end', '--log-level', 'info'];
+
+  const r = cli(['detect', ...base, '--output', 'json', '--group', `${prefix}-a`]);
+  assert.equal(r.status, 0, r.stderr);
+  const alerts = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(alerts.length, 1, r.stdout);
+  assert.equal(alerts[0].rule_id, 'cred-file-read');
+  assert.equal(alerts[0].events[0].process.pid, 4242);
+  assert.equal(alerts[0].events[0].path, '/etc/shadow');
+  const skipped = r.stderr.split('\n').filter((l) => l.includes('malformed message skipped')).map((l) => JSON.parse(l));
+  assert.equal(skipped.length, 3);
+  for (const s of skipped) {
+    assert.equal(s.topic, `${prefix}.file`);
+    assert.match(`${s.partition}/${s.offset}`, /^\d+\/\d+$/);
+  }
+  assert.match(skipped.map((s) => s.err).join('\n'), /unknown writer schema 0102030405060708/);
+  const final = JSON.parse(r.stderr.split('\n').find((l) => l.includes('"detect stopped"'))!);
+  assert.equal(final.events.malformed, 3);
+  assert.equal(final.alerts.published, 1);
+
+  const registry = createSchemaRegistry();
+  const [published] = await readTopic(alertsTopic(prefix), (vs) => vs.length >= 1, 30000);
+  const alert = alertFromAvro(registry.decode('alert', published) as Record<string, unknown>);
+  assert.equal(alert.rule_id, 'cred-file-read');
+  assert.equal(alert.severity, 'high');
+  assert.equal(alert.host.id, 'host-1');
+  assert.match(alert.message, /^Credential file read \(file=\/etc\/shadow proc=cat /);
+
+  // stdout closed before the first line: detection goes on, alerts still reach Kafka, exit 0.
+  const closed = spawnSync('bash', ['-c', `exec 1>&-; exec "$0" "$@"`, process.execPath, CONSUMER_CLI, 'detect', ...base, '--group', `${prefix}-b`], { encoding: 'utf8', timeout: 120000 });
+  assert.equal(closed.status, 0, closed.stderr);
+  const b = JSON.parse(closed.stderr.split('\n').find((l) => l.includes('"detect stopped"'))!);
+  assert.equal(b.alerts.raised, 1);
+  assert.equal(b.alerts.published, 1);
+
+  // tail --where: the rules' language, macros included.
+  const where = cli(['tail', ...base, '--where', 'open_read and file.path in (shadow_files) and proc.pid = 4242']);
+  assert.equal(where.status, 0, where.stderr);
+  assert.equal(where.stdout, '[1764012345.123456789] PID:4242 Exe:"/usr/bin/cat" Comm:"cat" Path: "/etc/shadow"\n');
+  const nets = cli(['tail', ...base, '--where', 'net.dst_ip in (10.0.0.0/8) and net.dst_port = 443']);
+  assert.equal(nets.stdout, '[1764012345.000000001] PID:1234 Exe:"/usr/bin/curl" Comm:"curl" DST_IP:10.1.2.3\n');
+});
