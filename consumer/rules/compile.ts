@@ -80,26 +80,68 @@ function memo(fn: (s: string) => boolean, max = 4096): (s: string) => boolean {
 
 type Test = (v: string) => boolean;
 
+/** Dotted-quad IPv4 to a uint32, or -1: the producer writes IPv4 (v4-mapped too) this way. */
+function ipv4(s: string): number {
+  let n = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || ++dots > 3) return -1;
+      n = n * 256 + part;
+      part = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57 && digits < 3) {
+      part = part * 10 + (c - 48);
+      digits++;
+      if (part > 255) return -1;
+    } else return -1;
+  }
+  return dots === 3 && digits > 0 ? n * 256 + part : -1;
+}
+
+/**
+ * Address membership. ipaddr.js parses the rule's addresses and ranges (IPv4, IPv6, v4-mapped
+ * folded to IPv4); events' IPv4 addresses, nearly all of them, are then tested with integer masks
+ * and no parsing library; IPv6 ones go through ipaddr.js, memoized.
+ */
 function ipTest(items: ValueItem[], loc: Locator): Test {
-  const nets: [ipaddr.IPv4 | ipaddr.IPv6, number][] = [];
+  const nets6: [ipaddr.IPv6, number][] = [];
+  const nets4: [number, number][] = []; // [network, mask] as uint32
   const addrs = new Set<string>();
   for (const it of items) {
     try {
       if (it.v.includes('/')) {
-        const [a, bits] = ipaddr.parseCIDR(it.v);
-        nets.push([a.kind() === 'ipv6' && (a as ipaddr.IPv6).isIPv4MappedAddress() ? (a as ipaddr.IPv6).toIPv4Address() : a, a.kind() === 'ipv6' && (a as ipaddr.IPv6).isIPv4MappedAddress() ? bits - 96 : bits]);
+        let [a, bits] = ipaddr.parseCIDR(it.v);
+        if (a.kind() === 'ipv6' && (a as ipaddr.IPv6).isIPv4MappedAddress()) [a, bits] = [(a as ipaddr.IPv6).toIPv4Address(), bits - 96];
+        if (a.kind() === 'ipv4') {
+          const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+          nets4.push([(ipv4(a.toString()) & mask) >>> 0, mask]);
+        } else nets6.push([a as ipaddr.IPv6, bits]);
       } else addrs.add(ipaddr.process(it.v).toNormalizedString());
     } catch {
       throw new RuleError(`"${it.v}" is not an IP address or CIDR range`, loc(it.at));
     }
   }
-  return memo((s) => {
+  const v6 = memo((s) => {
     if (!ipaddr.isValid(s)) return false;
     const a = ipaddr.process(s);
     if (addrs.has(a.toNormalizedString())) return true;
-    for (const [net, bits] of nets) if (net.kind() === a.kind() && a.match(net, bits)) return true;
+    if (a.kind() === 'ipv4') return v4(ipv4(a.toString()));
+    for (const [net, bits] of nets6) if (a.match(net, bits)) return true;
     return false;
   });
+  const v4 = (n: number): boolean => {
+    for (const [net, mask] of nets4) if ((n & mask) >>> 0 === net) return true;
+    return false;
+  };
+  return (s) => {
+    const n = ipv4(s);
+    if (n < 0) return v6(s);
+    return (addrs.size > 0 && addrs.has(s)) || v4(n);
+  };
 }
 
 function strTest(op: string, values: string[]): Test {
