@@ -49,6 +49,10 @@ test('paths: long, relative after chdir, dirfd-relative, symlink; failures with 
   assert.match(viaFd.stdout, /^\d+\n$/);
   const catLink = spawnSync('cat', [path.join(dir, 'link')]);
   const missing = spawnSync('cat', [path.join(dir, 'missing')]);
+  // A hostile name: a terminal escape sequence, a quote and a newline that would forge a line.
+  const hostile = path.join(dir, 'evil\x1b[2J\x1b[31m"red\nPID:1 Exe:"x" Comm:"x" Path: "forged"');
+  fs.writeFileSync(hostile, 'h');
+  const catHostile = spawnSync('cat', [hostile]);
   const denied = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'cat', '/etc/shadow']);
   assert.notEqual(denied.status, 0);
 
@@ -59,6 +63,10 @@ test('paths: long, relative after chdir, dirfd-relative, symlink; failures with 
   await tail.waitForLine(line(catLink.pid, `${dir}/link`), 60000); // the path as opened
   await tail.waitForLine(line(missing.pid, `${dir}/missing`, ' Error:ENOENT'), 60000);
   await tail.waitForLine(line(denied.pid, '/etc/shadow', ' Error:EACCES'), 60000);
+  const escaped = await tail.waitForLine(new RegExp(`PID:${catHostile.pid} .* Path: "[^"]*/evil`), 60000);
+  assert.equal(escaped.slice(escaped.indexOf(' PID:')), ` PID:${catHostile.pid} Exe:"/usr/bin/cat" Comm:"cat" Path: "${dir}/evil\\x1b[2J\\x1b[31m\\"red\\x0aPID:1 Exe:\\"x\\" Comm:\\"x\\" Path: \\"forged\\""`);
+  assert.doesNotMatch(tail.stdout(), /\x1b/, 'no raw escape character reaches the terminal');
+  assert.ok(!tail.stdout().split('\n').some((l) => l.startsWith('PID:1 ')), 'no forged line');
   // setpriv dropped to nobody first: a privilege change with old and new ids.
   await tail.waitForLine(new RegExp(`^\\[\\d+\\.\\d{9}\\] PID:${denied.pid} Exe:"[^"]*setpriv" Comm:"setpriv" Privilege: setre[s]?uid uid:0->65534 euid:0->65534`), 60000);
   assert.equal(await producer.stop('SIGINT'), 0);
