@@ -7,10 +7,11 @@
  */
 import * as os from 'node:os';
 import { Command, CommanderError } from 'commander';
+import type { Kafka } from 'kafkajs';
 import { ConfigError, errorMessage } from '../common/errors';
 import { addConnectionOptions, addSecurityOptions, brokersOption, collect, logLevelOption, securityOption, topicPrefixOption, type SecurityFlags } from '../common/cli-options';
 import { createKafka } from '../common/kafka';
-import { createLogger, type LogLevel } from '../common/logger';
+import { createLogger, type Logger, type LogLevel } from '../common/logger';
 import { EVENT_KINDS } from '../common/topics';
 import type { EventKind } from '../schemas/types';
 import { createTailFilter } from './tail/filter';
@@ -39,16 +40,19 @@ interface TailFlags {
   untilEnd: boolean;
 }
 
-function tailChoices(o: TailFlags): { output: TailOutput; kinds: EventKind[]; filter: ReturnType<typeof createTailFilter>; sinceMs?: number } {
-  let sinceMs: number | undefined;
-  if (o.since !== undefined) {
-    if (o.fromBeginning) throw new ConfigError('--since and --from-beginning exclude each other');
-    try {
-      sinceMs = parseSince(o.since);
-    } catch (err) {
-      throw new ConfigError(`--since: ${(err as Error).message}`);
-    }
+/** --since as ms since the epoch (undefined: not given); it and --from-beginning exclude each other. */
+function sinceOption(o: { since?: string; fromBeginning: boolean }): number | undefined {
+  if (o.since === undefined) return undefined;
+  if (o.fromBeginning) throw new ConfigError('--since and --from-beginning exclude each other');
+  try {
+    return parseSince(o.since);
+  } catch (err) {
+    throw new ConfigError(`--since: ${(err as Error).message}`);
   }
+}
+
+function tailChoices(o: TailFlags): { output: TailOutput; kinds: EventKind[]; filter: ReturnType<typeof createTailFilter>; sinceMs?: number } {
+  const sinceMs = sinceOption(o);
   if (!['text', 'json', 'ecs'].includes(o.output)) throw new ConfigError(`--output must be text, json or ecs, got "${o.output}"`);
   for (const k of o.kind) if (!(EVENT_KINDS as readonly string[]).includes(k)) throw new ConfigError(`--kind must be ${EVENT_KINDS.join(', ')}, got "${k}"`);
   const pids = o.pid.map((p) => {
@@ -116,6 +120,13 @@ function common(o: CommonOptions): { brokers: string[]; topicPrefix: string; cli
   return { brokers: brokersOption(o.brokers), topicPrefix: topicPrefixOption(o.topicPrefix), clientId: o.clientId, logLevel: logLevelOption(o.logLevel) };
 }
 
+/** The logger and Kafka client of a command; SASL credentials come from the environment or files, never argv. */
+function connect(name: string, c: ReturnType<typeof common>, o: SecurityFlags): { logger: Logger; kafka: Kafka } {
+  const security = securityOption(o, { username: process.env.EBPF_AUDIT_SASL_USERNAME, password: process.env.EBPF_AUDIT_SASL_PASSWORD });
+  const logger = createLogger({ name, level: c.logLevel });
+  return { logger, kafka: createKafka({ brokers: c.brokers, clientId: c.clientId, logger, security }) };
+}
+
 function stopSignal(): AbortSignal {
   const ctl = new AbortController();
   let n = 0;
@@ -149,16 +160,14 @@ async function main(argv: string[]): Promise<number> {
     .option('--comm <names>', 'only these command names', collect, [])
     .option('--exe <paths>', 'only these executables', collect, [])
     .option('--path-prefix <prefixes>', 'only file events (and execs) under these paths', collect, [])
+    .option('--where <expr>', 'only events matching a condition in the rules\' language, e.g. "evt.failed = true and proc.name = cat"')
+    .option('--until-end', 'exit once the topics are read up to where they ended at start (with --from-beginning or --since: print history, then exit)', false)
     .exitOverride();
-  tail.option('--until-end', 'exit once the topics are read up to where they ended at start (with --from-beginning or --since: print history, then exit)', false);
-  tail.option('--where <expr>', 'only events matching a condition in the rules\' language, e.g. "evt.failed = true and proc.name = cat"');
   addConnectionOptions(tail, process.env.EBPF_AUDIT_BROKERS);
   addSecurityOptions(tail).action(async (o: CommonOptions & TailFlags & SecurityFlags) => {
       const c = common(o);
       const choices = tailChoices(o);
-      const security = securityOption(o, { username: process.env.EBPF_AUDIT_SASL_USERNAME, password: process.env.EBPF_AUDIT_SASL_PASSWORD });
-      const logger = createLogger({ name: 'ebpf-audit-tail', level: c.logLevel });
-      const kafka = createKafka({ brokers: c.brokers, clientId: c.clientId, logger, security });
+      const { logger, kafka } = connect('ebpf-audit-tail', c, o);
       await runTail(
         {
           kafka, logger, registry: createSchemaRegistry(), topicPrefix: c.topicPrefix, fromBeginning: o.fromBeginning, groupId: o.group, out: process.stdout, untilEnd: o.untilEnd,
@@ -198,17 +207,8 @@ async function main(argv: string[]): Promise<number> {
     const c = common(o);
     if (!['text', 'json', 'none'].includes(o.output)) throw new ConfigError(`--output must be text, json or none, got "${o.output}"`);
     if (!/^\d+$/.test(o.statsInterval) || Number(o.statsInterval) < 1) throw new ConfigError(`--stats-interval: "${o.statsInterval}" is not a whole number of seconds`);
-    let sinceMs: number | undefined;
-    if (o.since !== undefined) {
-      try {
-        sinceMs = parseSince(o.since);
-      } catch (err) {
-        throw new ConfigError(`--since: ${(err as Error).message}`);
-      }
-    }
-    const security = securityOption(o, { username: process.env.EBPF_AUDIT_SASL_USERNAME, password: process.env.EBPF_AUDIT_SASL_PASSWORD });
-    const logger = createLogger({ name: 'ebpf-audit-detect', level: c.logLevel });
-    const kafka = createKafka({ brokers: c.brokers, clientId: c.clientId, logger, security });
+    const sinceMs = sinceOption(o);
+    const { logger, kafka } = connect('ebpf-audit-detect', c, o);
     await runDetect(
       {
         kafka, logger, registry: createSchemaRegistry(), topicPrefix: c.topicPrefix, groupId: o.group, fromBeginning: o.fromBeginning, sinceMs,

@@ -78,8 +78,10 @@ export function createSubscriber(opts: SubscriberOptions): Subscriber {
         const [byTime, ends] = await Promise.all([admin.fetchTopicOffsetsByTimestamp(topic, ms), admin.fetchTopicOffsets(topic)]);
         for (const { partition, offset } of byTime) {
           // -1: nothing that recent in this partition; start at its end.
-          const to = offset === '-1' ? ends.find((e) => e.partition === partition)!.high : offset;
+          const high = ends.find((e) => e.partition === partition)!.high;
+          const to = offset === '-1' ? high : offset;
           consumer.seek({ topic, partition, offset: to });
+          if (BigInt(to) >= BigInt(high)) reached(topic, partition, BigInt(to)); // nothing to read there
         }
       }
     } finally {
@@ -173,6 +175,7 @@ export function createSubscriber(opts: SubscriberOptions): Subscriber {
             if (!isRunning() || isStale() || stopped) break;
             if (since !== undefined && Number(message.timestamp) < since) {
               resolveOffset(message.offset); // before the seek took effect
+              if (opts.onEnd) reached(batch.topic, batch.partition, BigInt(message.offset) + 1n);
               continue;
             }
             stats.received++;
