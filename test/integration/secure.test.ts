@@ -43,7 +43,7 @@ test('SASL_SSL with client certificates: PLAIN and SCRAM, secrets from files and
   const topics = spawnSync(process.execPath, [TOPICS_CLI, 'create', '--brokers', BROKER, '--topic-prefix', prefix, '--partitions', '1',
     ...tls, '--sasl-mechanism', 'scram-sha-256', '--sasl-username', s256.username], { encoding: 'utf8', env, timeout: 120000 });
   assert.equal(topics.status, 0, topics.stdout + topics.stderr);
-  assert.match(topics.stdout, /ok: 5 topics as specified/);
+  assert.match(topics.stdout, /ok: 6 topics as specified/);
 
   // Produce over SCRAM-SHA-512.
   const security: KafkaSecurity = {

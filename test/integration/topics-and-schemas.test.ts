@@ -27,7 +27,7 @@ test('topics command: create, then check passes; a missing topic fails the check
   assert.match(check.stdout, new RegExp(`${prefix}\\.schemas: missing`));
   const create = topics('create', '--topic-prefix', prefix, '--partitions', '2', '--retention-hours', '24');
   assert.equal(create.status, 0, create.stderr);
-  assert.match(create.stdout, /ok: 5 topics as specified/);
+  assert.match(create.stdout, /ok: 6 topics as specified/);
   assert.equal(topics('check', '--topic-prefix', prefix, '--partitions', '2', '--retention-hours', '24').status, 0);
   const differs = topics('check', '--topic-prefix', prefix, '--partitions', '2', '--retention-hours', '48');
   assert.equal(differs.status, 1);
