@@ -13,12 +13,6 @@ import { loadSchemas } from '../../schemas/publication';
 import { UnknownSchemaError, type SchemaRegistry } from '../../schemas/registry';
 import type { AuditEvent, EventKind } from '../../schemas/types';
 
-export interface MessageMeta {
-  topic: string;
-  partition: number;
-  offset: string;
-}
-
 export interface SubscriberOptions {
   kafka: Kafka;
   logger: Logger;
@@ -31,7 +25,7 @@ export interface SubscriberOptions {
   /** Start at this time (ms since the epoch): seek each partition there, skip anything older. */
   sinceMs?: number;
   /** Called in order within a partition; may return a promise to apply backpressure. */
-  onEvent: (ev: AuditEvent, meta: MessageMeta) => void | Promise<void>;
+  onEvent: (ev: AuditEvent) => void | Promise<void>;
   /**
    * Called after each fetched batch, before its offsets can be committed: what the batch caused
    * (detect's alerts) is made durable here, so a crash re-reads the batch rather than losing it.
@@ -100,15 +94,14 @@ export function createSubscriber(opts: SubscriberOptions): Subscriber {
     }
   }
 
-  async function decode(kind: EventKind, value: Buffer): Promise<AuditEvent> {
-    try {
-      return { kind, event: opts.registry.decode(kind, value) } as AuditEvent;
-    } catch (err) {
-      // A writer newer than the last load: its schema may be on the topic by now.
-      if (!(err instanceof UnknownSchemaError) || Date.now() - lastSchemaLoad < 5000) throw err;
-      await refreshSchemas();
-      return { kind, event: opts.registry.decode(kind, value) } as AuditEvent;
-    }
+  /**
+   * After a failed decode: a writer newer than the last load may have its schema on the topic by
+   * now (reloaded at most every 5 s). Rejects with the error that makes the message malformed.
+   */
+  async function retryWithNewSchemas(kind: EventKind | undefined, value: Buffer | null, err: unknown): Promise<AuditEvent> {
+    if (!kind || !value || !(err instanceof UnknownSchemaError) || Date.now() - lastSchemaLoad < 5000) throw err;
+    await refreshSchemas();
+    return { kind, event: opts.registry.decode(kind, value) } as AuditEvent;
   }
 
   /** End offsets at subscription, per "topic/partition", for onEnd; removed as each is reached. */
@@ -166,38 +159,44 @@ export function createSubscriber(opts: SubscriberOptions): Subscriber {
         // Ephemeral groups commit too: a rebalance (frequent right after a broker restart) then
         // resumes where we were instead of re-reading, and printing again, from the start.
         autoCommit: true,
-        // Offsets are resolved one message at a time: a stop in the middle of a batch commits
-        // only what was handled (auto-resolve would commit the whole batch).
+        // We resolve the last handled offset ourselves: a stop in the middle of a batch commits
+        // only what was handled (auto-resolve would commit the whole batch). Once per batch, as
+        // kafkajs's resolveOffset costs about 0.7 µs.
         eachBatchAutoResolve: false,
         eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
           const kind = kindOfTopic(opts.topicPrefix, batch.topic);
+          let handled: string | undefined;
+          let n = 0;
           for (const message of batch.messages) {
-            if (!isRunning() || isStale() || stopped) break;
-            if (since !== undefined && Number(message.timestamp) < since) {
-              resolveOffset(message.offset); // before the seek took effect
-              if (opts.onEnd) reached(batch.topic, batch.partition, BigInt(message.offset) + 1n);
-              continue;
-            }
+            // isStale() (a seek) JSON-encodes a key per call: every 128 messages is soon enough.
+            if (stopped || ((n++ & 127) === 0 && (!isRunning() || isStale()))) break;
+            handled = message.offset;
+            if (since !== undefined && Number(message.timestamp) < since) continue; // before the seek took effect
             stats.received++;
-            const meta = { topic: batch.topic, partition: batch.partition, offset: message.offset };
             let ev: AuditEvent | undefined;
             try {
               if (!kind) throw new Error(`topic ${batch.topic} is not an event topic`);
               if (!message.value) throw new Error('empty message (tombstone)');
-              ev = await decode(kind, message.value);
+              // Synchronous on the hot path: an await per message costs a microtask turn.
+              ev = { kind, event: opts.registry.decode(kind, message.value) } as AuditEvent;
             } catch (err) {
-              stats.malformed++;
-              log.warn({ ...meta, err: errorMessage(err), malformed: stats.malformed }, 'malformed message skipped');
+              ev = await retryWithNewSchemas(kind, message.value, err).catch((final: unknown) => {
+                stats.malformed++;
+                log.warn({ topic: batch.topic, partition: batch.partition, offset: message.offset, err: errorMessage(final), malformed: stats.malformed }, 'malformed message skipped');
+                return undefined;
+              });
             }
             if (ev) {
               stats.decoded++;
-              const r = opts.onEvent(ev, meta);
+              const r = opts.onEvent(ev);
               if (r) await r;
             }
-            resolveOffset(message.offset);
-            if (opts.onEnd) reached(batch.topic, batch.partition, BigInt(message.offset) + 1n);
           }
           if (opts.afterBatch) await opts.afterBatch();
+          if (handled !== undefined) {
+            resolveOffset(handled);
+            if (opts.onEnd) reached(batch.topic, batch.partition, BigInt(handled) + 1n);
+          }
           await heartbeat();
         },
       });

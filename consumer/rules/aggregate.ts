@@ -115,7 +115,11 @@ export function parseAggregate(src: string, loc: Locator): AggregateSpec {
   return spec;
 }
 
-/** A fired aggregate: how many events it covered and the last few of them. */
+/**
+ * A fired aggregate: how many events (or distinct values) it covered, and the event that crossed
+ * the threshold. Earlier events are not kept: holding events per key until an alert made them
+ * survive into the old generation, and garbage collection then cost more than the rules.
+ */
 export interface AggregateHit {
   count: number;
   events: AuditEvent[];
@@ -128,24 +132,89 @@ export interface AggregateState {
   stats(): { keys: number; evicted: number };
 }
 
-/** Events kept per key to show in an alert. */
-const KEEP = 3;
-
 type KeyFn = (ev: AuditEvent, ctx: ProcessLookup) => string;
 
-/** The state key: always the host first (see above), then the `by` fields. */
+/** The state key as a string, for first_seen's sets: the host first (see above), then the `by` fields. */
 function byKey(fields: FieldDef[]): KeyFn {
   const gets = fields.map((f) => f.get);
-  if (gets.length === 0) return (ev) => ev.event.host.id;
-  if (gets.length === 1) {
-    const [g] = gets;
-    return (ev, ctx) => `${ev.event.host.id}\u0000${g(ev, ctx)}`;
-  }
   return (ev, ctx) => {
     let k = ev.event.host.id;
     for (const g of gets) k += `\u0000${g(ev, ctx)}`;
     return k;
   };
+}
+
+interface Leaf<S> {
+  state: S;
+  /** The maps from the root down to this leaf's, with the key in each. */
+  path: [Map<unknown, unknown>, unknown][];
+  alive: boolean;
+}
+
+/**
+ * Per-key state nested by host id, then each `by` value as it is: numbers stay numbers, so no key
+ * string is built and hashed per event (that was most of an aggregate's cost). Bounded: past
+ * maxKeys the oldest key goes, and is counted.
+ */
+class KeyTree<S> {
+  private readonly root = new Map<unknown, unknown>();
+  private fifo: Leaf<S>[] = [];
+  private head = 0;
+  size = 0;
+  evicted = 0;
+
+  constructor(private readonly gets: FieldDef['get'][], private readonly maxKeys: number) {}
+
+  /** The leaf of ev's key, created with `make` when new. */
+  find(ev: AuditEvent, ctx: ProcessLookup, make: () => S): Leaf<S> {
+    let m = this.root;
+    let k: unknown = ev.event.host.id;
+    for (const get of this.gets) {
+      let next = m.get(k) as Map<unknown, unknown> | undefined;
+      if (!next) m.set(k, (next = new Map()));
+      m = next;
+      k = get(ev, ctx);
+    }
+    const found = m.get(k) as Leaf<S> | undefined;
+    return found ?? this.add(ev, ctx, make());
+  }
+
+  private add(ev: AuditEvent, ctx: ProcessLookup, state: S): Leaf<S> {
+    const path: [Map<unknown, unknown>, unknown][] = [];
+    let m = this.root;
+    let k: unknown = ev.event.host.id;
+    for (const get of this.gets) {
+      path.push([m, k]);
+      m = m.get(k) as Map<unknown, unknown>;
+      k = get(ev, ctx);
+    }
+    path.push([m, k]);
+    const leaf: Leaf<S> = { state, path, alive: true };
+    m.set(k, leaf);
+    this.fifo.push(leaf);
+    if (++this.size > this.maxKeys) {
+      while (!this.fifo[this.head].alive) this.head++;
+      this.delete(this.fifo[this.head++]);
+      this.evicted++;
+    }
+    if (this.head > 1024 && (this.head * 2 > this.fifo.length || this.fifo.length > 4 * this.size)) {
+      this.fifo = this.fifo.slice(this.head).filter((l) => l.alive);
+      this.head = 0;
+    }
+    return leaf;
+  }
+
+  /** Remove a leaf, and the maps it leaves empty. */
+  delete(leaf: Leaf<S>): void {
+    if (!leaf.alive) return;
+    leaf.alive = false;
+    this.size--;
+    for (let i = leaf.path.length - 1; i >= 0; i--) {
+      const [m, k] = leaf.path[i];
+      m.delete(k);
+      if (m.size > 0) break;
+    }
+  }
 }
 
 /** The counted value: one field as it is, several joined. */
@@ -155,48 +224,35 @@ function valueKey(fields: FieldDef[]): KeyFn {
     const [g] = gets;
     return (ev, ctx) => String(g(ev, ctx));
   }
+  if (gets.length === 2) {
+    const [a, b] = gets;
+    return (ev, ctx) => `${a(ev, ctx)}\u0000${b(ev, ctx)}`;
+  }
   return (ev, ctx) => gets.map((g) => String(g(ev, ctx))).join('\u0000');
 }
 
 /** Event time in ms, as a double (exact to well under a microsecond at today's epoch). */
 const msOf = (ev: AuditEvent): number => Number(ev.event.time_ns) / 1e6;
 
-const remember = (list: AuditEvent[], ev: AuditEvent): void => {
-  list.push(ev);
-  if (list.length > KEEP) list.shift();
-};
-
 export function createAggregateState(spec: AggregateSpec, opts: { maxKeys: number; learningMs?: number }): AggregateState {
   const maxKeys = opts.maxKeys;
-  let evicted = 0;
-  const key = byKey(spec.by);
-
-  /** A new key; past the cap the oldest key goes (Maps iterate in insertion order). */
-  function insert<V>(map: Map<string, V>, k: string, value: V): void {
-    map.set(k, value);
-    if (map.size > maxKeys) {
-      map.delete(map.keys().next().value as string);
-      evicted++;
-    }
-  }
+  const gets = spec.by.map((f) => f.get);
 
   if (spec.kind === 'count') {
-    const state = new Map<string, { times: number[]; events: AuditEvent[] }>();
+    const tree = new KeyTree<number[]>(gets, maxKeys);
+    const fresh = (): number[] => [];
     return {
       observe(ev, ctx) {
-        const k = key(ev, ctx);
+        const leaf = tree.find(ev, ctx, fresh);
+        const times = leaf.state;
         const t = msOf(ev);
-        let s = state.get(k);
-        if (!s) insert(state, k, (s = { times: [], events: [] }));
-        const { times } = s;
         times.push(t);
         while (t - times[0] > spec.windowMs) times.shift();
-        remember(s.events, ev);
         if (times.length < spec.threshold) return undefined;
-        state.delete(k); // fire once, then count afresh
-        return { count: times.length, events: s.events };
+        tree.delete(leaf); // fire once, then count afresh
+        return { count: times.length, events: [ev] };
       },
-      stats: () => ({ keys: state.size, evicted }),
+      stats: () => ({ keys: tree.size, evicted: tree.evicted }),
     };
   }
 
@@ -204,41 +260,38 @@ export function createAggregateState(spec: AggregateSpec, opts: { maxKeys: numbe
     const value = valueKey(spec.of);
     const window = spec.windowMs;
     interface Distinct {
-      /** value -> last seen (ms); insertion order = recency, as each sighting re-inserts. */
+      /** value -> last seen (ms). */
       seen: Map<string, number>;
       prunedAt: number;
-      events: AuditEvent[];
     }
-    /** Drop values not seen within the window: the oldest come first. */
+    /** Drop values not seen within the window (a walk over at most `threshold` entries). */
     const prune = (s: Distinct, t: number): void => {
       s.prunedAt = t;
-      for (const [v, at] of s.seen) {
-        if (t - at <= window) break;
-        s.seen.delete(v);
-      }
+      for (const [v, at] of s.seen) if (t - at > window) s.seen.delete(v);
     };
-    const state = new Map<string, Distinct>();
+    const tree = new KeyTree<Distinct>(gets, maxKeys);
+    let now = 0;
+    const fresh = (): Distinct => ({ seen: new Map(), prunedAt: now });
     return {
       observe(ev, ctx) {
-        const k = key(ev, ctx);
-        const t = msOf(ev);
-        let s = state.get(k);
-        if (!s) insert(state, k, (s = { seen: new Map(), prunedAt: t, events: [] }));
+        const t = (now = msOf(ev));
+        const leaf = tree.find(ev, ctx, fresh);
+        const s = leaf.state;
         const v = value(ev, ctx);
-        s.seen.delete(v);
-        s.seen.set(v, t);
-        remember(s.events, ev);
+        s.seen.set(v, t); // one hash operation per event: no re-insertion to keep an order
         // Pruning walks the map: do it when the count matters (exact at the threshold) and
         // once per window otherwise, which bounds the map by the threshold.
         if (s.seen.size >= spec.threshold || t - s.prunedAt > window) prune(s, t);
         if (s.seen.size < spec.threshold) return undefined;
-        state.delete(k);
-        return { count: s.seen.size, events: s.events };
+        tree.delete(leaf);
+        return { count: s.seen.size, events: [ev] };
       },
-      stats: () => ({ keys: state.size, evicted }),
+      stats: () => ({ keys: tree.size, evicted: tree.evicted }),
     };
   }
 
+  let evicted = 0;
+  const key = byKey(spec.by);
   const value = valueKey(spec.of);
   const learningMs = opts.learningMs ?? spec.learningMs;
   // Per host: when its learning ends (from its first event), and what it has seen.

@@ -19,7 +19,7 @@ export interface Alert {
   host: Host;
   /** Events the alert covers: 1, or the count/distinct values of an aggregate. */
   count: number;
-  /** The triggering event, or the last few of an aggregate (oldest first). */
+  /** The triggering event; for an aggregate, the one that crossed the threshold. */
   events: AuditEvent[];
 }
 
