@@ -85,7 +85,7 @@ interface DetectFlags {
   learningPeriod?: string;
   fromBeginning: boolean;
   since?: string;
-  group: string;
+  group?: string;
   output: string;
   publish: boolean;
   statsInterval: string;
@@ -188,7 +188,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--learning-period <duration>', 'learning period of every first_seen rule (e.g. 10m), replacing the rule files\' values')
     .option('--from-beginning', 'a group without committed offsets starts at the oldest retained event (default: new events only)', false)
     .option('--since <time>', 'start at a time: ISO 8601 or back from now (30s, 10m, 2h, 1d)')
-    .option('--group <name>', 'consumer group: instances in one group share the partitions', 'ebpf-audit-detect')
+    .option('--group <name>', 'consumer group: instances in one group share the partitions (default: <prefix>-detect)')
     .option('--output <format>', 'alerts on stdout: text, json or none', 'text')
     .option('--no-publish', 'do not publish alerts to Kafka (print only)')
     .option('--stats-interval <seconds>', 'seconds between stats log lines', '60')
@@ -211,7 +211,7 @@ async function main(argv: string[]): Promise<number> {
     const { logger, kafka } = connect('ebpf-audit-detect', c, o);
     await runDetect(
       {
-        kafka, logger, registry: createSchemaRegistry(), topicPrefix: c.topicPrefix, groupId: o.group, fromBeginning: o.fromBeginning, sinceMs,
+        kafka, logger, registry: createSchemaRegistry(), topicPrefix: c.topicPrefix, groupId: o.group ?? `${c.topicPrefix}-detect`, fromBeginning: o.fromBeginning, sinceMs,
         rules: loaded.rules, output: o.output as AlertOutput, publish: o.publish, out: process.stdout, statsIntervalMs: Number(o.statsInterval) * 1000, untilEnd: o.untilEnd,
       },
       stopSignal(),
