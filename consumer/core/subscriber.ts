@@ -69,7 +69,7 @@ export function createSubscriber(opts: SubscriberOptions): Subscriber {
     await admin.connect();
     try {
       for (const topic of topics) {
-        const [byTime, ends] = await Promise.all([admin.fetchTopicOffsetsByTimestamp(topic, ms), admin.fetchTopicOffsets(topic)]);
+        const [byTime, ends] = await retrying(() => Promise.all([admin.fetchTopicOffsetsByTimestamp(topic, ms), admin.fetchTopicOffsets(topic)]));
         for (const { partition, offset } of byTime) {
           // -1: nothing that recent in this partition; start at its end.
           const high = ends.find((e) => e.partition === partition)!.high;
@@ -84,11 +84,16 @@ export function createSubscriber(opts: SubscriberOptions): Subscriber {
   }
 
   /** Writer schemas from <prefix>.schemas: at start, and again (at most every 5 s) on an unknown one. */
-  async function refreshSchemas(): Promise<void> {
+  async function loadWriterSchemas(): Promise<void> {
     lastSchemaLoad = Date.now();
+    const added = await loadSchemas(opts.kafka, schemasTopic(opts.topicPrefix), opts.registry, log);
+    if (added) log.info({ added }, 'writer schemas loaded from the schemas topic');
+  }
+
+  /** Later reloads: a failure is logged, and the messages that need the schema count as malformed. */
+  async function refreshSchemas(): Promise<void> {
     try {
-      const added = await loadSchemas(opts.kafka, schemasTopic(opts.topicPrefix), opts.registry, log);
-      if (added) log.info({ added }, 'writer schemas loaded from the schemas topic');
+      await loadWriterSchemas();
     } catch (err) {
       log.warn({ err: errorMessage(err) }, 'could not read the schemas topic');
     }
@@ -119,10 +124,27 @@ export function createSubscriber(opts: SubscriberOptions): Subscriber {
     await admin.connect();
     try {
       for (const topic of topics) {
-        for (const p of await admin.fetchTopicOffsets(topic)) if (BigInt(p.high) > BigInt(p.low)) ends.set(`${topic}/${p.partition}`, BigInt(p.high));
+        for (const p of await retrying(() => admin.fetchTopicOffsets(topic))) if (BigInt(p.high) > BigInt(p.low)) ends.set(`${topic}/${p.partition}`, BigInt(p.high));
       }
     } finally {
       await admin.disconnect();
+    }
+  }
+
+  /**
+   * Admin calls right after a broker (re)start: metadata already names a leader that still
+   * answers NOT_LEADER while it loads its logs. Retry what Kafka calls retriable, for up to 30 s.
+   */
+  async function retrying<T>(fn: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (!(err as { retriable?: boolean }).retriable || Date.now() > deadline) throw err;
+        log.debug({ err: errorMessage(err) }, 'retrying an admin call');
+        await new Promise((r) => setTimeout(r, 500));
+      }
     }
   }
 
@@ -131,7 +153,7 @@ export function createSubscriber(opts: SubscriberOptions): Subscriber {
     const admin = opts.kafka.admin();
     await admin.connect();
     try {
-      for (const t of await admin.fetchOffsets({ groupId, topics })) {
+      for (const t of await retrying(() => admin.fetchOffsets({ groupId, topics }))) {
         for (const p of t.partitions) {
           // No commit: the group starts at the oldest offset (fromBeginning) or at the end.
           if (p.offset !== '-1') reached(t.topic, p.partition, BigInt(p.offset));
@@ -147,7 +169,7 @@ export function createSubscriber(opts: SubscriberOptions): Subscriber {
     async start(stop) {
       const topics = opts.kinds.map((k) => topicFor(opts.topicPrefix, k));
       if (!(await waitForTopics(opts.kafka, topics, log, stop))) return;
-      await refreshSchemas();
+      await retrying(loadWriterSchemas).catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'could not read the schemas topic'));
       await consumer.connect();
       await consumer.subscribe({ topics, fromBeginning: opts.fromBeginning || opts.sinceMs !== undefined });
       if (opts.onEnd) {
