@@ -16,13 +16,15 @@ export const SCHEMA_DIR = [path.resolve(__dirname), path.resolve(__dirname, '../
   fs.existsSync(path.join(d, 'file_event.avsc')),
 ) ?? path.resolve(__dirname, '../../schemas');
 
+/** avsc packs the 8 bytes into its own buffer at once (packLongBytes): one scratch buffer serves every write. */
+const longScratch = Buffer.alloc(8);
+
 /** Avro long as BigInt: nanosecond timestamps do not fit a double. */
 const bigLong = avro.types.LongType.__with({
   fromBuffer: (buf: Buffer) => buf.readBigInt64LE(),
   toBuffer: (n: bigint) => {
-    const buf = Buffer.alloc(8);
-    buf.writeBigInt64LE(n);
-    return buf;
+    longScratch.writeBigInt64LE(n);
+    return longScratch;
   },
   fromJSON: (v: unknown) => BigInt(v as string | number),
   toJSON: (n: bigint) => Number(n),
@@ -123,6 +125,8 @@ export function createSchemaRegistry(opts: { dir?: string } = {}): SchemaRegistr
     byId.set(entry.id, entry);
   }
 
+  let scratch = Buffer.alloc(64 * 1024);
+
   function add(type: avro.Type): SchemaEntry {
     const entry = entryFor(type);
     if (!byId.has(entry.id)) byId.set(entry.id, entry);
@@ -137,8 +141,17 @@ export function createSchemaRegistry(opts: { dir?: string } = {}): SchemaRegistr
       return byId.size;
     },
     encode(kind, value) {
+      // Header and body written into one scratch buffer, then one exact-size copy out.
       const entry = current[kind];
-      return Buffer.concat([entry.header, entry.type.toBuffer(value)]);
+      let end = entry.type.encode(value, scratch, HEADER_SIZE);
+      if (end < 0) {
+        scratch = Buffer.alloc(Math.max(2 * scratch.length, HEADER_SIZE - end));
+        end = entry.type.encode(value, scratch, HEADER_SIZE);
+      }
+      entry.header.copy(scratch, 0);
+      const out = Buffer.allocUnsafe(end);
+      scratch.copy(out, 0, 0, end);
+      return out;
     },
     decode(kind, buf) {
       const reader = current[kind];

@@ -3,7 +3,7 @@
  * then the time until every captured event is in Kafka (counted by topic offsets). The producer
  * records only the loop's opens (--include-comm/--include-path), so other activity on the
  * machine cannot blur the count.
- *   node dist/test/bench/drain.js [opens=1000000] [ring MiB=64]
+ *   node dist/test/bench/drain.js [opens=1000000] [ring MiB=64] [opens per second: paced, sustained load]
  * Prints the rates and ratios of one run on this machine. Needs root and the local broker.
  */
 import { execFileSync } from 'node:child_process';
@@ -17,6 +17,8 @@ import { start } from '../helpers/proc';
 
 const opens = Number(process.argv[2] ?? 1_000_000);
 const ringMb = process.argv[3] ?? '64';
+/** Opens per second for the monitored run (a sustained load); unset: as fast as the loop goes (a burst). */
+const pace = process.argv[4];
 const TICK_NS = 1e9 / 100;
 
 function cpuNs(pid: number): number {
@@ -40,7 +42,8 @@ async function main(): Promise<void> {
   execFileSync('cc', ['-O2', '-o', loadgen, path.join(ROOT_DIR, 'test/bench/loadgen.c')]);
   const target = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ea-bench-')), 'target');
   fs.writeFileSync(target, 'x');
-  const run = (): { rate: number; seconds: number } => JSON.parse(execFileSync('taskset', ['-c', '1', loadgen, String(opens), target], { encoding: 'utf8' }));
+  const run = (rate?: string): { rate: number; seconds: number } =>
+    JSON.parse(execFileSync('taskset', ['-c', '1', loadgen, String(opens), target, ...(rate ? [rate] : [])], { encoding: 'utf8' }));
 
   const base = run();
   const prefix = `bench-${Date.now().toString(36)}`;
@@ -50,7 +53,7 @@ async function main(): Promise<void> {
   await new Promise((r) => setTimeout(r, 1000));
   const cpu0 = cpuNs(pid);
   const t0 = process.hrtime.bigint();
-  const monitored = run();
+  const monitored = run(pace);
   // Wait until Kafka holds every open, or its count stops growing for 3 s (some were lost).
   let inKafka = 0;
   let changedAt = process.hrtime.bigint();
@@ -76,13 +79,16 @@ async function main(): Promise<void> {
     kernelEmittedFile: final.kernel.file.emitted,
     lost: final.lost,
     kernelToKafkaSeconds: +seconds.toFixed(2),
+    /** How long after the loop ended Kafka held everything: the producer's lag. */
+    lagSeconds: +(seconds - monitored.seconds).toFixed(2),
     kernelToKafkaEventsPerSec: Math.round(inKafka / seconds),
     producerCpuUsPerEvent: +(cpu / 1000 / inKafka).toFixed(2),
     producerRssMb: Math.round(rssMb),
   };
   console.log(JSON.stringify(result));
-  console.log(`open loop: ${Math.round(base.rate)}/s alone, ${Math.round(monitored.rate)}/s monitored (${(result.keptRatio * 100).toFixed(0)}% kept)`);
-  console.log(`kernel -> Kafka: ${inKafka} events in ${seconds.toFixed(2)} s = ${result.kernelToKafkaEventsPerSec}/s, ${result.producerCpuUsPerEvent} us CPU/event, RSS ${result.producerRssMb} MiB, lost ${final.lost}`);
+  if (pace) console.log(`open loop: paced at ${pace}/s, ran at ${Math.round(monitored.rate)}/s for ${monitored.seconds.toFixed(2)} s`);
+  else console.log(`open loop: ${Math.round(base.rate)}/s alone, ${Math.round(monitored.rate)}/s monitored (${(result.keptRatio * 100).toFixed(0)}% kept)`);
+  console.log(`kernel -> Kafka: ${inKafka} events in ${seconds.toFixed(2)} s = ${result.kernelToKafkaEventsPerSec}/s (all in Kafka ${result.lagSeconds} s after the loop ended), ${result.producerCpuUsPerEvent} us CPU/event, RSS ${result.producerRssMb} MiB, lost ${final.lost}`);
 }
 
 main().then(
