@@ -6,9 +6,10 @@
  * (2: bad usage, 1: runtime failure). Logs go to stderr, console lines to stdout.
  */
 import * as os from 'node:os';
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
 import type { Kafka } from 'kafkajs';
-import { ConfigError, errorMessage } from '../common/errors';
+import { ConfigError } from '../common/errors';
+import { runMain } from '../common/cli-main';
 import { addConnectionOptions, addSecurityOptions, brokersOption, collect, logLevelOption, securityOption, topicPrefixOption, type SecurityFlags } from '../common/cli-options';
 import { createKafka } from '../common/kafka';
 import { createLogger, type Logger, type LogLevel } from '../common/logger';
@@ -222,11 +223,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-main(process.argv).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
-    process.stderr.write(`ebpf-audit-consumer: ${errorMessage(err)}\n`);
-    process.exit(err instanceof ConfigError ? 2 : 1);
-  },
-);
+runMain('ebpf-audit-consumer', () => main(process.argv));

@@ -6,9 +6,10 @@
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
 import { addConnectionOptions, addSecurityOptions, collect } from '../common/cli-options';
-import { ConfigError, errorMessage } from '../common/errors';
+import { errorMessage } from '../common/errors';
+import { runMain } from '../common/cli-main';
 import { createLogger, type Logger } from '../common/logger';
 import { buildProducerConfig, type RawProducerOptions } from './config';
 import { runProducer } from './run';
@@ -84,15 +85,4 @@ async function runWithLogger(fn: () => Promise<void>, logger: Logger): Promise<v
   }
 }
 
-main(process.argv).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
-    if (err instanceof ConfigError) {
-      process.stderr.write(`ebpf-audit-producer: ${err.message}\n`);
-      process.exit(2);
-    }
-    if (!(err as { logged?: boolean })?.logged) process.stderr.write(`ebpf-audit-producer: ${errorMessage(err)}\n`);
-    process.exit(1);
-  },
-);
+runMain('ebpf-audit-producer', () => main(process.argv));

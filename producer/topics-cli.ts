@@ -3,8 +3,8 @@
  * ebpf-audit-topics: create or check the project's topics (events, stats, schemas). Exit codes:
  * 0 done / as specified, 1 a topic differs (check) or Kafka failed, 2 bad usage.
  */
-import { Command, CommanderError } from 'commander';
-import { ConfigError, errorMessage } from '../common/errors';
+import { Command } from 'commander';
+import { runMain } from '../common/cli-main';
 import { addConnectionOptions, addSecurityOptions, brokersOption, securityOption, topicPrefixOption, type SecurityFlags } from '../common/cli-options';
 import { createKafka } from '../common/kafka';
 import { createLogger } from '../common/logger';
@@ -66,11 +66,4 @@ async function main(argv: string[]): Promise<number> {
   return code;
 }
 
-main(process.argv).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
-    process.stderr.write(`ebpf-audit-topics: ${errorMessage(err)}\n`);
-    process.exit(err instanceof ConfigError ? 2 : 1);
-  },
-);
+runMain('ebpf-audit-topics', () => main(process.argv));

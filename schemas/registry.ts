@@ -98,8 +98,6 @@ export interface SchemaRegistry {
   current(kind: SchemaKind): SchemaEntry;
   /** Make a writer schema known (for example one read from the schemas topic). */
   add(type: avro.Type): SchemaEntry;
-  /** Is a writer fingerprint (hex) known? */
-  knows(id: string): boolean;
   /** How many writer schemas are known. */
   readonly size: number;
   encode(kind: SchemaKind, value: unknown): Buffer;
@@ -136,7 +134,6 @@ export function createSchemaRegistry(opts: { dir?: string } = {}): SchemaRegistr
   return {
     current: (kind) => current[kind],
     add,
-    knows: (id) => byId.has(id),
     get size() {
       return byId.size;
     },

@@ -39,7 +39,6 @@ export interface Rule {
   severity: Severity;
   tags: string[];
   enabled: boolean;
-  condition: string;
   kinds: Set<EventKind>;
   pred: Predicate;
   output: Template;
@@ -257,7 +256,6 @@ export function loadRules(files: RuleFile[], opts: LoadOptions = {}): LoadedRule
       severity: sev.value as Severity,
       tags: fields.has('tags') ? strings(c, get('tags'), 'tags') : [],
       enabled: fields.has('enabled') ? bool(c, get('enabled'), 'enabled') : true,
-      condition: cond.value,
       kinds: compiled.kinds,
       pred: compiled.pred,
       output: compileTemplate(out.value, scalarLocator(c, out)),

@@ -1,0 +1,18 @@
+/**
+ * The one top-level error handler of every CLI: the exit code is the CLI's own result; a usage
+ * error (commander's or a ConfigError) exits 2 with its message; any other failure exits 1 with
+ * its message, unless the CLI already logged it (`logged: true`).
+ */
+import { CommanderError } from 'commander';
+import { ConfigError, errorMessage } from './errors';
+
+export function runMain(name: string, main: () => Promise<number>): void {
+  main().then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
+      if (err instanceof ConfigError || !(err as { logged?: boolean } | undefined)?.logged) process.stderr.write(`${name}: ${errorMessage(err)}\n`);
+      process.exit(err instanceof ConfigError ? 2 : 1);
+    },
+  );
+}
