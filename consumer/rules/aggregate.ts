@@ -134,16 +134,6 @@ export interface AggregateState {
 
 type KeyFn = (ev: AuditEvent, ctx: ProcessLookup) => string;
 
-/** The state key as a string, for first_seen's sets: the host first (see above), then the `by` fields. */
-function byKey(fields: FieldDef[]): KeyFn {
-  const gets = fields.map((f) => f.get);
-  return (ev, ctx) => {
-    let k = ev.event.host.id;
-    for (const g of gets) k += `\u0000${g(ev, ctx)}`;
-    return k;
-  };
-}
-
 interface Leaf<S> {
   state: S;
   /** The maps from the root down to this leaf's, with the key in each. */
@@ -217,7 +207,7 @@ class KeyTree<S> {
   }
 }
 
-/** The counted value: one field as it is, several joined. */
+/** Field values as one string: one field as it is, several joined (none: ""). */
 function valueKey(fields: FieldDef[]): KeyFn {
   const gets = fields.map((f) => f.get);
   if (gets.length === 1) {
@@ -234,7 +224,7 @@ function valueKey(fields: FieldDef[]): KeyFn {
 /** Event time in ms, as a double (exact to well under a microsecond at today's epoch). */
 const msOf = (ev: AuditEvent): number => Number(ev.event.time_ns) / 1e6;
 
-export function createAggregateState(spec: AggregateSpec, opts: { maxKeys: number; learningMs?: number }): AggregateState {
+export function createAggregateState(spec: AggregateSpec, opts: { maxKeys: number }): AggregateState {
   const maxKeys = opts.maxKeys;
   const gets = spec.by.map((f) => f.get);
 
@@ -291,9 +281,10 @@ export function createAggregateState(spec: AggregateSpec, opts: { maxKeys: numbe
   }
 
   let evicted = 0;
-  const key = byKey(spec.by);
+  // The sets are per host already: the key is the `by` values, then the tuple.
+  const key = valueKey(spec.by);
   const value = valueKey(spec.of);
-  const learningMs = opts.learningMs ?? spec.learningMs;
+  const { learningMs } = spec;
   // Per host: when its learning ends (from its first event), and what it has seen.
   const hosts = new Map<string, { learnUntil: number; seen: Set<string> }>();
   let keys = 0;
