@@ -16,7 +16,7 @@ import { createLogger, type Logger, type LogLevel } from '../common/logger';
 import { EVENT_KINDS } from '../common/topics';
 import type { EventKind } from '../schemas/types';
 import { createTailFilter } from './tail/filter';
-import { parseSince } from './core/since';
+import { parseSince } from './core/input/since';
 import { createSchemaRegistry } from '../schemas/registry';
 import { runTail, type TailOutput } from './tail/tail';
 import { parseDuration } from './rules/aggregate';

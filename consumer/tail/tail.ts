@@ -3,11 +3,11 @@ import type { Kafka } from 'kafkajs';
 import type { Logger } from '../../common/logger';
 import type { AuditEvent, EventKind } from '../../schemas/types';
 import type { SchemaRegistry } from '../../schemas/registry';
-import { createSubscriber } from '../core/subscriber';
+import { createSubscriber } from '../core/input/subscriber';
 import { usage } from '../core/usage';
-import { formatLine } from './format';
-import { formatEcs, formatJson } from './json';
-import { createLineWriter } from '../core/line-writer';
+import { formatLine } from '../core/output/line-format';
+import { formatEcs, formatJson } from '../core/output/json';
+import { createLineWriter } from '../core/output/line-writer';
 
 export interface TailOptions {
   kafka: Kafka;

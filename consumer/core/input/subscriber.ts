@@ -5,13 +5,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka } from 'kafkajs';
-import { errorMessage } from '../../common/errors';
-import type { Logger } from '../../common/logger';
-import { waitForTopics } from '../../common/topic-admin';
-import { kindOfTopic, schemasTopic, topicFor } from '../../common/topics';
-import { loadSchemas } from '../../schemas/publication';
-import { UnknownSchemaError, type SchemaRegistry } from '../../schemas/registry';
-import type { AuditEvent, EventKind } from '../../schemas/types';
+import { errorMessage } from '../../../common/errors';
+import type { Logger } from '../../../common/logger';
+import { waitForTopics } from '../../../common/topic-admin';
+import { kindOfTopic, schemasTopic, topicFor } from '../../../common/topics';
+import { loadSchemas } from '../../../schemas/publication';
+import { UnknownSchemaError, type SchemaRegistry } from '../../../schemas/registry';
+import type { AuditEvent, EventKind } from '../../../schemas/types';
 
 export interface SubscriberOptions {
   kafka: Kafka;
