@@ -287,6 +287,12 @@ export function createAggregateState(spec: AggregateSpec, opts: { maxKeys: numbe
   const { learningMs } = spec;
   // Per host: when its learning ends (from its first event), and what it has seen.
   const hosts = new Map<string, { learnUntil: number; seen: Set<string> }>();
+  // Every key in the order it was learned, across hosts: the cap drops the oldest of all, never
+  // the one a host has just learned (which would then be new again on every event).
+  // Two parallel arrays, not one of pairs: no allocation per key beyond the key itself.
+  let orderSets: Set<string>[] = [];
+  let orderKeys: string[] = [];
+  let head = 0;
   let keys = 0;
   return {
     observe(ev, ctx) {
@@ -297,10 +303,18 @@ export function createAggregateState(spec: AggregateSpec, opts: { maxKeys: numbe
       const k = `${key(ev, ctx)}\u0001${value(ev, ctx)}`;
       if (h.seen.has(k)) return undefined;
       h.seen.add(k);
+      orderSets.push(h.seen);
+      orderKeys.push(k);
       if (++keys > maxKeys) {
-        h.seen.delete(h.seen.values().next().value as string);
+        orderSets[head].delete(orderKeys[head]);
+        head++;
         keys--;
         evicted++;
+        if (head > 1024 && head * 2 > orderKeys.length) {
+          orderSets = orderSets.slice(head);
+          orderKeys = orderKeys.slice(head);
+          head = 0;
+        }
       }
       return t < h.learnUntil ? undefined : { count: 1, events: [ev] };
     },

@@ -88,6 +88,20 @@ test('aggregate keys are bounded: the oldest are dropped and counted', () => {
   assert.deepEqual(engine.stats().aggregates.a, { keys: 100, evicted: 900 });
 });
 
+test('first_seen at its key cap: a new host keeps what it just learned, and the oldest key overall goes', () => {
+  const engine = createEngine({ rules: rules(agg('evt.type = connect', 'first_seen(net.dst_port) learning 1s')), maxKeys: 2 });
+  const h2: Host = { ...host, id: 'host-2' };
+  // host-1 fills the cap while it learns.
+  assert.equal(run(engine, [connect(T0, 1), connect(T0, 2)]).length, 0);
+  // host-2 learns nothing, then meets port 9 twice: one alert, not one per event.
+  assert.equal(run(engine, [connect(T0, 5, { h: h2 })]).length, 0, 'host-2 learning');
+  const a = run(engine, [9, 9, 9].map((p) => connect(T0 + 2n * SEC, p, { h: h2 })));
+  assert.equal(a.length, 1, 'port 9 is new once');
+  assert.deepEqual(engine.stats().aggregates.a, { keys: 2, evicted: 2 });
+  // The evicted keys were host-1's oldest: port 2 was kept until port 9 came, port 1 went first.
+  assert.equal(run(engine, [connect(T0 + 3n * SEC, 1)]).length, 1, 'host-1 forgot port 1');
+});
+
 test('a consumer group split by host raises the alerts one consumer does', () => {
   const r = rules(agg('evt.type = connect', 'distinct(net.dst_port) > 5 within 10s by proc.pid'));
   const hosts: Host[] = [0, 1, 2, 3].map((i) => ({ ...host, id: `h${i}`, name: `n${i}` }));
