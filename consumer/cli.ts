@@ -20,8 +20,9 @@ import { parseSince } from './core/input/since';
 import { createSchemaRegistry } from '../schemas/registry';
 import { runTail, type TailOutput } from './tail/tail';
 import { parseDuration } from './rules/aggregate';
-import { compileExpression, DEFAULT_RULES, loadRules, readRuleFile, SEVERITIES, type Rule, type Severity } from './rules/loader';
-import { createProcessLookup } from './rules/process-lookup';
+import { compileExpression, DEFAULT_RULES, loadRules, readRuleFile, SEVERITIES, type LoadedRules, type Severity } from './rules/loader';
+import { checkReport } from './detect/check-report';
+import { createProcessTree } from './rules/process-tree';
 import { runDetect } from './detect/detect';
 import type { AlertOutput } from './detect/alert-sink';
 
@@ -67,7 +68,7 @@ function tailChoices(o: TailFlags): { output: TailOutput; kinds: EventKind[]; fi
     // The rules' language, with the default pack's macros and lists (open_write, shell_binaries ...).
     const { env } = loadRules([readRuleFile(DEFAULT_RULES)]);
     const where = compileExpression(o.where, env);
-    const procs = createProcessLookup(65536);
+    const procs = createProcessTree({ maxProcesses: 65536 });
     filter = (ev) => {
       procs.observe(ev);
       return (!flags || flags(ev)) && where.pred(ev, procs);
@@ -80,6 +81,7 @@ function tailChoices(o: TailFlags): { output: TailOutput; kinds: EventKind[]; fi
 
 interface DetectFlags {
   check: boolean;
+  strict: boolean;
   defaultRules: boolean;
   disable: string[];
   minSeverity: string;
@@ -94,7 +96,7 @@ interface DetectFlags {
 }
 
 /** The rule files in load order: the default pack (unless --no-default-rules), then the user's. */
-function detectRules(files: string[], o: DetectFlags): { rules: Rule[]; macros: number; lists: number } {
+function detectRules(files: string[], o: DetectFlags): LoadedRules {
   let learningMs: number | undefined;
   if (o.learningPeriod !== undefined) {
     learningMs = parseDuration(o.learningPeriod);
@@ -102,11 +104,14 @@ function detectRules(files: string[], o: DetectFlags): { rules: Rule[]; macros: 
   }
   if (!o.defaultRules && files.length === 0) throw new ConfigError('no rules: give rule files or drop --no-default-rules');
   const loaded = loadRules([...(o.defaultRules ? [DEFAULT_RULES] : []), ...files].map(readRuleFile), { learningMs });
-  const ids = new Set(loaded.rules.map((r) => r.id));
+  const ids = new Set([...loaded.rules, ...loaded.skipped].map((r) => r.id));
   for (const id of o.disable) if (!ids.has(id)) throw new ConfigError(`--disable: no rule "${id}"`);
   const min = SEVERITIES.indexOf(o.minSeverity as Severity);
   if (min < 0) throw new ConfigError(`--min-severity must be one of ${SEVERITIES.join(', ')}, got "${o.minSeverity}"`);
   const rules = loaded.rules.map((r) => ({ ...r, enabled: r.enabled && !o.disable.includes(r.id) && SEVERITIES.indexOf(r.severity) >= min }));
+  if (o.strict && loaded.skipped.length) {
+    throw new ConfigError(`--strict: ${loaded.skipped.length} rule(s) skipped:\n${checkReport({ ...loaded, rules }).filter((l) => l.startsWith('skipped')).join('\n')}`);
+  }
   return { ...loaded, rules };
 }
 
@@ -182,7 +187,8 @@ async function main(argv: string[]): Promise<number> {
     .command('detect')
     .description('run detection rules on the event topics; print alerts and publish them to <prefix>.alerts')
     .argument('[rule-files...]', 'YAML rule files, loaded after the default pack (they may use its lists and macros, override or disable its rules)')
-    .option('--check', 'validate the rule files (and the default pack) and exit: 0 when valid, 2 with file:line:column otherwise', false)
+    .option('--check', 'validate the rule files (and the default pack), list skipped rules and warnings, and exit: 0 when valid, 2 with file:line:column otherwise', false)
+    .option('--strict', 'a rule skipped for what is not available here (a field, an event type, a source) is an error: exit 2', false)
     .option('--no-default-rules', 'do not load the default rule pack')
     .option('--disable <ids>', 'switch rules off by id (comma-separated, repeatable)', collect, [])
     .option('--min-severity <level>', `run only rules of this severity or higher: ${SEVERITIES.join(', ')}`, 'info')
@@ -201,8 +207,7 @@ async function main(argv: string[]): Promise<number> {
   addSecurityOptions(detect).action(async (files: string[], o: CommonOptions & DetectFlags & SecurityFlags) => {
     const loaded = detectRules(files, o);
     if (o.check) {
-      const on = loaded.rules.filter((r) => r.enabled).length;
-      process.stdout.write(`ok: ${loaded.rules.length} rules (${on} enabled), ${loaded.macros} macros, ${loaded.lists} lists\n`);
+      process.stdout.write(`${checkReport(loaded).join('\n')}\n`);
       return;
     }
     const c = common(o);
@@ -210,10 +215,12 @@ async function main(argv: string[]): Promise<number> {
     if (!/^\d+$/.test(o.statsInterval) || Number(o.statsInterval) < 1) throw new ConfigError(`--stats-interval: "${o.statsInterval}" is not a whole number of seconds`);
     const sinceMs = sinceOption(o);
     const { logger, kafka } = connect('ebpf-audit-detect', c, o);
+    for (const sk of loaded.skipped) logger.warn({ rule: sk.id, at: `${sk.pos.file}:${sk.pos.line}:${sk.pos.col}` }, `rule skipped: ${sk.reason}`);
+    for (const w of loaded.warnings) logger.warn({ at: `${w.pos.file}:${w.pos.line}:${w.pos.col}` }, w.message);
     await runDetect(
       {
         kafka, logger, registry: createSchemaRegistry(), topicPrefix: c.topicPrefix, groupId: o.group ?? `${c.topicPrefix}-detect`, fromBeginning: o.fromBeginning, sinceMs,
-        rules: loaded.rules, output: o.output as AlertOutput, publish: o.publish, out: process.stdout, statsIntervalMs: Number(o.statsInterval) * 1000, untilEnd: o.untilEnd,
+        rules: loaded.rules, hostnames: [...loaded.env.hostnames], output: o.output as AlertOutput, publish: o.publish, out: process.stdout, statsIntervalMs: Number(o.statsInterval) * 1000, untilEnd: o.untilEnd,
       },
       stopSignal(),
     );

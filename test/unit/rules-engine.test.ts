@@ -69,7 +69,7 @@ test('distinct(...) > N within T counts distinct values, forgetting those older 
 });
 
 test('first_seen: silent while learning, then fires once per new tuple; learning is per host', () => {
-  const engine = createEngine({ rules: rules(agg('evt.type = connect', 'first_seen(net.dst_ip, net.dst_port) by proc.exe learning 1m')) });
+  const engine = createEngine({ rules: rules(agg('evt.type = connect', 'first_seen(net.dst_ip, net.dst_port) by proc.exepath learning 1m')) });
   const h2: Host = { ...host, id: 'host-2' };
   assert.equal(run(engine, [connect(T0, 443), connect(T0 + 30n * SEC, 80)]).length, 0, 'learning');
   assert.equal(run(engine, [connect(T0 + 61n * SEC, 443), connect(T0 + 62n * SEC, 80)]).length, 0, 'known after learning');
