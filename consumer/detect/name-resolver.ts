@@ -39,7 +39,7 @@ export function createNameResolver(opts: { names: string[]; logger: Logger; look
     try {
       next = new Set(await lookup(name));
     } catch (err) {
-      opts.logger.debug({ name, err }, 'name not resolved');
+      opts.logger.debug({ domain: name, err }, 'name not resolved');
       next = new Set();
     }
     const prev = addrs.get(name)!;
@@ -47,7 +47,7 @@ export function createNameResolver(opts: { names: string[]; logger: Logger; look
     if (changed) {
       addrs.set(name, next);
       index();
-      opts.logger.info({ name, addresses: [...next] }, 'name resolved for rules');
+      opts.logger.info({ domain: name, addresses: [...next] }, 'name resolved for rules');
     }
     return changed;
   }
