@@ -43,8 +43,13 @@ export const OTHER_FIELDS: FieldDef[] = [
     },
   },
   {
-    name: 'cred.to_root', type: 'bool', kinds: P, doc: 'privilege changes: the real or effective uid became 0 from another',
-    get: (ev) => { const c = creds(ev); return c && ((c.new.uid === 0 && c.old.uid !== 0) || (c.new.euid === 0 && c.old.euid !== 0)); },
+    // A root process that drops its effective uid and takes it back (apt, sshd) had root all along.
+    name: 'cred.to_root', type: 'bool', kinds: P,
+    doc: 'privilege changes: the real uid became 0 from another, or the effective uid did while neither the real nor the saved uid was 0',
+    get: (ev) => {
+      const c = creds(ev);
+      return c && ((c.new.uid === 0 && c.old.uid !== 0) || (c.new.euid === 0 && c.old.euid !== 0 && c.old.uid !== 0 && c.old.suid !== 0));
+    },
   },
   {
     name: 'cred.caps_raised', type: 'bool', kinds: P, doc: 'privilege changes: the effective capability set gained a capability',

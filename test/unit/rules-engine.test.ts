@@ -139,6 +139,9 @@ test('alerts: Avro round trip with the triggering events, escaped text line, JSO
   assert.equal(json.events[0].kind, 'file');
   assert.equal(json.events[0].path, '/tmp/\u001b[31mred"\nforged');
   assert.doesNotMatch(formatAlertJson(alert), /[\u0000-\u001f\u001b]/);
+  // Falco's rule names have spaces: the id is quoted and escaped, so the line still splits on spaces.
+  const falco = createEngine({ rules: rules('- rule: Read "sensitive" file\n  priority: WARNING\n  output: o\n  condition: evt.kind = file\n') });
+  assert.match(formatAlertLine(falco.process(hostile)[0]), /^\[\d+\.\d{9}\] ALERT medium "Read \\"sensitive\\" file" Host:"web-1" /);
 });
 
 test('the default pack loads, and every rule has an id, a description, a severity and ATT&CK tags', () => {

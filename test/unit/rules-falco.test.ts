@@ -242,3 +242,15 @@ ${rule('r', 'outbound or (evt.type = execve and proc.cmdline in (nested))')}`);
   assert.ok(r.pred(exec(['/bin/sh', '-c', 'uname -p 2> /dev/null']), ctx));
   assert.ok(!r.pred(exec(['/bin/sh', '-c', 'uname -p']), ctx));
 });
+
+test('cred.to_root: a real uid becoming 0, or an effective one without root in reserve; not a root daemon taking back its euid', () => {
+  const e = evaluator();
+  const ids = (uid: number, euid: number, suid: number) => ({ uid, euid, suid, fsuid: euid, gid: 0, egid: 0, sgid: 0, fsgid: 0, cap_effective: 0n, cap_permitted: 0n });
+  const change = (o: [number, number, number], n: [number, number, number]): AuditEvent => ({
+    kind: 'process', event: { ...execEvent, kind: 'setresuid', cred_change: { old: ids(...o), new: ids(...n) } },
+  });
+  assert.ok(e.is('cred.to_root = true', change([65534, 0, 0], [0, 0, 0])), 'a setuid-root payload making its real uid 0');
+  assert.ok(e.is('cred.to_root = true', change([1000, 1000, 1000], [1000, 0, 1000])), 'an effective uid from nowhere');
+  assert.ok(e.is('cred.to_root = false', change([0, 100, 0], [0, 0, 0])), 'apt taking back the euid it dropped');
+  assert.ok(e.is('cred.to_root = false and cred.changed = true', change([0, 0, 0], [100, 100, 100])));
+});
