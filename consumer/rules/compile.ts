@@ -179,6 +179,10 @@ function compileCmp(node: Cmp, env: CompileEnv, loc: Locator): Compiled {
   const kinds = new Set(lhs.kinds);
   const { get, all } = lhs;
   if (node.op === 'exists') {
+    if (lhs.some) {
+      const some = lhs.some;
+      return { kinds, gaps: new Map(), pred: (ev, c) => some(ev, c, (v) => v !== undefined) };
+    }
     if (all) return { kinds, gaps: new Map(), pred: (ev, c) => all(ev, c).length > 0 };
     return { kinds, gaps: new Map(), pred: (ev, c) => get(ev, c) !== undefined };
   }
@@ -199,6 +203,11 @@ function compileCmp(node: Cmp, env: CompileEnv, loc: Locator): Compiled {
   const numericRes = lhs.type === 'res' && (ORDER.has(node.op) || items.every((it) => NUMBER.test(it.v)));
   const t = valueTest(numericRes ? { ...lhs, type: 'num' } : lhs, node, items, loc);
   if (numericRes) return { kinds, gaps: new Map(), pred: (ev) => t(rawres(ev)) };
+  const { some } = lhs;
+  if (some) {
+    const pass = (v: unknown): boolean => v !== undefined && t(v);
+    return { kinds, gaps: new Map(), pred: (ev, c) => some(ev, c, pass) };
+  }
   if (all) {
     return {
       kinds, gaps: new Map(),

@@ -4,9 +4,9 @@
  * clock (aggregates use the events' times), so tests drive it with made-up events. Domain names
  * for fd.sip.name come through `names`, resolved elsewhere (dns.ts).
  */
-import type { AuditEvent, Host } from '../../schemas/types';
+import type { AuditEvent, EventKind, Host } from '../../schemas/types';
 import { createAggregateState, type AggregateState } from './aggregate';
-import { typeName } from './event-types';
+import { internalType, typeName } from './event-types';
 import type { Rule } from './compiler';
 import { createProcessTree, type NameLookup } from './process-tree';
 import type { Severity } from './severity';
@@ -64,11 +64,16 @@ export function createEngine(opts: EngineOptions): Engine {
     all.push({ rule, state: rule.aggregate && createAggregateState(rule.aggregate, { maxKeys }) });
     stats.byRule[rule.id] = 0;
   }
-  // The rules to run per event type, worked out at the first event of each type.
-  const byType = new Map<string, Active[]>();
-  const rulesFor = (ev: AuditEvent, type: string): Active[] => {
-    const list = all.filter((a) => a.rule.kinds.has(ev.kind) && (!a.rule.types || a.rule.types.has(type)));
-    byType.set(type, list); // type names are unique across kinds
+  // The rules to run per event type, worked out at the first event of each type. Types are found
+  // by comparing strings, not through a Map: a Map hashes the freshly decoded string of every event.
+  const byKind: Record<EventKind, { type: string; list: Active[] }[]> = { file: [], net: [], process: [] };
+  const rulesFor = (ev: AuditEvent): Active[] => {
+    const type = internalType(ev);
+    const known = byKind[ev.kind];
+    for (let i = 0; i < known.length; i++) if (known[i].type === type) return known[i].list;
+    const name = typeName(ev);
+    const list = all.filter((a) => a.rule.kinds.has(ev.kind) && (!a.rule.types || a.rule.types.has(name)));
+    known.push({ type, list });
     return list;
   };
   const procs = createProcessTree({ maxProcesses: opts.maxProcesses ?? 65536, names: opts.names });
@@ -93,9 +98,8 @@ export function createEngine(opts: EngineOptions): Engine {
     process(ev) {
       stats.events++;
       procs.observe(ev);
-      const type = typeName(ev);
       let out: Alert[] | undefined;
-      for (const a of byType.get(type) ?? rulesFor(ev, type)) {
+      for (const a of rulesFor(ev)) {
         if (!a.rule.pred(ev, procs)) continue;
         let alert: Alert | undefined;
         if (!a.state) alert = alertOf(a.rule, ev, 1, [ev]);

@@ -14,6 +14,8 @@ export interface FieldDef {
   get(ev: AuditEvent, ctx: EvalContext): FieldValue;
   /** A field that matches any of several values (proc.aname without an index): all of them. */
   all?(ev: AuditEvent, ctx: EvalContext): FieldValue[];
+  /** The same without building the list: whether one of them passes `test`. */
+  some?(ev: AuditEvent, ctx: EvalContext, test: (v: FieldValue) => boolean): boolean;
   /** The data this field needs is not captured here: why. */
   missing?: string;
   /** The other name of the same data (ours for a Falco field, Falco's for ours), for the README. */

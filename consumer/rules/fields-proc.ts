@@ -109,9 +109,18 @@ export const ANCESTOR_FIELDS: Record<string, { any: FieldDef; at(n: number): Fie
       }
       return out;
     };
+    const some = (ev: AuditEvent, ctx: EvalContext, test: (v: FieldValue) => boolean): boolean => {
+      for (let n = 1; n <= 64; n++) {
+        const r = ctx.ancestor(ev, n);
+        if (!r) return false;
+        if (test(f.of(r))) return true;
+      }
+      return false;
+    };
     const any: FieldDef = {
       name, type: f.type, kinds: ALL_KINDS, doc: `${f.what} of an ancestor: without an index, a comparison is true when one of the ancestors matches`,
       all: walk,
+      some,
       get: (ev, ctx) => {
         const all = walk(ev, ctx).filter((v) => v !== undefined);
         return all.length ? all.join(' ') : undefined;

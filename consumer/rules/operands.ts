@@ -16,6 +16,7 @@ export interface Operand {
   kinds: readonly EventKind[];
   get(ev: AuditEvent, ctx: EvalContext): FieldValue;
   all?(ev: AuditEvent, ctx: EvalContext): FieldValue[];
+  some?(ev: AuditEvent, ctx: EvalContext, test: (v: FieldValue) => boolean): boolean;
   /** Set when a field it reads is not captured here: why. */
   missing?: string;
 }
@@ -30,7 +31,7 @@ const STRING_FNS: Record<string, Map1> = {
 };
 
 function field(def: FieldDef): Operand {
-  return { name: def.name, type: def.type, kinds: def.kinds, get: def.get, all: def.all, missing: def.missing };
+  return { name: def.name, type: def.type, kinds: def.kinds, get: def.get, all: def.all, some: def.some, missing: def.missing };
 }
 
 export function operandOf(ast: Ast, loc: Locator): Operand {
@@ -71,11 +72,12 @@ export function operandOf(ast: Ast, loc: Locator): Operand {
   const fn = STRING_FNS[ast.fn];
   if (!fn) throw new RuleError(`the ${ast.fn}() transformer is not supported (supported: ${Object.keys(STRING_FNS).join(', ')}, len, concat, val)`, loc(ast.at));
   if (a.type !== 'str' && a.type !== 'res') throw new RuleError(`${ast.fn}() takes a string field; ${a.name} is not one`, loc(ast.at));
-  const { get, all } = a;
+  const { get, all, some } = a;
   return {
     name, type: 'str', kinds, missing,
     get: (ev, c) => fn(get(ev, c)),
     all: all && ((ev, c) => all(ev, c).map(fn)),
+    some: some && ((ev, c, t) => some(ev, c, (v) => t(fn(v)))),
   };
 }
 

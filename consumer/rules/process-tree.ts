@@ -82,8 +82,25 @@ export function createProcessTree(opts: { maxProcesses: number; names?: NameLook
     }
   }
 
+  // The last hosts seen, compared as strings: a Map lookup hashes each event's freshly decoded host
+  // id, and a partition's consecutive events mostly come from a few hosts.
+  const recentIds: string[] = [];
+  const recentTables: Map<number, ProcRecord>[] = [];
+  function tableOf(id: string): Map<number, ProcRecord> {
+    for (let i = 0; i < recentIds.length; i++) if (recentIds[i] === id) return recentTables[i];
+    let table = hosts.get(id);
+    if (!table) hosts.set(id, (table = new Map()));
+    if (recentIds.length >= 4) {
+      recentIds.pop();
+      recentTables.pop();
+    }
+    recentIds.unshift(id);
+    recentTables.unshift(table);
+    return table;
+  }
+
   function lookup(ev: AuditEvent, pid: number): ProcRecord | undefined {
-    return hosts.get(ev.event.host.id)?.get(pid);
+    return tableOf(ev.event.host.id).get(pid);
   }
 
   return {
@@ -94,8 +111,7 @@ export function createProcessTree(opts: { maxProcesses: number; names?: NameLook
     observe(ev) {
       seq++;
       const p = ev.event.process;
-      let table = hosts.get(ev.event.host.id);
-      if (!table) hosts.set(ev.event.host.id, (table = new Map()));
+      const table = tableOf(ev.event.host.id);
       const known = table.get(p.pid);
       if (ev.kind === 'process' && ev.event.kind === 'exec') {
         add(table, { pid: p.pid, ppid: p.ppid, start: p.start_time_ns, comm: p.comm, exepath: p.exe, argv: ev.event.args, cwd: ev.event.cwd });

@@ -35,7 +35,13 @@ export function globToRegExp(glob: string, caseless = false): RegExp {
 function pmatch(values: string[]): Test<string> {
   const parts = (p: string): string[] => p.split('/').filter((s) => s !== '');
   const prefixes = values.map(parts);
+  // Most paths have no empty component: then a prefix is a plain string and its "/" boundary.
+  const plain = prefixes.map((pre) => `/${pre.join('/')}`);
   return (s) => {
+    if (s.charCodeAt(0) === 47 && !s.includes('//') && !s.endsWith('/')) {
+      for (const p of plain) if (p === '/' || s === p || (s.startsWith(p) && s.charCodeAt(p.length) === 47)) return true;
+      return false;
+    }
     const comps = parts(s);
     return prefixes.some((pre) => pre.length <= comps.length && pre.every((c, i) => comps[i] === c));
   };
