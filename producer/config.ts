@@ -3,6 +3,7 @@ import { ConfigError } from '../common/errors';
 import { brokersOption, logLevelOption, securityOption, topicPrefixOption, type SecurityFlags } from '../common/cli-options';
 import type { KafkaSecurity } from '../common/kafka';
 import type { LogLevel } from '../common/logger';
+import { checkProcRoot } from './enrich/host-view';
 import { mergeFilters, parseRules, readFilterFile, type FilterSpec } from './filters';
 
 export const COMPRESSIONS = ['None', 'GZIP', 'Snappy', 'LZ4', 'ZSTD'] as const;
@@ -13,6 +14,8 @@ export interface ProducerConfig {
   clientId: string;
   logLevel: LogLevel;
   hostId?: string;
+  /** Where the host's /proc is: /proc, or its mount point in a container (/host/proc). */
+  procRoot: string;
   bpfObject: string;
   syscallHooks: 'auto' | 'raw' | 'tracepoint';
   ringBytes: number;
@@ -42,6 +45,7 @@ export interface RawProducerOptions extends SecurityFlags {
   clientId: string;
   logLevel: string;
   hostId?: string;
+  procRoot: string;
   bpfObject: string;
   syscallHooks: string;
   ringBufferMb: string;
@@ -101,6 +105,7 @@ export function buildProducerConfig(o: RawProducerOptions, env: { username?: str
     exclude: parseRules({ pid: o.excludePid, uid: o.excludeUid, comm: o.excludeComm, path: o.excludePath }, '--exclude'),
     result: o.onlyFailed ? 'failed' : o.onlySuccessful ? 'successful' : 'all',
   };
+  checkProcRoot(o.procRoot, process.pid);
   if (o.filterFile !== undefined) readFilterFile(o.filterFile); // fail at start, not at the first SIGHUP
   if (!o.spoolDir.startsWith('/')) throw new ConfigError(`--spool-dir must be an absolute path, got "${o.spoolDir}"`);
   if (!/^[0-9A-Za-z.:-]{1,255}$/.test(o.metricsHost)) throw new ConfigError(`--metrics-host "${o.metricsHost}" is not a host name or address`);
@@ -117,6 +122,7 @@ export function buildProducerConfig(o: RawProducerOptions, env: { username?: str
     clientId: o.clientId,
     logLevel,
     hostId: o.hostId,
+    procRoot: o.procRoot,
     bpfObject: o.bpfObject,
     syscallHooks: o.syscallHooks as ProducerConfig['syscallHooks'],
     ringBytes: ringMb << 20,
