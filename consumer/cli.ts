@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import { Command } from 'commander';
 import type { Kafka } from 'kafkajs';
 import { ConfigError } from '../common/errors';
+import { parseWithConfig } from '../common/cli-config';
 import { runMain } from '../common/cli-main';
 import { addConnectionOptions, addSecurityOptions, brokersOption, collect, logLevelOption, securityOption, topicPrefixOption, type SecurityFlags } from '../common/cli-options';
 import { createKafka } from '../common/kafka';
@@ -123,7 +124,7 @@ function common(o: CommonOptions): { brokers: string[]; topicPrefix: string; cli
 
 /** The logger and Kafka client of a command; SASL credentials come from the environment or files, never argv. */
 function connect(name: string, c: ReturnType<typeof common>, o: SecurityFlags): { logger: Logger; kafka: Kafka } {
-  const security = securityOption(o, { username: process.env.EBPF_AUDIT_SASL_USERNAME, password: process.env.EBPF_AUDIT_SASL_PASSWORD });
+  const security = securityOption(o);
   const logger = createLogger({ name, level: c.logLevel });
   return { logger, kafka: createKafka({ brokers: c.brokers, clientId: c.clientId, logger, security }) };
 }
@@ -164,7 +165,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--where <expr>', 'only events matching a condition in the rules\' language, e.g. "evt.failed = true and proc.name = cat"')
     .option('--until-end', 'exit once the topics are read up to where they ended at start (with --from-beginning or --since: print history, then exit)', false)
     .exitOverride();
-  addConnectionOptions(tail, process.env.EBPF_AUDIT_BROKERS);
+  addConnectionOptions(tail);
   addSecurityOptions(tail).action(async (o: CommonOptions & TailFlags & SecurityFlags) => {
       const c = common(o);
       const choices = tailChoices(o);
@@ -197,7 +198,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--client-id <id>', 'Kafka client id', `ebpf-audit-detect-${os.hostname()}`)
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (logs go to stderr)', 'info')
     .exitOverride();
-  addConnectionOptions(detect, process.env.EBPF_AUDIT_BROKERS);
+  addConnectionOptions(detect);
   addSecurityOptions(detect).action(async (files: string[], o: CommonOptions & DetectFlags & SecurityFlags) => {
     const loaded = detectRules(files, o);
     if (o.check) {
@@ -219,7 +220,7 @@ async function main(argv: string[]): Promise<number> {
     );
   });
 
-  await program.parseAsync(argv);
+  await parseWithConfig(program, argv, { env: process.env });
   return 0;
 }
 

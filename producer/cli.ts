@@ -7,6 +7,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command } from 'commander';
+import { parseWithConfig } from '../common/cli-config';
 import { addConnectionOptions, addSecurityOptions, collect } from '../common/cli-options';
 import { errorMessage } from '../common/errors';
 import { runMain } from '../common/cli-main';
@@ -50,11 +51,11 @@ async function main(argv: string[]): Promise<number> {
     .option('--shutdown-timeout <s>', 'seconds to flush on SIGINT/SIGTERM', '10')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  addConnectionOptions(program, process.env.EBPF_AUDIT_BROKERS);
+  addConnectionOptions(program);
   addSecurityOptions(program);
-  program.parse(argv);
+  await parseWithConfig(program, argv, { env: process.env });
   const raw = program.opts<RawProducerOptions>();
-  const cfg = buildProducerConfig(raw, { username: process.env.EBPF_AUDIT_SASL_USERNAME, password: process.env.EBPF_AUDIT_SASL_PASSWORD });
+  const cfg = buildProducerConfig(raw);
   const logger = createLogger({ name: 'ebpf-audit-producer', level: cfg.logLevel });
 
   const ctl = new AbortController();
