@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Debian package from this tree (after `npm run build`): `npm run package` runs it.
-#   deploy/debian/build.sh [--version X] [--out DIR]     -> DIR/ebpf-audit_X_<arch>.deb
+#   deploy/debian/build.sh [--version X] [--out DIR] [--uncompressed]  -> DIR/ebpf-audit_X_<arch>.deb
+# (--uncompressed: faster to build and install, for the package tests; 115 MB instead of 39 MB)
 # Contents:
 #   /usr/lib/ebpf-audit/      dist/ (no tests), the runtime files beside the sources (schemas,
 #                             default rules ...), the BPF object, production node_modules (with
@@ -16,11 +17,13 @@ cd "$root"
 
 version=$(node -p 'require("./package.json").version')
 out=$root/dist/package
+compression=(-Zgzip -z6)
 while (($#)); do
   case $1 in
     --version) version=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
-    *) echo "usage: $0 [--version X] [--out DIR]" >&2; exit 2 ;;
+    --uncompressed) compression=(-Znone); shift ;;
+    *) echo "usage: $0 [--version X] [--out DIR] [--uncompressed]" >&2; exit 2 ;;
   esac
 done
 log() { printf 'package: %s\n' "$*" >&2; }
@@ -85,5 +88,5 @@ chmod -R u+rwX,go+rX,go-w "$stage/usr" "$stage/lib" "$stage/etc"
 mkdir -p "$out"
 deb=$out/ebpf-audit_${version}_$arch.deb
 log "dpkg-deb -> $deb"
-dpkg-deb --root-owner-group -Zgzip -z6 --build "$stage" "$deb" >/dev/null
+dpkg-deb --root-owner-group "${compression[@]}" --build "$stage" "$deb" >/dev/null
 echo "$deb"
