@@ -37,12 +37,16 @@ function mounted(dir: string): boolean {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** `boot`: systemd as init (else the container only runs `sh` commands through nsenter of a sleeping init). */
-export async function startContainer(name: string, opts: { boot: boolean; binds?: string[] }): Promise<Container> {
+export async function startContainer(name: string, opts: { boot: boolean; bindsRo?: string[]; binds?: string[] }): Promise<Container> {
   const lower = cachedRootfs();
   const dir = fs.mkdtempSync(path.join(RUNS, `ea-${name}-`));
   const root = path.join(dir, 'root');
   for (const d of ['upper', 'work', 'root']) fs.mkdirSync(path.join(dir, d));
   execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lower},upperdir=${dir}/upper,workdir=${dir}/work`, root]);
+  // The site's own CAs (a TLS-intercepting gateway's, here), as on any machine of this network:
+  // the container's ca-certificates picks them up when it is installed.
+  const siteCas = '/usr/local/share/ca-certificates';
+  if (fs.existsSync(siteCas)) fs.cpSync(siteCas, path.join(root, siteCas), { recursive: true });
   let ownTmpfs = false;
   if (!mounted('/run/systemd/nspawn')) {
     fs.mkdirSync('/run/systemd/nspawn', { recursive: true });
@@ -54,7 +58,8 @@ export async function startContainer(name: string, opts: { boot: boolean; binds?
     // BPF inside: the capabilities and the two syscalls nspawn withholds by default; tracefs is
     // not mounted in a container's /sys, so the host's is bound in (libbpf reads tracepoint ids).
     '--capability=CAP_BPF,CAP_PERFMON', '--system-call-filter=bpf perf_event_open', '--bind-ro=/sys/kernel/tracing',
-    ...(opts.binds ?? []).map((b) => `--bind-ro=${b}`),
+    ...(opts.bindsRo ?? []).map((b) => `--bind-ro=${b}`),
+    ...(opts.binds ?? []).map((b) => `--bind=${b}`),
     ...(opts.boot ? ['-b'] : ['/bin/sleep', 'infinity']),
   ];
   const nspawn = spawn('systemd-nspawn', args, { env: { ...process.env, SYSTEMD_NSPAWN_UNIFIED_HIERARCHY: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
