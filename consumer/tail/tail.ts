@@ -8,6 +8,7 @@ import { usage } from '../core/usage';
 import { formatLine } from '../core/output/line-format';
 import { formatEcs, formatJson } from '../core/output/json';
 import { createLineWriter } from '../core/output/line-writer';
+import type { TailOutput } from '../config';
 
 export interface TailOptions {
   kafka: Kafka;
@@ -25,7 +26,6 @@ export interface TailOptions {
   untilEnd?: boolean;
 }
 
-export type TailOutput = 'text' | 'json' | 'ecs';
 const FORMATS: Record<TailOutput, (ev: AuditEvent) => string> = { text: formatLine, json: formatJson, ecs: formatEcs };
 
 /** Runs until `stop` aborts or stdout closes. */
