@@ -34,7 +34,7 @@ test('each bad option is a ConfigError naming the option', () => {
     [{ syscallHooks: 'kprobe' }, /--syscall-hooks/],
     [{ includePid: ['12x'] }, /--include\.pid: "12x" is not a non-negative integer/],
     [{ excludeComm: ['a-very-long-command-name'] }, /--exclude\.comm: comm "a-very-long-command-name" must be 1-15 bytes/],
-    [{ includePath: ['etc'] }, /--include\.path: path prefix "etc" must be absolute/],
+    [{ includePath: ['etc'] }, /--include-path: path prefix "etc" must be absolute/],
     [{ onlyFailed: true, onlySuccessful: true }, /exclude each other/],
     [{ filterFile: '/nonexistent/filters.json' }, /filter file \/nonexistent\/filters\.json/],
     [{ spoolDir: 'relative/dir' }, /--spool-dir must be an absolute path/],
