@@ -67,7 +67,9 @@ async function main(argv: string[]): Promise<number> {
   addSecurityOptions(tail).action(async (o: TailFlags) => {
     const c = tailConfig(o, saslEnv());
     const { logger, kafka } = connect('ebpf-audit-tail', c);
-    await runTail({ ...c, kafka, logger, registry: createSchemaRegistry(), out: process.stdout }, stopSignal());
+    // A terminal gets a one-line summary at the end, as ping does; scripts get the final log line.
+    const summaryTo = process.stderr.isTTY ? process.stderr : undefined;
+    await runTail({ ...c, kafka, logger, registry: createSchemaRegistry(), out: process.stdout, summaryTo }, stopSignal());
   });
 
   const detect = program
