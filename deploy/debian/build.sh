@@ -37,7 +37,11 @@ lib=$stage/usr/lib/ebpf-audit
 mkdir -p "$lib" "$stage/usr/bin" "$stage/lib/systemd/system" "$stage/etc/ebpf-audit" "$stage/usr/share/doc/ebpf-audit" "$stage/DEBIAN"
 
 log "staging the program"
-tar -cf - --exclude='dist/test' --exclude='dist/package' --exclude='*.map' dist | tar -xf - -C "$lib"
+# The compiled form of each source file (not whatever else dist/ holds from older builds).
+find common consumer producer schemas -name '*.ts' ! -name '*.d.ts' | sed 's|^\(.*\)\.ts$|dist/\1.js|' >"$stage/files"
+while read -r f; do [[ -f $f ]] || { log "$f missing: npm run build"; exit 1; }; done <"$stage/files"
+tar -cf - -T "$stage/files" | tar -xf - -C "$lib"
+rm "$stage/files"
 # Files the code reads beside its sources at run time (schemas/*.avsc, the default rule pack ...).
 find common consumer producer schemas -type f ! -name '*.ts' -print0 | tar -cf - --null -T - | tar -xf - -C "$lib"
 mkdir -p "$lib/bpf/build" && cp bpf/build/ebpf-audit.bpf.o "$lib/bpf/build/"
