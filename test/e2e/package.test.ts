@@ -2,7 +2,8 @@
  * The Debian package on a clean Debian 12 booted with systemd as init (systemd-nspawn over the
  * cached debootstrap tree): it installs from Debian's own repositories alone, its units verify
  * and score as hardened, the producer and a tail service capture a marked `cat` into the host's
- * Kafka and the journal, `systemctl stop` leaves no program loaded, an upgrade keeps the edited
+ * Kafka and the journal, a detect service alerts, `systemctl stop` leaves no program loaded, an
+ * upgrade keeps the edited
  * config and the spool (whose event then reaches Kafka), and removal leaves nothing attached.
  */
 import assert from 'node:assert/strict';
@@ -18,8 +19,9 @@ import { startContainer, type Container } from '../helpers/nspawn';
 
 const PRODUCER = 'ebpf-audit-producer.service';
 const TAIL = 'ebpf-audit-consumer@tail.service';
+const DETECT = 'ebpf-audit-consumer@detect.service';
 /** Exposure scores (systemd-analyze security, 0 best .. 10 worst) the units must stay under. */
-const MAX_EXPOSURE: Record<string, number> = { [PRODUCER]: 2.5, [TAIL]: 1.5, 'ebpf-audit-consumer@detect.service': 1.5 };
+const MAX_EXPOSURE: Record<string, number> = { [PRODUCER]: 2.5, [TAIL]: 1.5, [DETECT]: 1.5 };
 const CAP_MASK = ((1n << 2n) | (1n << 19n) | (1n << 38n) | (1n << 39n)).toString(16).padStart(16, '0'); // dac_read_search, sys_ptrace, perfmon, bpf
 
 function requireTools(): void {
@@ -97,10 +99,10 @@ test('the Debian package on a clean Debian 12 with systemd: install, hardened un
   });
 
   const marker = `/var/tmp/${prefix}-first`;
-  await t.test('systemctl start: a marked cat reaches Kafka and the tail service\'s journal', async () => {
+  await t.test('systemctl start: a marked cat reaches Kafka and the tail service\'s journal; detect raises an alert', async () => {
     fs.writeFileSync(path.join(c.root, 'etc/ebpf-audit/producer.yaml'), config(BROKERS));
-    fs.writeFileSync(path.join(c.root, 'etc/ebpf-audit/tail.yaml'), `brokers: "${BROKERS}"\ntopic-prefix: ${prefix}\nfrom-beginning: true\n`);
-    await startUnits(c, [PRODUCER, TAIL]);
+    for (const cmd of ['tail', 'detect']) fs.writeFileSync(path.join(c.root, `etc/ebpf-audit/${cmd}.yaml`), `brokers: "${BROKERS}"\ntopic-prefix: ${prefix}\nfrom-beginning: true\n`);
+    await startUnits(c, [PRODUCER, TAIL, DETECT]);
     const producer = statusOf(c, PRODUCER);
     const uid = c.ok('id -u ebpf-audit').trim();
     assert.match(producer, new RegExp(`^Uid:\\s+${uid}\\s+${uid}\\s+${uid}\\s+${uid}$`, 'm'), 'the producer runs as ebpf-audit');
@@ -115,12 +117,15 @@ test('the Debian package on a clean Debian 12 with systemd: install, hardened un
     assert.equal(ev.event.process.exe, '/usr/bin/cat');
     const line = new RegExp(`^\\[\\d+\\.\\d{9}\\] PID:${ev.event.process.pid} Exe:"/usr/bin/cat" Comm:"cat" Path: "${marker}"$`, 'm');
     await until('the marked line in the tail service\'s journal', () => line.test(journal(c, TAIL)));
+    // detect under its hardened unit: the default pack's cred-file-read, in its journal and in Kafka.
+    c.ok('cat /etc/shadow >/dev/null');
+    await until('the alert in the detect service\'s journal', () => /ALERT high cred-file-read .*Comm:"cat"/.test(journal(c, DETECT)));
   });
 
   await t.test('systemctl stop detaches every program', async () => {
     const held = programIdsHeldBy(c.hostPid(mainPid(c, PRODUCER)));
     assert.ok(held.size >= 4, `the producer holds ${held.size} programs`);
-    c.ok(`systemctl stop ${PRODUCER} ${TAIL}`);
+    c.ok(`systemctl stop ${PRODUCER} ${TAIL} ${DETECT}`);
     const loaded = loadedProgramIds();
     assert.deepEqual([...held].filter((id) => loaded.has(id)), [], 'programs still loaded after systemctl stop');
     assert.match(journal(c, PRODUCER), /"msg":"detached all programs"/);
@@ -148,7 +153,7 @@ test('the Debian package on a clean Debian 12 with systemd: install, hardened un
   });
 
   await t.test('removal stops the services and leaves no program attached; purge leaves no state', async () => {
-    await startUnits(c, [TAIL]);
+    await startUnits(c, [TAIL, DETECT]);
     await until('the producer capturing', () => c.sh(`systemctl is-active ${PRODUCER}`).stdout.trim() === 'active' && /"msg":"capturing"/.test(journal(c, PRODUCER)));
     const held = programIdsHeldBy(c.hostPid(mainPid(c, PRODUCER)));
     assert.ok(held.size >= 4);
