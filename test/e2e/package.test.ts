@@ -3,8 +3,8 @@
  * cached debootstrap tree): it installs from Debian's own repositories alone, its units verify
  * and score as hardened, the producer and a tail service capture a marked `cat` into the host's
  * Kafka and the journal, a detect service alerts, `systemctl stop` leaves no program loaded, an
- * upgrade keeps the edited
- * config and the spool (whose event then reaches Kafka), and removal leaves nothing attached.
+ * upgrade keeps the edited config and the spool (whose event then reaches Kafka), and removal
+ * leaves nothing attached.
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
