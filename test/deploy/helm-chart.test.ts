@@ -13,12 +13,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { parse, parseAllDocuments } from 'yaml';
-import { ROOT_DIR } from '../helpers/env';
+import { CONSUMER_CLI, PRODUCER_CLI, ROOT_DIR } from '../helpers/env';
 import { FLEET_TOOLS_TIMEOUT_MS, fleetTool } from '../helpers/fleet-tools';
 
 const CHART = path.join(ROOT_DIR, 'deploy/helm/ebpf-audit');
-/** The systemd unit's capabilities (README, "Least privilege"). */
-const PRODUCER_CAPS = ['BPF', 'PERFMON', 'DAC_READ_SEARCH', 'SYS_PTRACE'];
+/** The systemd unit's capabilities (README, "Least privilege"), as Kubernetes names them. */
+const PRODUCER_CAPS = /^AmbientCapabilities=(.*)$/m
+  .exec(fs.readFileSync(path.join(ROOT_DIR, 'deploy/systemd/ebpf-audit-producer.service'), 'utf8'))![1]
+  .split(' ')
+  .map((c) => c.replace(/^CAP_/, ''));
 const PASSWORD = 'pw-that-must-stay-in-a-secret';
 
 const ALL_ON = {
@@ -198,5 +201,26 @@ test('bad values name the problem', { timeout: FLEET_TOOLS_TIMEOUT_MS }, (t) => 
     const r = render(helm, values, '1.28.0');
     assert.equal(r.status, 1, JSON.stringify(values));
     assert.match(r.stderr, message);
+  }
+});
+
+test('the config files the chart writes are ones the commands accept', { timeout: FLEET_TOOLS_TIMEOUT_MS }, (t) => {
+  const helm = fleetTool(t, 'helm');
+  if (!helm) return;
+  const config = find(objects(render(helm, ALL_ON, '1.28.0').yaml), 'ConfigMap', 'audit-ebpf-audit-config').data!;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ea-helm-config-'));
+  // store and web are checked once the consumer has those commands.
+  const help = spawnSync(process.execPath, [CONSUMER_CLI, '--help'], { encoding: 'utf8' }).stdout;
+  const consumers = ['detect', 'store', 'web'].filter((c) => new RegExp(`^  ${c} `, 'm').test(help));
+  assert.ok(consumers.includes('detect'));
+  for (const cmd of ['producer', ...consumers]) {
+    const file = path.join(dir, `${cmd}.yaml`);
+    fs.writeFileSync(file, config[`${cmd}.yaml`]);
+    const argv = cmd === 'producer' ? [PRODUCER_CLI] : [CONSUMER_CLI, cmd];
+    const r = spawnSync(process.execPath, [...argv, '--config', file, '--print-config'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, `${cmd}: ${r.stderr}`);
+    for (const key of Object.keys(parse(config[`${cmd}.yaml`]))) {
+      assert.match(r.stdout, new RegExp(`^${key}: .*# file ${file}:`, 'm'), `${cmd}: ${key} is read from the file`);
+    }
   }
 });
