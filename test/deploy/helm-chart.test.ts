@@ -195,7 +195,10 @@ test('bad values name the problem', { timeout: FLEET_TOOLS_TIMEOUT_MS }, (t) => 
   if (!helm) return;
   for (const [values, message] of [
     [{ kafka: { sasl: { mechanism: 'scram-sha-512', username: 'u' } } }, /give kafka.sasl.existingSecret or kafka.sasl.password/],
-    [{ kafka: { sasl: { mechanism: 'gssapi', password: 'x' } } }, /kafka.sasl.mechanism must be plain, scram-sha-256 or scram-sha-512, got "gssapi"/],
+    [{ kafka: { sasl: { mechanism: 'gssapi', password: 'x' } } }, /at '\/kafka\/sasl\/mechanism'/],
+    // values.schema.json: a misspelt key is an error, not a silently ignored setting.
+    [{ producer: { capabilites: ['BPF'] } }, /at '\/producer': additional properties 'capabilites' not allowed/],
+    [{ kafka: { brokers: ['kafka'] } }, /at '\/kafka\/brokers\/0': 'kafka' does not match pattern/],
     [{ detect: { rules: { '../escape': 'x' } } }, /detect.rules: "..\/escape" is not a file name ending in .yaml/],
   ] as [object, RegExp][]) {
     const r = render(helm, values, '1.28.0');
