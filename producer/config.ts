@@ -14,6 +14,7 @@ export interface ProducerConfig {
   clientId: string;
   logLevel: LogLevel;
   hostId?: string;
+  hostName?: string;
   /** Where the host's /proc is: /proc, or its mount point in a container (/host/proc). */
   procRoot: string;
   bpfObject: string;
@@ -45,6 +46,7 @@ export interface RawProducerOptions extends SecurityFlags {
   clientId: string;
   logLevel: string;
   hostId?: string;
+  hostName?: string;
   procRoot: string;
   bpfObject: string;
   syscallHooks: string;
@@ -95,6 +97,9 @@ export function buildProducerConfig(o: RawProducerOptions, env: { username?: str
   if (o.hostId !== undefined && !/^[\x21-\x7e]{1,128}$/.test(o.hostId)) {
     throw new ConfigError('--host-id must be 1-128 printable ASCII characters without spaces');
   }
+  if (o.hostName !== undefined && !/^[\x21-\x7e]{1,253}$/.test(o.hostName)) {
+    throw new ConfigError('--host-name must be 1-253 printable ASCII characters without spaces');
+  }
   if (!['auto', 'raw', 'tracepoint'].includes(o.syscallHooks)) {
     throw new ConfigError(`--syscall-hooks must be auto, raw or tracepoint, got "${o.syscallHooks}"`);
   }
@@ -122,6 +127,7 @@ export function buildProducerConfig(o: RawProducerOptions, env: { username?: str
     clientId: o.clientId,
     logLevel,
     hostId: o.hostId,
+    hostName: o.hostName,
     procRoot: o.procRoot,
     bpfObject: o.bpfObject,
     syscallHooks: o.syscallHooks as ProducerConfig['syscallHooks'],

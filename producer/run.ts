@@ -32,7 +32,7 @@ export async function runProducer(
   stop: AbortSignal,
   onReload: (fn: () => void) => void = () => undefined,
 ): Promise<void> {
-  const { host, processes, containers } = openHostView({ procRoot: cfg.procRoot, hostId: cfg.hostId, logger });
+  const { host, processes, containers } = openHostView({ procRoot: cfg.procRoot, hostId: cfg.hostId, hostName: cfg.hostName, logger });
   const registry = createSchemaRegistry();
   const topics = Object.fromEntries(EVENT_KINDS.map((k) => [k, topicFor(cfg.topicPrefix, k)])) as Record<EventKind, string>;
   logger.info({ host, topics, brokers: cfg.brokers }, 'starting');

@@ -41,10 +41,10 @@ export function checkProcRoot(procRoot: string, ownPid: number): void {
   }
 }
 
-export function openHostView(opts: { procRoot: string; hostId?: string; logger: Logger; mounts?: string }): HostView {
+export function openHostView(opts: { procRoot: string; hostId?: string; hostName?: string; logger: Logger; mounts?: string }): HostView {
   const { procRoot, logger } = opts;
   return {
-    host: detectHost({ hostId: opts.hostId, procRoot }),
+    host: detectHost({ hostId: opts.hostId, hostName: opts.hostName, procRoot }),
     processes: createProcessTable({ procRoot, logger }),
     containers: createContainerResolver({ root: findCgroup2Root(opts.mounts ?? '/proc/self/mounts'), procRoot, logger }),
   };

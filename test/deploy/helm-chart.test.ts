@@ -124,7 +124,8 @@ test('the producer: host PID namespace, the four capabilities instead of privile
   assert.equal(c.securityContext.allowPrivilegeEscalation, false);
   assert.equal(c.securityContext.readOnlyRootFilesystem, true);
   assert.deepEqual(c.securityContext.capabilities, { drop: ['ALL'], add: PRODUCER_CAPS });
-  assert.deepEqual(c.args.slice(0, 3), ['producer', '--proc-root=/host/proc', '--spool-dir=/var/lib/ebpf-audit/spool']);
+  assert.deepEqual(c.args.slice(0, 4), ['producer', '--proc-root=/host/proc', '--spool-dir=/var/lib/ebpf-audit/spool', '--host-name=$(NODE_NAME)']);
+  assert.deepEqual(c.env, [{ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }]);
   const hostPathAt = (mountPath: string): string => {
     const m = c.volumeMounts.find((v: { mountPath: string }) => v.mountPath === mountPath);
     assert.ok(m, `${mountPath} mounted`);

@@ -85,10 +85,12 @@ test('the image\'s runtime stage runs every command through the entrypoint with 
   const detectConfig = c.ok(`${ENTRYPOINT} consumer detect --print-config`);
   assert.match(detectConfig, /^rule-files: \[ \/etc\/ebpf-audit\/rules\.d\/local\.yaml \] +# file \/etc\/ebpf-audit\/detect\.yaml/m);
 
-  const args = producerArgs.map((a) => `'${a}'`).join(' ');
+  // Kubernetes expands $(NODE_NAME) from the downward API.
+  const args = producerArgs.map((a) => `'${a.replace('$(NODE_NAME)', 'node-7')}'`).join(' ');
   assert.equal(producerArgs[0], 'producer');
   const printed = c.ok(`${ENTRYPOINT} ${args} --print-config`);
   assert.match(printed, /^proc-root: \/host\/proc +# flag/m);
+  assert.match(printed, /^host-name: node-7 +# flag/m);
   assert.match(printed, /^filter-file: \/etc\/ebpf-audit\/filters\.json +# file \/etc\/ebpf-audit\/producer\.yaml/m);
   assert.deepEqual(parse(fs.readFileSync(path.join(etc, 'filters.json'), 'utf8')), values.producer.filters);
   // This container has a PID namespace of its own, as a pod without hostPID would.

@@ -55,7 +55,7 @@ test('with --proc-root on a procfs mounted elsewhere, a process that predates th
   const exe = fs.readlinkSync(`/proc/${sh.pid}/exe`);
 
   const prefix = uniquePrefix('proc-root');
-  const producer = start(process.execPath, producerArgs(prefix, ['--proc-root', procRoot]));
+  const producer = start(process.execPath, producerArgs(prefix, ['--proc-root', procRoot, '--host-name', 'node-e2e']));
   t.after(() => producer.stop('SIGKILL'));
   await producer.waitForLine(/"msg":"capturing"/, 60000, 'stderr');
   sh.stdin!.write('go\n');
@@ -64,6 +64,7 @@ test('with --proc-root on a procfs mounted elsewhere, a process that predates th
   const ev = await findEvent(prefix, ['file'], (e: AuditEvent) => e.kind === 'file' && e.event.process.pid === sh.pid && e.event.path === file, 30000);
   assert.equal(ev.event.process.exe, exe);
   assert.equal(ev.event.process.container_id, id);
+  assert.equal(ev.event.host.name, 'node-e2e');
   assert.equal(ev.event.host.boot_id, fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim());
   assert.equal(await producer.stop('SIGINT'), 0);
 });

@@ -30,6 +30,7 @@ test('each bad option is a ConfigError naming the option', () => {
     [{ acks: '2' }, /--acks/],
     [{ compression: 'brotli' }, /--compression must be none, gzip, snappy, lz4 or zstd/],
     [{ hostId: 'has space' }, /--host-id/],
+    [{ hostName: 'node 1' }, /--host-name/],
     [{ batchSize: '0' }, /--batch-size/],
     [{ syscallHooks: 'kprobe' }, /--syscall-hooks/],
     [{ includePid: ['12x'] }, /--include-pid: "12x" is not a non-negative integer/],

@@ -36,8 +36,9 @@ function fakeHost(): { procRoot: string; mounts: string; cgroupIno: bigint } {
 test('boot id, executables and container ids all come from --proc-root', () => {
   const { procRoot, mounts, cgroupIno } = fakeHost();
   checkProcRoot(procRoot, process.pid);
-  const view = openHostView({ procRoot, hostId: 'node-1', logger, mounts });
-  assert.equal(view.host.id, 'node-1');
+  const view = openHostView({ procRoot, hostId: 'machine-1', hostName: 'node-1', logger, mounts });
+  assert.equal(view.host.id, 'machine-1');
+  assert.equal(view.host.name, 'node-1');
   assert.equal(view.host.boot_id, 'f00dfeed-0000-4000-8000-000000000001');
   assert.equal(view.processes.seed(), 1, 'the one process of the fake tree, nothing of the real /proc');
   assert.equal(view.processes.exeOf(4242, 7_000_000_000n), '/usr/sbin/nginx');
