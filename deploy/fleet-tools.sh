@@ -60,9 +60,8 @@ schemas() {
   local out=$tools/k8s-schemas-$KUBERNETES_VALIDATE_VERSION-$PROMETHEUS_OPERATOR_VERSION
   if [[ ! -f $out/.complete ]]; then
     command -v unzip >/dev/null || die "unzip is missing (apt-get install unzip)"
-    local work; work=$(mktemp -d /tmp/ebpf-audit-schemas.XXXXXX)
-    # shellcheck disable=SC2064
-    trap "rm -rf '$work'" RETURN
+    work=$(mktemp -d /tmp/ebpf-audit-schemas.XXXXXX)
+    trap 'rm -rf "$work"' EXIT
     local wheel=$tools/kubernetes_validate-$KUBERNETES_VALIDATE_VERSION-py3-none-any.whl
     if [[ ! -f $wheel ]] || [[ $(sha256sum "$wheel" | cut -d' ' -f1) != "$KUBERNETES_VALIDATE_SHA256" ]]; then
       log "fetching kubernetes-validate $KUBERNETES_VALIDATE_VERSION from PyPI (Kubernetes JSON schemas)"
