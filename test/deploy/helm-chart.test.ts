@@ -137,6 +137,13 @@ test('the producer: host PID namespace, the four capabilities instead of privile
   assert.equal(hostPathAt('/sys/fs/cgroup'), '/sys/fs/cgroup');
   assert.equal(hostPathAt('/var/lib/ebpf-audit/spool'), '/var/lib/ebpf-audit/spool');
   assert.deepEqual(c.ports, [{ name: 'metrics', containerPort: 9464, protocol: 'TCP' }]);
+  // The runtime's AppArmor profile would hide host processes' /proc/PID/exe: the annotation
+  // before Kubernetes 1.30, the field from then on.
+  const ds = find(objs, 'DaemonSet', 'audit-ebpf-audit-producer').spec.template;
+  assert.equal(ds.metadata.annotations['container.apparmor.security.beta.kubernetes.io/producer'], 'unconfined');
+  const newer = find(objects(render(helm, {}, '1.37.0').yaml), 'DaemonSet', 'audit-ebpf-audit-producer').spec.template;
+  assert.deepEqual(newer.spec.containers[0].securityContext.appArmorProfile, { type: 'Unconfined' });
+  assert.equal(newer.metadata.annotations['container.apparmor.security.beta.kubernetes.io/producer'], undefined);
   // Only detect is on by default; store and web are opt-in.
   assert.deepEqual(objs.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name), ['audit-ebpf-audit-detect']);
   assert.ok(!objs.some((o) => o.kind === 'PodMonitor' || o.kind === 'Secret'));
