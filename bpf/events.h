@@ -105,7 +105,7 @@ struct ea_net {
 	__u16 op;      /* EA_OP_CONNECT, EA_OP_ACCEPT, EA_OP_ACCEPT4 */
 	__u16 sock_type; /* SOCK_STREAM, SOCK_DGRAM ... (0 when the socket could not be read) */
 	__u16 protocol;  /* IPPROTO_TCP, IPPROTO_UDP ... */
-	__u16 path_len;  /* AF_UNIX: bytes of path (an abstract name starts with a NUL byte) */
+	__u16 path_len;  /* AF_UNIX: addrlen - 2 (at most 108): the sun_path bytes that count; 0: unnamed */
 	char path[EA_UNIX_PATH_MAX];
 };
 

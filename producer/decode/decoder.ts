@@ -86,11 +86,17 @@ export function protocolName(family: number, sockType: number, protocol: number)
   return IP_PROTOCOLS[protocol] ?? `ip-proto-${protocol}`;
 }
 
-/** A sun_path as text: an abstract name (leading NUL) is shown with a leading @, like ss(8). */
-function unixPath(buf: Buffer, start: number, len: number): string {
+/**
+ * A sun_path of `len` bytes (addrlen minus the family) as text, as ss(8) shows it: a pathname ends
+ * at its first NUL; an abstract name (a leading NUL) gets a leading @ and keeps every byte,
+ * NULs included (they print escaped); no bytes at all is an unnamed socket: "".
+ */
+export function unixPath(buf: Buffer, start: number, len: number): string {
   if (len === 0) return '';
-  if (buf[start] === 0) return `@${buf.toString('utf8', start + 1, start + len)}`;
-  return buf.toString('utf8', start, start + len);
+  const name = buf.subarray(start, start + len);
+  if (name[0] === 0) return `@${name.toString('utf8', 1)}`;
+  const z = name.indexOf(0);
+  return name.toString('utf8', 0, z < 0 ? len : z);
 }
 
 function cstr(buf: Buffer, start: number, max: number): string {

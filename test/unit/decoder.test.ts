@@ -73,10 +73,14 @@ test('net records: IPv4, IPv6 compressed, v4-mapped shown as IPv4, unix paths, a
   const v4 = make(2, [127, 0, 0, 1], 8080);
   assert.ok(v4.type === 'net' && v4.ip === '127.0.0.1' && v4.port === 8080 && v4.family === 'inet' && v4.result === -111 && v4.fd === 7);
   assert.ok(v4.type === 'net' && v4.protocol === 'tcp' && v4.op === 'connect' && v4.unixPath === '');
-  const sock = make(1, [], 0, (p) => { p.u16('path_len', 9); p.bytes('path', Buffer.from('/run/x.s\0')); p.u16('protocol', 0); }, 9);
-  assert.ok(sock.type === 'net' && sock.family === 'unix' && sock.unixPath === '/run/x.s\0' && sock.protocol === 'stream' && sock.ip === '');
-  const abstract = make(1, [], 0, (p) => { p.u16('path_len', 4); p.bytes('path', Buffer.from('\0abc')); }, 4);
-  assert.ok(abstract.type === 'net' && abstract.unixPath === '@abc');
+  // A pathname ends at its first NUL: what follows within addrlen is the caller's buffer.
+  const sock = make(1, [], 0, (p) => { p.u16('path_len', 12); p.bytes('path', Buffer.from('/run/x.s\0N{\x7f')); p.u16('protocol', 0); }, 12);
+  assert.ok(sock.type === 'net' && sock.family === 'unix' && sock.unixPath === '/run/x.s' && sock.protocol === 'stream' && sock.ip === '');
+  // An abstract name is every byte of addrlen after its leading NUL, NULs included; nothing past it.
+  const abstract = make(1, [], 0, (p) => { p.u16('path_len', 6); p.bytes('path', Buffer.from('\0ab\0c\0garbage')); }, 6);
+  assert.ok(abstract.type === 'net' && abstract.unixPath === '@ab\0c\0');
+  const unnamed = make(1, [], 0, (p) => p.bytes('path', Buffer.from('leftover')), 0);
+  assert.ok(unnamed.type === 'net' && unnamed.unixPath === '');
   const udp6 = make(10, [0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], 53, (p) => { p.u16('op', 7); p.u16('sock_type', 2); p.u16('protocol', 17); });
   assert.ok(udp6.type === 'net' && udp6.op === 'accept4' && udp6.protocol === 'udp' && udp6.ip === 'fe80::1');
   const v6 = make(10, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], 443);
