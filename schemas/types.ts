@@ -22,6 +22,8 @@ export interface Process {
   start_time_ns: bigint;
   cgroup_id: bigint;
   container_id: string;
+  exe_from_memfd: boolean;
+  exe_deleted: boolean;
 }
 
 interface Common {

@@ -4,7 +4,7 @@
  */
 import { DecodeError } from '../../common/errors';
 import type { Creds } from '../../schemas/types';
-import { COMM_LEN, CREDS, F_TRUNCATED, PATH_MAX, PROC_CRED, FILE_OPEN, HDR, NET, OPS, PROC_EXEC, PROC_EXIT, RECORD_TYPES, TASK, UNIX_PATH_MAX } from './layout';
+import { COMM_LEN, CREDS, EXE, F_TRUNCATED, PATH_MAX, PROC_CRED, FILE_OPEN, HDR, NET, OPS, PROC_EXEC, PROC_EXIT, RECORD_TYPES, TASK, TASK_EXE_UNLINKED, UNIX_PATH_MAX } from './layout';
 
 export interface RawTask {
   pid: number;
@@ -17,6 +17,8 @@ export interface RawTask {
   startNs: bigint;
   cgroupId: bigint;
   comm: string;
+  /** The executable has no name on disk at this event (deleted or replaced since exec, or a memfd). */
+  exeUnlinked: boolean;
 }
 
 interface RawCommon {
@@ -54,6 +56,8 @@ export interface RawExec extends RawCommon {
   exe: string;
   cwd: string;
   args: string[];
+  /** Executed from a memfd (fileless). */
+  exeMemfd: boolean;
 }
 
 export interface RawExit extends RawCommon {
@@ -118,6 +122,7 @@ function task(buf: Buffer, o: number): RawTask {
     startNs: buf.readBigUInt64LE(t + TASK.start_ns),
     cgroupId: buf.readBigUInt64LE(t + TASK.cgroup_id),
     comm: cstr(buf, t + TASK.comm, COMM_LEN),
+    exeUnlinked: (buf.readUInt32LE(t + TASK.flags) & TASK_EXE_UNLINKED) !== 0,
   };
 }
 
@@ -236,6 +241,7 @@ const DECODERS: Record<number, Decoder> = {
       exe: buf.toString('utf8', o + PROC_EXEC.exe, o + PROC_EXEC.exe + el),
       cwd: buf.toString('utf8', o + PROC_EXEC.cwd, o + PROC_EXEC.cwd + cl),
       args: splitArgs(buf, o + PROC_EXEC.args, al),
+      exeMemfd: (buf.readUInt32LE(o + PROC_EXEC.exe_flags) & EXE.MEMFD) !== 0,
     };
   },
   [RECORD_TYPES.exit]: (buf, o, len) => {

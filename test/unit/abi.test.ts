@@ -51,6 +51,7 @@ test('constants match: record types, counter slots, flags', () => {
   assert.deepEqual([k.EA_RULE_INCLUDE, k.EA_RULE_EXCLUDE], [L.RULE.include, L.RULE.exclude]);
   for (const [name, bit] of Object.entries(L.FLT)) assert.equal(k[`EA_FLT_${name}`], bit, `EA_FLT_${name}`);
   assert.equal(k.EA_PATH_KEY_LEN, L.PATH_KEY_LEN);
+  assert.deepEqual([k.EA_TASK_EXE_UNLINKED, k.EA_EXE_MEMFD, k.EA_EXE_UNLINKED], [L.TASK_EXE_UNLINKED, L.EXE.MEMFD, L.EXE.UNLINKED]);
   const c = cLayout();
   assert.deepEqual(c.ea_path_key.fields.prefixlen, [0, 4]);
   assert.deepEqual(c.ea_path_key.fields.path, [4, L.PATH_KEY_LEN]);

@@ -39,7 +39,7 @@ test('file open record: fields, failed result, variable length', () => {
   assert.equal(r.type, 'file');
   if (r.type !== 'file') return;
   assert.deepEqual(r.task, {
-    pid: 4242, tid: 4243, ppid: 1, uid: 1000, gid: 1001, euid: 0, egid: 0, startNs: 77_000_000_000n, cgroupId: 9n, comm: 'cat',
+    pid: 4242, tid: 4243, ppid: 1, uid: 1000, gid: 1001, euid: 0, egid: 0, startNs: 77_000_000_000n, cgroupId: 9n, comm: 'cat', exeUnlinked: false,
   });
   assert.equal(r.ktimeNs, 5_000_000_123n);
   assert.equal(r.path, path);
@@ -120,6 +120,17 @@ test('exec and exit records', () => {
   if (e.type !== 'exec') return;
   assert.deepEqual([e.filename, e.exe, e.cwd, e.oldTid], ['/bin/ls', '/usr/bin/ls', '/root', 4243]);
   assert.deepEqual(e.args, ['ls', '-la', 'a b']);
+  assert.equal(e.exeMemfd, false);
+  assert.equal(e.task.exeUnlinked, false);
+  const memfdExec = cRecord('ea_proc_exec', (p) => {
+    task(p, 3, size);
+    p.u32('task.flags', 1);
+    p.u32('exe_flags', 3);
+    p.u16('exe_len', 13);
+    p.bytes('exe', Buffer.from('/memfd:x-load'));
+  });
+  const m = decodeRecord(memfdExec, 0, size);
+  assert.ok(m.type === 'exec' && m.exeMemfd && m.task.exeUnlinked && m.exe === '/memfd:x-load');
   const exitRec = (status: number) =>
     decodeRecord(cRecord('ea_proc_exit', (p) => { task(p, 4, c.ea_proc_exit.size); p.s32('exit_code', status); }), 0, c.ea_proc_exit.size);
   const normal = exitRec(3 << 8);
