@@ -14,7 +14,7 @@ export const collect = (value: string, previous: string[]): string[] =>
 export function addConnectionOptions(cmd: Command, envBrokers: string | undefined): Command {
   return cmd
     .option('--brokers <list>', 'Kafka bootstrap brokers, host:port[,host:port] (env EBPF_AUDIT_BROKERS)', envBrokers || DEFAULT_BROKERS)
-    .option('--topic-prefix <prefix>', 'topics are <prefix>.file, .net, .process, .stats and .schemas', DEFAULT_TOPIC_PREFIX);
+    .option('--topic-prefix <prefix>', 'topics are <prefix>.file, .net, .process, .stats, .alerts and .schemas', DEFAULT_TOPIC_PREFIX);
 }
 
 export function brokersOption(value: string): string[] {

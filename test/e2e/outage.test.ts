@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { createSubscriber } from '../../consumer/core/subscriber';
+import { createSubscriber } from '../../consumer/core/input/subscriber';
 import { createSchemaRegistry } from '../../schemas/registry';
 import { needsBroker, needsRoot, PRODUCER_CLI, BROKERS, ROOT_DIR, uniquePrefix } from '../helpers/env';
 import { quietLogger, testKafka } from '../helpers/kafka';

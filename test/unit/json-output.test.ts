@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createTailFilter } from '../../consumer/tail/filter';
-import { formatLine } from '../../consumer/tail/format';
-import { formatEcs, formatJson, isoNs, toEcs } from '../../consumer/tail/json';
+import { formatEcs, formatJson, isoNs, toEcs } from '../../consumer/core/output/json';
+import { formatLine } from '../../consumer/core/output/line-format';
 import { execEvent, fileEvent, netEvent } from './samples';
 
 test('json: one line, nanosecond integers exact, every field present', () => {
