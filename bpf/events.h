@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
 /*
  * The only definition of the records the BPF programs put on the ring buffer.
- * Every record starts with struct ea_hdr; the producer's decoder (producer/decode/) reads
- * these layouts and test/unit/abi.test.ts checks its offsets against the compiled header.
+ * Every record starts with struct ea_hdr. bpf/layout.ts mirrors these layouts for the producer's
+ * decoder and filter maps; test/unit/abi.test.ts checks it against the compiled header.
  * Included by the BPF programs (after vmlinux.h) and by user-space C (after linux/types.h).
  */
 #ifndef EBPF_AUDIT_EVENTS_H

@@ -79,6 +79,8 @@ export interface ProcessEvent extends Common {
 }
 
 export type EventKind = 'file' | 'net' | 'process';
+/** Every event kind, in topic order: one topic and one schema each. */
+export const EVENT_KINDS: readonly EventKind[] = ['file', 'net', 'process'];
 
 export type AuditEvent =
   | { kind: 'file'; event: FileEvent }

@@ -4,7 +4,7 @@
  */
 import { DecodeError } from '../../common/errors';
 import type { Creds } from '../../schemas/types';
-import { COMM_LEN, CREDS, EXE, F_TRUNCATED, PATH_MAX, PROC_CRED, FILE_OPEN, HDR, NET, OPS, PROC_EXEC, PROC_EXIT, RECORD_TYPES, TASK, TASK_EXE_UNLINKED, UNIX_PATH_MAX } from './layout';
+import { COMM_LEN, CREDS, EXE, F_TRUNCATED, PATH_MAX, PROC_CRED, FILE_OPEN, HDR, NET, OPS, PROC_EXEC, PROC_EXIT, RECORD_TYPES, TASK, TASK_EXE_UNLINKED, UNIX_PATH_MAX } from '../../bpf/layout';
 
 export interface RawTask {
   pid: number;

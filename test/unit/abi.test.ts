@@ -1,10 +1,10 @@
 /**
- * The decoder's layout (producer/decode/layout.ts) must equal the C records (bpf/events.h).
+ * The decoder's layout (bpf/layout.ts) must equal the C records (bpf/events.h).
  * bpf/build/abi-probe is compiled from the same header and prints offsetof/sizeof of every field.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import * as L from '../../producer/decode/layout';
+import * as L from '../../bpf/layout';
 import { cLayout } from './c-layout';
 
 test('record header, task and every record match the C layout', () => {
