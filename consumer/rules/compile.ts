@@ -5,8 +5,7 @@
  * those), and folds what is known at load: a comparison on data not captured here is false (as in
  * Falco when a field has no value), and the rule says so (`gaps`) instead of silently never firing.
  */
-import type { AuditEvent, EventKind } from '../../schemas/types';
-import { EVENT_KINDS } from '../../common/topics';
+import { EVENT_KINDS, type AuditEvent, type EventKind } from '../../schemas/types';
 import { RuleError, type Locator } from './errors';
 import { BY_NAME, checkType, typeName, TYPE_ALIASES } from './event-types';
 import type { FieldDef, FieldType } from './fields';

@@ -32,11 +32,11 @@ test('detect --check: 0 and a summary for valid files, 2 and file:line:column fo
   const none = ['--brokers', '127.0.0.1:1'];
   const ok = cli(['detect', '--check', ...none]);
   assert.equal(ok.status, 0, ok.stderr);
-  assert.match(ok.stdout, /^ok: 16 rules \(16 enabled\), 0 skipped, \d+ macros, \d+ lists\n$/);
+  assert.match(ok.stdout, /^ok: 17 rules \(17 enabled\), 0 skipped, \d+ macros, \d+ lists\n$/);
   const user = ruleFile('- rule: port-scan\n  enabled: false\n- rule: my-rule\n  severity: low\n  output: "x %proc.name"\n  condition: open_read and proc.name in (shell_binaries)\n');
   const withUser = cli(['detect', '--check', user, ...none]);
   assert.equal(withUser.status, 0, withUser.stderr);
-  assert.match(withUser.stdout, /^ok: 17 rules \(16 enabled\)/);
+  assert.match(withUser.stdout, /^ok: 18 rules \(17 enabled\)/);
   const bad = ruleFile('- rule: r\n  severity: high\n  output: o\n  condition: >-\n    open_read and\n    proc.nmae = bash\n');
   const r = cli(['detect', '--check', bad, ...none]);
   assert.equal(r.status, 2);
@@ -66,14 +66,14 @@ test('detect --check loads Falco\'s stable rules unchanged: no rule skipped for 
   // Together with the default pack, as detect runs by default.
   const both = cli(['detect', '--check', falco, ...none]);
   assert.equal(both.status, 0, both.stderr);
-  assert.match(both.stdout, new RegExp(`^ok: ${Number(m[1]) + 16} rules`));
+  assert.match(both.stdout, new RegExp(`^ok: ${Number(m[1]) + 17} rules`));
   const skip = ruleFile('- rule: needs runtime metadata\n  desc: d\n  priority: NOTICE\n  output: o\n  condition: evt.type = execve and container.privileged = true\n');
   const strict = cli(['detect', '--check', '--strict', skip, ...none]);
   assert.equal(strict.status, 2);
   assert.match(strict.stderr, /--strict: 1 rule\(s\) skipped:\nskipped: .*:1:3: rule "needs runtime metadata": it needs what is not captured here: container\.privileged/);
   const lenient = cli(['detect', '--check', skip, ...none]);
   assert.equal(lenient.status, 0, lenient.stderr);
-  assert.match(lenient.stdout, /^ok: 16 rules \(16 enabled\), 1 skipped/);
+  assert.match(lenient.stdout, /^ok: 17 rules \(17 enabled\), 1 skipped/);
 });
 
 async function preload(prefix: string): Promise<void> {
