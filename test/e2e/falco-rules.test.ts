@@ -234,7 +234,12 @@ test("Falco's stable rules, unchanged: each fires on its real trigger and not on
   expect('Contact K8S API Server From Container', byPid(tApi), byPid(bApi));
   const sshPort = await listen(t, '::1', [4444, 8443, 8080, 88, 53, 80, 443]);
   const otherPort = await listen(t, '::1', [0]);
-  const ssh = (p: number): number => run('ssh', ['-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'ConnectTimeout=5', '-p', String(p), '::1', 'true']).pid!;
+  // The rule reads proc.exe (argv[0]) on the connect, known from ssh's exec, which travels in
+  // another topic: ssh waits 2 s between its exec and its connect (its config's `Match exec`), so
+  // detect has read the exec by then whichever topic it reads first.
+  const sshConfig = path.join(dir, 'ssh_config');
+  fs.writeFileSync(sshConfig, 'Match exec "sleep 2"\n  BatchMode yes\n');
+  const ssh = (p: number): number => run('ssh', ['-F', sshConfig, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'ConnectTimeout=5', '-p', String(p), '::1', 'true']).pid!;
   const bSsh = ssh(otherPort);
   const tSsh = ssh(sshPort);
   expect('Disallowed SSH Connection Non Standard Port', byPid(tSsh), byPid(bSsh));
