@@ -3,8 +3,8 @@
  * and ancestry, learned from the events it reads (per host, by pid and start time). This is the
  * thread table Falco's proc.cmdline, proc.pname and proc.aname[N] read.
  *
- * Every event teaches its process's name, executable and parent; exec events also teach argv and
- * the working directory. Kinds travel in separate topics, so a file event may be read before the
+ * The first event of a process teaches its name, executable and parent (later ones its new parent
+ * when reparented); exec events also teach argv and the working directory. Kinds travel in separate topics, so a file event may be read before the
  * exec event of its process: its command line is then unknown (no value). Exits do not delete
  * entries, so a late event of an exited process still finds them; the table is bounded, oldest
  * entries dropped first, and a reused pid is told apart by its start time.
@@ -82,20 +82,16 @@ export function createProcessTree(opts: { maxProcesses: number; names?: NameLook
     }
   }
 
-  // The last hosts seen, compared as strings: a Map lookup hashes each event's freshly decoded host
-  // id, and a partition's consecutive events mostly come from a few hosts.
-  const recentIds: string[] = [];
-  const recentTables: Map<number, ProcRecord>[] = [];
+  // The last host's table: a partition's consecutive events often come from one host, and a
+  // string comparison is cheaper than a Map lookup of each event's freshly decoded host id.
+  let lastId = '';
+  let lastTable: Map<number, ProcRecord> | undefined;
   function tableOf(id: string): Map<number, ProcRecord> {
-    for (let i = 0; i < recentIds.length; i++) if (recentIds[i] === id) return recentTables[i];
+    if (id === lastId && lastTable) return lastTable;
     let table = hosts.get(id);
     if (!table) hosts.set(id, (table = new Map()));
-    if (recentIds.length >= 4) {
-      recentIds.pop();
-      recentTables.pop();
-    }
-    recentIds.unshift(id);
-    recentTables.unshift(table);
+    lastId = id;
+    lastTable = table;
     return table;
   }
 
@@ -118,9 +114,9 @@ export function createProcessTree(opts: { maxProcesses: number; names?: NameLook
       } else if (!known || known.start !== p.start_time_ns) {
         add(table, { pid: p.pid, ppid: p.ppid, start: p.start_time_ns, comm: p.comm, exepath: p.exe });
       } else {
-        // A process renames itself (prctl) and is reparented when its parent exits.
-        known.comm = p.comm;
-        known.ppid = p.ppid;
+        // Reparented when its parent exits. (A rename by prctl is not followed: the event's own
+        // proc.name has it; storing each event's fresh string in a long-lived record costs the GC.)
+        if (known.ppid !== p.ppid) known.ppid = p.ppid;
       }
     },
     self(ev) {
