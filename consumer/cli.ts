@@ -24,6 +24,8 @@ import { compileExpression, DEFAULT_RULES, loadRules, readRuleFile, SEVERITIES, 
 import { createProcessLookup } from './rules/process-lookup';
 import { runDetect } from './detect/detect';
 import type { AlertOutput } from './detect/alert-sink';
+import { runStore } from './store/store';
+import { storeChoices, type StoreFlags } from './store/store-options';
 
 
 interface TailFlags {
@@ -77,6 +79,8 @@ function tailChoices(o: TailFlags): { output: TailOutput; kinds: EventKind[]; fi
   }
   return { sinceMs, output: o.output as TailOutput, kinds, filter };
 }
+
+const DEFAULT_STORE_DIR = '/var/lib/ebpf-audit/store';
 
 interface DetectFlags {
   check: boolean;
@@ -215,6 +219,29 @@ async function main(argv: string[]): Promise<number> {
         kafka, logger, registry: createSchemaRegistry(), topicPrefix: c.topicPrefix, groupId: o.group ?? `${c.topicPrefix}-detect`, fromBeginning: o.fromBeginning, sinceMs,
         rules: loaded.rules, output: o.output as AlertOutput, publish: o.publish, out: process.stdout, statsIntervalMs: Number(o.statsInterval) * 1000, untilEnd: o.untilEnd,
       },
+      stopSignal(),
+    );
+  });
+
+  const store = program
+    .command('store')
+    .description('write every event and alert of the topics into the SQLite store, exactly once')
+    .option('--db <dir>', 'store directory: meta.db and one events-YYYY-MM-DD.db per day', DEFAULT_STORE_DIR)
+    .option('--retention <duration>', 'drop days older than this: 7d, 36h, 2w (default: keep)')
+    .option('--max-size <bytes>', 'drop the oldest days while the store is larger: 20GB, 500MB (default: no cap)')
+    .option('--group <name>', 'consumer group (default: <prefix>-store); offsets are kept in the store, not the group')
+    .option('--stats-interval <seconds>', 'seconds between stats log lines', '60')
+    .option('--until-end', 'exit once the topics are read up to where they ended at start', false)
+    .option('--client-id <id>', 'Kafka client id', `ebpf-audit-store-${os.hostname()}`)
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (logs go to stderr)', 'info')
+    .exitOverride();
+  addConnectionOptions(store, process.env.EBPF_AUDIT_BROKERS);
+  addSecurityOptions(store).action(async (o: CommonOptions & StoreFlags & SecurityFlags) => {
+    const c = common(o);
+    const choices = storeChoices(o);
+    const { logger, kafka } = connect('ebpf-audit-store', c, o);
+    await runStore(
+      { kafka, logger, registry: createSchemaRegistry(), topicPrefix: c.topicPrefix, groupId: o.group ?? `${c.topicPrefix}-store`, untilEnd: o.untilEnd, ...choices },
       stopSignal(),
     );
   });
