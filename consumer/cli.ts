@@ -26,6 +26,8 @@ import { runDetect } from './detect/detect';
 import type { AlertOutput } from './detect/alert-sink';
 import { runStore } from './store/store';
 import { storeChoices, type StoreFlags } from './store/store-options';
+import { runSearch } from './search/run-search';
+import { searchRequest, type SearchFlags } from './search/search-options';
 
 
 interface TailFlags {
@@ -145,6 +147,7 @@ function stopSignal(): AbortSignal {
 }
 
 async function main(argv: string[]): Promise<number> {
+  let code = 0;
   const program = new Command('ebpf-audit-consumer')
     .description('Read ebpf-audit events from Kafka')
     .exitOverride()
@@ -246,8 +249,35 @@ async function main(argv: string[]): Promise<number> {
     );
   });
 
+  program
+    .command('search')
+    .description('search the store: events matching a condition, counts, top values, histograms, a process\'s story, retro-hunts')
+    .option('--db <dir>', 'store directory (written by `store`)', DEFAULT_STORE_DIR)
+    .option('--since <time>', 'from this time: ISO 8601 (2026-11-24T10:00:00Z) or back from now (30s, 10m, 2h, 1d)')
+    .option('--until <time>', 'up to this time, same forms as --since')
+    .option('--where <expr>', 'a condition in the rules\' language, with the default pack\'s macros and lists')
+    .option('--kind <kinds>', 'only these kinds: file, net, process (comma-separated, repeatable)', collect, [])
+    .option('--host <ids>', 'only these hosts (id or name)', collect, [])
+    .option('--limit <n>', 'at most this many events, alerts or timeline entries', '1000')
+    .option('--output <format>', 'text (the documented lines), json, ecs or csv', 'text')
+    .option('--count', 'print the number of matching events', false)
+    .option('--top <fields>', 'the most frequent values of a field; FIELD,FIELD: values of the first ranked by distinct values of the second')
+    .option('--top-n <n>', 'how many --top values', '10')
+    .option('--histogram <interval>', 'matching events per interval: 10s, 1m, 1h')
+    .option('--process <host:pid[@start]>', 'a process\'s lineage, then its files, connections, children and alerts in time order')
+    .option('--rule <ids>', 'retro-hunt: what these stateless rules would have raised (comma-separated, repeatable)', collect, [])
+    .option('--rules <file>', 'retro-hunt with the rules of a YAML file (repeatable)', (v: string, prev: string[]) => [...prev, v], [])
+    .option('--timeout <seconds>', 'give up after this long (exit 1)')
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (logs go to stderr)', 'warn')
+    .exitOverride()
+    .action(async (o: SearchFlags & { logLevel: string }) => {
+      const req = searchRequest(o);
+      const logger = createLogger({ name: 'ebpf-audit-search', level: logLevelOption(o.logLevel) });
+      code = await runSearch(req, process.stdout, logger);
+    });
+
   await program.parseAsync(argv);
-  return 0;
+  return code;
 }
 
 runMain('ebpf-audit-consumer', () => main(process.argv));
