@@ -155,7 +155,10 @@ export async function runStore(opts: StoreOptions, stop: AbortSignal): Promise<S
     return w;
   }
 
-  function watermark(w: DayWriter, topic: string, partition: number): number | undefined {
+  let last: { w?: DayWriter; topic?: string; partition?: number; mark: number } = { mark: -1 };
+  function watermark(w: DayWriter, topic: string, partition: number): number {
+    // Consecutive messages nearly always go to the same file from the same partition.
+    if (last.w === w && last.topic === topic && last.partition === partition) return last.mark;
     const m = marks.get(w)!;
     const k = `${topic}:${partition}`;
     let v = m.get(k);
@@ -164,6 +167,7 @@ export async function runStore(opts: StoreOptions, stop: AbortSignal): Promise<S
       v = b === undefined ? -1 : Number(b);
       m.set(k, v);
     }
+    last = { w, topic, partition, mark: v };
     return v;
   }
 
@@ -251,6 +255,7 @@ export async function runStore(opts: StoreOptions, stop: AbortSignal): Promise<S
       for (const w of touched) w.seal(topic, partition, next);
       touched.clear();
       pendingOffsets.set(`${topic}\u0000${partition}`, { topic, partition, next });
+      last = { mark: -1 };
       if (++sealedBatches >= FLUSH_BATCHES || [...writers.values()].some((w) => w.pending >= FLUSH_ROWS)) flush();
     },
     onEnd: opts.untilEnd
