@@ -31,6 +31,8 @@ export interface DayWriter {
   readonly pending: number;
   /** Write the sealed rows and their watermarks in one transaction; returns the events and alerts written. */
   commit(): { events: number; alerts: number };
+  /** Refresh the planner's statistics (sampled: milliseconds), so search picks the right index. */
+  analyze(): void;
   close(): void;
 }
 
@@ -196,8 +198,17 @@ export function openDayWriter(dir: string, day: string): DayWriter {
       alerts = [];
       return n;
     },
+    analyze() {
+      db.pragma('analysis_limit = 1000');
+      db.exec('ANALYZE');
+    },
     close() {
-      db.close();
+      try {
+        db.pragma('analysis_limit = 1000');
+        db.exec('ANALYZE');
+      } finally {
+        db.close();
+      }
     },
   };
 }

@@ -57,6 +57,8 @@ const KINDS = ['file', 'net', 'process', 'alert'] as const;
 const FLUSH_MS = 1000;
 const FLUSH_ROWS = 50_000;
 const FLUSH_BATCHES = 64;
+/** How often the planner statistics of the open day files are refreshed. */
+const ANALYZE_MS = 10 * 60_000;
 
 /** One store per directory: a lock file with the owner's pid; a dead owner's is taken over. */
 function lock(dir: string): string {
@@ -202,6 +204,7 @@ export async function runStore(opts: StoreOptions, stop: AbortSignal): Promise<S
   /** Offsets of the batches sealed since the last flush: meta.db takes them after the day files. */
   const pendingOffsets = new Map<string, { topic: string; partition: number; next: bigint }>();
   let sealedBatches = 0;
+  let lastAnalyze = Date.now();
   /**
    * Commit the sealed batches: each day file's rows with its watermarks, then the offsets. One
    * transaction per file for many Kafka batches: index pages dirtied once per commit, not per batch.
@@ -218,6 +221,10 @@ export async function runStore(opts: StoreOptions, stop: AbortSignal): Promise<S
       meta.setOffsets([...pendingOffsets.values()]);
       pendingOffsets.clear();
       sealedBatches = 0;
+      if (Date.now() - lastAnalyze > ANALYZE_MS) {
+        lastAnalyze = Date.now();
+        for (const w of writers.values()) w.analyze();
+      }
       if (Date.now() - lastRetention > (opts.retentionCheckMs ?? 60_000)) enforceRetention();
     } catch (err) {
       fail(err);
