@@ -7,7 +7,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command } from 'commander';
-import { addConnectionOptions, addSecurityOptions, collect } from '../common/cli-options';
+import { addConnectionOptions, addSecurityOptions, addSubjectStrategyOption, collect } from '../common/cli-options';
 import { errorMessage } from '../common/errors';
 import { runMain } from '../common/cli-main';
 import { createLogger, type Logger } from '../common/logger';
@@ -51,10 +51,16 @@ async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   addConnectionOptions(program, process.env.EBPF_AUDIT_BROKERS);
+  addSubjectStrategyOption(program);
   addSecurityOptions(program);
   program.parse(argv);
   const raw = program.opts<RawProducerOptions>();
-  const cfg = buildProducerConfig(raw, { username: process.env.EBPF_AUDIT_SASL_USERNAME, password: process.env.EBPF_AUDIT_SASL_PASSWORD });
+  const cfg = buildProducerConfig(raw, {
+    username: process.env.EBPF_AUDIT_SASL_USERNAME,
+    password: process.env.EBPF_AUDIT_SASL_PASSWORD,
+    registryUser: process.env.EBPF_AUDIT_SCHEMA_REGISTRY_USER,
+    registryPassword: process.env.EBPF_AUDIT_SCHEMA_REGISTRY_PASSWORD,
+  });
   const logger = createLogger({ name: 'ebpf-audit-producer', level: cfg.logLevel });
 
   const ctl = new AbortController();

@@ -22,6 +22,7 @@ import { createEnricher } from './enrich/enricher';
 import { detectHost } from './enrich/host';
 import { createProcessTable } from './enrich/process-table';
 import { createPipeline } from './pipeline';
+import { useSchemaRegistry } from './schema-registry';
 import { createPublisher } from './publish/publisher';
 import { openSpool } from './publish/spool';
 import { startMetricsServer, type MetricsServer } from './metrics';
@@ -38,6 +39,8 @@ export async function runProducer(
   const registry = createSchemaRegistry();
   const topics = Object.fromEntries(EVENT_KINDS.map((k) => [k, topicFor(cfg.topicPrefix, k)])) as Record<EventKind, string>;
   logger.info({ host, topics, brokers: cfg.brokers }, 'starting');
+  // With --schema-registry: schemas registered, Confluent framing (false: stopped while waiting for it).
+  if (!(await useSchemaRegistry(cfg, registry, logger, stop))) return;
 
   const kafka = createKafka({ brokers: cfg.brokers, clientId: cfg.clientId, logger, security: cfg.security });
   let metrics: MetricsServer | undefined;
@@ -62,8 +65,9 @@ export async function runProducer(
     logger.warn({ err: errorMessage(err) }, 'could not check or create topics');
   }
   await publisher.connect();
-  // Our writer schemas, before any event that uses them (spooled like events if Kafka is away).
-  for (const kind of Object.keys(EVENT_SCHEMAS) as SchemaKind[]) {
+  // Our writer schemas, before any event that uses them (spooled like events if Kafka is away);
+  // with --schema-registry they are in the registry instead.
+  for (const kind of cfg.schemaRegistry ? [] : (Object.keys(EVENT_SCHEMAS) as SchemaKind[])) {
     const m = schemaMessage(registry.current(kind));
     publisher.offer(schemasTopic(cfg.topicPrefix), { key: m.key, value: m.value, timestamp: String(Date.now()) });
   }

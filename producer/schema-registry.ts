@@ -1,0 +1,24 @@
+/**
+ * The producer's side of --schema-registry: at start, register the writer schema of every kind it
+ * writes (file, net, process, stats) under its subject and frame their messages with the ids. The
+ * ids stay cached for the process's life: a registry outage later does not stop delivery.
+ */
+import type { Logger } from '../common/logger';
+import { EVENT_KINDS, statsTopic, topicFor } from '../common/topics';
+import { registerWriters } from '../schemas/register-writers';
+import { createRegistryClient } from '../schemas/registry-client';
+import type { SchemaKind, SchemaRegistry } from '../schemas/registry';
+import type { ProducerConfig } from './config';
+
+/**
+ * Without --schema-registry, nothing to do (true). With it: true once registered; false when `stop`
+ * aborted while the registry was away. Throws ConfigError (exit 2) when the registry refuses a
+ * schema, with its answer.
+ */
+export async function useSchemaRegistry(cfg: ProducerConfig, registry: SchemaRegistry, logger: Logger, stop: AbortSignal): Promise<boolean> {
+  if (!cfg.schemaRegistry) return true;
+  const topics: Partial<Record<SchemaKind, string>> = { stats: statsTopic(cfg.topicPrefix) };
+  for (const k of EVENT_KINDS) topics[k] = topicFor(cfg.topicPrefix, k);
+  const client = createRegistryClient(cfg.schemaRegistry);
+  return registerWriters({ client, registry, topics, strategy: cfg.subjectStrategy, logger, signal: stop });
+}
