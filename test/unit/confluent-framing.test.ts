@@ -1,0 +1,82 @@
+/** The Confluent wire format, both framings in one registry, subjects and the registry flags. */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { schemaRegistryOption, subjectStrategyOption } from '../../common/cli-options';
+import { ConfigError, DecodeError } from '../../common/errors';
+import { encodeConfluent, encodeConfluentHeader, readConfluentId, splitConfluent } from '../../schemas/confluent-wire';
+import { createSchemaRegistry, parseSchema, UnknownRegistryIdError } from '../../schemas/registry';
+import { writerSubjects } from '../../schemas/register-writers';
+import { subjectName } from '../../schemas/subjects';
+import { fileEvent, statsEvent } from './samples';
+
+const plain = (v: unknown): unknown => structuredClone(v);
+
+test('wire: magic byte 0, 4-byte big-endian id, body; short or foreign messages are DecodeErrors', () => {
+  assert.deepEqual([...encodeConfluentHeader(0x01020304)], [0, 1, 2, 3, 4]);
+  const msg = encodeConfluent(70000, Buffer.from('body'));
+  assert.deepEqual(splitConfluent(msg), { id: 70000, body: Buffer.from('body') });
+  assert.throws(() => readConfluentId(Buffer.from([0, 0, 1])), (e) => e instanceof DecodeError && /shorter than the 5-byte/.test(e.message));
+  assert.throws(() => readConfluentId(Buffer.from([0xc3, 1, 2, 3, 4, 5])), (e) => e instanceof DecodeError && /starts with c3, want 00/.test(e.message));
+  assert.throws(() => encodeConfluentHeader(-1), RangeError);
+});
+
+test('a kind switched to a registry id encodes 00+id; one registry decodes both framings', () => {
+  const writer = createSchemaRegistry();
+  const single = writer.encode('file', fileEvent);
+  writer.useRegistryId('file', 42);
+  assert.equal(writer.writerId('file'), 42);
+  assert.equal(writer.writerId('net'), undefined);
+  const framed = writer.encode('file', fileEvent);
+  assert.deepEqual([...framed.subarray(0, 5)], [0, 0, 0, 0, 42]);
+  // Same body after either header.
+  assert.deepEqual(framed.subarray(5), single.subarray(10));
+  assert.deepEqual([...writer.encode('stats', statsEvent).subarray(0, 2)], [0xc3, 0x01], 'other kinds keep single-object');
+
+  const reader = createSchemaRegistry();
+  assert.deepEqual(plain(reader.decode('file', single)), fileEvent);
+  assert.throws(() => reader.decode('file', framed), (e) => e instanceof UnknownRegistryIdError && e.registryId === 42);
+  reader.addRegistered(42, parseSchema(JSON.stringify(reader.current('file').type.schema({ exportAttrs: true }))));
+  assert.deepEqual(plain(reader.decode('file', framed)), fileEvent);
+  assert.throws(() => reader.decode('file', Buffer.concat([framed, Buffer.from([1])])), (e) => e instanceof DecodeError && /trailing data/.test(e.message));
+  assert.throws(() => reader.decode('file', framed.subarray(0, framed.length - 3)), (e) => e instanceof DecodeError && !(e instanceof UnknownRegistryIdError));
+});
+
+test('a registered writer schema with an extra defaulted field resolves into the reader schema', () => {
+  const reader = createSchemaRegistry();
+  const base = reader.current('file').type.schema({ exportAttrs: true }) as { fields: unknown[] };
+  const newer = parseSchema(JSON.stringify({ ...base, fields: [...base.fields, { name: 'extra', type: 'string', default: '' }] }));
+  reader.addRegistered(7, newer);
+  const body = newer.toBuffer({ ...fileEvent, extra: 'ignored by older readers' });
+  assert.deepEqual(plain(reader.decode('file', encodeConfluent(7, body))), fileEvent);
+});
+
+test('subject name strategies', () => {
+  assert.equal(subjectName('topic', 'ea.file', 'io.ebpfaudit.FileEvent'), 'ea.file-value');
+  assert.equal(subjectName('record', 'ea.file', 'io.ebpfaudit.FileEvent'), 'io.ebpfaudit.FileEvent');
+  assert.equal(subjectName('topic-record', 'ea.file', 'io.ebpfaudit.FileEvent'), 'ea.file-io.ebpfaudit.FileEvent');
+  assert.deepEqual(writerSubjects({ file: 'ea.file', stats: 'ea.stats' }, createSchemaRegistry(), 'record'), { file: 'io.ebpfaudit.FileEvent', stats: 'io.ebpfaudit.StatsEvent' });
+  assert.throws(() => subjectStrategyOption('subject'), (e) => e instanceof ConfigError && /--subject-strategy must be topic, record, topic-record/.test(e.message));
+});
+
+test('--schema-registry flags: URL checks, password from a file or the environment only', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ea-sr-opts-'));
+  const pw = path.join(dir, 'pw');
+  fs.writeFileSync(pw, 'file-s3cret\n');
+  const fails = (o: Parameters<typeof schemaRegistryOption>[0], re: RegExp, env = {}) =>
+    assert.throws(() => schemaRegistryOption(o, env), (e) => e instanceof ConfigError && re.test(e.message));
+  assert.equal(schemaRegistryOption({}, {}), undefined);
+  assert.deepEqual(schemaRegistryOption({ schemaRegistry: 'http://127.0.0.1:8081/' }, {}), { url: 'http://127.0.0.1:8081', username: undefined, password: undefined, ca: undefined });
+  assert.deepEqual(schemaRegistryOption({ schemaRegistry: 'http://r:8081', schemaRegistryUser: 'u', schemaRegistryPasswordFile: pw }, {}), { url: 'http://r:8081', username: 'u', password: 'file-s3cret', ca: undefined });
+  assert.equal(schemaRegistryOption({ schemaRegistry: 'http://r:8081' }, { registryUser: 'e', registryPassword: 'env-s3cret' })?.password, 'env-s3cret');
+  fails({ schemaRegistry: 'http://u:p@r:8081' }, /no credentials in the URL/);
+  fails({ schemaRegistry: 'ftp://r' }, /http or https/);
+  fails({ schemaRegistry: 'r:8081:x' }, /is not a URL|http or https/);
+  fails({ schemaRegistryUser: 'u' }, /^--schema-registry-user needs --schema-registry$/);
+  fails({ schemaRegistry: 'http://r', schemaRegistryUser: 'u' }, /needs --schema-registry-password-file or EBPF_AUDIT_SCHEMA_REGISTRY_PASSWORD/);
+  fails({ schemaRegistry: 'http://r', schemaRegistryCa: pw }, /needs an https/);
+  fails({ schemaRegistry: 'https://r', schemaRegistryCa: path.join(dir, 'none.pem') }, /--schema-registry-ca .*ENOENT/);
+  fs.rmSync(dir, { recursive: true });
+});
