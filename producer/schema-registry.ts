@@ -17,8 +17,9 @@ import type { ProducerConfig } from './config';
  */
 export async function useSchemaRegistry(cfg: ProducerConfig, registry: SchemaRegistry, logger: Logger, stop: AbortSignal): Promise<boolean> {
   if (!cfg.schemaRegistry) return true;
-  const topics: Partial<Record<SchemaKind, string>> = { stats: statsTopic(cfg.topicPrefix) };
+  const topics: Partial<Record<SchemaKind, string>> = {};
   for (const k of EVENT_KINDS) topics[k] = topicFor(cfg.topicPrefix, k);
+  topics.stats = statsTopic(cfg.topicPrefix);
   const client = createRegistryClient(cfg.schemaRegistry);
   return registerWriters({ client, registry, topics, strategy: cfg.subjectStrategy, logger, signal: stop });
 }
