@@ -82,7 +82,8 @@ start() {
   : > "$home/logs/registry.log"
   # setsid: the registry outlives the shell that started it and gets no terminal signals.
   cd "$home"
-  setsid nohup java -Xms64m -Xmx256m -XX:+UseSerialGC -Djava.awt.headless=true -jar "$jar" \
+  # C1 only (TieredStopAtLevel=1): starts in about half the time; a local registry needs no peak speed.
+  setsid nohup java -Xms64m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true -jar "$jar" \
     > "$home/logs/registry.log" 2>&1 < /dev/null &
   echo $! > "$pidfile"
   local deadline=$((SECONDS + ${EBPF_AUDIT_SCHEMA_REGISTRY_START_TIMEOUT:-120}))
