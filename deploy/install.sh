@@ -2,7 +2,8 @@
 # Installs everything ebpf-audit needs on Debian 12 (as root) and builds it. Idempotent: packages
 # already present are not reinstalled, and a second run only rebuilds.
 #   Debian: clang/llvm (BPF compiler), libbpf-dev + bpftool (headers, vmlinux.h, linking),
-#           gcc/make, libbpf1 (loaded at run time through ffi-rs), maven + a JRE (local Kafka).
+#           gcc/make, libbpf1 (loaded at run time through ffi-rs), maven + a JRE (local Kafka and
+#           schema registry), python3-venv (the tests' independent Confluent reader).
 #   npm:    the locked dependencies (npm ci), then the build (BPF object + TypeScript).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -10,7 +11,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 log() { printf 'install: %s\n' "$*" >&2; }
 [[ $(id -u) -eq 0 ]] || { log "run as root (apt-get, and eBPF later)"; exit 1; }
 
-packages=(clang llvm libbpf-dev libbpf1 bpftool make gcc maven openjdk-17-jre-headless ca-certificates)
+packages=(clang llvm libbpf-dev libbpf1 bpftool make gcc maven openjdk-17-jre-headless ca-certificates python3-venv)
 command -v node >/dev/null || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
