@@ -8,6 +8,7 @@
 import * as os from 'node:os';
 import { Command } from 'commander';
 import type { Kafka } from 'kafkajs';
+import { parseWithConfig } from '../common/cli-config';
 import { runMain } from '../common/cli-main';
 import { addConnectionOptions, addSecurityOptions, addSubjectStrategyOption, collect } from '../common/cli-options';
 import { createKafka } from '../common/kafka';
@@ -26,13 +27,8 @@ function connect(name: string, c: CommonConfig): { logger: Logger; kafka: Kafka;
   return { logger, kafka: createKafka({ brokers: c.brokers, clientId: c.clientId, logger, security: c.security }), registryClient };
 }
 
-/** Credentials (SASL, schema registry) come from the environment or files, never argv. */
-const saslEnv = (): CredentialEnv => ({
-  username: process.env.EBPF_AUDIT_SASL_USERNAME,
-  password: process.env.EBPF_AUDIT_SASL_PASSWORD,
-  registryUser: process.env.EBPF_AUDIT_SCHEMA_REGISTRY_USER,
-  registryPassword: process.env.EBPF_AUDIT_SCHEMA_REGISTRY_PASSWORD,
-});
+/** SASL credentials come from the environment (or files), never argv. */
+const saslEnv = (): CredentialEnv => ({ username: process.env.EBPF_AUDIT_SASL_USERNAME, password: process.env.EBPF_AUDIT_SASL_PASSWORD });
 
 function stopSignal(): AbortSignal {
   const ctl = new AbortController();
@@ -70,7 +66,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--where <expr>', 'only events matching a condition in the rules\' language, e.g. "evt.failed = true and proc.name = cat"')
     .option('--until-end', 'exit once the topics are read up to where they ended at start (with --from-beginning or --since: print history, then exit)', false)
     .exitOverride();
-  addConnectionOptions(tail, process.env.EBPF_AUDIT_BROKERS);
+  addConnectionOptions(tail);
   addSecurityOptions(tail).action(async (o: TailFlags) => {
     const c = tailConfig(o, saslEnv());
     const { logger, kafka, registryClient } = connect('ebpf-audit-tail', c);
@@ -98,7 +94,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--client-id <id>', 'Kafka client id', `ebpf-audit-detect-${os.hostname()}`)
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (logs go to stderr)', 'info')
     .exitOverride();
-  addConnectionOptions(detect, process.env.EBPF_AUDIT_BROKERS);
+  addConnectionOptions(detect);
   addSubjectStrategyOption(detect);
   addSecurityOptions(detect).action(async (files: string[], o: DetectFlags) => {
     const loaded = detectRules(files, o);
@@ -112,7 +108,7 @@ async function main(argv: string[]): Promise<number> {
     await runDetect({ ...c, kafka, logger, registry: createSchemaRegistry(), registryClient, rules: loaded.rules, out: process.stdout }, stopSignal());
   });
 
-  await program.parseAsync(argv);
+  await parseWithConfig(program, argv, { env: process.env });
   return 0;
 }
 

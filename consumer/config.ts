@@ -44,13 +44,8 @@ export interface CommonConfig {
   schemaRegistry?: SchemaRegistryConfig;
 }
 
-/** Credentials from the environment (SASL, schema registry), read by the CLI file. */
-export interface CredentialEnv {
-  username?: string;
-  password?: string;
-  registryUser?: string;
-  registryPassword?: string;
-}
+/** SASL credentials from the environment, read by the CLI file. */
+export type CredentialEnv = { username?: string; password?: string };
 
 export function commonConfig(o: CommonFlags, env: CredentialEnv): CommonConfig {
   return {
@@ -59,7 +54,7 @@ export function commonConfig(o: CommonFlags, env: CredentialEnv): CommonConfig {
     clientId: o.clientId,
     logLevel: logLevelOption(o.logLevel),
     security: securityOption(o, env),
-    schemaRegistry: schemaRegistryOption(o, env),
+    schemaRegistry: schemaRegistryOption(o),
   };
 }
 

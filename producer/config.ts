@@ -93,11 +93,8 @@ export function intOption(name: string, value: string, min: number, max: number)
   return n;
 }
 
-/** `env`: the SASL and schema registry credentials from the environment, read by the CLI file. */
-export function buildProducerConfig(
-  o: RawProducerOptions,
-  env: { username?: string; password?: string; registryUser?: string; registryPassword?: string } = {},
-): ProducerConfig {
+/** `env`: the SASL user and password from the environment, read by the CLI file. */
+export function buildProducerConfig(o: RawProducerOptions, env: { username?: string; password?: string } = {}): ProducerConfig {
   const brokers = brokersOption(o.brokers);
   const topicPrefix = topicPrefixOption(o.topicPrefix);
   const logLevel = logLevelOption(o.logLevel);
@@ -124,7 +121,7 @@ export function buildProducerConfig(
   if (!/^[0-9A-Za-z.:-]{1,255}$/.test(o.metricsHost)) throw new ConfigError(`--metrics-host "${o.metricsHost}" is not a host name or address`);
   return {
     security: securityOption(o, env),
-    schemaRegistry: schemaRegistryOption(o, env),
+    schemaRegistry: schemaRegistryOption(o),
     subjectStrategy: subjectStrategyOption(o.subjectStrategy ?? 'topic'),
     metricsPort: o.metricsPort === undefined ? undefined : intOption('metrics-port', o.metricsPort, 0, 65535),
     metricsHost: o.metricsHost,

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { schemaRegistryOption, subjectStrategyOption } from '../../common/cli-options';
 import { ConfigError, DecodeError } from '../../common/errors';
@@ -10,6 +11,7 @@ import { encodeConfluent, encodeConfluentHeader, readConfluentId, splitConfluent
 import { createSchemaRegistry, parseSchema, UnknownRegistryIdError } from '../../schemas/registry';
 import { writerSubjects } from '../../schemas/register-writers';
 import { subjectName } from '../../schemas/subjects';
+import { DIST_DIR } from '../helpers/env';
 import { fileEvent, statsEvent } from './samples';
 
 const plain = (v: unknown): unknown => structuredClone(v);
@@ -65,12 +67,14 @@ test('--schema-registry flags: URL checks, password from a file or the environme
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ea-sr-opts-'));
   const pw = path.join(dir, 'pw');
   fs.writeFileSync(pw, 'file-s3cret\n');
-  const fails = (o: Parameters<typeof schemaRegistryOption>[0], re: RegExp, env = {}) =>
-    assert.throws(() => schemaRegistryOption(o, env), (e) => e instanceof ConfigError && re.test(e.message));
-  assert.equal(schemaRegistryOption({}, {}), undefined);
-  assert.deepEqual(schemaRegistryOption({ schemaRegistry: 'http://127.0.0.1:8081/' }, {}), { url: 'http://127.0.0.1:8081', username: undefined, password: undefined, ca: undefined });
-  assert.deepEqual(schemaRegistryOption({ schemaRegistry: 'http://r:8081', schemaRegistryUser: 'u', schemaRegistryPasswordFile: pw }, {}), { url: 'http://r:8081', username: 'u', password: 'file-s3cret', ca: undefined });
-  assert.equal(schemaRegistryOption({ schemaRegistry: 'http://r:8081' }, { registryUser: 'e', registryPassword: 'env-s3cret' })?.password, 'env-s3cret');
+  const fails = (o: Parameters<typeof schemaRegistryOption>[0], re: RegExp) =>
+    assert.throws(() => schemaRegistryOption(o), (e) => e instanceof ConfigError && re.test(e.message));
+  assert.equal(schemaRegistryOption({}), undefined);
+  assert.deepEqual(schemaRegistryOption({ schemaRegistry: 'http://127.0.0.1:8081/' }), { url: 'http://127.0.0.1:8081', username: undefined, password: undefined, ca: undefined });
+  assert.deepEqual(schemaRegistryOption({ schemaRegistry: 'http://r:8081', schemaRegistryUser: 'u', schemaRegistryPasswordFile: pw }), { url: 'http://r:8081', username: 'u', password: 'file-s3cret', ca: undefined });
+  // schemaRegistryPassword: what the configuration layer took from EBPF_AUDIT_SCHEMA_REGISTRY_PASSWORD.
+  assert.equal(schemaRegistryOption({ schemaRegistry: 'http://r:8081', schemaRegistryUser: 'e', schemaRegistryPassword: 'env-s3cret' })?.password, 'env-s3cret');
+  fails({ schemaRegistry: 'http://r', schemaRegistryPassword: 'p' }, /a schema registry password needs --schema-registry-user/);
   fails({ schemaRegistry: 'http://u:p@r:8081' }, /no credentials in the URL/);
   fails({ schemaRegistry: 'ftp://r' }, /http or https/);
   fails({ schemaRegistry: 'r:8081:x' }, /is not a URL|http or https/);
@@ -79,4 +83,17 @@ test('--schema-registry flags: URL checks, password from a file or the environme
   fails({ schemaRegistry: 'http://r', schemaRegistryCa: pw }, /needs an https/);
   fails({ schemaRegistry: 'https://r', schemaRegistryCa: path.join(dir, 'none.pem') }, /--schema-registry-ca .*ENOENT/);
   fs.rmSync(dir, { recursive: true });
+});
+
+test('the registry password comes from the environment, never argv, and --print-config masks it', () => {
+  const cli = path.join(DIST_DIR, 'consumer/cli.js');
+  const argv = [cli, 'tail', '--schema-registry', 'https://r.example:8081', '--schema-registry-user', 'svc'];
+  const env = { ...process.env, EBPF_AUDIT_SCHEMA_REGISTRY_PASSWORD: 'env-s3cret-XYZ' };
+  const shown = spawnSync(process.execPath, [...argv, '--print-config'], { encoding: 'utf8', env });
+  assert.equal(shown.status, 0, shown.stderr);
+  assert.match(shown.stdout, /schema-registry-password/);
+  assert.doesNotMatch(shown.stdout + shown.stderr, /env-s3cret-XYZ/);
+  const onArgv = spawnSync(process.execPath, [...argv, '--schema-registry-password', 'argv-s3cret', '--print-config'], { encoding: 'utf8', env });
+  assert.equal(onArgv.status, 2);
+  assert.match(onArgv.stderr, /--schema-registry-password is never read from the command line/);
 });
