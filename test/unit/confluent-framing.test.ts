@@ -1,6 +1,8 @@
 /** The Confluent wire format, both framings in one registry, subjects and the registry flags. */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -9,6 +11,7 @@ import { schemaRegistryOption, subjectStrategyOption } from '../../common/cli-op
 import { ConfigError, DecodeError } from '../../common/errors';
 import { encodeConfluent, encodeConfluentHeader, readConfluentId, splitConfluent } from '../../schemas/confluent-wire';
 import { createSchemaRegistry, parseSchema, UnknownRegistryIdError } from '../../schemas/registry';
+import { createRegistryClient, RegistryError } from '../../schemas/registry-client';
 import { writerSubjects } from '../../schemas/register-writers';
 import { subjectName } from '../../schemas/subjects';
 import { DIST_DIR } from '../helpers/env';
@@ -96,4 +99,30 @@ test('the registry password comes from the environment, never argv, and --print-
   const onArgv = spawnSync(process.execPath, [...argv, '--schema-registry-password', 'argv-s3cret', '--print-config'], { encoding: 'utf8', env });
   assert.equal(onArgv.status, 2);
   assert.match(onArgv.stderr, /--schema-registry-password is never read from the command line/);
+});
+
+test('registry client: basic auth header, the registry\'s answer in errors, outages retriable and refusals not', async () => {
+  // Apicurio's basic auth needs a Keycloak server, so the local registry cannot check credentials:
+  // a loopback server records what the client sends and answers as Confluent's registry does.
+  const seen: http.IncomingHttpHeaders[] = [];
+  const answers: [number, unknown][] = [[200, { id: 5 }], [409, { error_code: 409, message: 'Schema being registered is incompatible with an earlier schema' }], [503, { message: 'busy' }]];
+  const server = http.createServer((req, res) => {
+    seen.push(req.headers);
+    const [status, body] = answers.shift()!;
+    req.resume().on('end', () => res.writeHead(status, { 'content-type': 'application/vnd.schemaregistry.v1+json' }).end(JSON.stringify(body)));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/base`;
+  const client = createRegistryClient({ url, username: 'svc', password: 'pä ss:word' });
+  try {
+    assert.equal(await client.register('ea.file-value', '"string"'), 5);
+    assert.equal(seen[0].authorization, `Basic ${Buffer.from('svc:pä ss:word').toString('base64')}`);
+    assert.equal(seen[0]['content-type'], 'application/vnd.schemaregistry.v1+json');
+    await assert.rejects(client.register('ea.file-value', '"string"'), (e) => e instanceof RegistryError && e.status === 409 && !e.retriable && /\/base\/subjects\/ea\.file-value\/versions: HTTP 409: Schema being registered is incompatible/.test(e.message));
+    await assert.rejects(client.schemaById(1), (e) => e instanceof RegistryError && e.status === 503 && e.retriable);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
+  await assert.rejects(client.schemaById(1), (e) => e instanceof RegistryError && e.status === undefined && e.retriable && /ECONNREFUSED|ECONNRESET/.test(e.message));
 });
