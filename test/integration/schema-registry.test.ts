@@ -1,7 +1,8 @@
 /**
  * The Confluent framing against the real schema registry (deploy/schema-registry/local.sh) and the
  * real broker: tail reads it and the single-object encoding mixed in one topic; schema evolution
- * under BACKWARD compatibility both ways; an incompatible schema refused at the producer's start.
+ * under BACKWARD compatibility both ways; an incompatible schema refused at the producer's start;
+ * detect's alerts in the Confluent framing.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -10,15 +11,16 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { BROKER_DEFAULTS, ensureTopics, topicSpecs } from '../../common/topic-admin';
-import { topicFor } from '../../common/topics';
+import { alertsTopic, topicFor } from '../../common/topics';
 import { createSubscriber } from '../../consumer/core/input/subscriber';
+import { alertFromAvro } from '../../consumer/detect/alert-format';
 import { createPublisher } from '../../producer/publish/publisher';
 import { encodeConfluent } from '../../schemas/confluent-wire';
-import { createSchemaRegistry, SCHEMA_DIR, type SchemaRegistry } from '../../schemas/registry';
+import { createSchemaRegistry, parseSchema, SCHEMA_DIR, type SchemaRegistry } from '../../schemas/registry';
 import { registerWriters } from '../../schemas/register-writers';
 import type { FileEvent } from '../../schemas/types';
 import { BROKERS, CONSUMER_CLI, needsBroker, producerArgs, uniquePrefix } from '../helpers/env';
-import { quietLogger, testKafka } from '../helpers/kafka';
+import { quietLogger, readTopic, testKafka } from '../helpers/kafka';
 import { needsRegistry, REGISTRY_URL, registryClient } from '../helpers/schema-registry';
 import { fileEvent } from '../unit/samples';
 
@@ -143,4 +145,30 @@ test('the producer refuses to start with a schema the subject finds incompatible
   const r = spawnSync(process.execPath, [...producerArgs(prefix), '--schema-registry', REGISTRY_URL], { encoding: 'utf8', timeout: 60000 });
   assert.equal(r.status, 2, r.stderr);
   assert.match(r.stderr, new RegExp(`schema registry refused the file schema \\(io.ebpfaudit.FileEvent\\) under subject "${subject.replace(/\./g, '\\.')}": POST .*/subjects/.*/versions: HTTP 409: Incompatible`));
+});
+
+test('detect --schema-registry reads framed events and publishes its alerts framed, under <prefix>.alerts-value', { timeout: 120000 }, async (t) => {
+  if ((await needsBroker(t)) || (await needsRegistry(t))) return;
+  const prefix = uniquePrefix('sr-detect');
+  const framed = await registeredWriter(prefix);
+  await publish(prefix, [framed.encode('file', ev('/srv/harmless')), framed.encode('file', { ...ev('/etc/shadow'), process: { ...fileEvent.process, pid: 4343 } })]);
+  const r = spawnSync(process.execPath, [
+    CONSUMER_CLI, 'detect', '--brokers', BROKERS, '--topic-prefix', prefix, '--from-beginning', '--until-end', '--output', 'json', '--schema-registry', REGISTRY_URL,
+  ], { encoding: 'utf8', timeout: 90000 });
+  assert.equal(r.status, 0, r.stderr);
+  const printed = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { rule_id: string; events: { path: string }[] });
+  assert.deepEqual([...new Set(printed.map((a) => `${a.rule_id} ${a.events[0].path}`))], ['cred-file-read /etc/shadow']);
+
+  const values = await readTopic(alertsTopic(prefix), (vs) => vs.length >= printed.length, 30000);
+  const id = values[0].readUInt32BE(1);
+  assert.ok(values.every((v) => v[0] === 0 && v.readUInt32BE(1) === id), 'every alert framed 00 + one id');
+  const schema = await registryClient().schemaById(id);
+  assert.match(schema, /"name":"io\.ebpfaudit\.Alert"/);
+  // Registering the same schema under the subject answers the same id: it is registered there.
+  assert.equal(await registryClient().register(`${alertsTopic(prefix)}-value`, schema), id);
+  const reader = createSchemaRegistry();
+  reader.addRegistered(id, parseSchema(schema));
+  const alert = alertFromAvro(reader.decode('alert', values[0]) as Record<string, unknown>);
+  assert.equal(alert.rule_id, 'cred-file-read');
+  assert.match(alert.message, /^Credential file read \(file=\/etc\/shadow proc=cat /);
 });
