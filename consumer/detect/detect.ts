@@ -5,7 +5,8 @@
  */
 import type { Kafka } from 'kafkajs';
 import type { Logger } from '../../common/logger';
-import { alertsTopic, EVENT_KINDS } from '../../common/topics';
+import { alertsTopic } from '../../common/topics';
+import { EVENT_KINDS } from '../../schemas/types';
 import type { SchemaRegistry } from '../../schemas/registry';
 import type { RegistryClient } from '../../schemas/registry-client';
 import { registerWriters } from '../../schemas/register-writers';

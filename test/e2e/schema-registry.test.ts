@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { statsTopic, topicFor } from '../../common/topics';
-import { BROKERS, CONSUMER_CLI, needs, needsBroker, needsRoot, producerArgs, ROOT_DIR, uniquePrefix } from '../helpers/env';
+import { BROKERS, CONSUMER_CLI, missing, needsBroker, needsRoot, producerArgs, ROOT_DIR, uniquePrefix } from '../helpers/env';
 import { readTopic } from '../helpers/kafka';
 import { start } from '../helpers/proc';
 import { registryClient, startOwnRegistry } from '../helpers/schema-registry';
@@ -22,7 +22,7 @@ const READER = path.join(ROOT_DIR, 'test/python/confluent_reader.py');
 test('producer with --schema-registry: tail and Confluent\'s Python deserializer read it; a stopped registry does not stop delivery', { timeout: 300000 }, async (t) => {
   if (needsRoot(t) || (await needsBroker(t))) return;
   if (spawnSync(VENV_PYTHON, ['-c', 'import confluent_kafka.schema_registry.avro'], { stdio: 'ignore' }).status !== 0) {
-    needs(t, `no Confluent Python client in ${VENV_PYTHON} (run test/python/setup-venv.sh)`);
+    missing(t, `no Confluent Python client in ${VENV_PYTHON} (run test/python/setup-venv.sh)`);
     return;
   }
   const reg = await startOwnRegistry();

@@ -16,8 +16,7 @@ export const BPF_OBJECT = path.join(ROOT_DIR, 'bpf/build/ebpf-audit.bpf.o');
 export const BROKERS = process.env.EBPF_AUDIT_BROKERS ?? '127.0.0.1:9092';
 const CI = process.env.CI === 'true';
 
-/** Skip with the reason (true: the test must stop), or under CI fail loudly. */
-export function needs(t: TestContext, what: string): boolean {
+export function missing(t: TestContext, what: string): boolean {
   if (CI) throw new Error(`CI=true and ${what}: this test must run in CI`);
   t.skip(what);
   return true;
@@ -43,12 +42,12 @@ export function brokerReachable(brokers = BROKERS): Promise<boolean> {
 /** True when the test must stop (skipped); throws under CI. */
 export async function needsBroker(t: TestContext): Promise<boolean> {
   if (await brokerReachable()) return false;
-  return needs(t, `no Kafka broker at ${BROKERS} (start one: deploy/kafka/local.sh start)`);
+  return missing(t, `no Kafka broker at ${BROKERS} (start one: deploy/kafka/local.sh start)`);
 }
 
 export function needsRoot(t: TestContext): boolean {
   if (process.getuid?.() === 0) return false;
-  return needs(t, 'not running as root (eBPF needs it)');
+  return missing(t, 'not running as root (eBPF needs it)');
 }
 
 export function uniquePrefix(name: string): string {

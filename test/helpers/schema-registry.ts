@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import type { TestContext } from 'node:test';
 import { promisify } from 'node:util';
 import { createRegistryClient, type RegistryClient } from '../../schemas/registry-client';
-import { needs, ROOT_DIR } from './env';
+import { missing, ROOT_DIR } from './env';
 
 export const REGISTRY_URL = process.env.EBPF_AUDIT_SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:8081/apis/ccompat/v7';
 const LOCAL_SH = path.join(ROOT_DIR, 'deploy/schema-registry/local.sh');
@@ -24,7 +24,7 @@ export async function needsRegistry(t: TestContext): Promise<boolean> {
     await registryClient().compatibility();
     return false;
   } catch (err) {
-    return needs(t, `no schema registry at ${REGISTRY_URL} (${(err as Error).message}; start one: deploy/schema-registry/local.sh start)`);
+    return missing(t, `no schema registry at ${REGISTRY_URL} (${(err as Error).message}; start one: deploy/schema-registry/local.sh start)`);
   }
 }
 
