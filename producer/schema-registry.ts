@@ -4,10 +4,11 @@
  * ids stay cached for the process's life: a registry outage later does not stop delivery.
  */
 import type { Logger } from '../common/logger';
-import { EVENT_KINDS, statsTopic, topicFor } from '../common/topics';
+import { statsTopic, topicFor } from '../common/topics';
 import { registerWriters } from '../schemas/register-writers';
 import { createRegistryClient } from '../schemas/registry-client';
 import type { SchemaKind, SchemaRegistry } from '../schemas/registry';
+import { EVENT_KINDS } from '../schemas/types';
 import type { ProducerConfig } from './config';
 
 /**
