@@ -14,14 +14,22 @@ export const collect = (value: string, previous: string[]): string[] =>
   previous.concat(value.split(',').map((s) => s.trim()).filter((s) => s));
 
 /**
- * --brokers, --topic-prefix and the schema registry, the same on every CLI. EBPF_AUDIT_BROKERS,
- * like every EBPF_AUDIT_<OPTION>, is applied by the configuration layer (cli-config.ts), between
- * the flag and the config file: `_envBrokers` is ignored and stays only for callers written before it.
+ * --brokers and --topic-prefix. EBPF_AUDIT_BROKERS, like every EBPF_AUDIT_<OPTION>, is applied by
+ * the configuration layer (cli-config.ts), between the flag and the config file.
  */
-export function addConnectionOptions(cmd: Command, _envBrokers?: string): Command {
+export function addKafkaOptions(cmd: Command): Command {
   return cmd
     .option('--brokers <list>', 'Kafka bootstrap brokers, host:port[,host:port] (env EBPF_AUDIT_BROKERS)', DEFAULT_BROKERS)
-    .option('--topic-prefix <prefix>', 'topics are <prefix>.file, .net, .process, .stats, .alerts and .schemas', DEFAULT_TOPIC_PREFIX)
+    .option('--topic-prefix <prefix>', 'topics are <prefix>.file, .net, .process, .stats, .alerts and .schemas', DEFAULT_TOPIC_PREFIX);
+}
+
+/**
+ * The Kafka options and the schema registry, the same on every command that writes or reads
+ * events. `_envBrokers` is ignored (the configuration layer applies EBPF_AUDIT_BROKERS) and stays
+ * only for callers written before it.
+ */
+export function addConnectionOptions(cmd: Command, _envBrokers?: string): Command {
+  return addKafkaOptions(cmd)
     .option('--schema-registry <url>', 'Confluent-compatible schema registry (http[s]://host:port[/path]): write the Confluent framing, read it')
     .option('--schema-registry-user <name>', 'basic-auth user for the schema registry (env EBPF_AUDIT_SCHEMA_REGISTRY_USER)')
     .option('--schema-registry-password-file <file>', 'file holding its password (else env EBPF_AUDIT_SCHEMA_REGISTRY_PASSWORD or "schema-registry-password:" in the config file; never a flag)')
