@@ -33,8 +33,3 @@ export function readConfluentId(buf: Buffer): number {
   if (buf.length < CONFLUENT_HEADER_SIZE) throw new DecodeError(`message of ${buf.length} bytes is shorter than the 5-byte Confluent header`);
   return buf.readUInt32BE(1);
 }
-
-/** Split into the registry id and the body (a view, not a copy). */
-export function splitConfluent(buf: Buffer): { id: number; body: Buffer } {
-  return { id: readConfluentId(buf), body: buf.subarray(CONFLUENT_HEADER_SIZE) };
-}
