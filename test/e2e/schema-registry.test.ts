@@ -30,6 +30,7 @@ test('producer with --schema-registry: tail and Confluent\'s Python deserializer
   const prefix = uniquePrefix('sr-e2e');
   // Files made before the producer starts: the only file events captured are the cats below.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ea-sr-e2e-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const files = [1, 2].map((i) => path.join(dir, `marker-${i}-${process.pid}.txt`));
   for (const f of files) fs.writeFileSync(f, 'x\n');
 

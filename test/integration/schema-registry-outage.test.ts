@@ -32,6 +32,7 @@ test('registry stopped mid-stream: known ids still decode, an unknown id waits (
   assert.equal(await registerWriters({ client, registry: v1, topics, strategy: 'topic', logger: quietLogger }), true);
   // A second writer version, registered while the registry is up; tail has not met its id yet.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ea-schemas-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   for (const f of fs.readdirSync(SCHEMA_DIR).filter((f) => f.endsWith('.avsc'))) fs.copyFileSync(path.join(SCHEMA_DIR, f), path.join(dir, f));
   const fe = JSON.parse(fs.readFileSync(path.join(dir, 'file_event.avsc'), 'utf8')) as { fields: unknown[] };
   fs.writeFileSync(path.join(dir, 'file_event.avsc'), JSON.stringify({ ...fe, fields: [...fe.fields, { name: 'label', type: 'string', default: '' }] }));

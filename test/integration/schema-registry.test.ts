@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { BROKER_DEFAULTS, ensureTopics, topicSpecs } from '../../common/topic-admin';
 import { alertsTopic, topicFor } from '../../common/topics';
 import { createSubscriber } from '../../consumer/core/input/subscriber';
@@ -51,9 +51,13 @@ function tailPaths(prefix: string, extra: string[]): { status: number | null; pa
   return { status: r.status, paths: [...r.stdout.matchAll(/Path: "([^"]*)"/g)].map((m) => m[1]), stderr: r.stderr };
 }
 
+const scratch: string[] = [];
+after(() => scratch.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
 /** A copy of schemas/ whose FileEvent is changed by `edit`: another version of the software. */
 function schemaVersion(edit: (fields: unknown[]) => unknown[]): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ea-schemas-'));
+  scratch.push(dir);
   for (const f of fs.readdirSync(SCHEMA_DIR).filter((f) => f.endsWith('.avsc'))) fs.copyFileSync(path.join(SCHEMA_DIR, f), path.join(dir, f));
   const file = path.join(dir, 'file_event.avsc');
   const schema = JSON.parse(fs.readFileSync(file, 'utf8')) as { fields: unknown[] };
