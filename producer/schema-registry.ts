@@ -1,9 +1,12 @@
 /**
  * The producer's side of --schema-registry: at start, register the writer schema of every kind it
  * writes (file, net, process, stats) under its subject and frame their messages with the ids. The
- * ids stay cached for the process's life: a registry outage later does not stop delivery.
+ * ids stay cached for the process's life, and on disk beside the spool for the next start: a
+ * registry outage, later or at the next start, does not stop capture or delivery.
  */
+import * as path from 'node:path';
 import type { Logger } from '../common/logger';
+import { fileIdCache } from '../schemas/registry-id-cache';
 import { statsTopic, topicFor } from '../common/topics';
 import { registerWriters } from '../schemas/register-writers';
 import { createRegistryClient } from '../schemas/registry-client';
@@ -22,5 +25,7 @@ export async function useSchemaRegistry(cfg: ProducerConfig, registry: SchemaReg
   for (const k of EVENT_KINDS) topics[k] = topicFor(cfg.topicPrefix, k);
   topics.stats = statsTopic(cfg.topicPrefix);
   const client = createRegistryClient(cfg.schemaRegistry);
-  return registerWriters({ client, registry, topics, strategy: cfg.subjectStrategy, logger, signal: stop });
+  // Ids kept beside the spool: a restart while the registry is away still captures at once.
+  const cache = fileIdCache(path.join(cfg.spoolDir, 'schema-registry-ids.json'), logger);
+  return registerWriters({ client, registry, topics, strategy: cfg.subjectStrategy, logger, signal: stop, cache });
 }

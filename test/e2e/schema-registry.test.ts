@@ -31,10 +31,11 @@ test('producer with --schema-registry: tail and Confluent\'s Python deserializer
   // Files made before the producer starts: the only file events captured are the cats below.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ea-sr-e2e-'));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const files = [1, 2].map((i) => path.join(dir, `marker-${i}-${process.pid}.txt`));
+  const files = [1, 2, 3].map((i) => path.join(dir, `marker-${i}-${process.pid}.txt`));
   for (const f of files) fs.writeFileSync(f, 'x\n');
 
-  const producer = start(process.execPath, producerArgs(prefix, ['--include-path', `${dir}/`, '--stats-interval', '2', '--schema-registry', reg.url]));
+  const args = producerArgs(prefix, ['--include-path', `${dir}/`, '--stats-interval', '2', '--schema-registry', reg.url]);
+  const producer = start(process.execPath, args);
   t.after(() => producer.stop('SIGKILL'));
   await producer.waitForLine(/"msg":"capturing"/, 90000, 'stderr');
   const registered = producer.stderr().split('\n').filter((l) => l.includes('writer schema registered')).map((l) => JSON.parse(l) as { kind: string; subject: string; id: number });
@@ -63,6 +64,16 @@ test('producer with --schema-registry: tail and Confluent\'s Python deserializer
   await tail.waitForLine(new RegExp(`PID:${cat2.pid} .*Comm:"cat" Path: "${files[1]}"$`), 60000);
   assert.equal(await producer.stop('SIGINT'), 0);
   assert.doesNotMatch(producer.stderr(), /"level":(50|60)/, 'no error logged by the producer');
+
+  // A restart while the registry is still away: the ids kept beside the spool frame at once, and
+  // the producer captures from its first second instead of waiting for the registry.
+  const again = start(process.execPath, args);
+  t.after(() => again.stop('SIGKILL'));
+  await again.waitForLine(/"msg":"capturing"/, 90000, 'stderr');
+  assert.match(again.stderr(), /schema ids from the last run/);
+  const cat3 = spawnSync('cat', [files[2]]);
+  await tail.waitForLine(new RegExp(`PID:${cat3.pid} .*Comm:"cat" Path: "${files[2]}"$`), 60000);
+  assert.equal(await again.stop('SIGINT'), 0);
   // Its stats are in the Confluent framing too.
   const stats = await readTopic(statsTopic(prefix), (vs) => vs.length >= 2, 30000);
   assert.ok(stats.every((v) => v[0] === 0 && v.readUInt32BE(1) === registered[3].id), 'stats messages framed 00 + the stats id');
