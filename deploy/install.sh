@@ -21,7 +21,7 @@ runtime_only=0
 [[ ${1:-} == --runtime-only ]] && runtime_only=1
 
 packages=(curl ca-certificates)
-((runtime_only)) || packages+=(clang llvm libbpf-dev libbpf1 bpftool make gcc maven openjdk-17-jre-headless debootstrap systemd-container)
+((runtime_only)) || packages+=(clang llvm libbpf-dev libbpf1 bpftool make gcc g++ python3 maven openjdk-17-jre-headless debootstrap systemd-container)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
