@@ -100,7 +100,10 @@ export function createStoreClient(opts: StoreClientOptions): StoreBackend {
     current = undefined;
     clearTimeout(timer);
     if (m.ok) p.resolve(m.result);
-    else p.reject(new StoreError(m.status, m.error, m.col));
+    else {
+      if (m.status >= 500) log.error({ op: p.req.op, err: m.error }, 'store query failed');
+      p.reject(new StoreError(m.status, m.status >= 500 && m.status !== 503 ? 'the store query failed (see the console log)' : m.error, m.col));
+    }
     pump();
   }
 
