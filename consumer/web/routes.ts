@@ -60,12 +60,14 @@ export function registerRoutes(app: FastifyInstance, o: RoutesOptions): void {
     severities: SEVERITIES,
   }));
 
-  app.get<Q>('/api/validate', async (req, reply) => {
+  // A check, not a query: a condition that does not compile is a normal answer (200, ok: false).
+  app.get<Q>('/api/validate', async (req) => {
     try {
       const c = compileCondition(one(req.query, 'where'));
       return { ok: true, kinds: c ? [...c.kinds] : ['file', 'net', 'process'] };
     } catch (err) {
-      return fail(reply, err);
+      if (err instanceof ConditionRejected) return { ok: false, ...err.detail };
+      throw err;
     }
   });
 

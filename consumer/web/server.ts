@@ -46,7 +46,7 @@ export async function startServer(opts: ServerOptions): Promise<WebServer> {
     requestTimeout: 30_000,
     connectionTimeout: 0,
     keepAliveTimeout: 10_000,
-    maxParamLength: 200,
+    routerOptions: { maxParamLength: 200 },
     return503OnClosing: true,
     // Live streams never end by themselves: a stop closes them.
     forceCloseConnections: true,

@@ -22,8 +22,8 @@ export function ConditionBox({ value, onApply, placeholder, label = 'Apply' }: P
   useEffect(() => {
     const n = ++seq.current;
     const t = setTimeout(() => {
-      getJson('/api/validate', { where: text }).then(
-        () => n === seq.current && setError(undefined),
+      getJson<{ ok: boolean; error?: string; col?: number }>('/api/validate', { where: text }).then(
+        (r) => n === seq.current && setError(r.ok ? undefined : { message: r.error ?? 'invalid condition', col: r.col }),
         (e: unknown) => n === seq.current && setError(e instanceof ApiError ? { message: e.message, col: e.col } : { message: String(e) }),
       );
     }, 200);
