@@ -53,7 +53,7 @@ export interface LiveBatch {
   arrived: number;
   /** Of those, events that matched this stream's filter. */
   matched: number;
-  /** Matched events not sent to keep the page responsive (only the latest are sent). */
+  /** Matched events not sent to keep the page responsive (a uniform sample is sent). */
   sampled: number;
   /** Milliseconds the batch covers. */
   ms: number;

@@ -1,9 +1,9 @@
 /**
  * The live feed: every event the Kafka consumer reads goes through here to the pages that watch.
  * Each page's stream has its own filter (kinds, hosts, a condition) and gets, every tick, a batch
- * with the latest matching rows and the counts of what arrived, matched and was left out. Nothing
- * grows with the event rate: a stream holds at most one tick's worth of rows (older ones are
- * counted as sampled and dropped), a congested connection skips rows instead of buffering them,
+ * with matching rows and the counts of what arrived, matched and was left out. Nothing grows with
+ * the event rate: a stream holds at most one batch of rows per tick (a uniform sample of the
+ * tick's matches; the others are counted as sampled), a congested connection skips rows instead of buffering them,
  * and the hub keeps a fixed ring of recent events so a new or re-filtered page starts filled.
  */
 import type { AuditEvent, EventKind } from '../../schemas/types';
@@ -46,9 +46,8 @@ export interface LiveHub {
 interface Client {
   filter: LiveFilter;
   sink: LiveSink;
-  /** Ring of the latest matching events of this tick. */
+  /** A uniform sample of this tick's matching events. */
   ring: AuditEvent[];
-  head: number;
   size: number;
   matched: number;
   sampled: number;
@@ -73,15 +72,14 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
   const matches = (f: LiveFilter, ev: AuditEvent): boolean =>
     f.events && f.kinds.has(ev.kind) && (f.hosts.size === 0 || f.hosts.has(ev.event.host.id) || f.hosts.has(ev.event.host.name)) && (!f.cond || f.cond.pred(ev, procs));
 
+  /** Reservoir sampling: every matching event of the tick has the same chance to be shown. */
   function push(c: Client, ev: AuditEvent): void {
     c.matched++;
-    if (c.size < perTick) {
-      c.ring[(c.head + c.size) % perTick] = ev;
-      c.size++;
-    } else {
-      c.ring[c.head] = ev; // overwrite the oldest: only the latest are shown
-      c.head = (c.head + 1) % perTick;
+    if (c.size < perTick) c.ring[c.size++] = ev;
+    else {
       c.sampled++;
+      const j = Math.floor(Math.random() * c.matched);
+      if (j < perTick) c.ring[j] = ev;
     }
   }
 
@@ -90,8 +88,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     const ms = now - last;
     last = now;
     for (const c of clients) {
-      const evs: AuditEvent[] = [];
-      for (let i = 0; i < c.size; i++) evs.push(c.ring[(c.head + i) % perTick]);
+      const evs = c.ring.slice(0, c.size);
       // Kinds travel in separate topics: within a batch, put them back in time order.
       evs.sort((a, b) => (a.event.time_ns < b.event.time_ns ? -1 : a.event.time_ns > b.event.time_ns ? 1 : 0));
       const rows = evs.map(eventRow);
@@ -100,7 +97,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
         // The page is not reading fast enough: nothing queues up, the rows count as sampled.
         c.sink('batch', { rows: [], arrived, matched: c.matched, sampled: c.sampled + rows.length, ms } satisfies LiveBatch);
       }
-      c.head = c.size = c.matched = c.sampled = 0;
+      c.size = c.matched = c.sampled = 0;
       c.ring.length = 0;
       for (const a of c.alerts) c.sink('alert', a);
       c.alerts.length = 0;
@@ -127,7 +124,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     },
     attach(filter, sink) {
       if (clients.size >= opts.maxClients) return undefined;
-      const c: Client = { filter, sink, ring: [], head: 0, size: 0, matched: 0, sampled: 0, alerts: [] };
+      const c: Client = { filter, sink, ring: [], size: 0, matched: 0, sampled: 0, alerts: [] };
       // Start filled: the latest recent events that match, oldest first.
       const backfill: AuditEvent[] = [];
       for (let i = recent.length - 1; i >= 0 && backfill.length < perTick; i--) {

@@ -54,12 +54,13 @@ export const DEFAULT_STORE_DIR = '/var/lib/ebpf-audit/store';
 
 /** host:port, [v6]:port or a bare port (loopback). */
 export function parseListen(value: string): { host: string; port: number } {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value) ?? /^()()(\d{1,5})$/.exec(value);
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) throw new ConfigError(`--listen: "${value}" is not HOST:PORT, [IPV6]:PORT or PORT`);
-  const host = m[1] ?? (m[2] || '127.0.0.1');
-  if (m[1] !== undefined && net.isIPv6(host) === false) throw new ConfigError(`--listen: "${host}" is not an IPv6 address`);
-  return { host, port };
+  const bare = /^(\d{1,5})$/.exec(value);
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value);
+  const port = Number(bare ? bare[1] : m?.[3]);
+  if ((!bare && !m) || port > 65535) throw new ConfigError(`--listen: "${value}" is not HOST:PORT, [IPV6]:PORT or PORT`);
+  if (bare) return { host: '127.0.0.1', port };
+  if (m![1] !== undefined && !net.isIPv6(m![1])) throw new ConfigError(`--listen: "${m![1]}" is not an IPv6 address`);
+  return { host: m![1] ?? m![2], port };
 }
 
 export function isLoopback(host: string): boolean {

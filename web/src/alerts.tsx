@@ -121,6 +121,7 @@ export function AlertsPage({ params }: { params: URLSearchParams }) {
               </div>
               {open === a && (
                 <div class="alert-more">
+                  <p class="a-full">{visible(a.message)}</p>
                   <p>{visible(a.description)}</p>
                   <p class="tags">{a.tags.map((t) => <span class="chip">{visible(t)}</span>)}</p>
                   {a.event && <EventDetail r={a.event} />}

@@ -1,6 +1,6 @@
 /**
  * Live: events as they arrive, filtered on the server (kinds, hosts, a condition). The server sends
- * at most a few hundred rows a second, the latest of each quarter-second, with counts of what
+ * at most a few hundred rows a second, a uniform sample of each quarter-second, with counts of what
  * arrived and matched; the page keeps the newest 2,000 rows and draws only those in view.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
@@ -85,7 +85,7 @@ export function LivePage({ params }: { params: URLSearchParams }) {
   const sampled = rates.matched > rates.shown;
 
   return (
-    <section class="page live">
+    <section class={`page live${selected ? ' has-detail' : ''}`}>
       <div class="toolbar">
         <ConditionBox value={where} onApply={(w) => setFilter({ where: w })} />
         <div class="toggles">
@@ -125,7 +125,7 @@ export function LivePage({ params }: { params: URLSearchParams }) {
           matching <b id="rate-matched">{num(rates.matched)}</b>/s
         </span>
         <span>
-          shown <b>{num(rates.shown)}</b>/s{sampled && <em class="muted"> (sampled: the latest of each quarter-second)</em>}
+          shown <b>{num(rates.shown)}</b>/s{sampled && <em class="muted"> (a sample of each quarter-second)</em>}
         </span>
         <span>
           rows kept <b id="rows-kept">{num(rows.length)}</b> of {num(KEEP)}
