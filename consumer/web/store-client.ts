@@ -21,6 +21,8 @@ export interface StoreClientOptions {
   maxQueued?: number;
   /** The worker script (default: store-worker.js beside this file). */
   workerFile?: string;
+  /** Time a worker gets past a deadline before it is ended (default 5 s). */
+  graceMs?: number;
 }
 
 /** Messages from the worker. */
@@ -114,7 +116,7 @@ export function createStoreClient(opts: StoreClientOptions): StoreBackend {
     worker ??= spawn();
     current = p;
     const w = worker;
-    const wait = Math.max(0, p.req.deadlineMs - Date.now()) + GRACE_MS;
+    const wait = Math.max(0, p.req.deadlineMs - Date.now()) + (opts.graceMs ?? GRACE_MS);
     timer = setTimeout(() => {
       log.warn({ op: p.req.op, ms: wait }, 'store query overran its deadline; ending the worker');
       worker = undefined; // the next query gets a fresh worker at once
