@@ -105,8 +105,9 @@ export function registerRoutes(app: FastifyInstance, o: RoutesOptions): void {
 
   app.get<Q>('/api/search', async (req, reply) => {
     try {
+      const f = filterOf(req.query); // a bad request is a 400 whether or not there is a store
       needStore();
-      return await o.store.search(filterOf(req.query), count(req.query, 'limit', 100, MAX_PAGE), one(req.query, 'cursor'));
+      return await o.store.search(f, count(req.query, 'limit', 100, MAX_PAGE), one(req.query, 'cursor'));
     } catch (err) {
       return fail(reply, err);
     }
@@ -114,8 +115,9 @@ export function registerRoutes(app: FastifyInstance, o: RoutesOptions): void {
 
   app.get<Q>('/api/search/histogram', async (req, reply) => {
     try {
+      const f = filterOf(req.query);
       needStore();
-      return await o.store.histogram(filterOf(req.query), count(req.query, 'buckets', 60, 500));
+      return await o.store.histogram(f, count(req.query, 'buckets', 60, 500));
     } catch (err) {
       return fail(reply, err);
     }
@@ -123,10 +125,11 @@ export function registerRoutes(app: FastifyInstance, o: RoutesOptions): void {
 
   app.get<Q>('/api/search/top', async (req, reply) => {
     try {
-      needStore();
       const field = one(req.query, 'field') ?? '';
       if (!TOP_FIELDS.includes(field)) throw new BadRequest(`field: "${field}" is not one of ${TOP_FIELDS.join(', ')}`);
-      return await o.store.top(filterOf(req.query), field, count(req.query, 'n', 10, 100));
+      const f = filterOf(req.query);
+      needStore();
+      return await o.store.top(f, field, count(req.query, 'n', 10, 100));
     } catch (err) {
       return fail(reply, err);
     }
@@ -137,8 +140,8 @@ export function registerRoutes(app: FastifyInstance, o: RoutesOptions): void {
     let format: 'csv' | 'jsonl';
     let limit: number;
     try {
-      needStore();
       f = filterOf(req.query);
+      needStore();
       const fmt = one(req.query, 'format') ?? 'csv';
       if (fmt !== 'csv' && fmt !== 'jsonl') throw new BadRequest(`format: "${fmt}" is not csv or jsonl`);
       format = fmt;
@@ -171,13 +174,13 @@ export function registerRoutes(app: FastifyInstance, o: RoutesOptions): void {
 
   app.get<Q>('/api/process', async (req, reply) => {
     try {
-      needStore();
       const host = one(req.query, 'host');
       const pid = one(req.query, 'pid');
       const start = one(req.query, 'start');
       if (!host) throw new BadRequest('host: give a host id or name');
       if (!pid || !/^\d{1,10}$/.test(pid)) throw new BadRequest('pid: give a process id');
       if (start !== undefined && start !== '' && !/^\d{1,20}$/.test(start)) throw new BadRequest('start: the process start time in ns since boot');
+      needStore();
       const story = await o.store.story({ host, pid: Number(pid), startNs: start ? BigInt(start) : undefined }, count(req.query, 'limit', 1000, 5000));
       if (!story) return reply.code(404).send({ error: `no process ${pid} on ${host} in the store` });
       return story;
