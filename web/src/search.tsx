@@ -58,6 +58,9 @@ export function SearchPage({ params }: { params: URLSearchParams }) {
     const onErr = (e: unknown) => !ctl.signal.aborted && setError(e instanceof ApiError ? e.message : String(e));
     setError(undefined);
     setBusy(true);
+    // A new query clears the old answer: rows of the previous search must not pass for this one's.
+    setPage(undefined);
+    setHist(undefined);
     setCursors([undefined]);
     setSelected(undefined);
     setTops({});
