@@ -7,8 +7,7 @@ import { brokersOption, logLevelOption, securityOption, topicPrefixOption, type 
 import { ConfigError } from '../common/errors';
 import type { KafkaSecurity } from '../common/kafka';
 import type { LogLevel } from '../common/logger';
-import { EVENT_KINDS } from '../common/topics';
-import type { AuditEvent, EventKind } from '../schemas/types';
+import { EVENT_KINDS, type AuditEvent, type EventKind } from '../schemas/types';
 import { parseSince } from './core/input/since';
 import { parseDuration } from './rules/aggregate';
 import { compileExpression, DEFAULT_RULES, loadRules, readRuleFile, SEVERITIES, type Rule, type Severity } from './rules/loader';

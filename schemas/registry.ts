@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as avro from 'avsc';
 import { DecodeError } from '../common/errors';
-import type { EventKind } from './types';
+import { EVENT_KINDS, type EventKind } from './types';
 import { rabinFingerprint } from './fingerprint';
 import { encodeHeader, HEADER_SIZE, splitMessage } from './wire';
 
@@ -56,8 +56,20 @@ export const EVENT_SCHEMAS: Record<SchemaKind, string> = {
   alert: 'alert.avsc',
 };
 
-/** Record names of the event schemas, which an alert embeds. */
-const EVENT_RECORDS: Record<EventKind, string> = { file: 'io.ebpfaudit.FileEvent', net: 'io.ebpfaudit.NetEvent', process: 'io.ebpfaudit.ProcessEvent' };
+let recordNames: Record<EventKind, string> | undefined;
+/**
+ * Full names of the event records (io.ebpfaudit.FileEvent ...), which an alert embeds as the
+ * branches of its union: read from the .avsc files, the one place they are written.
+ */
+export function eventRecordNames(dir = SCHEMA_DIR): Record<EventKind, string> {
+  if (recordNames && dir === SCHEMA_DIR) return recordNames;
+  const names = Object.fromEntries(EVENT_KINDS.map((k) => {
+    const s = readSchema(dir, EVENT_SCHEMAS[k]) as { name: string; namespace: string };
+    return [k, `${s.namespace}.${s.name}`];
+  })) as Record<EventKind, string>;
+  if (dir === SCHEMA_DIR) recordNames = names;
+  return names;
+}
 
 export interface SchemaEntry {
   type: avro.Type;
@@ -116,7 +128,7 @@ export function createSchemaRegistry(opts: { dir?: string } = {}): SchemaRegistr
   for (const [kind, file] of Object.entries(EVENT_SCHEMAS) as [SchemaKind, string][]) {
     const scope: Record<string, avro.Type> = { ...named };
     // An alert carries whole events: it sees the event records parsed before it (in EVENT_SCHEMAS order).
-    if (kind === 'alert') for (const [k, name] of Object.entries(EVENT_RECORDS) as [EventKind, string][]) scope[name] = current[k].type;
+    if (kind === 'alert') for (const [k, name] of Object.entries(eventRecordNames(dir)) as [EventKind, string][]) scope[name] = current[k].type;
     const type = avro.Type.forSchema(readSchema(dir, file), parseOptions(scope));
     const entry = entryFor(type);
     current[kind] = entry;

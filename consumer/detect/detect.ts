@@ -5,7 +5,7 @@
  */
 import type { Kafka } from 'kafkajs';
 import type { Logger } from '../../common/logger';
-import { EVENT_KINDS } from '../../common/topics';
+import { EVENT_KINDS } from '../../schemas/types';
 import type { SchemaRegistry } from '../../schemas/registry';
 import { createLineWriter } from '../core/output/line-writer';
 import { createSubscriber } from '../core/input/subscriber';
