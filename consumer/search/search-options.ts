@@ -1,6 +1,6 @@
 /** The search command's flags to a typed request; every bad value names its flag (exit 2). */
 import { ConfigError } from '../../common/errors';
-import { EVENT_KINDS } from '../../common/topics';
+import { EVENT_KINDS } from '../../schemas/types';
 import type { EventKind } from '../../schemas/types';
 import { parseSince } from '../core/input/since';
 import { FIELDS } from '../rules/fields';

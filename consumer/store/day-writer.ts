@@ -18,8 +18,8 @@ const KINDS: EventKind[] = ['file', 'net', 'process'];
 
 export interface DayWriter {
   readonly day: string;
-  /** The next offset of a partition already in this file (messages below it are here). */
-  watermark(topic: string, partition: number): bigint | undefined;
+  /** The next offset of a partition already in this file (messages below it are here); -1: none. */
+  watermark(topic: string, partition: number): number;
   add(ev: AuditEvent): void;
   addAlert(a: Alert): void;
   /**
@@ -31,6 +31,8 @@ export interface DayWriter {
   readonly pending: number;
   /** Write the sealed rows and their watermarks in one transaction; returns the events and alerts written. */
   commit(): { events: number; alerts: number };
+  /** Refresh the planner's statistics (sampled: milliseconds), so search picks the right index. */
+  analyze(): void;
   close(): void;
 }
 
@@ -59,15 +61,18 @@ export function openDayWriter(dir: string, day: string): DayWriter {
     alert: db.prepare('INSERT INTO alerts (time_ns, host, rule_id, severity, description, message, tags, count, ev_kind, ev_time_ns, ev_pid, ev_tid, ev_ktime_ns, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
     mark: db.prepare('INSERT INTO watermarks VALUES (?, ?, ?) ON CONFLICT (topic, partition) DO UPDATE SET next_offset = excluded.next_offset'),
   };
-  const marks = new Map<string, bigint>();
-  for (const r of db.prepare('SELECT topic, partition, next_offset FROM watermarks').safeIntegers(true).all() as { topic: string; partition: bigint; next_offset: bigint }[]) {
+  // As numbers: compared per message, and Kafka offsets stay far below 2^53.
+  const marks = new Map<string, number>();
+  for (const r of db.prepare('SELECT topic, partition, next_offset FROM watermarks').all() as { topic: string; partition: number; next_offset: number }[]) {
     marks.set(`${r.topic}\u0000${r.partition}`, r.next_offset);
   }
 
   let strs = boundedMap<number>();
   let addrs = boundedMap<number>();
-  let hosts = boundedMap<number>();
-  let procs = new Set<string>();
+  /** Host rows by host id: a host's name or boot id changes rarely, so one entry per id. */
+  let hosts = new Map<string, { name: string; boot: string; id: number }>();
+  /** Processes with a row today: the start time of the last one seen per host and pid. */
+  let procs = new Map<number, bigint>();
   const interner: Interner = {
     str(s) {
       let id = strs.get(s);
@@ -88,12 +93,10 @@ export function openDayWriter(dir: string, day: string): DayWriter {
       return id;
     },
     host(h: Host) {
-      const k = `${h.id}\u0000${h.name}\u0000${h.boot_id}`;
-      let id = hosts.get(k);
-      if (id === undefined) {
-        id = (q.hostGet.get(h.id, h.name, h.boot_id) as number | undefined) ?? Number(q.hostPut.run(h.id, h.name, h.boot_id).lastInsertRowid);
-        hosts.set(k, id);
-      }
+      const c = hosts.get(h.id);
+      if (c && c.name === h.name && c.boot === h.boot_id) return c.id;
+      const id = (q.hostGet.get(h.id, h.name, h.boot_id) as number | undefined) ?? Number(q.hostPut.run(h.id, h.name, h.boot_id).lastInsertRowid);
+      hosts.set(h.id, { name: h.name, boot: h.boot_id, id });
       return id;
     },
   };
@@ -107,11 +110,11 @@ export function openDayWriter(dir: string, day: string): DayWriter {
   function processRow(ev: AuditEvent, row: Row): void {
     const p = ev.event.process;
     const host = row[1] as number;
-    const key = `${host}:${p.pid}:${p.start_time_ns}`;
-    if (!procs.has(key)) {
+    const key = host * 4_194_304 + p.pid; // pids stay below 2^22
+    if (procs.get(key) !== p.start_time_ns) {
       q.procNew.run(host, p.pid, p.start_time_ns, p.ppid, p.uid >>> 0, row[10], row[11], ev.event.time_ns);
-      if (procs.size >= CACHE_MAX) procs = new Set();
-      procs.add(key);
+      if (procs.size >= CACHE_MAX) procs = new Map();
+      procs.set(key, p.start_time_ns);
     }
     if (ev.kind !== 'process') return;
     const e = ev.event;
@@ -160,7 +163,7 @@ export function openDayWriter(dir: string, day: string): DayWriter {
 
   return {
     day,
-    watermark: (topic, partition) => marks.get(`${topic}\u0000${partition}`),
+    watermark: (topic, partition) => marks.get(`${topic}\u0000${partition}`) ?? -1,
     add(ev) {
       open.events.push(ev);
     },
@@ -186,18 +189,27 @@ export function openDayWriter(dir: string, day: string): DayWriter {
         // The dictionaries' new ids were rolled back with the rows: forget them.
         strs = boundedMap();
         addrs = boundedMap();
-        hosts = boundedMap();
-        procs = new Set();
+        hosts = new Map();
+        procs = new Map();
         throw err;
       }
-      for (const w of m) marks.set(`${w.topic}\u0000${w.partition}`, w.next);
+      for (const w of m) marks.set(`${w.topic}\u0000${w.partition}`, Number(w.next));
       sealedMarks.clear();
       events = [];
       alerts = [];
       return n;
     },
+    analyze() {
+      db.pragma('analysis_limit = 1000');
+      db.exec('ANALYZE');
+    },
     close() {
-      db.close();
+      try {
+        db.pragma('analysis_limit = 1000');
+        db.exec('ANALYZE');
+      } finally {
+        db.close();
+      }
     },
   };
 }

@@ -90,6 +90,10 @@ export function fromRow(kind: EventKind, r: Record<string, Col>, d: Resolver): A
     pid: n(r.pid), tid: n(r.tid), ppid: n(r.ppid), uid: u32(r.uid), gid: u32(r.gid), euid: u32(r.euid), egid: u32(r.egid),
     comm: d.str(n(r.comm)), exe: d.str(n(r.exe)), start_time_ns: r.start_ns as bigint, cgroup_id: BigInt.asUintN(64, r.cgroup_id as bigint),
     container_id: d.str(n(r.container)),
+    // Added on main after the store's schema (kernel branch): not stored yet. A memfd's exe path
+    // says so; a deleted executable cannot be told from the path alone.
+    exe_from_memfd: d.str(n(r.exe)).startsWith('/memfd:'),
+    exe_deleted: false,
   };
   const base = { time_ns: r.time_ns as bigint, ktime_ns: r.ktime_ns as bigint, host: d.host(n(r.host)), process };
   const type = d.str(n(r.type));

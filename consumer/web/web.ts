@@ -6,7 +6,7 @@
  */
 import type { Kafka } from 'kafkajs';
 import type { Logger } from '../../common/logger';
-import { EVENT_KINDS } from '../../common/topics';
+import { EVENT_KINDS } from '../../schemas/types';
 import type { SchemaRegistry } from '../../schemas/registry';
 import type { StatsEvent } from '../../schemas/types';
 import { createSubscriber, type Subscriber } from '../core/input/subscriber';

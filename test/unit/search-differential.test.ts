@@ -55,7 +55,7 @@ function dataSet(n: number): AuditEvent[] {
     const ppid = 100 + Math.floor(r() * 40);
     start += 1000n + BigInt(Math.floor(r() * 1000));
     const comm = pick(COMMS);
-    const proc = { pid, tid: r() < 0.8 ? pid : pid + 1, ppid, uid: pick([0, 33, 1000, 65534, 4294967294]), gid: 33, euid: pick([0, 33, 1000]), egid: 33, comm, exe: r() < 0.1 ? '' : `/usr/bin/${comm}`, start_time_ns: start, cgroup_id: 1n, container_id: r() < 0.2 ? 'c0ffee' : '' };
+    const proc = { pid, tid: r() < 0.8 ? pid : pid + 1, ppid, uid: pick([0, 33, 1000, 65534, 4294967294]), gid: 33, euid: pick([0, 33, 1000]), egid: 33, comm, exe: r() < 0.1 ? '' : `/usr/bin/${comm}`, start_time_ns: start, cgroup_id: 1n, container_id: r() < 0.2 ? 'c0ffee' : '', exe_from_memfd: false, exe_deleted: false };
     const base = (): { time_ns: bigint; ktime_ns: bigint; host: Host } => {
       t += 1000n + BigInt(Math.floor(r() * 100000));
       return { time_ns: t, ktime_ns: t - 1_700_000_000_000_000_000n, host };

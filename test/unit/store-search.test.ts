@@ -28,7 +28,7 @@ const HOST: Host = { id: 'machine-1', name: 'web-1', boot_id: 'boot-1' };
 const T0 = BigInt(Date.UTC(2026, 10, 24, 10)) * 1_000_000n;
 const proc = (pid: number, ppid: number, start: bigint, comm: string): Process => ({
   pid, tid: pid, ppid, uid: -2, // Avro ints are signed: nobody's 4294967294 arrives as -2
-  gid: 0, euid: 0, egid: 0, comm, exe: `/usr/bin/${comm}`, start_time_ns: start, cgroup_id: 99n, container_id: '',
+  gid: 0, euid: 0, egid: 0, comm, exe: `/usr/bin/${comm}`, start_time_ns: start, cgroup_id: 99n, container_id: '', exe_from_memfd: false, exe_deleted: false,
 });
 const at = (s: number): bigint => T0 + BigInt(s) * 1_000_000_000n;
 const base = (s: number, p: Process) => ({ time_ns: at(s), ktime_ns: 5n + BigInt(s), host: HOST, process: p });
@@ -87,6 +87,9 @@ test('count, top (with distinct), histogram and time windows', () => {
   const h = s.histogram(makeFilter({}, env), 5_000_000_000n);
   assert.deepEqual(h.map((b) => b.events), [4, 4]);
   assert.throws(() => makeFilter({ where: 'file.path = /x and net.dst_port = 1' }, env), /can never match/);
+  const alerts = s.alerts(makeFilter({ hosts: ['web-1'] }, env), 10);
+  assert.deepEqual(alerts.alerts.map((a) => [a.rule_id, a.time_ns, a.host.name, JSON.parse(a.event).path]), [['cred-file-read', at(4), 'web-1', '/etc/shadow']]);
+  assert.equal(s.alerts(makeFilter({ sinceNs: at(5) }, env), 10).alerts.length, 0);
   s.close();
   fs.rmSync(dir, { recursive: true });
 });

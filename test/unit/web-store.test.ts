@@ -22,7 +22,7 @@ import type { AuditEvent, Host, Process } from '../../schemas/types';
 
 const HOST: Host = { id: 'machine-1', name: 'web-1', boot_id: 'boot-1' };
 const T0 = BigInt(Date.UTC(2026, 10, 24, 10)) * 1_000_000n;
-const proc = (pid: number, ppid: number, comm: string): Process => ({ pid, tid: pid, ppid, uid: 0, gid: 0, euid: 0, egid: 0, comm, exe: `/usr/bin/${comm}`, start_time_ns: BigInt(pid) * 1000n, cgroup_id: 1n, container_id: '' });
+const proc = (pid: number, ppid: number, comm: string): Process => ({ pid, tid: pid, ppid, uid: 0, gid: 0, euid: 0, egid: 0, comm, exe: `/usr/bin/${comm}`, start_time_ns: BigInt(pid) * 1000n, cgroup_id: 1n, container_id: '', exe_from_memfd: false, exe_deleted: false });
 const bash = proc(200, 1, 'bash');
 const cat = proc(201, 200, 'cat');
 const exec = (t: bigint, p: Process): AuditEvent => ({ kind: 'process', event: { time_ns: t, ktime_ns: t, host: HOST, process: p, kind: 'exec', filename: p.exe, args: [p.comm], cwd: '/', exit_code: 0, signal: 0, truncated: false, cred_change: null } });
