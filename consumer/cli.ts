@@ -9,7 +9,7 @@
 import * as os from 'node:os';
 import { Command } from 'commander';
 import type { Kafka } from 'kafkajs';
-import { parseWithConfig } from '../common/cli-config';
+import { parseWithConfig, secretOption } from '../common/cli-config';
 import { runMain } from '../common/cli-main';
 import { addConnectionOptions, addSecurityOptions, addSubjectStrategyOption, collect, logLevelOption } from '../common/cli-options';
 import { createKafka } from '../common/kafka';
@@ -24,6 +24,9 @@ import { storeChoices, type StoreFlags } from './store/store-options';
 import { runDetect } from './detect/detect';
 import { SEVERITIES } from './rules/loader';
 import { runTail } from './tail/tail';
+import { createStoreClient } from './web/store-client';
+import { runWeb } from './web/web';
+import { DEFAULT_LISTEN, webConfig, type WebFlags } from './web/web-config';
 
 /** The logger, Kafka client and (with --schema-registry) registry client of a command. */
 function connect(name: string, c: CommonConfig): { logger: Logger; kafka: Kafka; registryClient?: RegistryClient } {
@@ -162,6 +165,35 @@ async function main(argv: string[]): Promise<number> {
       const logger = createLogger({ name: 'ebpf-audit-search', level: logLevelOption(o.logLevel) });
       code = await runSearch(req, process.stdout, logger);
     });
+
+  const web = program
+    .command('web')
+    .description('a web console: live events and alerts, search, process view and hosts, over HTTP(S)')
+    .option('--listen <address>', 'HOST:PORT to serve on; an address off loopback requires credentials', DEFAULT_LISTEN)
+    .option('--db <dir>', 'the store directory (written by `ebpf-audit-consumer store`) for search, alert history and the process view', DEFAULT_STORE_DIR)
+    .option('--auth-user <name>', 'user name for HTTP Basic login (with --auth-password-file or EBPF_AUDIT_AUTH_PASSWORD)')
+    .option('--auth-password-file <file>', 'file holding the password of --auth-user (else env EBPF_AUDIT_AUTH_PASSWORD or "auth-password:" in the config file)')
+    .addOption(secretOption('--auth-password <password>', 'password: environment or config file only'))
+    .option('--auth-token-file <file>', 'file holding an access token: "Authorization: Bearer TOKEN", or the password of a browser login (else env EBPF_AUDIT_AUTH_TOKEN)')
+    .addOption(secretOption('--auth-token <token>', 'access token: environment or config file only'))
+    .option('--https-cert <file>', 'serve HTTPS with this PEM certificate (chain)')
+    .option('--https-key <file>', 'PEM private key of --https-cert')
+    .option('--allowed-host <names>', 'Host header names accepted besides loopback ones when there is no login (DNS rebinding guard)', collect, [])
+    .option('--query-timeout <seconds>', 'time budget of one store query', '10')
+    .option('--max-range <duration>', 'longest time range a query may cover', '31d')
+    .option('--max-clients <n>', 'live streams open at once', '32')
+    .option('--client-id <id>', 'Kafka client id', `ebpf-audit-web-${os.hostname()}`)
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (logs go to stderr)', 'info')
+    .exitOverride();
+  addConnectionOptions(web);
+  addSecurityOptions(web).action(async (o: WebFlags) => {
+    const c = webConfig(o);
+    const { logger, kafka } = connect('ebpf-audit-web', c);
+    const backend = createStoreClient({ dir: c.storeDir, logger, timeoutMs: c.queryTimeoutMs });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const version = (require('../../package.json') as { version: string }).version;
+    await runWeb({ ...c, kafka, logger, registry: createSchemaRegistry(), store: backend, out: process.stdout, version }, stopSignal());
+  });
 
   await parseWithConfig(program, argv, { env: process.env });
   return code;
