@@ -10,6 +10,13 @@ if ! deploy/kafka/local.sh status >/dev/null; then
   deploy/kafka/local.sh start
   started_broker=1
 fi
+# The OpenSearch store's tests need a node (deploy/opensearch/local.sh): started here when none
+# runs, stopped after, as the broker is.
+started_opensearch=0
+if ! deploy/opensearch/local.sh status >/dev/null; then
+  deploy/opensearch/local.sh start
+  started_opensearch=1
+fi
 status=0
 # Only *.test.js: given a directory, node's runner would also run every .js under test/
 # (helpers, the benchmarks).
@@ -17,4 +24,5 @@ mapfile -t files < <(find dist/test -name '*.test.js' | sort)
 (( ${#files[@]} > 0 )) || { echo "test/run.sh: no test files under dist/test" >&2; exit 1; }
 node --test --test-concurrency=1 "${files[@]}" || status=$?
 if [[ $started_broker == 1 && ${EBPF_AUDIT_KEEP_BROKER:-0} != 1 ]]; then deploy/kafka/local.sh stop; fi
+if [[ $started_opensearch == 1 && ${EBPF_AUDIT_KEEP_OPENSEARCH:-0} != 1 ]]; then deploy/opensearch/local.sh stop; fi
 exit $status
