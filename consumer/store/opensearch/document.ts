@@ -97,7 +97,11 @@ export function toDocument(ev: AuditEvent): Doc {
   } else {
     const pe = ev.event;
     x.res = pe.kind === 'exit' ? pe.exit_code : 0;
-    if (pe.kind === 'exec') x.exec = { filename: pe.filename };
+    if (pe.kind === 'exec') {
+      x.exec = { filename: pe.filename };
+      // ECS's command line: what proc.cmdline reads, for this exec and the events after it.
+      doc.process.command_line = pe.args.join(' ');
+    }
     else {
       if (pe.filename) extra.filename = pe.filename;
       if (pe.args.length) extra.args = pe.args;

@@ -31,7 +31,7 @@ export const MAPPINGS: Mapping = {
     host: obj({ id: kw, name: kw, boot: obj({ id: kw }) }),
     process: obj({
       pid: long, thread: obj({ id: long }), parent: obj({ pid: long }), name: kw, executable: kw,
-      args: kw, args_count: long, working_directory: kw, exit_code: long,
+      args: kw, args_count: long, command_line: kw, working_directory: kw, exit_code: long,
     }),
     user: obj({ id: kw, effective: obj({ id: kw }), changes: obj({ id: kw }) }),
     group: obj({ id: kw, effective: obj({ id: kw }) }),
