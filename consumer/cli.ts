@@ -1,19 +1,25 @@
 #!/usr/bin/env node
 /**
  * ebpf-audit-consumer: read the event topics. `tail` prints the documented console lines;
- * `detect` runs detection rules and publishes alerts.
+ * `detect` runs detection rules and publishes alerts; `store` keeps every event in SQLite and
+ * `search` queries it.
  * Only wiring here: options to typed values, signals to an AbortController, errors to exit codes
  * (2: bad usage, 1: runtime failure). Logs go to stderr, console lines to stdout.
  */
 import * as os from 'node:os';
 import { Command } from 'commander';
 import type { Kafka } from 'kafkajs';
+import { parseWithConfig } from '../common/cli-config';
 import { runMain } from '../common/cli-main';
-import { addConnectionOptions, addSecurityOptions, collect } from '../common/cli-options';
+import { addConnectionOptions, addSecurityOptions, collect, logLevelOption } from '../common/cli-options';
 import { createKafka } from '../common/kafka';
 import { createLogger, type Logger } from '../common/logger';
 import { createSchemaRegistry } from '../schemas/registry';
-import { detectConfig, detectRules, tailConfig, type CommonConfig, type DetectFlags, type TailFlags } from './config';
+import { commonConfig, detectConfig, detectRules, tailConfig, type CommonConfig, type CommonFlags, type DetectFlags, type TailFlags } from './config';
+import { runSearch } from './search/run-search';
+import { searchRequest, type SearchFlags } from './search/search-options';
+import { runStore } from './store/store';
+import { storeChoices, type StoreFlags } from './store/store-options';
 import { runDetect } from './detect/detect';
 import { SEVERITIES } from './rules/loader';
 import { runTail } from './tail/tail';
@@ -39,7 +45,10 @@ function stopSignal(): AbortSignal {
   return ctl.signal;
 }
 
+const DEFAULT_STORE_DIR = '/var/lib/ebpf-audit/store';
+
 async function main(argv: string[]): Promise<number> {
+  let code = 0;
   const program = new Command('ebpf-audit-consumer')
     .description('Read ebpf-audit events from Kafka')
     .exitOverride()
@@ -63,7 +72,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--where <expr>', 'only events matching a condition in the rules\' language, e.g. "evt.failed = true and proc.name = cat"')
     .option('--until-end', 'exit once the topics are read up to where they ended at start (with --from-beginning or --since: print history, then exit)', false)
     .exitOverride();
-  addConnectionOptions(tail, process.env.EBPF_AUDIT_BROKERS);
+  addConnectionOptions(tail);
   addSecurityOptions(tail).action(async (o: TailFlags) => {
     const c = tailConfig(o, saslEnv());
     const { logger, kafka } = connect('ebpf-audit-tail', c);
@@ -91,7 +100,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--client-id <id>', 'Kafka client id', `ebpf-audit-detect-${os.hostname()}`)
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (logs go to stderr)', 'info')
     .exitOverride();
-  addConnectionOptions(detect, process.env.EBPF_AUDIT_BROKERS);
+  addConnectionOptions(detect);
   addSecurityOptions(detect).action(async (files: string[], o: DetectFlags) => {
     const loaded = detectRules(files, o);
     if (o.check) {
@@ -104,8 +113,55 @@ async function main(argv: string[]): Promise<number> {
     await runDetect({ ...c, kafka, logger, registry: createSchemaRegistry(), rules: loaded.rules, out: process.stdout }, stopSignal());
   });
 
-  await program.parseAsync(argv);
-  return 0;
+  const store = program
+    .command('store')
+    .description('write every event and alert of the topics into the SQLite store, exactly once')
+    .option('--db <dir>', 'store directory: meta.db and one events-YYYY-MM-DD.db per day', DEFAULT_STORE_DIR)
+    .option('--retention <duration>', 'drop days older than this: 7d, 36h, 2w (default: keep)')
+    .option('--max-size <bytes>', 'drop the oldest days while the store is larger: 20GB, 500MB (default: no cap)')
+    .option('--group <name>', 'consumer group (default: <prefix>-store); offsets are kept in the store, not the group')
+    .option('--stats-interval <seconds>', 'seconds between stats log lines', '60')
+    .option('--until-end', 'exit once the topics are read up to where they ended at start', false)
+    .option('--client-id <id>', 'Kafka client id', `ebpf-audit-store-${os.hostname()}`)
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (logs go to stderr)', 'info')
+    .exitOverride();
+  addConnectionOptions(store);
+  addSecurityOptions(store).action(async (o: CommonFlags & StoreFlags) => {
+    const c = commonConfig(o, saslEnv());
+    const choices = storeChoices(o);
+    const { logger, kafka } = connect('ebpf-audit-store', c);
+    await runStore({ ...c, ...choices, kafka, logger, registry: createSchemaRegistry(), groupId: o.group ?? `${c.topicPrefix}-store`, untilEnd: o.untilEnd }, stopSignal());
+  });
+
+  program
+    .command('search')
+    .description('search the store: events matching a condition, counts, top values, histograms, a process\'s story, retro-hunts')
+    .option('--db <dir>', 'store directory (written by `store`)', DEFAULT_STORE_DIR)
+    .option('--since <time>', 'from this time: ISO 8601 (2026-11-24T10:00:00Z) or back from now (30s, 10m, 2h, 1d)')
+    .option('--until <time>', 'up to this time, same forms as --since')
+    .option('--where <expr>', 'a condition in the rules\' language, with the default pack\'s macros and lists')
+    .option('--kind <kinds>', 'only these kinds: file, net, process (comma-separated, repeatable)', collect, [])
+    .option('--host <ids>', 'only these hosts (id or name)', collect, [])
+    .option('--limit <n>', 'at most this many events, alerts or timeline entries', '1000')
+    .option('--output <format>', 'text (the documented lines), json, ecs or csv', 'text')
+    .option('--count', 'print the number of matching events', false)
+    .option('--top <fields>', 'the most frequent values of a field; FIELD,FIELD: values of the first ranked by distinct values of the second')
+    .option('--top-n <n>', 'how many --top values', '10')
+    .option('--histogram <interval>', 'matching events per interval: 10s, 1m, 1h')
+    .option('--process <host:pid[@start]>', 'a process\'s lineage, then its files, connections, children and alerts in time order')
+    .option('--rule <ids>', 'retro-hunt: what these stateless rules would have raised (comma-separated, repeatable)', collect, [])
+    .option('--rules <file>', 'retro-hunt with the rules of a YAML file (repeatable)', (v: string, prev: string[]) => [...prev, v], [])
+    .option('--timeout <seconds>', 'give up after this long (exit 1)')
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (logs go to stderr)', 'warn')
+    .exitOverride()
+    .action(async (o: SearchFlags & { logLevel: string }) => {
+      const req = searchRequest(o);
+      const logger = createLogger({ name: 'ebpf-audit-search', level: logLevelOption(o.logLevel) });
+      code = await runSearch(req, process.stdout, logger);
+    });
+
+  await parseWithConfig(program, argv, { env: process.env });
+  return code;
 }
 
 runMain('ebpf-audit-consumer', () => main(process.argv));

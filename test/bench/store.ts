@@ -1,0 +1,148 @@
+/**
+ * Store and search benchmark.
+ *
+ *   node dist/test/bench/store.js ingest [events=1000000]
+ *     preloads N fleet-shaped events (16 hosts, over the last hour: current times, so the broker's
+ *     retention cannot delete them mid-run) into a fresh topic set, then runs
+ *     `store --until-end` into a fresh directory and reports its rate (per wall and per CPU second,
+ *     from its final log line) and the bytes per event on disk.
+ *
+ *   node dist/test/bench/store.js query [events=10000000] [dir]
+ *     writes N fleet-shaped events spread over the last 3 days straight into a store directory
+ *     (the day writer, no Kafka: the query times are what is measured), then times the searches:
+ *     a path prefix on one host over one hour, --top proc.exe over one day, --process. Each query
+ *     runs 3 times through the search CLI; the fastest wall time is reported.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { AuditEvent } from '../../schemas/types';
+import { openDayWriter, type DayWriter } from '../../consumer/store/day-writer';
+import { dayOf } from '../../consumer/store/day-db';
+import { makeEvents } from './workload';
+import { BROKERS, CONSUMER_CLI } from '../helpers/env';
+import { createTopicSet, preload } from '../helpers/store-preload';
+
+const k = (n: number): string => `${(n / 1000).toFixed(1)}k`;
+
+/** The workload's events moved to [startMs, endMs), in order. */
+function retime(events: AuditEvent[], startMs: number, endMs: number): void {
+  const step = ((endMs - startMs) * 1e6) / events.length;
+  const start = BigInt(startMs) * 1_000_000n;
+  events.forEach((ev, i) => {
+    ev.event.time_ns = start + BigInt(Math.floor(i * step));
+  });
+}
+
+function dirBytes(dir: string): number {
+  return fs.readdirSync(dir).filter((f) => f.startsWith('events-')).reduce((s, f) => s + fs.statSync(path.join(dir, f)).size, 0);
+}
+
+async function ingest(n: number): Promise<void> {
+  const events = makeEvents(n);
+  retime(events, Date.now() - 3600_000, Date.now());
+  const prefix = `bench-store-${Date.now().toString(36)}`;
+  const t0 = Date.now();
+  await createTopicSet(prefix);
+  await preload(prefix, events, { batch: 10000 });
+  console.log(`preloaded ${n} events into ${prefix}.{file,net,process} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ea-bench-store-'));
+  const child = spawn(process.execPath, [CONSUMER_CLI, 'store', '--db', dir, '--topic-prefix', prefix, '--brokers', BROKERS, '--until-end', '--log-level', 'info'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const line = err.split('\n').find((l) => l.includes('"msg":"store stopped"'));
+  if (code !== 0 || !line) throw new Error(`store exited ${code}: ${err.slice(-2000)}`);
+  const j = JSON.parse(line);
+  const stored = j.store.stored as number;
+  const bytes = dirBytes(dir);
+  console.log(`store --until-end: ${stored} events in ${(j.elapsedMs / 1000).toFixed(2)} s: ${k(stored / (j.elapsedMs / 1000))} events/s wall, ${k(stored / (j.cpuMs / 1000))} events/s per CPU second (${((j.cpuMs * 1e3) / stored).toFixed(2)} µs CPU/event)`);
+  console.log(`on disk: ${(bytes / 1048576).toFixed(1)} MiB, ${(bytes / stored).toFixed(1)} bytes/event (day files after checkpoint; meta.db ${fs.statSync(path.join(dir, 'meta.db')).size} bytes)`);
+  if (stored !== n) throw new Error(`stored ${stored} of ${n}`);
+  fs.rmSync(dir, { recursive: true });
+}
+
+function writeDirect(n: number, dir: string): { hour: [number, number]; day: string; host: string; proc: string } {
+  const CHUNK = 1_000_000;
+  const endMs = Date.now();
+  const startMs = endMs - 3 * 86400_000;
+  const writers = new Map<string, DayWriter>();
+  const t0 = Date.now();
+  let written = 0;
+  for (let i = 0; i < n; i += CHUNK) {
+    // One chunk at a time (memory); each chunk re-uses the workload's shapes with later times.
+    const events = makeEvents(Math.min(CHUNK, n - i));
+    const step = (endMs - startMs) / n;
+    events.forEach((ev, j) => {
+      ev.event.time_ns = BigInt(Math.floor(startMs + (i + j) * step)) * 1_000_000n + BigInt(j % 1000);
+    });
+    for (let b = 0; b < events.length; b += 50_000) {
+      const batch = events.slice(b, b + 50_000);
+      const used = new Set<DayWriter>();
+      for (const ev of batch) {
+        const d = dayOf(ev.event.time_ns);
+        let w = writers.get(d);
+        if (!w) writers.set(d, (w = openDayWriter(dir, d)));
+        w.add(ev);
+        used.add(w);
+      }
+      for (const w of used) {
+        w.seal('bench', 0, BigInt(written + b + batch.length));
+        w.commit();
+      }
+    }
+    written += events.length;
+    process.stderr.write(`\rwritten ${written} events (${k(written / ((Date.now() - t0) / 1000))}/s)`);
+  }
+  for (const w of writers.values()) w.close();
+  process.stderr.write('\n');
+  const days = [...writers.keys()].sort();
+  const day = days[1]; // a whole day in the middle
+  const hourStart = Date.parse(`${day}T12:00:00Z`);
+  return { hour: [hourStart, hourStart + 3600_000], day, host: 'web-3', proc: 'web-3:1234' };
+}
+
+function timeCli(args: string[]): { ms: number; lines: number; out: string } {
+  let best = Infinity;
+  let out = '';
+  for (let i = 0; i < 3; i++) {
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(process.execPath, [CONSUMER_CLI, 'search', ...args, '--log-level', 'warn'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (r.status !== 0) throw new Error(`search ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+    best = Math.min(best, ms);
+    out = r.stdout;
+  }
+  return { ms: best, lines: out.split('\n').filter(Boolean).length, out };
+}
+
+async function query(n: number, dirArg?: string): Promise<void> {
+  const dir = dirArg ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ea-bench-query-'));
+  const t0 = Date.now();
+  // A directory given that already holds day files is reused (the write takes minutes).
+  const fresh = !fs.existsSync(dir) || !fs.readdirSync(dir).some((f) => f.startsWith('events-'));
+  fs.mkdirSync(dir, { recursive: true });
+  const q = writeDirect(fresh ? n : 0, dir);
+  console.log(`store with ${n} events over 3 days in ${dir} (${((Date.now() - t0) / 1000).toFixed(0)} s to write, ${(dirBytes(dir) / n).toFixed(1)} bytes/event)`);
+  // The node start-up alone, to tell it from the query.
+  const t1 = process.hrtime.bigint();
+  spawnSync(process.execPath, [CONSUMER_CLI, 'search', '--help'], { encoding: 'utf8' });
+  console.log(`(search CLI start-up, --help: ${(Number(process.hrtime.bigint() - t1) / 1e6).toFixed(0)} ms)`);
+  const iso = (ms: number): string => new Date(ms).toISOString();
+  const a = timeCli(['--db', dir, '--since', iso(q.hour[0]), '--until', iso(q.hour[1]), '--host', q.host, '--where', 'file.path startswith /etc/', '--limit', '100000']);
+  console.log(`path prefix on one host over one hour: ${a.ms.toFixed(0)} ms (${a.lines} events)`);
+  const b = timeCli(['--db', dir, '--since', `${q.day}T00:00:00Z`, '--until', `${q.day}T23:59:59.999Z`, '--top', 'proc.exe']);
+  console.log(`--top proc.exe over one day: ${b.ms.toFixed(0)} ms`);
+  const c = timeCli(['--db', dir, '--process', q.proc, '--limit', '100']);
+  console.log(`--process ${q.proc}: ${c.ms.toFixed(0)} ms (${c.lines} lines)`);
+}
+
+const [mode, count, dir] = process.argv.slice(2);
+(mode === 'query' ? query(Number(count ?? 10_000_000), dir) : ingest(Number(count ?? 1_000_000))).then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
