@@ -1,6 +1,6 @@
 /**
  * The OpenSearch connection shared by `store` and `search`: nodes, TLS CA and credentials, read
- * from files or the environment (passed in by the CLI file), never from argv. The official client
+ * from files, the environment or the config file (secret options), never from argv. The official client
  * (@opensearch-project/opensearch) keeps a pool of the nodes given: a node that stops answering is
  * set aside and tried again later, and a request goes to the next one.
  */
@@ -9,6 +9,7 @@ import { Client } from '@opensearch-project/opensearch';
 import type { Command } from 'commander';
 import { ConfigError } from '../../../common/errors';
 import { collect } from '../../../common/cli-options';
+import { secretOption } from '../../../common/cli-config';
 
 export const DEFAULT_OPENSEARCH_URL = 'http://127.0.0.1:9200';
 
@@ -28,24 +29,21 @@ export interface OpenSearchFlags {
   opensearchCa?: string;
   opensearchUsername?: string;
   opensearchPasswordFile?: string;
+  /** From the environment or the config file only (a secret option). */
+  opensearchPassword?: string;
   opensearchApiKeyFile?: string;
-}
-
-/** What the CLI reads from the environment for OpenSearch. */
-export interface OpenSearchEnv {
-  url?: string;
-  username?: string;
-  password?: string;
-  apiKey?: string;
+  opensearchApiKey?: string;
 }
 
 export function addOpenSearchOptions(cmd: Command): Command {
   return cmd
-    .option('--opensearch-url <urls>', `OpenSearch nodes, comma-separated, repeatable (env EBPF_AUDIT_OPENSEARCH_URL; default ${DEFAULT_OPENSEARCH_URL})`, collect, [])
+    .option('--opensearch-url <urls>', `OpenSearch nodes, comma-separated, repeatable (default ${DEFAULT_OPENSEARCH_URL})`, collect, [])
     .option('--opensearch-ca <file>', 'PEM CA certificate(s) to verify the OpenSearch nodes with (default: the system CAs)')
-    .option('--opensearch-username <name>', 'basic auth user (env EBPF_AUDIT_OPENSEARCH_USERNAME)')
-    .option('--opensearch-password-file <file>', 'file holding the basic auth password (else env EBPF_AUDIT_OPENSEARCH_PASSWORD; never a flag)')
-    .option('--opensearch-api-key-file <file>', 'file holding an API key, sent as "Authorization: ApiKey <key>" (else env EBPF_AUDIT_OPENSEARCH_API_KEY)');
+    .option('--opensearch-username <name>', 'basic auth user')
+    .option('--opensearch-password-file <file>', 'file holding the basic auth password (else env EBPF_AUDIT_OPENSEARCH_PASSWORD or "opensearch-password:" in the config file; never a flag)')
+    .addOption(secretOption('--opensearch-password <password>', 'basic auth password: environment or config file only'))
+    .option('--opensearch-api-key-file <file>', 'file holding an API key, sent as "Authorization: ApiKey <key>" (else env EBPF_AUDIT_OPENSEARCH_API_KEY)')
+    .addOption(secretOption('--opensearch-api-key <key>', 'API key: environment or config file only'));
 }
 
 function readFile(flag: string, file: string): string {
@@ -58,8 +56,8 @@ function readFile(flag: string, file: string): string {
 
 const firstLine = (s: string): string => s.replace(/\r?\n$/, '');
 
-export function openSearchConnection(o: OpenSearchFlags, env: OpenSearchEnv): OpenSearchConnection {
-  const urls = o.opensearchUrl.length ? o.opensearchUrl : (env.url ?? DEFAULT_OPENSEARCH_URL).split(',').map((s) => s.trim()).filter(Boolean);
+export function openSearchConnection(o: OpenSearchFlags): OpenSearchConnection {
+  const urls = o.opensearchUrl.length ? o.opensearchUrl : [DEFAULT_OPENSEARCH_URL];
   for (const u of urls) {
     let url: URL;
     try {
@@ -73,13 +71,13 @@ export function openSearchConnection(o: OpenSearchFlags, env: OpenSearchEnv): Op
   }
   const c: OpenSearchConnection = { nodes: urls };
   if (o.opensearchCa) c.ca = readFile('--opensearch-ca', o.opensearchCa);
-  const username = o.opensearchUsername ?? env.username;
-  const password = o.opensearchPasswordFile ? firstLine(readFile('--opensearch-password-file', o.opensearchPasswordFile)) : env.password;
-  const apiKey = o.opensearchApiKeyFile ? firstLine(readFile('--opensearch-api-key-file', o.opensearchApiKeyFile)) : env.apiKey;
+  const username = o.opensearchUsername;
+  const password = o.opensearchPasswordFile ? firstLine(readFile('--opensearch-password-file', o.opensearchPasswordFile)) : o.opensearchPassword;
+  const apiKey = o.opensearchApiKeyFile ? firstLine(readFile('--opensearch-api-key-file', o.opensearchApiKeyFile)) : o.opensearchApiKey;
   if (apiKey && (o.opensearchUsername || o.opensearchPasswordFile)) throw new ConfigError('--opensearch-api-key-file and basic auth (--opensearch-username/--opensearch-password-file) exclude each other');
   if (apiKey) c.apiKey = apiKey;
   else if (username || password) {
-    if (!username) throw new ConfigError('an OpenSearch password needs --opensearch-username (or EBPF_AUDIT_OPENSEARCH_USERNAME)');
+    if (!username) throw new ConfigError('an OpenSearch password needs --opensearch-username');
     if (!password) throw new ConfigError('--opensearch-username needs --opensearch-password-file or EBPF_AUDIT_OPENSEARCH_PASSWORD');
     c.username = username;
     c.password = password;

@@ -7,40 +7,27 @@
 import type { Client } from '@opensearch-project/opensearch';
 import { stringify, isoNs } from '../../core/output/json';
 import type { AuditEvent, EventKind } from '../../../schemas/types';
-import { forKind, type NCond } from '../../search/normalize';
+import { forKind } from '../../search/normalize';
+import { QueryTimeoutError, type Budget, type TopRow } from '../../search/search';
+import type { Filter } from '../../search/where';
 import { fromDocument, type Doc } from './document';
 import { dayOfNs } from './indices';
 import { createLookups } from './lookup';
 import { and, MATCH_ALL, or, toDsl } from './query-dsl';
 import { osField, type Query } from './search-fields';
 
-export interface SearchFilter {
-  cond: NCond;
-  kinds: EventKind[];
-  sinceNs: bigint;
-  untilNs: bigint;
-  hosts: string[];
-}
-
-export interface Budget {
-  deadlineMs?: number;
-}
-
-export class QueryTimeoutError extends Error {}
-
-export interface TopRow {
-  value: string;
-  events: number;
-  distinct?: number;
-}
+/** The search's filter (search/where.ts Filter). */
+export type SearchFilter = Filter;
 
 export interface OsSearch {
   events(f: SearchFilter, limit: number, b?: Budget): Promise<{ events: { ev: AuditEvent }[]; more: boolean }>;
   count(f: SearchFilter, b?: Budget): Promise<number>;
   histogram(f: SearchFilter, bucketNs: bigint, b?: Budget): Promise<{ startNs: bigint; events: number }[]>;
   top(f: SearchFilter, fields: string[], n: number, b?: Budget): Promise<TopRow[]>;
-  /** The query a filter becomes, per kind, for tests and --explain. */
+  /** The query a filter becomes, for tests. */
   query(f: SearchFilter): Promise<{ index: string; query: Query }>;
+  /** A POST of a JSON body (bigints exact) to the cluster; missing indices are no error. */
+  post<T>(path: string, body: unknown, b?: Budget): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -201,6 +188,7 @@ export function openOpenSearchSearch(opts: { client: Client; indexPrefix: string
     histogram,
     top,
     query: (f) => build(f),
+    post: (path, body, b) => post(client, path, body, b),
     close: async () => undefined,
   };
 }
