@@ -121,15 +121,16 @@ test('opensearch connection: nodes from flags or env, secrets from files or env,
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ea-os-'));
   const pw = path.join(dir, 'pw');
   fs.writeFileSync(pw, 's3cret\n');
-  assert.deepEqual(openSearchConnection({ opensearchUrl: [] }, {}).nodes, ['http://127.0.0.1:9200']);
-  assert.deepEqual(openSearchConnection({ opensearchUrl: [] }, { url: 'https://a:9200, https://b:9200' }).nodes, ['https://a:9200', 'https://b:9200']);
-  const c = openSearchConnection({ opensearchUrl: ['https://a:9200'], opensearchUsername: 'u', opensearchPasswordFile: pw }, {});
+  assert.deepEqual(openSearchConnection({ opensearchUrl: [] }).nodes, ['http://127.0.0.1:9200']);
+  assert.deepEqual(openSearchConnection({ opensearchUrl: ['https://a:9200', 'https://b:9200'] }).nodes, ['https://a:9200', 'https://b:9200']);
+  const c = openSearchConnection({ opensearchUrl: ['https://a:9200'], opensearchUsername: 'u', opensearchPasswordFile: pw });
   assert.deepEqual([c.username, c.password], ['u', 's3cret']);
-  assert.equal(openSearchConnection({ opensearchUrl: ['https://a:9200'], opensearchApiKeyFile: pw }, {}).apiKey, 's3cret');
-  assert.equal(openSearchConnection({ opensearchUrl: ['https://a:9200'] }, { apiKey: 'k' }).apiKey, 'k');
-  assert.throws(() => openSearchConnection({ opensearchUrl: ['https://u:p@a:9200'] }, {}), /no credentials in the URL/);
-  assert.throws(() => openSearchConnection({ opensearchUrl: ['ftp://a'] }, {}), /http/);
-  assert.throws(() => openSearchConnection({ opensearchUrl: ['https://a'], opensearchUsername: 'u' }, {}), /password/);
-  assert.throws(() => openSearchConnection({ opensearchUrl: ['https://a'], opensearchPasswordFile: path.join(dir, 'none') }, {}), /ENOENT/);
+  assert.equal(openSearchConnection({ opensearchUrl: ['https://a:9200'], opensearchApiKeyFile: pw }).apiKey, 's3cret');
+  assert.equal(openSearchConnection({ opensearchUrl: ['https://a:9200'], opensearchApiKey: 'k' }).apiKey, 'k'); // env or config file
+  assert.throws(() => openSearchConnection({ opensearchUrl: ['https://u:p@a:9200'] }), /no credentials in the URL/);
+  assert.throws(() => openSearchConnection({ opensearchUrl: ['ftp://a'] }), /http/);
+  assert.throws(() => openSearchConnection({ opensearchUrl: ['https://a'], opensearchUsername: 'u' }), /password/);
+  assert.throws(() => openSearchConnection({ opensearchUrl: ['https://a'], opensearchPasswordFile: path.join(dir, 'none') }), /ENOENT/);
+  assert.throws(() => openSearchConnection({ opensearchUrl: ['https://a'], opensearchApiKey: 'k', opensearchUsername: 'u' }), /exclude/);
   fs.rmSync(dir, { recursive: true });
 });
