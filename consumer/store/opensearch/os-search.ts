@@ -5,6 +5,7 @@
  * (date_histogram). The same requests and answers as search/search.ts over SQLite.
  */
 import type { Client } from '@opensearch-project/opensearch';
+import { ConfigError } from '../../../common/errors';
 import { stringify, isoNs } from '../../core/output/json';
 import type { AuditEvent, EventKind } from '../../../schemas/types';
 import { forKind } from '../../search/normalize';
@@ -124,7 +125,7 @@ export function openOpenSearchSearch(opts: { client: Client; indexPrefix: string
       if ('const' in v) return { when, constant: typeof v.const === 'boolean' ? (v.const ? '1' : '0') : String(v.const) };
       if ('path' in v) return { when, source: { terms: { field: v.path, missing_bucket: v.missing !== undefined } }, missing: v.missing === undefined ? undefined : String(v.missing) };
       if ('time' in v) return { when, source: { terms: { script: { lang: 'painless', source: "def z = doc['@timestamp'].value.toInstant(); String n = Long.toString(z.getNano()); return Long.toString(z.getEpochSecond()) + '.' + '000000000'.substring(n.length()) + n;" } } } };
-      throw new Error(`--top on ${name} is not supported by the OpenSearch store`);
+      throw new ConfigError(`--top ${name}: not supported by the OpenSearch store (it is looked up per event; use --where on it, or the SQLite store)`);
     });
   }
 
