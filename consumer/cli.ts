@@ -123,7 +123,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--db <dir>', 'store directory: meta.db and one events-YYYY-MM-DD.db per day', DEFAULT_STORE_DIR)
     .option('--retention <duration>', 'drop days older than this: 7d, 36h, 2w (default: keep)')
     .option('--max-size <bytes>', 'drop the oldest days while the store is larger: 20GB, 500MB (default: no cap)')
-    .option('--group <name>', 'consumer group (default: <prefix>-store); offsets are kept in the store, not the group')
+    .option('--group <name>', 'consumer group (default: <prefix>-store, or <prefix>-store-opensearch); SQLite keeps its offsets in the store, OpenSearch in the group')
     .option('--stats-interval <seconds>', 'seconds between stats log lines', '60')
     .option('--until-end', 'exit once the topics are read up to where they ended at start', false)
     .option('--client-id <id>', 'Kafka client id', `ebpf-audit-store-${os.hostname()}`)
@@ -134,8 +134,10 @@ async function main(argv: string[]): Promise<number> {
   addConnectionOptions(store);
   addSecurityOptions(store).action(async (o: CommonFlags & StoreFlags & OpenSearchStoreFlags) => {
     const c = commonConfig(o, saslEnv());
-    const groupId = o.group ?? `${c.topicPrefix}-store`;
     if (backendOption(o.backend) === 'opensearch') {
+      // Its own default group: a SQLite store and an OpenSearch store of the same topics must not
+      // split the partitions between them.
+      const groupId = o.group ?? `${c.topicPrefix}-store-opensearch`;
       const os = openSearchStoreChoices(o, c.topicPrefix);
       const { logger, kafka } = connect('ebpf-audit-store', c);
       const client = createOpenSearchClient(os.connection);
@@ -145,7 +147,7 @@ async function main(argv: string[]): Promise<number> {
     }
     const choices = storeChoices(o);
     const { logger, kafka } = connect('ebpf-audit-store', c);
-    await runStore({ ...c, ...choices, kafka, logger, registry: createSchemaRegistry(), groupId, untilEnd: o.untilEnd }, stopSignal());
+    await runStore({ ...c, ...choices, kafka, logger, registry: createSchemaRegistry(), groupId: o.group ?? `${c.topicPrefix}-store`, untilEnd: o.untilEnd }, stopSignal());
   });
 
   const search = program

@@ -59,13 +59,16 @@ test('producer -> Kafka -> OpenSearch -> search: the same answers as the SQLite 
   assert.equal(connect.stdout.trim(), 'connected');
   const after = new Date(Date.now() + 1000).toISOString();
 
-  // Both stores hold the same events once each has read them all: wait for equal counts.
+  // The producer stops (flushing what it captured); both stores then read the topics to their end
+  // and hold the same events: wait for equal counts.
+  assert.equal(await producer.stop('SIGINT'), 0);
   let counts: string[] = [];
-  for (let until = Date.now() + 90000; Date.now() < until; await sleep(1000)) {
+  for (let until = Date.now() + 120000; Date.now() < until; await sleep(1000)) {
     counts = [run(sqlite(['--count'])), run(opensearch(['--count']))].map((r) => r.stdout.trim());
-    if (counts[0] === counts[1] && Number(counts[0]) > 0 && run(opensearch(['--where', `file.path = "${file}"`])).stdout) break;
+    if (counts[0] === counts[1] && Number(counts[0]) > 0) break;
   }
-  assert.equal(counts[0], counts[1], 'the two stores hold the same number of events');
+  const last = (s: (typeof stores)[number]): string => s.stderr().split('\n').filter((l) => l.includes('"msg":"store stats"')).pop() ?? s.stderr().slice(-2000);
+  assert.equal(counts[0], counts[1], `the two stores hold the same number of events\nsqlite: ${last(stores[0])}\nopensearch: ${last(stores[1])}`);
 
   const same = (args: string[]): string => {
     const a = run(sqlite(args));
@@ -76,7 +79,8 @@ test('producer -> Kafka -> OpenSearch -> search: the same answers as the SQLite 
     return b.stdout;
   };
   const byPath = same(['--where', `file.path = "${file}"`]);
-  const m = new RegExp(`^${TS} PID:(\\d+) Exe:"[^"]*/cat" Comm:"cat" Path: "${esc(file)}"$`).exec(byPath.trim());
+  // The test itself wrote the file (node), then cat read it.
+  const m = new RegExp(`^${TS} PID:(\\d+) Exe:"[^"]*/cat" Comm:"cat" Path: "${esc(file)}"$`, 'm').exec(byPath);
   assert.ok(m, byPath);
   const catPid = Number(m[1]);
   same(['--where', `proc.pid = ${catPid} and evt.kind = file`]);
