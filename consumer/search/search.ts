@@ -65,7 +65,13 @@ export function openSearch(opts: { dir: string }): Search {
 
   function readers(f: Filter): DayReader[] {
     const out: DayReader[] = [];
-    for (const d of days()) {
+    const listed = days();
+    for (const [d, r] of open) {
+      if (listed.includes(d)) continue;
+      r.close(); // dropped by retention: let its file go
+      open.delete(d);
+    }
+    for (const d of listed) {
       let r: DayReader;
       try {
         r = reader(d);

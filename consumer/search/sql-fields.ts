@@ -8,11 +8,12 @@ import type { EventKind } from '../../schemas/types';
 
 export type SqlField =
   /** strings.id column; `fn` derives the tested text from the string `s` (file.name). */
-  | { k: 'dict'; col: string; fn?: (s: string) => string }
+  | { k: 'dict'; col: string; fn?: (s: string) => string; nullable?: true }
   | { k: 'addr'; col: string }
   /** A column of the hosts table. */
   | { k: 'host'; col: 'name' | 'host_id' }
-  | { k: 'num'; expr: string }
+  /** `nn`: a NOT NULL column (its tests need no NULL guard, so they can use an index). */
+  | { k: 'num'; expr: string; nn?: true }
   | { k: 'bool'; expr: string }
   | { k: 'text'; expr: string };
 
@@ -58,7 +59,7 @@ const MAP: Record<string, PerKind> = {
   'evt.kind': { file: { k: 'text', expr: "'file'" }, net: { k: 'text', expr: "'net'" }, process: { k: 'text', expr: "'process'" } },
   'evt.type': all({ k: 'dict', col: 'e.type' }),
   'evt.time': all({ k: 'text', expr: "printf('%d.%09d', e.time_ns / 1000000000, e.time_ns % 1000000000)" }),
-  'evt.res': all({ k: 'num', expr: 'e.res' }),
+  'evt.res': all({ k: 'num', expr: 'e.res', nn: true }),
   'evt.failed': { file: { k: 'bool', expr: FAILED }, net: { k: 'bool', expr: FAILED }, process: { k: 'bool', expr: '0' } },
   'evt.errno': {
     file: { k: 'text', expr: `CASE WHEN ${FAILED} THEN ${ERRNO_NAME} ELSE '' END` },
@@ -67,26 +68,26 @@ const MAP: Record<string, PerKind> = {
   },
   'evt.is_open_write': { file: { k: 'bool', expr: '((e.flags & 3) <> 0 OR (e.flags & 576) <> 0)' } },
   'evt.is_open_read': { file: { k: 'bool', expr: '((e.flags & 3) <> 1)' } },
-  'proc.pid': all({ k: 'num', expr: 'e.pid' }),
-  'proc.tid': all({ k: 'num', expr: 'e.tid' }),
-  'proc.ppid': all({ k: 'num', expr: 'e.ppid' }),
-  'proc.uid': all({ k: 'num', expr: 'e.uid' }),
-  'proc.euid': all({ k: 'num', expr: 'e.euid' }),
-  'proc.gid': all({ k: 'num', expr: 'e.gid' }),
-  'proc.egid': all({ k: 'num', expr: 'e.egid' }),
+  'proc.pid': all({ k: 'num', expr: 'e.pid', nn: true }),
+  'proc.tid': all({ k: 'num', expr: 'e.tid', nn: true }),
+  'proc.ppid': all({ k: 'num', expr: 'e.ppid', nn: true }),
+  'proc.uid': all({ k: 'num', expr: 'e.uid', nn: true }),
+  'proc.euid': all({ k: 'num', expr: 'e.euid', nn: true }),
+  'proc.gid': all({ k: 'num', expr: 'e.gid', nn: true }),
+  'proc.egid': all({ k: 'num', expr: 'e.egid', nn: true }),
   'proc.name': all({ k: 'dict', col: 'e.comm' }),
   'proc.exe': all({ k: 'dict', col: 'e.exe' }),
-  'proc.start': all({ k: 'num', expr: 'e.start_ns' }),
+  'proc.start': all({ k: 'num', expr: 'e.start_ns', nn: true }),
   'proc.cmdline': { file: { k: 'text', expr: CMDLINE_LOOKUP }, net: { k: 'text', expr: CMDLINE_LOOKUP }, process: { k: 'text', expr: `coalesce(e.cmdline, ${CMDLINE_LOOKUP})` } },
   'proc.pname': all({ k: 'text', expr: PNAME }),
-  'proc.cwd': { process: { k: 'dict', col: 'e.cwd' } },
+  'proc.cwd': { process: { k: 'dict', col: 'e.cwd', nullable: true } },
   'file.path': { file: { k: 'dict', col: 'e.path' } },
   'file.name': { file: { k: 'dict', col: 'e.path', fn: fileName } },
   'file.directory': { file: { k: 'dict', col: 'e.path', fn: fileDir } },
   'file.flags': { file: { k: 'text', expr: FLAGS_TEXT } },
-  'file.mode': { file: { k: 'num', expr: 'e.mode' } },
+  'file.mode': { file: { k: 'num', expr: 'e.mode', nn: true } },
   'net.dst_ip': { net: { k: 'addr', col: 'e.dst' } },
-  'net.dst_port': { net: { k: 'num', expr: 'e.dst_port' } },
+  'net.dst_port': { net: { k: 'num', expr: 'e.dst_port', nn: true } },
   'net.proto': { net: { k: 'dict', col: 'e.proto' } },
   'net.family': { net: { k: 'dict', col: 'e.family' } },
   'net.unix_path': { net: { k: 'dict', col: 'e.unix_path' } },

@@ -15,6 +15,20 @@ export interface SqlWhere {
   params: unknown[];
 }
 
+/**
+ * Runs a dictionary subquery (ids of strings, addresses or hosts) in the day file being searched.
+ * With it, a short id list is inlined, so SQLite's planner sees its true size and can use the
+ * column's index; a long one stays a subquery that does not drive the plan.
+ */
+export interface IdLookup {
+  ids(sql: string, params: unknown[]): number[];
+  /** A time window narrows the scan already: a long id list must not drive the plan instead. */
+  ranged: boolean;
+}
+
+/** Above this many ids, a dictionary match is a membership test, not an index lookup. */
+const INLINE_IDS = 64;
+
 /** The engine's glob (* ? [...] [!...], an unclosed [ is literal) as an SQLite GLOB pattern. */
 export function sqliteGlob(glob: string): string {
   let out = '';
@@ -99,8 +113,9 @@ function ipTest(t: Extract<Test, { t: 'ip' }>, p: unknown[]): string {
     p.push(IPV4_MAPPED.lo, IPV4_MAPPED.hi);
     return '(bin BETWEEN ? AND ? AND bin NOT BETWEEN ? AND ?)';
   });
-  const any = parts.length ? `coalesce(${parts.join(' OR ')}, 0)` : '0';
-  return t.negate ? `NOT ${any}` : any;
+  if (parts.length === 0) return t.negate ? '1' : '0';
+  // In a WHERE, NULL (an address-less row: unix sockets) already fails; only the negation needs the guard.
+  return t.negate ? `NOT coalesce(${parts.join(' OR ')}, 0)` : parts.join(' OR ');
 }
 
 function numTest(x: string, t: Test, p: unknown[]): string {
@@ -116,14 +131,30 @@ function numTest(x: string, t: Test, p: unknown[]): string {
   throw new Error(`numeric test ${t.t}`);
 }
 
-function test(c: NTest, kind: EventKind, p: unknown[]): string {
+/** `col`'s value is one of the ids the dictionary subquery `sub` selects. */
+function member(col: string, sub: string, subParams: unknown[], p: unknown[], lookup?: IdLookup): string {
+  if (lookup) {
+    const ids = lookup.ids(`${sub} LIMIT ${INLINE_IDS + 1}`, subParams);
+    if (ids.length === 0) return '0';
+    if (ids.length <= INLINE_IDS) return `${col} IN (${ids.map((id) => String(Math.trunc(Number(id)))).join(', ')})`;
+    p.push(...subParams);
+    return `${lookup.ranged ? '+' : ''}${col} IN (${sub})`;
+  }
+  p.push(...subParams);
+  return `${col} IN (${sub})`;
+}
+
+function test(c: NTest, kind: EventKind, p: unknown[], lookup?: IdLookup): string {
   const f = sqlField(c.field, kind);
   if (!f) throw unsupported(c, 'no column holds it');
   const t = c.test;
+  const sp: unknown[] = [];
   let sql: string;
+  let nullable = true;
   switch (f.k) {
     case 'num':
       sql = numTest(f.expr, t, p);
+      nullable = !f.nn;
       break;
     case 'bool':
       sql = t.t === 'exists' ? `${f.expr} IS NOT NULL` : `(${f.expr}) = ${t.t === 'bool' && t.value ? 1 : 0}`;
@@ -131,22 +162,32 @@ function test(c: NTest, kind: EventKind, p: unknown[]): string {
     case 'text':
       sql = strTest(f.expr, t, p);
       break;
-    case 'dict':
+    case 'dict': {
       // Every row's id is in the dictionary: testing the strings and matching ids is the same test.
-      sql = `${f.col} IN (SELECT id FROM strings WHERE ${strTest(f.fn ? f.fn('s') : 's', t, p)})`;
+      const where = strTest(f.fn ? f.fn('s') : 's', t, sp);
+      sql = member(f.col, `SELECT id FROM strings WHERE ${where}`, sp, p, lookup);
+      nullable = f.nullable === true;
       break;
-    case 'host':
-      sql = `e.host IN (SELECT id FROM hosts WHERE ${strTest(f.col, t, p)})`;
+    }
+    case 'host': {
+      const where = strTest(f.col, t, sp);
+      sql = member('e.host', `SELECT id FROM hosts WHERE ${where}`, sp, p, lookup);
+      nullable = false;
       break;
-    case 'addr':
-      sql = `${f.col} IN (SELECT id FROM addrs WHERE ${t.t === 'ip' ? ipTest(t, p) : strTest('ip', t, p)})`;
+    }
+    case 'addr': {
+      const where = t.t === 'ip' ? ipTest(t, sp) : strTest('ip', t, sp);
+      sql = member(f.col, `SELECT id FROM addrs WHERE ${where}`, sp, p, lookup);
+      nullable = false;
       break;
+    }
   }
-  return `coalesce(${sql}, 0)`;
+  // A NOT NULL column's test is never NULL; only the others need the guard (which hides indexes).
+  return nullable ? `coalesce(${sql}, 0)` : sql;
 }
 
 /** SQL for a condition already specialized to `kind` (see forKind). */
-export function toSql(c: NCond, kind: EventKind, params: unknown[] = []): SqlWhere {
+export function toSql(c: NCond, kind: EventKind, params: unknown[] = [], lookup?: IdLookup): SqlWhere {
   const walk = (n: NCond): string => {
     switch (n.op) {
       case 'const':
@@ -157,7 +198,7 @@ export function toSql(c: NCond, kind: EventKind, params: unknown[] = []): SqlWhe
       case 'or':
         return `(${n.args.map(walk).join(n.op === 'and' ? ' AND ' : ' OR ')})`;
       case 'test':
-        return test(n, kind, params);
+        return test(n, kind, params, lookup);
     }
   };
   return { sql: walk(c), params };

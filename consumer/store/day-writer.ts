@@ -31,6 +31,8 @@ export interface DayWriter {
   readonly pending: number;
   /** Write the sealed rows and their watermarks in one transaction; returns the events and alerts written. */
   commit(): { events: number; alerts: number };
+  /** Refresh the planner's statistics (sampled: milliseconds), so search picks the right index. */
+  analyze(): void;
   close(): void;
 }
 
@@ -66,8 +68,10 @@ export function openDayWriter(dir: string, day: string): DayWriter {
 
   let strs = boundedMap<number>();
   let addrs = boundedMap<number>();
-  let hosts = boundedMap<number>();
-  let procs = new Set<string>();
+  /** Host rows by host id: a host's name or boot id changes rarely, so one entry per id. */
+  let hosts = new Map<string, { name: string; boot: string; id: number }>();
+  /** Processes with a row today: the start time of the last one seen per host and pid. */
+  let procs = new Map<number, bigint>();
   const interner: Interner = {
     str(s) {
       let id = strs.get(s);
@@ -88,12 +92,10 @@ export function openDayWriter(dir: string, day: string): DayWriter {
       return id;
     },
     host(h: Host) {
-      const k = `${h.id}\u0000${h.name}\u0000${h.boot_id}`;
-      let id = hosts.get(k);
-      if (id === undefined) {
-        id = (q.hostGet.get(h.id, h.name, h.boot_id) as number | undefined) ?? Number(q.hostPut.run(h.id, h.name, h.boot_id).lastInsertRowid);
-        hosts.set(k, id);
-      }
+      const c = hosts.get(h.id);
+      if (c && c.name === h.name && c.boot === h.boot_id) return c.id;
+      const id = (q.hostGet.get(h.id, h.name, h.boot_id) as number | undefined) ?? Number(q.hostPut.run(h.id, h.name, h.boot_id).lastInsertRowid);
+      hosts.set(h.id, { name: h.name, boot: h.boot_id, id });
       return id;
     },
   };
@@ -107,11 +109,11 @@ export function openDayWriter(dir: string, day: string): DayWriter {
   function processRow(ev: AuditEvent, row: Row): void {
     const p = ev.event.process;
     const host = row[1] as number;
-    const key = `${host}:${p.pid}:${p.start_time_ns}`;
-    if (!procs.has(key)) {
+    const key = host * 4_194_304 + p.pid; // pids stay below 2^22
+    if (procs.get(key) !== p.start_time_ns) {
       q.procNew.run(host, p.pid, p.start_time_ns, p.ppid, p.uid >>> 0, row[10], row[11], ev.event.time_ns);
-      if (procs.size >= CACHE_MAX) procs = new Set();
-      procs.add(key);
+      if (procs.size >= CACHE_MAX) procs = new Map();
+      procs.set(key, p.start_time_ns);
     }
     if (ev.kind !== 'process') return;
     const e = ev.event;
@@ -186,8 +188,8 @@ export function openDayWriter(dir: string, day: string): DayWriter {
         // The dictionaries' new ids were rolled back with the rows: forget them.
         strs = boundedMap();
         addrs = boundedMap();
-        hosts = boundedMap();
-        procs = new Set();
+        hosts = new Map();
+        procs = new Map();
         throw err;
       }
       for (const w of m) marks.set(`${w.topic}\u0000${w.partition}`, w.next);
@@ -196,8 +198,17 @@ export function openDayWriter(dir: string, day: string): DayWriter {
       alerts = [];
       return n;
     },
+    analyze() {
+      db.pragma('analysis_limit = 1000');
+      db.exec('ANALYZE');
+    },
     close() {
-      db.close();
+      try {
+        db.pragma('analysis_limit = 1000');
+        db.exec('ANALYZE');
+      } finally {
+        db.close();
+      }
     },
   };
 }

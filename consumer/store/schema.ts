@@ -59,6 +59,7 @@ CREATE TABLE IF NOT EXISTS file_events (${COMMON_DDL},
   path INTEGER NOT NULL,         -- strings.id
   flags INTEGER NOT NULL, mode INTEGER NOT NULL, dirfd INTEGER NOT NULL, truncated INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS file_events_host_pid ON file_events(host, pid);
+CREATE INDEX IF NOT EXISTS file_events_exe ON file_events(exe);
 CREATE INDEX IF NOT EXISTS file_events_path ON file_events(path);
 
 CREATE TABLE IF NOT EXISTS net_events (${COMMON_DDL},
@@ -69,6 +70,7 @@ CREATE TABLE IF NOT EXISTS net_events (${COMMON_DDL},
   unix_path INTEGER NOT NULL,    -- strings.id
   fd INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS net_events_host_pid ON net_events(host, pid);
+CREATE INDEX IF NOT EXISTS net_events_exe ON net_events(exe);
 CREATE INDEX IF NOT EXISTS net_events_dst ON net_events(dst);
 
 CREATE TABLE IF NOT EXISTS proc_events (${COMMON_DDL},
@@ -80,6 +82,7 @@ CREATE TABLE IF NOT EXISTS proc_events (${COMMON_DDL},
   old_uid INTEGER, old_euid INTEGER, old_suid INTEGER, old_fsuid INTEGER, old_gid INTEGER, old_egid INTEGER, old_sgid INTEGER, old_fsgid INTEGER, old_cap_eff INTEGER, old_cap_perm INTEGER,
   new_uid INTEGER, new_euid INTEGER, new_suid INTEGER, new_fsuid INTEGER, new_gid INTEGER, new_egid INTEGER, new_sgid INTEGER, new_fsgid INTEGER, new_cap_eff INTEGER, new_cap_perm INTEGER);
 CREATE INDEX IF NOT EXISTS proc_events_host_pid ON proc_events(host, pid);
+CREATE INDEX IF NOT EXISTS proc_events_exe ON proc_events(exe);
 
 -- Time index: the id range and time range of the rows each commit added to a table.
 CREATE TABLE IF NOT EXISTS blocks (tbl TEXT NOT NULL, first_id INTEGER NOT NULL, last_id INTEGER NOT NULL, min_ns INTEGER NOT NULL, max_ns INTEGER NOT NULL);

@@ -57,6 +57,8 @@ const KINDS = ['file', 'net', 'process', 'alert'] as const;
 const FLUSH_MS = 1000;
 const FLUSH_ROWS = 50_000;
 const FLUSH_BATCHES = 64;
+/** How often the planner statistics of the open day files are refreshed. */
+const ANALYZE_MS = 10 * 60_000;
 
 /** One store per directory: a lock file with the owner's pid; a dead owner's is taken over. */
 function lock(dir: string): string {
@@ -155,7 +157,10 @@ export async function runStore(opts: StoreOptions, stop: AbortSignal): Promise<S
     return w;
   }
 
-  function watermark(w: DayWriter, topic: string, partition: number): number | undefined {
+  let last: { w?: DayWriter; topic?: string; partition?: number; mark: number } = { mark: -1 };
+  function watermark(w: DayWriter, topic: string, partition: number): number {
+    // Consecutive messages nearly always go to the same file from the same partition.
+    if (last.w === w && last.topic === topic && last.partition === partition) return last.mark;
     const m = marks.get(w)!;
     const k = `${topic}:${partition}`;
     let v = m.get(k);
@@ -164,6 +169,7 @@ export async function runStore(opts: StoreOptions, stop: AbortSignal): Promise<S
       v = b === undefined ? -1 : Number(b);
       m.set(k, v);
     }
+    last = { w, topic, partition, mark: v };
     return v;
   }
 
@@ -198,6 +204,7 @@ export async function runStore(opts: StoreOptions, stop: AbortSignal): Promise<S
   /** Offsets of the batches sealed since the last flush: meta.db takes them after the day files. */
   const pendingOffsets = new Map<string, { topic: string; partition: number; next: bigint }>();
   let sealedBatches = 0;
+  let lastAnalyze = Date.now();
   /**
    * Commit the sealed batches: each day file's rows with its watermarks, then the offsets. One
    * transaction per file for many Kafka batches: index pages dirtied once per commit, not per batch.
@@ -214,6 +221,10 @@ export async function runStore(opts: StoreOptions, stop: AbortSignal): Promise<S
       meta.setOffsets([...pendingOffsets.values()]);
       pendingOffsets.clear();
       sealedBatches = 0;
+      if (Date.now() - lastAnalyze > ANALYZE_MS) {
+        lastAnalyze = Date.now();
+        for (const w of writers.values()) w.analyze();
+      }
       if (Date.now() - lastRetention > (opts.retentionCheckMs ?? 60_000)) enforceRetention();
     } catch (err) {
       fail(err);
@@ -251,6 +262,7 @@ export async function runStore(opts: StoreOptions, stop: AbortSignal): Promise<S
       for (const w of touched) w.seal(topic, partition, next);
       touched.clear();
       pendingOffsets.set(`${topic}\u0000${partition}`, { topic, partition, next });
+      last = { mark: -1 };
       if (++sealedBatches >= FLUSH_BATCHES || [...writers.values()].some((w) => w.pending >= FLUSH_ROWS)) flush();
     },
     onEnd: opts.untilEnd
