@@ -10,7 +10,8 @@ import { createProcessLookup } from '../../consumer/rules/process-lookup';
 import { parseCondition } from '../../consumer/rules/syntax';
 import { kindsOf, normalize } from '../../consumer/search/normalize';
 import { createBulkWriter } from '../../consumer/store/opensearch/bulk-writer';
-import { documentId, eventIdentity, toDocument } from '../../consumer/store/opensearch/document';
+import { toDocument } from '../../consumer/store/opensearch/document';
+import { eventId } from '../../consumer/store/opensearch/event-id';
 import { createIndexNamer, installTemplate } from '../../consumer/store/opensearch/indices';
 import { openOpenSearchSearch } from '../../consumer/store/opensearch/os-search';
 import type { AuditEvent } from '../../schemas/types';
@@ -28,7 +29,7 @@ test('OpenSearch search and the rule engine select the same events for generated
     await installTemplate(client, prefix, { shards: 1, replicas: 0 }, quietLogger);
     const writer = createBulkWriter({ client, logger: quietLogger, stop: new AbortController().signal });
     const name = createIndexNamer(prefix);
-    for (const ev of events) await writer.add(name(ev.kind, ev.event.time_ns), documentId(eventIdentity(ev)), JSON.stringify(toDocument(ev)));
+    for (const ev of events) await writer.add(name(ev.kind, ev.event.time_ns), eventId(ev), JSON.stringify(toDocument(ev)));
     await writer.flush();
     assert.equal(writer.stats().indexed, events.length);
     await client.indices.refresh({ index: `${prefix}-*` });

@@ -15,7 +15,7 @@ export const SEVERITY_RANK: Record<string, number> = { info: 1, low: 2, medium: 
 /** Same rule, same triggering event: the same alert (detect re-publishes after a crash). */
 export function alertId(a: Alert): string {
   const last = a.events[a.events.length - 1];
-  return documentId(`alert\u0000${a.rule_id}\u0000${last ? eventIdentity(last) : `${a.host.id}\u0000${a.time_ns}`}`);
+  return documentId(`alert\u0000${a.rule_id}\u0000${last ? eventIdentity(last) : `${a.host.id}\u0000${a.time_ns}`}`, a.time_ns);
 }
 
 export function alertToDocument(a: Alert): Doc {

@@ -24,7 +24,8 @@ import { usage } from '../../core/usage';
 import { alertFromAvro } from '../../detect/alert-format';
 import { alertId, alertToDocument } from './alert-document';
 import { createBulkWriter, StoppedError } from './bulk-writer';
-import { documentId, eventIdentity, toDocument } from './document';
+import { toDocument } from './document';
+import { eventId } from './event-id';
 import { createIndexNamer, enforceRetention, installTemplate, retentionFloorNs } from './indices';
 
 export interface OpenSearchStoreOptions {
@@ -142,7 +143,7 @@ export async function runOpenSearchStore(opts: OpenSearchStoreOptions, stop: Abo
           const ev = rec as AuditEvent;
           if (ev.event.time_ns < floorNs) return void stats.expired++;
           index = indexName(ev.kind, ev.event.time_ns);
-          id = documentId(eventIdentity(ev));
+          id = eventId(ev);
           json = JSON.stringify(toDocument(ev));
           stats.events++;
         }
