@@ -5,7 +5,7 @@
  * those pieces, so a query stops soon after its deadline (SQLite itself cannot be interrupted here:
  * better-sqlite3 is built without the progress handler).
  */
-import type { AuditEvent, EventKind } from '../../schemas/types';
+import type { AuditEvent, EventKind, Host } from '../../schemas/types';
 import { listDays } from '../store/meta';
 import { openDayReader, type DayReader } from './day-reader';
 import { groupKey } from './sql-fields';
@@ -32,6 +32,20 @@ export interface TopRow {
   distinct?: number;
 }
 
+export interface StoredAlert {
+  day: string;
+  time_ns: bigint;
+  rule_id: string;
+  severity: string;
+  description: string;
+  message: string;
+  tags: string[];
+  host: Host;
+  count: number;
+  /** The triggering event as `tail --output json` prints it. */
+  event: string;
+}
+
 export interface Search {
   /** Days the store holds, oldest first. */
   days(): string[];
@@ -40,6 +54,8 @@ export interface Search {
   events(f: Filter, limit: number, b?: Budget): { events: StoredEvent[]; more: boolean };
   count(f: Filter, b?: Budget): number;
   histogram(f: Filter, bucketNs: bigint, b?: Budget): { startNs: bigint; events: number }[];
+  /** Alerts stored in the filter's time window and hosts (its condition and kinds do not apply), oldest first. */
+  alerts(f: Filter, limit: number, b?: Budget): { alerts: StoredAlert[]; more: boolean };
   top(f: Filter, fields: string[], n: number, b?: Budget): TopRow[];
   close(): void;
 }
@@ -146,6 +162,25 @@ export function openSearch(opts: { dir: string }): Search {
         for (const [k, n] of rows) buckets.set(k, (buckets.get(k) ?? 0) + Number(n));
       }
       return [...buckets].sort((x, y) => (x[0] < y[0] ? -1 : 1)).map(([k, n]) => ({ startNs: k * bucketNs, events: n }));
+    },
+    alerts(f, limit, b) {
+      const out: StoredAlert[] = [];
+      for (const r of readers(f)) {
+        check(b);
+        const hosts = f.hosts.length ? ` AND host IN (SELECT id FROM hosts WHERE host_id IN (${f.hosts.map(() => '?').join(', ')}) OR name IN (${f.hosts.map(() => '?').join(', ')}))` : '';
+        const rows = r.db
+          .prepare(`SELECT * FROM alerts WHERE time_ns BETWEEN ? AND ?${hosts} ORDER BY time_ns, id LIMIT ?`)
+          .safeIntegers(true)
+          .all(f.sinceNs, f.untilNs, ...f.hosts, ...f.hosts, limit - out.length + 1) as Record<string, unknown>[];
+        for (const a of rows) {
+          if (out.length >= limit) return { alerts: out, more: true };
+          out.push({
+            day: r.day, time_ns: a.time_ns as bigint, rule_id: a.rule_id as string, severity: a.severity as string, description: a.description as string, message: a.message as string,
+            tags: JSON.parse(a.tags as string) as string[], host: r.resolver.host(Number(a.host)), count: Number(a.count), event: a.event as string,
+          });
+        }
+      }
+      return { alerts: out, more: false };
     },
     top(f, fields, n, b) {
       const counts = new Map<string, { events: number; values?: Set<string> }>();

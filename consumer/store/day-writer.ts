@@ -18,8 +18,8 @@ const KINDS: EventKind[] = ['file', 'net', 'process'];
 
 export interface DayWriter {
   readonly day: string;
-  /** The next offset of a partition already in this file (messages below it are here). */
-  watermark(topic: string, partition: number): bigint | undefined;
+  /** The next offset of a partition already in this file (messages below it are here); -1: none. */
+  watermark(topic: string, partition: number): number;
   add(ev: AuditEvent): void;
   addAlert(a: Alert): void;
   /**
@@ -61,8 +61,9 @@ export function openDayWriter(dir: string, day: string): DayWriter {
     alert: db.prepare('INSERT INTO alerts (time_ns, host, rule_id, severity, description, message, tags, count, ev_kind, ev_time_ns, ev_pid, ev_tid, ev_ktime_ns, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
     mark: db.prepare('INSERT INTO watermarks VALUES (?, ?, ?) ON CONFLICT (topic, partition) DO UPDATE SET next_offset = excluded.next_offset'),
   };
-  const marks = new Map<string, bigint>();
-  for (const r of db.prepare('SELECT topic, partition, next_offset FROM watermarks').safeIntegers(true).all() as { topic: string; partition: bigint; next_offset: bigint }[]) {
+  // As numbers: compared per message, and Kafka offsets stay far below 2^53.
+  const marks = new Map<string, number>();
+  for (const r of db.prepare('SELECT topic, partition, next_offset FROM watermarks').all() as { topic: string; partition: number; next_offset: number }[]) {
     marks.set(`${r.topic}\u0000${r.partition}`, r.next_offset);
   }
 
@@ -162,7 +163,7 @@ export function openDayWriter(dir: string, day: string): DayWriter {
 
   return {
     day,
-    watermark: (topic, partition) => marks.get(`${topic}\u0000${partition}`),
+    watermark: (topic, partition) => marks.get(`${topic}\u0000${partition}`) ?? -1,
     add(ev) {
       open.events.push(ev);
     },
@@ -192,7 +193,7 @@ export function openDayWriter(dir: string, day: string): DayWriter {
         procs = new Map();
         throw err;
       }
-      for (const w of m) marks.set(`${w.topic}\u0000${w.partition}`, w.next);
+      for (const w of m) marks.set(`${w.topic}\u0000${w.partition}`, Number(w.next));
       sealedMarks.clear();
       events = [];
       alerts = [];

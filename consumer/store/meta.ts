@@ -29,6 +29,19 @@ export function listDays(dir: string): string[] {
     .sort();
 }
 
+/** A day file's size on disk, its write-ahead log included. */
+export function dayBytes(dir: string, day: string): number {
+  let n = 0;
+  for (const s of ['', '-wal']) {
+    try {
+      n += fs.statSync(path.join(dir, dayFileName(day) + s)).size;
+    } catch {
+      // no WAL (yet, or any more)
+    }
+  }
+  return n;
+}
+
 export function openMetaStore(dir: string): Meta {
   fs.mkdirSync(dir, { recursive: true, mode: 0o750 });
   const db: Db = openMeta(dir, { readonly: false });

@@ -12,7 +12,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Kafka } from 'kafkajs';
-import { ConfigError } from '../../common/errors';
 import type { Logger } from '../../common/logger';
 import type { SchemaRegistry } from '../../schemas/registry';
 import type { AuditEvent } from '../../schemas/types';
@@ -22,7 +21,8 @@ import { alertFromAvro } from '../detect/alert-format';
 import type { Alert } from '../rules/engine';
 import { dayFileName, dayOf, dayStartNs, dayEndNs } from './day-db';
 import { openDayWriter, type DayWriter } from './day-writer';
-import { listDays, openMetaStore } from './meta';
+import { dayBytes, listDays, openMetaStore } from './meta';
+import { lockStore } from './store-lock';
 import { planRetention, type RetentionPolicy } from './retention';
 
 export interface StoreOptions extends RetentionPolicy {
@@ -60,39 +60,14 @@ const FLUSH_BATCHES = 64;
 /** How often the planner statistics of the open day files are refreshed. */
 const ANALYZE_MS = 10 * 60_000;
 
-/** One store per directory: a lock file with the owner's pid; a dead owner's is taken over. */
-function lock(dir: string): string {
-  const file = path.join(dir, 'store.lock');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
-      return file;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const owner = Number(fs.readFileSync(file, 'utf8'));
-      let alive = false;
-      try {
-        alive = owner > 0 && owner !== process.pid && process.kill(owner, 0);
-      } catch {
-        alive = false;
-      }
-      if (alive) throw new ConfigError(`store directory ${dir} is in use by process ${owner}`);
-      fs.rmSync(file, { force: true });
-    }
-  }
-  throw new ConfigError(`cannot lock store directory ${dir}`);
-}
-
 export async function runStore(opts: StoreOptions, stop: AbortSignal): Promise<StoreStats> {
   const log = opts.logger;
   fs.mkdirSync(opts.dir, { recursive: true, mode: 0o750 });
-  const lockFile = lock(opts.dir);
+  const lockFile = lockStore(opts.dir);
   const meta = openMetaStore(opts.dir);
   const writers = new Map<string, DayWriter>();
   const touched = new Set<DayWriter>();
   const stats: StoreStats = { stored: 0, alerts: 0, expired: 0, alreadyStored: 0, commits: 0 };
-  /** Per day file and partition: the watermark as a number (offsets stay far below 2^53). */
-  const marks = new Map<DayWriter, Map<string, number>>();
   let lastRetention = 0;
   let floorNs = meta.floorNs();
 
@@ -103,7 +78,7 @@ export async function runStore(opts: StoreOptions, stop: AbortSignal): Promise<S
       const keepFrom = dayStartNs(dayOf(BigInt(Date.now() - opts.retentionMs) * 1_000_000n));
       if (keepFrom > floorNs) floorNs = keepFrom;
     }
-    const days = listDays(opts.dir).map((day) => ({ day, bytes: fileBytes(day) }));
+    const days = listDays(opts.dir).map((day) => ({ day, bytes: dayBytes(opts.dir, day) }));
     const plan = planRetention(days, opts, Date.now());
     for (const d of plan.drops) {
       const w = writers.get(d.day);
@@ -111,7 +86,6 @@ export async function runStore(opts: StoreOptions, stop: AbortSignal): Promise<S
       if (w) {
         w.close();
         writers.delete(d.day);
-        marks.delete(w);
       }
       meta.dropDay(d.day, d.reason, d.bytes, 0);
       floorNs = dayEndNs(d.day) > floorNs ? dayEndNs(d.day) : floorNs;
@@ -119,18 +93,6 @@ export async function runStore(opts: StoreOptions, stop: AbortSignal): Promise<S
     }
     if (floorNs > meta.floorNs()) meta.setFloor(floorNs);
     if (plan.overCap) log.error({ bytes: plan.keptBytes, maxBytes: opts.maxBytes }, 'the newest day alone is over --max-size; it is kept');
-  }
-
-  function fileBytes(day: string): number {
-    let n = 0;
-    for (const s of ['', '-wal']) {
-      try {
-        n += fs.statSync(path.join(opts.dir, dayFileName(day) + s)).size;
-      } catch {
-        // no WAL yet
-      }
-    }
-    return n;
   }
 
   function writerFor(day: string): DayWriter {
@@ -142,14 +104,12 @@ export async function runStore(opts: StoreOptions, stop: AbortSignal): Promise<S
       const oldest = [...writers.keys()].sort().find((d) => !touched.has(writers.get(d)!));
       if (oldest !== undefined) {
         writers.get(oldest)!.close();
-        marks.delete(writers.get(oldest)!);
         writers.delete(oldest);
       }
     }
     const fresh = !fs.existsSync(path.join(opts.dir, dayFileName(day)));
     w = openDayWriter(opts.dir, day);
     writers.set(day, w);
-    marks.set(w, new Map());
     if (fresh) {
       log.info({ day }, 'new day file');
       enforceRetention();
@@ -161,14 +121,7 @@ export async function runStore(opts: StoreOptions, stop: AbortSignal): Promise<S
   function watermark(w: DayWriter, topic: string, partition: number): number {
     // Consecutive messages nearly always go to the same file from the same partition.
     if (last.w === w && last.topic === topic && last.partition === partition) return last.mark;
-    const m = marks.get(w)!;
-    const k = `${topic}:${partition}`;
-    let v = m.get(k);
-    if (v === undefined) {
-      const b = w.watermark(topic, partition);
-      v = b === undefined ? -1 : Number(b);
-      m.set(k, v);
-    }
+    const v = w.watermark(topic, partition);
     last = { w, topic, partition, mark: v };
     return v;
   }
@@ -180,7 +133,7 @@ export async function runStore(opts: StoreOptions, stop: AbortSignal): Promise<S
       return undefined;
     }
     const w = writerFor(dayOf(timeNs));
-    if (Number(offset) < watermark(w, topic, partition)!) {
+    if (Number(offset) < watermark(w, topic, partition)) {
       stats.alreadyStored++;
       return undefined;
     }
@@ -220,6 +173,7 @@ export async function runStore(opts: StoreOptions, stop: AbortSignal): Promise<S
       }
       meta.setOffsets([...pendingOffsets.values()]);
       pendingOffsets.clear();
+      last = { mark: -1 }; // watermarks moved
       sealedBatches = 0;
       if (Date.now() - lastAnalyze > ANALYZE_MS) {
         lastAnalyze = Date.now();

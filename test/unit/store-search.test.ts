@@ -87,6 +87,9 @@ test('count, top (with distinct), histogram and time windows', () => {
   const h = s.histogram(makeFilter({}, env), 5_000_000_000n);
   assert.deepEqual(h.map((b) => b.events), [4, 4]);
   assert.throws(() => makeFilter({ where: 'file.path = /x and net.dst_port = 1' }, env), /can never match/);
+  const alerts = s.alerts(makeFilter({ hosts: ['web-1'] }, env), 10);
+  assert.deepEqual(alerts.alerts.map((a) => [a.rule_id, a.time_ns, a.host.name, JSON.parse(a.event).path]), [['cred-file-read', at(4), 'web-1', '/etc/shadow']]);
+  assert.equal(s.alerts(makeFilter({ sinceNs: at(5) }, env), 10).alerts.length, 0);
   s.close();
   fs.rmSync(dir, { recursive: true });
 });
