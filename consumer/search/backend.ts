@@ -10,7 +10,7 @@ import type { Alert } from '../rules/engine';
 import type { Rule } from '../rules/loader';
 import { processStory, type ProcessRef, type Story } from './process-story';
 import { retroHunt } from './retro-hunt';
-import { openSearch, type Budget, type TopRow } from './search';
+import { openSearch, type Budget, type StoredAlert, type TopRow } from './search';
 import type { Filter } from './where';
 
 export interface SearchBackend {
@@ -18,6 +18,8 @@ export interface SearchBackend {
   count(f: Filter, b?: Budget): Promise<number>;
   histogram(f: Filter, bucketNs: bigint, b?: Budget): Promise<{ startNs: bigint; events: number }[]>;
   top(f: Filter, fields: string[], n: number, b?: Budget): Promise<TopRow[]>;
+  /** Alerts stored in the filter's time window and hosts (its condition and kinds do not apply), oldest first. */
+  alerts(f: Filter, limit: number, b?: Budget): Promise<{ alerts: StoredAlert[]; more: boolean }>;
   story(ref: ProcessRef, opts: { limit: number }): Promise<Story | undefined>;
   /** What stateless rules would have raised over the stored history (retro-hunt). */
   hunt(rules: Rule[], env: CompileEnv, base: Filter, limit: number, b?: Budget): Promise<{ alerts: Alert[]; more: boolean }>;
@@ -32,6 +34,7 @@ export function sqliteBackend(dir: string): SearchBackend {
     count: async (f, b) => search.count(f, b),
     histogram: async (f, bucketNs, b) => search.histogram(f, bucketNs, b),
     top: async (f, fields, n, b) => search.top(f, fields, n, b),
+    alerts: async (f, limit, b) => search.alerts(f, limit, b),
     story: async (ref, opts) => processStory(search, ref, opts),
     hunt: async (rules, env, base, limit, b) => retroHunt(search, rules, env, base, limit, b),
     close: async () => search.close(),

@@ -14,6 +14,7 @@ import { BROKER_DEFAULTS, ensureTopics, topicSpecs } from '../../common/topic-ad
 import { BROKERS, CONSUMER_CLI, needsBroker, uniquePrefix } from '../helpers/env';
 import { quietLogger, testKafka } from '../helpers/kafka';
 import { OPENSEARCH_URL, deleteIndices, needsOpenSearch, testOpenSearch } from '../helpers/opensearch';
+import { openSearchBackend } from '../../consumer/store/opensearch/os-backend';
 import { start } from '../helpers/proc';
 import { createTopicSet, preload } from '../helpers/store-preload';
 import { makeEvents } from '../bench/workload';
@@ -127,6 +128,12 @@ test('store --backend opensearch: a hostile path comes back byte for byte; alert
   const hunt = spawnSync(process.execPath, searchArgs(prefix, ['--rule', 'cred-file-read', '--output', 'json']), { encoding: 'utf8' });
   assert.equal(hunt.status, 0, hunt.stderr);
   assert.equal((await docs(prefix)).alerts, 1);
+  // The stored alert through the search API (as the web console reads it).
+  const backend = openSearchBackend({ client: testOpenSearch(), indexPrefix: prefix });
+  const { alerts, more } = await backend.alerts({ cond: { op: 'const', value: true }, kinds: [], sinceNs: 0n, untilNs: 2n ** 63n - 1n, hosts: [ev.event.host.name] }, 10);
+  await backend.close();
+  assert.equal(more, false);
+  assert.deepEqual(alerts.map((x) => [x.rule_id, x.message, x.time_ns, JSON.parse(x.event).path]), [['cred-file-read', a.message, a.time_ns, hostile]]);
 });
 
 test('store --backend opensearch: two stores in one consumer group share the partitions', { timeout: 180000 }, async (t) => {

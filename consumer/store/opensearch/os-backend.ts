@@ -17,6 +17,7 @@ export function openSearchBackend(opts: { client: Client; indexPrefix: string })
     count: (f, b) => search.count(f, b),
     histogram: (f, bucketNs, b) => search.histogram(f, bucketNs, b),
     top: (f, fields, n, b) => search.top(f, fields, n, b),
+    alerts: (f, limit, b) => search.alerts(f, limit, b),
     story: (ref, o) => osProcessStory(post, opts.indexPrefix, ref, o),
     hunt: (rules, env, base, limit, b) => osRetroHunt(search, msearch, opts.indexPrefix, rules, env, base, limit, b),
     close: async () => opts.client.close(),

@@ -9,9 +9,11 @@ import { ConfigError } from '../../../common/errors';
 import { stringify, isoNs } from '../../core/output/json';
 import type { AuditEvent, EventKind } from '../../../schemas/types';
 import { forKind } from '../../search/normalize';
-import { QueryTimeoutError, type Budget, type TopRow } from '../../search/search';
+import { QueryTimeoutError, type Budget, type StoredAlert, type TopRow } from '../../search/search';
 import type { Filter } from '../../search/where';
 import { fromDocument, type Doc } from './document';
+import { alertFromDocument } from './alert-document';
+import { formatJson } from '../../core/output/json';
 import { dayOfNs } from './indices';
 import { createLookups } from './lookup';
 import { and, MATCH_ALL, or, toDsl } from './query-dsl';
@@ -25,6 +27,7 @@ export interface OsSearch {
   count(f: SearchFilter, b?: Budget): Promise<number>;
   histogram(f: SearchFilter, bucketNs: bigint, b?: Budget): Promise<{ startNs: bigint; events: number }[]>;
   top(f: SearchFilter, fields: string[], n: number, b?: Budget): Promise<TopRow[]>;
+  alerts(f: SearchFilter, limit: number, b?: Budget): Promise<{ alerts: StoredAlert[]; more: boolean }>;
   /** The query a filter becomes, for tests. */
   query(f: SearchFilter): Promise<{ index: string; query: Query }>;
   /** A POST of a JSON body (bigints exact) to the cluster; missing indices are no error. */
@@ -183,9 +186,37 @@ export function openOpenSearchSearch(opts: { client: Client; indexPrefix: string
     return rows.slice(0, n);
   }
 
+  /** Stored alerts in the window and hosts, oldest first (the condition and kinds do not apply). */
+  async function alerts(f: SearchFilter, limit: number, b?: Budget): Promise<{ alerts: StoredAlert[]; more: boolean }> {
+    const filters: Query[] = [];
+    if (f.sinceNs > 0n || f.untilNs < MAX_NS) filters.push({ range: { '@timestamp': { gte: isoNs(f.sinceNs), lte: isoNs(f.untilNs), format: 'strict_date_optional_time_nanos' } } });
+    if (f.hosts.length) filters.push(or([{ terms: { 'host.id': f.hosts } }, { terms: { 'host.name': f.hosts } }]));
+    const out: StoredAlert[] = [];
+    let after: unknown[] | undefined;
+    while (out.length <= limit) {
+      const size = Math.min(PAGE, limit + 1 - out.length);
+      const body = { size, query: filters.length ? and(filters) : MATCH_ALL, track_total_hits: false, sort: [{ '@timestamp': 'asc' }, { 'rule.id': 'asc' }], ...(after ? { search_after: after } : {}) };
+      const res = await post<{ hits: { hits: { _index: string; _source: Doc; sort: unknown[] }[] } }>(client, `/${indexPrefix}-alerts-*/_search`, body, b);
+      for (const h of res.hits.hits) {
+        const a = alertFromDocument(h._source);
+        const last = a.events[a.events.length - 1];
+        out.push({
+          day: h._index.slice(h._index.lastIndexOf('-') + 1).replace(/\./g, '-'), time_ns: a.time_ns, rule_id: a.rule_id, severity: a.severity, description: a.description,
+          message: a.message, tags: a.tags, host: a.host, count: a.count, event: last ? formatJson(last) : '',
+        });
+      }
+      if (res.hits.hits.length < size) break;
+      after = res.hits.hits[res.hits.hits.length - 1].sort;
+    }
+    const more = out.length > limit;
+    if (more) out.length = limit;
+    return { alerts: out, more };
+  }
+
   return {
     events,
     count,
+    alerts,
     histogram,
     top,
     query: (f) => build(f),
