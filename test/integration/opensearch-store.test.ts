@@ -156,3 +156,31 @@ test('store --backend opensearch: two stores in one consumer group share the par
   assert.ok(received.every((n) => n > 0), `each store took a share: ${received}`);
   assert.equal(received[0] + received[1], events.length, `each event was read by one store: ${received}`);
 });
+
+test('store --backend opensearch --retention: daily indices past it are deleted (and logged), older events not written again', { timeout: 120000 }, async (t) => {
+  if ((await needsBroker(t)) || (await needsOpenSearch(t))) return;
+  const prefix = uniquePrefix('os-ret');
+  t.after(() => deleteIndices(testOpenSearch(), prefix));
+  await createTopicSet(prefix);
+  const day = 86400_000;
+  const now = Date.now();
+  await preload(prefix, [3 * day + 3600_000, 2 * day - 3600_000, 3600_000].flatMap((age) => timed(50, now - age)));
+  const names = async (): Promise<string[]> => {
+    const res = await testOpenSearch().cat.indices({ index: `${prefix}-*`, format: 'json', h: 'index' } as never);
+    return (res.body as unknown as { index: string }[]).map((r) => r.index).sort();
+  };
+  const first = spawnSync(process.execPath, storeArgs(prefix, ['--until-end']), { encoding: 'utf8', timeout: 90000 });
+  assert.equal(first.status, 0, first.stderr.slice(-3000));
+  const days = [...new Set((await names()).map((n) => n.slice(-10)))].sort();
+  assert.equal(days.length, 3, days.join(' '));
+
+  // A second store with --retention 2d and a fresh group (it reads everything again): the oldest
+  // day goes, with a log line, and its events are not written back.
+  const second = spawnSync(process.execPath, storeArgs(prefix, ['--until-end', '--retention', '2d', '--group', `${prefix}-again`]), { encoding: 'utf8', timeout: 90000 });
+  assert.equal(second.status, 0, second.stderr.slice(-3000));
+  assert.deepEqual([...new Set((await names()).map((n) => n.slice(-10)))].sort(), days.slice(1));
+  assert.match(second.stderr, new RegExp(`"index":"${prefix}-[a-z]+-${days[0].replace(/\./g, '\\.')}","docs":\\d+.*"msg":"index past retention deleted"`));
+  const stopped = JSON.parse(second.stderr.split('\n').find((l) => l.includes('"msg":"store stopped"'))!);
+  assert.equal(stopped.store.expired, 50);
+  assert.equal((await docs(prefix)).file + (await docs(prefix)).net + (await docs(prefix)).process, 100);
+});
