@@ -66,7 +66,10 @@ start() {
   : > "$home/logs/stdout.log"
   # setsid: the node outlives the shell that started it and gets no terminal signals.
   # Source-file mode compiles LocalNode.java in memory: nothing is built into the repository.
-  setsid nohup "$java" -Xms"$heap" -Xmx"$heap" -XX:+UseG1GC -Djava.awt.headless=true \
+  # Run from $home, with the log directory known from the first line of logging, so nothing is
+  # written to the caller's directory.
+  cd "$home"
+  setsid nohup "$java" -Dopensearch.logs.base_path="$home/logs" -Xms"$heap" -Xmx"$heap" -XX:+UseG1GC -Djava.awt.headless=true \
     -Djava.io.tmpdir="$home/tmp" -Dfile.encoding=UTF-8 -Dlog4j2.disable.jmx=true \
     -XX:+HeapDumpOnOutOfMemoryError -XX:HeapDumpPath="$home/logs" -XX:ErrorFile="$home/logs/hs_err_pid%p.log" \
     --enable-native-access=ALL-UNNAMED \
