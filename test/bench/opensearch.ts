@@ -8,7 +8,8 @@
  * OpenSearch node (deploy/opensearch/local.sh; $EBPF_AUDIT_OPENSEARCH_URL), reporting each ingest
  * rate from the store's final log line. Then it times the SQLite benchmark's searches (a path
  * prefix on one host over one hour, --top proc.exe over one day, --process) and a few more on both
- * stores through the search CLI (best of 3), and checks that both print the same output.
+ * stores through the search CLI (best of 3), and checks that both print the same output. The
+ * node's CPU time per document comes from /proc ($EBPF_AUDIT_OPENSEARCH_HOME/opensearch.pid).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -22,6 +23,17 @@ import { createTopicSet, preload } from '../helpers/store-preload';
 import { makeEvents } from './workload';
 
 const N = Number(process.argv[2] ?? 1_000_000);
+const NODE_PID = path.join(process.env.EBPF_AUDIT_OPENSEARCH_HOME ?? '/var/lib/ebpf-audit/opensearch', 'opensearch.pid');
+
+/** CPU time (ms) the local node has used, from /proc: what indexing costs the node per document. */
+function nodeCpuMs(): number | undefined {
+  try {
+    const f = fs.readFileSync(`/proc/${fs.readFileSync(NODE_PID, 'utf8').trim()}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // clock ticks of 10 ms
+  } catch {
+    return undefined;
+  }
+}
 const k = (n: number): string => `${(n / 1000).toFixed(1)}k`;
 
 function store(args: string[]): Promise<{ stored: number; elapsedMs: number; cpuMs: number; line: Record<string, any> }> { // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -69,9 +81,12 @@ async function main(): Promise<void> {
   try {
     const s = await store(['--db', dir, '--topic-prefix', prefix]);
     console.log(`ingest  sqlite:     ${s.stored} events in ${(s.elapsedMs / 1000).toFixed(1)} s: ${k(s.stored / (s.elapsedMs / 1000))} events/s (store CPU ${((s.cpuMs * 1e3) / s.stored).toFixed(2)} µs/event)`);
+    const cpu0 = nodeCpuMs();
     const o = await store(['--backend', 'opensearch', '--opensearch-url', OPENSEARCH_URL, '--topic-prefix', prefix]);
+    const cpu1 = nodeCpuMs();
     const indexed = o.line.bulk.indexed as number;
-    console.log(`ingest  opensearch: ${indexed} events in ${(o.elapsedMs / 1000).toFixed(1)} s: ${k(indexed / (o.elapsedMs / 1000))} events/s (store CPU ${((o.cpuMs * 1e3) / indexed).toFixed(2)} µs/event; ${o.line.bulk.requests} bulk requests)`);
+    const node = cpu0 === undefined || cpu1 === undefined ? '' : `; node CPU ${(((cpu1 - cpu0) * 1e3) / indexed).toFixed(1)} µs/event`;
+    console.log(`ingest  opensearch: ${indexed} events in ${(o.elapsedMs / 1000).toFixed(1)} s: ${k(indexed / (o.elapsedMs / 1000))} events/s (store CPU ${((o.cpuMs * 1e3) / indexed).toFixed(2)} µs/event${node}; ${o.line.bulk.requests} bulk requests)`);
     await client.indices.refresh({ index: `${prefix}-*` });
     await client.indices.forcemerge({ index: `${prefix}-*`, max_num_segments: 1 } as never).catch(() => undefined);
     const stats = await client.indices.stats({ index: `${prefix}-*`, metric: 'store,docs' } as never);
