@@ -178,8 +178,9 @@ async function query(n: number, dirArg?: string): Promise<void> {
     ],
     [
       '--top proc.exe over one day',
-      ['--since', iso(dayMs), '--until', iso(dayMs + 86400_000 - 1), '--top', 'proc.exe'],
-      (s) => s.top(makeFilter({ sinceNs: ns(dayMs), untilNs: ns(dayMs + 86400_000) - 1n }, env), ['proc.exe'], 10).length,
+      // A whole day, as a person asks for it: --since 2026-11-28 --until 2026-11-29.
+      ['--since', q.day, '--until', iso(dayMs + 86400_000).slice(0, 10), '--top', 'proc.exe'],
+      (s) => s.top(makeFilter({ sinceNs: ns(dayMs), untilNs: ns(dayMs + 86400_000) }, env), ['proc.exe'], 10).length,
     ],
     [`--process ${q.proc}`, ['--process', q.proc, '--limit', '100'], (s) => processStory(s, parseProcessRef(q.proc), { limit: 100 })!.timeline.length],
   ];
