@@ -9,8 +9,7 @@
  * exit code as tail --where and detect), then walked again here.
  */
 import * as ipaddr from 'ipaddr.js';
-import type { EventKind } from '../../schemas/types';
-import { EVENT_KINDS } from '../../common/topics';
+import { EVENT_KINDS, type EventKind } from '../../schemas/types';
 import { RuleError, type Locator, type Position } from '../rules/errors';
 import { FIELDS, TYPE_KINDS, type FieldType } from '../rules/fields';
 import type { CompileEnv } from '../rules/compile';

@@ -1,7 +1,6 @@
 /** The search command's flags to a typed request; every bad value names its flag (exit 2). */
 import { ConfigError } from '../../common/errors';
-import { EVENT_KINDS } from '../../common/topics';
-import type { EventKind } from '../../schemas/types';
+import { EVENT_KINDS, type EventKind } from '../../schemas/types';
 import { parseSince } from '../core/input/since';
 import { FIELDS } from '../rules/fields';
 import { SEARCH_OUTPUTS, type SearchOutput } from './format';

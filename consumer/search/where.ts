@@ -2,8 +2,7 @@
  * A search's filter: the condition (rules' language, default pack's macros and lists), the time
  * window, hosts and kinds, compiled once; and the SQL it becomes for one kind's table of one day.
  */
-import type { EventKind } from '../../schemas/types';
-import { EVENT_KINDS } from '../../common/topics';
+import { EVENT_KINDS, type EventKind } from '../../schemas/types';
 import { ConfigError } from '../../common/errors';
 import type { CompileEnv } from '../rules/compile';
 import type { Locator } from '../rules/errors';

@@ -27,6 +27,7 @@ function common(e: FileEvent | NetEvent | ProcessEvent, type: string, res: numbe
   return [
     e.time_ns, d.host(e.host), d.str(type), p.pid, p.tid, p.ppid, p.uid >>> 0, p.gid >>> 0, p.euid >>> 0, p.egid >>> 0,
     d.str(p.comm), d.str(p.exe), p.start_time_ns, BigInt.asIntN(64, p.cgroup_id), d.str(p.container_id), e.ktime_ns, res,
+    (p.exe_from_memfd ? 1 : 0) | (p.exe_deleted ? 2 : 0),
   ];
 }
 
@@ -89,7 +90,7 @@ export function fromRow(kind: EventKind, r: Record<string, Col>, d: Resolver): A
   const process: Process = {
     pid: n(r.pid), tid: n(r.tid), ppid: n(r.ppid), uid: u32(r.uid), gid: u32(r.gid), euid: u32(r.euid), egid: u32(r.egid),
     comm: d.str(n(r.comm)), exe: d.str(n(r.exe)), start_time_ns: r.start_ns as bigint, cgroup_id: BigInt.asUintN(64, r.cgroup_id as bigint),
-    container_id: d.str(n(r.container)),
+    container_id: d.str(n(r.container)), exe_from_memfd: (n(r.exe_flags) & 1) !== 0, exe_deleted: (n(r.exe_flags) & 2) !== 0,
   };
   const base = { time_ns: r.time_ns as bigint, ktime_ns: r.ktime_ns as bigint, host: d.host(n(r.host)), process };
   const type = d.str(n(r.type));

@@ -12,11 +12,11 @@
  * using `sqlite3`.
  */
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** Columns every event table starts with, in insert order (see rows.ts). */
 export const COMMON_COLUMNS = [
-  'time_ns', 'host', 'type', 'pid', 'tid', 'ppid', 'uid', 'gid', 'euid', 'egid', 'comm', 'exe', 'start_ns', 'cgroup_id', 'container', 'ktime_ns', 'res',
+  'time_ns', 'host', 'type', 'pid', 'tid', 'ppid', 'uid', 'gid', 'euid', 'egid', 'comm', 'exe', 'start_ns', 'cgroup_id', 'container', 'ktime_ns', 'res', 'exe_flags',
 ] as const;
 
 export const KIND_COLUMNS = {
@@ -45,7 +45,9 @@ const COMMON_DDL = `
   container INTEGER NOT NULL,    -- strings.id ('' on the host)
   ktime_ns INTEGER NOT NULL,     -- kernel time, ns since boot
   -- res: fd, 0 or -errno; exit: the exit code; other process events: 0
-  res INTEGER NOT NULL`;
+  res INTEGER NOT NULL,
+  -- exe_flags: 1 the executable is a memfd, 2 it has no name on disk (deleted)
+  exe_flags INTEGER NOT NULL`;
 
 /** DDL of a day file. Page size 4096, WAL; indexes chosen for the queries search runs. */
 export const DAY_DDL = `
@@ -117,7 +119,7 @@ CREATE TABLE IF NOT EXISTS watermarks (topic TEXT NOT NULL, partition INTEGER NO
 `;
 
 const COMMON_VIEW = `e.id, e.time_ns, h.host_id, h.name AS host_name, t.s AS type, e.pid, e.tid, e.ppid, e.uid, e.gid, e.euid, e.egid,
-  c.s AS comm, x.s AS exe, e.start_ns, e.cgroup_id, k.s AS container_id, e.ktime_ns, e.res`;
+  c.s AS comm, x.s AS exe, e.start_ns, e.cgroup_id, k.s AS container_id, e.ktime_ns, e.res, e.exe_flags`;
 const COMMON_JOINS = (t: string): string => `FROM ${t} e JOIN hosts h ON h.id = e.host JOIN strings t ON t.id = e.type JOIN strings c ON c.id = e.comm
   JOIN strings x ON x.id = e.exe JOIN strings k ON k.id = e.container`;
 

@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from '../../common/logger';
 import type { SchemaRegistry } from '../../schemas/registry';
+import type { RegistryClient } from '../../schemas/registry-client';
 import type { AuditEvent } from '../../schemas/types';
 import { createSubscriber, topicOfKind } from '../core/input/subscriber';
 import { usage } from '../core/usage';
@@ -29,6 +30,8 @@ export interface StoreOptions extends RetentionPolicy {
   kafka: Kafka;
   logger: Logger;
   registry: SchemaRegistry;
+  /** With --schema-registry: decodes Confluent-framed messages. */
+  registryClient?: RegistryClient;
   topicPrefix: string;
   groupId: string;
   /** The store directory: meta.db and one events-YYYY-MM-DD.db per day. */
@@ -193,6 +196,7 @@ export async function runStore(opts: StoreOptions, stop: AbortSignal): Promise<S
     kafka: opts.kafka,
     logger: log,
     registry: opts.registry,
+    registryClient: opts.registryClient,
     topicPrefix: opts.topicPrefix,
     kinds: KINDS,
     groupId: opts.groupId,

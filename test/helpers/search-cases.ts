@@ -44,7 +44,7 @@ export function dataSet(n: number): AuditEvent[] {
     const ppid = 100 + Math.floor(r() * 40);
     start += 1000n + BigInt(Math.floor(r() * 1000));
     const comm = pick(COMMS);
-    const proc = { pid, tid: r() < 0.8 ? pid : pid + 1, ppid, uid: pick([0, 33, 1000, 65534, 4294967294]), gid: 33, euid: pick([0, 33, 1000]), egid: 33, comm, exe: r() < 0.1 ? '' : `/usr/bin/${comm}`, start_time_ns: start, cgroup_id: 1n, container_id: r() < 0.2 ? 'c0ffee' : '' };
+    const proc = { pid, tid: r() < 0.8 ? pid : pid + 1, ppid, uid: pick([0, 33, 1000, 65534, 4294967294]), gid: 33, euid: pick([0, 33, 1000]), egid: 33, comm, exe: r() < 0.1 ? '' : `/usr/bin/${comm}`, start_time_ns: start, cgroup_id: 1n, container_id: r() < 0.2 ? 'c0ffee' : '', exe_from_memfd: r() < 0.05, exe_deleted: r() < 0.1 };
     const base = (): { time_ns: bigint; ktime_ns: bigint; host: Host } => {
       t += 1000n + BigInt(Math.floor(r() * 100000));
       return { time_ns: t, ktime_ns: t - 1_700_000_000_000_000_000n, host };
@@ -85,7 +85,7 @@ export function conditions(n: number): string[] {
   const globVal = (): string => q(pick(['/etc/*', '*.log', '/tmp/?*', '*[xX]*', '/home/*/.ssh/id_*', '*[!a-z]', '/tmp/[[]x*', '*', 'ca?', '/usr/bin/[b-d]*']));
   const strFields = ['proc.name', 'proc.exe', 'file.path', 'file.name', 'file.directory', 'file.flags', 'proc.cmdline', 'proc.pname', 'proc.cwd', 'host.name', 'host.id', 'container.id', 'evt.type', 'evt.kind', 'evt.errno', 'net.proto', 'net.family', 'net.unix_path'];
   const numFields = ['proc.pid', 'proc.ppid', 'proc.tid', 'proc.uid', 'proc.euid', 'evt.res', 'net.dst_port', 'file.mode', 'cred.old.uid', 'cred.new.euid', 'cred.new.fsgid'];
-  const boolFields = ['evt.failed', 'evt.is_open_write', 'evt.is_open_read', 'cred.changed', 'cred.to_root', 'cred.caps_raised'];
+  const boolFields = ['proc.exe_from_memfd', 'proc.exe_deleted', 'proc.exe_fileless', 'evt.failed', 'evt.is_open_write', 'evt.is_open_read', 'cred.changed', 'cred.to_root', 'cred.caps_raised'];
   const atom = (): string => {
     const x = r();
     if (x < 0.35) {

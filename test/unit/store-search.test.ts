@@ -28,7 +28,7 @@ const HOST: Host = { id: 'machine-1', name: 'web-1', boot_id: 'boot-1' };
 const T0 = BigInt(Date.UTC(2026, 10, 24, 10)) * 1_000_000n;
 const proc = (pid: number, ppid: number, start: bigint, comm: string): Process => ({
   pid, tid: pid, ppid, uid: -2, // Avro ints are signed: nobody's 4294967294 arrives as -2
-  gid: 0, euid: 0, egid: 0, comm, exe: `/usr/bin/${comm}`, start_time_ns: start, cgroup_id: 99n, container_id: '',
+  gid: 0, euid: 0, egid: 0, comm, exe: `/usr/bin/${comm}`, start_time_ns: start, cgroup_id: 99n, container_id: '', exe_from_memfd: false, exe_deleted: false,
 });
 const at = (s: number): bigint => T0 + BigInt(s) * 1_000_000_000n;
 const base = (s: number, p: Process) => ({ time_ns: at(s), ktime_ns: 5n + BigInt(s), host: HOST, process: p });
