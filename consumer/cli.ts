@@ -142,9 +142,9 @@ async function main(argv: string[]): Promise<number> {
       // split the partitions between them.
       const groupId = o.group ?? `${c.topicPrefix}-store-opensearch`;
       const os = openSearchStoreChoices(o, c.topicPrefix);
-      const { logger, kafka } = connect('ebpf-audit-store', c);
+      const { logger, kafka, registryClient } = connect('ebpf-audit-store', c);
       const client = createOpenSearchClient(os.connection);
-      await runOpenSearchStore({ ...c, ...os, client, kafka, logger, registry: createSchemaRegistry(), groupId, untilEnd: o.untilEnd }, stopSignal());
+      await runOpenSearchStore({ ...c, ...os, client, kafka, logger, registry: createSchemaRegistry(), registryClient, groupId, untilEnd: o.untilEnd }, stopSignal());
       await client.close();
       return;
     }

@@ -20,7 +20,7 @@ const hostile = 'a"b\\c\nd\u0000e\u001b[31m\u009b\u202e\u2028\ufffd/😀 ' + 'x'
 const EVENTS: AuditEvent[] = [
   { kind: 'file', event: fileEvent },
   { kind: 'file', event: { ...fileEvent, path: hostile, flags: 0o1101, mode: 0o644, result: -13, truncated: true, dirfd: 7 } },
-  { kind: 'file', event: { ...fileEvent, ktime_ns: 2n ** 63n - 1n, process: { ...proc, uid: -1, gid: -2, exe: '', start_time_ns: 2n ** 62n + 3n, cgroup_id: 2n ** 63n - 5n, container_id: 'c0ffee' } } },
+  { kind: 'file', event: { ...fileEvent, ktime_ns: 2n ** 63n - 1n, process: { ...proc, uid: -1, gid: -2, exe: '', start_time_ns: 2n ** 62n + 3n, cgroup_id: 2n ** 63n - 5n, container_id: 'c0ffee', exe_from_memfd: true, exe_deleted: true } } },
   { kind: 'net', event: netEvent },
   { kind: 'net', event: { ...netEvent, op: 'accept4', family: 'inet6', dst_ip: 'fd00::1', dst_port: 22, result: 4 } },
   { kind: 'net', event: { ...netEvent, family: 'unix', dst_ip: '', dst_port: 0, unix_path: '@abstract\u0001', protocol: '', result: -111 } },

@@ -81,7 +81,10 @@ export function toDocument(ev: AuditEvent): Doc {
   const extra: Obj = {};
   const x: Obj = {
     ktime_ns: String(e.ktime_ns),
-    process: { uid: p.uid >>> 0, euid: p.euid >>> 0, gid: p.gid >>> 0, egid: p.egid >>> 0, start_ns: String(p.start_time_ns), cgroup_id: String(p.cgroup_id) },
+    process: {
+      uid: p.uid >>> 0, euid: p.euid >>> 0, gid: p.gid >>> 0, egid: p.egid >>> 0, start_ns: String(p.start_time_ns), cgroup_id: String(p.cgroup_id),
+      exe_from_memfd: p.exe_from_memfd, exe_deleted: p.exe_deleted,
+    },
   };
   if (ev.kind === 'file') {
     const f = ev.event;
@@ -143,6 +146,7 @@ export function fromDocument(src: Doc): AuditEvent {
     uid: xp.uid | 0, gid: xp.gid | 0, euid: xp.euid | 0, egid: xp.egid | 0,
     comm: d.process.name, exe: d.process.executable ?? '',
     start_time_ns: BigInt(xp.start_ns), cgroup_id: BigInt(xp.cgroup_id), container_id: d.container?.id ?? '',
+    exe_from_memfd: xp.exe_from_memfd === true, exe_deleted: xp.exe_deleted === true,
   };
   const common = { time_ns: parseIsoNs(d['@timestamp']), ktime_ns: BigInt(x.ktime_ns), host: { id: d.host.id, name: d.host.name, boot_id: d.host.boot.id }, process };
   const action: string = d.event.action;

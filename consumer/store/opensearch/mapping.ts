@@ -48,7 +48,7 @@ export const MAPPINGS: Mapping = {
       ktime_ns: long,
       res: long,
       truncated: bool,
-      process: obj({ uid: long, euid: long, gid: long, egid: long, start_ns: long, cgroup_id: long }),
+      process: obj({ uid: long, euid: long, gid: long, egid: long, start_ns: long, cgroup_id: long, exe_from_memfd: bool, exe_deleted: bool }),
       file: obj({ dirfd: long, flags: long, mode: long, flag_names: kw, write: bool, read: bool }),
       net: obj({ family: kw, fd: long }),
       exec: obj({ filename: kw }),

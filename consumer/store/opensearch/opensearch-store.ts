@@ -18,6 +18,7 @@ import type { Kafka } from 'kafkajs';
 import { errorMessage } from '../../../common/errors';
 import type { Logger } from '../../../common/logger';
 import type { SchemaRegistry } from '../../../schemas/registry';
+import type { RegistryClient } from '../../../schemas/registry-client';
 import type { AuditEvent } from '../../../schemas/types';
 import { createSubscriber } from '../../core/input/subscriber';
 import { usage } from '../../core/usage';
@@ -32,6 +33,8 @@ export interface OpenSearchStoreOptions {
   kafka: Kafka;
   logger: Logger;
   registry: SchemaRegistry;
+  /** With --schema-registry: resolves the ids of Confluent-framed messages. */
+  registryClient?: RegistryClient;
   topicPrefix: string;
   groupId: string;
   client: Client;
@@ -120,6 +123,7 @@ export async function runOpenSearchStore(opts: OpenSearchStoreOptions, stop: Abo
     kafka: opts.kafka,
     logger: log,
     registry: opts.registry,
+    registryClient: opts.registryClient,
     topicPrefix: opts.topicPrefix,
     kinds: KINDS,
     groupId: opts.groupId,

@@ -39,6 +39,7 @@ const remote = (field: 'ip' | 'port' | 'address', v: (p: string) => Value): Case
   { when: ACCEPT, value: v(`source.${field}`) },
 ];
 const FAILED = term('event.outcome', 'failure');
+const FILELESS = { bool: { should: [term('ebpf_audit.process.exe_from_memfd', true), term('ebpf_audit.process.exe_deleted', true)], minimum_should_match: 1 } };
 
 const MAP: Record<string, Partial<Record<EventKind, Case[]>>> = {
   'evt.kind': { file: one({ const: 'file' }), net: one({ const: 'net' }), process: one({ const: 'process' }) },
@@ -59,6 +60,9 @@ const MAP: Record<string, Partial<Record<EventKind, Case[]>>> = {
   'proc.name': all(one(kw('process.name'))),
   'proc.exe': all(one(kw('process.executable', ''))),
   'proc.start': all(one(num('ebpf_audit.process.start_ns'))),
+  'proc.exe_from_memfd': all(one(bool('ebpf_audit.process.exe_from_memfd'))),
+  'proc.exe_deleted': all(one(bool('ebpf_audit.process.exe_deleted'))),
+  'proc.exe_fileless': all([{ when: FILELESS, value: { const: true } }, { unless: FILELESS, value: { const: false } }]),
   'proc.cmdline': all(one({ lookup: 'cmdline' })),
   'proc.pname': all(one({ lookup: 'pname' })),
   'proc.cwd': { process: [{ when: EXEC, value: kw('process.working_directory', '') }] },
