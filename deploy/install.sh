@@ -2,8 +2,8 @@
 # Installs everything ebpf-audit needs on Debian 12 (as root) and builds it. Idempotent: packages
 # already present are not reinstalled, and a second run only rebuilds.
 #   Debian: clang/llvm (BPF compiler), libbpf-dev + bpftool (headers, vmlinux.h, linking),
-#           gcc/make, libbpf1 (loaded at run time through ffi-rs), maven + a JRE (local Kafka and
-#           schema registry), python3-venv (the tests' independent Confluent reader),
+#           gcc/make, g++ + python3 (node-gyp compiles better-sqlite3 at npm ci), libbpf1
+#           (loaded at run time through ffi-rs), maven + a JRE (local Kafka and schema registry), python3-venv (the tests' independent Confluent reader),
 #           curl + ca-certificates (the Node runtime), debootstrap + systemd-container (the
 #           package tests boot a clean Debian 12 with systemd-nspawn).
 #   Node:   20 or newer. Debian 12's nodejs is 18, so unless a Node 20+ is already on the PATH,

@@ -58,6 +58,7 @@ async function ingest(n: number): Promise<void> {
   await preload(prefix, events, { batch: 10000 });
   console.log(`preloaded ${n} events into ${prefix}.{file,net,process} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ea-bench-store-'));
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
   const child = spawn(process.execPath, [CONSUMER_CLI, 'store', '--db', dir, '--topic-prefix', prefix, '--brokers', BROKERS, '--until-end', '--log-level', 'info'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
@@ -70,7 +71,6 @@ async function ingest(n: number): Promise<void> {
   console.log(`store --until-end: ${stored} events in ${(j.elapsedMs / 1000).toFixed(2)} s: ${k(stored / (j.elapsedMs / 1000))} events/s wall, ${k(stored / (j.cpuMs / 1000))} events/s per CPU second (${((j.cpuMs * 1e3) / stored).toFixed(2)} µs CPU/event)`);
   console.log(`on disk: ${(bytes / 1048576).toFixed(1)} MiB, ${(bytes / stored).toFixed(1)} bytes/event (day files after checkpoint; meta.db ${fs.statSync(path.join(dir, 'meta.db')).size} bytes)`);
   if (stored !== n) throw new Error(`stored ${stored} of ${n}`);
-  fs.rmSync(dir, { recursive: true });
 }
 
 /** Indexes of the event tables: dropped while the benchmark loads, built at the end (a sort is faster than 10M random inserts). */
@@ -148,6 +148,8 @@ function timeCli(args: string[]): { ms: number; lines: number; out: string } {
 
 async function query(n: number, dirArg?: string): Promise<void> {
   const dir = dirArg ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ea-bench-query-'));
+  // A directory given is kept for the next run; a temporary one is removed.
+  if (!dirArg) process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
   const t0 = Date.now();
   // A directory given that already holds day files is reused (the write takes minutes).
   const fresh = !fs.existsSync(dir) || !fs.readdirSync(dir).some((f) => f.startsWith('events-'));
