@@ -21,6 +21,10 @@ import { runSearch } from './search/run-search';
 import { searchRequest, type SearchFlags } from './search/search-options';
 import { runStore } from './store/store';
 import { storeChoices, type StoreFlags } from './store/store-options';
+import { createOpenSearchClient, openSearchConnection, type OpenSearchFlags } from './store/opensearch/connection';
+import { openSearchBackend } from './store/opensearch/os-backend';
+import { runOpenSearchStore } from './store/opensearch/opensearch-store';
+import { addBackendOptions, addOpenSearchStoreOptions, backendOption, indexPrefixOption, openSearchStoreChoices, type OpenSearchStoreFlags } from './store/opensearch/opensearch-options';
 import { runDetect } from './detect/detect';
 import { SEVERITIES } from './rules/loader';
 import { runTail } from './tail/tail';
@@ -121,25 +125,38 @@ async function main(argv: string[]): Promise<number> {
 
   const store = program
     .command('store')
-    .description('write every event and alert of the topics into the SQLite store, exactly once')
+    .description('write every event and alert of the topics into the store (SQLite, or OpenSearch with --backend opensearch), nothing lost or doubled')
     .option('--db <dir>', 'store directory: meta.db and one events-YYYY-MM-DD.db per day', DEFAULT_STORE_DIR)
     .option('--retention <duration>', 'drop days older than this: 7d, 36h, 2w (default: keep)')
     .option('--max-size <bytes>', 'drop the oldest days while the store is larger: 20GB, 500MB (default: no cap)')
-    .option('--group <name>', 'consumer group (default: <prefix>-store); offsets are kept in the store, not the group')
+    .option('--group <name>', 'consumer group (default: <prefix>-store, or <prefix>-store-opensearch); SQLite keeps its offsets in the store, OpenSearch in the group')
     .option('--stats-interval <seconds>', 'seconds between stats log lines', '60')
     .option('--until-end', 'exit once the topics are read up to where they ended at start', false)
     .option('--client-id <id>', 'Kafka client id', `ebpf-audit-store-${os.hostname()}`)
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (logs go to stderr)', 'info')
     .exitOverride();
+  addBackendOptions(store);
+  addOpenSearchStoreOptions(store);
   addConnectionOptions(store);
-  addSecurityOptions(store).action(async (o: CommonFlags & StoreFlags) => {
+  addSecurityOptions(store).action(async (o: CommonFlags & StoreFlags & OpenSearchStoreFlags) => {
     const c = commonConfig(o, saslEnv());
+    if (backendOption(o.backend) === 'opensearch') {
+      // Its own default group: a SQLite store and an OpenSearch store of the same topics must not
+      // split the partitions between them.
+      const groupId = o.group ?? `${c.topicPrefix}-store-opensearch`;
+      const os = openSearchStoreChoices(o, c.topicPrefix);
+      const { logger, kafka, registryClient } = connect('ebpf-audit-store', c);
+      const client = createOpenSearchClient(os.connection);
+      await runOpenSearchStore({ ...c, ...os, client, kafka, logger, registry: createSchemaRegistry(), registryClient, groupId, untilEnd: o.untilEnd }, stopSignal());
+      await client.close();
+      return;
+    }
     const choices = storeChoices(o);
     const { logger, kafka, registryClient } = connect('ebpf-audit-store', c);
     await runStore({ ...c, ...choices, kafka, logger, registry: createSchemaRegistry(), registryClient, groupId: o.group ?? `${c.topicPrefix}-store`, untilEnd: o.untilEnd }, stopSignal());
   });
 
-  program
+  const search = program
     .command('search')
     .description('search the store: events matching a condition, counts, top values, histograms, a process\'s story, retro-hunts')
     .option('--db <dir>', 'store directory (written by `store`)', DEFAULT_STORE_DIR)
@@ -159,12 +176,18 @@ async function main(argv: string[]): Promise<number> {
     .option('--rules <file>', 'retro-hunt with the rules of a YAML file (repeatable)', (v: string, prev: string[]) => [...prev, v], [])
     .option('--timeout <seconds>', 'give up after this long (exit 1)')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (logs go to stderr)', 'warn')
-    .exitOverride()
-    .action(async (o: SearchFlags & { logLevel: string }) => {
-      const req = searchRequest(o);
-      const logger = createLogger({ name: 'ebpf-audit-search', level: logLevelOption(o.logLevel) });
-      code = await runSearch(req, process.stdout, logger);
-    });
+    .exitOverride();
+  addBackendOptions(search).action(async (o: SearchFlags & OpenSearchFlags & { logLevel: string; backend: string; indexPrefix?: string }) => {
+    const req = searchRequest(o);
+    const logger = createLogger({ name: 'ebpf-audit-search', level: logLevelOption(o.logLevel) });
+    if (backendOption(o.backend) === 'opensearch') {
+      const client = createOpenSearchClient(openSearchConnection(o));
+      const indexPrefix = indexPrefixOption(o.indexPrefix, 'ebpf-audit');
+      code = await runSearch(req, process.stdout, logger, () => openSearchBackend({ client, indexPrefix }));
+      return;
+    }
+    code = await runSearch(req, process.stdout, logger);
+  });
 
   const web = program
     .command('web')

@@ -12,6 +12,7 @@
 #           deploy/node-runtime.sh installs the pinned official Node 20 binary and npm from the
 #           npm registry into /usr/local (which comes first on the PATH).
 #   npm:    the locked dependencies (npm ci), then the build (BPF object + TypeScript).
+#   Maven:  the local OpenSearch node's jars (deploy/opensearch/local.sh fetch).
 #   deploy/install.sh                 all of the above
 #   deploy/install.sh --runtime-only  curl, ca-certificates and Node only (a host that runs the
 #                                     commands but does not build; the runtime test)
@@ -62,4 +63,7 @@ log "npm ci"
 npm ci --no-audit --no-fund --loglevel=error >&2
 log "building (BPF object + TypeScript)"
 npm run --silent build >&2
+# The OpenSearch node the store's tests use: its jars from Maven Central (it runs on a Java 21+,
+# which local.sh finds at start; this machine kind ships Temurin 25).
+deploy/opensearch/local.sh fetch
 log "done"
