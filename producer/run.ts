@@ -1,11 +1,13 @@
 /**
  * The producer's main job: wire kernel capture to Kafka, run until `stop` aborts, then shut down
  * in the order that loses nothing: detach programs, drain the ring, flush Kafka, free the maps.
+ * Capture never waits for Kafka: programs attach first, topics are checked in the background, and
+ * until Kafka answers messages go to the spool (the publisher's age bound).
  */
 import { errorMessage } from '../common/errors';
 import { createKafka } from '../common/kafka';
 import type { Logger } from '../common/logger';
-import { BROKER_DEFAULTS, ensureTopics, topicSpecs } from '../common/topic-admin';
+import { BROKER_DEFAULTS, topicSpecs } from '../common/topic-admin';
 import { EVENT_KINDS, schemasTopic, statsTopic, topicFor } from '../common/topics';
 import { schemaMessage } from '../schemas/publication';
 import { createSchemaRegistry, EVENT_SCHEMAS, type SchemaKind } from '../schemas/registry';
@@ -22,10 +24,16 @@ import { createEnricher } from './enrich/enricher';
 import { detectHost } from './enrich/host';
 import { createProcessTable } from './enrich/process-table';
 import { createPipeline } from './pipeline';
+import { createKafkaSender } from './publish/kafka-sender';
 import { createPublisher } from './publish/publisher';
 import { openSpool } from './publish/spool';
 import { startMetricsServer, type MetricsServer } from './metrics';
 import { snapshot, startStatsReporter, toStatsEvent, type StatsSnapshot } from './stats';
+import { ensureTopicsInBackground } from './topics-ready';
+
+/** Our loop owns retries: kafkajs tries each request once, and waits at most this long for an answer. */
+const SEND_RETRY = { retries: 0 };
+const REQUEST_TIMEOUT_MS = 10_000;
 
 /** `onReload` registers what SIGHUP does: re-read the filter file and apply it in the kernel. */
 export async function runProducer(
@@ -39,33 +47,34 @@ export async function runProducer(
   const topics = Object.fromEntries(EVENT_KINDS.map((k) => [k, topicFor(cfg.topicPrefix, k)])) as Record<EventKind, string>;
   logger.info({ host, topics, brokers: cfg.brokers }, 'starting');
 
-  const kafka = createKafka({ brokers: cfg.brokers, clientId: cfg.clientId, logger, security: cfg.security });
+  const kafka = createKafka({
+    brokers: cfg.brokers, clientId: cfg.clientId, logger, security: cfg.security,
+    retry: SEND_RETRY, requestTimeoutMs: REQUEST_TIMEOUT_MS, transientLevel: 'debug', // the publisher reports outages
+  });
   let metrics: MetricsServer | undefined;
   const spool = openSpool({ dir: cfg.spoolDir, maxBytes: cfg.spoolMaxBytes, logger });
+  const sender = createKafkaSender({ kafka, acks: cfg.acks, compression: cfg.compression });
   const publisher = createPublisher({
-    kafka,
+    send: sender.send,
     logger,
     spool,
     spoolMaxBytes: cfg.spoolMaxBytes,
+    spoolAfterMs: cfg.spoolAfterMs,
     onSent: (ms) => metrics?.observeSend(ms),
-    acks: cfg.acks,
     lingerMs: cfg.lingerMs,
     batchSize: cfg.batchSize,
     maxQueued: cfg.maxQueued,
-    compression: cfg.compression,
   });
-  try {
-    await ensureTopics(kafka, topicSpecs(cfg.topicPrefix, BROKER_DEFAULTS), logger);
-  } catch (err) {
-    // The broker may be away: capture starts anyway (into the spool); auto-creation or the
-    // topics command covers the topics.
-    logger.warn({ err: errorMessage(err) }, 'could not check or create topics');
-  }
-  await publisher.connect();
   // Our writer schemas, before any event that uses them (spooled like events if Kafka is away).
   for (const kind of Object.keys(EVENT_SCHEMAS) as SchemaKind[]) {
     const m = schemaMessage(registry.current(kind));
     publisher.offer(schemasTopic(cfg.topicPrefix), { key: m.key, value: m.value, timestamp: String(Date.now()) });
+  }
+  if (stop.aborted) {
+    publisher.close();
+    await sender.disconnect();
+    logger.info('stopped before capture began');
+    return;
   }
 
   const processes = createProcessTable({ logger });
@@ -117,6 +126,11 @@ export async function runProducer(
   pipeline.start();
   logger.info('capturing');
 
+  // Sending starts once the topics are there (the schemas topic must be created compacted, not
+  // auto-created by a send), or once that is given up on.
+  const topicsReady = ensureTopicsInBackground({ kafka, specs: topicSpecs(cfg.topicPrefix, BROKER_DEFAULTS), logger, stop, retryMs: 2000 })
+    .then(() => publisher.start());
+
   await new Promise<void>((resolve) => {
     if (stop.aborted) resolve();
     else stop.addEventListener('abort', () => resolve(), { once: true });
@@ -126,20 +140,26 @@ export async function runProducer(
   pipeline.stop();
   probe.detach();
   const deadline = Date.now() + cfg.shutdownTimeoutMs;
+  // true: all in Kafka; false: Kafka is away (all goes to the spool); undefined: out of time.
+  let delivered: boolean | undefined;
   try {
     // Whatever the kernel wrote before detach is still in the ring: send it too.
     while (ring.pending() > 0 && Date.now() < deadline) {
-      if (pipeline.drainNow() === 0) await publisher.flush(Math.max(1, deadline - Date.now()));
+      if (pipeline.drainNow() === 0 && !(await publisher.flush(Math.max(1, deadline - Date.now())))) break;
     }
-    await publisher.flush(Math.max(1, deadline - Date.now()));
+    delivered = await publisher.flush(Math.max(1, deadline - Date.now()));
   } catch (err) {
-    logger.warn({ err: (err as Error).message }, 'shutdown timeout: undelivered messages stay in the spool for the next start');
+    logger.warn({ err: errorMessage(err) }, 'shutdown timeout: undelivered messages stay in the spool for the next start');
   }
+  while (ring.pending() > 0 && pipeline.drainNow() > 0); // what Kafka cannot take now goes to the spool
   stopStats();
   const final = snapshot(sources);
   publishStats(final, true);
-  await publisher.flush(2000).catch(() => undefined);
-  await publisher.disconnect(); // what is still in memory goes to the spool
+  if (delivered) await publisher.flush(2000).catch(() => undefined);
+  if (delivered === false) logger.warn({ spoolBytes: spool.stats().bytes, queued: publisher.queued }, 'Kafka unavailable at shutdown: undelivered messages stay in the spool for the next start');
+  publisher.close(); // what is still in memory goes to the spool
+  await Promise.race([topicsReady, new Promise((r) => setTimeout(r, 1000).unref())]);
+  await sender.disconnect();
   logger.info({ stats: final, spool: spool.stats() }, 'final stats');
   await metrics?.close();
   clearInterval(clockTimer);

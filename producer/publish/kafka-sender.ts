@@ -1,0 +1,51 @@
+/**
+ * The publisher's `send` over a kafkajs producer. kafkajs's own send retries are off: a failed
+ * request fails at once and the publisher decides (spool, back off, retry). Connects lazily, so
+ * an unreachable broker is one more failed send, never a wait before capture starts.
+ */
+import { CompressionTypes, type Kafka, type Producer } from 'kafkajs';
+import type { Send } from './message-queue';
+import { memoizedDefaultPartitioner } from './partitioner';
+
+export interface KafkaSenderOptions {
+  kafka: Kafka;
+  /** acks: -1 = all in-sync replicas (default), 1 = leader, 0 = none. */
+  acks: -1 | 0 | 1;
+  compression: keyof typeof CompressionTypes;
+  /** How long the broker may wait for in-sync replicas before it answers (ms). */
+  ackTimeoutMs?: number;
+}
+
+export interface KafkaSender {
+  send: Send;
+  /** Connect now (rejects when the broker is unreachable); `send` connects by itself otherwise. */
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+export function createKafkaSender(opts: KafkaSenderOptions): KafkaSender {
+  const producer: Producer = opts.kafka.producer({
+    allowAutoTopicCreation: true,
+    maxInFlightRequests: 1,
+    createPartitioner: memoizedDefaultPartitioner,
+    retry: { retries: 0 },
+  });
+  let connecting: Promise<void> | undefined;
+  const connect = (): Promise<void> =>
+    (connecting ??= producer.connect().catch((err: unknown) => {
+      connecting = undefined;
+      throw err;
+    }));
+  const compression = CompressionTypes[opts.compression];
+  return {
+    connect,
+    async send(topicMessages) {
+      await connect();
+      await producer.sendBatch({ acks: opts.acks, compression, timeout: opts.ackTimeoutMs ?? 10_000, topicMessages });
+    },
+    async disconnect() {
+      connecting = undefined;
+      await producer.disconnect().catch(() => undefined);
+    },
+  };
+}
