@@ -3,7 +3,8 @@
  * condition it retries by itself: a broker that is away or restarting, a group coordinator or a
  * partition leader not elected yet, a topic being created. Those are not errors to a reader: each
  * condition is said once at info (again at most once a minute while it lasts, with a count), the
- * repeats go to debug. Anything else kafkajs calls an error stays an error.
+ * repeats go to debug. A protocol error in a response goes to debug too: kafkajs throws it to
+ * the caller, which logs it with its context. Anything else kafkajs calls an error stays one.
  */
 import { logLevel as KafkaLogLevel, type logCreator } from 'kafkajs';
 import type { Logger } from './logger';
@@ -52,7 +53,9 @@ export function kafkaLogCreator(logger: Logger, opts: { transientLevel?: 'info' 
         return;
       }
     }
-    if (level <= KafkaLogLevel.ERROR) base.error(fields, msg);
+    // A protocol error in a response is thrown to the caller, which logs it with its context.
+    if (namespace === 'Connection' && /^Response /.test(String(message))) base.debug(fields, msg);
+    else if (level <= KafkaLogLevel.ERROR) base.error(fields, msg);
     else if (level === KafkaLogLevel.WARN) base.warn(fields, msg);
     else if (level === KafkaLogLevel.INFO) base.debug(fields, msg); // kafkajs INFO is chatty
     else base.trace(fields, msg);

@@ -1,8 +1,8 @@
 /**
  * The producer's main job: wire kernel capture to Kafka, run until `stop` aborts, then shut down
  * in the order that loses nothing: detach programs, drain the ring, flush Kafka, free the maps.
- * Capture never waits for Kafka: programs attach first, topics are checked in the background, and
- * until Kafka answers messages go to the spool (the publisher's age bound).
+ * Capture never waits for Kafka: programs attach first, topics are checked with the first send,
+ * and until Kafka answers messages go to the spool (the publisher's age bound).
  */
 import { errorMessage } from '../common/errors';
 import { createKafka } from '../common/kafka';
@@ -29,10 +29,14 @@ import { createPublisher } from './publish/publisher';
 import { openSpool } from './publish/spool';
 import { startMetricsServer, type MetricsServer } from './metrics';
 import { snapshot, startStatsReporter, toStatsEvent, type StatsSnapshot } from './stats';
-import { ensureTopicsInBackground } from './topics-ready';
+import { withTopicsEnsured } from './topics-ready';
 
-/** Our loop owns retries: kafkajs tries each request once, and waits at most this long for an answer. */
-const SEND_RETRY = { retries: 0 };
+/**
+ * Our loops own retries (the publisher's, the topic check's): kafkajs tries a connect or a
+ * metadata refresh once (a send request up to three times within ~0.5 s: kafka-sender.ts), and
+ * waits at most REQUEST_TIMEOUT_MS for any answer.
+ */
+const CLIENT_RETRY = { retries: 0 };
 const REQUEST_TIMEOUT_MS = 10_000;
 
 /** `onReload` registers what SIGHUP does: re-read the filter file and apply it in the kernel. */
@@ -49,13 +53,15 @@ export async function runProducer(
 
   const kafka = createKafka({
     brokers: cfg.brokers, clientId: cfg.clientId, logger, security: cfg.security,
-    retry: SEND_RETRY, requestTimeoutMs: REQUEST_TIMEOUT_MS, transientLevel: 'debug', // the publisher reports outages
+    retry: CLIENT_RETRY, requestTimeoutMs: REQUEST_TIMEOUT_MS, transientLevel: 'debug', // the publisher reports outages
   });
   let metrics: MetricsServer | undefined;
   const spool = openSpool({ dir: cfg.spoolDir, maxBytes: cfg.spoolMaxBytes, logger });
   const sender = createKafkaSender({ kafka, acks: cfg.acks, compression: cfg.compression });
+  // The schemas topic must be created compacted before a send would auto-create it.
+  const send = withTopicsEnsured(sender.send, { kafka, specs: topicSpecs(cfg.topicPrefix, BROKER_DEFAULTS), logger });
   const publisher = createPublisher({
-    send: sender.send,
+    send,
     logger,
     spool,
     spoolMaxBytes: cfg.spoolMaxBytes,
@@ -70,6 +76,7 @@ export async function runProducer(
     const m = schemaMessage(registry.current(kind));
     publisher.offer(schemasTopic(cfg.topicPrefix), { key: m.key, value: m.value, timestamp: String(Date.now()) });
   }
+  publisher.start();
   if (stop.aborted) {
     publisher.close();
     await sender.disconnect();
@@ -126,11 +133,6 @@ export async function runProducer(
   pipeline.start();
   logger.info('capturing');
 
-  // Sending starts once the topics are there (the schemas topic must be created compacted, not
-  // auto-created by a send), or once that is given up on.
-  const topicsReady = ensureTopicsInBackground({ kafka, specs: topicSpecs(cfg.topicPrefix, BROKER_DEFAULTS), logger, stop, retryMs: 2000 })
-    .then(() => publisher.start());
-
   await new Promise<void>((resolve) => {
     if (stop.aborted) resolve();
     else stop.addEventListener('abort', () => resolve(), { once: true });
@@ -158,7 +160,6 @@ export async function runProducer(
   if (delivered) await publisher.flush(2000).catch(() => undefined);
   if (delivered === false) logger.warn({ spoolBytes: spool.stats().bytes, queued: publisher.queued }, 'Kafka unavailable at shutdown: undelivered messages stay in the spool for the next start');
   publisher.close(); // what is still in memory goes to the spool
-  await Promise.race([topicsReady, new Promise((r) => setTimeout(r, 1000).unref())]);
   await sender.disconnect();
   logger.info({ stats: final, spool: spool.stats() }, 'final stats');
   await metrics?.close();

@@ -1,14 +1,17 @@
 /**
- * The producer's topics, created or checked in the background, so capture never waits for Kafka.
- * While the broker is unreachable this tries again every retryMs. Any other failure (not allowed
- * to create topics, a replication factor the cluster cannot meet) is logged once and given up on:
- * sends then rely on the broker's auto-creation or on `ebpf-audit-topics create`.
+ * The producer's topics, created or checked before the first send, inside the publisher's send:
+ * capture never waits for Kafka, and the publisher's loop (spool, back-off, outage log) owns the
+ * retries. While the broker is unreachable every attempt fails as a send would. Any other refusal
+ * is tried again for giveUpMs (a broker that has just started refuses to create topics until it
+ * has registered itself), then logged and given up on (not allowed to create topics, a
+ * replication factor the cluster cannot meet): sends then rely on the broker's auto-creation or
+ * on `ebpf-audit-topics create`.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { ITopicConfig, Kafka } from 'kafkajs';
 import { errorMessage } from '../common/errors';
 import type { Logger } from '../common/logger';
 import { ensureTopics } from '../common/topic-admin';
+import type { Send } from './publish/publisher';
 
 const UNREACHABLE = new Set(['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSBrokerNotFound']);
 
@@ -20,23 +23,29 @@ export function brokerUnreachable(err: unknown): boolean {
   return false;
 }
 
-/** Resolves once the topics are there, when given up on, or when `stop` aborts. */
-export async function ensureTopicsInBackground(opts: { kafka: Kafka; specs: ITopicConfig[]; logger: Logger; stop: AbortSignal; retryMs: number }): Promise<void> {
-  let told = false;
-  while (!opts.stop.aborted) {
-    try {
-      await ensureTopics(opts.kafka, opts.specs, opts.logger);
-      if (told) opts.logger.info('Kafka reached: topics checked');
-      return;
-    } catch (err) {
-      if (opts.stop.aborted) return;
-      if (!brokerUnreachable(err)) {
-        opts.logger.warn({ err: errorMessage(err) }, 'could not check or create topics; sending anyway');
-        return;
+/** An error's message, with the per-topic errors kafkajs aggregates ("Topic creation errors"). */
+export function describe(err: unknown): string {
+  const inner = (err as { errors?: { topic?: string; message?: string }[] } | undefined)?.errors;
+  return Array.isArray(inner) && inner.length ? `${errorMessage(err)}: ${inner.map((e) => `${e.topic ?? '?'}: ${e.message}`).join('; ')}` : errorMessage(err);
+}
+
+/** `send`, preceded once by creating or checking the topics (retried with the send that needs them). */
+export function withTopicsEnsured(send: Send, opts: { kafka: Kafka; specs: ITopicConfig[]; logger: Logger; giveUpMs?: number }): Send {
+  let done = false;
+  let firstRefusal: number | undefined;
+  return async (batch) => {
+    if (!done) {
+      try {
+        await ensureTopics(opts.kafka, opts.specs, opts.logger);
+        done = true;
+      } catch (err) {
+        if (brokerUnreachable(err)) throw err;
+        firstRefusal ??= Date.now();
+        if (Date.now() - firstRefusal < (opts.giveUpMs ?? 30_000)) throw new Error(`topics not created yet: ${describe(err)}`);
+        opts.logger.warn({ err: describe(err) }, 'could not check or create topics; sending anyway');
+        done = true;
       }
-      if (!told) opts.logger.info({ err: errorMessage(err), retryMs: opts.retryMs }, 'Kafka unreachable: topics are checked when it answers; capture goes to the spool meanwhile');
-      told = true;
-      await sleep(opts.retryMs, undefined, { signal: opts.stop }).catch(() => undefined);
     }
-  }
+    return send(batch);
+  };
 }

@@ -1,11 +1,16 @@
 /**
- * The publisher's `send` over a kafkajs producer. kafkajs's own send retries are off: a failed
- * request fails at once and the publisher decides (spool, back off, retry). Connects lazily, so
- * an unreachable broker is one more failed send, never a wait before capture starts.
+ * The publisher's `send` over a kafkajs producer. kafkajs retries a request only twice, within
+ * about half a second (a leader moving, a topic just created); anything longer is the publisher's
+ * to handle (spool, back off, retry), and its age bound holds even while a request is out.
+ * Connects lazily, so an unreachable broker is one more failed send, never a wait before capture
+ * starts.
  */
 import { CompressionTypes, type Kafka, type Producer } from 'kafkajs';
 import type { Send } from './message-queue';
 import { memoizedDefaultPartitioner } from './partitioner';
+
+/** Short retries of one request: kafkajs backs off 100 ms, then up to 300 ms. */
+const SEND_RETRY = { retries: 2, initialRetryTime: 100, maxRetryTime: 300 };
 
 export interface KafkaSenderOptions {
   kafka: Kafka;
@@ -28,7 +33,7 @@ export function createKafkaSender(opts: KafkaSenderOptions): KafkaSender {
     allowAutoTopicCreation: true,
     maxInFlightRequests: 1,
     createPartitioner: memoizedDefaultPartitioner,
-    retry: { retries: 0 },
+    retry: SEND_RETRY,
   });
   let connecting: Promise<void> | undefined;
   const connect = (): Promise<void> =>

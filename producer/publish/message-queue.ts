@@ -32,6 +32,13 @@ export function sizeOf(m: Message): number {
   return n;
 }
 
+/** sizeOf for a spooled record. */
+export function recordSizeOf(r: SpoolRecord): number {
+  let n = RECORD_OVERHEAD + r.value.length + r.key.length;
+  for (const [k, v] of Object.entries(r.headers)) n += k.length + Buffer.byteLength(v);
+  return n;
+}
+
 export const toRecord = (topic: string, m: Message): SpoolRecord => ({
   topic,
   key: Buffer.isBuffer(m.key) ? m.key : Buffer.from(m.key ?? ''),

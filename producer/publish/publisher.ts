@@ -13,7 +13,7 @@ import type { Message } from 'kafkajs';
 import { errorMessage } from '../../common/errors';
 import type { Logger } from '../../common/logger';
 import { nextState, offersGoToSpool, type DeliveryEvent, type DeliveryState } from './delivery-state';
-import { createMessageQueue, groupByTopic, sizeOf, toMessage, toRecord, type Send, type TopicMessages } from './message-queue';
+import { createMessageQueue, groupByTopic, recordSizeOf, sizeOf, toMessage, toRecord, type Send, type TopicMessages } from './message-queue';
 import { createOutageReport } from './outage-report';
 import type { Spool, SpoolPos } from './spool';
 
@@ -146,7 +146,7 @@ export function createPublisher(opts: PublisherOptions): Publisher {
   watchdog.unref();
 
   /** The one place where the state changes, with what each transition does. */
-  function fire(event: DeliveryEvent, reason = event as string): void {
+  function fire(event: DeliveryEvent, reason: string = event): void {
     const from = state;
     const to = nextState(from, event);
     if (to === from) return;
@@ -154,7 +154,9 @@ export function createPublisher(opts: PublisherOptions): Publisher {
     if (to === 'spooling') {
       const queued = queue.size;
       if (from === 'memory') spill();
-      outage.begin(reason, { movedToDisk: queued, spoolBytes: spoolBytes() });
+      // A failed send is an outage (warned once, then summarised); moving memory to disk because
+      // of age or a full queue is the guarantee at work, not a failure.
+      if (event !== 'sendFailed') log.info({ reason, movedToDisk: queued, spoolBytes: spoolBytes() }, 'memory queue moved to the spool');
     } else if (from === 'spooling' && to === 'replaying') {
       outage.end({ spoolBytes: spoolBytes() });
     } else if (from === 'replaying' && to === 'memory') {
@@ -214,7 +216,7 @@ export function createPublisher(opts: PublisherOptions): Publisher {
   }
 
   function sendFromSpool(): void {
-    const batch = spool!.read(limit, maxBytes);
+    const batch = spool!.read(limit, maxBytes, recordSizeOf);
     if (batch.length === 0) {
       if (spool!.isEmpty()) fire('caughtUp');
       if (state === 'memory') schedule();
@@ -285,9 +287,10 @@ export function createPublisher(opts: PublisherOptions): Publisher {
     if (f.lastPos) spool!.rewind();
     if (f.spilledEnd && f.unspooled) stats.spoolDrops += f.unspooled; // neither sent nor on disk
     backoffMs = Math.min(backoffMs ? backoffMs * 2 : retryMinMs, retryMaxMs);
+    const queued = queue.size;
+    if (spool) fire('sendFailed');
+    outage.begin(`send failed: ${errorMessage(error)}`, spool ? { movedToDisk: queued, spoolBytes: spoolBytes() } : { queued });
     outage.failed(error);
-    if (spool) fire('sendFailed', `send failed: ${errorMessage(error)}`);
-    else outage.begin(`send failed: ${errorMessage(error)}`, { queued: queue.size });
     retryTimer = setTimeout(() => {
       retryTimer = undefined;
       schedule();

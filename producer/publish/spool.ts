@@ -44,8 +44,8 @@ export interface Spool {
   append(rec: SpoolRecord): boolean;
   /** Where the next append goes: committing it acknowledges everything appended so far. */
   end(): SpoolPos;
-  /** The next records after those already handed out, up to max (or maxBytes of values). */
-  read(max: number, maxBytes: number): { rec: SpoolRecord; pos: SpoolPos }[];
+  /** The next records after those already handed out: up to max, and maxBytes of `weigh` (default: value bytes). */
+  read(max: number, maxBytes: number, weigh?: (rec: SpoolRecord) => number): { rec: SpoolRecord; pos: SpoolPos }[];
   /** Everything up to pos reached Kafka. */
   commit(pos: SpoolPos): void;
   /** Hand out again from the committed cursor (after a failed send). */
@@ -231,7 +231,7 @@ export function openSpool(opts: SpoolOptions): Spool {
       return true;
     },
     end: () => ({ seq: writeSeq, offset: writeOffset }),
-    read(max, maxBytes) {
+    read(max, maxBytes, weigh = (r) => r.value.length) {
       flush(false);
       const out: { rec: SpoolRecord; pos: SpoolPos }[] = [];
       let valueBytes = 0;
@@ -264,7 +264,7 @@ export function openSpool(opts: SpoolOptions): Spool {
               o += c.length;
               handedEnd = { seq: readPos.seq, offset: readPos.offset + o };
               out.push({ rec, pos: handedEnd });
-              valueBytes += rec.value.length;
+              valueBytes += weigh(rec);
               continue;
             }
           } else if (c.kind === 'more' && readPos.offset + o + c.need <= size) {

@@ -16,7 +16,17 @@ export async function countMarkers(
   const consumer = testKafka('count-markers').consumer({ groupId: `test-markers-${process.pid}-${Date.now().toString(36)}` });
   await consumer.connect();
   try {
-    await consumer.subscribe({ topics, fromBeginning: true });
+    // The producer creates its topics in the background: they may not exist yet.
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        await consumer.subscribe({ topics, fromBeginning: true });
+        break;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, timeoutMs);
       void consumer.run({

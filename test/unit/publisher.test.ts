@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import pino from 'pino';
 import { nextState, type DeliveryState } from '../../producer/publish/delivery-state';
 import { createPublisher, type Publisher, type PublisherOptions, type TopicMessages } from '../../producer/publish/publisher';
+import { sizeOf } from '../../producer/publish/message-queue';
 import { openSpool, type Spool } from '../../producer/publish/spool';
 
 const quiet = pino({ level: 'silent' });
@@ -45,6 +46,8 @@ function fakeKafka() {
     /** Take the first topic of the request, then fail (a partial failure). */
     failAfterFirstTopic: 0,
     requests: 0,
+    /** The largest request seen, in estimated bytes (sizeOf). */
+    largest: 0,
     taken: new Map<string, string[]>(),
     hanging: [] as { release: (ok: boolean) => void }[],
     all(): string[] {
@@ -58,6 +61,7 @@ function fakeKafka() {
         if (!ok) throw Object.assign(new Error('Request Produce(key: 0, version: 7) timed out'), { name: 'KafkaJSRequestTimeoutError' });
       }
       const n = batch.reduce((s, t) => s + t.messages.length, 0);
+      k.largest = Math.max(k.largest, batch.reduce((s, t) => s + t.messages.reduce((b, m) => b + sizeOf(m), 0), 0));
       const tooLarge = Object.assign(new Error('The request included a message larger than the max message size the server will accept'), { type: 'MESSAGE_TOO_LARGE', retriable: false });
       if (n > k.maxMessages || batch.some((t) => t.messages.some((m) => String(m.value) === k.poison))) throw tooLarge;
       batch.forEach((t, i) => {
@@ -220,6 +224,24 @@ test('the same splitting works on a replay from the spool', async () => {
   assert.equal(await second.p.flush(5000), true);
   assert.deepEqual(second.kafka.taken.get('t.file'), expected(0, 90, 't.file'));
   assert.deepEqual(second.kafka.taken.get('t.net'), expected(0, 90, 't.net'));
+  second.done();
+});
+
+test('a replay cuts requests by their whole size (keys and headers too), like memory does', async () => {
+  const dir = tmp();
+  const headers = { kind: 'file', schema: 'f'.repeat(16), host: 'h'.repeat(32) };
+  const first = setup({ spoolDir: dir, batchSize: 1000 });
+  first.kafka.mode = 'away';
+  first.p.start();
+  for (let i = 0; i < 300; i++) first.p.offer('t.file', { key: 'host-key-0123456789', value: Buffer.from(`m${i}`), headers });
+  await waitFor('spooling', () => first.p.state === 'spooling');
+  first.done();
+  const second = setup({ spoolDir: dir, batchSize: 1000, maxBatchBytes: 4000 });
+  second.p.start();
+  assert.equal(await second.p.flush(5000), true);
+  assert.equal(second.kafka.taken.get('t.file')!.length, 300);
+  const one = sizeOf({ key: 'host-key-0123456789', value: Buffer.from('m100'), headers });
+  assert.ok(second.kafka.largest <= 4000 + one, `a request of ${second.kafka.largest} estimated bytes`);
   second.done();
 });
 
