@@ -11,93 +11,14 @@
  */
 import type { Message } from 'kafkajs';
 import { errorMessage } from '../../common/errors';
-import type { Logger } from '../../common/logger';
 import { nextState, offersGoToSpool, type DeliveryEvent, type DeliveryState } from './delivery-state';
-import { createMessageQueue, groupByTopic, recordSizeOf, sizeOf, toMessage, toRecord, type Send, type TopicMessages } from './message-queue';
+import { createWaiters } from './waiters';
+import { createMessageQueue, groupByTopic, recordSizeOf, sizeOf, toMessage, toRecord, type TopicMessages } from './message-queue';
 import { createOutageReport } from './outage-report';
-import type { Spool, SpoolPos } from './spool';
+import { refusedForGood, type Publisher, type PublisherOptions } from './publisher-api';
+import type { SpoolPos } from './spool';
 
-export type { Send, TopicMessages } from './message-queue';
-
-export interface PublisherOptions {
-  send: Send;
-  logger: Logger;
-  lingerMs: number;
-  /** Most messages in one request. */
-  batchSize: number;
-  /**
-   * Most bytes (estimated) in one request. One host's events share a key and so a partition,
-   * and a partition's record batch must stay under the broker's message.max.bytes (1 MiB default).
-   */
-  maxBatchBytes?: number;
-  /** Most messages queued in memory. */
-  maxQueued: number;
-  /** Where messages wait while Kafka is away; without one, failed sends are retried from memory and a full queue refuses offers. */
-  spool?: Spool;
-  spoolMaxBytes?: number;
-  /** With a spool: the longest a message waits in memory unacknowledged before it is written to the spool. */
-  spoolAfterMs?: number;
-  /** The retry interval after a failed send starts at retryMinMs and doubles up to retryMaxMs. */
-  retryMinMs?: number;
-  retryMaxMs?: number;
-  /** How often an outage is summarised in the log. */
-  outageLogMs?: number;
-  /** Called with the latency of every acknowledged request (metrics). */
-  onSent?: (ms: number, messages: number) => void;
-  /** Called after every state change. */
-  onTransition?: (from: DeliveryState, to: DeliveryState, event: DeliveryEvent) => void;
-}
-
-/** Protocol errors after which the same request can never succeed (anything else is retried). */
-const REFUSED_FOR_GOOD = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'CORRUPT_MESSAGE']);
-
-/** The broker refused the request for good: kafkajs wraps the protocol error in `cause` chains. */
-export function refusedForGood(err: unknown): boolean {
-  for (let e = err as { type?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
-    if (e.type && REFUSED_FOR_GOOD.has(e.type)) return true;
-  }
-  return false;
-}
-
-export interface PublisherStats {
-  state: DeliveryState;
-  sent: number;
-  batches: number;
-  sendErrors: number;
-  /** Messages the broker refused for good (for example too large): counted drops. */
-  rejected: number;
-  queued: number;
-  lastBatchMs: number;
-  spooling: boolean;
-  /** Messages written to the spool (moved from memory, or offered while spooling). */
-  spooled: number;
-  spoolBytes: number;
-  /** Damaged stretches of the spool skipped on replay (their messages cannot be counted). */
-  spoolCorrupt: number;
-  /** Messages refused because the spool reached its cap: counted drops. */
-  spoolDrops: number;
-  /** Messages refused because the memory queue was full and there is no spool: counted drops. */
-  queueFull: number;
-}
-
-export interface Publisher {
-  /** Begin sending. Before it, messages wait: in memory up to the age bound, then in the spool. */
-  start(): void;
-  /** Queue one message; false (counted as dropped) when neither memory nor spool has room. */
-  offer(topic: string, message: Message): boolean;
-  hasRoom(n: number): boolean;
-  readonly queued: number;
-  readonly state: DeliveryState;
-  /**
-   * Send everything queued and spooled: true once all is acknowledged. With a spool, false as
-   * soon as Kafka is found away or sending has not started (all is on disk, or goes there on
-   * close). Rejects after timeoutMs.
-   */
-  flush(timeoutMs: number): Promise<boolean>;
-  /** Stop sending; what memory still holds goes to the spool, and the spool is closed. */
-  close(): void;
-  stats(): PublisherStats;
-}
+export * from './publisher-api';
 
 interface InFlight {
   n: number;
@@ -129,11 +50,11 @@ export function createPublisher(opts: PublisherOptions): Publisher {
   let backoffMs = 0;
   /** The last request failed and none is out: Kafka is away. */
   let kafkaAway = false;
-  let flushing = 0;
   // Shrinks when the broker refuses a request as too large, grows back after successes.
   let limit = opts.batchSize;
-  const waiters = new Set<() => void>();
-  const notify = (): void => waiters.forEach((w) => w());
+  /** flush() calls waiting for the queue and the spool to empty (they also cut the linger short). */
+  const waiters = createWaiters();
+  const notify = (): void => waiters.notify();
   const spoolBytes = (): number => spool?.stats().bytes ?? 0;
 
   const watchdog = setInterval(() => {
@@ -199,7 +120,7 @@ export function createPublisher(opts: PublisherOptions): Publisher {
     if (state === 'closed' || !started || inFlight || retryTimer) return;
     if (offersGoToSpool(state)) return void sendFromSpool();
     if (queue.size === 0) return notify();
-    if (queue.size >= opts.batchSize || opts.lingerMs === 0 || flushing > 0 || lingerDue) {
+    if (queue.size >= opts.batchSize || opts.lingerMs === 0 || waiters.count > 0 || lingerDue) {
       if (lingerTimer) clearTimeout(lingerTimer);
       lingerTimer = undefined;
       lingerDue = false;
@@ -347,28 +268,9 @@ export function createPublisher(opts: PublisherOptions): Publisher {
         kafkaAway = false;
         schedule();
       }
-      const now = settled();
-      if (now !== undefined) return Promise.resolve(now);
-      return new Promise<boolean>((resolve, reject) => {
-        const done = (): void => {
-          clearTimeout(timer);
-          waiters.delete(check);
-          flushing--;
-        };
-        const timer = setTimeout(() => {
-          done();
-          reject(new Error(`${queue.size} messages queued and ${spoolBytes()} spooled bytes left after ${timeoutMs} ms`));
-        }, timeoutMs);
-        const check = (): void => {
-          const r = settled();
-          if (r === undefined) return;
-          done();
-          resolve(r);
-        };
-        waiters.add(check);
-        flushing++;
-        schedule();
-      });
+      const done = waiters.wait(settled, timeoutMs, () => new Error(`${queue.size} messages queued and ${spoolBytes()} spooled bytes left after ${timeoutMs} ms`));
+      schedule();
+      return done;
     },
     close() {
       if (state === 'closed') return;

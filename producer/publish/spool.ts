@@ -17,15 +17,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from '../../common/logger';
+import { lockSpoolDir, readCursor, writeCursor, type SpoolPos } from './spool-dir';
 import { check, decodeRecord, encodeRecord, type SpoolRecord } from './spool-record';
 
 export type { SpoolRecord } from './spool-record';
+export { SpoolLockedError } from './spool-dir';
 
-/** A position in the spool: committing the end of a record commits everything before it. */
-export interface SpoolPos {
-  seq: number;
-  offset: number;
-}
+/** A position in the spool (segment, offset): committing the end of a record commits everything before it. */
+export type { SpoolPos } from './spool-dir';
 
 export interface SpoolStats {
   bytes: number;
@@ -71,45 +70,11 @@ const CHUNK = 4 << 20;
 const name = (seq: number): string => `${String(seq).padStart(12, '0')}.seg`;
 const cmp = (a: SpoolPos, b: SpoolPos): number => a.seq - b.seq || a.offset - b.offset;
 
-/** One producer per spool directory: a lock file holding the owner's pid (stale ones are taken over). */
-function lock(dir: string): string {
-  const file = path.join(dir, 'lock');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
-      return file;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const owner = Number(fs.readFileSync(file, 'utf8'));
-      let alive = false;
-      try {
-        alive = owner > 0 && owner !== process.pid && process.kill(owner, 0);
-      } catch {
-        alive = false;
-      }
-      if (alive) throw new SpoolLockedError(`spool directory ${dir} is in use by process ${owner}`);
-      fs.rmSync(file, { force: true }); // left by a crashed producer
-    }
-  }
-  throw new SpoolLockedError(`cannot lock spool directory ${dir}`);
-}
-
-export class SpoolLockedError extends Error {}
-
-function readCursor(file: string): SpoolPos | undefined {
-  try {
-    const c = JSON.parse(fs.readFileSync(file, 'utf8')) as SpoolPos;
-    return Number.isSafeInteger(c.seq) && Number.isSafeInteger(c.offset) ? c : undefined;
-  } catch {
-    return undefined; // no cursor yet
-  }
-}
-
 export function openSpool(opts: SpoolOptions): Spool {
   const log = opts.logger.child({ component: 'spool' });
   const segmentBytes = opts.segmentBytes ?? 64 << 20;
   fs.mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
-  const lockFile = lock(opts.dir);
+  const lockFile = lockSpoolDir(opts.dir);
   const cursorFile = path.join(opts.dir, 'cursor.json');
   const file = (seq: number): string => path.join(opts.dir, name(seq));
   const segs = fs
@@ -178,9 +143,7 @@ export function openSpool(opts: SpoolOptions): Spool {
     committed = normalize({ ...pos });
     if (cmp(readPos, committed) < 0) readPos = { ...committed };
     if (cmp(handedEnd, committed) < 0) handedEnd = { ...committed };
-    const tmp = `${cursorFile}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(committed));
-    fs.renameSync(tmp, cursorFile);
+    writeCursor(cursorFile, committed);
     for (let s = before; s < committed.seq; s++) {
       fs.rmSync(file(s), { force: true });
       sizes.delete(s);
