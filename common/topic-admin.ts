@@ -3,6 +3,8 @@
  * command creates or checks them explicitly, consumers wait for them.
  */
 import { ConfigResourceTypes, type Admin, type ITopicConfig, type Kafka } from 'kafkajs';
+import { pollUntil, withAdmin } from './admin';
+import { ConfigError } from './errors';
 import type { Logger } from './logger';
 import { alertsTopic, EVENT_KINDS, schemasTopic, statsTopic, topicFor } from './topics';
 
@@ -48,35 +50,54 @@ async function leadersReady(admin: Admin, topics: string[]): Promise<boolean> {
  * just created (most often right after a restart).
  */
 async function waitForLeaders(admin: Admin, topics: string[], timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await leadersReady(admin, topics))) {
-    if (Date.now() > deadline) throw new Error(`topics ${topics.join(', ')} have no leader after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
+  await pollUntil(() => leadersReady(admin, topics), { what: `leaders of topics ${topics.join(', ')}`, everyMs: 200, forMs: timeoutMs });
+}
+
+/** Answers to a topic creation that no retry changes: the request's settings are the problem. */
+const BAD_SETTINGS = new Set(['INVALID_REPLICATION_FACTOR', 'INVALID_PARTITIONS', 'INVALID_CONFIG', 'POLICY_VIOLATION']);
+
+/**
+ * kafkajs reports a refused creation as "Topic creation errors" with the reasons inside: name each
+ * topic and reason, and for a replication factor the number of brokers it must not exceed.
+ */
+async function creationError(admin: Admin, err: unknown, specs: ITopicConfig[]): Promise<Error> {
+  const errors = (err as { errors?: { topic?: string; type?: string; message?: string }[] }).errors;
+  if (!Array.isArray(errors) || errors.length === 0) return err as Error;
+  let brokers: number | undefined;
+  if (errors.some((e) => e.type === 'INVALID_REPLICATION_FACTOR')) brokers = (await admin.describeCluster().catch(() => undefined))?.brokers.length;
+  const byReason = new Map<string, string[]>();
+  for (const e of errors) {
+    const spec = specs.find((t) => t.topic === e.topic);
+    const why =
+      e.type === 'INVALID_REPLICATION_FACTOR' && brokers !== undefined
+        ? `replication factor ${spec?.replicationFactor}, but the cluster has ${brokers} broker${brokers === 1 ? '' : 's'}`
+        : `${e.type ?? 'error'} (${e.message ?? ''})`;
+    byReason.set(why, [...(byReason.get(why) ?? []), e.topic ?? '?']);
   }
+  const msg = `cannot create topics: ${[...byReason].map(([why, topics]) => `${why}: ${topics.join(', ')}`).join('; ')}`;
+  return errors.every((e) => BAD_SETTINGS.has(e.type ?? '')) ? new ConfigError(msg) : new Error(msg, { cause: err });
 }
 
 /** Create the missing topics of `specs`; returns the names created. */
 export async function ensureTopics(kafka: Kafka, specs: ITopicConfig[], logger: Logger): Promise<string[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
+  return withAdmin(kafka, async (admin) => {
     const existing = new Set(await admin.listTopics());
     const missing = specs.filter((t) => !existing.has(t.topic));
     if (missing.length === 0) return [];
-    await admin.createTopics({ topics: missing, waitForLeaders: false });
+    try {
+      await admin.createTopics({ topics: missing, waitForLeaders: false });
+    } catch (err) {
+      throw await creationError(admin, err, missing);
+    }
     await waitForLeaders(admin, missing.map((t) => t.topic), 30000);
     logger.info({ topics: missing.map((t) => t.topic) }, 'created topics');
     return missing.map((t) => t.topic);
-  } finally {
-    await admin.disconnect();
-  }
+  });
 }
 
 /** Differences between the topics on the broker and `specs` (empty: all as specified). */
 export async function checkTopics(kafka: Kafka, specs: ITopicConfig[]): Promise<string[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
+  return withAdmin(kafka, async (admin) => {
     const problems: string[] = [];
     const existing = new Set(await admin.listTopics());
     const present = specs.filter((t) => existing.has(t.topic));
@@ -103,30 +124,23 @@ export async function checkTopics(kafka: Kafka, specs: ITopicConfig[]): Promise<
       }
     }
     return problems;
-  } finally {
-    await admin.disconnect();
-  }
+  });
 }
 
 /** Resolve once every topic exists with a leader for each partition; re-check every intervalMs. */
 export async function waitForTopics(kafka: Kafka, topics: string[], logger: Logger, stop: AbortSignal, intervalMs = 1000): Promise<boolean> {
-  const admin = kafka.admin();
-  await admin.connect();
   let told = false;
-  try {
-    while (!stop.aborted) {
-      const existing = new Set(await admin.listTopics());
-      const missing = topics.filter((t) => !existing.has(t));
-      if (missing.length === 0) {
-        if (await leadersReady(admin, topics)) return true;
-      } else if (!told) {
+  return withAdmin(kafka, (admin) =>
+    pollUntil(
+      async () => {
+        const existing = new Set(await admin.listTopics());
+        const missing = topics.filter((t) => !existing.has(t));
+        if (missing.length === 0) return leadersReady(admin, topics);
+        if (!told) logger.warn({ topics: missing }, 'waiting for topics to be created (start the producer)');
         told = true;
-        logger.warn({ topics: missing }, 'waiting for topics to be created (start the producer)');
-      }
-      await new Promise((r) => setTimeout(r, intervalMs));
-    }
-    return false;
-  } finally {
-    await admin.disconnect();
-  }
+        return false;
+      },
+      { what: 'topics', everyMs: intervalMs, signal: stop },
+    ),
+  );
 }

@@ -8,125 +8,25 @@
 import * as os from 'node:os';
 import { Command } from 'commander';
 import type { Kafka } from 'kafkajs';
-import { ConfigError } from '../common/errors';
+import { parseWithConfig } from '../common/cli-config';
 import { runMain } from '../common/cli-main';
-import { addConnectionOptions, addSecurityOptions, brokersOption, collect, logLevelOption, securityOption, topicPrefixOption, type SecurityFlags } from '../common/cli-options';
+import { addConnectionOptions, addSecurityOptions, collect } from '../common/cli-options';
 import { createKafka } from '../common/kafka';
-import { createLogger, type Logger, type LogLevel } from '../common/logger';
-import { EVENT_KINDS } from '../common/topics';
-import type { EventKind } from '../schemas/types';
-import { createTailFilter } from './tail/filter';
-import { parseSince } from './core/since';
+import { createLogger, type Logger } from '../common/logger';
 import { createSchemaRegistry } from '../schemas/registry';
-import { runTail, type TailOutput } from './tail/tail';
-import { parseDuration } from './rules/aggregate';
-import { compileExpression, DEFAULT_RULES, loadRules, readRuleFile, SEVERITIES, type Rule, type Severity } from './rules/loader';
-import { createProcessLookup } from './rules/process-lookup';
+import { detectConfig, detectRules, tailConfig, type CommonConfig, type DetectFlags, type TailFlags } from './config';
 import { runDetect } from './detect/detect';
-import type { AlertOutput } from './detect/alert-sink';
+import { SEVERITIES } from './rules/loader';
+import { runTail } from './tail/tail';
 
-
-interface TailFlags {
-  fromBeginning: boolean;
-  since?: string;
-  group?: string;
-  output: string;
-  kind: string[];
-  host: string[];
-  pid: string[];
-  comm: string[];
-  exe: string[];
-  pathPrefix: string[];
-  where?: string;
-  untilEnd: boolean;
-}
-
-/** --since as ms since the epoch (undefined: not given); it and --from-beginning exclude each other. */
-function sinceOption(o: { since?: string; fromBeginning: boolean }): number | undefined {
-  if (o.since === undefined) return undefined;
-  if (o.fromBeginning) throw new ConfigError('--since and --from-beginning exclude each other');
-  try {
-    return parseSince(o.since);
-  } catch (err) {
-    throw new ConfigError(`--since: ${(err as Error).message}`);
-  }
-}
-
-function tailChoices(o: TailFlags): { output: TailOutput; kinds: EventKind[]; filter: ReturnType<typeof createTailFilter>; sinceMs?: number } {
-  const sinceMs = sinceOption(o);
-  if (!['text', 'json', 'ecs'].includes(o.output)) throw new ConfigError(`--output must be text, json or ecs, got "${o.output}"`);
-  for (const k of o.kind) if (!(EVENT_KINDS as readonly string[]).includes(k)) throw new ConfigError(`--kind must be ${EVENT_KINDS.join(', ')}, got "${k}"`);
-  const pids = o.pid.map((p) => {
-    if (!/^\d+$/.test(p)) throw new ConfigError(`--pid: "${p}" is not a process id`);
-    return Number(p);
-  });
-  const flags = createTailFilter({ hosts: o.host, pids, comms: o.comm, exes: o.exe, pathPrefixes: o.pathPrefix });
-  let filter = flags;
-  let kinds = o.kind.length ? (o.kind as EventKind[]) : [...EVENT_KINDS];
-  if (o.where !== undefined) {
-    // The rules' language, with the default pack's macros and lists (open_write, shell_binaries ...).
-    const { env } = loadRules([readRuleFile(DEFAULT_RULES)]);
-    const where = compileExpression(o.where, env);
-    const procs = createProcessLookup(65536);
-    filter = (ev) => {
-      procs.observe(ev);
-      return (!flags || flags(ev)) && where.pred(ev, procs);
-    };
-    kinds = kinds.filter((k) => where.kinds.has(k)); // no need to read topics that cannot match
-    if (kinds.length === 0) throw new ConfigError(`--where "${o.where}" can never match an event of the selected kinds`);
-  }
-  return { sinceMs, output: o.output as TailOutput, kinds, filter };
-}
-
-interface DetectFlags {
-  check: boolean;
-  defaultRules: boolean;
-  disable: string[];
-  minSeverity: string;
-  learningPeriod?: string;
-  fromBeginning: boolean;
-  since?: string;
-  group?: string;
-  output: string;
-  publish: boolean;
-  statsInterval: string;
-  untilEnd: boolean;
-}
-
-/** The rule files in load order: the default pack (unless --no-default-rules), then the user's. */
-function detectRules(files: string[], o: DetectFlags): { rules: Rule[]; macros: number; lists: number } {
-  let learningMs: number | undefined;
-  if (o.learningPeriod !== undefined) {
-    learningMs = parseDuration(o.learningPeriod);
-    if (learningMs === undefined) throw new ConfigError(`--learning-period: "${o.learningPeriod}" is not a duration such as 30s, 10m or 1h`);
-  }
-  if (!o.defaultRules && files.length === 0) throw new ConfigError('no rules: give rule files or drop --no-default-rules');
-  const loaded = loadRules([...(o.defaultRules ? [DEFAULT_RULES] : []), ...files].map(readRuleFile), { learningMs });
-  const ids = new Set(loaded.rules.map((r) => r.id));
-  for (const id of o.disable) if (!ids.has(id)) throw new ConfigError(`--disable: no rule "${id}"`);
-  const min = SEVERITIES.indexOf(o.minSeverity as Severity);
-  if (min < 0) throw new ConfigError(`--min-severity must be one of ${SEVERITIES.join(', ')}, got "${o.minSeverity}"`);
-  const rules = loaded.rules.map((r) => ({ ...r, enabled: r.enabled && !o.disable.includes(r.id) && SEVERITIES.indexOf(r.severity) >= min }));
-  return { ...loaded, rules };
-}
-
-interface CommonOptions {
-  brokers: string;
-  topicPrefix: string;
-  clientId: string;
-  logLevel: string;
-}
-
-function common(o: CommonOptions): { brokers: string[]; topicPrefix: string; clientId: string; logLevel: LogLevel } {
-  return { brokers: brokersOption(o.brokers), topicPrefix: topicPrefixOption(o.topicPrefix), clientId: o.clientId, logLevel: logLevelOption(o.logLevel) };
-}
-
-/** The logger and Kafka client of a command; SASL credentials come from the environment or files, never argv. */
-function connect(name: string, c: ReturnType<typeof common>, o: SecurityFlags): { logger: Logger; kafka: Kafka } {
-  const security = securityOption(o, { username: process.env.EBPF_AUDIT_SASL_USERNAME, password: process.env.EBPF_AUDIT_SASL_PASSWORD });
+/** The logger and Kafka client of a command. */
+function connect(name: string, c: CommonConfig): { logger: Logger; kafka: Kafka } {
   const logger = createLogger({ name, level: c.logLevel });
-  return { logger, kafka: createKafka({ brokers: c.brokers, clientId: c.clientId, logger, security }) };
+  return { logger, kafka: createKafka({ brokers: c.brokers, clientId: c.clientId, logger, security: c.security }) };
 }
+
+/** SASL credentials come from the environment (or files), never argv. */
+const saslEnv = (): { username?: string; password?: string } => ({ username: process.env.EBPF_AUDIT_SASL_USERNAME, password: process.env.EBPF_AUDIT_SASL_PASSWORD });
 
 function stopSignal(): AbortSignal {
   const ctl = new AbortController();
@@ -149,7 +49,7 @@ async function main(argv: string[]): Promise<number> {
   const tail = program
     .command('tail')
     .description('print events as the documented console lines')
-    .option('--from-beginning', 'start at the oldest retained event (default: only new events)', false)
+    .option('--from-beginning', 'start at the oldest retained event (default: only new events)')
     .option('--since <time>', 'start at a time: ISO 8601 (2026-11-24T10:00:00Z) or back from now (30s, 10m, 2h, 1d)')
     .option('--group <name>', 'consumer group to share work and keep offsets (default: an ephemeral group)')
     .option('--client-id <id>', 'Kafka client id', `ebpf-audit-tail-${os.hostname()}`)
@@ -164,19 +64,14 @@ async function main(argv: string[]): Promise<number> {
     .option('--where <expr>', 'only events matching a condition in the rules\' language, e.g. "evt.failed = true and proc.name = cat"')
     .option('--until-end', 'exit once the topics are read up to where they ended at start (with --from-beginning or --since: print history, then exit)', false)
     .exitOverride();
-  addConnectionOptions(tail, process.env.EBPF_AUDIT_BROKERS);
-  addSecurityOptions(tail).action(async (o: CommonOptions & TailFlags & SecurityFlags) => {
-      const c = common(o);
-      const choices = tailChoices(o);
-      const { logger, kafka } = connect('ebpf-audit-tail', c, o);
-      await runTail(
-        {
-          kafka, logger, registry: createSchemaRegistry(), topicPrefix: c.topicPrefix, fromBeginning: o.fromBeginning, groupId: o.group, out: process.stdout, untilEnd: o.untilEnd,
-          ...choices,
-        },
-        stopSignal(),
-      );
-    });
+  addConnectionOptions(tail);
+  addSecurityOptions(tail).action(async (o: TailFlags) => {
+    const c = tailConfig(o, saslEnv());
+    const { logger, kafka } = connect('ebpf-audit-tail', c);
+    // A terminal gets a one-line summary at the end, as ping does; scripts get the final log line.
+    const summaryTo = process.stderr.isTTY ? process.stderr : undefined;
+    await runTail({ ...c, kafka, logger, registry: createSchemaRegistry(), out: process.stdout, summaryTo }, stopSignal());
+  });
 
   const detect = program
     .command('detect')
@@ -187,7 +82,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--disable <ids>', 'switch rules off by id (comma-separated, repeatable)', collect, [])
     .option('--min-severity <level>', `run only rules of this severity or higher: ${SEVERITIES.join(', ')}`, 'info')
     .option('--learning-period <duration>', 'learning period of every first_seen rule (e.g. 10m), replacing the rule files\' values')
-    .option('--from-beginning', 'a group without committed offsets starts at the oldest retained event (default: new events only)', false)
+    .option('--from-beginning', 'a group without committed offsets starts at the oldest retained event (default: new events only)')
     .option('--since <time>', 'start at a time: ISO 8601 or back from now (30s, 10m, 2h, 1d)')
     .option('--group <name>', 'consumer group: instances in one group share the partitions (default: <prefix>-detect)')
     .option('--output <format>', 'alerts on stdout: text, json or none', 'text')
@@ -197,29 +92,20 @@ async function main(argv: string[]): Promise<number> {
     .option('--client-id <id>', 'Kafka client id', `ebpf-audit-detect-${os.hostname()}`)
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (logs go to stderr)', 'info')
     .exitOverride();
-  addConnectionOptions(detect, process.env.EBPF_AUDIT_BROKERS);
-  addSecurityOptions(detect).action(async (files: string[], o: CommonOptions & DetectFlags & SecurityFlags) => {
+  addConnectionOptions(detect);
+  addSecurityOptions(detect).action(async (files: string[], o: DetectFlags) => {
     const loaded = detectRules(files, o);
     if (o.check) {
       const on = loaded.rules.filter((r) => r.enabled).length;
       process.stdout.write(`ok: ${loaded.rules.length} rules (${on} enabled), ${loaded.macros} macros, ${loaded.lists} lists\n`);
       return;
     }
-    const c = common(o);
-    if (!['text', 'json', 'none'].includes(o.output)) throw new ConfigError(`--output must be text, json or none, got "${o.output}"`);
-    if (!/^\d+$/.test(o.statsInterval) || Number(o.statsInterval) < 1) throw new ConfigError(`--stats-interval: "${o.statsInterval}" is not a whole number of seconds`);
-    const sinceMs = sinceOption(o);
-    const { logger, kafka } = connect('ebpf-audit-detect', c, o);
-    await runDetect(
-      {
-        kafka, logger, registry: createSchemaRegistry(), topicPrefix: c.topicPrefix, groupId: o.group ?? `${c.topicPrefix}-detect`, fromBeginning: o.fromBeginning, sinceMs,
-        rules: loaded.rules, output: o.output as AlertOutput, publish: o.publish, out: process.stdout, statsIntervalMs: Number(o.statsInterval) * 1000, untilEnd: o.untilEnd,
-      },
-      stopSignal(),
-    );
+    const c = detectConfig(o, saslEnv());
+    const { logger, kafka } = connect('ebpf-audit-detect', c);
+    await runDetect({ ...c, kafka, logger, registry: createSchemaRegistry(), rules: loaded.rules, out: process.stdout }, stopSignal());
   });
 
-  await program.parseAsync(argv);
+  await parseWithConfig(program, argv, { env: process.env });
   return 0;
 }
 

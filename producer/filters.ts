@@ -58,7 +58,9 @@ export function parseRules(raw: Partial<Record<keyof RuleSet, unknown>>, where: 
     return v;
   };
   for (const k of Object.keys(raw)) if (!['pid', 'uid', 'comm', 'path'].includes(k)) throw new ConfigError(`${where}: unknown key "${k}" (pid, uid, comm, path)`);
-  return { pid: ids(`${where}.pid`, list('pid')), uid: ids(`${where}.uid`, list('uid')), comm: comms(`${where}.comm`, list('comm')), path: paths(`${where}.path`, list('path')) };
+  // Flags are named --include-path; a filter file's keys include.path.
+  const name = (k: string): string => (where.startsWith('--') ? `${where}-${k}` : `${where}.${k}`);
+  return { pid: ids(name('pid'), list('pid')), uid: ids(name('uid'), list('uid')), comm: comms(name('comm'), list('comm')), path: paths(name('path'), list('path')) };
 }
 
 /** Read a filter file: {"include": {...}, "exclude": {...}, "result": "all|failed|successful"}. */

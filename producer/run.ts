@@ -87,6 +87,7 @@ export async function runProducer(
   const processes = createProcessTable({ logger });
   processes.seed();
   const clock = createBootClock({ realtimeNs: () => clockNs(CLOCK_REALTIME), boottimeNs: () => clockNs(CLOCK_BOOTTIME) });
+  logger.info({ errorNs: Number(clock.errorNs) }, 'boot-to-wall clock offset measured');
   const clockTimer = setInterval(() => clock.refresh(), 60_000);
   clockTimer.unref();
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 /**
- * ebpf-audit-topics: create or check the project's topics (events, stats, schemas). Exit codes:
+ * ebpf-audit-topics: create or check the project's topics (events, stats, alerts, schemas). Exit codes:
  * 0 done / as specified, 1 a topic differs (check) or Kafka failed, 2 bad usage.
  */
 import { Command } from 'commander';
+import { parseWithConfig } from '../common/cli-config';
 import { runMain } from '../common/cli-main';
 import { addConnectionOptions, addSecurityOptions, brokersOption, securityOption, topicPrefixOption, type SecurityFlags } from '../common/cli-options';
 import { createKafka } from '../common/kafka';
@@ -34,7 +35,7 @@ function settings(o: Options): { brokers: string[]; prefix: string; s: TopicSett
 async function main(argv: string[]): Promise<number> {
   const logger = createLogger({ name: 'ebpf-audit-topics', level: 'warn' });
   const program = new Command('ebpf-audit-topics')
-    .description('Create or check the ebpf-audit topics: <prefix>.file/.net/.process/.stats (retention) and <prefix>.schemas (compacted)')
+    .description('Create or check the ebpf-audit topics: <prefix>.file/.net/.process/.stats/.alerts (retention) and <prefix>.schemas (compacted)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   let code = 0;
@@ -42,14 +43,14 @@ async function main(argv: string[]): Promise<number> {
     const cmd = program
       .command(name)
       .description(name === 'create' ? 'create the missing topics' : 'report topics that are missing or differ; exit 1 if any')
-      .option('--partitions <n>', 'partitions of the event and stats topics', '6')
+      .option('--partitions <n>', 'partitions of the event, stats and alerts topics', '6')
       .option('--replication-factor <n>', 'replicas of every topic', '1')
-      .option('--retention-hours <n>', 'retention of the event and stats topics', '168')
+      .option('--retention-hours <n>', 'retention of the event, stats and alerts topics', '168')
       .exitOverride();
-    addConnectionOptions(cmd, process.env.EBPF_AUDIT_BROKERS);
+    addConnectionOptions(cmd);
     addSecurityOptions(cmd).action(async (o: Options & SecurityFlags) => {
         const { brokers, prefix, s } = settings(o);
-        const security = securityOption(o, { username: process.env.EBPF_AUDIT_SASL_USERNAME, password: process.env.EBPF_AUDIT_SASL_PASSWORD });
+        const security = securityOption(o);
         const kafka = createKafka({ brokers, clientId: 'ebpf-audit-topics', logger, security });
         const specs = topicSpecs(prefix, s);
         if (name === 'create') {
@@ -62,7 +63,7 @@ async function main(argv: string[]): Promise<number> {
         code = problems.length ? 1 : 0;
       });
   }
-  await program.parseAsync(argv);
+  await parseWithConfig(program, argv, { env: process.env, fileName: () => 'topics' });
   return code;
 }
 

@@ -4,6 +4,7 @@
  * they can decode messages written by producers newer (or older) than themselves.
  */
 import type { Kafka } from 'kafkajs';
+import { withAdmin } from '../common/admin';
 import { errorMessage } from '../common/errors';
 import type { Logger } from '../common/logger';
 import { parseSchema, type SchemaEntry, type SchemaRegistry } from './registry';
@@ -23,15 +24,9 @@ export function schemaMessage(entry: SchemaEntry): SchemaMessage {
  * schemas were added. A malformed entry is logged and skipped.
  */
 export async function loadSchemas(kafka: Kafka, topic: string, registry: SchemaRegistry, logger: Logger): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  let ends: Map<number, bigint>;
-  try {
-    if (!(await admin.listTopics()).includes(topic)) return 0;
-    ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)]));
-  } finally {
-    await admin.disconnect();
-  }
+  const ends = await withAdmin(kafka, async (admin) =>
+    (await admin.listTopics()).includes(topic) ? new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)])) : new Map<number, bigint>(),
+  );
   const pending = new Set([...ends].filter(([, high]) => high > 0n).map(([p]) => p));
   if (pending.size === 0) return 0;
   let added = 0;

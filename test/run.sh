@@ -5,6 +5,9 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 deploy/install.sh
+# The clean Debian 12 that the package and runtime tests boot in a container: built once with
+# debootstrap (about a minute) and cached in /var/cache/ebpf-audit, outside the repository.
+deploy/debian/rootfs.sh >/dev/null
 started_broker=0
 if ! deploy/kafka/local.sh status >/dev/null; then
   deploy/kafka/local.sh start

@@ -6,8 +6,8 @@
  */
 import type { AuditEvent, EventKind } from '../../schemas/types';
 import type { Alert } from '../rules/engine';
-import { escapeField, formatTimestamp } from '../core/text';
-import { isoNs, stringify } from '../tail/json';
+import { escapeField, formatTimestamp } from '../core/output/text';
+import { isoNs, stringify } from '../core/output/json';
 
 export function formatAlertLine(a: Alert): string {
   const last = a.events[a.events.length - 1];

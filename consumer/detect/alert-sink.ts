@@ -12,7 +12,7 @@ import { ensureTopics } from '../../common/topic-admin';
 import { alertsTopic, schemasTopic } from '../../common/topics';
 import { schemaMessage } from '../../schemas/publication';
 import type { SchemaRegistry } from '../../schemas/registry';
-import type { LineWriter } from '../core/line-writer';
+import type { LineWriter } from '../core/output/line-writer';
 import type { Alert } from '../rules/engine';
 import { alertToAvro, formatAlertJson, formatAlertLine } from './alert-format';
 

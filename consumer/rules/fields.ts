@@ -4,8 +4,8 @@
  * false (as in Falco): `file.path startswith /etc` never matches a connect.
  */
 import type { AuditEvent, EventKind } from '../../schemas/types';
-import { errnoName } from '../core/errno';
-import { formatTimestamp } from '../core/text';
+import { errnoName } from '../core/output/errno';
+import { formatTimestamp } from '../core/output/text';
 
 export type FieldType = 'str' | 'num' | 'ip' | 'bool';
 export type FieldValue = string | number | boolean | undefined;

@@ -3,11 +3,12 @@ import type { Kafka } from 'kafkajs';
 import type { Logger } from '../../common/logger';
 import type { AuditEvent, EventKind } from '../../schemas/types';
 import type { SchemaRegistry } from '../../schemas/registry';
-import { createSubscriber } from '../core/subscriber';
+import { createSubscriber } from '../core/input/subscriber';
 import { usage } from '../core/usage';
-import { formatLine } from './format';
-import { formatEcs, formatJson } from './json';
-import { createLineWriter } from '../core/line-writer';
+import { formatLine } from '../core/output/line-format';
+import { formatEcs, formatJson } from '../core/output/json';
+import { createLineWriter } from '../core/output/line-writer';
+import type { TailOutput } from '../config';
 
 export interface TailOptions {
   kafka: Kafka;
@@ -23,9 +24,10 @@ export interface TailOptions {
   filter?: (ev: AuditEvent) => boolean;
   /** Stop once the topics are read up to where they ended at start. */
   untilEnd?: boolean;
+  /** Where a one-line summary goes at the end (the CLI passes stderr when it is a terminal). */
+  summaryTo?: NodeJS.WritableStream;
 }
 
-export type TailOutput = 'text' | 'json' | 'ecs';
 const FORMATS: Record<TailOutput, (ev: AuditEvent) => string> = { text: formatLine, json: formatJson, ecs: formatEcs };
 
 /** Runs until `stop` aborts or stdout closes. */
@@ -37,6 +39,7 @@ export async function runTail(opts: TailOptions, stop: AbortSignal): Promise<voi
   const done = new Promise<void>((resolve) => ctl.signal.addEventListener('abort', () => resolve(), { once: true }));
   const writer = createLineWriter({ stream: opts.out, onClosed: () => ctl.abort() });
   const format = FORMATS[opts.output];
+  const shown: Record<EventKind, number> = { file: 0, net: 0, process: 0 };
   const filter = opts.filter;
   const sub = createSubscriber({
     kafka: opts.kafka,
@@ -50,6 +53,7 @@ export async function runTail(opts: TailOptions, stop: AbortSignal): Promise<voi
     onEnd: opts.untilEnd ? () => ctl.abort() : undefined,
     onEvent: (ev) => {
       if (filter && !filter(ev)) return;
+      shown[ev.kind]++;
       return writer.write(format(ev));
     },
   });
@@ -59,5 +63,18 @@ export async function runTail(opts: TailOptions, stop: AbortSignal): Promise<voi
   await done;
   await writer.flush();
   await sub.stop();
-  opts.logger.info({ stats: sub.stats(), lines: writer.lines, stdoutClosed: writer.closed, ...usage(t0, cpu0) }, 'tail stopped');
+  const stats = sub.stats();
+  opts.logger.info({ stats, shown, lines: writer.lines, stdoutClosed: writer.closed, ...usage(t0, cpu0) }, 'tail stopped');
+  opts.summaryTo?.write(`${summary(shown, stats.decoded, stats.malformed)}\n`);
+}
+
+/** What a person sees at Ctrl+C: lines by kind, what the filters hid, what could not be read. */
+export function summary(shown: Record<EventKind, number>, decoded: number, malformed: number): string {
+  const n = (x: number): string => x.toLocaleString('en-US');
+  const total = shown.file + shown.net + shown.process;
+  const hidden = decoded - total;
+  return (
+    `tail: ${n(total)} events shown (file ${n(shown.file)}, net ${n(shown.net)}, process ${n(shown.process)})` +
+    `${hidden > 0 ? `, ${n(hidden)} filtered out` : ''}, ${n(malformed)} malformed`
+  );
 }

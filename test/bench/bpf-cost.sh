@@ -7,14 +7,17 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 opens=${1:-300000}
 mkdir -p test/bench/build
 cc -O2 -o test/bench/build/loadgen test/bench/loadgen.c
-target=$(mktemp)
+# The target file, the producer's own spool and its log live in one temporary directory, removed at exit.
+work=$(mktemp -d /tmp/ea-bpf-cost.XXXXXX)
+target=$work/target
+log=$work/producer.log
 prev=$(sysctl -n kernel.bpf_stats_enabled)
-trap 'sysctl -qw kernel.bpf_stats_enabled=$prev; [[ -n ${pid:-} ]] && kill -INT $pid 2>/dev/null; rm -f "$target"' EXIT
+trap 'sysctl -qw kernel.bpf_stats_enabled=$prev; [[ -n ${pid:-} ]] && kill -INT $pid 2>/dev/null && wait $pid; rm -rf "$work"' EXIT
 alone=$(taskset -c 1 test/bench/build/loadgen "$opens" "$target")
 sysctl -qw kernel.bpf_stats_enabled=0
-taskset -c 0 node dist/producer/cli.js --topic-prefix "bench-cost-$$" --ring-buffer-mb 64 --log-level info --syscall-hooks "${EBPF_AUDIT_SYSCALL_HOOKS:-auto}" 2>/tmp/bpf-cost-producer.log &
+taskset -c 0 node dist/producer/cli.js --topic-prefix "bench-cost-$$" --ring-buffer-mb 64 --log-level info --syscall-hooks "${EBPF_AUDIT_SYSCALL_HOOKS:-auto}" --spool-dir "$work/spool" 2>"$log" &
 pid=$!
-for _ in $(seq 1 150); do grep -q '"msg":"capturing"' /tmp/bpf-cost-producer.log && break; sleep 0.2; done
+for _ in $(seq 1 150); do grep -q '"msg":"capturing"' "$log" && break; sleep 0.2; done
 sleep 1
 # The loop's rate with stats off (as in production: stats add two clock reads to every run),
 # then the programs' run time in a second pass with stats on.
@@ -25,7 +28,7 @@ sysctl -qw kernel.bpf_stats_enabled=0
 progs=$(bpftool -j prog show)
 kill -INT $pid && wait $pid || true
 pid=
-final=$(grep '"final stats"' /tmp/bpf-cost-producer.log)
+final=$(grep '"final stats"' "$log")
 OPENS=$opens node -e '
 const [progsJson, alone, mon, final] = process.argv.slice(1);
 const progs = JSON.parse(progsJson).filter((p) => p.name && p.name.startsWith("ea_") && p.run_cnt);

@@ -40,14 +40,16 @@ async function main(): Promise<void> {
   fs.mkdirSync(build, { recursive: true });
   const loadgen = path.join(build, 'loadgen');
   execFileSync('cc', ['-O2', '-o', loadgen, path.join(ROOT_DIR, 'test/bench/loadgen.c')]);
-  const target = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ea-bench-')), 'target');
+  // The target and the producer's spool in one temporary directory, removed at the end.
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ea-bench-'));
+  const target = path.join(work, 'target');
   fs.writeFileSync(target, 'x');
   const run = (rate?: string): { rate: number; seconds: number } =>
     JSON.parse(execFileSync('taskset', ['-c', '1', loadgen, String(opens), target, ...(rate ? [rate] : [])], { encoding: 'utf8' }));
 
   const base = run();
   const prefix = `bench-${Date.now().toString(36)}`;
-  const producer = start('taskset', ['-c', '0', process.execPath, PRODUCER_CLI, '--brokers', BROKERS, '--topic-prefix', prefix, '--ring-buffer-mb', ringMb, '--stats-interval', '1', '--log-level', 'info', '--include-comm', 'loadgen', '--include-path', `${path.dirname(target)}/`, '--spool-dir', fs.mkdtempSync(path.join(os.tmpdir(), 'ea-bench-spool-'))]);
+  const producer = start('taskset', ['-c', '0', process.execPath, PRODUCER_CLI, '--brokers', BROKERS, '--topic-prefix', prefix, '--ring-buffer-mb', ringMb, '--stats-interval', '1', '--log-level', 'info', '--include-comm', 'loadgen', '--include-path', `${work}/`, '--spool-dir', path.join(work, 'spool')]);
   await producer.waitForLine(/"msg":"capturing"/, 60000, 'stderr');
   const pid = Number(/"pid":(\d+)/.exec(producer.stderr())![1]);
   await new Promise((r) => setTimeout(r, 1000));
@@ -69,6 +71,7 @@ async function main(): Promise<void> {
   const rssMb = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
   await producer.stop('SIGINT');
   const final = JSON.parse(producer.stderr().split('\n').find((l) => l.includes('"final stats"'))!).stats;
+  fs.rmSync(work, { recursive: true, force: true });
   const result = {
     opens,
     ringMb: Number(ringMb),

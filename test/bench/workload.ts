@@ -16,7 +16,7 @@ function rng(seed: number): () => number {
   };
 }
 
-function makeEvent(i: number, r: () => number, hosts: Host[]): AuditEvent {
+function makeEvent(i: number, r: () => number, hosts: Host[], startNs: bigint): AuditEvent {
   const host = hosts[Math.floor(r() * hosts.length)];
   const comm = COMMS[Math.floor(r() * COMMS.length)];
   const pid = 1000 + Math.floor(r() * 500);
@@ -24,7 +24,7 @@ function makeEvent(i: number, r: () => number, hosts: Host[]): AuditEvent {
     pid, tid: pid, ppid: 1, uid: r() < 0.7 ? 33 : 0, gid: 33, euid: 33, egid: 33, comm, exe: `/usr/bin/${comm}`,
     start_time_ns: BigInt(pid) * 1_000_000n, cgroup_id: 1n, container_id: r() < 0.3 ? 'c'.repeat(64) : '',
   };
-  const base = { time_ns: 1_795_000_000_000_000_000n + BigInt(i) * 50_000n, ktime_ns: BigInt(i), host, process: proc };
+  const base = { time_ns: startNs + BigInt(i) * 50_000n, ktime_ns: BigInt(i), host, process: proc };
   const x = r();
   if (x < 0.7) {
     const write = r() < 0.2;
@@ -47,9 +47,13 @@ function makeEvent(i: number, r: () => number, hosts: Host[]): AuditEvent {
   };
 }
 
-/** n events from 16 hosts, the same every run. */
-export function makeEvents(n: number): AuditEvent[] {
+/**
+ * n events from 16 hosts, 50 us apart, the same every run but for their times: they end now by
+ * default. (Fixed times in the past fell outside the broker's 7-day retention, which deleted the
+ * preloaded segments in the middle of a run.)
+ */
+export function makeEvents(n: number, startNs: bigint = BigInt(Date.now()) * 1_000_000n - BigInt(n) * 50_000n): AuditEvent[] {
   const r = rng(42);
   const hosts: Host[] = Array.from({ length: 16 }, (_, i) => ({ id: `host-${i.toString(16).padStart(4, '0')}`, name: `web-${i}`, boot_id: `boot-${i}` }));
-  return Array.from({ length: n }, (_, i) => makeEvent(i, r, hosts));
+  return Array.from({ length: n }, (_, i) => makeEvent(i, r, hosts, startNs));
 }

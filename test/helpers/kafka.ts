@@ -10,7 +10,7 @@ export function testKafka(clientId: string): Kafka {
   return createKafka({ brokers: parseBrokers(BROKERS), clientId, logger: quietLogger });
 }
 
-import { createSubscriber } from '../../consumer/core/subscriber';
+import { createSubscriber } from '../../consumer/core/input/subscriber';
 import { createSchemaRegistry } from '../../schemas/registry';
 import type { AuditEvent, EventKind } from '../../schemas/types';
 

@@ -1,5 +1,5 @@
 /**
- * A second, real Kafka broker for security tests: a SASL_SSL listener on 127.0.0.1:19094 that
+ * A second, real Kafka broker for security tests: a SASL_SSL listener on 127.0.0.1:29094 that
  * requires client certificates, PLAIN users from JAAS and SCRAM users added at format time,
  * with a CA, server and client certificates made here by openssl. Uses the jars that
  * deploy/kafka/local.sh fetched.
@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ROOT_DIR } from './env';
 
-export const SECURE_PORT = 19094;
+export const SECURE_PORT = 29094;
 export const USERS = {
   plain: { username: 'plainuser', password: 'plain-s3cret-XYZ' },
   'scram-sha-256': { username: 'alice', password: 'alice-s3cret-XYZ' },
@@ -59,9 +59,9 @@ export async function startSecureBroker(): Promise<SecureBroker> {
   fs.writeFileSync(conf, [
     'process.roles=broker,controller',
     'node.id=1',
-    'controller.quorum.voters=1@127.0.0.1:19093',
-    `listeners=SASL_SSL://127.0.0.1:${SECURE_PORT},CONTROLLER://127.0.0.1:19093,INTERNAL://127.0.0.1:19095`,
-    `advertised.listeners=SASL_SSL://127.0.0.1:${SECURE_PORT},INTERNAL://127.0.0.1:19095`,
+    'controller.quorum.voters=1@127.0.0.1:29093',
+    `listeners=SASL_SSL://127.0.0.1:${SECURE_PORT},CONTROLLER://127.0.0.1:29093,INTERNAL://127.0.0.1:29095`,
+    `advertised.listeners=SASL_SSL://127.0.0.1:${SECURE_PORT},INTERNAL://127.0.0.1:29095`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=INTERNAL',
     'listener.security.protocol.map=SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT,INTERNAL:PLAINTEXT',

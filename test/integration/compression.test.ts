@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BROKER_DEFAULTS, ensureTopics, topicSpecs } from '../../common/topic-admin';
 import { topicFor } from '../../common/topics';
-import { createSubscriber } from '../../consumer/core/subscriber';
+import { createSubscriber } from '../../consumer/core/input/subscriber';
 import { COMPRESSIONS } from '../../producer/config';
 import { createKafkaPublisher } from '../../producer/publish/kafka-publisher';
 import { createSchemaRegistry } from '../../schemas/registry';

@@ -143,3 +143,19 @@ test('tail --since starts at a time: older events are not printed', { timeout: 9
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--since: "yesterday" is neither/);
 });
+
+test('on a terminal, tail ends with a one-line summary by kind', { timeout: 90000 }, async (t) => {
+  if (await needsBroker(t)) return;
+  const prefix = uniquePrefix('summary');
+  await preload(prefix, 2);
+  const wantFile = await eventsIn(prefix, 'file');
+  // script(1) gives the tail a pseudo-terminal, as in the quick start.
+  const cmd = `"${process.execPath}" "${CONSUMER_CLI}" tail --brokers ${BROKERS} --topic-prefix ${prefix} --from-beginning --until-end --kind file,net`;
+  const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', timeout: 60000 });
+  assert.equal(r.status, 0, r.stdout);
+  assert.match(r.stdout, new RegExp(`tail: ${wantFile + 1} events shown \\(file ${wantFile}, net 1, process 0\\), 1 malformed\\r?\\n`));
+  // Not a terminal: no summary on stderr (scripts read the final log line instead).
+  const plain = spawnSync(process.execPath, [CONSUMER_CLI, 'tail', '--brokers', BROKERS, '--topic-prefix', prefix, '--from-beginning', '--until-end'], { encoding: 'utf8', timeout: 60000 });
+  assert.equal(plain.status, 0, plain.stderr);
+  assert.doesNotMatch(plain.stderr, /events shown/);
+});

@@ -29,6 +29,10 @@ test('topics command: create, then check passes; a missing topic fails the check
   assert.equal(create.status, 0, create.stderr);
   assert.match(create.stdout, /ok: 6 topics as specified/);
   assert.equal(topics('check', '--topic-prefix', prefix, '--partitions', '2', '--retention-hours', '24').status, 0);
+  // More replicas than brokers: exit 2, and the reason, not kafkajs's bare "Topic creation errors".
+  const rf = topics('create', '--topic-prefix', `${prefix}-rf`, '--replication-factor', '9');
+  assert.equal(rf.status, 2, rf.stderr);
+  assert.match(rf.stderr, new RegExp(`cannot create topics: replication factor 9, but the cluster has 1 broker: ${prefix}-rf\\.alerts, `));
   const differs = topics('check', '--topic-prefix', prefix, '--partitions', '2', '--retention-hours', '48');
   assert.equal(differs.status, 1);
   assert.match(differs.stdout, new RegExp(`${prefix}\\.file: retention\\.ms=86400000, want 172800000`));

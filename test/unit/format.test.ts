@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatLine } from '../../consumer/tail/format';
-import { escapeField, formatTimestamp } from '../../consumer/core/text';
+import { formatLine } from '../../consumer/core/output/line-format';
+import { escapeField, formatTimestamp } from '../../consumer/core/output/text';
 import { execEvent, fileEvent, netEvent } from './samples';
 
 test('file line is byte-exact: space after Path:, quoted fields', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createTailFilter } from '../../consumer/tail/filter';
-import { formatEcs, formatJson, isoNs, toEcs } from '../../consumer/tail/json';
+import { formatEcs, formatJson, isoNs, toEcs } from '../../consumer/core/output/json';
 import { execEvent, fileEvent, netEvent } from './samples';
 
 test('json: one line, nanosecond integers exact, every field present', () => {

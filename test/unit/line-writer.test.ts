@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
-import { createLineWriter } from '../../consumer/core/line-writer';
+import { createLineWriter } from '../../consumer/core/output/line-writer';
 
 test('lines are written in order, newline-terminated', async () => {
   const chunks: string[] = [];

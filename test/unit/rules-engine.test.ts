@@ -8,7 +8,7 @@ import { createEngine, type Alert } from '../../consumer/rules/engine';
 import { DEFAULT_RULES, loadRules, readRuleFile, type RuleFile } from '../../consumer/rules/loader';
 import { alertFromAvro, alertToAvro, formatAlertJson, formatAlertLine } from '../../consumer/detect/alert-format';
 import { createSchemaRegistry } from '../../schemas/registry';
-import { stringify } from '../../consumer/tail/json';
+import { stringify } from '../../consumer/core/output/json';
 import type { AuditEvent, Host } from '../../schemas/types';
 import { fileEvent, host, netEvent, proc } from './samples';
 

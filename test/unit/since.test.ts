@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseSince } from '../../consumer/core/since';
+import { parseSince } from '../../consumer/core/input/since';
 
 test('--since: durations back from now and ISO 8601 times', () => {
   const now = Date.parse('2026-11-24T12:00:00Z');

@@ -4,8 +4,8 @@
  * exact JSON numbers. JSON.stringify escapes C0 controls; C1 controls, DEL and bidi/line
  * separators are escaped here too, so no field can drive a terminal or split a line.
  */
-import type { AuditEvent } from '../../schemas/types';
-import { errnoName } from '../core/errno';
+import type { AuditEvent } from '../../../schemas/types';
+import { errnoName } from './errno';
 
 const UNSAFE = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 const BIG = '\u0000big:';

@@ -7,9 +7,9 @@
  * decimals (nanoseconds), e.g. [1764012345.123456789].
  * Failed attempts and newer kinds get lines in the same style with a suffix or their own field.
  */
-import type { AuditEvent, Creds, FileEvent, NetEvent, ProcessEvent } from '../../schemas/types';
-import { errnoName } from '../core/errno';
-import { escapeField, formatTimestamp } from '../core/text';
+import type { AuditEvent, Creds, FileEvent, NetEvent, ProcessEvent } from '../../../schemas/types';
+import { errnoName } from './errno';
+import { escapeField, formatTimestamp } from './text';
 
 function prefix(e: FileEvent | NetEvent | ProcessEvent): string {
   return `[${formatTimestamp(e.time_ns)}] PID:${e.process.pid} Exe:"${escapeField(e.process.exe)}" Comm:"${escapeField(e.process.comm)}"`;
