@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -159,4 +160,30 @@ test('kill -9 in the first second of an outage, after 5 s, after 30 s and as the
     const final = JSON.parse(s.producer.stderr().split('\n').find((l) => l.includes('"final stats"'))!);
     assert.equal(final.stats.lost, 0, `${s.name}: events lost`);
   }
+});
+
+test('started while Kafka is unreachable: captures at once, SIGINT does not wait for Kafka, and the next start delivers the spool', { timeout: 180000 }, async (t) => {
+  if (needsRoot(t) || (await needsBroker(t))) return;
+  const prefix = uniquePrefix('unreachable');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ea-unreach-'));
+  const spool = fs.mkdtempSync(path.join(os.tmpdir(), 'ea-spool-'));
+  const closed = net.createServer();
+  await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+  const port = (closed.address() as net.AddressInfo).port;
+  await new Promise((r) => closed.close(r)); // nothing listens there now
+  // A shutdown timeout longer than stop()'s own (20 s, then SIGKILL): waiting for Kafka would fail this test.
+  const away = start(process.execPath, [PRODUCER_CLI, '--brokers', `127.0.0.1:${port}`, '--topic-prefix', prefix, '--spool-dir', spool, '--include-path', `${dir}/`, '--shutdown-timeout', '120']);
+  t.after(() => away.stop('SIGKILL'));
+  await away.waitForLine(/"msg":"capturing"/, 60000, 'stderr');
+  for (let i = 0; i < 200; i++) openMissing(dir, `u-${i}`);
+  await away.waitForLine(/spooling to disk until Kafka takes messages again/, 60000, 'stderr');
+  assert.equal(await away.stop('SIGINT'), 0);
+  assert.match(away.stderr(), /Kafka unavailable at shutdown: undelivered messages stay in the spool/);
+  assert.doesNotMatch(away.stderr(), /shutdown timeout|spool drained/);
+
+  const next = startProducer(prefix, spool, dir);
+  t.after(() => next.stop('SIGKILL'));
+  const seen = await countMarkers([topicFor(prefix, 'file')], new RegExp(`${dir}/u-\\d+`, 'g'), (c) => c.size >= 200, 120000);
+  assert.equal(seen.size, 200, 'events captured while Kafka was unreachable never reached it');
+  assert.equal(await next.stop('SIGINT'), 0);
 });
