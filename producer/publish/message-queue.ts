@@ -39,12 +39,21 @@ export function recordSizeOf(r: SpoolRecord): number {
   return n;
 }
 
+const NO_HEADERS: Record<string, string> = {};
+
+/** Headers as strings; the same object when they are already (the pipeline shares one per kind). */
+function stringHeaders(h: Message['headers']): Record<string, string> {
+  if (!h) return NO_HEADERS;
+  for (const v in h) if (typeof h[v] !== 'string') return Object.fromEntries(Object.entries(h).map(([k, x]) => [k, String(x)]));
+  return h as Record<string, string>;
+}
+
 export const toRecord = (topic: string, m: Message): SpoolRecord => ({
   topic,
   key: Buffer.isBuffer(m.key) ? m.key : Buffer.from(m.key ?? ''),
   value: m.value as Buffer,
   timestamp: m.timestamp ?? String(Date.now()),
-  headers: Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, String(v)])),
+  headers: stringHeaders(m.headers),
 });
 
 export const toMessage = (r: SpoolRecord): Message => ({ key: r.key, value: r.value, timestamp: r.timestamp, headers: r.headers });
