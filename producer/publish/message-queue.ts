@@ -32,11 +32,17 @@ export function sizeOf(m: Message): number {
   return n;
 }
 
-/** sizeOf for a spooled record. */
+const headerBytes = new WeakMap<Record<string, string>, number>();
+
+/** sizeOf for a spooled record (header sets are shared, so their size is computed once each). */
 export function recordSizeOf(r: SpoolRecord): number {
-  let n = RECORD_OVERHEAD + r.value.length + r.key.length;
-  for (const [k, v] of Object.entries(r.headers)) n += k.length + Buffer.byteLength(v);
-  return n;
+  let h = headerBytes.get(r.headers);
+  if (h === undefined) {
+    h = 0;
+    for (const [k, v] of Object.entries(r.headers)) h += k.length + Buffer.byteLength(v);
+    headerBytes.set(r.headers, h);
+  }
+  return RECORD_OVERHEAD + r.value.length + r.key.length + h;
 }
 
 const NO_HEADERS: Record<string, string> = {};
