@@ -10,23 +10,25 @@ import { Command } from 'commander';
 import type { Kafka } from 'kafkajs';
 import { parseWithConfig } from '../common/cli-config';
 import { runMain } from '../common/cli-main';
-import { addConnectionOptions, addSecurityOptions, collect } from '../common/cli-options';
+import { addConnectionOptions, addSecurityOptions, addSubjectStrategyOption, collect } from '../common/cli-options';
 import { createKafka } from '../common/kafka';
 import { createLogger, type Logger } from '../common/logger';
 import { createSchemaRegistry } from '../schemas/registry';
-import { detectConfig, detectRules, tailConfig, type CommonConfig, type DetectFlags, type TailFlags } from './config';
+import { createRegistryClient, type RegistryClient } from '../schemas/registry-client';
+import { detectConfig, detectRules, tailConfig, type CommonConfig, type CredentialEnv, type DetectFlags, type TailFlags } from './config';
 import { runDetect } from './detect/detect';
 import { SEVERITIES } from './rules/loader';
 import { runTail } from './tail/tail';
 
-/** The logger and Kafka client of a command. */
-function connect(name: string, c: CommonConfig): { logger: Logger; kafka: Kafka } {
+/** The logger, Kafka client and (with --schema-registry) registry client of a command. */
+function connect(name: string, c: CommonConfig): { logger: Logger; kafka: Kafka; registryClient?: RegistryClient } {
   const logger = createLogger({ name, level: c.logLevel });
-  return { logger, kafka: createKafka({ brokers: c.brokers, clientId: c.clientId, logger, security: c.security }) };
+  const registryClient = c.schemaRegistry && createRegistryClient(c.schemaRegistry);
+  return { logger, kafka: createKafka({ brokers: c.brokers, clientId: c.clientId, logger, security: c.security }), registryClient };
 }
 
 /** SASL credentials come from the environment (or files), never argv. */
-const saslEnv = (): { username?: string; password?: string } => ({ username: process.env.EBPF_AUDIT_SASL_USERNAME, password: process.env.EBPF_AUDIT_SASL_PASSWORD });
+const saslEnv = (): CredentialEnv => ({ username: process.env.EBPF_AUDIT_SASL_USERNAME, password: process.env.EBPF_AUDIT_SASL_PASSWORD });
 
 function stopSignal(): AbortSignal {
   const ctl = new AbortController();
@@ -67,10 +69,10 @@ async function main(argv: string[]): Promise<number> {
   addConnectionOptions(tail);
   addSecurityOptions(tail).action(async (o: TailFlags) => {
     const c = tailConfig(o, saslEnv());
-    const { logger, kafka } = connect('ebpf-audit-tail', c);
+    const { logger, kafka, registryClient } = connect('ebpf-audit-tail', c);
     // A terminal gets a one-line summary at the end, as ping does; scripts get the final log line.
     const summaryTo = process.stderr.isTTY ? process.stderr : undefined;
-    await runTail({ ...c, kafka, logger, registry: createSchemaRegistry(), out: process.stdout, summaryTo }, stopSignal());
+    await runTail({ ...c, kafka, logger, registry: createSchemaRegistry(), registryClient, out: process.stdout, summaryTo }, stopSignal());
   });
 
   const detect = program
@@ -93,6 +95,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (logs go to stderr)', 'info')
     .exitOverride();
   addConnectionOptions(detect);
+  addSubjectStrategyOption(detect);
   addSecurityOptions(detect).action(async (files: string[], o: DetectFlags) => {
     const loaded = detectRules(files, o);
     if (o.check) {
@@ -101,8 +104,8 @@ async function main(argv: string[]): Promise<number> {
       return;
     }
     const c = detectConfig(o, saslEnv());
-    const { logger, kafka } = connect('ebpf-audit-detect', c);
-    await runDetect({ ...c, kafka, logger, registry: createSchemaRegistry(), rules: loaded.rules, out: process.stdout }, stopSignal());
+    const { logger, kafka, registryClient } = connect('ebpf-audit-detect', c);
+    await runDetect({ ...c, kafka, logger, registry: createSchemaRegistry(), registryClient, rules: loaded.rules, out: process.stdout }, stopSignal());
   });
 
   await parseWithConfig(program, argv, { env: process.env });

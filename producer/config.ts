@@ -1,8 +1,20 @@
 /** The producer's typed configuration, built from CLI options by cli.ts and validated here. */
 import { ConfigError } from '../common/errors';
-import { brokersOption, logLevelOption, securityOption, topicPrefixOption, type SecurityFlags } from '../common/cli-options';
+import {
+  brokersOption,
+  logLevelOption,
+  schemaRegistryOption,
+  securityOption,
+  subjectStrategyOption,
+  topicPrefixOption,
+  type SchemaRegistryFlags,
+  type SecurityFlags,
+} from '../common/cli-options';
 import type { KafkaSecurity } from '../common/kafka';
 import type { LogLevel } from '../common/logger';
+import type { SchemaRegistryConfig } from '../schemas/registry-client';
+import type { SubjectStrategy } from '../schemas/subjects';
+import { checkProcRoot } from './enrich/host-view';
 import { mergeFilters, parseRules, readFilterFile, type FilterSpec } from './filters';
 
 export const COMPRESSIONS = ['None', 'GZIP', 'Snappy', 'LZ4', 'ZSTD'] as const;
@@ -13,6 +25,9 @@ export interface ProducerConfig {
   clientId: string;
   logLevel: LogLevel;
   hostId?: string;
+  hostName?: string;
+  /** Where the host's /proc is: /proc, or its mount point in a container (/host/proc). */
+  procRoot: string;
   bpfObject: string;
   syscallHooks: 'auto' | 'raw' | 'tracepoint';
   ringBytes: number;
@@ -36,14 +51,19 @@ export interface ProducerConfig {
   metricsPort?: number;
   metricsHost: string;
   security: KafkaSecurity;
+  /** --schema-registry: register the writer schemas and write the Confluent framing. */
+  schemaRegistry?: SchemaRegistryConfig;
+  subjectStrategy: SubjectStrategy;
 }
 
-export interface RawProducerOptions extends SecurityFlags {
+export interface RawProducerOptions extends SecurityFlags, SchemaRegistryFlags {
   brokers: string;
   topicPrefix: string;
   clientId: string;
   logLevel: string;
   hostId?: string;
+  hostName?: string;
+  procRoot: string;
   bpfObject: string;
   syscallHooks: string;
   ringBufferMb: string;
@@ -72,6 +92,7 @@ export interface RawProducerOptions extends SecurityFlags {
   spoolAfterMs?: string;
   metricsPort?: string;
   metricsHost: string;
+  subjectStrategy?: string;
 }
 
 export function intOption(name: string, value: string, min: number, max: number): number {
@@ -95,6 +116,9 @@ export function buildProducerConfig(o: RawProducerOptions, env: { username?: str
   if (o.hostId !== undefined && !/^[\x21-\x7e]{1,128}$/.test(o.hostId)) {
     throw new ConfigError('--host-id must be 1-128 printable ASCII characters without spaces');
   }
+  if (o.hostName !== undefined && !/^[\x21-\x7e]{1,253}$/.test(o.hostName)) {
+    throw new ConfigError('--host-name must be 1-253 printable ASCII characters without spaces');
+  }
   if (!['auto', 'raw', 'tracepoint'].includes(o.syscallHooks)) {
     throw new ConfigError(`--syscall-hooks must be auto, raw or tracepoint, got "${o.syscallHooks}"`);
   }
@@ -105,11 +129,14 @@ export function buildProducerConfig(o: RawProducerOptions, env: { username?: str
     exclude: parseRules({ pid: o.excludePid, uid: o.excludeUid, comm: o.excludeComm, path: o.excludePath }, '--exclude'),
     result: o.onlyFailed ? 'failed' : o.onlySuccessful ? 'successful' : 'all',
   };
+  checkProcRoot(o.procRoot, process.pid);
   if (o.filterFile !== undefined) readFilterFile(o.filterFile); // fail at start, not at the first SIGHUP
   if (!o.spoolDir.startsWith('/')) throw new ConfigError(`--spool-dir must be an absolute path, got "${o.spoolDir}"`);
   if (!/^[0-9A-Za-z.:-]{1,255}$/.test(o.metricsHost)) throw new ConfigError(`--metrics-host "${o.metricsHost}" is not a host name or address`);
   return {
     security: securityOption(o, env),
+    schemaRegistry: schemaRegistryOption(o),
+    subjectStrategy: subjectStrategyOption(o.subjectStrategy ?? 'topic'),
     metricsPort: o.metricsPort === undefined ? undefined : intOption('metrics-port', o.metricsPort, 0, 65535),
     metricsHost: o.metricsHost,
     spoolDir: o.spoolDir,
@@ -122,6 +149,8 @@ export function buildProducerConfig(o: RawProducerOptions, env: { username?: str
     clientId: o.clientId,
     logLevel,
     hostId: o.hostId,
+    hostName: o.hostName,
+    procRoot: o.procRoot,
     bpfObject: o.bpfObject,
     syscallHooks: o.syscallHooks as ProducerConfig['syscallHooks'],
     ringBytes: ringMb << 20,

@@ -8,10 +8,10 @@ import { errorMessage } from '../common/errors';
 import { createKafka } from '../common/kafka';
 import type { Logger } from '../common/logger';
 import { BROKER_DEFAULTS, topicSpecs } from '../common/topic-admin';
-import { EVENT_KINDS, schemasTopic, statsTopic, topicFor } from '../common/topics';
+import { schemasTopic, statsTopic, topicFor } from '../common/topics';
 import { schemaMessage } from '../schemas/publication';
 import { createSchemaRegistry, EVENT_SCHEMAS, type SchemaKind } from '../schemas/registry';
-import type { EventKind } from '../schemas/types';
+import { EVENT_KINDS, type EventKind } from '../schemas/types';
 import { createCounterReader } from './bpf/counters';
 import { createFilterMaps } from './bpf/filter-maps';
 import { openBpfProbe } from './bpf/loader';
@@ -19,12 +19,11 @@ import { CLOCK_BOOTTIME, CLOCK_REALTIME, clockNs } from './bpf/native';
 import { openRingReader } from './bpf/ringbuf';
 import { readFilters, type ProducerConfig } from './config';
 import { createBootClock } from './enrich/clock';
-import { createContainerResolver, findCgroup2Root } from './enrich/containers';
 import { createEnricher } from './enrich/enricher';
-import { detectHost } from './enrich/host';
-import { createProcessTable } from './enrich/process-table';
+import { openHostView } from './enrich/host-view';
 import { createPipeline } from './pipeline';
 import { createKafkaSender } from './publish/kafka-sender';
+import { useSchemaRegistry } from './schema-registry';
 import { createPublisher } from './publish/publisher';
 import { openSpool } from './publish/spool';
 import { startMetricsServer, type MetricsServer } from './metrics';
@@ -46,10 +45,12 @@ export async function runProducer(
   stop: AbortSignal,
   onReload: (fn: () => void) => void = () => undefined,
 ): Promise<void> {
-  const host = detectHost({ hostId: cfg.hostId });
+  const { host, processes, containers } = openHostView({ procRoot: cfg.procRoot, hostId: cfg.hostId, hostName: cfg.hostName, logger });
   const registry = createSchemaRegistry();
   const topics = Object.fromEntries(EVENT_KINDS.map((k) => [k, topicFor(cfg.topicPrefix, k)])) as Record<EventKind, string>;
   logger.info({ host, topics, brokers: cfg.brokers }, 'starting');
+  // With --schema-registry: schemas registered, Confluent framing (false: stopped while waiting for it).
+  if (!(await useSchemaRegistry(cfg, registry, logger, stop))) return;
 
   const kafka = createKafka({
     brokers: cfg.brokers, clientId: cfg.clientId, logger, security: cfg.security,
@@ -71,8 +72,9 @@ export async function runProducer(
     batchSize: cfg.batchSize,
     maxQueued: cfg.maxQueued,
   });
-  // Our writer schemas, before any event that uses them (spooled like events if Kafka is away).
-  for (const kind of Object.keys(EVENT_SCHEMAS) as SchemaKind[]) {
+  // Our writer schemas, before any event that uses them (spooled like events if Kafka is away);
+  // with --schema-registry they are in the registry instead.
+  for (const kind of cfg.schemaRegistry ? [] : (Object.keys(EVENT_SCHEMAS) as SchemaKind[])) {
     const m = schemaMessage(registry.current(kind));
     publisher.offer(schemasTopic(cfg.topicPrefix), { key: m.key, value: m.value, timestamp: String(Date.now()) });
   }
@@ -84,8 +86,7 @@ export async function runProducer(
     return;
   }
 
-  const processes = createProcessTable({ logger });
-  processes.seed();
+  processes.seed(); // just before attaching: what starts later comes as exec events
   const clock = createBootClock({ realtimeNs: () => clockNs(CLOCK_REALTIME), boottimeNs: () => clockNs(CLOCK_BOOTTIME) });
   logger.info({ errorNs: Number(clock.errorNs) }, 'boot-to-wall clock offset measured');
   const clockTimer = setInterval(() => clock.refresh(), 60_000);
@@ -115,7 +116,7 @@ export async function runProducer(
   const pipeline = createPipeline({
     ring,
     registry,
-    enricher: createEnricher({ host, clock, processes, containers: createContainerResolver({ root: findCgroup2Root(), logger }) }),
+    enricher: createEnricher({ host, clock, processes, containers }),
     publisher,
     topics,
     hostId: host.id,

@@ -39,6 +39,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** `boot`: systemd as init (else the container only runs `sh` commands through nsenter of a sleeping init). */
 export async function startContainer(name: string, opts: { boot: boolean; bindsRo?: string[]; binds?: string[] }): Promise<Container> {
   const lower = cachedRootfs();
+  // Before the container's overlay is mounted: with the tmpfs mounted after it, on a host that had
+  // none, the container's systemd never finished booting (reproduced three times, fixed by this order).
+  let ownTmpfs = false;
+  if (!mounted('/run/systemd/nspawn')) {
+    fs.mkdirSync('/run/systemd/nspawn', { recursive: true });
+    execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', '/run/systemd/nspawn']);
+    ownTmpfs = true;
+  }
   const dir = fs.mkdtempSync(path.join(RUNS, `ea-${name}-`));
   const root = path.join(dir, 'root');
   for (const d of ['upper', 'work', 'root']) fs.mkdirSync(path.join(dir, d));
@@ -47,12 +55,6 @@ export async function startContainer(name: string, opts: { boot: boolean; bindsR
   // the container's ca-certificates picks them up when it is installed.
   const siteCas = '/usr/local/share/ca-certificates';
   if (fs.existsSync(siteCas)) fs.cpSync(siteCas, path.join(root, siteCas), { recursive: true });
-  let ownTmpfs = false;
-  if (!mounted('/run/systemd/nspawn')) {
-    fs.mkdirSync('/run/systemd/nspawn', { recursive: true });
-    execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', '/run/systemd/nspawn']);
-    ownTmpfs = true;
-  }
   const args = [
     '-D', root, '--register=no', '--keep-unit', `--machine=ea-${name}-${process.pid}`, '--console=passive', '-q',
     // BPF inside: the capabilities and the two syscalls nspawn withholds by default; tracefs is
