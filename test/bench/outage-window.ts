@@ -85,7 +85,7 @@ async function main(): Promise<void> {
   const re = new RegExp(`/ea-owin-\\w+/m-\\d+`, 'g');
   const counts = await countMarkers(topics, re, (c) => c.size >= opens * subjects.length, 120000);
   for (const p of again) await p.stop('SIGINT');
-  const result = subjects.map((s) => {
+  const result = subjects.map((s, i) => {
     const mine = [...counts].filter(([k]) => k.startsWith(`/${path.basename(s.dir)}/`));
     return {
       killAfterS: s.killS,
@@ -93,6 +93,8 @@ async function main(): Promise<void> {
       delivered: mine.length,
       of: opens,
       duplicates: mine.reduce((n, [, c]) => n + c - 1, 0),
+      // What the restarted producer had to say about its replay.
+      restartLog: again[i].stderr().split('\n').filter((l) => /"component":"publisher"/.test(l)).map((l) => { const j = JSON.parse(l); return [j.msg, j.reason ?? j.err ?? j.failedAttempts ?? ''].join(' '); }),
     };
   });
   console.log(JSON.stringify({ brokers: BROKERS, opens, result }, null, 2));
