@@ -98,6 +98,7 @@ async function main(): Promise<void> {
     };
   });
   console.log(JSON.stringify({ brokers: BROKERS, opens, result }, null, 2));
+  for (const s of subjects) for (const d of [s.dir, s.spool]) fs.rmSync(d, { recursive: true, force: true });
 }
 
 main().catch((err) => {

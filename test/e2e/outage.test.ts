@@ -32,6 +32,13 @@ function startProducer(prefix: string, spool: string, dir: string): Running {
   return start(process.execPath, [PRODUCER_CLI, '--brokers', BROKERS, '--topic-prefix', prefix, '--spool-dir', spool, '--include-path', `${dir}/`, '--stats-interval', '2']);
 }
 
+/** Temporary directories of one test, removed after it. */
+function tmpDir(t: TestContext, name: string): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), name));
+  t.after(() => fs.rmSync(d, { recursive: true, force: true }));
+  return d;
+}
+
 /** A failed open of `dir`/`name`: one marked event. */
 function openMissing(dir: string, name: string): void {
   try {
@@ -49,8 +56,8 @@ test('a 20 s broker outage during a steady stream loses nothing', { timeout: 300
   if (needsRoot(t) || (await needsBroker(t)) || needsLocalBroker(t)) return;
   t.after(() => broker.start()); // whatever happens, leave the broker running
   const prefix = uniquePrefix('outage');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ea-outage-'));
-  const spool = fs.mkdtempSync(path.join(os.tmpdir(), 'ea-spool-'));
+  const dir = tmpDir(t, 'ea-outage-');
+  const spool = tmpDir(t, 'ea-spool-');
   const producer = startProducer(prefix, spool, dir);
   t.after(() => producer.stop('SIGKILL'));
   await producer.waitForLine(/"msg":"capturing"/, 60000, 'stderr');
@@ -95,8 +102,8 @@ test('kill -9 in the first second of an outage, after 5 s, after 30 s and as the
   // One producer per moment, all through one broker stop/start; each marks events of its own directory.
   const subjects: Subject[] = ['first-second', 'after-5s', 'after-30s', 'broker-back'].map((name) => {
     const prefix = uniquePrefix(`kill9-${name}`);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ea-kill9-'));
-    const spool = fs.mkdtempSync(path.join(os.tmpdir(), 'ea-spool-'));
+    const dir = tmpDir(t, 'ea-kill9-');
+    const spool = tmpDir(t, 'ea-spool-');
     return { name, prefix, dir, spool, producer: startProducer(prefix, spool, dir), marked: 0 };
   });
   const running: Running[] = subjects.map((s) => s.producer);
@@ -165,8 +172,8 @@ test('kill -9 in the first second of an outage, after 5 s, after 30 s and as the
 test('started while Kafka is unreachable: captures at once, SIGINT does not wait for Kafka, and the next start delivers the spool', { timeout: 180000 }, async (t) => {
   if (needsRoot(t) || (await needsBroker(t))) return;
   const prefix = uniquePrefix('unreachable');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ea-unreach-'));
-  const spool = fs.mkdtempSync(path.join(os.tmpdir(), 'ea-spool-'));
+  const dir = tmpDir(t, 'ea-unreach-');
+  const spool = tmpDir(t, 'ea-spool-');
   const closed = net.createServer();
   await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
   const port = (closed.address() as net.AddressInfo).port;
