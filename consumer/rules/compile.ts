@@ -177,13 +177,15 @@ function compileCmp(node: Cmp, env: CompileEnv, loc: Locator): Compiled {
   }
   const kinds = new Set(lhs.kinds);
   const { get, all } = lhs;
+  // exists: the field has a value, and (as this language always had it) not the empty string.
+  const present = (v: unknown): boolean => v !== undefined && v !== '';
   if (node.op === 'exists') {
     if (lhs.some) {
       const some = lhs.some;
-      return { kinds, gaps: new Map(), pred: (ev, c) => some(ev, c, (v) => v !== undefined) };
+      return { kinds, gaps: new Map(), pred: (ev, c) => some(ev, c, present) };
     }
-    if (all) return { kinds, gaps: new Map(), pred: (ev, c) => all(ev, c).length > 0 };
-    return { kinds, gaps: new Map(), pred: (ev, c) => get(ev, c) !== undefined };
+    if (all) return { kinds, gaps: new Map(), pred: (ev, c) => all(ev, c).some(present) };
+    return { kinds, gaps: new Map(), pred: (ev, c) => present(get(ev, c)) };
   }
   if (node.rhs) return compileFieldPair(node, lhs, operandOf(node.rhs, loc), loc);
   const items = values(node, env, loc);

@@ -37,6 +37,9 @@ export interface Rule {
   aggregate?: AggregateSpec;
   /** Where the rule was (last) defined. */
   source: Position;
+  /** The condition's syntax tree, exceptions included, and where its offsets are (search compiles it). */
+  condition: Node;
+  conditionLoc: Locator;
 }
 
 export interface Skipped {
@@ -132,12 +135,16 @@ function compileRule(r: RuleInfo, env: CompileEnv, opts: CompileOptions, warning
     throw new RuleError(p.falco ? `priority "${p.value}" is not one of emergency, alert, critical, error, warning, notice, informational, debug` : `severity must be one of info, low, medium, high, critical, not "${p.value}"`, p.pos);
   }
   let compiled: Compiled;
+  let condition: Node;
   let output;
   try {
-    compiled = compile(parse(r.condition.value, r.condition.loc), env, r.condition.loc);
+    condition = parse(r.condition.value, r.condition.loc);
+    compiled = compile(condition, env, r.condition.loc);
     for (const ex of r.exceptions ?? []) {
       const node = exceptionNode(ex);
-      if (node) compiled = andOf(compiled, notOf(compile(node, env, fixedLocator(ex.pos))));
+      if (!node) continue;
+      compiled = andOf(compiled, notOf(compile(node, env, fixedLocator(ex.pos))));
+      condition = { n: 'and', left: condition, right: { n: 'not', arg: node, at: 0 }, at: 0 };
     }
     output = compileTemplate(r.output.value, r.output.loc);
   } catch (err) {
@@ -156,6 +163,7 @@ function compileRule(r: RuleInfo, env: CompileEnv, opts: CompileOptions, warning
   return {
     id: r.name, description: r.desc ?? '', severity, priority: p.falco ? p.value : undefined, tags: r.tags ?? [], enabled: r.enabled ?? true,
     kinds: compiled.kinds, types: compiled.types, pred: compiled.pred, output: output.render, aggregate, source: r.pos,
+    condition, conditionLoc: r.condition.loc,
   };
 }
 

@@ -1,5 +1,6 @@
 /** evt.*: the event itself (type, result, time), with Falco's meanings. */
 import type { AuditEvent } from '../../schemas/types';
+import { errnoName as shortErrnoName } from '../core/output/errno';
 import { errnoName, typeName } from './event-types';
 import { ALL_KINDS, missingField, type FieldDef } from './field-def';
 import { argsLine } from './fields-args';
@@ -62,7 +63,11 @@ export const EVT_FIELDS: FieldDef[] = [
   },
   { name: 'evt.rawres', type: 'num', doc: 'the result as a number: an fd, 0 or -errno; the exit code for procexit', kinds: ALL_KINDS, get: rawres },
   { name: 'evt.failed', type: 'bool', doc: 'the call returned an error (EINPROGRESS included, as in Falco)', kinds: ALL_KINDS, get: failed },
-  str('evt.errno', 'the error name of a failed call (ENOENT, EACCES, EINPROGRESS ...), else ""', (ev) => (failed(ev) ? errnoName(-rawres(ev)) : '')),
+  // This project's field, as it always was (the store searches it so): a connect in progress is not an error here.
+  str('evt.errno', 'the error name of a failed open or connect (ENOENT, EACCES ...; EINPROGRESS is not one), else ""', (ev) => {
+    const r = rawres(ev);
+    return ev.kind !== 'process' && r < 0 && r !== -115 ? shortErrnoName(-r) : '';
+  }),
   {
     name: 'evt.is_open_read', type: 'bool', doc: 'open, openat, openat2 for reading (O_RDONLY or O_RDWR); false for creat', kinds: ['file'],
     get: (ev) => {

@@ -12,9 +12,13 @@ import { FD_FIELDS } from './fields-fd';
 import { OTHER_FIELDS } from './fields-other';
 import { ANCESTOR_FIELDS, PROC_FIELDS } from './fields-proc';
 import { FALCO_FIELDS } from './falco-names';
+import type { EventKind } from '../../schemas/types';
+import { BY_NAME, CAPTURED, TYPE_ALIASES } from './event-types';
 import { missingField, type FieldDef } from './field-def';
 
 export * from './field-def';
+export { flagNames } from './fields-fd';
+export { globToRegExp } from './tests';
 
 const FIXED: ReadonlyMap<string, FieldDef> = new Map(
   [...EVT_FIELDS, ...PROC_FIELDS, ...FD_FIELDS, ...OTHER_FIELDS].map((d) => [d.name, d]),
@@ -22,6 +26,12 @@ const FIXED: ReadonlyMap<string, FieldDef> = new Map(
 
 /** Every field with a fixed name, for error hints and the README table. */
 export const FIELDS: ReadonlyMap<string, FieldDef> = FIXED;
+
+/** The kind of each event type, by Falco's name, the producer's name and the accepted aliases. */
+export const TYPE_KINDS: Readonly<Record<string, EventKind>> = Object.fromEntries([
+  ...CAPTURED.flatMap((t) => [[t.name, t.kind], [t.internal, t.kind]]),
+  ...Object.entries(TYPE_ALIASES).map(([alias, name]) => [alias, BY_NAME.get(name)!.kind]),
+]);
 
 /** Why whole families of Falco's fields have no data here. */
 const FAMILIES: [RegExp, string][] = [

@@ -1,13 +1,11 @@
 /**
  * What detect knows about processes beyond each event: their command lines, working directories
- * and ancestry, learned from the events it reads (per host, by pid and start time). This is the
- * thread table Falco's proc.cmdline, proc.pname and proc.aname[N] read.
- *
- * The first event of a process teaches its name, executable and parent (later ones its new parent
- * when reparented); exec events also teach argv and the working directory. Kinds travel in separate topics, so a file event may be read before the
- * exec event of its process: its command line is then unknown (no value). Exits do not delete
- * entries, so a late event of an exited process still finds them; the table is bounded, oldest
- * entries dropped first, and a reused pid is told apart by its start time.
+ * and ancestry, learned from the exec events it reads (per host and pid; a process's own record
+ * must have its start time). This is the thread table Falco's proc.cmdline, proc.pname and
+ * proc.aname[N] read. An exit forgets the process. Kinds travel in separate topics, so a file
+ * event may be read before the exec of its process: its command line is then unknown (no value).
+ * The search backends (SQLite, OpenSearch) compute the same from the stored events: the last exec
+ * at or before the event, unless an exit came after it. Bounded: the oldest records go first.
  */
 import type { AuditEvent } from '../../schemas/types';
 
@@ -51,7 +49,7 @@ export interface ProcessTree extends EvalContext {
   size(): number;
 }
 
-const MAX_DEPTH = 64;
+export const MAX_DEPTH = 64;
 
 export function createProcessTree(opts: { maxProcesses: number; names?: NameLookup }): ProcessTree {
   const hosts = new Map<string, Map<number, ProcRecord>>();
@@ -75,9 +73,18 @@ export function createProcessTree(opts: { maxProcesses: number; names?: NameLook
         size--;
       }
     }
-    if (head > 1024 && head * 2 > fifoRecs.length) {
-      fifoHosts = fifoHosts.slice(head);
-      fifoRecs = fifoRecs.slice(head);
+    // Exits and re-execs leave stale entries behind: drop them when they outnumber the live ones.
+    if (fifoRecs.length - head > 2 * size + 1024) {
+      const hs: Map<number, ProcRecord>[] = [];
+      const rs: ProcRecord[] = [];
+      for (let i = head; i < fifoRecs.length; i++) {
+        if (fifoHosts[i].get(fifoRecs[i].pid) === fifoRecs[i]) {
+          hs.push(fifoHosts[i]);
+          rs.push(fifoRecs[i]);
+        }
+      }
+      fifoHosts = hs;
+      fifoRecs = rs;
       head = 0;
     }
   }
@@ -106,18 +113,19 @@ export function createProcessTree(opts: { maxProcesses: number; names?: NameLook
     names: opts.names ?? NO_NAMES,
     observe(ev) {
       seq++;
-      const p = ev.event.process;
-      const table = tableOf(ev.event.host.id);
-      const known = table.get(p.pid);
-      if (ev.kind === 'process' && ev.event.kind === 'exec') {
-        add(table, { pid: p.pid, ppid: p.ppid, start: p.start_time_ns, comm: p.comm, exepath: p.exe, argv: ev.event.args, cwd: ev.event.cwd });
-      } else if (!known || known.start !== p.start_time_ns) {
-        add(table, { pid: p.pid, ppid: p.ppid, start: p.start_time_ns, comm: p.comm, exepath: p.exe });
-      } else {
-        // Reparented when its parent exits. (A rename by prctl is not followed: the event's own
-        // proc.name has it; storing each event's fresh string in a long-lived record costs the GC.)
-        if (known.ppid !== p.ppid) known.ppid = p.ppid;
+      if (ev.kind !== 'process') return;
+      const e = ev.event;
+      const p = e.process;
+      if (e.kind === 'exit') {
+        const table = tableOf(e.host.id);
+        const known = table.get(p.pid);
+        if (known && known.start === p.start_time_ns) {
+          table.delete(p.pid);
+          size--;
+        }
+        return;
       }
+      if (e.kind === 'exec') add(tableOf(e.host.id), { pid: p.pid, ppid: p.ppid, start: p.start_time_ns, comm: p.comm, exepath: p.exe, argv: e.args, cwd: e.cwd });
     },
     self(ev) {
       const r = lookup(ev, ev.event.process.pid);
@@ -135,5 +143,33 @@ export function createProcessTree(opts: { maxProcesses: number; names?: NameLook
       return undefined;
     },
     size: () => size,
+  };
+}
+
+/** What a store knows of processes at an event's time: their last exec. */
+export interface StoredProcesses {
+  /** The process's last exec at or before the event, when no exit came after it and its start is the event's. */
+  self(ev: AuditEvent): ProcRecord | undefined;
+  /** pid's last exec at or before the event (on its host and boot), when no exit came after it. */
+  byPid(ev: AuditEvent, pid: number): ProcRecord | undefined;
+}
+
+/** An evaluation context over a store's records (search's retro-hunt): ancestors walked up through the ppids, as in the live tree. */
+export function storedContext(s: StoredProcesses): EvalContext {
+  return {
+    self: (ev) => s.self(ev),
+    ancestor(ev, n) {
+      let pid = ev.event.process.ppid;
+      for (let i = 1; i <= Math.min(n, MAX_DEPTH); i++) {
+        if (pid <= 0) return undefined;
+        const r = s.byPid(ev, pid);
+        if (!r || i === n) return r;
+        if (r.ppid === pid) return undefined;
+        pid = r.ppid;
+      }
+      return undefined;
+    },
+    seq: 1,
+    names: NO_NAMES,
   };
 }

@@ -2,7 +2,7 @@
  * The value tests behind each operator, built once at load from the rule's constants (sets,
  * regexes, parsed CIDRs), so nothing is parsed per event. Semantics follow libsinsp's
  * filter_compare.cpp: glob is fnmatch without flags (* crosses slashes), pmatch compares whole
- * path components, regex must match the whole value.
+ * path components (as written: repeated slashes are not folded), regex must match the whole value.
  */
 import * as ipaddr from 'ipaddr.js';
 
@@ -33,17 +33,12 @@ export function globToRegExp(glob: string, caseless = false): RegExp {
 
 /** Path prefixes by whole components: /etc matches /etc and /etc/x, not /etcetera. */
 function pmatch(values: string[]): Test<string> {
-  const parts = (p: string): string[] => p.split('/').filter((s) => s !== '');
-  const prefixes = values.map(parts);
-  // Most paths have no empty component: then a prefix is a plain string and its "/" boundary.
-  const plain = prefixes.map((pre) => `/${pre.join('/')}`);
+  const dirs = values.map((p) => (p.endsWith('/') ? p : `${p}/`));
+  const exact = new Set(values.map((p) => p.replace(/\/+$/, '')));
   return (s) => {
-    if (s.charCodeAt(0) === 47 && !s.includes('//') && !s.endsWith('/')) {
-      for (const p of plain) if (p === '/' || s === p || (s.startsWith(p) && s.charCodeAt(p.length) === 47)) return true;
-      return false;
-    }
-    const comps = parts(s);
-    return prefixes.some((pre) => pre.length <= comps.length && pre.every((c, i) => comps[i] === c));
+    if (exact.has(s)) return true;
+    for (const d of dirs) if (s.startsWith(d)) return true;
+    return false;
   };
 }
 
