@@ -83,6 +83,16 @@ struct open_args {
 	__u16 op;
 };
 
+/* The arguments of a link-family syscall (more than a BPF call's five), for link.bpf.c. */
+struct link_args {
+	__u64 oldpath; /* user pointers */
+	__u64 newpath;
+	__s32 olddirfd; /* -1 for symlinks: their target is text */
+	__s32 newdirfd;
+	__u32 flags;
+	__u16 op;
+};
+
 /* Per-CPU space to build one record before bpf_ringbuf_output copies its used length. */
 #define EA_SCRATCH_SIZE sizeof(struct ea_proc_exec) /* the largest record */
 EA_MAP struct {
@@ -107,6 +117,21 @@ static __always_inline void ea_count(__u32 type, __u32 slot)
 		__sync_fetch_and_add(v, 1);
 }
 
+/* The file behind a file descriptor of the current task, or NULL (a closed or out-of-range fd). */
+static __always_inline struct file *ea_file_of_fd(long fd)
+{
+	if (fd < 0)
+		return 0;
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	if (fd >= BPF_CORE_READ(fdt, max_fds))
+		return 0;
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *f = 0;
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd & 0xfffff]);
+	return f;
+}
+
 /* Unlinked as /proc/PID/exe sees it (d_unlinked), or no links left (a memfd's pseudo dentry is hashed nowhere but is its own root). */
 static __always_inline int ea_file_unlinked(struct file *f)
 {
@@ -114,6 +139,19 @@ static __always_inline int ea_file_unlinked(struct file *f)
 	if (d->d_inode->i_nlink == 0)
 		return 1;
 	return !d->d_hash.pprev && d->d_parent != d;
+}
+
+/* The controlling terminal as Falco's proc.tty encodes it: new_encode_dev(MKDEV(major, minor)). */
+static __always_inline __u32 ea_tty(struct task_struct *task)
+{
+	struct tty_struct *tty = task->signal->tty;
+	if (!tty)
+		return 0;
+	struct tty_driver *drv = tty->driver;
+	if (!drv)
+		return 0;
+	__u32 major = drv->major, minor = drv->minor_start + tty->index;
+	return (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
 }
 
 /* Start a record of `type` in this CPU's scratch space: header and task filled in. */
@@ -145,6 +183,13 @@ static __always_inline void *ea_begin(__u16 type)
 	t->start_ns = task->group_leader->start_boottime;
 	t->cgroup_id = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(t->comm, sizeof(t->comm));
+	/* kernel_cap_t is one u64 since 6.3, two u32 (low first) before: the same 8 bytes. */
+	if (bpf_core_field_exists(cred->cap_effective.val))
+		t->cap_effective = cred->cap_effective.val;
+	else
+		bpf_probe_read_kernel(&t->cap_effective, 8, &cred->cap_effective);
+	t->tty = ea_tty(task);
+	t->loginuid = bpf_core_field_exists(task->loginuid) ? task->loginuid.val : 0xffffffff;
 	return h;
 }
 

@@ -21,6 +21,7 @@ import { createContainerResolver, findCgroup2Root } from './enrich/containers';
 import { createEnricher } from './enrich/enricher';
 import { detectHost } from './enrich/host';
 import { createProcessTable } from './enrich/process-table';
+import { createUserNames } from './enrich/users';
 import { createPipeline } from './pipeline';
 import { createPublisher } from './publish/publisher';
 import { openSpool } from './publish/spool';
@@ -69,6 +70,7 @@ export async function runProducer(
   }
 
   const processes = createProcessTable({ logger });
+  const users = createUserNames({ logger });
   processes.seed();
   const clock = createBootClock({ realtimeNs: () => clockNs(CLOCK_REALTIME), boottimeNs: () => clockNs(CLOCK_BOOTTIME) });
   logger.info({ errorNs: Number(clock.errorNs) }, 'boot-to-wall clock offset measured');
@@ -99,7 +101,7 @@ export async function runProducer(
   const pipeline = createPipeline({
     ring,
     registry,
-    enricher: createEnricher({ host, clock, processes, containers: createContainerResolver({ root: findCgroup2Root(), logger }) }),
+    enricher: createEnricher({ host, clock, processes, containers: createContainerResolver({ root: findCgroup2Root(), logger }), users }),
     publisher,
     topics,
     hostId: host.id,
@@ -144,6 +146,7 @@ export async function runProducer(
   logger.info({ stats: final, spool: spool.stats() }, 'final stats');
   await metrics?.close();
   clearInterval(clockTimer);
+  users.close();
   ring.close();
   probe.close();
 }

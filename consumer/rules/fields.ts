@@ -6,6 +6,7 @@
 import type { AuditEvent, EventKind } from '../../schemas/types';
 import { errnoName } from '../core/output/errno';
 import { formatTimestamp } from '../core/output/text';
+import { capabilityNames } from './capabilities';
 
 export type FieldType = 'str' | 'num' | 'ip' | 'bool';
 export type FieldValue = string | number | boolean | undefined;
@@ -50,14 +51,17 @@ export function flagNames(flags: number): string {
 const EINPROGRESS = -115;
 
 function result(ev: AuditEvent): number {
-  if (ev.kind === 'process') return ev.event.kind === 'exit' ? ev.event.exit_code : 0;
+  if (ev.kind === 'process') return ev.event.kind === 'exit' ? ev.event.exit_code : ev.event.result;
   return ev.event.result;
 }
 
 function failed(ev: AuditEvent): boolean {
   const r = result(ev);
-  return ev.kind !== 'process' && r < 0 && r !== EINPROGRESS;
+  return r < 0 && r !== EINPROGRESS && !(ev.kind === 'process' && ev.event.kind === 'exit');
 }
+
+/** An open (the open-only fields apply), not a link, in the file topic. */
+const isOpen = (ev: AuditEvent): boolean => ev.kind === 'file' && !ev.event.op.includes('link');
 
 const credFields = ['uid', 'euid', 'suid', 'fsuid', 'gid', 'egid', 'sgid', 'fsgid'] as const;
 
@@ -77,20 +81,20 @@ function credDefs(): FieldDef[] {
 const DEFS: FieldDef[] = [
   { name: 'evt.kind', type: 'str', kinds: ALL, doc: 'file, net or process', get: (ev) => ev.kind },
   {
-    name: 'evt.type', type: 'str', kinds: ALL, doc: 'the syscall or event: open, openat, openat2, creat, connect, accept, accept4, exec, exit, setuid ... capset',
+    name: 'evt.type', type: 'str', kinds: ALL, doc: 'the syscall or event: open ... creat, symlink ... linkat, connect, accept, accept4, socket, dup ... dup3, exec, exit, setuid ... capset, ptrace, init_module, finit_module',
     get: (ev) => (ev.kind === 'process' ? ev.event.kind : ev.event.op),
   },
   { name: 'evt.time', type: 'str', kinds: ALL, doc: 'the event time, seconds since the epoch with nine decimals', get: (ev) => formatTimestamp(ev.event.time_ns) },
-  { name: 'evt.res', type: 'num', kinds: ALL, doc: 'the result: an fd, 0, or -errno; the exit code for exit', get: result },
-  { name: 'evt.failed', type: 'bool', kinds: ALL, doc: 'true when an open or connect failed (EINPROGRESS is not a failure)', get: failed },
+  { name: 'evt.res', type: 'num', kinds: ALL, doc: 'the result: an fd, 0, or -errno; the exit code for exit; 0 for exec and privilege changes', get: result },
+  { name: 'evt.failed', type: 'bool', kinds: ALL, doc: 'true when the call failed (EINPROGRESS is not a failure; exit never is)', get: failed },
   { name: 'evt.errno', type: 'str', kinds: ALL, doc: 'the error name of a failed call (ENOENT, EACCES ...), else ""', get: (ev) => (failed(ev) ? errnoName(-result(ev)) : '') },
   {
     name: 'evt.is_open_write', type: 'bool', kinds: ['file'], doc: 'opened for writing (O_WRONLY, O_RDWR, O_CREAT or O_TRUNC)',
-    get: (ev) => (ev.kind === 'file' ? (ev.event.flags & O_ACCMODE) !== 0 || (ev.event.flags & (O_CREAT | O_TRUNC)) !== 0 : undefined),
+    get: (ev) => (ev.kind === 'file' && isOpen(ev) ? (ev.event.flags & O_ACCMODE) !== 0 || (ev.event.flags & (O_CREAT | O_TRUNC)) !== 0 : undefined),
   },
   {
     name: 'evt.is_open_read', type: 'bool', kinds: ['file'], doc: 'opened for reading (O_RDONLY or O_RDWR)',
-    get: (ev) => (ev.kind === 'file' ? (ev.event.flags & O_ACCMODE) !== O_WRONLY : undefined),
+    get: (ev) => (ev.kind === 'file' && isOpen(ev) ? (ev.event.flags & O_ACCMODE) !== O_WRONLY : undefined),
   },
   { name: 'proc.pid', type: 'num', kinds: ALL, doc: 'process id', get: (ev) => ev.event.process.pid },
   { name: 'proc.tid', type: 'num', kinds: ALL, doc: 'thread id', get: (ev) => ev.event.process.tid },
@@ -115,6 +119,12 @@ const DEFS: FieldDef[] = [
   { name: 'proc.cmdline', type: 'str', kinds: ALL, doc: 'argv joined by spaces: from the event for exec, else from the last exec seen of the process ("" if none)', get: (ev, ctx) => ctx.cmdline(ev) },
   { name: 'proc.pname', type: 'str', kinds: ALL, doc: 'parent command name, when the parent has been seen', get: (ev, ctx) => ctx.parentName(ev) },
   { name: 'proc.cwd', type: 'str', kinds: ['process'], doc: 'exec: the working directory', get: (ev) => (ev.kind === 'process' && ev.event.kind === 'exec' ? ev.event.cwd : undefined) },
+  { name: 'proc.tty', type: 'num', kinds: ALL, doc: 'controlling terminal (Falco\'s device number encoding); 0: none', get: (ev) => ev.event.process.tty },
+  { name: 'proc.loginuid', type: 'num', kinds: ALL, doc: 'audit login uid; -1 when unset', get: (ev) => ev.event.process.loginuid },
+  { name: 'proc.user', type: 'str', kinds: ALL, doc: 'name of the real uid on the host ("" if none)', get: (ev) => ev.event.process.user_name },
+  { name: 'proc.loginuser', type: 'str', kinds: ALL, doc: 'name of the login uid on the host ("" if unset or none)', get: (ev) => ev.event.process.login_user_name },
+  { name: 'proc.cap_effective', type: 'str', kinds: ALL, doc: 'effective capabilities by name: CAP_CHOWN CAP_SYS_ADMIN ... (use contains)', get: (ev) => capabilityNames(ev.event.process.cap_effective) },
+  { name: 'proc.exe_upper_layer', type: 'bool', kinds: ALL, doc: 'the executable is on an overlayfs upper layer (written in the container)', get: (ev) => ev.event.process.exe_upper_layer },
   { name: 'file.path', type: 'str', kinds: ['file'], doc: 'absolute path opened', get: (ev) => (ev.kind === 'file' ? ev.event.path : undefined) },
   {
     name: 'file.name', type: 'str', kinds: ['file'], doc: 'last path component',
@@ -126,11 +136,21 @@ const DEFS: FieldDef[] = [
   },
   { name: 'file.flags', type: 'str', kinds: ['file'], doc: 'open flags by name: O_WRONLY|O_CREAT|O_TRUNC', get: (ev) => (ev.kind === 'file' ? flagNames(ev.event.flags) : undefined) },
   { name: 'file.mode', type: 'num', kinds: ['file'], doc: 'creation mode', get: (ev) => (ev.kind === 'file' ? ev.event.mode : undefined) },
+  { name: 'file.target', type: 'str', kinds: ['file'], doc: 'links: a symlink\'s text as given, a hard link\'s existing file', get: (ev) => (ev.kind === 'file' && !isOpen(ev) ? ev.event.target : undefined) },
   { name: 'net.dst_ip', type: 'ip', kinds: ['net'], doc: 'destination (connect) or peer (accept) address; "" for unix sockets', get: (ev) => (ev.kind === 'net' ? ev.event.dst_ip : undefined) },
   { name: 'net.dst_port', type: 'num', kinds: ['net'], doc: 'destination or peer port', get: (ev) => (ev.kind === 'net' ? ev.event.dst_port : undefined) },
   { name: 'net.proto', type: 'str', kinds: ['net'], doc: 'tcp, udp, unix, raw ...', get: (ev) => (ev.kind === 'net' ? ev.event.protocol : undefined) },
   { name: 'net.family', type: 'str', kinds: ['net'], doc: 'inet, inet6 or unix', get: (ev) => (ev.kind === 'net' ? ev.event.family : undefined) },
   { name: 'net.unix_path', type: 'str', kinds: ['net'], doc: 'unix socket path (@name for abstract ones)', get: (ev) => (ev.kind === 'net' ? ev.event.unix_path : undefined) },
+  { name: 'net.fd', type: 'num', kinds: ['net'], doc: 'the socket\'s fd (dup: the old fd; evt.res is the new one)', get: (ev) => (ev.kind === 'net' ? ev.event.fd : undefined) },
+  { name: 'net.local_ip', type: 'ip', kinds: ['net'], doc: 'local address of an IP socket once bound', get: (ev) => (ev.kind === 'net' ? ev.event.local_ip : undefined) },
+  { name: 'net.local_port', type: 'num', kinds: ['net'], doc: 'local port of an IP socket once bound', get: (ev) => (ev.kind === 'net' ? ev.event.local_port : undefined) },
+  { name: 'net.socket_type', type: 'str', kinds: ['net'], doc: 'stream, dgram, raw, seqpacket, packet ...', get: (ev) => (ev.kind === 'net' ? ev.event.socket_type : undefined) },
+  { name: 'net.socket_protocol', type: 'num', kinds: ['net'], doc: 'protocol number (IPPROTO_*; a packet socket\'s ethertype as passed)', get: (ev) => (ev.kind === 'net' ? ev.event.socket_protocol : undefined) },
+  { name: 'ptrace.request', type: 'str', kinds: ['process'], doc: 'ptrace: PTRACE_ATTACH, PTRACE_SEIZE, PTRACE_POKETEXT, PTRACE_TRACEME ...', get: (ev) => (ev.kind === 'process' ? ev.event.ptrace?.request : undefined) },
+  { name: 'ptrace.target_pid', type: 'num', kinds: ['process'], doc: 'ptrace: the traced pid (0 for PTRACE_TRACEME)', get: (ev) => (ev.kind === 'process' ? ev.event.ptrace?.target_pid : undefined) },
+  { name: 'module.path', type: 'str', kinds: ['process'], doc: 'finit_module: the module file; init_module: ""', get: (ev) => (ev.kind === 'process' ? ev.event.module?.path : undefined) },
+  { name: 'module.params', type: 'str', kinds: ['process'], doc: 'init_module, finit_module: the module parameters', get: (ev) => (ev.kind === 'process' ? ev.event.module?.params : undefined) },
   { name: 'host.name', type: 'str', kinds: ALL, doc: 'host name', get: (ev) => ev.event.host.name },
   { name: 'host.id', type: 'str', kinds: ALL, doc: 'host id (machine id)', get: (ev) => ev.event.host.id },
   { name: 'container.id', type: 'str', kinds: ALL, doc: 'container id, "" on the host', get: (ev) => ev.event.process.container_id },
@@ -169,4 +189,7 @@ export const TYPE_KINDS: Record<string, EventKind> = {
   connect: 'net', accept: 'net', accept4: 'net',
   exec: 'process', exit: 'process', setuid: 'process', setgid: 'process', setreuid: 'process', setregid: 'process',
   setresuid: 'process', setresgid: 'process', setfsuid: 'process', setfsgid: 'process', capset: 'process',
+  symlink: 'file', symlinkat: 'file', link: 'file', linkat: 'file',
+  socket: 'net', dup: 'net', dup2: 'net', dup3: 'net',
+  ptrace: 'process', init_module: 'process', finit_module: 'process',
 };

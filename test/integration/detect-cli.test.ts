@@ -41,7 +41,7 @@ test('detect --check: 0 and a summary for valid files, 2 and file:line:column fo
   const r = cli(['detect', '--check', bad, ...none]);
   assert.equal(r.status, 2);
   assert.equal(r.stdout, '');
-  assert.equal(r.stderr, `ebpf-audit-consumer: ${bad}:6:5: unknown field "proc.nmae"; fields of "proc": proc.pid, proc.tid, proc.ppid, proc.uid, proc.euid, proc.gid, proc.egid, proc.name, proc.exe, proc.exe_from_memfd, proc.exe_deleted, proc.exe_fileless, proc.start, proc.cmdline, proc.pname, proc.cwd\n`);
+  assert.equal(r.stderr, `ebpf-audit-consumer: ${bad}:6:5: unknown field "proc.nmae"; fields of "proc": proc.pid, proc.tid, proc.ppid, proc.uid, proc.euid, proc.gid, proc.egid, proc.name, proc.exe, proc.exe_from_memfd, proc.exe_deleted, proc.exe_fileless, proc.start, proc.cmdline, proc.pname, proc.cwd, proc.tty, proc.loginuid, proc.user, proc.loginuser, proc.cap_effective, proc.exe_upper_layer\n`);
   assert.equal(cli(['detect', '--check', '/nonexistent.yaml', ...none]).status, 2);
   assert.equal(cli(['detect', '--check', '--no-default-rules', ...none]).status, 2);
   assert.equal(cli(['detect', '--check', '--min-severity', 'urgent', ...none]).status, 2);

@@ -129,7 +129,7 @@ function errorOf(text: string, files: RuleFile[] = [lib]): string {
 const rule = (cond: string, extra = ''): string => `- rule: r1\n  severity: high\n  output: "x %proc.name"\n  condition: ${cond}\n${extra}`;
 
 test('errors name file:line:column and the reason', () => {
-  assert.equal(errorOf(rule('proc.nam = bash')), 'r.yaml:4:14: unknown field "proc.nam"; fields of "proc": proc.pid, proc.tid, proc.ppid, proc.uid, proc.euid, proc.gid, proc.egid, proc.name, proc.exe, proc.exe_from_memfd, proc.exe_deleted, proc.exe_fileless, proc.start, proc.cmdline, proc.pname, proc.cwd');
+  assert.equal(errorOf(rule('proc.nam = bash')), 'r.yaml:4:14: unknown field "proc.nam"; fields of "proc": proc.pid, proc.tid, proc.ppid, proc.uid, proc.euid, proc.gid, proc.egid, proc.name, proc.exe, proc.exe_from_memfd, proc.exe_deleted, proc.exe_fileless, proc.start, proc.cmdline, proc.pname, proc.cwd, proc.tty, proc.loginuid, proc.user, proc.loginuser, proc.cap_effective, proc.exe_upper_layer');
   assert.equal(errorOf(rule('proc.pid = bash')), 'r.yaml:4:25: proc.pid is a number; "bash" is not');
   assert.equal(errorOf(rule('proc.name < 3')), 'r.yaml:4:24: operator "<" does not apply to string field proc.name (use =, !=, in, startswith, endswith, contains, icontains, glob, pmatch, exists)');
   assert.equal(errorOf(rule('(proc.name = a')), 'r.yaml:4:28: expected ")" to close a "(", found the end of the condition');
@@ -137,14 +137,14 @@ test('errors name file:line:column and the reason', () => {
   assert.equal(errorOf(rule('"proc.name = \\"a"')), 'r.yaml:4:27: unterminated string');
   assert.equal(errorOf(rule('no_such_macro')), 'r.yaml:4:14: unknown macro "no_such_macro"');
   assert.equal(errorOf(rule('proc.name in nolist')), 'r.yaml:4:27: unknown list "nolist"');
-  assert.equal(errorOf(rule('evt.type = execve')), 'r.yaml:4:25: evt.type is never "execve"; it is one of open, openat, openat2, creat, connect, accept, accept4, exec, exit, setuid, setgid, setreuid, setregid, setresuid, setresgid, setfsuid, setfsgid, capset');
+  assert.equal(errorOf(rule('evt.type = execve')), 'r.yaml:4:25: evt.type is never "execve"; it is one of open, openat, openat2, creat, connect, accept, accept4, exec, exit, setuid, setgid, setreuid, setregid, setresuid, setresgid, setfsuid, setfsgid, capset, symlink, symlinkat, link, linkat, socket, dup, dup2, dup3, ptrace, init_module, finit_module');
   assert.equal(errorOf(rule('net.dst_ip in (10.0.0.0/33)')), 'r.yaml:4:29: "10.0.0.0/33" is not an IP address or CIDR range');
   assert.equal(errorOf(rule('evt.type = connect and file.path = /x')), 'r.yaml:4:14: rule "r1" can never match: its condition requires two different event kinds at once');
   assert.equal(errorOf(rule('proc.name = a !x')), 'r.yaml:4:28: "!" must be followed by "=" (use "not" to negate)');
 });
 
 test('errors inside folded and literal block conditions point at the token', () => {
-  assert.equal(errorOf(rule('>-\n    proc.name = a\n    and file.pth = b')), 'r.yaml:6:9: unknown field "file.pth"; fields of "file": file.path, file.name, file.directory, file.flags, file.mode');
+  assert.equal(errorOf(rule('>-\n    proc.name = a\n    and file.pth = b')), 'r.yaml:6:9: unknown field "file.pth"; fields of "file": file.path, file.name, file.directory, file.flags, file.mode, file.target');
   assert.equal(errorOf(rule('|\n    proc.name = a and\n      (proc.pid = x)')), 'r.yaml:6:19: proc.pid is a number; "x" is not');
   assert.equal(errorOf(`- macro: m1\n  condition: m2\n- macro: m2\n  condition: proc.name = a and m1\n`), 'r.yaml:4:32: macro "m1" refers to itself (m1 -> m2 -> m1)');
 });
