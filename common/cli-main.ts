@@ -4,12 +4,14 @@
  * its message, unless the CLI already logged it (`logged: true`).
  */
 import { CommanderError } from 'commander';
+import { locateConfigError } from './cli-config';
 import { ConfigError, errorMessage } from './errors';
 
 export function runMain(name: string, main: () => Promise<number>): void {
   main().then(
     (code) => process.exit(code),
-    (err: unknown) => {
+    (thrown: unknown) => {
+      const err = locateConfigError(thrown); // a bad value from a config file names file:line:col
       if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
       if (err instanceof ConfigError || !(err as { logged?: boolean } | undefined)?.logged) process.stderr.write(`${name}: ${errorMessage(err)}\n`);
       process.exit(err instanceof ConfigError ? 2 : 1);

@@ -1,6 +1,7 @@
 /** Option parsing shared by the CLIs: each bad value becomes a ConfigError naming its flag. */
 import * as fs from 'node:fs';
 import type { Command } from 'commander';
+import { secretOption } from './cli-config';
 import { ConfigError } from './errors';
 import { DEFAULT_BROKERS, DEFAULT_TOPIC_PREFIX, parseBrokers, type KafkaSecurity } from './kafka';
 import { LOG_LEVELS, type LogLevel } from './logger';
@@ -10,10 +11,14 @@ import { validateTopicPrefix } from './topics';
 export const collect = (value: string, previous: string[]): string[] =>
   previous.concat(value.split(',').map((s) => s.trim()).filter((s) => s));
 
-/** --brokers and --topic-prefix, the same on every CLI; `envBrokers` is EBPF_AUDIT_BROKERS, read by the CLI. */
-export function addConnectionOptions(cmd: Command, envBrokers: string | undefined): Command {
+/**
+ * --brokers and --topic-prefix, the same on every CLI. EBPF_AUDIT_BROKERS, like every
+ * EBPF_AUDIT_<OPTION>, is applied by the configuration layer (cli-config.ts), between the flag and
+ * the config file: `_envBrokers` is ignored and stays only for callers written before it.
+ */
+export function addConnectionOptions(cmd: Command, _envBrokers?: string): Command {
   return cmd
-    .option('--brokers <list>', 'Kafka bootstrap brokers, host:port[,host:port] (env EBPF_AUDIT_BROKERS)', envBrokers || DEFAULT_BROKERS)
+    .option('--brokers <list>', 'Kafka bootstrap brokers, host:port[,host:port] (env EBPF_AUDIT_BROKERS)', DEFAULT_BROKERS)
     .option('--topic-prefix <prefix>', 'topics are <prefix>.file, .net, .process, .stats, .alerts and .schemas', DEFAULT_TOPIC_PREFIX);
 }
 
@@ -48,6 +53,8 @@ export interface SecurityFlags {
   saslMechanism?: string;
   saslUsername?: string;
   saslPasswordFile?: string;
+  /** Only from EBPF_AUDIT_SASL_PASSWORD or the config file, never a flag (see secretOption). */
+  saslPassword?: string;
 }
 
 /** The TLS and SASL flags, the same on every CLI. Secrets only from files or the environment. */
@@ -59,7 +66,8 @@ export function addSecurityOptions(cmd: Command): Command {
     .option('--tls-key <file>', 'PEM private key of the client certificate')
     .option('--sasl-mechanism <name>', 'plain, scram-sha-256 or scram-sha-512')
     .option('--sasl-username <name>', 'SASL user (env EBPF_AUDIT_SASL_USERNAME)')
-    .option('--sasl-password-file <file>', 'file holding the SASL password (else env EBPF_AUDIT_SASL_PASSWORD; never a flag)');
+    .option('--sasl-password-file <file>', 'file holding the SASL password (else env EBPF_AUDIT_SASL_PASSWORD or "sasl-password:" in the config file; never a flag)')
+    .addOption(secretOption('--sasl-password <password>', 'SASL password: environment or config file only'));
 }
 
 function readSecretFile(flag: string, file: string): string {
@@ -70,8 +78,11 @@ function readSecretFile(flag: string, file: string): string {
   }
 }
 
-/** Security flags plus the environment (passed in by the CLI file) -> KafkaSecurity. */
-export function securityOption(o: SecurityFlags, env: { username?: string; password?: string }): KafkaSecurity {
+/**
+ * Security options -> KafkaSecurity. The configuration layer already put EBPF_AUDIT_SASL_USERNAME
+ * and EBPF_AUDIT_SASL_PASSWORD in `o`; `env` stays for callers that pass them explicitly.
+ */
+export function securityOption(o: SecurityFlags, env: { username?: string; password?: string } = {}): KafkaSecurity {
   const sec: KafkaSecurity = {};
   if (o.tls || o.tlsCa || o.tlsCert || o.tlsKey) {
     if (!!o.tlsCert !== !!o.tlsKey) throw new ConfigError('--tls-cert and --tls-key go together');
@@ -88,11 +99,11 @@ export function securityOption(o: SecurityFlags, env: { username?: string; passw
     }
     const username = o.saslUsername ?? env.username;
     if (!username) throw new ConfigError('--sasl-mechanism needs --sasl-username (or EBPF_AUDIT_SASL_USERNAME)');
-    const password = o.saslPasswordFile ? readSecretFile('--sasl-password-file', o.saslPasswordFile).replace(/\r?\n$/, '') : env.password;
+    const password = o.saslPasswordFile ? readSecretFile('--sasl-password-file', o.saslPasswordFile).replace(/\r?\n$/, '') : (o.saslPassword ?? env.password);
     if (!password) throw new ConfigError('--sasl-mechanism needs --sasl-password-file or EBPF_AUDIT_SASL_PASSWORD');
     sec.sasl = { mechanism, username, password };
-  } else if (o.saslUsername || o.saslPasswordFile) {
-    throw new ConfigError('--sasl-username/--sasl-password-file need --sasl-mechanism');
+  } else if (o.saslUsername || o.saslPasswordFile || o.saslPassword) {
+    throw new ConfigError('--sasl-username/--sasl-password-file/--sasl-password need --sasl-mechanism');
   }
   return sec;
 }

@@ -8,6 +8,7 @@
 import * as os from 'node:os';
 import { Command } from 'commander';
 import type { Kafka } from 'kafkajs';
+import { parseWithConfig } from '../common/cli-config';
 import { runMain } from '../common/cli-main';
 import { addConnectionOptions, addSecurityOptions, collect } from '../common/cli-options';
 import { createKafka } from '../common/kafka';
@@ -63,7 +64,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--where <expr>', 'only events matching a condition in the rules\' language, e.g. "evt.failed = true and proc.name = cat"')
     .option('--until-end', 'exit once the topics are read up to where they ended at start (with --from-beginning or --since: print history, then exit)', false)
     .exitOverride();
-  addConnectionOptions(tail, process.env.EBPF_AUDIT_BROKERS);
+  addConnectionOptions(tail);
   addSecurityOptions(tail).action(async (o: TailFlags) => {
     const c = tailConfig(o, saslEnv());
     const { logger, kafka } = connect('ebpf-audit-tail', c);
@@ -91,7 +92,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--client-id <id>', 'Kafka client id', `ebpf-audit-detect-${os.hostname()}`)
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (logs go to stderr)', 'info')
     .exitOverride();
-  addConnectionOptions(detect, process.env.EBPF_AUDIT_BROKERS);
+  addConnectionOptions(detect);
   addSecurityOptions(detect).action(async (files: string[], o: DetectFlags) => {
     const loaded = detectRules(files, o);
     if (o.check) {
@@ -104,7 +105,7 @@ async function main(argv: string[]): Promise<number> {
     await runDetect({ ...c, kafka, logger, registry: createSchemaRegistry(), rules: loaded.rules, out: process.stdout }, stopSignal());
   });
 
-  await program.parseAsync(argv);
+  await parseWithConfig(program, argv, { env: process.env });
   return 0;
 }
 

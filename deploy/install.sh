@@ -2,16 +2,26 @@
 # Installs everything ebpf-audit needs on Debian 12 (as root) and builds it. Idempotent: packages
 # already present are not reinstalled, and a second run only rebuilds.
 #   Debian: clang/llvm (BPF compiler), libbpf-dev + bpftool (headers, vmlinux.h, linking),
-#           gcc/make, libbpf1 (loaded at run time through ffi-rs), maven + a JRE (local Kafka).
+#           gcc/make, libbpf1 (loaded at run time through ffi-rs), maven + a JRE (local Kafka),
+#           curl + ca-certificates (the Node runtime), debootstrap + systemd-container (the
+#           package tests boot a clean Debian 12 with systemd-nspawn).
+#   Node:   20 or newer. Debian 12's nodejs is 18, so unless a Node 20+ is already on the PATH,
+#           deploy/node-runtime.sh installs the pinned official Node 20 binary and npm from the
+#           npm registry into /usr/local (which comes first on the PATH).
 #   npm:    the locked dependencies (npm ci), then the build (BPF object + TypeScript).
+#   deploy/install.sh                 all of the above
+#   deploy/install.sh --runtime-only  curl, ca-certificates and Node only (a host that runs the
+#                                     commands but does not build; the runtime test)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 log() { printf 'install: %s\n' "$*" >&2; }
 [[ $(id -u) -eq 0 ]] || { log "run as root (apt-get, and eBPF later)"; exit 1; }
+runtime_only=0
+[[ ${1:-} == --runtime-only ]] && runtime_only=1
 
-packages=(clang llvm libbpf-dev libbpf1 bpftool make gcc maven openjdk-17-jre-headless ca-certificates)
-command -v node >/dev/null || packages+=(nodejs npm)
+packages=(curl ca-certificates)
+((runtime_only)) || packages+=(clang llvm libbpf-dev libbpf1 bpftool make gcc maven openjdk-17-jre-headless debootstrap systemd-container)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -35,8 +45,15 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-node_major=$(node -p 'process.versions.node.split(".")[0]')
-(( node_major >= 20 )) || log "warning: Node $(node --version) found; ebpf-audit is tested on Node 20+"
+export PATH=/usr/local/bin:$PATH
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if (( node_major < 20 )); then
+  [[ $node_major == 0 ]] && log "no Node on the PATH" || log "Node $(node --version) on the PATH is too old (20+ needed)"
+  deploy/node-runtime.sh install
+  hash -r
+fi
+log "node $(node --version) at $(command -v node), npm $(npm --version)"
+((runtime_only)) && exit 0
 
 log "npm ci"
 npm ci --no-audit --no-fund --loglevel=error >&2

@@ -7,6 +7,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command } from 'commander';
+import { parseWithConfig } from '../common/cli-config';
 import { addConnectionOptions, addSecurityOptions, collect } from '../common/cli-options';
 import { errorMessage } from '../common/errors';
 import { runMain } from '../common/cli-main';
@@ -18,9 +19,11 @@ const DEFAULT_OBJECT = path.resolve(__dirname, '../../bpf/build/ebpf-audit.bpf.o
 
 async function main(argv: string[]): Promise<number> {
   const program = new Command('ebpf-audit-producer')
-    .description('Capture file opens, network connects, exec and exit with eBPF and publish them to Kafka (Avro). Run as root.')
+    .description('Capture file opens, network connects, exec and exit with eBPF and publish them to Kafka (Avro). Run as root, or with CAP_BPF, CAP_PERFMON, CAP_DAC_READ_SEARCH and CAP_SYS_PTRACE (README: Least privilege).')
     .option('--client-id <id>', 'Kafka client id', `ebpf-audit-producer-${os.hostname()}`)
     .option('--host-id <id>', 'host identity and Kafka key (default: /etc/machine-id)')
+    .option('--host-name <name>', "host name in events (default: the system's; in a pod, give the node's)")
+    .option('--proc-root <dir>', "the host's /proc (in a container: where it is mounted, with the host's PID namespace)", '/proc')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent', 'info')
     .option('--bpf-object <file>', 'compiled BPF object', DEFAULT_OBJECT)
     .option('--syscall-hooks <set>', 'auto (tp_btf raw tracepoints, else per-syscall tracepoints), raw or tracepoint', 'auto')
@@ -50,11 +53,11 @@ async function main(argv: string[]): Promise<number> {
     .option('--shutdown-timeout <s>', 'seconds to flush on SIGINT/SIGTERM', '10')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  addConnectionOptions(program, process.env.EBPF_AUDIT_BROKERS);
+  addConnectionOptions(program);
   addSecurityOptions(program);
-  program.parse(argv);
+  await parseWithConfig(program, argv, { env: process.env });
   const raw = program.opts<RawProducerOptions>();
-  const cfg = buildProducerConfig(raw, { username: process.env.EBPF_AUDIT_SASL_USERNAME, password: process.env.EBPF_AUDIT_SASL_PASSWORD });
+  const cfg = buildProducerConfig(raw);
   const logger = createLogger({ name: 'ebpf-audit-producer', level: cfg.logLevel });
 
   const ctl = new AbortController();

@@ -3,6 +3,7 @@ import { ConfigError } from '../common/errors';
 import { brokersOption, logLevelOption, securityOption, topicPrefixOption, type SecurityFlags } from '../common/cli-options';
 import type { KafkaSecurity } from '../common/kafka';
 import type { LogLevel } from '../common/logger';
+import { checkProcRoot } from './enrich/host-view';
 import { mergeFilters, parseRules, readFilterFile, type FilterSpec } from './filters';
 
 export const COMPRESSIONS = ['None', 'GZIP', 'Snappy', 'LZ4', 'ZSTD'] as const;
@@ -13,6 +14,9 @@ export interface ProducerConfig {
   clientId: string;
   logLevel: LogLevel;
   hostId?: string;
+  hostName?: string;
+  /** Where the host's /proc is: /proc, or its mount point in a container (/host/proc). */
+  procRoot: string;
   bpfObject: string;
   syscallHooks: 'auto' | 'raw' | 'tracepoint';
   ringBytes: number;
@@ -42,6 +46,8 @@ export interface RawProducerOptions extends SecurityFlags {
   clientId: string;
   logLevel: string;
   hostId?: string;
+  hostName?: string;
+  procRoot: string;
   bpfObject: string;
   syscallHooks: string;
   ringBufferMb: string;
@@ -91,6 +97,9 @@ export function buildProducerConfig(o: RawProducerOptions, env: { username?: str
   if (o.hostId !== undefined && !/^[\x21-\x7e]{1,128}$/.test(o.hostId)) {
     throw new ConfigError('--host-id must be 1-128 printable ASCII characters without spaces');
   }
+  if (o.hostName !== undefined && !/^[\x21-\x7e]{1,253}$/.test(o.hostName)) {
+    throw new ConfigError('--host-name must be 1-253 printable ASCII characters without spaces');
+  }
   if (!['auto', 'raw', 'tracepoint'].includes(o.syscallHooks)) {
     throw new ConfigError(`--syscall-hooks must be auto, raw or tracepoint, got "${o.syscallHooks}"`);
   }
@@ -101,6 +110,7 @@ export function buildProducerConfig(o: RawProducerOptions, env: { username?: str
     exclude: parseRules({ pid: o.excludePid, uid: o.excludeUid, comm: o.excludeComm, path: o.excludePath }, '--exclude'),
     result: o.onlyFailed ? 'failed' : o.onlySuccessful ? 'successful' : 'all',
   };
+  checkProcRoot(o.procRoot, process.pid);
   if (o.filterFile !== undefined) readFilterFile(o.filterFile); // fail at start, not at the first SIGHUP
   if (!o.spoolDir.startsWith('/')) throw new ConfigError(`--spool-dir must be an absolute path, got "${o.spoolDir}"`);
   if (!/^[0-9A-Za-z.:-]{1,255}$/.test(o.metricsHost)) throw new ConfigError(`--metrics-host "${o.metricsHost}" is not a host name or address`);
@@ -117,6 +127,8 @@ export function buildProducerConfig(o: RawProducerOptions, env: { username?: str
     clientId: o.clientId,
     logLevel,
     hostId: o.hostId,
+    hostName: o.hostName,
+    procRoot: o.procRoot,
     bpfObject: o.bpfObject,
     syscallHooks: o.syscallHooks as ProducerConfig['syscallHooks'],
     ringBytes: ringMb << 20,

@@ -17,11 +17,8 @@ import { CLOCK_BOOTTIME, CLOCK_REALTIME, clockNs } from './bpf/native';
 import { openRingReader } from './bpf/ringbuf';
 import { readFilters, type ProducerConfig } from './config';
 import { createBootClock } from './enrich/clock';
-import { createContainerResolver, findCgroup2Root } from './enrich/containers';
 import { createEnricher } from './enrich/enricher';
-import { detectHost } from './enrich/host';
-import { createProcessTable } from './enrich/process-table';
-import { createUserNames } from './enrich/users';
+import { openHostView } from './enrich/host-view';
 import { createPipeline } from './pipeline';
 import { createPublisher } from './publish/publisher';
 import { openSpool } from './publish/spool';
@@ -35,7 +32,7 @@ export async function runProducer(
   stop: AbortSignal,
   onReload: (fn: () => void) => void = () => undefined,
 ): Promise<void> {
-  const host = detectHost({ hostId: cfg.hostId });
+  const { host, processes, containers, users } = openHostView({ procRoot: cfg.procRoot, hostId: cfg.hostId, hostName: cfg.hostName, logger });
   const registry = createSchemaRegistry();
   const topics = Object.fromEntries(EVENT_KINDS.map((k) => [k, topicFor(cfg.topicPrefix, k)])) as Record<EventKind, string>;
   logger.info({ host, topics, brokers: cfg.brokers }, 'starting');
@@ -69,9 +66,7 @@ export async function runProducer(
     publisher.offer(schemasTopic(cfg.topicPrefix), { key: m.key, value: m.value, timestamp: String(Date.now()) });
   }
 
-  const processes = createProcessTable({ logger });
-  const users = createUserNames({ logger });
-  processes.seed();
+  processes.seed(); // just before attaching: what starts later comes as exec events
   const clock = createBootClock({ realtimeNs: () => clockNs(CLOCK_REALTIME), boottimeNs: () => clockNs(CLOCK_BOOTTIME) });
   logger.info({ errorNs: Number(clock.errorNs) }, 'boot-to-wall clock offset measured');
   const clockTimer = setInterval(() => clock.refresh(), 60_000);
@@ -101,7 +96,7 @@ export async function runProducer(
   const pipeline = createPipeline({
     ring,
     registry,
-    enricher: createEnricher({ host, clock, processes, containers: createContainerResolver({ root: findCgroup2Root(), logger }), users }),
+    enricher: createEnricher({ host, clock, processes, containers, users }),
     publisher,
     topics,
     hostId: host.id,

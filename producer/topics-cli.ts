@@ -4,6 +4,7 @@
  * 0 done / as specified, 1 a topic differs (check) or Kafka failed, 2 bad usage.
  */
 import { Command } from 'commander';
+import { parseWithConfig } from '../common/cli-config';
 import { runMain } from '../common/cli-main';
 import { addConnectionOptions, addSecurityOptions, brokersOption, securityOption, topicPrefixOption, type SecurityFlags } from '../common/cli-options';
 import { createKafka } from '../common/kafka';
@@ -46,10 +47,10 @@ async function main(argv: string[]): Promise<number> {
       .option('--replication-factor <n>', 'replicas of every topic', '1')
       .option('--retention-hours <n>', 'retention of the event, stats and alerts topics', '168')
       .exitOverride();
-    addConnectionOptions(cmd, process.env.EBPF_AUDIT_BROKERS);
+    addConnectionOptions(cmd);
     addSecurityOptions(cmd).action(async (o: Options & SecurityFlags) => {
         const { brokers, prefix, s } = settings(o);
-        const security = securityOption(o, { username: process.env.EBPF_AUDIT_SASL_USERNAME, password: process.env.EBPF_AUDIT_SASL_PASSWORD });
+        const security = securityOption(o);
         const kafka = createKafka({ brokers, clientId: 'ebpf-audit-topics', logger, security });
         const specs = topicSpecs(prefix, s);
         if (name === 'create') {
@@ -62,7 +63,7 @@ async function main(argv: string[]): Promise<number> {
         code = problems.length ? 1 : 0;
       });
   }
-  await program.parseAsync(argv);
+  await parseWithConfig(program, argv, { env: process.env, fileName: () => 'topics' });
   return code;
 }
 

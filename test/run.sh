@@ -5,6 +5,12 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 deploy/install.sh
+# The clean Debian 12 that the package and runtime tests boot in a container: built once with
+# debootstrap (about a minute) and cached in /var/cache/ebpf-audit, outside the repository.
+deploy/debian/rootfs.sh >/dev/null
+# helm, kubeconform, promtool and the Kubernetes schemas for the chart and alert tests: built once
+# from package registries (several minutes on a new machine) and cached in /var/cache/ebpf-audit.
+deploy/fleet-tools.sh all >/dev/null || echo 'test/run.sh: deploy/fleet-tools.sh failed; the chart and alert tests say why' >&2
 started_broker=0
 if ! deploy/kafka/local.sh status >/dev/null; then
   deploy/kafka/local.sh start

@@ -13,12 +13,13 @@ function readTrimmed(file: string): string | undefined {
 
 /**
  * Who this host is. The id is the Kafka key, so it must be stable across restarts:
- * the configured id, else /etc/machine-id, else the host name.
+ * the configured id, else /etc/machine-id, else the host name. The name is the configured one
+ * (a pod's own host name is the pod's, not the node's), else the system's.
  */
-export function detectHost(opts: { hostId?: string; procRoot?: string; etcRoot?: string } = {}): Host {
+export function detectHost(opts: { hostId?: string; hostName?: string; procRoot?: string; etcRoot?: string } = {}): Host {
   const proc = opts.procRoot ?? '/proc';
   const etc = opts.etcRoot ?? '/etc';
-  const name = os.hostname();
+  const name = opts.hostName ?? os.hostname();
   return {
     id: opts.hostId ?? readTrimmed(`${etc}/machine-id`) ?? name,
     name,

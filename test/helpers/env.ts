@@ -16,7 +16,7 @@ export const BPF_OBJECT = path.join(ROOT_DIR, 'bpf/build/ebpf-audit.bpf.o');
 export const BROKERS = process.env.EBPF_AUDIT_BROKERS ?? '127.0.0.1:9092';
 const CI = process.env.CI === 'true';
 
-function missing(t: TestContext, what: string): boolean {
+export function missing(t: TestContext, what: string): boolean {
   if (CI) throw new Error(`CI=true and ${what}: this test must run in CI`);
   t.skip(what);
   return true;

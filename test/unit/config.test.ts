@@ -4,7 +4,7 @@ import { ConfigError } from '../../common/errors';
 import { buildProducerConfig, type RawProducerOptions } from '../../producer/config';
 
 const ok: RawProducerOptions = {
-  brokers: '127.0.0.1:9092,[::1]:9093', topicPrefix: 'ebpf-audit', clientId: 'c', logLevel: 'info', bpfObject: 'x.o', syscallHooks: 'auto',
+  brokers: '127.0.0.1:9092,[::1]:9093', topicPrefix: 'ebpf-audit', clientId: 'c', logLevel: 'info', procRoot: '/proc', bpfObject: 'x.o', syscallHooks: 'auto',
   ringBufferMb: '16', drainIntervalMs: '10', lingerMs: '20', batchSize: '1000', maxQueued: '100000', acks: '-1',
   compression: 'gzip', statsInterval: '10', shutdownTimeout: '10',
   includePid: [], excludePid: [], includeUid: [], excludeUid: [], includeComm: [], excludeComm: [], includePath: [], excludePath: [],
@@ -30,6 +30,7 @@ test('each bad option is a ConfigError naming the option', () => {
     [{ acks: '2' }, /--acks/],
     [{ compression: 'brotli' }, /--compression must be none, gzip, snappy, lz4 or zstd/],
     [{ hostId: 'has space' }, /--host-id/],
+    [{ hostName: 'node 1' }, /--host-name/],
     [{ batchSize: '0' }, /--batch-size/],
     [{ syscallHooks: 'kprobe' }, /--syscall-hooks/],
     [{ includePid: ['12x'] }, /--include-pid: "12x" is not a non-negative integer/],
@@ -41,6 +42,8 @@ test('each bad option is a ConfigError naming the option', () => {
     [{ spoolMaxMb: '0' }, /--spool-max-mb/],
     [{ metricsPort: '70000' }, /--metrics-port/],
     [{ metricsHost: 'a b' }, /--metrics-host/],
+    [{ procRoot: 'proc' }, /--proc-root must be an absolute path/],
+    [{ procRoot: '/nonexistent' }, /--proc-root \/nonexistent is not a proc file system/],
   ];
   for (const [patch, re] of bad) assert.throws(() => buildProducerConfig({ ...ok, ...patch }), (e: unknown) => e instanceof ConfigError && re.test(e.message));
 });

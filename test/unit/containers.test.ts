@@ -52,4 +52,12 @@ test('a cgroup created after the last scan resolves at once through the process\
   assert.equal(r.containerOf(ino), id, 'cached');
   assert.equal(r.containerOf(ino + 1n, 42), '', 'a process that moved to another cgroup is not trusted');
   assert.equal(r.stats().scans, 1);
+  // Read from inside another cgroup namespace, the path climbs out of it: not trusted, scanned.
+  const other = `kubepods/pod9/${'d'.repeat(64)}`;
+  fs.mkdirSync(path.join(root, other), { recursive: true });
+  const otherIno = fs.statSync(path.join(root, other), { bigint: true }).ino;
+  fs.writeFileSync(path.join(proc, '42', 'cgroup'), `0::/../../${other}\n`);
+  clock += 1000;
+  assert.equal(r.containerOf(otherIno, 42), 'd'.repeat(64));
+  assert.equal(r.stats().scans, 2, 'resolved by a scan of the hierarchy');
 });
