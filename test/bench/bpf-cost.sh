@@ -52,4 +52,5 @@ console.log(`BPF run time per open event: ${(total / emitted).toFixed(0)} ns (al
 const background = idleTotal - total; // the same programs, an equal window without the loop
 console.log(`net of the background (other processes syscalls): ${((total - background) / emitted).toFixed(0)} ns per open (${background} ns measured in an equal window without the loop)`);
 console.log(`open/close loop: ${Math.round(a.rate)}/s alone, ${Math.round(m.rate)}/s monitored: ${(100 * m.rate / a.rate).toFixed(0)}% kept`);
+console.log(`CPU per openat+close: ${a.cpu_ns_per_open} ns alone, ${m.cpu_ns_per_open} ns monitored: +${m.cpu_ns_per_open - a.cpu_ns_per_open} ns`);
 ' "$progs" "$idle" "$alone" "$monitored" "$final"
