@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { parseWithConfig } from '../common/cli-config';
-import { addConnectionOptions, addSecurityOptions, collect } from '../common/cli-options';
+import { addConnectionOptions, addSecurityOptions, addSubjectStrategyOption, collect } from '../common/cli-options';
 import { errorMessage } from '../common/errors';
 import { runMain } from '../common/cli-main';
 import { createLogger, type Logger } from '../common/logger';
@@ -47,6 +47,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--filter-file <file>', 'JSON filter rules added to the flags; re-read on SIGHUP')
     .option('--spool-dir <dir>', 'where messages wait while Kafka is away (one producer per directory)', '/var/lib/ebpf-audit/spool')
     .option('--spool-max-mb <n>', 'spool size cap; beyond it messages are dropped and counted', '1024')
+    .option('--spool-after-ms <n>', 'longest a message waits in memory unacknowledged before it is written to the spool', '1000')
     .option('--metrics-port <port>', 'serve Prometheus metrics on GET /metrics (0: any free port, logged)')
     .option('--metrics-host <address>', 'address the metrics endpoint listens on', '127.0.0.1')
     .option('--stats-interval <s>', 'seconds between stats log lines', '10')
@@ -54,6 +55,7 @@ async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   addConnectionOptions(program);
+  addSubjectStrategyOption(program);
   addSecurityOptions(program);
   await parseWithConfig(program, argv, { env: process.env });
   const raw = program.opts<RawProducerOptions>();

@@ -1,8 +1,19 @@
 /** The producer's typed configuration, built from CLI options by cli.ts and validated here. */
 import { ConfigError } from '../common/errors';
-import { brokersOption, logLevelOption, securityOption, topicPrefixOption, type SecurityFlags } from '../common/cli-options';
+import {
+  brokersOption,
+  logLevelOption,
+  schemaRegistryOption,
+  securityOption,
+  subjectStrategyOption,
+  topicPrefixOption,
+  type SchemaRegistryFlags,
+  type SecurityFlags,
+} from '../common/cli-options';
 import type { KafkaSecurity } from '../common/kafka';
 import type { LogLevel } from '../common/logger';
+import type { SchemaRegistryConfig } from '../schemas/registry-client';
+import type { SubjectStrategy } from '../schemas/subjects';
 import { checkProcRoot } from './enrich/host-view';
 import { mergeFilters, parseRules, readFilterFile, type FilterSpec } from './filters';
 
@@ -34,13 +45,18 @@ export interface ProducerConfig {
   filterFile?: string;
   spoolDir: string;
   spoolMaxBytes: number;
+  /** The longest a message waits in memory unacknowledged before it is written to the spool. */
+  spoolAfterMs: number;
   /** undefined: no metrics endpoint. */
   metricsPort?: number;
   metricsHost: string;
   security: KafkaSecurity;
+  /** --schema-registry: register the writer schemas and write the Confluent framing. */
+  schemaRegistry?: SchemaRegistryConfig;
+  subjectStrategy: SubjectStrategy;
 }
 
-export interface RawProducerOptions extends SecurityFlags {
+export interface RawProducerOptions extends SecurityFlags, SchemaRegistryFlags {
   brokers: string;
   topicPrefix: string;
   clientId: string;
@@ -72,8 +88,11 @@ export interface RawProducerOptions extends SecurityFlags {
   filterFile?: string;
   spoolDir: string;
   spoolMaxMb: string;
+  /** Optional so configs built before the option existed keep their meaning (the default). */
+  spoolAfterMs?: string;
   metricsPort?: string;
   metricsHost: string;
+  subjectStrategy?: string;
 }
 
 export function intOption(name: string, value: string, min: number, max: number): number {
@@ -116,10 +135,13 @@ export function buildProducerConfig(o: RawProducerOptions, env: { username?: str
   if (!/^[0-9A-Za-z.:-]{1,255}$/.test(o.metricsHost)) throw new ConfigError(`--metrics-host "${o.metricsHost}" is not a host name or address`);
   return {
     security: securityOption(o, env),
+    schemaRegistry: schemaRegistryOption(o),
+    subjectStrategy: subjectStrategyOption(o.subjectStrategy ?? 'topic'),
     metricsPort: o.metricsPort === undefined ? undefined : intOption('metrics-port', o.metricsPort, 0, 65535),
     metricsHost: o.metricsHost,
     spoolDir: o.spoolDir,
     spoolMaxBytes: intOption('spool-max-mb', o.spoolMaxMb, 1, 1 << 20) * (1 << 20),
+    spoolAfterMs: intOption('spool-after-ms', o.spoolAfterMs ?? '1000', 50, 60_000),
     filter,
     filterFile: o.filterFile,
     brokers,

@@ -1,6 +1,6 @@
 /**
  * Loads the .avsc files, the source of truth for every record on the wire, and resolves writer
- * fingerprints to types. Readers decode with their own (newest) schema, resolving from the
+ * fingerprints (single-object encoding) and schema-registry ids (Confluent framing) to types. Readers decode with their own (newest) schema, resolving from the
  * writer's when the two differ, so producers and consumers of different versions interoperate.
  */
 import * as fs from 'node:fs';
@@ -9,6 +9,7 @@ import * as avro from 'avsc';
 import { DecodeError } from '../common/errors';
 import { EVENT_KINDS, type EventKind } from './types';
 import { rabinFingerprint } from './fingerprint';
+import { CONFLUENT_HEADER_SIZE, encodeConfluentHeader, isConfluentFramed, readConfluentId } from './confluent-wire';
 import { encodeHeader, HEADER_SIZE, splitMessage } from './wire';
 
 /** Where the .avsc files live: beside this module in the source tree, two levels up from dist/. */
@@ -105,6 +106,13 @@ export class UnknownSchemaError extends DecodeError {
   }
 }
 
+/** A Confluent-framed message whose registry id is not known yet: ask the schema registry. */
+export class UnknownRegistryIdError extends DecodeError {
+  constructor(readonly registryId: number) {
+    super(`unknown schema registry id ${registryId}`);
+  }
+}
+
 export interface SchemaRegistry {
   /** The schema this build writes and reads, per kind. */
   current(kind: SchemaKind): SchemaEntry;
@@ -112,8 +120,21 @@ export interface SchemaRegistry {
   add(type: avro.Type): SchemaEntry;
   /** How many writer schemas are known. */
   readonly size: number;
+  /** Make a writer schema known under its schema-registry id (read from the registry). */
+  addRegistered(id: number, type: avro.Type): SchemaEntry;
+  /** The writer schema known under a schema-registry id, if any. */
+  registered(id: number): SchemaEntry | undefined;
+  /** From now on, encode(kind) writes the Confluent framing with this id (registered for kind's current schema). */
+  useRegistryId(kind: SchemaKind, id: number): void;
+  /** The registry id encode(kind) writes with; undefined: the single-object encoding. */
+  writerId(kind: SchemaKind): number | undefined;
+  /** Single-object encoding, or the Confluent framing after useRegistryId(kind). */
   encode(kind: SchemaKind, value: unknown): Buffer;
-  /** Decode a single-object message into the reader schema of `kind`. Throws DecodeError. */
+  /**
+   * Decode a message in either framing (C3 01 single-object, or 00 + registry id) into the reader
+   * schema of `kind`. Throws DecodeError; UnknownSchemaError/UnknownRegistryIdError when the writer
+   * schema is not known yet.
+   */
   decode(kind: SchemaKind, buf: Buffer): unknown;
 }
 
@@ -135,6 +156,10 @@ export function createSchemaRegistry(opts: { dir?: string } = {}): SchemaRegistr
     byId.set(entry.id, entry);
   }
 
+  // Confluent framing: writer schemas by registry id, and per kind the id we write with (if any).
+  const byRegistryId = new Map<number, SchemaEntry>();
+  const writeHeader = Object.fromEntries(Object.entries(current).map(([k, e]) => [k, e.header])) as Record<SchemaKind, Buffer>;
+  const writerIds: Partial<Record<SchemaKind, number>> = {};
   let scratch = Buffer.alloc(64 * 1024);
 
   function add(type: avro.Type): SchemaEntry {
@@ -143,64 +168,80 @@ export function createSchemaRegistry(opts: { dir?: string } = {}): SchemaRegistr
     return byId.get(entry.id)!;
   }
 
+  /** The body at `offset`, written with `writer`, read as `kind`'s current schema. */
+  function decodeBody(kind: SchemaKind, writer: SchemaEntry, buf: Buffer, offset: number): unknown {
+    const reader = current[kind];
+    let resolver: avro.Resolver | undefined;
+    if (writer !== reader) {
+      const key = `${kind}/${writer.id}`;
+      resolver = resolvers.get(key);
+      if (!resolver) {
+        try {
+          resolver = reader.type.createResolver(writer.type);
+        } catch (err) {
+          throw new DecodeError(`writer schema ${writer.id} cannot be read as ${reader.type.name}: ${(err as Error).message}`);
+        }
+        resolvers.set(key, resolver);
+      }
+    }
+    let r: { value: unknown; offset: number };
+    try {
+      r = reader.type.decode(buf, offset, resolver);
+    } catch (err) {
+      throw new DecodeError(`invalid ${writer.type.name} body: ${(err as Error).message}`, { cause: err });
+    }
+    if (r.offset !== buf.length) throw new DecodeError(`invalid ${writer.type.name} body: ${r.offset < 0 ? 'truncated buffer' : 'trailing data'}`);
+    return r.value;
+  }
+
   return {
     current: (kind) => current[kind],
     add,
     get size() {
       return byId.size;
     },
+    addRegistered(id, type) {
+      const entry = add(type);
+      byRegistryId.set(id, entry);
+      return entry;
+    },
+    registered: (id) => byRegistryId.get(id),
+    writerId: (kind) => writerIds[kind],
+    useRegistryId(kind, id) {
+      writeHeader[kind] = encodeConfluentHeader(id);
+      writerIds[kind] = id;
+      byRegistryId.set(id, current[kind]);
+    },
     encode(kind, value) {
       // Header and body written into one scratch buffer, then one exact-size copy out.
       const entry = current[kind];
-      let end = entry.type.encode(value, scratch, HEADER_SIZE);
+      const header = writeHeader[kind];
+      let end = entry.type.encode(value, scratch, header.length);
       if (end < 0) {
-        scratch = Buffer.alloc(Math.max(2 * scratch.length, HEADER_SIZE - end));
-        end = entry.type.encode(value, scratch, HEADER_SIZE);
+        scratch = Buffer.alloc(Math.max(2 * scratch.length, header.length - end));
+        end = entry.type.encode(value, scratch, header.length);
       }
-      entry.header.copy(scratch, 0);
+      header.copy(scratch, 0);
       const out = Buffer.allocUnsafe(end);
       scratch.copy(out, 0, 0, end);
       return out;
     },
     decode(kind, buf) {
+      // Both framings may share a topic (a fleet mid-migration): the first byte tells them apart.
+      if (isConfluentFramed(buf)) {
+        const id = readConfluentId(buf);
+        const writer = byRegistryId.get(id);
+        if (!writer) throw new UnknownRegistryIdError(id);
+        return decodeBody(kind, writer, buf, CONFLUENT_HEADER_SIZE);
+      }
       const reader = current[kind];
       // Fast path, nearly every message: written with our own schema. Compare the 10 header bytes
       // and decode in place (no hex fingerprint, no slice).
-      if (buf.length >= HEADER_SIZE && buf.compare(reader.header, 0, HEADER_SIZE, 0, HEADER_SIZE) === 0) {
-        let r: { value: unknown; offset: number };
-        try {
-          r = reader.type.decode(buf, HEADER_SIZE);
-        } catch (err) {
-          throw new DecodeError(`invalid ${reader.type.name} body: ${(err as Error).message}`, { cause: err });
-        }
-        if (r.offset !== buf.length) throw new DecodeError(`invalid ${reader.type.name} body: ${r.offset < 0 ? 'truncated buffer' : 'trailing data'}`);
-        return r.value;
-      }
-      const { fingerprint, body } = splitMessage(buf);
-      if (fingerprint === reader.id) {
-        try {
-          return reader.type.fromBuffer(body);
-        } catch (err) {
-          throw new DecodeError(`invalid ${reader.type.name} body: ${(err as Error).message}`, { cause: err });
-        }
-      }
+      if (buf.length >= HEADER_SIZE && buf.compare(reader.header, 0, HEADER_SIZE, 0, HEADER_SIZE) === 0) return decodeBody(kind, reader, buf, HEADER_SIZE);
+      const { fingerprint } = splitMessage(buf);
       const writer = byId.get(fingerprint);
       if (!writer) throw new UnknownSchemaError(fingerprint);
-      const key = `${kind}/${fingerprint}`;
-      let resolver = resolvers.get(key);
-      if (!resolver) {
-        try {
-          resolver = reader.type.createResolver(writer.type);
-        } catch (err) {
-          throw new DecodeError(`writer schema ${fingerprint} cannot be read as ${reader.type.name}: ${(err as Error).message}`);
-        }
-        resolvers.set(key, resolver);
-      }
-      try {
-        return reader.type.fromBuffer(body, resolver);
-      } catch (err) {
-        throw new DecodeError(`invalid body for writer schema ${fingerprint}: ${(err as Error).message}`, { cause: err });
-      }
+      return decodeBody(kind, writer, buf, HEADER_SIZE);
     },
   };
 }

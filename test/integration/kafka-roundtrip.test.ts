@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { BROKER_DEFAULTS, ensureTopics, topicSpecs } from '../../common/topic-admin';
 import { topicFor } from '../../common/topics';
 import { createSubscriber } from '../../consumer/core/input/subscriber';
-import { createPublisher } from '../../producer/publish/publisher';
+import { createKafkaPublisher } from '../../producer/publish/kafka-publisher';
 import { createSchemaRegistry } from '../../schemas/registry';
 import type { AuditEvent, FileEvent } from '../../schemas/types';
 import { needsBroker, uniquePrefix } from '../helpers/env';
@@ -20,7 +20,7 @@ test('1000 events keep per-host order; malformed messages are counted and skippe
   const netTopic = topicFor(prefix, 'net');
   await ensureTopics(kafka, topicSpecs(prefix, BROKER_DEFAULTS), quietLogger);
 
-  const publisher = createPublisher({ kafka, logger: quietLogger, acks: -1, lingerMs: 5, batchSize: 300, maxQueued: 5000, compression: 'GZIP' });
+  const publisher = createKafkaPublisher({ kafka, logger: quietLogger, acks: -1, lingerMs: 5, batchSize: 300, maxQueued: 5000, compression: 'GZIP' });
   await publisher.connect();
   const hosts = ['host-a', 'host-b', 'host-c'];
   for (let i = 0; i < 1000; i++) {

@@ -73,14 +73,17 @@ function processLine(e: ProcessEvent): string {
     return `${prefix(e)} Exec: "${escapeField(e.filename)}" Args: ${args}`;
   }
   if (e.cred_change) return `${prefix(e)} Privilege: ${escapeField(e.kind)}${credDiff(e.cred_change)}`;
-  if (e.ptrace) {
-    const target = e.ptrace.request === 'PTRACE_TRACEME' ? '' : ` Target:${e.ptrace.target_pid}`;
-    return `${prefix(e)} Ptrace: ${escapeField(e.ptrace.request)}${target}${result(e.result)}`;
+  if (e.kind === 'ptrace') {
+    const p = e.ptrace ?? { request: '?', target_pid: 0 };
+    const target = p.request === 'PTRACE_TRACEME' ? '' : ` Target:${p.target_pid}`;
+    return `${prefix(e)} Ptrace: ${escapeField(p.request)}${target}${result(e.result)}`;
   }
-  if (e.module) {
-    const what = e.kind === 'finit_module' ? `File: "${escapeField(e.module.path)}"` : `Size:${e.module.size}`;
-    return `${prefix(e)} Module: ${escapeField(e.kind)} ${what} Params: "${escapeField(e.module.params)}"${result(e.result)}`;
+  if (e.kind === 'init_module' || e.kind === 'finit_module') {
+    const m = e.module ?? { path: '', size: 0n, params: '' };
+    const what = e.kind === 'finit_module' ? `File: "${escapeField(m.path)}"` : `Size:${m.size}`;
+    return `${prefix(e)} Module: ${escapeField(e.kind)} ${what} Params: "${escapeField(m.params)}"${result(e.result)}`;
   }
+  if (e.kind !== 'exit') return `${prefix(e)} Event: ${escapeField(e.kind)}`; // a kind newer than this consumer
   return `${prefix(e)} Exit:${e.signal ? `signal ${e.signal}` : e.exit_code}`;
 }
 
