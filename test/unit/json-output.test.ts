@@ -69,8 +69,8 @@ test('tail filters: lists are alternatives, every given list must match', () => 
 test('ecs: links, sockets, dups, ptrace and module loads', () => {
   const l = toEcs({ kind: 'file', event: { ...fileEvent, op: 'symlink', path: '/tmp/l', target: '/etc/shadow', result: 0 } }) as Record<string, any>;
   assert.deepEqual([l.event.type, l.event.action, l.file.target_path], [['creation'], 'symlink', '/etc/shadow']);
-  const s = toEcs({ kind: 'net', event: { ...netEvent, op: 'socket', family: 'packet', dst_ip: '', protocol: '', socket_type: 'raw', socket_protocol: 768, result: 4 } }) as Record<string, any>;
-  assert.deepEqual([s.event.type, s.event.action, s.destination], [['info'], 'socket', undefined]);
+  const s = toEcs({ kind: 'net', event: { ...netEvent, op: 'socket', family: 'packet', dst_ip: '', dst_port: 0, protocol: '', socket_type: 'raw', socket_protocol: 768, result: 4 } }) as Record<string, any>;
+  assert.deepEqual([s.event.type, s.event.action, s.destination], [['info'], 'socket', { ip: '', port: 0, address: '' }]);
   const d = toEcs({ kind: 'net', event: { ...netEvent, op: 'dup2', fd: 3, result: 0 } }) as Record<string, any>;
   assert.deepEqual([d.destination.ip, d.source.ip, d.source.port], ['10.1.2.3', '10.0.0.5', 40000]);
   const p = toEcs({ kind: 'process', event: { ...execEvent, kind: 'ptrace', result: -1, ptrace: { request: 'PTRACE_ATTACH', request_code: 16, target_pid: 9, addr: 0n, data: 0n } } }) as Record<string, any>;

@@ -73,7 +73,8 @@ export function toEcs(ev: AuditEvent): Record<string, unknown> {
       // socket and dup start no connection: they tell what a socket is (dup: the one on stdio).
       Object.assign(event, { category: ['network'], type: n.op === 'socket' || dup ? ['info'] : ['connection', 'start'], action: n.op });
       const remote = n.family === 'unix' ? { address: n.unix_path } : { ip: n.dst_ip, port: n.dst_port, address: n.dst_ip };
-      if (n.op !== 'socket' && (n.dst_ip || n.family === 'unix')) doc[accept ? 'source' : 'destination'] = remote;
+      // Always there, empty for a socket and an unconnected dup: one shape per kind (the store queries it).
+      doc[accept ? 'source' : 'destination'] = remote;
       if (dup && n.local_ip) doc.source = { ip: n.local_ip, port: n.local_port, address: n.local_ip };
       doc.network = {
         direction: accept ? 'ingress' : 'egress',
