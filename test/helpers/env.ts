@@ -2,6 +2,7 @@
  * What a test needs from the machine. Missing root or broker skips a test on a developer's
  * machine, with the reason; under CI=true it fails the test loudly instead.
  */
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -58,4 +59,9 @@ export function uniquePrefix(name: string): string {
 export function producerArgs(prefix: string, extra: string[] = []): string[] {
   const spool = fs.mkdtempSync(path.join(os.tmpdir(), 'ea-spool-'));
   return [PRODUCER_CLI, '--brokers', BROKERS, '--topic-prefix', prefix, '--spool-dir', spool, ...extra];
+}
+
+/** What `detect --check` prints for the default pack on this build: the same must hold wherever it is installed. */
+export function defaultPackCheck(): string {
+  return execFileSync(process.execPath, [CONSUMER_CLI, 'detect', '--check'], { encoding: 'utf8' });
 }
