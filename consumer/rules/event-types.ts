@@ -20,10 +20,16 @@ const t = (name: string, kind: EventKind, internal = name): EventType => ({ name
 /** What the producer captures. */
 export const CAPTURED: readonly EventType[] = [
   t('open', 'file'), t('openat', 'file'), t('openat2', 'file'), t('creat', 'file'),
-  t('connect', 'net'), t('accept', 'net'), t('accept4', 'net'),
+  t('symlink', 'file'), t('symlinkat', 'file'), t('link', 'file'), t('linkat', 'file'),
+  t('connect', 'net'), t('accept', 'net'), t('accept4', 'net'), t('socket', 'net'),
+  t('dup', 'net'), t('dup2', 'net'), t('dup3', 'net'),
   t('execve', 'process', 'exec'), t('procexit', 'process', 'exit'),
   ...['setuid', 'setgid', 'setreuid', 'setregid', 'setresuid', 'setresgid', 'setfsuid', 'setfsgid', 'capset'].map((n) => t(n, 'process')),
+  t('ptrace', 'process'), t('init_module', 'process'), t('finit_module', 'process'),
 ];
+
+/** The open family: the events with a file descriptor on a path (links have none). */
+export const OPENS: ReadonlySet<string> = new Set(['open', 'openat', 'openat2', 'creat']);
 
 export const BY_NAME: ReadonlyMap<string, EventType> = new Map(CAPTURED.map((e) => [e.name, e]));
 const BY_INTERNAL: ReadonlyMap<string, EventType> = new Map(CAPTURED.map((e) => [e.internal, e]));

@@ -4,7 +4,7 @@
  * (flags by name), evt.rawarg as numbers where they are numbers.
  */
 import type { AuditEvent, Creds } from '../../schemas/types';
-import { internalType } from './event-types';
+import { CAPTURED, internalType } from './event-types';
 import { missingField, type FieldDef, type FieldType } from './field-def';
 import { flagNames } from './fields-fd';
 
@@ -17,11 +17,12 @@ const cred = (f: (c: Creds) => number | bigint): Arg => proc((e) => (e.cred_chan
 const octal = (n: number): string => `0${n.toString(8)}`;
 
 const fd = file((e) => e.result);
+const AF: Record<string, string> = { inet: 'AF_INET', inet6: 'AF_INET6', unix: 'AF_UNIX', packet: 'AF_PACKET', netlink: 'AF_NETLINK' };
 const name = file((e) => e.path);
 const flags = file((e) => flagNames(e.flags));
 const mode = file((e) => octal(e.mode));
 const tuple = net((e) => (e.family === 'unix' ? e.unix_path : `${e.dst_ip}:${e.dst_port}`));
-const res: Arg = (ev) => (ev.kind === 'process' ? 0 : ev.event.result);
+const res: Arg = (ev) => (ev.kind === 'process' ? (ev.event.kind === 'exit' ? undefined : ev.event.result) : ev.event.result);
 
 /** The arguments of each captured type, by the producer's type name. */
 const PARAMS: Record<string, [string, Arg][]> = {
@@ -37,6 +38,17 @@ const PARAMS: Record<string, [string, Arg][]> = {
     ['pid', proc((e) => e.process.pid)], ['ptid', proc((e) => e.process.ppid)], ['cwd', proc((e) => e.cwd)], ['comm', proc((e) => e.process.comm)],
     ['filename', proc((e) => e.filename)],
   ],
+  symlink: [['res', res], ['target', file((e) => e.target)], ['linkpath', file((e) => e.path)]],
+  symlinkat: [['res', res], ['target', file((e) => e.target)], ['linkdirfd', file((e) => e.dirfd)], ['linkpath', file((e) => e.path)]],
+  link: [['res', res], ['oldpath', file((e) => e.target)], ['newpath', file((e) => e.path)]],
+  linkat: [['res', res], ['oldpath', file((e) => e.target)], ['newpath', file((e) => e.path)], ['flags', file((e) => e.flags)]],
+  socket: [['fd', res], ['domain', net((e) => AF[e.family] ?? e.family)], ['type', net((e) => `SOCK_${e.socket_type.toUpperCase()}`)], ['proto', net((e) => e.socket_protocol)]],
+  dup: [['res', res], ['oldfd', net((e) => e.fd)]],
+  dup2: [['res', res], ['oldfd', net((e) => e.fd)], ['newfd', res]],
+  dup3: [['res', res], ['oldfd', net((e) => e.fd)], ['newfd', res]],
+  ptrace: [['res', res], ['request', proc((e) => e.ptrace?.request)], ['pid', proc((e) => e.ptrace?.target_pid)], ['addr', proc((e) => e.ptrace?.addr.toString())], ['data', proc((e) => e.ptrace?.data.toString())]],
+  init_module: [['res', res], ['length', proc((e) => e.module?.size.toString())], ['uargs', proc((e) => e.module?.params)]],
+  finit_module: [['res', res], ['fd', proc((e) => e.module?.fd)], ['uargs', proc((e) => e.module?.params)], ['flags', proc((e) => e.module?.flags)]],
   exit: [['ret', proc((e) => e.exit_code)], ['sig', proc((e) => e.signal)]],
   setuid: [['res', res], ['uid', cred((c) => c.uid)]],
   setgid: [['res', res], ['gid', cred((c) => c.gid)]],
@@ -50,11 +62,9 @@ const PARAMS: Record<string, [string, Arg][]> = {
 };
 
 const KIND_OF: Record<string, AuditEvent['kind']> = {};
-for (const t of ['open', 'openat', 'openat2', 'creat']) KIND_OF[t] = 'file';
-for (const t of ['connect', 'accept', 'accept4']) KIND_OF[t] = 'net';
-for (const t of Object.keys(PARAMS)) KIND_OF[t] ??= 'process';
+for (const e of CAPTURED) KIND_OF[e.internal] = e.kind;
 
-const NUMERIC = new Set(['fd', 'res', 'dirfd', 'tid', 'pid', 'ptid', 'ret', 'sig', 'uid', 'gid', 'ruid', 'euid', 'suid', 'rgid', 'egid', 'sgid']);
+const NUMERIC = new Set(['fd', 'res', 'dirfd', 'tid', 'pid', 'ptid', 'ret', 'sig', 'uid', 'gid', 'ruid', 'euid', 'suid', 'rgid', 'egid', 'sgid', 'oldfd', 'newfd', 'linkdirfd']);
 
 /** One argument by name, per type: a map lookup per event. */
 function argField(fieldName: string, param: string, raw: boolean): FieldDef {

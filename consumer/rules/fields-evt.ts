@@ -1,7 +1,7 @@
 /** evt.*: the event itself (type, result, time), with Falco's meanings. */
 import type { AuditEvent } from '../../schemas/types';
 import { errnoName as shortErrnoName } from '../core/output/errno';
-import { errnoName, typeName } from './event-types';
+import { errnoName, OPENS, typeName } from './event-types';
 import { ALL_KINDS, missingField, type FieldDef } from './field-def';
 import { argsLine } from './fields-args';
 
@@ -10,22 +10,24 @@ const O_WRONLY = 1;
 const O_RDWR = 2;
 const O_CREAT = 0o100;
 const O_TMPFILE = 0o20000000 | 0o200000;
-const OPENS = new Set(['open', 'openat', 'openat2']);
+const READ_WRITE_OPENS = new Set(['open', 'openat', 'openat2']);
 
-/** The result: an fd, 0 or -errno; for an exit, the exit code (this project's use of it). */
+const isExit = (ev: AuditEvent): boolean => ev.kind === 'process' && ev.event.kind === 'exit';
+
+/** The result: an fd, 0 or -errno (a dup's new fd); for an exit, the exit code (this project's use of it). */
 export function rawres(ev: AuditEvent): number {
-  if (ev.kind === 'process') return ev.event.kind === 'exit' ? ev.event.exit_code : 0;
+  if (ev.kind === 'process') return ev.event.kind === 'exit' ? ev.event.exit_code : ev.event.result;
   return ev.event.result;
 }
 
 /** evt.res: "SUCCESS", or the error name of a failed call. */
 export function resString(ev: AuditEvent): string {
   const r = rawres(ev);
-  return ev.kind === 'process' || r >= 0 ? 'SUCCESS' : errnoName(-r);
+  return isExit(ev) || r >= 0 ? 'SUCCESS' : errnoName(-r);
 }
 
-const failed = (ev: AuditEvent): boolean => ev.kind !== 'process' && rawres(ev) < 0;
-const openFlags = (ev: AuditEvent): number | undefined => (ev.kind === 'file' && OPENS.has(ev.event.op) ? ev.event.flags : undefined);
+const failed = (ev: AuditEvent): boolean => !isExit(ev) && rawres(ev) < 0;
+const openFlags = (ev: AuditEvent): number | undefined => (ev.kind === 'file' && READ_WRITE_OPENS.has(ev.event.op) ? ev.event.flags : undefined);
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
 
@@ -61,17 +63,17 @@ export const EVT_FIELDS: FieldDef[] = [
     name: 'evt.res', type: 'res', kinds: ALL_KINDS, get: resString,
     doc: '"SUCCESS" or the error name (ENOENT, EINPROGRESS ...). A number, or <, <=, >, >=, compares evt.rawres instead (this project\'s first meaning)',
   },
-  { name: 'evt.rawres', type: 'num', doc: 'the result as a number: an fd, 0 or -errno; the exit code for procexit', kinds: ALL_KINDS, get: rawres },
+  { name: 'evt.rawres', type: 'num', doc: 'the result as a number: an fd, 0 or -errno (a dup\'s new fd); the exit code for procexit', kinds: ALL_KINDS, get: rawres },
   { name: 'evt.failed', type: 'bool', doc: 'the call returned an error (EINPROGRESS included, as in Falco)', kinds: ALL_KINDS, get: failed },
   // This project's field, as it always was (the store searches it so): a connect in progress is not an error here.
-  str('evt.errno', 'the error name of a failed open or connect (ENOENT, EACCES ...; EINPROGRESS is not one), else ""', (ev) => {
+  str('evt.errno', 'the error name of a failed call (ENOENT, EACCES ...; EINPROGRESS is not one), else ""', (ev) => {
     const r = rawres(ev);
-    return ev.kind !== 'process' && r < 0 && r !== -115 ? shortErrnoName(-r) : '';
+    return !isExit(ev) && r < 0 && r !== -115 ? shortErrnoName(-r) : '';
   }),
   {
     name: 'evt.is_open_read', type: 'bool', doc: 'open, openat, openat2 for reading (O_RDONLY or O_RDWR); false for creat', kinds: ['file'],
     get: (ev) => {
-      if (ev.kind !== 'file') return undefined;
+      if (ev.kind !== 'file' || !OPENS.has(ev.event.op)) return undefined; // links are not opens
       const f = openFlags(ev);
       return f !== undefined && (f & O_ACCMODE) !== O_WRONLY;
     },
@@ -79,14 +81,14 @@ export const EVT_FIELDS: FieldDef[] = [
   {
     name: 'evt.is_open_write', type: 'bool', doc: 'open, openat, openat2 for writing (O_WRONLY or O_RDWR); false for creat', kinds: ['file'],
     get: (ev) => {
-      if (ev.kind !== 'file') return undefined;
+      if (ev.kind !== 'file' || !OPENS.has(ev.event.op)) return undefined;
       const f = openFlags(ev);
       return f !== undefined && ((f & O_ACCMODE) === O_WRONLY || (f & O_ACCMODE) === O_RDWR);
     },
   },
   {
     name: 'evt.is_open_exec', type: 'bool', doc: 'a file created (O_CREAT, O_TMPFILE or creat) with an execute permission bit', kinds: ['file'],
-    get: (ev) => (ev.kind !== 'file' ? undefined : (ev.event.op === 'creat' || (ev.event.flags & (O_CREAT | O_TMPFILE)) !== 0) && (ev.event.mode & 0o111) !== 0),
+    get: (ev) => (ev.kind !== 'file' || !OPENS.has(ev.event.op) ? undefined : (ev.event.op === 'creat' || (ev.event.flags & (O_CREAT | O_TMPFILE)) !== 0) && (ev.event.mode & 0o111) !== 0),
   },
   missingField('evt.is_open_create', 'the kernel side does not report whether an O_CREAT open created the file', 'bool'),
   str('evt.args', 'every argument of the event, as name=value pairs', argsLine),

@@ -35,6 +35,10 @@ export const OTHER_FIELDS: FieldDef[] = [
   { name: 'container.id', type: 'str', kinds: ALL_KINDS, doc: 'container id, its first 12 characters; "host" for host processes', get: (ev) => (cid(ev) ? cid(ev).slice(0, 12) : 'host') },
   { name: 'container.full_id', type: 'str', kinds: ALL_KINDS, doc: 'container id in full; "host" for host processes', get: (ev) => cid(ev) || 'host' },
   ...credDefs(),
+  { name: 'ptrace.request', type: 'str', kinds: P, doc: 'ptrace: PTRACE_ATTACH, PTRACE_SEIZE, PTRACE_POKETEXT, PTRACE_TRACEME ...', get: (ev) => (ev.kind === 'process' ? ev.event.ptrace?.request : undefined), same: 'evt.arg.request' },
+  { name: 'ptrace.target_pid', type: 'num', kinds: P, doc: 'ptrace: the traced pid (0 for PTRACE_TRACEME)', get: (ev) => (ev.kind === 'process' ? ev.event.ptrace?.target_pid : undefined), same: 'evt.arg.pid' },
+  { name: 'module.path', type: 'str', kinds: P, doc: 'finit_module: the module file; init_module: ""', get: (ev) => (ev.kind === 'process' ? ev.event.module?.path : undefined) },
+  { name: 'module.params', type: 'str', kinds: P, doc: 'init_module, finit_module: the module parameters', get: (ev) => (ev.kind === 'process' ? ev.event.module?.params : undefined), same: 'evt.arg.uargs' },
   {
     name: 'cred.changed', type: 'bool', kinds: P, doc: 'privilege changes: some id or capability set differs after the call',
     get: (ev) => {

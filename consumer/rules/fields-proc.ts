@@ -6,9 +6,17 @@
  */
 import type { AuditEvent } from '../../schemas/types';
 import { ALL_KINDS, missingField, type FieldDef, type FieldType, type FieldValue } from './field-def';
+import { capabilityNames } from './capabilities';
 import type { EvalContext, ProcRecord } from './process-tree';
 
 const PRODUCER = 'the producer does not capture it yet';
+
+/** Falco's user.name is the effective uid's; the producer names the real uid, the same but in setuid programs. */
+function userName(ev: AuditEvent): string | undefined {
+  const q = ev.event.process;
+  if (q.uid === q.euid) return q.user_name || undefined;
+  return q.euid === 0 ? 'root' : undefined;
+}
 
 function isExec(ev: AuditEvent): boolean {
   return ev.kind === 'process' && ev.event.kind === 'exec';
@@ -39,9 +47,12 @@ export const PROC_FIELDS: FieldDef[] = [
   num('proc.egid', 'effective group id', (ev) => p(ev).egid >>> 0, 'group.gid'),
   num('user.uid', 'effective user id (as Falco\'s)', (ev) => p(ev).euid >>> 0, 'proc.euid'),
   num('group.gid', 'effective group id (as Falco\'s)', (ev) => p(ev).egid >>> 0, 'proc.egid'),
-  missingField('user.name', `user name of user.uid, resolved on the host: ${PRODUCER}`),
-  missingField('user.loginuid', `login (audit) user id: ${PRODUCER}`, 'num'),
-  missingField('user.loginname', `login user name: ${PRODUCER}`),
+  str('user.name', 'name of the effective uid on the host (the producer resolves the real uid\'s; in a setuid program an effective uid 0 reads root, another has no value)', userName),
+  str('proc.user', 'name of the real uid on the host ("" if none)', (ev) => p(ev).user_name),
+  num('user.loginuid', 'audit login uid; -1 when unset', (ev) => p(ev).loginuid, 'proc.loginuid'),
+  num('proc.loginuid', 'audit login uid; -1 when unset', (ev) => p(ev).loginuid, 'user.loginuid'),
+  str('user.loginname', 'name of the login uid on the host (no value when unset or unknown)', (ev) => p(ev).login_user_name || undefined, 'proc.loginuser'),
+  str('proc.loginuser', 'name of the login uid on the host ("" when unset)', (ev) => p(ev).login_user_name, 'user.loginname'),
   missingField('group.name', `group name of group.gid, resolved on the host: ${PRODUCER}`),
   missingField('user.homedir', 'home directories are not resolved'),
   missingField('user.shell', 'login shells are not resolved'),
@@ -64,7 +75,7 @@ export const PROC_FIELDS: FieldDef[] = [
   str('proc.pexepath', 'parent\'s executable path', (ev, ctx) => ctx.ancestor(ev, 1)?.exepath),
   str('proc.pcmdline', 'parent\'s proc.cmdline', (ev, ctx) => recCmdline(ctx.ancestor(ev, 1))),
   num('proc.ppid.duration', 'ns since the parent started', (ev, ctx) => { const a = ctx.ancestor(ev, 1); return a && Number(ev.event.ktime_ns - a.start); }),
-  missingField('proc.tty', `controlling terminal: ${PRODUCER}`, 'num'),
+  num('proc.tty', 'controlling terminal (Falco\'s device number encoding, pts/3 is 34819); 0: none', (ev) => p(ev).tty),
   { name: 'proc.exe_from_memfd', type: 'bool', kinds: ALL_KINDS, doc: 'the executable is a memfd (memfd_create + fexecve): fileless', get: (ev) => p(ev).exe_from_memfd, same: 'proc.is_exe_from_memfd' },
   { name: 'proc.is_exe_from_memfd', type: 'bool', kinds: ALL_KINDS, doc: 'the executable is a memfd (Falco\'s name)', get: (ev) => p(ev).exe_from_memfd, same: 'proc.exe_from_memfd' },
   {
@@ -75,10 +86,12 @@ export const PROC_FIELDS: FieldDef[] = [
     name: 'proc.exe_fileless', type: 'bool', kinds: ALL_KINDS, doc: 'fileless: the executable is a memfd, or not on disk (deleted after start, replaced, O_TMPFILE)',
     get: (ev) => p(ev).exe_from_memfd || p(ev).exe_deleted,
   },
-  missingField('proc.is_exe_upper_layer', `exec of a file on an overlay's upper layer: ${PRODUCER}`, 'bool'),
+  { name: 'proc.is_exe_upper_layer', type: 'bool', kinds: ALL_KINDS, doc: 'the executable is on an overlayfs upper layer: written in the container, not from its image', get: (ev) => p(ev).exe_upper_layer, same: 'proc.exe_upper_layer' },
+  { name: 'proc.exe_upper_layer', type: 'bool', kinds: ALL_KINDS, doc: 'the executable is on an overlayfs upper layer', get: (ev) => p(ev).exe_upper_layer, same: 'proc.is_exe_upper_layer' },
   missingField('proc.is_exe_lower_layer', `exec of a file on an overlay's lower layer: ${PRODUCER}`, 'bool'),
   missingField('proc.is_exe_writable', `exec of a file writable by the user: ${PRODUCER}`, 'bool'),
-  missingField('thread.cap_effective', `effective capabilities: ${PRODUCER}`),
+  str('thread.cap_effective', 'effective capabilities by name: CAP_CHOWN CAP_SYS_ADMIN ...', (ev) => capabilityNames(p(ev).cap_effective), 'proc.cap_effective'),
+  str('proc.cap_effective', 'effective capabilities by name (use contains)', (ev) => capabilityNames(p(ev).cap_effective), 'thread.cap_effective'),
   missingField('thread.cap_permitted', `permitted capabilities: ${PRODUCER}`),
   missingField('thread.cap_inheritable', `inheritable capabilities: ${PRODUCER}`),
 ];

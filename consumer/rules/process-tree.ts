@@ -2,12 +2,13 @@
  * What detect knows about processes beyond each event: their command lines, working directories
  * and ancestry, learned from the exec events it reads (per host and pid; a process's own record
  * must have its start time). This is the thread table Falco's proc.cmdline, proc.pname and
- * proc.aname[N] read. An exit forgets the process. Kinds travel in separate topics, so a file
+ * proc.aname[N] read, with the ancestors the producer lists on each exec for what was never seen
+ * here (see ancestorOf). An exit forgets the process. Kinds travel in separate topics, so a file
  * event may be read before the exec of its process: its command line is then unknown (no value).
  * The search backends (SQLite, OpenSearch) compute the same from the stored events: the last exec
  * at or before the event, unless an exit came after it. Bounded: the oldest records go first.
  */
-import type { AuditEvent } from '../../schemas/types';
+import type { Ancestor, AuditEvent } from '../../schemas/types';
 
 export interface ProcRecord {
   pid: number;
@@ -20,6 +21,8 @@ export interface ProcRecord {
   /** argv of the exec seen; undefined when not seen. */
   argv?: string[];
   cwd?: string;
+  /** The parent, grandparent ... as the producer's process table knew them at the exec. */
+  ancestors?: Ancestor[];
 }
 
 /** fd.sip.name and friends: which addresses a domain name resolves to (see dns.ts). */
@@ -106,6 +109,11 @@ export function createProcessTree(opts: { maxProcesses: number; names?: NameLook
     return tableOf(ev.event.host.id).get(pid);
   }
 
+  function self(ev: AuditEvent): ProcRecord | undefined {
+    const r = lookup(ev, ev.event.process.pid);
+    return r && r.start === ev.event.process.start_time_ns ? r : undefined;
+  }
+
   return {
     get seq() {
       return seq;
@@ -117,31 +125,14 @@ export function createProcessTree(opts: { maxProcesses: number; names?: NameLook
       const e = ev.event;
       const p = e.process;
       if (e.kind === 'exit') {
-        const table = tableOf(e.host.id);
-        const known = table.get(p.pid);
-        if (known && known.start === p.start_time_ns) {
-          table.delete(p.pid);
-          size--;
-        }
+        // Whichever process had the pid, it is gone (the stores read an exit the same way).
+        if (tableOf(e.host.id).delete(p.pid)) size--;
         return;
       }
-      if (e.kind === 'exec') add(tableOf(e.host.id), { pid: p.pid, ppid: p.ppid, start: p.start_time_ns, comm: p.comm, exepath: p.exe, argv: e.args, cwd: e.cwd });
+      if (e.kind === 'exec') add(tableOf(e.host.id), { pid: p.pid, ppid: p.ppid, start: p.start_time_ns, comm: p.comm, exepath: p.exe, argv: e.args, cwd: e.cwd, ancestors: e.ancestors });
     },
-    self(ev) {
-      const r = lookup(ev, ev.event.process.pid);
-      return r && r.start === ev.event.process.start_time_ns ? r : undefined;
-    },
-    ancestor(ev, n) {
-      let pid = ev.event.process.ppid;
-      for (let i = 1; i <= Math.min(n, MAX_DEPTH); i++) {
-        if (pid <= 0) return undefined;
-        const r = lookup(ev, pid);
-        if (!r || i === n) return r;
-        if (r.ppid === pid) return undefined; // a loop: pid 0's parent is itself
-        pid = r.ppid;
-      }
-      return undefined;
-    },
+    self,
+    ancestor: (ev, n) => ancestorOf(ev, n, self(ev), (pid) => lookup(ev, pid)),
     size: () => size,
   };
 }
@@ -156,20 +147,31 @@ export interface StoredProcesses {
 
 /** An evaluation context over a store's records (search's retro-hunt): ancestors walked up through the ppids, as in the live tree. */
 export function storedContext(s: StoredProcesses): EvalContext {
-  return {
-    self: (ev) => s.self(ev),
-    ancestor(ev, n) {
-      let pid = ev.event.process.ppid;
-      for (let i = 1; i <= Math.min(n, MAX_DEPTH); i++) {
-        if (pid <= 0) return undefined;
-        const r = s.byPid(ev, pid);
-        if (!r || i === n) return r;
-        if (r.ppid === pid) return undefined;
-        pid = r.ppid;
-      }
-      return undefined;
-    },
-    seq: 1,
-    names: NO_NAMES,
-  };
+  return { self: (ev) => s.self(ev), ancestor: (ev, n) => ancestorOf(ev, n, s.self(ev), (pid) => s.byPid(ev, pid)), seq: 1, names: NO_NAMES };
+}
+
+/**
+ * The nth ancestor of ev's process. Each step up goes to the parent's record (its last exec, not
+ * exited), else to the entry the producer listed for the parent at the child's exec, when that is
+ * still the parent (a reparented process's new parent is not on the list). The list covers what
+ * this consumer cannot see: processes that forked without an exec, or started before it.
+ */
+export function ancestorOf(ev: AuditEvent, n: number, own: ProcRecord | undefined, byPid: (pid: number) => ProcRecord | undefined): ProcRecord | undefined {
+  let pid = ev.event.process.ppid;
+  let list = ev.kind === 'process' && ev.event.kind === 'exec' ? ev.event.ancestors : own?.ancestors;
+  for (let i = 1; i <= Math.min(n, MAX_DEPTH); i++) {
+    if (pid <= 0) return undefined;
+    let r = byPid(pid);
+    if (!r) {
+      const a = list?.[0];
+      if (!a || a.pid !== pid) return undefined;
+      const rest = list!.slice(1);
+      r = { pid, ppid: rest[0]?.pid ?? 0, start: -1n, comm: a.comm, exepath: a.exe, ancestors: rest };
+    }
+    if (i === n) return r;
+    if (r.ppid === pid) return undefined; // a loop: pid 0's parent is itself
+    pid = r.ppid;
+    list = r.ancestors;
+  }
+  return undefined;
 }

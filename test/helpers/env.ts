@@ -2,6 +2,7 @@
  * What a test needs from the machine. Missing root or broker skips a test on a developer's
  * machine, with the reason; under CI=true it fails the test loudly instead.
  */
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -74,4 +75,9 @@ export function falcoRules(t: TestContext): string | undefined {
   if (found) return found;
   missing(t, `Falco's stable rules not found (set EBPF_AUDIT_FALCO_RULES; looked in ${candidates.filter(Boolean).join(', ')})`);
   return undefined;
+}
+
+/** What `detect --check` prints for the default pack on this build: the same must hold wherever it is installed. */
+export function defaultPackCheck(): string {
+  return execFileSync(process.execPath, [CONSUMER_CLI, 'detect', '--check'], { encoding: 'utf8' });
 }

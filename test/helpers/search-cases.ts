@@ -5,6 +5,7 @@
  * privilege changes and pid reuse; the conditions every field and operator, negations, macros and
  * lists of the default pack, with values drawn from the data set so that some match.
  */
+import { NEW_PROCESS_EVENT_FIELDS } from './event-defaults';
 import type { AuditEvent, Creds, Host } from '../../schemas/types';
 
 function rng(seed: number): () => number {
@@ -37,6 +38,10 @@ function creds(r: () => number): Creds {
 export function dataSet(n: number): AuditEvent[] {
   const r = rng(7);
   const pick = <T>(xs: T[]): T => xs[Math.floor(r() * xs.length)];
+  // The fields added for Falco's rules draw from a stream of their own: the rest of the data set
+  // stays what it was before them.
+  const r2 = rng(11);
+  const pick2 = <T>(xs: T[]): T => xs[Math.floor(r2() * xs.length)];
   const out: AuditEvent[] = [];
   let t = BigInt(Date.UTC(2026, 10, 24, 12)) * 1_000_000n;
   let start = 1_000_000n;
@@ -46,7 +51,8 @@ export function dataSet(n: number): AuditEvent[] {
     const ppid = 100 + Math.floor(r() * 40);
     start += 1000n + BigInt(Math.floor(r() * 1000));
     const comm = pick(COMMS);
-    const proc = { pid, tid: r() < 0.8 ? pid : pid + 1, ppid, uid: pick([0, 33, 1000, 65534, 4294967294]), gid: 33, euid: pick([0, 33, 1000]), egid: 33, comm, exe: r() < 0.1 ? '' : `/usr/bin/${comm}`, start_time_ns: start, cgroup_id: 1n, container_id: r() < 0.2 ? pick(CONTAINERS) : '', exe_from_memfd: r() < 0.05, exe_deleted: r() < 0.1 };
+    const proc = { pid, tid: r() < 0.8 ? pid : pid + 1, ppid, uid: pick([0, 33, 1000, 65534, 4294967294]), gid: 33, euid: pick([0, 33, 1000]), egid: 33, comm, exe: r() < 0.1 ? '' : `/usr/bin/${comm}`, start_time_ns: start, cgroup_id: 1n, container_id: r() < 0.2 ? pick(CONTAINERS) : '', exe_from_memfd: r() < 0.05, exe_deleted: r() < 0.1,
+      exe_upper_layer: r2() < 0.05, cap_effective: pick2([0n, 0x1ffffffffffn, 1n << 21n]), tty: pick2([0, 0, 34816]), loginuid: pick2([-1, -1, 1000]), user_name: pick2(['', 'root', 'www-data']), login_user_name: pick2(['', 'alice']) };
     const base = (): { time_ns: bigint; ktime_ns: bigint; host: Host } => {
       t += 1000n + BigInt(Math.floor(r() * 100000));
       return { time_ns: t, ktime_ns: t - 1_700_000_000_000_000_000n, host };
@@ -56,10 +62,10 @@ export function dataSet(n: number): AuditEvent[] {
       const x = r();
       if (i === 0 && x < 0.7) {
         const args = [comm, pick(['-c', '-n', '--port=80', 'nc -e /bin/sh']), pick(PATHS)];
-        out.push({ kind: 'process', event: { ...base(), process: proc, kind: 'exec', filename: proc.exe, args, cwd: pick(['/', '/tmp', '/root', '']), exit_code: 0, signal: 0, truncated: false, cred_change: null } });
+        out.push({ kind: 'process', event: { ...base(), process: proc, kind: 'exec', filename: proc.exe, args, cwd: pick(['/', '/tmp', '/root', '']), exit_code: 0, signal: 0, truncated: false, cred_change: null, ...NEW_PROCESS_EVENT_FIELDS, ancestors: r2() < 0.5 ? [] : [{ pid: ppid, comm: 'bash', exe: '/usr/bin/bash' }] } });
       } else if (x < 0.5) {
         const flags = pick([0, 1, 2, 0o101, 0o1101, 0o2000, 0o100, 0o2000002, 0o200000]);
-        out.push({ kind: 'file', event: { ...base(), process: proc, op: pick(['openat', 'open', 'creat', 'openat2']), path: pick(PATHS), dirfd: -100, flags, mode: pick([0, 0o644, 0o755]), result: pick([3, 4, -2, -13, -1, -17, -9999]), truncated: false } });
+        out.push({ kind: 'file', event: { ...base(), process: proc, op: pick(['openat', 'open', 'creat', 'openat2']), path: pick(PATHS), dirfd: -100, flags, mode: pick([0, 0o644, 0o755]), result: pick([3, 4, -2, -13, -1, -17, -9999]), truncated: false, target: '' } });
       } else if (x < 0.8) {
         const unix = r() < 0.15;
         out.push({
@@ -67,13 +73,14 @@ export function dataSet(n: number): AuditEvent[] {
           event: {
             ...base(), process: proc, op: pick(['connect', 'connect', 'accept', 'accept4']), family: unix ? 'unix' : pick(['inet', 'inet6']), dst_ip: unix ? '' : pick(IPS), dst_port: unix ? 0 : pick([22, 80, 443, 5432, 65535]),
             fd: 5, result: pick([0, -115, -111, -13]), protocol: unix ? 'unix' : pick(['tcp', 'udp']), unix_path: unix ? pick(['/run/docker.sock', '@abstract', '/var/run/x.sock']) : '',
+            local_ip: unix ? '' : pick2(['', '10.0.0.5']), local_port: unix ? 0 : pick2([0, 40000]), socket_type: unix ? 'stream' : pick2(['stream', 'dgram']), socket_protocol: unix ? 0 : pick2([6, 17]),
           },
         });
       } else if (x < 0.9) {
-        out.push({ kind: 'process', event: { ...base(), process: proc, kind: pick(['setuid', 'setresuid', 'capset']), filename: '', args: [], cwd: '', exit_code: 0, signal: 0, truncated: false, cred_change: { old: creds(r), new: creds(r) } } });
+        out.push({ kind: 'process', event: { ...base(), process: proc, kind: pick(['setuid', 'setresuid', 'capset']), filename: '', args: [], cwd: '', exit_code: 0, signal: 0, truncated: false, cred_change: { old: creds(r), new: creds(r) }, ...NEW_PROCESS_EVENT_FIELDS } });
       }
     }
-    out.push({ kind: 'process', event: { ...base(), process: proc, kind: 'exit', filename: '', args: [], cwd: '', exit_code: pick([0, 1, 2]), signal: pick([0, 0, 9]), truncated: false, cred_change: null } });
+    out.push({ kind: 'process', event: { ...base(), process: proc, kind: 'exit', filename: '', args: [], cwd: '', exit_code: pick([0, 1, 2]), signal: pick([0, 0, 9]), truncated: false, cred_change: null, ...NEW_PROCESS_EVENT_FIELDS } });
   }
   return out;
 }

@@ -30,7 +30,8 @@ const rule = (name: string, cond: string, extra = ''): string =>
 
 const file = (over: Partial<typeof fileEvent> = {}, p: Partial<Process> = {}): AuditEvent => ({ kind: 'file', event: { ...fileEvent, ...over, process: { ...proc, ...p } } });
 const net = (over: Partial<typeof netEvent> = {}, p: Partial<Process> = {}): AuditEvent => ({ kind: 'net', event: { ...netEvent, ...over, process: { ...netEvent.process, ...p } } });
-const exec = (args: string[], p: Partial<Process> = {}, cwd = '/root'): AuditEvent => ({ kind: 'process', event: { ...execEvent, args, cwd, process: { ...proc, comm: args[0].split('/').pop()!, ...p } } });
+/** An exec without the producer's ancestor list: ancestry then comes from the execs seen before. */
+const exec = (args: string[], p: Partial<Process> = {}, cwd = '/root'): AuditEvent => ({ kind: 'process', event: { ...execEvent, args, cwd, ancestors: [], process: { ...proc, comm: args[0].split('/').pop()!, ...p } } });
 
 function evaluator(names?: NameLookup) {
   const { env } = load('[]');
@@ -135,7 +136,7 @@ test('skip-if-unknown-filter; unknown fields are errors otherwise; data not capt
   );
   assert.deepEqual(rules.map((r) => r.id), ['c', 'e']);
   assert.deepEqual(skipped.map((s) => `${s.id}: ${s.reason}`), [
-    'a: unknown field "proc.nosuch"; did you mean proc.uid, proc.euid, proc.name? (fields of "proc": see README) (skip-if-unknown-filter)',
+    'a: unknown field "proc.nosuch"; did you mean proc.uid, proc.euid, proc.user? (fields of "proc": see README) (skip-if-unknown-filter)',
     'b: it needs what is not captured here: container.privileged (container runtime metadata is not collected: no runtime API is queried, the container id comes from the cgroup)',
     'd: it needs what is not captured here: evt.type sendto (this event type is not captured); evt.type sendmsg (this event type is not captured)',
   ]);
@@ -177,15 +178,18 @@ test('fd.* on files: normalized fd.name, raw fd.nameraw, directory, filename, ty
 test('fd.* on sockets: server and client ends, tuple, l4proto, networks, domain names', () => {
   const names: NameLookup = { matches: (n, ip) => n === 'kubernetes.default.svc.cluster.local' && ip === '10.96.0.1', namesOf: (ip) => (ip === '10.96.0.1' ? ['kubernetes.default.svc.cluster.local'] : []) };
   const e = evaluator(names);
-  const c = net({ dst_ip: '10.96.0.1', dst_port: 443, fd: 7 });
+  const c = net({ dst_ip: '10.96.0.1', dst_port: 443, fd: 7, local_ip: '10.0.0.5', local_port: 40000 });
   assert.ok(e.is('fd.sip = 10.96.0.1 and fd.rip = 10.96.0.1 and fd.sport = 443 and fd.rport = 443 and fd.num = 7', c));
+  assert.ok(e.is('fd.cip = 10.0.0.5 and fd.lip = 10.0.0.5 and fd.cport = 40000 and fd.lport = 40000', c));
   assert.ok(e.is('fd.typechar = 4 and fd.type = ipv4 and fd.l4proto = tcp and fd.sockfamily = ip and fd.is_server = false', c));
-  assert.ok(e.is('fd.name = "0.0.0.0:0->10.96.0.1:443" and not fd.cip exists and not fd.lport exists', c));
+  assert.ok(e.is('fd.name = "10.0.0.5:40000->10.96.0.1:443" and fd.ip = 10.0.0.5 and fd.ip = 10.96.0.1 and fd.port = 40000', c));
+  assert.ok(e.is('fd.name = "0.0.0.0:0->10.96.0.1:443" and not fd.cip exists and not fd.lport exists', net({ dst_ip: '10.96.0.1', dst_port: 443, local_ip: '', local_port: 0 })), 'a local end not captured');
   assert.ok(e.is('fd.snet in ("10.0.0.0/8") and fd.net != "127.0.0.0/8" and fd.ip != "0.0.0.0"', c));
   assert.ok(e.is('fd.sip.name = "kubernetes.default.svc.cluster.local" and fd.sip.name in (a.example, kubernetes.default.svc.cluster.local)', c));
   assert.ok(!e.is('fd.sip.name = "kubernetes.default.svc.cluster.local"', net({ dst_ip: '10.96.0.2' })));
-  const a = net({ op: 'accept', dst_ip: '192.0.2.7', dst_port: 5555, result: 9 });
-  assert.ok(e.is('fd.cip = 192.0.2.7 and fd.cport = 5555 and not fd.sip exists and fd.is_server = true and fd.num = 9', a));
+  const a = net({ op: 'accept', dst_ip: '192.0.2.7', dst_port: 5555, result: 9, local_ip: '10.0.0.5', local_port: 22 });
+  assert.ok(e.is('fd.cip = 192.0.2.7 and fd.cport = 5555 and fd.sip = 10.0.0.5 and fd.sport = 22 and fd.is_server = true and fd.num = 9', a));
+  assert.ok(e.is('fd.name = "192.0.2.7:5555->10.0.0.5:22"', a));
   assert.ok(e.is('fd.typechar = 6 and fd.type = ipv6', net({ dst_ip: '::1', family: 'inet6' })));
   assert.ok(e.is('fd.typechar = u and fd.name = /run/x.sock and not fd.l4proto exists', net({ family: 'unix', dst_ip: '', dst_port: 0, unix_path: '/run/x.sock', protocol: 'unix' })));
   assert.ok(e.is('evt.failed = true and evt.res = EINPROGRESS and (evt.rawres >= 0 or evt.res = EINPROGRESS)', net({ result: -115 })));
@@ -254,4 +258,16 @@ test('cred.to_root: a real uid becoming 0, or an effective one without root in r
   assert.ok(e.is('cred.to_root = true', change([1000, 1000, 1000], [1000, 0, 1000])), 'an effective uid from nowhere');
   assert.ok(e.is('cred.to_root = false', change([0, 100, 0], [0, 0, 0])), 'apt taking back the euid it dropped');
   assert.ok(e.is('cred.to_root = false and cred.changed = true', change([0, 0, 0], [100, 100, 100])));
+});
+
+test('ancestors from the producer: exact on the exec, then for the process\'s later events; past the list, the table', () => {
+  const e = evaluator();
+  const ancestors = [{ pid: 20, comm: 'bash', exe: '/usr/bin/bash' }, { pid: 10, comm: 'sshd', exe: '/usr/sbin/sshd' }];
+  const ev: AuditEvent = { kind: 'process', event: { ...execEvent, args: ['id'], ancestors, process: { ...proc, pid: 30, ppid: 20, comm: 'id' } } };
+  assert.ok(e.is('proc.pname = bash and proc.aname[2] = sshd and proc.aname = sshd and proc.pexepath = /usr/bin/bash and proc.apid[2] = 10', ev));
+  const later = file({}, { pid: 30, ppid: 20, comm: 'id' });
+  assert.ok(e.is('proc.aname[2] = sshd and proc.pname = bash', later), 'the exec seen gives the process its ancestors');
+  // sshd never exec'd under this consumer: the producer's list made it known, so a child of bash's
+  // that never exec'd either still reaches it.
+  assert.ok(e.is('proc.aname[2] = sshd', file({}, { pid: 99, ppid: 20, comm: 'bash' })));
 });

@@ -22,6 +22,7 @@ import { huntRules, retroHunt } from '../../consumer/search/retro-hunt';
 import { openSearch } from '../../consumer/search/search';
 import { formatStoryText } from '../../consumer/search/story-format';
 import { makeFilter } from '../../consumer/search/where';
+import { NEW_NET_FIELDS, NEW_PROCESS_EVENT_FIELDS, NEW_PROCESS_FIELDS } from '../helpers/event-defaults';
 import type { AuditEvent, Host, Process } from '../../schemas/types';
 import { CONSUMER_CLI } from '../helpers/env';
 import { ancestryCase } from '../helpers/search-cases';
@@ -31,11 +32,12 @@ const T0 = BigInt(Date.UTC(2026, 10, 24, 10)) * 1_000_000n;
 const proc = (pid: number, ppid: number, start: bigint, comm: string): Process => ({
   pid, tid: pid, ppid, uid: -2, // Avro ints are signed: nobody's 4294967294 arrives as -2
   gid: 0, euid: 0, egid: 0, comm, exe: `/usr/bin/${comm}`, start_time_ns: start, cgroup_id: 99n, container_id: '', exe_from_memfd: false, exe_deleted: false,
+  ...NEW_PROCESS_FIELDS,
 });
 const at = (s: number): bigint => T0 + BigInt(s) * 1_000_000_000n;
 const base = (s: number, p: Process) => ({ time_ns: at(s), ktime_ns: 5n + BigInt(s), host: HOST, process: p });
-const exec = (s: number, p: Process, args: string[]): AuditEvent => ({ kind: 'process', event: { ...base(s, p), kind: 'exec', filename: p.exe, args, cwd: '/root', exit_code: 0, signal: 0, truncated: false, cred_change: null } });
-const open = (s: number, p: Process, file: string, result = 3): AuditEvent => ({ kind: 'file', event: { ...base(s, p), op: 'openat', path: file, dirfd: -100, flags: 0, mode: 0, result, truncated: false } });
+const exec = (s: number, p: Process, args: string[]): AuditEvent => ({ kind: 'process', event: { ...base(s, p), kind: 'exec', filename: p.exe, args, cwd: '/root', exit_code: 0, signal: 0, truncated: false, cred_change: null, ...NEW_PROCESS_EVENT_FIELDS } });
+const open = (s: number, p: Process, file: string, result = 3): AuditEvent => ({ kind: 'file', event: { ...base(s, p), op: 'openat', path: file, dirfd: -100, flags: 0, mode: 0, result, truncated: false, target: '' } });
 
 // bash (parent not in the store) -> sh -> cat reading /etc/shadow, which raised an alert; a connect.
 const bash = proc(200, 150, 1000n, 'bash');
@@ -47,9 +49,9 @@ const EVENTS: AuditEvent[] = [
   exec(3, cat, ['cat', '/etc/shadow']),
   open(4, cat, '/etc/shadow'),
   open(5, cat, '/etc/gshadow', -13),
-  { kind: 'net', event: { ...base(6, sh), op: 'connect', family: 'inet6', dst_ip: '::ffff:127.0.0.1', dst_port: 8080, fd: 3, result: -115, protocol: 'tcp', unix_path: '' } },
-  { kind: 'process', event: { ...base(7, cat), kind: 'exit', filename: '', args: [], cwd: '', exit_code: 1, signal: 0, truncated: false, cred_change: null } },
-  { kind: 'process', event: { ...base(8, sh), kind: 'setresuid', filename: '', args: [], cwd: '', exit_code: 0, signal: 0, truncated: false, cred_change: { old: { uid: 0, euid: 0, suid: 0, fsuid: 0, gid: 0, egid: 0, sgid: 0, fsgid: 0, cap_effective: -1n, cap_permitted: 0x1ffn }, new: { uid: 65534, euid: 65534, suid: 65534, fsuid: 65534, gid: 0, egid: 0, sgid: 0, fsgid: 0, cap_effective: 0n, cap_permitted: 0n } } } },
+  { kind: 'net', event: { ...base(6, sh), op: 'connect', family: 'inet6', dst_ip: '::ffff:127.0.0.1', dst_port: 8080, fd: 3, result: -115, protocol: 'tcp', unix_path: '', ...NEW_NET_FIELDS } },
+  { kind: 'process', event: { ...base(7, cat), kind: 'exit', filename: '', args: [], cwd: '', exit_code: 1, signal: 0, truncated: false, cred_change: null, ...NEW_PROCESS_EVENT_FIELDS } },
+  { kind: 'process', event: { ...base(8, sh), kind: 'setresuid', filename: '', args: [], cwd: '', exit_code: 0, signal: 0, truncated: false, cred_change: { old: { uid: 0, euid: 0, suid: 0, fsuid: 0, gid: 0, egid: 0, sgid: 0, fsgid: 0, cap_effective: -1n, cap_permitted: 0x1ffn }, new: { uid: 65534, euid: 65534, suid: 65534, fsuid: 65534, gid: 0, egid: 0, sgid: 0, fsgid: 0, cap_effective: 0n, cap_permitted: 0n } }, ...NEW_PROCESS_EVENT_FIELDS } },
 ];
 const ALERT: Alert = { time_ns: at(4), rule_id: 'cred-file-read', severity: 'high', description: 'd', message: 'Credential file read (file=/etc/shadow)', tags: ['T1003.008'], host: HOST, count: 1, events: [EVENTS[3]] };
 
