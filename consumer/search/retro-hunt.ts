@@ -6,7 +6,7 @@
  * rule state; they are refused with their place in the file.
  */
 import { ConfigError } from '../../common/errors';
-import type { AuditEvent } from '../../schemas/types';
+import type { Ancestor, AuditEvent } from '../../schemas/types';
 import type { CompileEnv } from '../rules/compile';
 import type { Alert } from '../rules/engine';
 import { RuleError } from '../rules/errors';
@@ -32,7 +32,7 @@ export function huntRules(rules: Rule[], ids: string[]): Rule[] {
 /** Processes' last execs at an event's time from the store, for alert messages and for the conditions the SQL could not decide (ancestors). */
 function storeLookup(search: Search): EvalContext {
   const SQL = `SELECT p.type, p.start_ns, p.args, (SELECT s FROM strings WHERE id = p.cwd) AS cwd, (SELECT s FROM strings WHERE id = p.comm) AS comm,
-       (SELECT s FROM strings WHERE id = p.exe) AS exe, p.ppid, p.pid
+       (SELECT s FROM strings WHERE id = p.exe) AS exe, (SELECT s FROM strings WHERE id = p.ext) AS ext, p.ppid, p.pid
      FROM proc_events p WHERE p.host IN (SELECT id FROM hosts WHERE host_id = ? AND boot_id = ?) AND p.pid = ? AND p.time_ns <= ?
      AND p.type IN (SELECT id FROM strings WHERE s IN ('exec', 'exit')) ORDER BY p.time_ns DESC, p.id DESC LIMIT 1`;
   const reader = (ev: AuditEvent) => search.readers({ cond: { op: 'const', value: true }, kinds: [], sinceNs: ev.event.time_ns, untilNs: ev.event.time_ns, hosts: [] }).find((r) => r.day === dayOf(ev.event.time_ns));
@@ -43,7 +43,7 @@ function storeLookup(search: Search): EvalContext {
     if (seen.has(key)) return seen.get(key);
     const row = reader(ev)?.db.prepare(SQL).get(ev.event.host.id, ev.event.host.boot_id, pid, ev.event.time_ns) as Record<string, unknown> | undefined;
     // No row, or the last of exec and exit was an exit: not known.
-    const rec = !row || row.args === null ? undefined : { pid, ppid: Number(row.ppid), start: BigInt(row.start_ns as number | bigint), comm: String(row.comm), exepath: String(row.exe), argv: JSON.parse(String(row.args)) as string[], cwd: String(row.cwd ?? '') };
+    const rec = !row || row.args === null ? undefined : { pid, ppid: Number(row.ppid), start: BigInt(row.start_ns as number | bigint), comm: String(row.comm), exepath: String(row.exe), argv: JSON.parse(String(row.args)) as string[], cwd: String(row.cwd ?? ''), ancestors: row.ext ? ((JSON.parse(String(row.ext)) as { ancestors?: Ancestor[] }).ancestors ?? []) : [] };
     seen.set(key, rec);
     return rec;
   };

@@ -5,6 +5,7 @@
  * not listed for a kind does not apply to it; a field listed for no kind cannot be searched.
  */
 import type { EventKind } from '../../schemas/types';
+import { errnoName } from '../core/output/errno';
 
 export type SqlField =
   /** strings.id column; `fn` derives the tested text from the string `s` (file.name). */
@@ -17,14 +18,10 @@ export type SqlField =
   | { k: 'bool'; expr: string }
   | { k: 'text'; expr: string };
 
-const ERRNO: Record<number, string> = {
-  1: 'EPERM', 2: 'ENOENT', 4: 'EINTR', 5: 'EIO', 6: 'ENXIO', 9: 'EBADF', 11: 'EAGAIN', 12: 'ENOMEM', 13: 'EACCES',
-  14: 'EFAULT', 16: 'EBUSY', 17: 'EEXIST', 19: 'ENODEV', 20: 'ENOTDIR', 21: 'EISDIR', 22: 'EINVAL', 23: 'ENFILE',
-  24: 'EMFILE', 26: 'ETXTBSY', 27: 'EFBIG', 28: 'ENOSPC', 30: 'EROFS', 31: 'EMLINK', 36: 'ENAMETOOLONG', 40: 'ELOOP',
-  88: 'ENOTSOCK', 95: 'EOPNOTSUPP', 97: 'EAFNOSUPPORT', 98: 'EADDRINUSE', 99: 'EADDRNOTAVAIL', 100: 'ENETDOWN',
-  101: 'ENETUNREACH', 103: 'ECONNABORTED', 104: 'ECONNRESET', 106: 'EISCONN', 110: 'ETIMEDOUT', 111: 'ECONNREFUSED',
-  113: 'EHOSTUNREACH', 114: 'EALREADY', 115: 'EINPROGRESS', 122: 'EDQUOT',
-};
+/** The names the console prints (consumer/core/output/errno.ts), as SQL sees them. */
+const ERRNO: Record<number, string> = Object.fromEntries(
+  Array.from({ length: 200 }, (_, i) => [i + 1, errnoName(i + 1)] as const).filter(([n, name]) => name !== String(n)),
+);
 
 /** evt.errno's failure (this project's: a connect in progress is not one). */
 const FAILED = '(e.res < 0 AND e.res <> -115)';
@@ -55,8 +52,15 @@ const LAST_EXEC_OR_EXIT = (pid: string): string =>
 const FALCO_CMDLINE = (x: string): string =>
   `(SELECT s FROM strings WHERE id = ${x}.comm) || CASE WHEN json_array_length(${x}.args) > 1 THEN substr(${x}.cmdline, length(json_extract(${x}.args, '$[0]')) + 1) ELSE '' END`;
 const CMDLINE_LOOKUP = `(SELECT CASE WHEN p.cmdline IS NOT NULL AND p.start_ns = e.start_ns THEN ${FALCO_CMDLINE('p')} END ${LAST_EXEC_OR_EXIT('e.pid')})`;
-/** NULL (no value) when the parent's last exec is not known: as in the engine, a test is then false. */
-const PNAME = `(SELECT CASE WHEN p.cmdline IS NOT NULL THEN (SELECT s FROM strings WHERE id = p.comm) END ${LAST_EXEC_OR_EXIT('e.ppid')})`;
+/** The first ancestor the producer listed on the process's exec (`$.pid`, `$.comm`), from its ext JSON. */
+const LISTED = (what: string): string => `json_extract((SELECT s FROM strings WHERE id = p.ext), '$.ancestors[0].${what}')`;
+/**
+ * The parent's name: its last exec's, else (no exec, or an exit since) the one the producer listed
+ * at the process's exec when that is still the parent (process-tree.ts's ancestorOf). NULL (no
+ * value) when neither is known: as in the engine, a test is then false.
+ */
+const PNAME = `coalesce((SELECT CASE WHEN p.cmdline IS NOT NULL THEN (SELECT s FROM strings WHERE id = p.comm) END ${LAST_EXEC_OR_EXIT('e.ppid')}),
+  (SELECT CASE WHEN p.cmdline IS NOT NULL AND p.start_ns = e.start_ns AND ${LISTED('pid')} = e.ppid THEN ${LISTED('comm')} END ${LAST_EXEC_OR_EXIT('e.pid')}))`;
 
 type PerKind = Partial<Record<EventKind, SqlField>>;
 const all = (f: SqlField): PerKind => ({ file: f, net: f, process: f });
@@ -70,11 +74,8 @@ const MAP: Record<string, PerKind> = {
   // evt.res text tests arrive as tests of the number (normalize.ts).
   'evt.rawres': all({ k: 'num', expr: 'e.res', nn: true }),
   'evt.failed': all({ k: 'bool', expr: FALCO_FAILED }),
-  'evt.errno': {
-    file: { k: 'text', expr: `CASE WHEN ${FAILED} THEN ${ERRNO_NAME} ELSE '' END` },
-    net: { k: 'text', expr: `CASE WHEN ${FAILED} THEN ${ERRNO_NAME} ELSE '' END` },
-    process: { k: 'text', expr: "''" },
-  },
+  // An exit's code is never negative: its errno is "".
+  'evt.errno': all({ k: 'text', expr: `CASE WHEN ${FAILED} THEN ${ERRNO_NAME} ELSE '' END` }),
   'evt.is_open_write': { file: { k: 'bool', expr: `(${OPENS} AND (e.flags & 3) IN (1, 2))` } },
   'evt.is_open_read': { file: { k: 'bool', expr: `(${OPENS} AND (e.flags & 3) <> 1)` } },
   'proc.pid': all({ k: 'num', expr: 'e.pid', nn: true }),

@@ -137,19 +137,20 @@ export function conditions(n: number): string[] {
 
 /**
  * For retro-hunt: a package manager's grandchild writes below /usr/bin (the default pack's
- * write-below-binary-dir excludes it through proc.aname, which no store column holds), and a
- * shell's child does the same (an alert). Returns the events and the path the one alert names.
+ * write-below-binary-dir excludes it through proc.aname, which no store column holds), once with
+ * the ancestors' execs stored and once with them known only from the producer's list on the
+ * writer's exec; and a shell's child does the same (an alert). Returns the events and the path the one alert names.
  */
 export function ancestryCase(host: Host, t0: bigint): { events: AuditEvent[]; alerted: string } {
   const events: AuditEvent[] = [];
   let s = 0;
-  const proc = (pid: number, ppid: number, comm: string) => ({ pid, tid: pid, ppid, uid: 0, gid: 0, euid: 0, egid: 0, comm, exe: `/usr/bin/${comm}`, start_time_ns: 7000n + BigInt(pid), cgroup_id: 1n, container_id: '', exe_from_memfd: false, exe_deleted: false });
+  const proc = (pid: number, ppid: number, comm: string) => ({ pid, tid: pid, ppid, uid: 0, gid: 0, euid: 0, egid: 0, comm, exe: `/usr/bin/${comm}`, start_time_ns: 7000n + BigInt(pid), cgroup_id: 1n, container_id: '', exe_from_memfd: false, exe_deleted: false, exe_upper_layer: false, cap_effective: 0n, tty: 0, loginuid: -1, user_name: 'root', login_user_name: '' });
   const base = () => ({ time_ns: t0 + BigInt(++s) * 1_000_000n, ktime_ns: BigInt(s) * 1_000_000n, host });
-  const exec = (p: ReturnType<typeof proc>, args: string[]): void => {
-    events.push({ kind: 'process', event: { ...base(), process: p, kind: 'exec', filename: p.exe, args, cwd: '/root', exit_code: 0, signal: 0, truncated: false, cred_change: null } });
+  const exec = (p: ReturnType<typeof proc>, args: string[], ancestors: { pid: number; comm: string; exe: string }[] = []): void => {
+    events.push({ kind: 'process', event: { ...base(), process: p, kind: 'exec', filename: p.exe, args, cwd: '/root', exit_code: 0, signal: 0, truncated: false, cred_change: null, result: 0, ptrace: null, module: null, ancestors } });
   };
   const write = (p: ReturnType<typeof proc>, path: string): void => {
-    events.push({ kind: 'file', event: { ...base(), process: p, op: 'openat', path, dirfd: -100, flags: 0o1101, mode: 0o755, result: 3, truncated: false } });
+    events.push({ kind: 'file', event: { ...base(), process: p, op: 'openat', path, dirfd: -100, flags: 0o1101, mode: 0o755, result: 3, truncated: false, target: '' } });
   };
   const apt = proc(300, 1, 'apt-get');
   const sh = proc(301, 300, 'sh');
@@ -158,6 +159,11 @@ export function ancestryCase(host: Host, t0: bigint): { events: AuditEvent[]; al
   exec(sh, ['sh', '-c', 'cp tool /usr/bin/tool']);
   exec(cp, ['cp', 'tool', '/usr/bin/tool']);
   write(cp, '/usr/bin/tool');
+  // The same, with apt-get and its shell known only from the list the producer puts on cp's exec
+  // (they started before the store, and the shell forked without an exec).
+  const cp3 = proc(502, 501, 'cp');
+  exec(cp3, ['cp', 'tool2', '/usr/bin/tool2'], [{ pid: 501, comm: 'sh', exe: '/usr/bin/dash' }, { pid: 500, comm: 'apt-get', exe: '/usr/bin/apt-get' }, { pid: 1, comm: 'systemd', exe: '/usr/lib/systemd/systemd' }]);
+  write(cp3, '/usr/bin/tool2');
   const bash = proc(400, 1, 'bash');
   const cp2 = proc(401, 400, 'cp');
   exec(bash, ['bash']);

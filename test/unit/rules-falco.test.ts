@@ -260,14 +260,21 @@ test('cred.to_root: a real uid becoming 0, or an effective one without root in r
   assert.ok(e.is('cred.to_root = false and cred.changed = true', change([0, 0, 0], [100, 100, 100])));
 });
 
-test('ancestors from the producer: exact on the exec, then for the process\'s later events; past the list, the table', () => {
+test('ancestors from the producer: exact on the exec, then for the process\'s later events; a parent\'s exec seen since comes first', () => {
   const e = evaluator();
   const ancestors = [{ pid: 20, comm: 'bash', exe: '/usr/bin/bash' }, { pid: 10, comm: 'sshd', exe: '/usr/sbin/sshd' }];
   const ev: AuditEvent = { kind: 'process', event: { ...execEvent, args: ['id'], ancestors, process: { ...proc, pid: 30, ppid: 20, comm: 'id' } } };
   assert.ok(e.is('proc.pname = bash and proc.aname[2] = sshd and proc.aname = sshd and proc.pexepath = /usr/bin/bash and proc.apid[2] = 10', ev));
   const later = file({}, { pid: 30, ppid: 20, comm: 'id' });
   assert.ok(e.is('proc.aname[2] = sshd and proc.pname = bash', later), 'the exec seen gives the process its ancestors');
-  // sshd never exec'd under this consumer: the producer's list made it known, so a child of bash's
-  // that never exec'd either still reaches it.
-  assert.ok(e.is('proc.aname[2] = sshd', file({}, { pid: 99, ppid: 20, comm: 'bash' })));
+  // A list is the process's own: a fork of bash's that never exec'd has none (the stores cannot
+  // tell either), and after a reparenting the list no longer names the parent.
+  assert.ok(!e.is('proc.pname exists or proc.aname[2] exists', file({}, { pid: 99, ppid: 20, comm: 'bash' })));
+  assert.ok(!e.is('proc.pname exists', file({}, { pid: 30, ppid: 1, comm: 'id' })));
+  // A parent's own exec, once seen, is the parent's record (its later name, as Falco's thread table has it).
+  e.see({ kind: 'process', event: { ...execEvent, args: ['sh'], ancestors: [ancestors[1]], process: { ...proc, pid: 20, ppid: 10, comm: 'sh' } } });
+  assert.ok(e.is('proc.pname = sh and proc.aname[2] = sshd', later));
+  // An exit forgets it: the list speaks again.
+  e.see({ kind: 'process', event: { ...execEvent, kind: 'exit', args: [], process: { ...proc, pid: 20, ppid: 10, comm: 'sh' } } });
+  assert.ok(e.is('proc.pname = bash', later));
 });

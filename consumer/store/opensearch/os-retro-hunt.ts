@@ -47,7 +47,7 @@ export async function storeLookup(msearch: Msearch, indexPrefix: string, events:
         };
         return [
           stringify({ index: `${indexPrefix}-process-${dayOfNs(e.time_ns)}`, ignore_unavailable: true }),
-          stringify({ size: 1, query, sort: [{ '@timestamp': 'desc' }, { 'ebpf_audit.ktime_ns': 'desc' }], _source: ['event.action', 'process.args', 'process.name', 'process.executable', 'process.working_directory', 'process.pid', 'process.parent.pid', 'ebpf_audit.process.start_ns'] }),
+          stringify({ size: 1, query, sort: [{ '@timestamp': 'desc' }, { 'ebpf_audit.ktime_ns': 'desc' }], _source: ['event.action', 'process.args', 'process.name', 'process.executable', 'process.working_directory', 'process.pid', 'process.parent.pid', 'ebpf_audit.process.start_ns', 'ebpf_audit.extra.ext.ancestors'] }),
         ];
       });
       const res = await msearch(`${lines.join('\n')}\n`);
@@ -57,7 +57,7 @@ export async function storeLookup(msearch: Msearch, indexPrefix: string, events:
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const record = (p: Record<string, any> | null | undefined): ProcRecord | undefined =>
     p && p.event.action === 'exec'
-      ? { pid: p.process.pid, ppid: p.process.parent?.pid ?? 0, start: BigInt(p.ebpf_audit.process.start_ns), comm: p.process.name, exepath: p.process.executable ?? '', argv: p.process.args ?? [], cwd: p.process.working_directory ?? '' }
+      ? { pid: p.process.pid, ppid: p.process.parent?.pid ?? 0, start: BigInt(p.ebpf_audit.process.start_ns), comm: p.process.name, exepath: p.process.executable ?? '', argv: p.process.args ?? [], cwd: p.process.working_directory ?? '', ancestors: p.ebpf_audit.extra?.ext?.ancestors ?? [] }
       : undefined;
   await fetch(events.flatMap((ev) => [{ ev, pid: ev.event.process.pid }, { ev, pid: ev.event.process.ppid }]));
   // Ancestors level by level: each round asks for the parent of the last record known on each chain.

@@ -73,7 +73,7 @@ const MAP: Record<string, Partial<Record<EventKind, Case[]>>> = {
   // evt.res text tests arrive as tests of the number (search/normalize.ts).
   'evt.rawres': all(one(num('ebpf_audit.res'))),
   'evt.failed': all(boolCases(NEGATIVE)),
-  'evt.errno': { file: one(kw('error.code', '')), net: one(kw('error.code', '')), process: one({ const: '' }) },
+  'evt.errno': all(one(kw('error.code', ''))),
   'evt.is_open_write': { file: boolCases(WRITE) },
   'evt.is_open_read': { file: boolCases(READ) },
   'proc.pid': all(one(num('process.pid'))),
