@@ -12,7 +12,6 @@ export function formatTimestamp(timeNs: bigint): string {
  * and bidi/line separators are escaped; U+FFFD (invalid UTF-8 from the kernel) shows as \ufffd.
  */
 export function escapeField(s: string): string {
-  // eslint-disable-next-line no-control-regex
   return s.replace(/[\\"\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufffd]/g, (c) => {
     if (c === '\\') return '\\\\';
     if (c === '"') return '\\"';
