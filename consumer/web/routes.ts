@@ -168,7 +168,7 @@ export function registerRoutes(app: FastifyInstance, o: RoutesOptions): void {
     try {
       await o.store.export(f, format, limit, write);
     } catch (err) {
-      app.log.warn({ err: (err as Error).message }, 'export ended early');
+      app.log.warn({ err }, 'export ended early');
     }
     res.end();
   });

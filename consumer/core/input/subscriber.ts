@@ -139,7 +139,7 @@ export function createSubscriber<K extends SchemaKind = EventKind>(opts: Subscri
           if (final instanceof RegistryWaitAborted) break;
           if (!(final instanceof DecodeError)) throw final; // the heartbeat's rebalance: kafkajs rejoins
           stats.malformed++;
-          log.warn({ topic, partition, offset: message.offset, err: final.message, malformed: stats.malformed }, 'malformed message skipped');
+          log.warn({ topic, partition, offset: message.offset, err: final, malformed: stats.malformed }, 'malformed message skipped');
         }
       }
       handled = message.offset;
