@@ -17,7 +17,7 @@ import { createKafkaPublisher } from '../../producer/publish/kafka-publisher';
 import { createSchemaRegistry } from '../../schemas/registry';
 import { BROKERS, CONSUMER_CLI, falcoRules, needsBroker, uniquePrefix } from '../helpers/env';
 import { quietLogger, readTopic, testKafka } from '../helpers/kafka';
-import { execEvent, fileEvent, netEvent, proc } from '../unit/samples';
+import { execEvent, fileEvent, netEvent, proc } from '../helpers/samples';
 
 const cli = (args: string[], input?: string) => spawnSync(process.execPath, [CONSUMER_CLI, ...args], { encoding: 'utf8', input, timeout: 120000 });
 
