@@ -60,7 +60,8 @@ function kindRow(ev: AuditEvent, d: Interner): Row {
       const e = ev.event;
       const exec = e.kind === 'exec';
       const exit = e.kind === 'exit';
-      const row = common(e, e.kind, exit ? e.exit_code : 0, d);
+      // res: the call's result (a ptrace's or a module load's error), an exit's code.
+      const row = common(e, e.kind, exit ? e.exit_code : e.result, d);
       row.push(
         exec ? d.str(e.filename) : null, exec ? d.str(e.cwd) : null, exec ? e.args.join(' ') : null, exec ? JSON.stringify(e.args) : null,
         exit ? e.exit_code : null, exit ? e.signal : null, e.truncated ? 1 : 0,

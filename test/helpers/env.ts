@@ -61,6 +61,22 @@ export function producerArgs(prefix: string, extra: string[] = []): string[] {
   return [PRODUCER_CLI, '--brokers', BROKERS, '--topic-prefix', prefix, '--spool-dir', spool, ...extra];
 }
 
+/**
+ * Falco's stable rule file, test input kept outside the repository: $EBPF_AUDIT_FALCO_RULES, or
+ * shared/reference/falco-rules/falco_rules.yaml beside the checkout (or beside its parent, for a
+ * git worktree). Undefined (skipped, or thrown under CI) when absent.
+ */
+export function falcoRules(t: TestContext): string | undefined {
+  const candidates = [
+    process.env.EBPF_AUDIT_FALCO_RULES,
+    ...[1, 2].map((up) => path.resolve(ROOT_DIR, ...Array<string>(up).fill('..'), 'shared/reference/falco-rules/falco_rules.yaml')),
+  ];
+  const found = candidates.find((f) => f !== undefined && fs.existsSync(f));
+  if (found) return found;
+  missing(t, `Falco's stable rules not found (set EBPF_AUDIT_FALCO_RULES; looked in ${candidates.filter(Boolean).join(', ')})`);
+  return undefined;
+}
+
 /** What `detect --check` prints for the default pack on this build: the same must hold wherever it is installed. */
 export function defaultPackCheck(): string {
   return execFileSync(process.execPath, [CONSUMER_CLI, 'detect', '--check'], { encoding: 'utf8' });

@@ -109,7 +109,7 @@ export function toDocument(ev: AuditEvent): Doc {
     }
   } else {
     const pe = ev.event;
-    x.res = pe.kind === 'exit' ? pe.exit_code : 0;
+    x.res = pe.kind === 'exit' ? pe.exit_code : pe.result;
     if (pe.kind === 'exec') {
       x.exec = { filename: pe.filename };
       // ECS's command line: what proc.cmdline reads, for this exec and the events after it.
