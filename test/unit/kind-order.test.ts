@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { createKindOrder } from '../../consumer/core/input/kind-order';
 import { quietLogger } from '../helpers/kafka';
 
-const running = (): boolean => false;
+const running = { stopped: (): boolean => false };
 const make = (maxWaitMs = 60_000, now?: () => number) => createKindOrder({ logger: quietLogger, maxWaitMs, now });
 
 test('a leader read to its end (at start, or by its last batch) lets every follower event through', () => {
@@ -59,7 +59,7 @@ test('a stop or a seek ends a wait with a defer: the message is not handled and 
   o.assignLeader([{ partition: 0, next: 0, end: 100 }]);
   o.leaderBatch(0, 100, 49);
   let stop = false;
-  const wait = o.followerBatch('f', 0, () => stop).admit(1000, '0');
+  const wait = o.followerBatch('f', 0, { stopped: () => stop }).admit(1000, '0');
   stop = true;
   assert.equal(await wait, 'defer');
 });

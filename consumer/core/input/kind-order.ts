@@ -36,6 +36,11 @@ export interface LeaderStart {
   end: number;
 }
 
+export interface WaitControl {
+  stopped: () => boolean;
+  heartbeat?: () => Promise<void>;
+}
+
 export interface KindOrderStats {
   /** Follower messages handed on after waiting for the leader. */
   waited: number;
@@ -72,8 +77,11 @@ export interface KindOrder {
   /** The leader partitions this member holds (at start and at every join); others are forgotten. */
   assignLeader(starts: LeaderStart[]): void;
   leaderBatch(partition: number, highWatermark: number, lastOffset: number): LeaderBatch;
-  /** `stopped`: the wait ends early (a stop or a seek); the message is then deferred. */
-  followerBatch(topic: string, partition: number, stopped: () => boolean): FollowerBatch;
+  /**
+   * `ctl.stopped`: the wait ends early (a stop or a seek); the message is then deferred.
+   * `ctl.heartbeat` is called while waiting, so a long --order-wait keeps the group membership.
+   */
+  followerBatch(topic: string, partition: number, ctl: WaitControl): FollowerBatch;
   /**
    * Resolves after the current macrotask: every batch of the fetch being dispatched has started
    * by then (each runs synchronously up to its first await), so leader batches have registered.
@@ -168,7 +176,7 @@ export function createKindOrder(opts: KindOrderOptions): KindOrder {
         },
       };
     },
-    followerBatch(topic, partition, stopped) {
+    followerBatch(topic, partition, { stopped, heartbeat }) {
       const key = `${topic}|${partition}`;
       /** After one wait timed out, the rest of the batch goes on without waiting (counted). */
       let gaveUp = false;
@@ -202,6 +210,7 @@ export function createKindOrder(opts: KindOrderOptions): KindOrder {
             return 'defer';
           }
           await nextNews(left);
+          await heartbeat?.();
         }
       }
       return {

@@ -192,7 +192,7 @@ export function createSubscriber<K extends SchemaKind = EventKind>(opts: Subscri
     // Ordering across kinds (kind-order.ts): a leader batch reports what it read; a follower batch
     // lets the fetch's leader batches start (settle), then may wait per message, inside the batch.
     const lead = ko && topic === leaderTopic && batch.messages.length > 0 ? ko.leaderBatch(partition, Number(batch.highWatermark), Number(batch.lastOffset())) : undefined;
-    const follow = ko && topic !== leaderTopic ? ko.followerBatch(topic, partition, ctl.stopped) : undefined;
+    const follow = ko && topic !== leaderTopic ? ko.followerBatch(topic, partition, ctl) : undefined;
     let read: { handled?: string; complete: boolean } = { complete: false };
     try {
       if (follow) await ko!.settle();
