@@ -1,9 +1,10 @@
 /**
  * detect reads the process topic ahead of the file topic in event time (kind-order.ts): a lagging
  * detect gets file and process batches in one fetch, file first. Preloaded here: many file events
- * published first, then the exec events of their processes (each a few ms earlier), so every
- * file batch is fetched before the execs it needs. Every alert must know its process's command
- * line and parent; before the ordering, the file batch ran first and printed <NA>.
+ * published first, then the exec events of their processes (each a few ms earlier) and their
+ * exits (1 ms later), so every file batch is fetched before the execs it needs, and the process
+ * topic, once read ahead, holds each exit before the file event. Every alert must know its
+ * process's command line and parent; before the ordering, the file batch ran first and printed <NA>.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -41,6 +42,9 @@ async function preload(prefix: string): Promise<void> {
     const t = timeOf(i) - 3_000_000n; // the exec, 3 ms before its file event
     const ev = { ...execEvent, time_ns: t, process: procOf(i), args: ['cat', `/srv/order/${i}`], ancestors: [{ pid: 7, comm: 'bash', exe: '/usr/bin/bash' }] };
     p.offer(topicFor(prefix, 'process'), { key: 'host-1', timestamp: ts(t), value: registry.encode('process', ev) });
+    // Its exit, 1 ms after the file event: read ahead of it, it must not hide the process from it.
+    const exit = { ...ev, kind: 'exit' as const, time_ns: timeOf(i) + 1_000_000n, args: [], ancestors: [] };
+    p.offer(topicFor(prefix, 'process'), { key: 'host-1', timestamp: ts(exit.time_ns), value: registry.encode('process', exit) });
   }
   await p.flush(30000);
   await p.disconnect();

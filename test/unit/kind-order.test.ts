@@ -33,7 +33,7 @@ test('a follower event waits while a leader batch of the fetch is in flight, unt
   void (wait as Promise<unknown>).then(() => (settled = true));
   await o.settle();
   assert.equal(settled, false, 'still waiting: the leader has read up to 900 only');
-  b.read(1000);
+  b.read(1001);
   b.end(true); // more to read (49 + 1 < 100), but read past the event's time
   assert.equal(await wait, true);
   assert.deepEqual(o.stats(), { waited: 1, deferred: 0, unordered: 0 });
@@ -95,5 +95,19 @@ test('only the leader partitions this member holds count; one unknown at start c
   assert.equal(o.frontier, -Infinity);
   o.assignLeader([{ partition: 1, next: 5, end: 5 }, { partition: 2, next: 0, end: 0 }]);
   assert.equal(o.frontier, Infinity, 'partition 0 went to another member');
+  assert.equal(o.followerBatch('f', 0, running).admit(1000, '0'), true);
+});
+
+test('an exec of the same millisecond may still follow: the leader must have read a later one', async () => {
+  const o = make();
+  o.assignLeader([{ partition: 0, next: 0, end: 100 }]);
+  const b = o.leaderBatch(0, 100, 49);
+  b.read(1000);
+  b.end(true);
+  assert.equal(o.frontier, 1000);
+  assert.equal(await o.followerBatch('f', 0, running).admit(1000, '0'), 'defer');
+  const b2 = o.leaderBatch(0, 100, 59);
+  b2.read(1001);
+  b2.end(true);
   assert.equal(o.followerBatch('f', 0, running).admit(1000, '0'), true);
 });

@@ -3,9 +3,9 @@
  * in event time, across topics that Kafka orders only within a partition. The rules learn command
  * lines and parents from exec events; a file event handled before its process's exec sees
  * <NA>. A follower message at time t is handed on only once every leader partition this member
- * holds has been read up to t, or is caught up (read up to the high watermark its last batch
- * reported), or after a bounded wait, counted and logged, so lag degrades to Falco-less context
- * loudly rather than silently.
+ * holds has been read past t (a message of a later millisecond), or is caught up (read up to the
+ * high watermark its last batch reported), or after a bounded wait: that one is counted and
+ * logged, so lag degrades loudly, never silently.
  *
  * The waiting happens inside the follower's batch (backpressure: offsets, commits and the alert
  * durability of afterBatch stay as they are). kafkajs fetches the next batches only when every
@@ -63,15 +63,17 @@ export interface FollowerBatch {
   /**
    * Before handing on a message of time `ms` at `offset`: true = go on; a promise resolving to
    * true (go on) or 'defer' (end the batch before this message; it is read again). Callers call
-   * it only when `ms > order.frontier`, so the common case costs one comparison.
+   * it only when `ms >= order.frontier`, so the common case costs one comparison.
    */
   admit(ms: number, offset: string): true | Promise<true | 'defer'>;
 }
 
 export interface KindOrder {
   /**
-   * Lowest time up to which every leader partition is read (Infinity when all are caught up).
-   * A lower bound: a follower message at or below it needs no further check.
+   * Lowest time every leader partition has read a message of (Infinity when all are caught up).
+   * A lower bound: a follower message before it needs no further check. Times are in ms, so a
+   * leader counts as read past a follower message only once it read a later millisecond: an exec
+   * in the same millisecond as the file event may still follow in the partition.
    */
   readonly frontier: number;
   /** The leader partitions this member holds (at start and at every join); others are forgotten. */
@@ -128,7 +130,7 @@ export function createKindOrder(opts: KindOrderOptions): KindOrder {
   function blocking(ms: number): 'none' | 'inFlight' | 'idle' {
     let idle = false;
     for (const l of leaders.values()) {
-      if (l.caughtUp || l.time >= ms) continue;
+      if (l.caughtUp || l.time > ms) continue;
       if (l.inFlight > 0) return 'inFlight';
       idle = true;
     }
@@ -216,7 +218,7 @@ export function createKindOrder(opts: KindOrderOptions): KindOrder {
       return {
         admit(ms, offset) {
           recompute();
-          if (ms <= frontier) return true;
+          if (ms < frontier) return true;
           if (gaveUp) {
             stats.unordered++;
             return true;

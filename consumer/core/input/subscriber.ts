@@ -152,7 +152,7 @@ export function createSubscriber<K extends SchemaKind = EventKind>(opts: Subscri
       }
       // Event time (the producer sets the Kafka timestamp to it); only read when ordering kinds.
       const ms = ko ? +message.timestamp : 0;
-      if (follow && ms > ko!.frontier) {
+      if (follow && ms >= ko!.frontier) {
         const go = follow.admit(ms, message.offset);
         // 'defer': end the batch before this message; the next fetch reads it again.
         if (go !== true && (await go) === 'defer') return { handled, complete: false };
