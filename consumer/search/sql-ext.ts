@@ -41,7 +41,8 @@ function ipTest(x: string, t: Extract<Test, { t: 'ip' }>, p: unknown[]): string 
     return r.v6only ? `(${b} BETWEEN ? AND ? AND substr(${b}, 1, 12) <> x'00000000000000000000ffff')` : `${b} BETWEEN ? AND ?`;
   });
   const any = parts.length ? `coalesce(${parts.join(' OR ')}, 0)` : '0';
-  return t.negate ? `NOT ${any}` : any;
+  // != holds for "" (no address: net.local_ip), not where the field has no value (fd.lip).
+  return t.negate ? `(${x} IS NOT NULL AND NOT ${any})` : any;
 }
 
 /** The test on the SQL value `x` of a field of type `type`. */

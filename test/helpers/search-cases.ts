@@ -201,7 +201,7 @@ export function conditions(n: number): string[] {
     // Each of the newer fields at least once, with values the data set has.
     'proc.tty = 34816', 'not proc.tty = 0', 'user.loginuid = -1', 'proc.loginuid in (1000, 0)', 'user.name = root', 'user.name != root', 'proc.user = ""', 'user.loginname exists',
     'proc.loginuser = alice', 'proc.cap_effective contains CAP_SYS_ADMIN', 'thread.cap_effective = "CAP_CHOWN CAP_DAC_OVERRIDE CAP_63"', 'not proc.cap_effective exists',
-    'proc.is_exe_upper_layer = true', 'file.target startswith /etc', 'not file.target exists', 'fs.path.source = ""', 'net.local_ip in (10.0.0.0/8)', 'net.local_ip != 10.0.0.5', 'fd.lip = ::1',
+    'proc.is_exe_upper_layer = true', 'file.target startswith /etc', 'not file.target exists', 'fs.path.source = ""', 'net.local_ip in (10.0.0.0/8)', 'net.local_ip != 10.0.0.5', 'fd.lip = ::1', 'fd.lip != 10.0.0.5', 'fd.lip != ::/0',
     'not fd.lip in (fd00::/8)', 'fd.lport = 40000', 'fd.lport != 40000', 'net.socket_type = dgram', 'net.socket_protocol in (6, 17)', 'net.fd < 0', 'ptrace.request in (PTRACE_ATTACH, PTRACE_SEIZE)',
     'ptrace.target_pid = 0', 'evt.arg.request startswith PTRACE_', 'module.path endswith .ko', 'module.params contains hide', 'evt.arg.uargs = "debug=1"', 'thread.tid in (101, 102, 130)', 'user.uid = 0', 'group.gid = 33'];
   return [...fixed, ...Array.from({ length: n - fixed.length }, () => expr(0))];
