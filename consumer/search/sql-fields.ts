@@ -77,7 +77,8 @@ const typeIn = (...types: string[]): string => `e.type IN (SELECT id FROM string
 const OPEN_ROW = typeIn('open', 'openat', 'openat2', 'creat');
 const LINK = `NOT ${OPEN_ROW}`;
 /** Sockets with ends (fd.lip ...): IP sockets, not a fresh socket(). */
-const HAS_ENDS = `e.family IN (SELECT id FROM strings WHERE s IN ('inet', 'inet6')) AND NOT ${typeIn('socket')}`;
+const INET = "e.family IN (SELECT id FROM strings WHERE s IN ('inet', 'inet6'))";
+const HAS_ENDS = `${INET} AND NOT ${typeIn('socket')}`;
 /** Capability names as capabilities.ts prints them (bit order, spaces between), from the set `v`. */
 const CAP_NAMES = (v: string): string =>
   `rtrim(${Array.from({ length: 64 }, (_, i) => `CASE WHEN (${v} >> ${i}) & 1 THEN '${capabilityNames(1n << BigInt(i))} ' ELSE '' END`).join(' || ')})`;
@@ -166,6 +167,15 @@ const MAP: Record<string, PerKind> = {
   // Falco's argument names (fields-args.ts): the same values, on the event types that have them.
   'evt.arg.request': { process: ext('text', 'ptrace.request', 'NULL', { when: typeIn('ptrace') }) },
   'evt.arg.uargs': { process: ext('text', 'module.params', 'NULL', { when: typeIn('init_module', 'finit_module') }) },
+  // Falco's names over the same columns, where the engine gives them a value.
+  'proc.is_exe_from_memfd': all({ k: 'bool', expr: '(e.exe_flags & 1) <> 0' }),
+  'evt.hostname': all({ k: 'host', col: 'name' }),
+  'fd.nameraw': { file: { k: 'text', expr: `CASE WHEN ${OPEN_ROW} THEN (SELECT s FROM strings WHERE id = e.path) END` } },
+  'fs.path.nameraw': { file: { k: 'text', expr: `CASE WHEN ${LINK} THEN (SELECT s FROM strings WHERE id = e.path) END` } },
+  'fd.lnet': { net: ext('ip', 'local_ip', 'NULL', { val: (s) => `nullif(${J('local_ip')(s)}, '')`, when: HAS_ENDS }) },
+  'fd.l4proto': { net: { k: 'text', expr: `CASE WHEN ${INET} THEN (SELECT s FROM strings WHERE id = e.proto) END` } },
+  'fd.sockfamily': { net: { k: 'text', expr: `CASE WHEN ${INET} THEN 'ip' WHEN e.family IN (SELECT id FROM strings WHERE s = 'unix') THEN 'unix' END` } },
+  'fd.is_server': { net: { k: 'bool', expr: `CASE WHEN ${HAS_ENDS} THEN ${typeIn('accept', 'accept4')} END` } },
   'cred.changed': {
     process: {
       k: 'bool',

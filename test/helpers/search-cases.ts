@@ -134,7 +134,7 @@ export function conditions(n: number): string[] {
   // their own, so the conditions above stay what they were.
   const r2 = rng(123);
   const pick2 = <T>(xs: T[]): T => xs[Math.floor(r2() * xs.length)];
-  const newStr = ['proc.user', 'user.name', 'proc.loginuser', 'user.loginname', 'proc.cap_effective', 'thread.cap_effective', 'file.target', 'fs.path.source', 'net.socket_type', 'ptrace.request', 'evt.arg.request', 'module.path', 'module.params', 'evt.arg.uargs'];
+  const newStr = ['proc.user', 'user.name', 'proc.loginuser', 'user.loginname', 'proc.cap_effective', 'thread.cap_effective', 'file.target', 'fs.path.source', 'net.socket_type', 'ptrace.request', 'evt.arg.request', 'module.path', 'module.params', 'evt.arg.uargs', 'fd.nameraw', 'fs.path.nameraw', 'fd.l4proto', 'fd.sockfamily'];
   const newNum = ['proc.tty', 'proc.loginuid', 'user.loginuid', 'net.local_port', 'fd.lport', 'net.socket_protocol', 'net.fd', 'ptrace.target_pid', 'user.uid', 'group.gid', 'thread.tid'];
   const newStrVal = (): string => q(pick2(['root', 'www-data', 'alice', '', 'caf\u00e9 "x"', 'CAP_SYS_ADMIN', 'CAP_CHOWN', 'CAP_CHOWN CAP_DAC_OVERRIDE', 'CAP_63', 'CAP_', '/etc/shadow', '../../bin/sh', 'stream', 'dgram', 'PTRACE_ATTACH', 'PTRACE_TRACEME', 'PTRACE_', '/tmp/rk.ko', 'debug=1', 'hide', '10.0.0.5', '::1', '10.', 'fd00']));
   const newAtom = (): string => {
@@ -203,7 +203,9 @@ export function conditions(n: number): string[] {
     'proc.loginuser = alice', 'proc.cap_effective contains CAP_SYS_ADMIN', 'thread.cap_effective = "CAP_CHOWN CAP_DAC_OVERRIDE CAP_63"', 'not proc.cap_effective exists',
     'proc.is_exe_upper_layer = true', 'file.target startswith /etc', 'not file.target exists', 'fs.path.source = ""', 'net.local_ip in (10.0.0.0/8)', 'net.local_ip != 10.0.0.5', 'fd.lip = ::1', 'fd.lip != 10.0.0.5', 'fd.lip != ::/0',
     'not fd.lip in (fd00::/8)', 'fd.lport = 40000', 'fd.lport != 40000', 'net.socket_type = dgram', 'net.socket_protocol in (6, 17)', 'net.fd < 0', 'ptrace.request in (PTRACE_ATTACH, PTRACE_SEIZE)',
-    'ptrace.target_pid = 0', 'evt.arg.request startswith PTRACE_', 'module.path endswith .ko', 'module.params contains hide', 'evt.arg.uargs = "debug=1"', 'thread.tid in (101, 102, 130)', 'user.uid = 0', 'group.gid = 33'];
+    'ptrace.target_pid = 0', 'evt.arg.request startswith PTRACE_', 'module.path endswith .ko', 'module.params contains hide', 'evt.arg.uargs = "debug=1"', 'thread.tid in (101, 102, 130)', 'user.uid = 0', 'group.gid = 33',
+    'proc.is_exe_from_memfd = true', 'evt.hostname = web-1', 'fd.nameraw startswith /etc', 'fs.path.nameraw = /tmp/l', 'fd.lnet in (10.0.0.0/8, fd00::/8)', 'fd.lnet != 10.0.0.0/8',
+    'fd.l4proto = udp', 'fd.l4proto != tcp', 'fd.sockfamily = ip', 'fd.sockfamily != unix', 'fd.is_server = true', 'fd.is_server != true'];
   return [...fixed, ...Array.from({ length: n - fixed.length }, () => expr(0))];
 }
 

@@ -71,7 +71,8 @@ const OPENS_ALL = { terms: { 'event.action': ['open', 'openat', 'openat2', 'crea
 const LINK = (value: Value): Case[] => [{ unless: OPENS_ALL, value }];
 const OPEN = (value: Value): Case[] => [{ when: OPENS_ALL, value }];
 /** Sockets with ends (fd.lip ...): IP sockets, not a fresh socket(). */
-const HAS_ENDS = { bool: { filter: [{ terms: { 'ebpf_audit.net.family': ['inet', 'inet6'] } }], must_not: [term('event.action', 'socket')] } };
+const INET = { terms: { 'ebpf_audit.net.family': ['inet', 'inet6'] } };
+const HAS_ENDS = { bool: { filter: [INET], must_not: [term('event.action', 'socket')] } };
 // The newer fields (document.ts indexNewer): a document without one holds its default.
 const XP = 'ebpf_audit.process';
 const CAPS = all(one(kw(`${XP}.cap_names`, '')));
@@ -149,6 +150,15 @@ const MAP: Record<string, Partial<Record<EventKind, Case[]>>> = {
   'module.params': { process: one(kw('ebpf_audit.module.params')) },
   'evt.arg.request': { process: [{ when: term('event.action', 'ptrace'), value: kw('ebpf_audit.ptrace.request') }] },
   'evt.arg.uargs': { process: [{ when: { terms: { 'event.action': ['init_module', 'finit_module'] } }, value: kw('ebpf_audit.module.params') }] },
+  // Falco's names over the same fields, where the engine gives them a value.
+  'proc.is_exe_from_memfd': all(one(bool('ebpf_audit.process.exe_from_memfd'))),
+  'evt.hostname': all(one(kw('host.name'))),
+  'fd.nameraw': { file: OPEN(kw('file.path', '')) },
+  'fs.path.nameraw': { file: LINK(kw('file.path', '')) },
+  'fd.lnet': { net: [{ when: HAS_ENDS, value: { path: 'ebpf_audit.net.local_ip', type: 'ip' } }] },
+  'fd.l4proto': { net: [{ when: INET, value: kw('network.transport', '') }] },
+  'fd.sockfamily': { net: [{ when: INET, value: { const: 'ip' } }, { when: UNIX, value: { const: 'unix' } }] },
+  'fd.is_server': { net: boolCases(ACCEPT, HAS_ENDS) },
   'cred.changed': { process: one(bool('ebpf_audit.cred.changed')) },
   'cred.to_root': { process: boolCases(TO_ROOT, HAS_CRED) },
   'cred.caps_raised': { process: one(bool('ebpf_audit.cred.caps_raised')) },
