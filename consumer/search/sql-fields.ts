@@ -196,6 +196,22 @@ export function searchable(name: string): boolean {
   return name in MAP;
 }
 
+/** Why the stores cannot search a field the engine has (for the exit-2 error), by family. */
+const WHY_NOT: [RegExp, string][] = [
+  [/^evt\.(time|datetime|rawtime)/, 'time is selected with --since and --until'],
+  [/^evt\.(num|args|is_open_exec|dir|source)$/, 'the engine derives it while reading the stream; no store keeps it'],
+  [/^proc\.(exe|args|exeline|cmdnargs|cmdlenargs)$/, 'argv is kept on exec events only; use proc.cmdline'],
+  [/^proc\.(pexe|pexepath|pcmdline|ppid\.duration|duration|pid\.ts)$|^proc\.a|^thread\.ismain$/, 'the engine derives it from the process tree or several values per event; use proc.pname, proc.cmdline or --rule (retro-hunt)'],
+  [/^fd\.|^fs\.path\.(name|target)$/, 'the engine derives it from the socket\'s two ends or the normalized path per event type; use net.dst_ip, net.local_ip, fd.lip, fd.lport, file.path or fd.nameraw'],
+  [/^evt\.(raw)?arg/, 'of the arguments the stores search evt.arg.request and evt.arg.uargs; the result is evt.rawres'],
+];
+
+/** The reason a field is not searchable, for `field "x" cannot be searched in the store: <reason>`. */
+export function notSearchableReason(name: string): string {
+  const why = WHY_NOT.find(([re]) => re.test(name))?.[1];
+  return why ? `no column holds it (${why}); tail --where and detect take it` : 'no column holds it; tail --where and detect take it';
+}
+
 /**
  * How `--top` groups by a field: the SQL expression of the group key, and how a key becomes the
  * value shown (a dictionary or host id is looked up after grouping, which keeps groups small).
