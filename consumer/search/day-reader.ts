@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import * as path from 'node:path';
 import type { AuditEvent, EventKind, Host } from '../../schemas/types';
 import { dayEndNs, dayFileName, dayStartNs } from '../store/day-db';
-import { fromRow, type Resolver } from '../store/rows';
+import { addrBytes, fromRow, type Resolver } from '../store/rows';
 import { TABLES } from '../store/schema';
 
 export interface DayReader {
@@ -32,6 +32,8 @@ export function openDayReader(dir: string, day: string): DayReader {
   // icontains folds case as JavaScript does (SQLite's lower() folds ASCII only). Runs on
   // dictionary strings, not on event rows.
   db.function('ea_lower', { deterministic: true }, (s: unknown) => (typeof s === 'string' ? s.toLowerCase() : s));
+  // Addresses kept as text in the ext JSON (net.local_ip) as 16-byte keys, for range tests.
+  db.function('ea_addr', { deterministic: true }, (s: unknown) => (typeof s === 'string' ? addrBytes(s) : null));
   const str = db.prepare('SELECT s FROM strings WHERE id = ?').pluck();
   const addr = db.prepare('SELECT ip FROM addrs WHERE id = ?').pluck();
   const host = db.prepare('SELECT host_id AS id, name, boot_id FROM hosts WHERE id = ?');

@@ -9,6 +9,7 @@
 import type { EventKind } from '../../schemas/types';
 import { IPV4_MAPPED, type NCond, type NTest, type Test, unsupported } from './normalize';
 import { sqlField } from './sql-fields';
+import { extTest } from './sql-ext';
 
 export interface SqlWhere {
   sql: string;
@@ -175,6 +176,9 @@ function test(c: NTest, kind: EventKind, p: unknown[], lookup?: IdLookup): strin
       nullable = false;
       break;
     }
+    case 'ext':
+      sql = extTest(f, t, { str: strTest, num: numTest, member: (sub, subParams) => member('e.ext', sub, subParams, p, lookup) });
+      break;
     case 'addr': {
       const where = t.t === 'ip' ? ipTest(t, sp) : strTest('ip', t, sp);
       sql = member(f.col, `SELECT id FROM addrs WHERE ${where}`, sp, p, lookup);

@@ -11,7 +11,7 @@ import { parseCondition, type Node } from '../rules/syntax';
 import type { DayReader } from './day-reader';
 import { fieldsOf, forKind, kindsOf, normalize, unsupported, type NCond } from './normalize';
 import { toSql, type IdLookup } from './sql';
-import { searchable } from './sql-fields';
+import { notSearchableReason, searchable } from './sql-fields';
 import { TABLES } from '../store/schema';
 
 export interface Filter {
@@ -35,7 +35,7 @@ const MAX_NS = 2n ** 63n - 1n;
 
 /** Check that the store can evaluate every field of a condition (else a RuleError naming it, exit 2). */
 export function checkSearchable(cond: NCond): void {
-  for (const t of fieldsOf(cond)) if (!searchable(t.field)) throw unsupported(t, 'the store has no column for it');
+  for (const t of fieldsOf(cond)) if (!searchable(t.field)) throw unsupported(t, notSearchableReason(t.field));
 }
 
 /** A condition's AST (parsed and checked by the rule compiler first: same errors as tail --where) in normal form. */
