@@ -9,7 +9,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { ourProgramIds } from '../helpers/bpftool';
+import { loadedProgramIds, programIdsHeldBy } from '../helpers/bpf-holders';
 import { BROKERS, CONSUMER_CLI, needsBroker, needsRoot, producerArgs, uniquePrefix } from '../helpers/env';
 import { start } from '../helpers/proc';
 import { readTopic } from '../helpers/kafka';
@@ -25,13 +25,13 @@ for (const hooks of ['raw', 'tracepoint']) {
 test(`${hooks} syscall hooks: cat and connect show up in tail as the documented lines; SIGINT detaches everything`, { timeout: 180000 }, async (t) => {
   if (needsRoot(t) || (await needsBroker(t))) return;
   const prefix = uniquePrefix('e2e');
-  const before = ourProgramIds();
   const producer = start(process.execPath, producerArgs(prefix, ['--stats-interval', '2', '--syscall-hooks', hooks, '--metrics-port', '0']));
   t.after(() => producer.stop('SIGKILL'));
   await producer.waitForLine(/"msg":"capturing"/, 60000, 'stderr');
   assert.match(producer.stderr(), new RegExp(`"syscallHooks":"${hooks}"`));
   assert.match(producer.stderr(), /"capabilities":\{"progTypes":\{[^}]*"tracepoint":true/);
-  const ours = [...ourProgramIds()].filter((id) => !before.has(id));
+  // The programs this producer holds (its fds), not whatever else loaded meanwhile (another producer).
+  const ours = [...programIdsHeldBy(producer.child.pid!)];
   assert.ok(ours.length >= (hooks === 'raw' ? 3 : 8), `expected our programs loaded, found ${ours.length}`);
 
   const tail = start(process.execPath, [CONSUMER_CLI, 'tail', '--brokers', BROKERS, '--topic-prefix', prefix, '--from-beginning']);
@@ -92,7 +92,8 @@ test(`${hooks} syscall hooks: cat and connect show up in tail as the documented 
   assert.equal(last.lost, 0n);
   assert.equal(Number(last.sent), stats.publisher.sent);
   assert.equal(Number(last.kernel.find((k) => k.type === 'file')!.emitted), stats.kernel.file.emitted);
-  const left = [...ourProgramIds()].filter((id) => ours.includes(id));
+  const loaded = loadedProgramIds();
+  const left = ours.filter((id) => loaded.has(id));
   assert.deepEqual(left, [], 'programs still attached after SIGINT');
   assert.equal(await tail.stop('SIGINT'), 0);
   fs.rmSync(dir, { recursive: true });

@@ -7,6 +7,7 @@ import { createSchemaRegistry, type SchemaKind } from '../../schemas/registry';
 import type { AuditEvent } from '../../schemas/types';
 import type { Alert } from '../../consumer/rules/engine';
 import { alertToAvro } from '../../consumer/detect/alert-format';
+import { withAdmin } from '../../common/admin';
 import { quietLogger, testKafka } from './kafka';
 
 const registry = createSchemaRegistry();
@@ -41,4 +42,15 @@ export async function preload(prefix: string, events: AuditEvent[], opts: { aler
   }
   if (opts.raw?.length) await producer.send({ topic: topicFor(prefix, 'file'), messages: opts.raw.map((value) => ({ key: 'x', value })), acks: -1 });
   await producer.disconnect();
+}
+
+/** Messages in a prefix's event and alert topics (what the broker holds; a retried send may have written a batch twice). */
+export async function messagesIn(prefix: string): Promise<number> {
+  return withAdmin(testKafka('store-count'), async (admin) => {
+    let n = 0;
+    for (const topic of [...(['file', 'net', 'process'] as const).map((k) => topicFor(prefix, k)), alertsTopic(prefix)]) {
+      n += (await admin.fetchTopicOffsets(topic)).reduce((s, p) => s + Number(p.high) - Number(p.low), 0);
+    }
+    return n;
+  });
 }

@@ -9,27 +9,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
-import { alertsTopic, topicFor } from '../../common/topics';
 import type { Alert } from '../../consumer/rules/engine';
 import type { AuditEvent } from '../../schemas/types';
 import { BROKERS, CONSUMER_CLI, needsBroker, uniquePrefix } from '../helpers/env';
-import { testKafka } from '../helpers/kafka';
 import { start } from '../helpers/proc';
-import { createTopicSet, preload } from '../helpers/store-preload';
+import { createTopicSet, messagesIn, preload } from '../helpers/store-preload';
 import { makeEvents } from '../bench/workload';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Messages in the topics (what the broker holds; a retried send may have written a batch twice). */
-async function messagesIn(prefix: string): Promise<number> {
-  const admin = testKafka('store-count').admin();
-  await admin.connect();
-  let n = 0;
-  for (const t of ['file', 'net', 'process'] as const) n += (await admin.fetchTopicOffsets(topicFor(prefix, t))).reduce((s, p) => s + Number(p.high) - Number(p.low), 0);
-  n += (await admin.fetchTopicOffsets(alertsTopic(prefix))).reduce((s, p) => s + Number(p.high) - Number(p.low), 0);
-  await admin.disconnect();
-  return n;
-}
 
 /** Rows in every day file: events and alerts, and how many distinct (kind, time) keys they have. */
 function rowsIn(dir: string): { rows: number; distinct: number } {
