@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Load generator for the benchmarks: N openat+close of one file, prints the rate as JSON.
- * With RATE, paced at RATE opens per second (checked every 1000 opens) for a sustained load. */
+ * With RATE, paced at RATE opens per second (checked every 1000 opens) for a sustained load.
+ * With LOADGEN_STDIN=1 in the environment, it runs one pass per byte read from stdin and exits at
+ * end of input: one process (one pid, for tools that filter by pid) for several timed passes,
+ * each started when the benchmark is ready. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdio.h>
@@ -8,18 +11,12 @@
 #include <time.h>
 #include <unistd.h>
 
-int main(int argc, char **argv)
+static void pass(long n, const char *file, double rate)
 {
-	if (argc < 3) {
-		fprintf(stderr, "usage: loadgen COUNT FILE [RATE]\n");
-		return 2;
-	}
-	long n = atol(argv[1]);
-	double rate = argc > 3 ? atof(argv[3]) : 0;
 	struct timespec a, b;
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	for (long i = 0; i < n; i++) {
-		int fd = openat(AT_FDCWD, argv[2], O_RDONLY);
+		int fd = openat(AT_FDCWD, file, O_RDONLY);
 		if (fd >= 0)
 			close(fd);
 		if (rate > 0 && i % 1000 == 999) {
@@ -36,5 +33,24 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	double s = (b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
 	printf("{\"opens\":%ld,\"seconds\":%.6f,\"rate\":%.0f}\n", n, s, n / s);
+	fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 3) {
+		fprintf(stderr, "usage: loadgen COUNT FILE [RATE]\n");
+		return 2;
+	}
+	long n = atol(argv[1]);
+	double rate = argc > 3 ? atof(argv[3]) : 0;
+	const char *stepped = getenv("LOADGEN_STDIN");
+	if (!stepped || stepped[0] != '1') {
+		pass(n, argv[2], rate);
+		return 0;
+	}
+	char c;
+	while (read(0, &c, 1) == 1)
+		pass(n, argv[2], rate);
 	return 0;
 }

@@ -1,0 +1,179 @@
+/**
+ * Side by side, in one run: the open/close loop unmonitored and monitored by ebpf-audit, by
+ * libbpf-tools' opensnoop, by bpftrace's opensnoop.bt and by auditd (installed from Debian when
+ * missing). Each tool traces only the loop's pid, filtered in the kernel, so other activity on the
+ * machine (other producers included) is not counted. For each tool the loop runs three passes of
+ * N opens: alone, monitored (the kept rate), and monitored with kernel.bpf_stats_enabled on (BPF run
+ * time per event; not for auditd). It checks that every event of the monitored passes was
+ * delivered (ebpf-audit: in Kafka; opensnoop, bpftrace: lines in their output; auditd: SYSCALL
+ * records in its log) and prints the table. Needs root and the local broker.
+ *   node dist/test/bench/peers.js [opens=300000] [tools=ebpf-audit,opensnoop,bpftrace,auditd]
+ * Afterwards nothing stays attached, auditd is stopped and audit is as it was (see peers/auditd.ts).
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ROOT_DIR } from '../helpers/env';
+import { buildLoadgen, startLoop, type PassResult } from './lib/loop';
+import { bpfProgIds, bpfRunTimes, cpuNs, loadAverage, peakRssMiB, sleep } from './lib/proc-stats';
+import { auditd } from './peers/auditd';
+import { ebpfAudit } from './peers/ebpf-audit';
+import { outputTool } from './peers/output-tool';
+import type { Peer } from './peers/peer';
+
+const opens = Number(process.argv[2] ?? 300_000);
+const only = (process.argv[3] ?? 'ebpf-audit,opensnoop,bpftrace,auditd').split(',');
+const LOOP_CPU = 1;
+const RING_MB = 64;
+
+interface Row {
+  tool: string;
+  alone: PassResult;
+  monitored: PassResult;
+  expected: number;
+  delivered: number;
+  bpfNsPerEvent?: number;
+  bpfRuns?: string;
+  cpuUsPerEvent: number;
+  peakRssMiB: number;
+  remark: string;
+}
+
+/** The Debian packages of the peers, installed when missing (their services are not started here). */
+function installPeers(): void {
+  const want: Record<string, string> = { opensnoop: 'libbpf-tools', bpftrace: 'bpftrace', auditd: 'auditd' };
+  const missing = Object.entries(want).filter(([bin]) => only.includes(bin)).filter(([bin]) => {
+    try {
+      execFileSync('sh', ['-c', `command -v ${bin === 'auditd' ? 'auditctl' : bin}`], { stdio: 'ignore' });
+      return false;
+    } catch {
+      return true;
+    }
+  }).map(([, pkg]) => pkg);
+  if (missing.length === 0) return;
+  console.log(`installing from Debian: ${missing.join(' ')}`);
+  execFileSync('apt-get', ['install', '-y', '--no-install-recommends', ...missing], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+}
+
+/** Wait until `peer` delivered `n` events, or its count stopped growing for `quietMs` (lost, or held in a buffer until exit). */
+async function settle(peer: Peer, n: number, quietMs: number): Promise<number> {
+  let seen = -1;
+  let changed = Date.now();
+  for (;;) {
+    const d = await peer.delivered();
+    if (d >= n) return d;
+    if (d !== seen) changed = Date.now();
+    seen = d;
+    if (Date.now() - changed > quietMs) return d;
+    await sleep(200);
+  }
+}
+
+const cpuOf = (pids: number[]): number => pids.reduce((t, p) => t + cpuNs(p), 0);
+
+async function measure(peer: Peer, loadgen: string, target: string): Promise<Row> {
+  await peer.beforeLoop?.();
+  const loop = startLoop({ loadgen, opens, target, cpu: LOOP_CPU });
+  try {
+    await peer.afterLoopStarted?.();
+    const alone = await loop.pass();
+    await peer.start({ loopPid: loop.pid, target });
+    await sleep(1000);
+    const cpu0 = cpuOf(peer.cpuPids());
+    const monitored = await loop.pass();
+    await settle(peer, opens, 2000);
+    const cpu = cpuOf(peer.cpuPids()) - cpu0;
+    let expected = opens;
+    let bpfNsPerEvent: number | undefined;
+    let bpfRuns: string | undefined;
+    const holder = peer.bpfPid();
+    if (holder !== undefined) {
+      const ids = bpfProgIds(holder);
+      const before = bpfRunTimes();
+      const prev = fs.readFileSync('/proc/sys/kernel/bpf_stats_enabled', 'utf8').trim();
+      fs.writeFileSync('/proc/sys/kernel/bpf_stats_enabled', '1');
+      try {
+        await loop.pass();
+      } finally {
+        fs.writeFileSync('/proc/sys/kernel/bpf_stats_enabled', prev);
+      }
+      const after = bpfRunTimes();
+      let ns = 0;
+      const runs: string[] = [];
+      for (const id of ids) {
+        const a = after.get(id)!;
+        const b = before.get(id)!;
+        ns += a.runTimeNs - b.runTimeNs;
+        if (a.runCnt > b.runCnt) runs.push(`${a.name} ${a.runCnt - b.runCnt}`);
+      }
+      bpfNsPerEvent = ns / opens;
+      bpfRuns = runs.join(', ');
+      expected += opens;
+    }
+    await settle(peer, expected, 3000);
+    const rss = peakRssMiB(peer.rssPid());
+    const stopped = await peer.stop();
+    return { tool: peer.name, alone, monitored, expected, delivered: stopped.delivered, bpfNsPerEvent, bpfRuns, cpuUsPerEvent: cpu / 1000 / opens, peakRssMiB: rss, remark: stopped.remark };
+  } finally {
+    await peer.cleanup();
+    await loop.close();
+  }
+}
+
+function otherPrograms(): number {
+  return bpfRunTimes().size;
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('needs root');
+  installPeers();
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ea-peers-'));
+  const target = path.join(work, 'target');
+  fs.writeFileSync(target, 'x');
+  const loadgen = buildLoadgen('ea-peers-loop');
+  const all: Peer[] = [
+    ebpfAudit({ work, prefix: `bench-peers-${Date.now().toString(36)}`, ringMb: RING_MB }),
+    outputTool({ name: 'opensnoop', work, command: 'opensnoop', args: (c) => ['-p', String(c.loopPid)] }),
+    outputTool({ name: 'bpftrace', work, command: 'bpftrace', args: (c) => [path.join(ROOT_DIR, 'test/bench/peers/opensnoop-pid.bt'), String(c.loopPid)], startTimeoutMs: 120000 }),
+    auditd({ work }),
+  ];
+  const peers = all.filter((p) => only.includes(p.name));
+  const stop = (): void => {
+    void Promise.all(peers.map((p) => p.cleanup())).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const load0 = loadAverage();
+  const programs0 = otherPrograms();
+  const rows: Row[] = [];
+  try {
+    for (const p of peers) {
+      console.log(`${p.name}: measuring`);
+      rows.push(await measure(p, loadgen, target));
+    }
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+  const fmt = (n: number | undefined, d = 0): string => (n === undefined ? '-' : n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
+  console.log(`\n${os.hostname()}: ${os.cpus().length} CPUs, kernel ${os.release()}; loop pinned to CPU ${LOOP_CPU}, tools unpinned; ${fmt(opens)} opens per pass; ebpf-audit ring ${RING_MB} MiB`);
+  console.log(`load average ${load0} at start, ${loadAverage()} at end; ${programs0} BPF programs of other processes loaded at start`);
+  console.log('\n| tool | loop alone | monitored | kept | delivered | BPF time per event | CPU per event | peak RSS |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    const kept = (100 * r.monitored.rate) / r.alone.rate;
+    const ok = r.delivered === r.expected ? 'all' : `**${fmt(r.delivered)} of ${fmt(r.expected)}**`;
+    console.log(`| ${r.tool} | ${fmt(r.alone.rate)}/s | ${fmt(r.monitored.rate)}/s | ${kept.toFixed(1)}% | ${ok} | ${r.bpfNsPerEvent === undefined ? '-' : `${fmt(r.bpfNsPerEvent)} ns`} | ${fmt(r.cpuUsPerEvent, 2)} µs | ${fmt(r.peakRssMiB)} MiB |`);
+  }
+  console.log('');
+  for (const r of rows) console.log(`${r.tool}: ${r.remark}${r.bpfRuns ? `; program runs in the stats pass: ${r.bpfRuns}` : ''}`);
+  if (rows.some((r) => r.tool === 'ebpf-audit' && r.delivered !== r.expected)) process.exitCode = 1;
+}
+
+main().then(
+  () => process.exit(process.exitCode ?? 0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
