@@ -55,3 +55,20 @@ test('evolution: a newer consumer reads an older producer and fills the default'
   const body = registry.encode('net', netEvent).subarray(10);
   assert.deepEqual(plain(newer.fromBuffer(body, resolver)), { ...netEvent, container_id: 'none' });
 });
+
+test('longs decode exactly across the varint byte lengths (the direct BigInt reader), truncated ones fail', () => {
+  const registry = createSchemaRegistry();
+  const edges = [0n, 1n, -1n, 63n, -64n, 2n ** 27n, 2n ** 28n, 2n ** 48n - 1n, 2n ** 48n, -(2n ** 48n), -(2n ** 48n) - 1n, 2n ** 49n, 2n ** 53n + 1n, -(2n ** 53n) - 3n, 2n ** 62n, 2n ** 63n - 1n, -(2n ** 63n)];
+  const random = Array.from({ length: 2000 }, (_, i) => BigInt.asIntN(64, BigInt(`0x${crypto.randomBytes(8).toString('hex')}`) >> BigInt(i % 64)));
+  for (const v of [...edges, ...random]) {
+    const ev = { ...fileEvent, time_ns: v, ktime_ns: BigInt.asIntN(64, -v), process: { ...fileEvent.process, start_time_ns: v >> 7n, cgroup_id: BigInt.asIntN(64, v * 3n) } };
+    const back = registry.decode('file', registry.encode('file', ev)) as typeof fileEvent;
+    assert.equal(back.time_ns, v);
+    assert.equal(back.ktime_ns, BigInt.asIntN(64, -v));
+    assert.equal(back.process.start_time_ns, v >> 7n);
+    assert.equal(back.process.cgroup_id, BigInt.asIntN(64, v * 3n));
+  }
+  const full = registry.encode('file', { ...fileEvent, time_ns: -(2n ** 63n) });
+  // Cut inside the first long (time_ns: 10 bytes after the 10-byte header).
+  assert.throws(() => registry.decode('file', full.subarray(0, 15)), DecodeError);
+});
