@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
 /*
  * The only definition of the records the BPF programs put on the ring buffer.
- * Every record starts with struct ea_hdr; the producer's decoder (producer/decode/) reads
- * these layouts and test/unit/abi.test.ts checks its offsets against the compiled header.
+ * Every record starts with struct ea_hdr. bpf/layout.ts mirrors these layouts for the producer's
+ * decoder and filter maps; test/unit/abi.test.ts checks it against the compiled header.
  * Included by the BPF programs (after vmlinux.h) and by user-space C (after linux/types.h).
  */
 #ifndef EBPF_AUDIT_EVENTS_H
@@ -69,11 +69,17 @@ struct ea_task {
 	__u32 gid;
 	__u32 euid;
 	__u32 egid;
-	__u32 _pad;
+	__u32 flags;     /* EA_TASK_*: the executable's state at this event */
 	__u64 start_ns;  /* group leader's start_boottime: (pid, start_ns) identifies a process */
 	__u64 cgroup_id;
 	char comm[EA_COMM_LEN];
 };
+
+/*
+ * The executable has no name on disk any more: unlinked (deleted, or replaced by a rename) since
+ * the exec, an O_TMPFILE, or a memfd. /proc/PID/exe then ends in " (deleted)".
+ */
+#define EA_TASK_EXE_UNLINKED 1u
 
 /* open/openat/openat2/creat, emitted at syscall exit. Variable size: path holds path_len bytes. */
 struct ea_file_open {
@@ -105,7 +111,7 @@ struct ea_net {
 	__u16 op;      /* EA_OP_CONNECT, EA_OP_ACCEPT, EA_OP_ACCEPT4 */
 	__u16 sock_type; /* SOCK_STREAM, SOCK_DGRAM ... (0 when the socket could not be read) */
 	__u16 protocol;  /* IPPROTO_TCP, IPPROTO_UDP ... */
-	__u16 path_len;  /* AF_UNIX: bytes of path (an abstract name starts with a NUL byte) */
+	__u16 path_len;  /* AF_UNIX: addrlen - 2 (at most 108): the sun_path bytes that count; 0: unnamed */
 	char path[EA_UNIX_PATH_MAX];
 };
 
@@ -118,12 +124,16 @@ struct ea_proc_exec {
 	__u16 exe_len;
 	__u16 cwd_len;
 	__u16 args_len;
-	__u32 _pad;
+	__u32 exe_flags; /* EA_EXE_* */
 	char filename[EA_PATH_MAX]; /* as passed to execve (may be relative) */
-	char exe[EA_PATH_MAX];      /* mm->exe_file resolved by a dentry walk: absolute */
+	char exe[EA_PATH_MAX];      /* mm->exe_file resolved by a dentry walk: absolute; "/memfd:NAME" for a memfd */
 	char cwd[EA_PATH_MAX];      /* working directory, resolved the same way */
 	char args[EA_ARGS_MAX];     /* argv strings, each NUL-terminated, cut at EA_ARGS_MAX */
 };
+
+/* What the new image was executed from (exe_flags of an exec record). */
+#define EA_EXE_MEMFD 1u    /* a memfd_create(2) file (fexecve, execveat): "fileless" */
+#define EA_EXE_UNLINKED 2u /* a file with no name on disk at exec: a memfd, an O_TMPFILE, a deleted file */
 
 /* A task's credentials (struct cred), for privilege changes. */
 struct ea_creds {

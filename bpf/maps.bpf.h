@@ -107,6 +107,15 @@ static __always_inline void ea_count(__u32 type, __u32 slot)
 		__sync_fetch_and_add(v, 1);
 }
 
+/* Unlinked as /proc/PID/exe sees it (d_unlinked), or no links left (a memfd's pseudo dentry is hashed nowhere but is its own root). */
+static __always_inline int ea_file_unlinked(struct file *f)
+{
+	struct dentry *d = f->f_path.dentry;
+	if (d->d_inode->i_nlink == 0)
+		return 1;
+	return !d->d_hash.pprev && d->d_parent != d;
+}
+
 /* Start a record of `type` in this CPU's scratch space: header and task filled in. */
 static __always_inline void *ea_begin(__u16 type)
 {
@@ -130,7 +139,9 @@ static __always_inline void *ea_begin(__u16 type)
 	t->ppid = task->real_parent->tgid;
 	t->euid = cred->euid.val;
 	t->egid = cred->egid.val;
-	t->_pad = 0;
+	/* A few plain loads per record: whether the executable was deleted or replaced since the exec. */
+	struct file *exe = task->mm ? task->mm->exe_file : 0;
+	t->flags = exe && ea_file_unlinked(exe) ? EA_TASK_EXE_UNLINKED : 0;
 	t->start_ns = task->group_leader->start_boottime;
 	t->cgroup_id = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(t->comm, sizeof(t->comm));

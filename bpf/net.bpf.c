@@ -68,7 +68,7 @@ static __always_inline struct ea_net *begin(__u16 op, __s32 fd, long ret)
  * Emit one connect record. Global (not inlined): the raw sys_exit dispatcher in syscalls.bpf.c,
  * which reads the arguments from the saved registers, calls it as well as the tracepoint here.
  */
-__noinline int ea_net_emit(__s32 fd, __u64 uaddr, long ret)
+__noinline int ea_net_emit(__s32 fd, __u64 uaddr, __u32 addrlen, long ret)
 {
 	__u16 family = 0;
 	bpf_probe_read_user(&family, sizeof(family), (void *)uaddr);
@@ -91,16 +91,19 @@ __noinline int ea_net_emit(__s32 fd, __u64 uaddr, long ret)
 		e->port = bpf_ntohs(sa.sin6_port);
 		__builtin_memcpy(e->addr, &sa.sin6_addr, 16);
 	} else {
-		/* sun_path: a filesystem path, or an abstract name that starts with a NUL byte. */
-		bpf_probe_read_user(e->path, EA_UNIX_PATH_MAX, (char *)uaddr + 2);
-		__u32 n = 0;
-		for (__u32 i = 1; i < EA_UNIX_PATH_MAX; i++) {
-			if (e->path[i] == 0)
-				break;
-			n = i;
-		}
-		e->path_len = e->path[0] || n ? n + 1 : 0;
-		size += e->path_len;
+		/*
+		 * sun_path holds addrlen - 2 bytes that count: a pathname (up to its first NUL) or an
+		 * abstract name (a NUL, then bytes that may include NULs, not terminated). The bytes
+		 * past addrlen are whatever the caller's buffer held. None (addrlen 2): unnamed.
+		 * The decoder splits the three cases; the kernel only bounds the length.
+		 */
+		__u32 n = addrlen > 2 ? addrlen - 2 : 0;
+		if (n > EA_UNIX_PATH_MAX)
+			n = EA_UNIX_PATH_MAX;
+		if (n && bpf_probe_read_user(e->path, n, (char *)uaddr + 2))
+			n = 0;
+		e->path_len = n;
+		size += n;
 	}
 	ea_submit(e, size);
 	return 0;
@@ -154,8 +157,9 @@ int ea_exit_connect(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	__u64 uaddr = a->addr;
 	__s32 fd = a->fd;
+	__u32 addrlen = a->addrlen;
 	bpf_map_delete_elem(&connect_stash, &tid);
-	return ea_net_emit(fd, uaddr, ctx->ret);
+	return ea_net_emit(fd, uaddr, addrlen, ctx->ret);
 }
 
 /* accept needs no stash: the peer comes from the returned socket. */

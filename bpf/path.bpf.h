@@ -49,9 +49,16 @@ static long walk_up(__u32 i, void *unused)
 		return 0;
 	}
 	struct dentry *parent = BPF_CORE_READ(d, d_parent);
-	if (d == parent)
-		return 1;
 	__u32 n = w->n;
+	if (d == parent) {
+		/* Its own root but not its mount's: a pseudo file (memfd:NAME) or a disconnected
+		 * dentry. Its name is all there is: "/memfd:NAME", as /proc/PID/exe shows it. */
+		if (n < WALK_DEPTH) {
+			w->names[n] = BPF_CORE_READ(d, d_name.name);
+			w->n = n + 1;
+		}
+		return 1;
+	}
 	if (n >= WALK_DEPTH) {
 		w->cut = 1;
 		return 1;

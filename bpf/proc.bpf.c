@@ -6,6 +6,25 @@
 #include "maps.bpf.h"
 #include "path.bpf.h"
 
+/*
+ * Fileless execution (ATT&CK T1620), checked as Falco's modern_bpf does: a memfd is a pseudo
+ * dentry that is its own parent, named "memfd:NAME".
+ */
+static __always_inline __u32 exe_flags(struct file *exe)
+{
+	__u32 flags = 0;
+	struct dentry *d = exe->f_path.dentry;
+	if (d->d_parent == d) {
+		char name[8] = {};
+		bpf_probe_read_kernel_str(name, sizeof(name), BPF_CORE_READ(d, d_name.name));
+		if (name[0] == 'm' && name[1] == 'e' && name[2] == 'm' && name[3] == 'f' && name[4] == 'd' && name[5] == ':')
+			flags |= EA_EXE_MEMFD;
+	}
+	if (d->d_inode->i_nlink == 0)
+		flags |= EA_EXE_UNLINKED;
+	return flags;
+}
+
 SEC("tracepoint/sched/sched_process_exec")
 int ea_exec(struct trace_event_raw_sched_process_exec *ctx)
 {
@@ -20,11 +39,13 @@ int ea_exec(struct trace_event_raw_sched_process_exec *ctx)
 	e->filename_len = ea_strlen(&e->hdr, n, EA_PATH_MAX);
 	e->exe_len = 0;
 	e->exe[0] = 0;
-	e->_pad = 0;
+	e->exe_flags = 0;
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct file *exe = task->mm->exe_file;
-	if (exe)
+	if (exe) {
 		e->exe_len = resolve_path(&e->hdr, &exe->f_path, e->exe);
+		e->exe_flags = exe_flags(exe);
+	}
 	struct path pwd = task->fs->pwd;
 	e->cwd_len = resolve_path(&e->hdr, &pwd, e->cwd);
 

@@ -61,7 +61,7 @@
 
 extern int ea_file_emit(struct open_args *a, long ret);
 extern int ea_file_emit_openat2(__s32 dirfd, __u64 path, __u64 uhow, long ret);
-extern int ea_net_emit(__s32 fd, __u64 uaddr, long ret);
+extern int ea_net_emit(__s32 fd, __u64 uaddr, __u32 addrlen, long ret);
 extern int ea_net_emit_accept(__u16 op, long ret);
 extern int ea_cred_enter(void);
 extern int ea_cred_exit(__u16 op, long ret);
@@ -108,7 +108,7 @@ int BPF_PROG(ea_sys_exit, struct pt_regs *regs, long ret)
 		return ea_file_emit(&a, ret);
 #endif
 	case NR_CONNECT:
-		return ea_net_emit(SC_ARG0(regs), SC_ARG1(regs), ret);
+		return ea_net_emit(SC_ARG0(regs), SC_ARG1(regs), SC_ARG2(regs), ret);
 	case NR_ACCEPT:
 		return ea_net_emit_accept(EA_OP_ACCEPT, ret);
 	case NR_ACCEPT4:

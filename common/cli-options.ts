@@ -6,20 +6,93 @@ import { ConfigError } from './errors';
 import { DEFAULT_BROKERS, DEFAULT_TOPIC_PREFIX, parseBrokers, type KafkaSecurity } from './kafka';
 import { LOG_LEVELS, type LogLevel } from './logger';
 import { validateTopicPrefix } from './topics';
+import type { SchemaRegistryConfig } from '../schemas/registry-client';
+import { SUBJECT_STRATEGIES, type SubjectStrategy } from '../schemas/subjects';
 
 /** Commander collector for a repeatable, comma-separated list option. */
 export const collect = (value: string, previous: string[]): string[] =>
   previous.concat(value.split(',').map((s) => s.trim()).filter((s) => s));
 
 /**
- * --brokers and --topic-prefix, the same on every CLI. EBPF_AUDIT_BROKERS, like every
- * EBPF_AUDIT_<OPTION>, is applied by the configuration layer (cli-config.ts), between the flag and
- * the config file: `_envBrokers` is ignored and stays only for callers written before it.
+ * --brokers and --topic-prefix. EBPF_AUDIT_BROKERS, like every EBPF_AUDIT_<OPTION>, is applied by
+ * the configuration layer (cli-config.ts), between the flag and the config file.
  */
-export function addConnectionOptions(cmd: Command, _envBrokers?: string): Command {
+export function addKafkaOptions(cmd: Command): Command {
   return cmd
     .option('--brokers <list>', 'Kafka bootstrap brokers, host:port[,host:port] (env EBPF_AUDIT_BROKERS)', DEFAULT_BROKERS)
     .option('--topic-prefix <prefix>', 'topics are <prefix>.file, .net, .process, .stats, .alerts and .schemas', DEFAULT_TOPIC_PREFIX);
+}
+
+/**
+ * The Kafka options and the schema registry, the same on every command that writes or reads
+ * events. `_envBrokers` is ignored (the configuration layer applies EBPF_AUDIT_BROKERS) and stays
+ * only for callers written before it.
+ */
+export function addConnectionOptions(cmd: Command, _envBrokers?: string): Command {
+  return addKafkaOptions(cmd)
+    .option('--schema-registry <url>', 'Confluent-compatible schema registry (http[s]://host:port[/path]): write the Confluent framing, read it')
+    .option('--schema-registry-user <name>', 'basic-auth user for the schema registry (env EBPF_AUDIT_SCHEMA_REGISTRY_USER)')
+    .option('--schema-registry-password-file <file>', 'file holding its password (else env EBPF_AUDIT_SCHEMA_REGISTRY_PASSWORD or "schema-registry-password:" in the config file; never a flag)')
+    .addOption(secretOption('--schema-registry-password <password>', 'schema registry password: environment or config file only'))
+    .option('--schema-registry-ca <file>', 'PEM CA certificate(s) to verify an https schema registry with (default: the system CAs)');
+}
+
+/** The schema registry flags that addConnectionOptions adds. */
+export interface SchemaRegistryFlags {
+  schemaRegistry?: string;
+  schemaRegistryUser?: string;
+  schemaRegistryPasswordFile?: string;
+  /** From EBPF_AUDIT_SCHEMA_REGISTRY_PASSWORD or the config file only (a secret option). */
+  schemaRegistryPassword?: string;
+  schemaRegistryCa?: string;
+}
+
+/**
+ * The schema registry options (EBPF_AUDIT_SCHEMA_REGISTRY_USER and _PASSWORD already applied by
+ * the configuration layer) -> SchemaRegistryConfig; undefined without --schema-registry.
+ */
+export function schemaRegistryOption(o: SchemaRegistryFlags): SchemaRegistryConfig | undefined {
+  if (o.schemaRegistry === undefined) {
+    const stray = o.schemaRegistryUser
+      ? '--schema-registry-user'
+      : o.schemaRegistryPasswordFile
+        ? '--schema-registry-password-file'
+        : o.schemaRegistryCa
+          ? '--schema-registry-ca'
+          : undefined;
+    if (stray) throw new ConfigError(`${stray} needs --schema-registry`);
+    return undefined;
+  }
+  let url: URL;
+  try {
+    url = new URL(o.schemaRegistry);
+  } catch {
+    throw new ConfigError(`--schema-registry: "${o.schemaRegistry}" is not a URL such as http://127.0.0.1:8081`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`--schema-registry: must be an http or https URL, got ${url.protocol}`);
+  if (url.username || url.password) throw new ConfigError('--schema-registry: no credentials in the URL (they would show in ps); use --schema-registry-user and --schema-registry-password-file');
+  if (url.search || url.hash) throw new ConfigError('--schema-registry: the URL takes no query or fragment');
+  if (o.schemaRegistryCa && url.protocol !== 'https:') throw new ConfigError('--schema-registry-ca needs an https:// --schema-registry');
+  const username = o.schemaRegistryUser;
+  const password = o.schemaRegistryPasswordFile ? readSecretFile('--schema-registry-password-file', o.schemaRegistryPasswordFile).replace(/\r?\n$/, '') : o.schemaRegistryPassword;
+  if (password !== undefined && password !== '' && !username) throw new ConfigError('a schema registry password needs --schema-registry-user (or EBPF_AUDIT_SCHEMA_REGISTRY_USER)');
+  if (username && !password) throw new ConfigError('--schema-registry-user needs --schema-registry-password-file or EBPF_AUDIT_SCHEMA_REGISTRY_PASSWORD');
+  return {
+    url: url.href.replace(/\/$/, ''),
+    username: username || undefined,
+    password: username ? password : undefined,
+    ca: o.schemaRegistryCa && readSecretFile('--schema-registry-ca', o.schemaRegistryCa),
+  };
+}
+
+/** For the commands that write (producer, detect): under which subject their schemas are registered. */
+export function addSubjectStrategyOption(cmd: Command): Command {
+  return cmd.option('--subject-strategy <name>', `with --schema-registry, the subject of each topic's schema: ${SUBJECT_STRATEGIES.join(', ')} (<topic>-value, the record name, <topic>-<record name>)`, 'topic');
+}
+
+export function subjectStrategyOption(value: string): SubjectStrategy {
+  if (!(SUBJECT_STRATEGIES as readonly string[]).includes(value)) throw new ConfigError(`--subject-strategy must be ${SUBJECT_STRATEGIES.join(', ')}, got "${value}"`);
+  return value as SubjectStrategy;
 }
 
 export function brokersOption(value: string): string[] {

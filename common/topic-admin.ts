@@ -6,7 +6,8 @@ import { ConfigResourceTypes, type Admin, type ITopicConfig, type Kafka } from '
 import { pollUntil, withAdmin } from './admin';
 import { ConfigError } from './errors';
 import type { Logger } from './logger';
-import { alertsTopic, EVENT_KINDS, schemasTopic, statsTopic, topicFor } from './topics';
+import { EVENT_KINDS } from '../schemas/types';
+import { alertsTopic, schemasTopic, statsTopic, topicFor } from './topics';
 
 export interface TopicSettings {
   /** -1: the broker's default. */

@@ -1,6 +1,4 @@
-import type { EventKind } from '../schemas/types';
-
-export const EVENT_KINDS: readonly EventKind[] = ['file', 'net', 'process'];
+import { EVENT_KINDS, type EventKind } from '../schemas/types';
 
 /** Topic per event kind: <prefix>.file, <prefix>.net, <prefix>.process. */
 export function topicFor(prefix: string, kind: EventKind): string {

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * ebpf-audit-consumer: read the event topics. `tail` prints the documented console lines;
- * `detect` runs detection rules and publishes alerts.
+ * `detect` runs detection rules and publishes alerts; `store` keeps every event in SQLite and
+ * `search` queries it.
  * Only wiring here: options to typed values, signals to an AbortController, errors to exit codes
  * (2: bad usage, 1: runtime failure). Logs go to stderr, console lines to stdout.
  */
@@ -10,23 +11,29 @@ import { Command } from 'commander';
 import type { Kafka } from 'kafkajs';
 import { parseWithConfig } from '../common/cli-config';
 import { runMain } from '../common/cli-main';
-import { addConnectionOptions, addSecurityOptions, collect } from '../common/cli-options';
+import { addConnectionOptions, addSecurityOptions, addSubjectStrategyOption, collect, logLevelOption } from '../common/cli-options';
 import { createKafka } from '../common/kafka';
 import { createLogger, type Logger } from '../common/logger';
 import { createSchemaRegistry } from '../schemas/registry';
-import { detectConfig, detectRules, tailConfig, type CommonConfig, type DetectFlags, type TailFlags } from './config';
+import { createRegistryClient, type RegistryClient } from '../schemas/registry-client';
+import { commonConfig, detectConfig, detectRules, tailConfig, type CommonConfig, type CommonFlags, type CredentialEnv, type DetectFlags, type TailFlags } from './config';
+import { runSearch } from './search/run-search';
+import { searchRequest, type SearchFlags } from './search/search-options';
+import { runStore } from './store/store';
+import { storeChoices, type StoreFlags } from './store/store-options';
 import { runDetect } from './detect/detect';
 import { SEVERITIES } from './rules/loader';
 import { runTail } from './tail/tail';
 
-/** The logger and Kafka client of a command. */
-function connect(name: string, c: CommonConfig): { logger: Logger; kafka: Kafka } {
+/** The logger, Kafka client and (with --schema-registry) registry client of a command. */
+function connect(name: string, c: CommonConfig): { logger: Logger; kafka: Kafka; registryClient?: RegistryClient } {
   const logger = createLogger({ name, level: c.logLevel });
-  return { logger, kafka: createKafka({ brokers: c.brokers, clientId: c.clientId, logger, security: c.security }) };
+  const registryClient = c.schemaRegistry && createRegistryClient(c.schemaRegistry);
+  return { logger, kafka: createKafka({ brokers: c.brokers, clientId: c.clientId, logger, security: c.security }), registryClient };
 }
 
 /** SASL credentials come from the environment (or files), never argv. */
-const saslEnv = (): { username?: string; password?: string } => ({ username: process.env.EBPF_AUDIT_SASL_USERNAME, password: process.env.EBPF_AUDIT_SASL_PASSWORD });
+const saslEnv = (): CredentialEnv => ({ username: process.env.EBPF_AUDIT_SASL_USERNAME, password: process.env.EBPF_AUDIT_SASL_PASSWORD });
 
 function stopSignal(): AbortSignal {
   const ctl = new AbortController();
@@ -40,7 +47,10 @@ function stopSignal(): AbortSignal {
   return ctl.signal;
 }
 
+const DEFAULT_STORE_DIR = '/var/lib/ebpf-audit/store';
+
 async function main(argv: string[]): Promise<number> {
+  let code = 0;
   const program = new Command('ebpf-audit-consumer')
     .description('Read ebpf-audit events from Kafka')
     .exitOverride()
@@ -67,10 +77,10 @@ async function main(argv: string[]): Promise<number> {
   addConnectionOptions(tail);
   addSecurityOptions(tail).action(async (o: TailFlags) => {
     const c = tailConfig(o, saslEnv());
-    const { logger, kafka } = connect('ebpf-audit-tail', c);
+    const { logger, kafka, registryClient } = connect('ebpf-audit-tail', c);
     // A terminal gets a one-line summary at the end, as ping does; scripts get the final log line.
     const summaryTo = process.stderr.isTTY ? process.stderr : undefined;
-    await runTail({ ...c, kafka, logger, registry: createSchemaRegistry(), out: process.stdout, summaryTo }, stopSignal());
+    await runTail({ ...c, kafka, logger, registry: createSchemaRegistry(), registryClient, out: process.stdout, summaryTo }, stopSignal());
   });
 
   const detect = program
@@ -93,6 +103,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (logs go to stderr)', 'info')
     .exitOverride();
   addConnectionOptions(detect);
+  addSubjectStrategyOption(detect);
   addSecurityOptions(detect).action(async (files: string[], o: DetectFlags) => {
     const loaded = detectRules(files, o);
     if (o.check) {
@@ -101,12 +112,59 @@ async function main(argv: string[]): Promise<number> {
       return;
     }
     const c = detectConfig(o, saslEnv());
-    const { logger, kafka } = connect('ebpf-audit-detect', c);
-    await runDetect({ ...c, kafka, logger, registry: createSchemaRegistry(), rules: loaded.rules, out: process.stdout }, stopSignal());
+    const { logger, kafka, registryClient } = connect('ebpf-audit-detect', c);
+    await runDetect({ ...c, kafka, logger, registry: createSchemaRegistry(), registryClient, rules: loaded.rules, out: process.stdout }, stopSignal());
   });
 
+  const store = program
+    .command('store')
+    .description('write every event and alert of the topics into the SQLite store, exactly once')
+    .option('--db <dir>', 'store directory: meta.db and one events-YYYY-MM-DD.db per day', DEFAULT_STORE_DIR)
+    .option('--retention <duration>', 'drop days older than this: 7d, 36h, 2w (default: keep)')
+    .option('--max-size <bytes>', 'drop the oldest days while the store is larger: 20GB, 500MB (default: no cap)')
+    .option('--group <name>', 'consumer group (default: <prefix>-store); offsets are kept in the store, not the group')
+    .option('--stats-interval <seconds>', 'seconds between stats log lines', '60')
+    .option('--until-end', 'exit once the topics are read up to where they ended at start', false)
+    .option('--client-id <id>', 'Kafka client id', `ebpf-audit-store-${os.hostname()}`)
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (logs go to stderr)', 'info')
+    .exitOverride();
+  addConnectionOptions(store);
+  addSecurityOptions(store).action(async (o: CommonFlags & StoreFlags) => {
+    const c = commonConfig(o, saslEnv());
+    const choices = storeChoices(o);
+    const { logger, kafka, registryClient } = connect('ebpf-audit-store', c);
+    await runStore({ ...c, ...choices, kafka, logger, registry: createSchemaRegistry(), registryClient, groupId: o.group ?? `${c.topicPrefix}-store`, untilEnd: o.untilEnd }, stopSignal());
+  });
+
+  program
+    .command('search')
+    .description('search the store: events matching a condition, counts, top values, histograms, a process\'s story, retro-hunts')
+    .option('--db <dir>', 'store directory (written by `store`)', DEFAULT_STORE_DIR)
+    .option('--since <time>', 'from this time: ISO 8601 (2026-11-24T10:00:00Z) or back from now (30s, 10m, 2h, 1d)')
+    .option('--until <time>', 'up to this time, same forms as --since')
+    .option('--where <expr>', 'a condition in the rules\' language, with the default pack\'s macros and lists')
+    .option('--kind <kinds>', 'only these kinds: file, net, process (comma-separated, repeatable)', collect, [])
+    .option('--host <ids>', 'only these hosts (id or name)', collect, [])
+    .option('--limit <n>', 'at most this many events, alerts or timeline entries', '1000')
+    .option('--output <format>', 'text (the documented lines), json, ecs or csv', 'text')
+    .option('--count', 'print the number of matching events', false)
+    .option('--top <fields>', 'the most frequent values of a field; FIELD,FIELD: values of the first ranked by distinct values of the second')
+    .option('--top-n <n>', 'how many --top values', '10')
+    .option('--histogram <interval>', 'matching events per interval: 10s, 1m, 1h')
+    .option('--process <host:pid[@start]>', 'a process\'s lineage, then its files, connections, children and alerts in time order')
+    .option('--rule <ids>', 'retro-hunt: what these stateless rules would have raised (comma-separated, repeatable)', collect, [])
+    .option('--rules <file>', 'retro-hunt with the rules of a YAML file (repeatable)', (v: string, prev: string[]) => [...prev, v], [])
+    .option('--timeout <seconds>', 'give up after this long (exit 1)')
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (logs go to stderr)', 'warn')
+    .exitOverride()
+    .action(async (o: SearchFlags & { logLevel: string }) => {
+      const req = searchRequest(o);
+      const logger = createLogger({ name: 'ebpf-audit-search', level: logLevelOption(o.logLevel) });
+      code = await runSearch(req, process.stdout, logger);
+    });
+
   await parseWithConfig(program, argv, { env: process.env });
-  return 0;
+  return code;
 }
 
 runMain('ebpf-audit-consumer', () => main(process.argv));

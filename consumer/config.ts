@@ -3,20 +3,30 @@
  * here: every bad value is a ConfigError naming its flag (exit 2). Rule selection and --where are
  * resolved here too, so a command starts with compiled rules and filters or not at all.
  */
-import { brokersOption, logLevelOption, securityOption, topicPrefixOption, type SecurityFlags } from '../common/cli-options';
+import {
+  brokersOption,
+  logLevelOption,
+  schemaRegistryOption,
+  securityOption,
+  subjectStrategyOption,
+  topicPrefixOption,
+  type SchemaRegistryFlags,
+  type SecurityFlags,
+} from '../common/cli-options';
 import { ConfigError } from '../common/errors';
 import type { KafkaSecurity } from '../common/kafka';
 import type { LogLevel } from '../common/logger';
-import { EVENT_KINDS } from '../common/topics';
-import type { AuditEvent, EventKind } from '../schemas/types';
+import type { SchemaRegistryConfig } from '../schemas/registry-client';
+import type { SubjectStrategy } from '../schemas/subjects';
+import { EVENT_KINDS, type AuditEvent, type EventKind } from '../schemas/types';
 import { parseSince } from './core/input/since';
 import { parseDuration } from './rules/aggregate';
 import { compileExpression, DEFAULT_RULES, loadRules, readRuleFile, SEVERITIES, type Rule, type Severity } from './rules/loader';
 import { createProcessLookup } from './rules/process-lookup';
 import { createTailFilter } from './tail/filter';
 
-/** The options every consumer command has: where Kafka is, which topics, logs, security. */
-export interface CommonFlags extends SecurityFlags {
+/** The options every consumer command has: where Kafka is, which topics, logs, security, the schema registry. */
+export interface CommonFlags extends SecurityFlags, SchemaRegistryFlags {
   brokers: string;
   topicPrefix: string;
   clientId: string;
@@ -29,16 +39,21 @@ export interface CommonConfig {
   clientId: string;
   logLevel: LogLevel;
   security: KafkaSecurity;
+  /** --schema-registry and its credentials; undefined without it. */
+  schemaRegistry?: SchemaRegistryConfig;
 }
 
-/** `env`: the SASL user and password from the environment, read by the CLI file. */
-export function commonConfig(o: CommonFlags, env: { username?: string; password?: string }): CommonConfig {
+/** SASL credentials from the environment, read by the CLI file. */
+export type CredentialEnv = { username?: string; password?: string };
+
+export function commonConfig(o: CommonFlags, env: CredentialEnv): CommonConfig {
   return {
     brokers: brokersOption(o.brokers),
     topicPrefix: topicPrefixOption(o.topicPrefix),
     clientId: o.clientId,
     logLevel: logLevelOption(o.logLevel),
     security: securityOption(o, env),
+    schemaRegistry: schemaRegistryOption(o),
   };
 }
 
@@ -90,7 +105,7 @@ export interface TailConfig extends CommonConfig, StartConfig {
   untilEnd: boolean;
 }
 
-export function tailConfig(o: TailFlags, env: { username?: string; password?: string }): TailConfig {
+export function tailConfig(o: TailFlags, env: CredentialEnv): TailConfig {
   const common = commonConfig(o, env);
   const start = startConfig(o);
   const output = oneOf('output', o.output, TAIL_OUTPUTS);
@@ -130,6 +145,7 @@ export interface DetectFlags extends CommonFlags {
   publish: boolean;
   statsInterval: string;
   untilEnd: boolean;
+  subjectStrategy?: string;
 }
 
 export const ALERT_OUTPUTS = ['text', 'json', 'none'] as const;
@@ -162,10 +178,11 @@ export interface DetectConfig extends CommonConfig, StartConfig {
   publish: boolean;
   statsIntervalMs: number;
   untilEnd: boolean;
+  subjectStrategy: SubjectStrategy;
 }
 
 /** Everything but the rules, which detectRules loads (also for --check, which needs no Kafka). */
-export function detectConfig(o: DetectFlags, env: { username?: string; password?: string }): DetectConfig {
+export function detectConfig(o: DetectFlags, env: CredentialEnv): DetectConfig {
   const common = commonConfig(o, env);
   const output = oneOf('output', o.output, ALERT_OUTPUTS);
   if (!/^\d+$/.test(o.statsInterval) || Number(o.statsInterval) < 1) throw new ConfigError(`--stats-interval: "${o.statsInterval}" is not a whole number of seconds`);
@@ -177,5 +194,6 @@ export function detectConfig(o: DetectFlags, env: { username?: string; password?
     publish: o.publish,
     statsIntervalMs: Number(o.statsInterval) * 1000,
     untilEnd: o.untilEnd,
+    subjectStrategy: subjectStrategyOption(o.subjectStrategy ?? 'topic'),
   };
 }

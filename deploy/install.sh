@@ -2,7 +2,8 @@
 # Installs everything ebpf-audit needs on Debian 12 (as root) and builds it. Idempotent: packages
 # already present are not reinstalled, and a second run only rebuilds.
 #   Debian: clang/llvm (BPF compiler), libbpf-dev + bpftool (headers, vmlinux.h, linking),
-#           gcc/make, libbpf1 (loaded at run time through ffi-rs), maven + a JRE (local Kafka),
+#           gcc/make, g++ + python3 (node-gyp compiles better-sqlite3 at npm ci), libbpf1
+#           (loaded at run time through ffi-rs), maven + a JRE (local Kafka and schema registry), python3-venv (the tests' independent Confluent reader),
 #           curl + ca-certificates (the Node runtime), debootstrap + systemd-container (the
 #           package tests boot a clean Debian 12 with systemd-nspawn).
 #   Node:   20 or newer. Debian 12's nodejs is 18, so unless a Node 20+ is already on the PATH,
@@ -21,7 +22,7 @@ runtime_only=0
 [[ ${1:-} == --runtime-only ]] && runtime_only=1
 
 packages=(curl ca-certificates)
-((runtime_only)) || packages+=(clang llvm libbpf-dev libbpf1 bpftool make gcc maven openjdk-17-jre-headless debootstrap systemd-container)
+((runtime_only)) || packages+=(clang llvm libbpf-dev libbpf1 bpftool make gcc g++ python3 maven openjdk-17-jre-headless debootstrap systemd-container python3-venv)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -61,12 +61,15 @@ fetch_node() { # DIR
 
 install_runtime() {
   [[ $(id -u) -eq 0 ]] || die "run as root"
-  if [[ -x $prefix/bin/node && $("$prefix/bin/node" --version) == "v$NODE_VERSION" \
+  if [[ -x $prefix/bin/node && $("$prefix/bin/node" --version) == "v$NODE_VERSION" && -f $prefix/include/node/node.h \
         && -f $prefix/lib/node_modules/npm/package.json && $(cd "$prefix/lib/node_modules/npm" && "$prefix/bin/node" -p 'require("./package.json").version') == "$NPM_VERSION" ]]; then
     log "Node $NODE_VERSION and npm $NPM_VERSION already in $prefix"
   else
     log "installing Node $NODE_VERSION and npm $NPM_VERSION into $prefix"
     fetch_node "$prefix.tmp"
+    # The headers too: npm ci compiles better-sqlite3 with node-gyp, which finds them beside the
+    # running node (and would otherwise download them, which a registry-only host cannot).
+    tar -xzf "$(fetch_tgz "node-linux-$(arch)" "$NODE_VERSION" "${NODE_SHA512[$(arch)]}")" -C "$prefix.tmp" --strip-components=1 package/include
     local npm_tgz
     npm_tgz=$(fetch_tgz npm "$NPM_VERSION" "$NPM_SHA512")
     mkdir -p "$prefix.tmp/lib/node_modules/npm"

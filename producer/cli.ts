@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { parseWithConfig } from '../common/cli-config';
-import { addConnectionOptions, addSecurityOptions, collect } from '../common/cli-options';
+import { addConnectionOptions, addSecurityOptions, addSubjectStrategyOption, collect } from '../common/cli-options';
 import { errorMessage } from '../common/errors';
 import { runMain } from '../common/cli-main';
 import { createLogger, type Logger } from '../common/logger';
@@ -54,6 +54,7 @@ async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   addConnectionOptions(program);
+  addSubjectStrategyOption(program);
   addSecurityOptions(program);
   await parseWithConfig(program, argv, { env: process.env });
   const raw = program.opts<RawProducerOptions>();

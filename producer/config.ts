@@ -1,8 +1,19 @@
 /** The producer's typed configuration, built from CLI options by cli.ts and validated here. */
 import { ConfigError } from '../common/errors';
-import { brokersOption, logLevelOption, securityOption, topicPrefixOption, type SecurityFlags } from '../common/cli-options';
+import {
+  brokersOption,
+  logLevelOption,
+  schemaRegistryOption,
+  securityOption,
+  subjectStrategyOption,
+  topicPrefixOption,
+  type SchemaRegistryFlags,
+  type SecurityFlags,
+} from '../common/cli-options';
 import type { KafkaSecurity } from '../common/kafka';
 import type { LogLevel } from '../common/logger';
+import type { SchemaRegistryConfig } from '../schemas/registry-client';
+import type { SubjectStrategy } from '../schemas/subjects';
 import { checkProcRoot } from './enrich/host-view';
 import { mergeFilters, parseRules, readFilterFile, type FilterSpec } from './filters';
 
@@ -38,9 +49,12 @@ export interface ProducerConfig {
   metricsPort?: number;
   metricsHost: string;
   security: KafkaSecurity;
+  /** --schema-registry: register the writer schemas and write the Confluent framing. */
+  schemaRegistry?: SchemaRegistryConfig;
+  subjectStrategy: SubjectStrategy;
 }
 
-export interface RawProducerOptions extends SecurityFlags {
+export interface RawProducerOptions extends SecurityFlags, SchemaRegistryFlags {
   brokers: string;
   topicPrefix: string;
   clientId: string;
@@ -74,6 +88,7 @@ export interface RawProducerOptions extends SecurityFlags {
   spoolMaxMb: string;
   metricsPort?: string;
   metricsHost: string;
+  subjectStrategy?: string;
 }
 
 export function intOption(name: string, value: string, min: number, max: number): number {
@@ -116,6 +131,8 @@ export function buildProducerConfig(o: RawProducerOptions, env: { username?: str
   if (!/^[0-9A-Za-z.:-]{1,255}$/.test(o.metricsHost)) throw new ConfigError(`--metrics-host "${o.metricsHost}" is not a host name or address`);
   return {
     security: securityOption(o, env),
+    schemaRegistry: schemaRegistryOption(o),
+    subjectStrategy: subjectStrategyOption(o.subjectStrategy ?? 'topic'),
     metricsPort: o.metricsPort === undefined ? undefined : intOption('metrics-port', o.metricsPort, 0, 65535),
     metricsHost: o.metricsHost,
     spoolDir: o.spoolDir,

@@ -1,10 +1,10 @@
 /**
- * Capture filters: what the user asks for (flags or a JSON file) and how it becomes the kernel's
- * rule maps (bpf/events.h). The kernel applies them; nothing filtered crosses the ring buffer.
+ * Capture filters as the user gives them (flags or a JSON file): parsed, validated against the
+ * kernel's limits, merged. producer/bpf/filter-maps.ts turns a spec into the kernel's rule maps.
  */
 import * as fs from 'node:fs';
 import { ConfigError } from '../common/errors';
-import { COMM_LEN, FLT, PATH_KEY_LEN, RULE } from './decode/layout';
+import { COMM_LEN, PATH_KEY_LEN } from '../bpf/layout';
 
 export type ResultFilter = 'all' | 'failed' | 'successful';
 
@@ -88,55 +88,4 @@ export function mergeFilters(a: FilterSpec, b: FilterSpec): FilterSpec {
   const join = (x: RuleSet, y: RuleSet): RuleSet => ({ pid: [...x.pid, ...y.pid], uid: [...x.uid, ...y.uid], comm: [...x.comm, ...y.comm], path: [...x.path, ...y.path] });
   if (a.result !== 'all' && b.result !== 'all' && a.result !== b.result) throw new ConfigError(`conflicting result filters: ${a.result} and ${b.result}`);
   return { include: join(a.include, b.include), exclude: join(a.exclude, b.exclude), result: a.result !== 'all' ? a.result : b.result };
-}
-
-/** One map write: rule map name, key bytes, value. */
-export interface RuleEntry {
-  map: 'pid_rules' | 'uid_rules' | 'comm_rules' | 'path_rules';
-  key: Buffer;
-  value: number;
-}
-
-const u32 = (n: number): Buffer => {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(n);
-  return b;
-};
-const commKey = (s: string): Buffer => {
-  const b = Buffer.alloc(COMM_LEN);
-  b.write(s, 'utf8');
-  return b;
-};
-/** struct ea_path_key: prefix length in bits, then the bytes. */
-export const pathKey = (s: string): Buffer => {
-  const bytes = Buffer.from(s, 'utf8');
-  const b = Buffer.alloc(4 + PATH_KEY_LEN);
-  b.writeUInt32LE(bytes.length * 8);
-  bytes.copy(b, 4);
-  return b;
-};
-
-/** The kernel form of a spec: the flags word and every rule-map entry. */
-export function compileFilter(spec: FilterSpec): { flags: number; entries: RuleEntry[] } {
-  const entries: RuleEntry[] = [];
-  const add = (set: RuleSet, value: number): void => {
-    for (const p of set.pid) entries.push({ map: 'pid_rules', key: u32(p), value });
-    for (const u of set.uid) entries.push({ map: 'uid_rules', key: u32(u), value });
-    for (const c of set.comm) entries.push({ map: 'comm_rules', key: commKey(c), value });
-    for (const p of set.path) entries.push({ map: 'path_rules', key: pathKey(p), value });
-  };
-  // Includes first, so an exclude of the same key wins (the later write).
-  add(spec.include, RULE.include);
-  add(spec.exclude, RULE.exclude);
-  const { include: i, exclude: e } = spec;
-  let flags = 0;
-  if (i.pid.length) flags |= FLT.PID_INCLUDE;
-  if (i.uid.length) flags |= FLT.UID_INCLUDE;
-  if (i.comm.length) flags |= FLT.COMM_INCLUDE;
-  if (i.path.length) flags |= FLT.PATH_INCLUDE;
-  if (i.pid.length + i.uid.length + i.comm.length + e.pid.length + e.uid.length + e.comm.length) flags |= FLT.TASK_RULES;
-  if (i.path.length + e.path.length) flags |= FLT.PATH_RULES;
-  if (spec.result === 'failed') flags |= FLT.FAILED_ONLY;
-  if (spec.result === 'successful') flags |= FLT.SUCCESS_ONLY;
-  return { flags, entries };
 }

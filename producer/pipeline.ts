@@ -9,7 +9,7 @@ import type { Message } from 'kafkajs';
 import { errorMessage } from '../common/errors';
 import type { Logger } from '../common/logger';
 import type { SchemaRegistry } from '../schemas/registry';
-import type { EventKind } from '../schemas/types';
+import { EVENT_KINDS, type EventKind } from '../schemas/types';
 import type { RingReader } from './bpf/ringbuf';
 import { decodeRecord } from './decode/decoder';
 import type { Enricher } from './enrich/enricher';
@@ -49,7 +49,7 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
   const key = Buffer.from(opts.hostId);
   // One headers object per kind, shared by every message of that kind (kafkajs only reads it).
   const headers = Object.fromEntries(
-    (['file', 'net', 'process'] as EventKind[]).map((k) => [k, { kind: k, schema: registry.current(k).id, host: opts.hostId }]),
+    EVENT_KINDS.map((k) => [k, { kind: k, schema: registry.current(k).id, host: opts.hostId }]),
   ) as unknown as Record<EventKind, Message["headers"]>;
   const stats: PipelineStats = { decoded: 0, decodeErrors: 0, encodeErrors: 0, backpressureTicks: 0, byKind: { file: 0, net: 0, process: 0 } };
   let timer: NodeJS.Timeout | undefined;

@@ -6,10 +6,10 @@ import { errorMessage } from '../common/errors';
 import { createKafka } from '../common/kafka';
 import type { Logger } from '../common/logger';
 import { BROKER_DEFAULTS, ensureTopics, topicSpecs } from '../common/topic-admin';
-import { EVENT_KINDS, schemasTopic, statsTopic, topicFor } from '../common/topics';
+import { schemasTopic, statsTopic, topicFor } from '../common/topics';
 import { schemaMessage } from '../schemas/publication';
 import { createSchemaRegistry, EVENT_SCHEMAS, type SchemaKind } from '../schemas/registry';
-import type { EventKind } from '../schemas/types';
+import { EVENT_KINDS, type EventKind } from '../schemas/types';
 import { createCounterReader } from './bpf/counters';
 import { createFilterMaps } from './bpf/filter-maps';
 import { openBpfProbe } from './bpf/loader';
@@ -20,6 +20,7 @@ import { createBootClock } from './enrich/clock';
 import { createEnricher } from './enrich/enricher';
 import { openHostView } from './enrich/host-view';
 import { createPipeline } from './pipeline';
+import { useSchemaRegistry } from './schema-registry';
 import { createPublisher } from './publish/publisher';
 import { openSpool } from './publish/spool';
 import { startMetricsServer, type MetricsServer } from './metrics';
@@ -36,6 +37,8 @@ export async function runProducer(
   const registry = createSchemaRegistry();
   const topics = Object.fromEntries(EVENT_KINDS.map((k) => [k, topicFor(cfg.topicPrefix, k)])) as Record<EventKind, string>;
   logger.info({ host, topics, brokers: cfg.brokers }, 'starting');
+  // With --schema-registry: schemas registered, Confluent framing (false: stopped while waiting for it).
+  if (!(await useSchemaRegistry(cfg, registry, logger, stop))) return;
 
   const kafka = createKafka({ brokers: cfg.brokers, clientId: cfg.clientId, logger, security: cfg.security });
   let metrics: MetricsServer | undefined;
@@ -60,8 +63,9 @@ export async function runProducer(
     logger.warn({ err: errorMessage(err) }, 'could not check or create topics');
   }
   await publisher.connect();
-  // Our writer schemas, before any event that uses them (spooled like events if Kafka is away).
-  for (const kind of Object.keys(EVENT_SCHEMAS) as SchemaKind[]) {
+  // Our writer schemas, before any event that uses them (spooled like events if Kafka is away);
+  // with --schema-registry they are in the registry instead.
+  for (const kind of cfg.schemaRegistry ? [] : (Object.keys(EVENT_SCHEMAS) as SchemaKind[])) {
     const m = schemaMessage(registry.current(kind));
     publisher.offer(schemasTopic(cfg.topicPrefix), { key: m.key, value: m.value, timestamp: String(Date.now()) });
   }

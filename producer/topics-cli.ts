@@ -6,7 +6,7 @@
 import { Command } from 'commander';
 import { parseWithConfig } from '../common/cli-config';
 import { runMain } from '../common/cli-main';
-import { addConnectionOptions, addSecurityOptions, brokersOption, securityOption, topicPrefixOption, type SecurityFlags } from '../common/cli-options';
+import { addKafkaOptions, addSecurityOptions, brokersOption, securityOption, topicPrefixOption, type SecurityFlags } from '../common/cli-options';
 import { createKafka } from '../common/kafka';
 import { createLogger } from '../common/logger';
 import { checkTopics, ensureTopics, topicSpecs, type TopicSettings } from '../common/topic-admin';
@@ -47,7 +47,7 @@ async function main(argv: string[]): Promise<number> {
       .option('--replication-factor <n>', 'replicas of every topic', '1')
       .option('--retention-hours <n>', 'retention of the event, stats and alerts topics', '168')
       .exitOverride();
-    addConnectionOptions(cmd);
+    addKafkaOptions(cmd); // topics carry no messages: no schema registry options
     addSecurityOptions(cmd).action(async (o: Options & SecurityFlags) => {
         const { brokers, prefix, s } = settings(o);
         const security = securityOption(o);

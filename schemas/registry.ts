@@ -1,14 +1,15 @@
 /**
  * Loads the .avsc files, the source of truth for every record on the wire, and resolves writer
- * fingerprints to types. Readers decode with their own (newest) schema, resolving from the
+ * fingerprints (single-object encoding) and schema-registry ids (Confluent framing) to types. Readers decode with their own (newest) schema, resolving from the
  * writer's when the two differ, so producers and consumers of different versions interoperate.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as avro from 'avsc';
 import { DecodeError } from '../common/errors';
-import type { EventKind } from './types';
+import { EVENT_KINDS, type EventKind } from './types';
 import { rabinFingerprint } from './fingerprint';
+import { CONFLUENT_HEADER_SIZE, encodeConfluentHeader, isConfluentFramed, readConfluentId } from './confluent-wire';
 import { encodeHeader, HEADER_SIZE, splitMessage } from './wire';
 
 /** Where the .avsc files live: beside this module in the source tree, two levels up from dist/. */
@@ -100,8 +101,20 @@ export const EVENT_SCHEMAS: Record<SchemaKind, string> = {
   alert: 'alert.avsc',
 };
 
-/** Record names of the event schemas, which an alert embeds. */
-const EVENT_RECORDS: Record<EventKind, string> = { file: 'io.ebpfaudit.FileEvent', net: 'io.ebpfaudit.NetEvent', process: 'io.ebpfaudit.ProcessEvent' };
+let recordNames: Record<EventKind, string> | undefined;
+/**
+ * Full names of the event records (io.ebpfaudit.FileEvent ...), which an alert embeds as the
+ * branches of its union: read from the .avsc files, the one place they are written.
+ */
+export function eventRecordNames(dir = SCHEMA_DIR): Record<EventKind, string> {
+  if (recordNames && dir === SCHEMA_DIR) return recordNames;
+  const names = Object.fromEntries(EVENT_KINDS.map((k) => {
+    const s = readSchema(dir, EVENT_SCHEMAS[k]) as { name: string; namespace: string };
+    return [k, `${s.namespace}.${s.name}`];
+  })) as Record<EventKind, string>;
+  if (dir === SCHEMA_DIR) recordNames = names;
+  return names;
+}
 
 export interface SchemaEntry {
   type: avro.Type;
@@ -137,6 +150,13 @@ export class UnknownSchemaError extends DecodeError {
   }
 }
 
+/** A Confluent-framed message whose registry id is not known yet: ask the schema registry. */
+export class UnknownRegistryIdError extends DecodeError {
+  constructor(readonly registryId: number) {
+    super(`unknown schema registry id ${registryId}`);
+  }
+}
+
 export interface SchemaRegistry {
   /** The schema this build writes and reads, per kind. */
   current(kind: SchemaKind): SchemaEntry;
@@ -144,8 +164,21 @@ export interface SchemaRegistry {
   add(type: avro.Type): SchemaEntry;
   /** How many writer schemas are known. */
   readonly size: number;
+  /** Make a writer schema known under its schema-registry id (read from the registry). */
+  addRegistered(id: number, type: avro.Type): SchemaEntry;
+  /** The writer schema known under a schema-registry id, if any. */
+  registered(id: number): SchemaEntry | undefined;
+  /** From now on, encode(kind) writes the Confluent framing with this id (registered for kind's current schema). */
+  useRegistryId(kind: SchemaKind, id: number): void;
+  /** The registry id encode(kind) writes with; undefined: the single-object encoding. */
+  writerId(kind: SchemaKind): number | undefined;
+  /** Single-object encoding, or the Confluent framing after useRegistryId(kind). */
   encode(kind: SchemaKind, value: unknown): Buffer;
-  /** Decode a single-object message into the reader schema of `kind`. Throws DecodeError. */
+  /**
+   * Decode a message in either framing (C3 01 single-object, or 00 + registry id) into the reader
+   * schema of `kind`. Throws DecodeError; UnknownSchemaError/UnknownRegistryIdError when the writer
+   * schema is not known yet.
+   */
   decode(kind: SchemaKind, buf: Buffer): unknown;
 }
 
@@ -160,13 +193,17 @@ export function createSchemaRegistry(opts: { dir?: string } = {}): SchemaRegistr
   for (const [kind, file] of Object.entries(EVENT_SCHEMAS) as [SchemaKind, string][]) {
     const scope: Record<string, avro.Type> = { ...named };
     // An alert carries whole events: it sees the event records parsed before it (in EVENT_SCHEMAS order).
-    if (kind === 'alert') for (const [k, name] of Object.entries(EVENT_RECORDS) as [EventKind, string][]) scope[name] = current[k].type;
+    if (kind === 'alert') for (const [k, name] of Object.entries(eventRecordNames(dir)) as [EventKind, string][]) scope[name] = current[k].type;
     const type = avro.Type.forSchema(readSchema(dir, file), parseOptions(scope));
     const entry = entryFor(type);
     current[kind] = entry;
     byId.set(entry.id, entry);
   }
 
+  // Confluent framing: writer schemas by registry id, and per kind the id we write with (if any).
+  const byRegistryId = new Map<number, SchemaEntry>();
+  const writeHeader = Object.fromEntries(Object.entries(current).map(([k, e]) => [k, e.header])) as Record<SchemaKind, Buffer>;
+  const writerIds: Partial<Record<SchemaKind, number>> = {};
   let scratch = Buffer.alloc(64 * 1024);
 
   function add(type: avro.Type): SchemaEntry {
@@ -175,65 +212,83 @@ export function createSchemaRegistry(opts: { dir?: string } = {}): SchemaRegistr
     return byId.get(entry.id)!;
   }
 
+  /** The body at `offset`, written with `writer`, read as `kind`'s current schema. */
+  function decodeBody(kind: SchemaKind, writer: SchemaEntry, buf: Buffer, offset: number): unknown {
+    const reader = current[kind];
+    let resolver: avro.Resolver | undefined;
+    if (writer !== reader) {
+      const key = `${kind}/${writer.id}`;
+      resolver = resolvers.get(key);
+      if (!resolver) {
+        try {
+          resolver = reader.type.createResolver(writer.type);
+        } catch (err) {
+          throw new DecodeError(`writer schema ${writer.id} cannot be read as ${reader.type.name}: ${(err as Error).message}`);
+        }
+        resolvers.set(key, resolver);
+      }
+    }
+    let r: { value: unknown; offset: number };
+    try {
+      r = reader.type.decode(buf, offset, resolver);
+    } catch (err) {
+      throw new DecodeError(`invalid ${writer.type.name} body: ${(err as Error).message}`, { cause: err });
+    }
+    if (r.offset !== buf.length) throw new DecodeError(`invalid ${writer.type.name} body: ${r.offset < 0 ? 'truncated buffer' : 'trailing data'}`);
+    return r.value;
+  }
+
   return {
     current: (kind) => current[kind],
     add,
     get size() {
       return byId.size;
     },
+    addRegistered(id, type) {
+      const entry = add(type);
+      byRegistryId.set(id, entry);
+      return entry;
+    },
+    registered: (id) => byRegistryId.get(id),
+    writerId: (kind) => writerIds[kind],
+    useRegistryId(kind, id) {
+      writeHeader[kind] = encodeConfluentHeader(id);
+      writerIds[kind] = id;
+      byRegistryId.set(id, current[kind]);
+    },
     encode(kind, value) {
       // Header and body written into one scratch buffer, then one exact-size copy out.
       const entry = current[kind];
-      let end = entry.type.encode(value, scratch, HEADER_SIZE);
+      const header = writeHeader[kind];
+      let end = entry.type.encode(value, scratch, header.length);
       if (end < 0) {
-        scratch = Buffer.alloc(Math.max(2 * scratch.length, HEADER_SIZE - end));
-        end = entry.type.encode(value, scratch, HEADER_SIZE);
+        scratch = Buffer.alloc(Math.max(2 * scratch.length, header.length - end));
+        end = entry.type.encode(value, scratch, header.length);
       }
-      entry.header.copy(scratch, 0);
+      header.copy(scratch, 0);
       const out = Buffer.allocUnsafe(end);
       scratch.copy(out, 0, 0, end);
       return out;
     },
     decode(kind, buf) {
+      // Both framings may share a topic (a fleet mid-migration): the first byte tells them apart.
+      if (isConfluentFramed(buf)) {
+        const id = readConfluentId(buf);
+        const writer = byRegistryId.get(id);
+        if (!writer) throw new UnknownRegistryIdError(id);
+        return decodeBody(kind, writer, buf, CONFLUENT_HEADER_SIZE);
+      }
       const reader = current[kind];
       // Fast path, nearly every message: written with our own schema. Compare the 10 header bytes
       // (as integers: a Buffer.compare call costs more) and decode in place (no hex fingerprint, no slice).
       const h = reader.header;
       if (buf.length >= HEADER_SIZE && buf.readUInt32LE(0) === h.readUInt32LE(0) && buf.readUInt32LE(4) === h.readUInt32LE(4) && buf.readUInt16LE(8) === h.readUInt16LE(8)) {
-        let r: { value: unknown; offset: number };
-        try {
-          r = reader.type.decode(buf, HEADER_SIZE);
-        } catch (err) {
-          throw new DecodeError(`invalid ${reader.type.name} body: ${(err as Error).message}`, { cause: err });
-        }
-        if (r.offset !== buf.length) throw new DecodeError(`invalid ${reader.type.name} body: ${r.offset < 0 ? 'truncated buffer' : 'trailing data'}`);
-        return r.value;
+        return decodeBody(kind, reader, buf, HEADER_SIZE);
       }
-      const { fingerprint, body } = splitMessage(buf);
-      if (fingerprint === reader.id) {
-        try {
-          return reader.type.fromBuffer(body);
-        } catch (err) {
-          throw new DecodeError(`invalid ${reader.type.name} body: ${(err as Error).message}`, { cause: err });
-        }
-      }
+      const { fingerprint } = splitMessage(buf);
       const writer = byId.get(fingerprint);
       if (!writer) throw new UnknownSchemaError(fingerprint);
-      const key = `${kind}/${fingerprint}`;
-      let resolver = resolvers.get(key);
-      if (!resolver) {
-        try {
-          resolver = reader.type.createResolver(writer.type);
-        } catch (err) {
-          throw new DecodeError(`writer schema ${fingerprint} cannot be read as ${reader.type.name}: ${(err as Error).message}`);
-        }
-        resolvers.set(key, resolver);
-      }
-      try {
-        return reader.type.fromBuffer(body, resolver);
-      } catch (err) {
-        throw new DecodeError(`invalid body for writer schema ${fingerprint}: ${(err as Error).message}`, { cause: err });
-      }
+      return decodeBody(kind, writer, buf, HEADER_SIZE);
     },
   };
 }

@@ -22,6 +22,8 @@ export interface Process {
   start_time_ns: bigint;
   cgroup_id: bigint;
   container_id: string;
+  exe_from_memfd: boolean;
+  exe_deleted: boolean;
 }
 
 interface Common {
@@ -77,6 +79,8 @@ export interface ProcessEvent extends Common {
 }
 
 export type EventKind = 'file' | 'net' | 'process';
+/** Every event kind, in topic order: one topic and one schema each. */
+export const EVENT_KINDS: readonly EventKind[] = ['file', 'net', 'process'];
 
 export type AuditEvent =
   | { kind: 'file'; event: FileEvent }

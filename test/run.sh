@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as root: installs and builds what is missing, starts the local Kafka broker
-# and runs unit, integration and end-to-end tests (real kernel, real broker) with node's runner.
+# and schema registry, and runs unit, integration and end-to-end tests (real kernel, real broker)
+# with node's runner.
 # Under CI=true no test may skip: a missing kernel feature, tool or broker fails the run.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -16,11 +17,20 @@ if ! deploy/kafka/local.sh status >/dev/null; then
   deploy/kafka/local.sh start
   started_broker=1
 fi
+# The schema registry tests (test/*/schema-registry*.test.ts) use this one and start their own;
+# their independent reader, Confluent's Python client, lives in a venv outside the repository.
+started_registry=0
+if ! deploy/schema-registry/local.sh status >/dev/null; then
+  deploy/schema-registry/local.sh start
+  started_registry=1
+fi
+test/python/setup-venv.sh >/dev/null
 status=0
 # Only *.test.js: given a directory, node's runner would also run every .js under test/
 # (helpers, the benchmarks).
 mapfile -t files < <(find dist/test -name '*.test.js' | sort)
 (( ${#files[@]} > 0 )) || { echo "test/run.sh: no test files under dist/test" >&2; exit 1; }
 node --test --test-concurrency=1 "${files[@]}" || status=$?
+if [[ $started_registry == 1 && ${EBPF_AUDIT_KEEP_BROKER:-0} != 1 ]]; then deploy/schema-registry/local.sh stop; fi
 if [[ $started_broker == 1 && ${EBPF_AUDIT_KEEP_BROKER:-0} != 1 ]]; then deploy/kafka/local.sh stop; fi
 exit $status

@@ -8,6 +8,7 @@ import type { AuditEvent, EventKind } from '../../schemas/types';
 import type { Alert } from '../rules/engine';
 import { escapeField, formatTimestamp } from '../core/output/text';
 import { isoNs, stringify } from '../core/output/json';
+import { eventRecordNames } from '../../schemas/registry';
 
 export function formatAlertLine(a: Alert): string {
   const last = a.events[a.events.length - 1];
@@ -20,7 +21,7 @@ export function formatAlertJson(a: Alert): string {
   return stringify({ ...a, time: isoNs(a.time_ns), events: a.events.map((e) => ({ kind: e.kind, ...e.event })) });
 }
 
-const RECORDS: Record<EventKind, string> = { file: 'io.ebpfaudit.FileEvent', net: 'io.ebpfaudit.NetEvent', process: 'io.ebpfaudit.ProcessEvent' };
+const RECORDS = eventRecordNames();
 const KINDS = new Map(Object.entries(RECORDS).map(([k, r]) => [r, k as EventKind]));
 
 /** The Avro value of an alert (avsc wraps a union of records: { "io.ebpfaudit.FileEvent": {...} }). */

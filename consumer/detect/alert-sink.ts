@@ -70,9 +70,12 @@ export function createAlertSink(opts: AlertSinkOptions): AlertSink {
       if (!producer) return;
       await ensureTopics(opts.kafka, [{ topic, numPartitions: -1, replicationFactor: -1 }], log);
       await producer.connect();
-      // Our writer schema first, so any consumer of the alerts topic can resolve it.
-      const m = schemaMessage(entry);
-      await producer.send({ topic: schemasTopic(opts.topicPrefix), acks: -1, messages: [{ key: m.key, value: m.value }] });
+      // Our writer schema first, so any consumer of the alerts topic can resolve it (with
+      // --schema-registry it is in the registry instead).
+      if (opts.registry.writerId('alert') === undefined) {
+        const m = schemaMessage(entry);
+        await producer.send({ topic: schemasTopic(opts.topicPrefix), acks: -1, messages: [{ key: m.key, value: m.value }] });
+      }
     },
     add(alert) {
       stats.raised++;

@@ -5,8 +5,12 @@
  */
 import type { Kafka } from 'kafkajs';
 import type { Logger } from '../../common/logger';
-import { EVENT_KINDS } from '../../common/topics';
+import { alertsTopic } from '../../common/topics';
+import { EVENT_KINDS } from '../../schemas/types';
 import type { SchemaRegistry } from '../../schemas/registry';
+import type { RegistryClient } from '../../schemas/registry-client';
+import { registerWriters } from '../../schemas/register-writers';
+import type { SubjectStrategy } from '../../schemas/subjects';
 import { createLineWriter } from '../core/output/line-writer';
 import { createSubscriber } from '../core/input/subscriber';
 import { usage } from '../core/usage';
@@ -18,6 +22,9 @@ export interface DetectOptions {
   kafka: Kafka;
   logger: Logger;
   registry: SchemaRegistry;
+  /** With --schema-registry: alerts are registered and framed for it, and events are read with it. */
+  registryClient?: RegistryClient;
+  subjectStrategy?: SubjectStrategy;
   topicPrefix: string;
   groupId: string;
   fromBeginning: boolean;
@@ -48,11 +55,17 @@ export async function runDetect(opts: DetectOptions, stop: AbortSignal): Promise
   const writer = opts.output === 'none' ? undefined : createLineWriter({ stream: opts.out, onClosed: () => log.warn('stdout closed; alerts are no longer printed') });
   const engine = createEngine({ rules: opts.rules });
   const sink = createAlertSink({ kafka: opts.kafka, logger: log, registry: opts.registry, topicPrefix: opts.topicPrefix, publish: opts.publish, output: opts.output, writer });
+  const client = opts.registryClient;
+  if (client && opts.publish) {
+    const topics = { alert: alertsTopic(opts.topicPrefix) };
+    if (!(await registerWriters({ client, registry: opts.registry, topics, strategy: opts.subjectStrategy ?? 'topic', logger: log, signal: ctl.signal }))) return;
+  }
   await sink.start();
   const sub = createSubscriber({
     kafka: opts.kafka,
     logger: log,
     registry: opts.registry,
+    registryClient: client,
     topicPrefix: opts.topicPrefix,
     kinds: EVENT_KINDS,
     groupId: opts.groupId,

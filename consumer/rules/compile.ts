@@ -5,8 +5,7 @@
  * engine only runs a rule on the kinds it is about.
  */
 import * as ipaddr from 'ipaddr.js';
-import type { AuditEvent, EventKind } from '../../schemas/types';
-import { EVENT_KINDS } from '../../common/topics';
+import { EVENT_KINDS, type AuditEvent, type EventKind } from '../../schemas/types';
 import { FIELDS, TYPE_KINDS, type FieldDef, type FieldValue, type ProcessLookup } from './fields';
 import { RuleError, type Locator } from './errors';
 import type { Node, ValueItem } from './syntax';

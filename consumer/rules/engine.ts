@@ -3,8 +3,7 @@
  * stateful ones their windows, and returns the alerts. Pure and synchronous: no I/O, no clock
  * (aggregates use the events' times), so tests drive it with made-up events.
  */
-import type { AuditEvent, EventKind, Host } from '../../schemas/types';
-import { EVENT_KINDS } from '../../common/topics';
+import { EVENT_KINDS, type AuditEvent, type EventKind, type Host } from '../../schemas/types';
 import { createAggregateState, type AggregateState } from './aggregate';
 import { createProcessLookup } from './process-lookup';
 import type { Rule, Severity } from './loader';

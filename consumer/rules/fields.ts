@@ -100,7 +100,13 @@ const DEFS: FieldDef[] = [
   { name: 'proc.gid', type: 'num', kinds: ALL, doc: 'real group id', get: (ev) => ev.event.process.gid >>> 0 },
   { name: 'proc.egid', type: 'num', kinds: ALL, doc: 'effective group id', get: (ev) => ev.event.process.egid >>> 0 },
   { name: 'proc.name', type: 'str', kinds: ALL, doc: 'command name (comm, at most 15 bytes)', get: (ev) => ev.event.process.comm },
-  { name: 'proc.exe', type: 'str', kinds: ALL, doc: 'executable path', get: (ev) => ev.event.process.exe },
+  { name: 'proc.exe', type: 'str', kinds: ALL, doc: 'executable path, as /proc/PID/exe shows it ("/memfd:NAME (deleted)", "/path (deleted)")', get: (ev) => ev.event.process.exe },
+  { name: 'proc.exe_from_memfd', type: 'bool', kinds: ALL, doc: 'the executable is a memfd (memfd_create + fexecve): fileless', get: (ev) => ev.event.process.exe_from_memfd },
+  { name: 'proc.exe_deleted', type: 'bool', kinds: ALL, doc: 'the executable has no name on disk at this event: deleted or replaced since start, O_TMPFILE, memfd', get: (ev) => ev.event.process.exe_deleted },
+  {
+    name: 'proc.exe_fileless', type: 'bool', kinds: ALL, doc: 'fileless: the executable is a memfd, or not on disk (deleted after start, replaced, O_TMPFILE)',
+    get: (ev) => ev.event.process.exe_from_memfd || ev.event.process.exe_deleted,
+  },
   {
     // A double: exact to a few ns even after a year of uptime, and much cheaper in keys than a BigInt.
     name: 'proc.start', type: 'num', kinds: ALL, doc: 'process start time, ns since boot: with proc.pid, a process identity that survives pid reuse',

@@ -45,6 +45,9 @@ export interface Rule {
   aggregate?: AggregateSpec;
   /** Where the rule was (last) defined. */
   source: Position;
+  /** The condition's syntax tree and where its offsets are (search compiles it to SQL). */
+  condition: Node;
+  conditionLoc: Locator;
 }
 
 export interface RuleFile {
@@ -239,7 +242,8 @@ export function loadRules(files: RuleFile[], opts: LoadOptions = {}): LoadedRule
     const get = (k: string): YNode | undefined => fields.get(k)?.value ?? undefined;
     const cond = str(c, get('condition'), 'condition');
     const loc = scalarLocator(c, cond);
-    const compiled = compile(parse(cond.value, loc), env, loc);
+    const condition = parse(cond.value, loc);
+    const compiled = compile(condition, env, loc);
     const out = str(c, get('output'), 'output');
     const sev = str(c, get('severity'), 'severity');
     if (!(SEVERITIES as readonly string[]).includes(sev.value)) throw new RuleError(`severity must be one of ${SEVERITIES.join(', ')}, not "${sev.value}"`, at(c, sev));
@@ -261,6 +265,8 @@ export function loadRules(files: RuleFile[], opts: LoadOptions = {}): LoadedRule
       output: compileTemplate(out.value, scalarLocator(c, out)),
       aggregate,
       source: d.source,
+      condition,
+      conditionLoc: loc,
     });
   }
   return { rules, macros: macros.size, lists: lists.size, env };

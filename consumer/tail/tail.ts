@@ -3,6 +3,7 @@ import type { Kafka } from 'kafkajs';
 import type { Logger } from '../../common/logger';
 import type { AuditEvent, EventKind } from '../../schemas/types';
 import type { SchemaRegistry } from '../../schemas/registry';
+import type { RegistryClient } from '../../schemas/registry-client';
 import { createSubscriber } from '../core/input/subscriber';
 import { usage } from '../core/usage';
 import { formatLine } from '../core/output/line-format';
@@ -14,6 +15,8 @@ export interface TailOptions {
   kafka: Kafka;
   logger: Logger;
   registry: SchemaRegistry;
+  /** With --schema-registry: resolves the ids of Confluent-framed messages. */
+  registryClient?: RegistryClient;
   topicPrefix: string;
   fromBeginning: boolean;
   sinceMs?: number;
@@ -45,6 +48,7 @@ export async function runTail(opts: TailOptions, stop: AbortSignal): Promise<voi
     kafka: opts.kafka,
     logger: opts.logger,
     registry: opts.registry,
+    registryClient: opts.registryClient,
     topicPrefix: opts.topicPrefix,
     kinds: opts.kinds,
     groupId: opts.groupId,

@@ -1,7 +1,7 @@
 /** Reads the kernel's per-CPU counters (bpf/events.h enum ea_counter_slot) and sums them. */
 import { BpfError } from '../../common/errors';
 import { lib, strerror } from './native';
-import { COUNTER_SLOTS, RECORD_TYPES } from '../decode/layout';
+import { COUNTER_SLOTS, RECORD_TYPES } from '../../bpf/layout';
 
 export type KernelCounters = Record<string, { emitted: number; ringFull: number; stashFull: number; truncated: number; filtered: number }>;
 

@@ -1,11 +1,64 @@
 /**
- * Writes a compiled filter into the kernel's rule maps. The producer is their only writer, so a
- * re-apply (SIGHUP) deletes the entries it wrote before that are gone from the new spec.
+ * A filter spec in the kernel's form (bpf/events.h: the flags word, rule-map keys), and the
+ * writes that put it in the rule maps. The producer is their only writer, so a re-apply (SIGHUP)
+ * deletes the entries it wrote before that are gone from the new spec.
  */
 import { BpfError } from '../../common/errors';
 import type { Logger } from '../../common/logger';
-import { compileFilter, type FilterSpec, type RuleEntry } from '../filters';
+import { COMM_LEN, FLT, PATH_KEY_LEN, RULE } from '../../bpf/layout';
+import type { FilterSpec, RuleSet } from '../filters';
 import { lib, strerror } from './native';
+
+/** One map write: rule map name, key bytes, value. */
+export interface RuleEntry {
+  map: 'pid_rules' | 'uid_rules' | 'comm_rules' | 'path_rules';
+  key: Buffer;
+  value: number;
+}
+
+const u32 = (n: number): Buffer => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n);
+  return b;
+};
+const commKey = (s: string): Buffer => {
+  const b = Buffer.alloc(COMM_LEN);
+  b.write(s, 'utf8');
+  return b;
+};
+/** struct ea_path_key: prefix length in bits, then the bytes. */
+export const pathKey = (s: string): Buffer => {
+  const bytes = Buffer.from(s, 'utf8');
+  const b = Buffer.alloc(4 + PATH_KEY_LEN);
+  b.writeUInt32LE(bytes.length * 8);
+  bytes.copy(b, 4);
+  return b;
+};
+
+/** The kernel form of a spec: the flags word and every rule-map entry. */
+export function compileFilter(spec: FilterSpec): { flags: number; entries: RuleEntry[] } {
+  const entries: RuleEntry[] = [];
+  const add = (set: RuleSet, value: number): void => {
+    for (const p of set.pid) entries.push({ map: 'pid_rules', key: u32(p), value });
+    for (const u of set.uid) entries.push({ map: 'uid_rules', key: u32(u), value });
+    for (const c of set.comm) entries.push({ map: 'comm_rules', key: commKey(c), value });
+    for (const p of set.path) entries.push({ map: 'path_rules', key: pathKey(p), value });
+  };
+  // Includes first, so an exclude of the same key wins (the later write).
+  add(spec.include, RULE.include);
+  add(spec.exclude, RULE.exclude);
+  const { include: i, exclude: e } = spec;
+  let flags = 0;
+  if (i.pid.length) flags |= FLT.PID_INCLUDE;
+  if (i.uid.length) flags |= FLT.UID_INCLUDE;
+  if (i.comm.length) flags |= FLT.COMM_INCLUDE;
+  if (i.path.length) flags |= FLT.PATH_INCLUDE;
+  if (i.pid.length + i.uid.length + i.comm.length + e.pid.length + e.uid.length + e.comm.length) flags |= FLT.TASK_RULES;
+  if (i.path.length + e.path.length) flags |= FLT.PATH_RULES;
+  if (spec.result === 'failed') flags |= FLT.FAILED_ONLY;
+  if (spec.result === 'successful') flags |= FLT.SUCCESS_ONLY;
+  return { flags, entries };
+}
 
 export interface FilterMaps {
   apply(spec: FilterSpec): void;

@@ -4,7 +4,7 @@
  */
 import { DecodeError } from '../../common/errors';
 import type { Creds } from '../../schemas/types';
-import { COMM_LEN, CREDS, F_TRUNCATED, PATH_MAX, PROC_CRED, FILE_OPEN, HDR, NET, OPS, PROC_EXEC, PROC_EXIT, RECORD_TYPES, TASK, UNIX_PATH_MAX } from './layout';
+import { COMM_LEN, CREDS, EXE, F_TRUNCATED, PATH_MAX, PROC_CRED, FILE_OPEN, HDR, NET, OPS, PROC_EXEC, PROC_EXIT, RECORD_TYPES, TASK, TASK_EXE_UNLINKED, UNIX_PATH_MAX } from '../../bpf/layout';
 
 export interface RawTask {
   pid: number;
@@ -17,6 +17,8 @@ export interface RawTask {
   startNs: bigint;
   cgroupId: bigint;
   comm: string;
+  /** The executable has no name on disk at this event (deleted or replaced since exec, or a memfd). */
+  exeUnlinked: boolean;
 }
 
 interface RawCommon {
@@ -54,6 +56,8 @@ export interface RawExec extends RawCommon {
   exe: string;
   cwd: string;
   args: string[];
+  /** Executed from a memfd (fileless). */
+  exeMemfd: boolean;
 }
 
 export interface RawExit extends RawCommon {
@@ -86,11 +90,17 @@ export function protocolName(family: number, sockType: number, protocol: number)
   return IP_PROTOCOLS[protocol] ?? `ip-proto-${protocol}`;
 }
 
-/** A sun_path as text: an abstract name (leading NUL) is shown with a leading @, like ss(8). */
-function unixPath(buf: Buffer, start: number, len: number): string {
+/**
+ * A sun_path of `len` bytes (addrlen minus the family) as text, as ss(8) shows it: a pathname ends
+ * at its first NUL; an abstract name (a leading NUL) gets a leading @ and keeps every byte,
+ * NULs included (they print escaped); no bytes at all is an unnamed socket: "".
+ */
+export function unixPath(buf: Buffer, start: number, len: number): string {
   if (len === 0) return '';
-  if (buf[start] === 0) return `@${buf.toString('utf8', start + 1, start + len)}`;
-  return buf.toString('utf8', start, start + len);
+  const name = buf.subarray(start, start + len);
+  if (name[0] === 0) return `@${name.toString('utf8', 1)}`;
+  const z = name.indexOf(0);
+  return name.toString('utf8', 0, z < 0 ? len : z);
 }
 
 function cstr(buf: Buffer, start: number, max: number): string {
@@ -112,6 +122,7 @@ function task(buf: Buffer, o: number): RawTask {
     startNs: buf.readBigUInt64LE(t + TASK.start_ns),
     cgroupId: buf.readBigUInt64LE(t + TASK.cgroup_id),
     comm: cstr(buf, t + TASK.comm, COMM_LEN),
+    exeUnlinked: (buf.readUInt32LE(t + TASK.flags) & TASK_EXE_UNLINKED) !== 0,
   };
 }
 
@@ -230,6 +241,7 @@ const DECODERS: Record<number, Decoder> = {
       exe: buf.toString('utf8', o + PROC_EXEC.exe, o + PROC_EXEC.exe + el),
       cwd: buf.toString('utf8', o + PROC_EXEC.cwd, o + PROC_EXEC.cwd + cl),
       args: splitArgs(buf, o + PROC_EXEC.args, al),
+      exeMemfd: (buf.readUInt32LE(o + PROC_EXEC.exe_flags) & EXE.MEMFD) !== 0,
     };
   },
   [RECORD_TYPES.exit]: (buf, o, len) => {

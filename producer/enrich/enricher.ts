@@ -6,7 +6,9 @@ import type { AuditEvent, Host, Process } from '../../schemas/types';
 import type { RawRecord, RawTask } from '../decode/decoder';
 import type { BootClock } from './clock';
 import type { ContainerResolver } from './containers';
-import type { ProcessTable } from './process-table';
+import type { ExeInfo, ProcessTable } from './process-table';
+
+const DELETED = ' (deleted)';
 
 export interface Enricher {
   enrich(rec: RawRecord): AuditEvent;
@@ -15,7 +17,8 @@ export interface Enricher {
 export function createEnricher(opts: { host: Host; clock: BootClock; processes: ProcessTable; containers: ContainerResolver }): Enricher {
   const { host, clock, processes, containers } = opts;
 
-  const proc = (t: RawTask, exe: string): Process => ({
+  /** exe as /proc/PID/exe shows it at this event: " (deleted)" once the file has no name on disk. */
+  const proc = (t: RawTask, info: ExeInfo): Process => ({
     pid: t.pid,
     tid: t.tid,
     ppid: t.ppid,
@@ -24,10 +27,12 @@ export function createEnricher(opts: { host: Host; clock: BootClock; processes: 
     euid: t.euid | 0,
     egid: t.egid | 0,
     comm: t.comm,
-    exe,
+    exe: t.exeUnlinked && info.exe ? info.exe + DELETED : info.exe,
     start_time_ns: t.startNs,
     cgroup_id: t.cgroupId,
     container_id: containers.containerOf(t.cgroupId, t.pid),
+    exe_from_memfd: info.memfd,
+    exe_deleted: t.exeUnlinked,
   });
 
   return {
@@ -73,10 +78,10 @@ export function createEnricher(opts: { host: Host; clock: BootClock; processes: 
             },
           };
         case 'exec':
-          processes.exec(t.pid, t.startNs, rec.exe);
+          processes.exec(t.pid, t.startNs, rec.exe, rec.exeMemfd);
           return {
             kind: 'process',
-            event: { time_ns, ktime_ns, host, process: proc(t, rec.exe), kind: 'exec', filename: rec.filename, args: rec.args, cwd: rec.cwd, exit_code: 0, signal: 0, truncated: rec.truncated, cred_change: null },
+            event: { time_ns, ktime_ns, host, process: proc(t, { exe: rec.exe, memfd: rec.exeMemfd }), kind: 'exec', filename: rec.filename, args: rec.args, cwd: rec.cwd, exit_code: 0, signal: 0, truncated: rec.truncated, cred_change: null },
           };
         case 'cred':
           return {
@@ -87,11 +92,12 @@ export function createEnricher(opts: { host: Host; clock: BootClock; processes: 
             },
           };
         case 'exit': {
-          const exe = processes.exeOf(t.pid, t.startNs);
+          const info = processes.exeOf(t.pid, t.startNs);
+          const process = proc(t, info); // before exit() drops the entry
           processes.exit(t.pid, t.startNs);
           return {
             kind: 'process',
-            event: { time_ns, ktime_ns, host, process: proc(t, exe), kind: 'exit', filename: '', args: [], cwd: '', exit_code: rec.exitCode, signal: rec.signal, truncated: false, cred_change: null },
+            event: { time_ns, ktime_ns, host, process, kind: 'exit', filename: '', args: [], cwd: '', exit_code: rec.exitCode, signal: rec.signal, truncated: false, cred_change: null },
           };
         }
       }

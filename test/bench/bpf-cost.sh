@@ -26,12 +26,15 @@ sysctl -qw kernel.bpf_stats_enabled=1
 taskset -c 1 test/bench/build/loadgen "$opens" "$target" >/dev/null
 sysctl -qw kernel.bpf_stats_enabled=0
 progs=$(bpftool -j prog show)
+# This producer's programs, from its fds (bpftool here lists no pids): other producers may run.
+own_ids=$(grep -h '^prog_id:' /proc/$pid/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -un | tr '\n' ,)
 kill -INT $pid && wait $pid || true
 pid=
 final=$(grep '"final stats"' "$log")
-OPENS=$opens node -e '
+OPENS=$opens OWN_IDS=$own_ids node -e '
 const [progsJson, alone, mon, final] = process.argv.slice(1);
-const progs = JSON.parse(progsJson).filter((p) => p.name && p.name.startsWith("ea_") && p.run_cnt);
+const own = (p) => process.env.OWN_IDS.split(",").includes(String(p.id));
+const progs = JSON.parse(progsJson).filter((p) => p.name && p.name.startsWith("ea_") && p.run_cnt && own(p));
 const stats = JSON.parse(final).stats;
 // Run time was measured during the second pass only: divide by the events of that pass.
 const emitted = Number(process.env.OPENS);

@@ -22,7 +22,7 @@ function makeEvent(i: number, r: () => number, hosts: Host[], startNs: bigint): 
   const pid = 1000 + Math.floor(r() * 500);
   const proc: Process = {
     pid, tid: pid, ppid: 1, uid: r() < 0.7 ? 33 : 0, gid: 33, euid: 33, egid: 33, comm, exe: `/usr/bin/${comm}`,
-    start_time_ns: BigInt(pid) * 1_000_000n, cgroup_id: 1n, container_id: r() < 0.3 ? 'c'.repeat(64) : '',
+    start_time_ns: BigInt(pid) * 1_000_000n, cgroup_id: 1n, container_id: r() < 0.3 ? 'c'.repeat(64) : '', exe_from_memfd: false, exe_deleted: false,
   };
   const base = { time_ns: startNs + BigInt(i) * 50_000n, ktime_ns: BigInt(i), host, process: proc };
   const x = r();

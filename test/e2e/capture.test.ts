@@ -148,6 +148,43 @@ test('network: IPv6, refused, unix and UDP connects, accepts with the peer; exec
   assert.equal(await producer.stop('SIGINT'), 0);
 });
 
+test('unix connects: a pathname ends at its NUL, an abstract name is addrlen bytes (NULs kept), unnamed is ""', { timeout: 180000 }, async (t) => {
+  if (needsRoot(t) || (await needsBroker(t))) return;
+  const uc = buildC('unix-connect', path.join(ROOT_DIR, 'test/e2e/fixtures/unix-connect.c'));
+  // Both hook sets: the raw sys_exit reads addrlen from the registers, the tracepoints stash it.
+  for (const hooks of ['raw', 'tracepoint']) {
+    const { producer, tail, prefix } = await startPipeline(t, `unix-${hooks}`, ['--syscall-hooks', hooks]);
+    const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'ea-unix-')));
+    t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const sock = path.join(dir, 's.sock');
+    const name = `rc-abs-a\0${process.pid}\0`; // NULs inside and at the end: part of the name
+    const runUc = (...args: string[]) => {
+      const r = spawnSync(uc, args, { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      return { pid: r.pid, result: Number(r.stdout.trim()) };
+    };
+    const byPath = runUc('path', sock);
+    const abstract = runUc('abstract', Buffer.from(name, 'latin1').toString('hex'));
+    const unnamed = runUc('unnamed');
+    assert.deepEqual([byPath.result, abstract.result, unnamed.result], [0, 0, -22]);
+
+    const line = (pid: number, shown: string) => new RegExp(`^\\[\\d+\\.\\d{9}\\] PID:${pid} Exe:"[^"]*unix-connect" Comm:"unix-connect" DST_UNIX: "${esc(shown)}"$`);
+    await tail.waitForLine(line(byPath.pid, sock), 60000);
+    await tail.waitForLine(line(abstract.pid, `@${name.replace(/\0/g, '\\x00')}`), 60000);
+    await tail.waitForLine(new RegExp(`PID:${unnamed.pid} Exe:"[^"]*unix-connect" Comm:"unix-connect" DST_UNIX: "" Error:EINVAL$`), 60000);
+    const unixPath = async (pid: number): Promise<string> => {
+      const ev = await findEvent(prefix, ['net'], (e) => e.kind === 'net' && e.event.process.pid === pid && e.event.op === 'connect', 30000);
+      assert.ok(ev.kind === 'net' && ev.event.family === 'unix');
+      return ev.event.unix_path;
+    };
+    assert.equal(await unixPath(abstract.pid), `@${name}`);
+    assert.equal(await unixPath(byPath.pid), sock);
+    assert.equal(await unixPath(unnamed.pid), '');
+    assert.equal(await producer.stop('SIGINT'), 0);
+    await tail.stop('SIGKILL');
+  }
+});
+
 test('overflow: a burst into a 1 MiB ring is lost only as counted, and Kafka holds the rest', { timeout: 180000 }, async (t) => {
   if (needsRoot(t) || (await needsBroker(t))) return;
   const loadgen = buildC('loadgen', path.join(ROOT_DIR, 'test/bench/loadgen.c'));

@@ -128,6 +128,10 @@ test('every default rule fires on its real trigger and not on a harmless neighbo
   fs.chmodSync(copy, 0o755);
   const b6 = ok(run('/usr/bin/true', []), 'true');
   expect('exec-from-temp-dir', ok(run(copy, []), 'true from /tmp'), [b6]);
+  // Fileless: the same fexecve, of a file on disk (silent) and of a memfd copy (the alert).
+  const memfdExec = buildC('memfd-exec', path.join(ROOT_DIR, 'test/e2e/fixtures/memfd-exec.c'));
+  const b17 = ok(run(memfdExec, ['file', '/usr/bin/true', 'true']), 'fexecve from disk');
+  expect('fileless-exec', ok(run(memfdExec, ['memfd', `ea-payload-${tag}`, '/usr/bin/true', 'true']), 'fexecve of a memfd'), [b17]);
   const port = await listener(t);
   const b7 = ok(bash('echo /dev/null > /dev/null'), 'benign bash');
   expect('reverse-shell-shape', ok(bash(`exec 3<>/dev/tcp/127.0.0.1/${port}; echo hi >&3`), 'reverse shell'), [b7]);

@@ -1,10 +1,10 @@
 /**
- * The decoder's layout (producer/decode/layout.ts) must equal the C records (bpf/events.h).
+ * The decoder's layout (bpf/layout.ts) must equal the C records (bpf/events.h).
  * bpf/build/abi-probe is compiled from the same header and prints offsetof/sizeof of every field.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import * as L from '../../producer/decode/layout';
+import * as L from '../../bpf/layout';
 import { cLayout } from './c-layout';
 
 test('record header, task and every record match the C layout', () => {
@@ -51,6 +51,7 @@ test('constants match: record types, counter slots, flags', () => {
   assert.deepEqual([k.EA_RULE_INCLUDE, k.EA_RULE_EXCLUDE], [L.RULE.include, L.RULE.exclude]);
   for (const [name, bit] of Object.entries(L.FLT)) assert.equal(k[`EA_FLT_${name}`], bit, `EA_FLT_${name}`);
   assert.equal(k.EA_PATH_KEY_LEN, L.PATH_KEY_LEN);
+  assert.deepEqual([k.EA_TASK_EXE_UNLINKED, k.EA_EXE_MEMFD, k.EA_EXE_UNLINKED], [L.TASK_EXE_UNLINKED, L.EXE.MEMFD, L.EXE.UNLINKED]);
   const c = cLayout();
   assert.deepEqual(c.ea_path_key.fields.prefixlen, [0, 4]);
   assert.deepEqual(c.ea_path_key.fields.path, [4, L.PATH_KEY_LEN]);

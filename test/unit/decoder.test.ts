@@ -39,7 +39,7 @@ test('file open record: fields, failed result, variable length', () => {
   assert.equal(r.type, 'file');
   if (r.type !== 'file') return;
   assert.deepEqual(r.task, {
-    pid: 4242, tid: 4243, ppid: 1, uid: 1000, gid: 1001, euid: 0, egid: 0, startNs: 77_000_000_000n, cgroupId: 9n, comm: 'cat',
+    pid: 4242, tid: 4243, ppid: 1, uid: 1000, gid: 1001, euid: 0, egid: 0, startNs: 77_000_000_000n, cgroupId: 9n, comm: 'cat', exeUnlinked: false,
   });
   assert.equal(r.ktimeNs, 5_000_000_123n);
   assert.equal(r.path, path);
@@ -73,10 +73,14 @@ test('net records: IPv4, IPv6 compressed, v4-mapped shown as IPv4, unix paths, a
   const v4 = make(2, [127, 0, 0, 1], 8080);
   assert.ok(v4.type === 'net' && v4.ip === '127.0.0.1' && v4.port === 8080 && v4.family === 'inet' && v4.result === -111 && v4.fd === 7);
   assert.ok(v4.type === 'net' && v4.protocol === 'tcp' && v4.op === 'connect' && v4.unixPath === '');
-  const sock = make(1, [], 0, (p) => { p.u16('path_len', 9); p.bytes('path', Buffer.from('/run/x.s\0')); p.u16('protocol', 0); }, 9);
-  assert.ok(sock.type === 'net' && sock.family === 'unix' && sock.unixPath === '/run/x.s\0' && sock.protocol === 'stream' && sock.ip === '');
-  const abstract = make(1, [], 0, (p) => { p.u16('path_len', 4); p.bytes('path', Buffer.from('\0abc')); }, 4);
-  assert.ok(abstract.type === 'net' && abstract.unixPath === '@abc');
+  // A pathname ends at its first NUL: what follows within addrlen is the caller's buffer.
+  const sock = make(1, [], 0, (p) => { p.u16('path_len', 12); p.bytes('path', Buffer.from('/run/x.s\0N{\x7f')); p.u16('protocol', 0); }, 12);
+  assert.ok(sock.type === 'net' && sock.family === 'unix' && sock.unixPath === '/run/x.s' && sock.protocol === 'stream' && sock.ip === '');
+  // An abstract name is every byte of addrlen after its leading NUL, NULs included; nothing past it.
+  const abstract = make(1, [], 0, (p) => { p.u16('path_len', 6); p.bytes('path', Buffer.from('\0ab\0c\0garbage')); }, 6);
+  assert.ok(abstract.type === 'net' && abstract.unixPath === '@ab\0c\0');
+  const unnamed = make(1, [], 0, (p) => p.bytes('path', Buffer.from('leftover')), 0);
+  assert.ok(unnamed.type === 'net' && unnamed.unixPath === '');
   const udp6 = make(10, [0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], 53, (p) => { p.u16('op', 7); p.u16('sock_type', 2); p.u16('protocol', 17); });
   assert.ok(udp6.type === 'net' && udp6.op === 'accept4' && udp6.protocol === 'udp' && udp6.ip === 'fe80::1');
   const v6 = make(10, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], 443);
@@ -116,6 +120,17 @@ test('exec and exit records', () => {
   if (e.type !== 'exec') return;
   assert.deepEqual([e.filename, e.exe, e.cwd, e.oldTid], ['/bin/ls', '/usr/bin/ls', '/root', 4243]);
   assert.deepEqual(e.args, ['ls', '-la', 'a b']);
+  assert.equal(e.exeMemfd, false);
+  assert.equal(e.task.exeUnlinked, false);
+  const memfdExec = cRecord('ea_proc_exec', (p) => {
+    task(p, 3, size);
+    p.u32('task.flags', 1);
+    p.u32('exe_flags', 3);
+    p.u16('exe_len', 13);
+    p.bytes('exe', Buffer.from('/memfd:x-load'));
+  });
+  const m = decodeRecord(memfdExec, 0, size);
+  assert.ok(m.type === 'exec' && m.exeMemfd && m.task.exeUnlinked && m.exe === '/memfd:x-load');
   const exitRec = (status: number) =>
     decodeRecord(cRecord('ea_proc_exit', (p) => { task(p, 4, c.ea_proc_exit.size); p.s32('exit_code', status); }), 0, c.ea_proc_exit.size);
   const normal = exitRec(3 << 8);

@@ -15,6 +15,7 @@ const COMMANDS: Record<string, string[]> = {
   producer: [PRODUCER_CLI],
   tail: [CONSUMER_CLI, 'tail'],
   detect: [CONSUMER_CLI, 'detect'],
+  store: [CONSUMER_CLI, 'store'],
   topics: [path.join(DIST_DIR, 'producer/topics-cli.js'), 'create'],
 };
 const EXAMPLE = /^# ([a-z][a-z0-9-]*): (.*)$/;

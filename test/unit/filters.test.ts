@@ -4,8 +4,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { ConfigError } from '../../common/errors';
-import { FLT, RULE } from '../../producer/decode/layout';
-import { compileFilter, emptyFilter, emptyRules, mergeFilters, pathKey, readFilterFile } from '../../producer/filters';
+import { FLT, RULE } from '../../bpf/layout';
+import { compileFilter, pathKey } from '../../producer/bpf/filter-maps';
+import { emptyFilter, emptyRules, mergeFilters, readFilterFile } from '../../producer/filters';
 
 test('no rules: no flags, no entries (the kernel checks nothing)', () => {
   assert.deepEqual(compileFilter(emptyFilter()), { flags: 0, entries: [] });

@@ -29,6 +29,9 @@ test('accepts and unix connects in the same style', () => {
   assert.match(formatLine({ kind: 'net', event: { ...netEvent, op: 'accept4', dst_ip: '::1' } }), / PEER_IP:::1$/);
   assert.match(formatLine({ kind: 'net', event: { ...netEvent, family: 'unix', dst_ip: '', unix_path: '/run/docker.sock' } }), / DST_UNIX: "\/run\/docker\.sock"$/);
   assert.match(formatLine({ kind: 'net', event: { ...netEvent, family: 'unix', dst_ip: '', unix_path: '@x\n', result: -2 } }), / DST_UNIX: "@x\\x0a" Error:ENOENT$/);
+  // Abstract names may hold NULs: escaped like any control character. Unnamed: "".
+  assert.ok(formatLine({ kind: 'net', event: { ...netEvent, family: 'unix', dst_ip: '', unix_path: '@a\0b\0' } }).endsWith(' DST_UNIX: "@a\\x00b\\x00"'));
+  assert.ok(formatLine({ kind: 'net', event: { ...netEvent, family: 'unix', dst_ip: '', unix_path: '', result: -22 } }).endsWith(' DST_UNIX: "" Error:EINVAL'));
 });
 
 test('exec and exit lines in the same style', () => {

@@ -41,8 +41,8 @@ test('boot id, executables and container ids all come from --proc-root', () => {
   assert.equal(view.host.name, 'node-1');
   assert.equal(view.host.boot_id, 'f00dfeed-0000-4000-8000-000000000001');
   assert.equal(view.processes.seed(), 1, 'the one process of the fake tree, nothing of the real /proc');
-  assert.equal(view.processes.exeOf(4242, 7_000_000_000n), '/usr/sbin/nginx');
-  assert.equal(view.processes.exeOf(4242, 9_000_000_000n), '', 'another start time: a reused pid');
+  assert.equal(view.processes.exeOf(4242, 7_000_000_000n).exe, '/usr/sbin/nginx');
+  assert.equal(view.processes.exeOf(4242, 9_000_000_000n).exe, '', 'another start time: a reused pid');
   assert.equal(view.containers.containerOf(cgroupIno, 4242), cid);
 });
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createTailFilter } from '../../consumer/tail/filter';
 import { formatEcs, formatJson, isoNs, toEcs } from '../../consumer/core/output/json';
+import { formatLine } from '../../consumer/core/output/line-format';
 import { execEvent, fileEvent, netEvent } from './samples';
 
 test('json: one line, nanosecond integers exact, every field present', () => {
@@ -13,6 +14,15 @@ test('json: one line, nanosecond integers exact, every field present', () => {
   assert.equal(o.time, '2025-11-24T19:25:45.123456789Z');
   assert.equal(o.path, '/etc/passwd');
   assert.equal(o.process.exe, '/usr/bin/cat');
+});
+
+test('a memfd executable is named as /proc/PID/exe names it, in text, json and ecs, never "/"', () => {
+  const process = { ...fileEvent.process, exe: '/memfd:payload (deleted)', exe_from_memfd: true, exe_deleted: true };
+  const ev = { kind: 'file' as const, event: { ...fileEvent, process } };
+  assert.match(formatLine(ev), / Exe:"\/memfd:payload \(deleted\)" /);
+  const o = JSON.parse(formatJson(ev));
+  assert.deepEqual([o.process.exe, o.process.exe_from_memfd, o.process.exe_deleted], ['/memfd:payload (deleted)', true, true]);
+  assert.equal((toEcs(ev) as Record<string, any>).process.executable, '/memfd:payload (deleted)');
 });
 
 test('json and ecs escape C1 controls and bidi overrides as well as C0', () => {

@@ -27,8 +27,8 @@ test('seeded processes resolve only with their own start time', () => {
   const root = fakeProc({ 10: { ticks: 500, exe: '/usr/sbin/sshd', comm: 'ss h) (x' }, 11: { ticks: 7, exe: '/bin/sh' } });
   const t = createProcessTable({ procRoot: root, logger });
   assert.equal(t.seed(), 2);
-  assert.equal(t.exeOf(10, 5_000_000_000n), '/usr/sbin/sshd'); // 500 ticks = 5 s
-  assert.equal(t.exeOf(10, 5_009_999_999n), '/usr/sbin/sshd'); // same tick
+  assert.equal(t.exeOf(10, 5_000_000_000n).exe, '/usr/sbin/sshd'); // 500 ticks = 5 s
+  assert.equal(t.exeOf(10, 5_009_999_999n).exe, '/usr/sbin/sshd'); // same tick
   assert.equal(t.stats().hits, 2);
 });
 
@@ -36,17 +36,17 @@ test('pid reuse: a different start time never inherits the old exe', () => {
   const root = fakeProc({ 20: { ticks: 100, exe: '/usr/bin/old' } });
   const t = createProcessTable({ procRoot: root, logger });
   t.seed();
-  assert.equal(t.exeOf(20, 9_990_000_000n), ''); // /proc still shows the old process: no match
+  assert.equal(t.exeOf(20, 9_990_000_000n).exe, ''); // /proc still shows the old process: no match
   t.exec(20, 9_990_000_000n, '/usr/bin/new');
-  assert.equal(t.exeOf(20, 9_990_000_000n), '/usr/bin/new');
-  assert.equal(t.exeOf(20, 1_000_000_000n), '/usr/bin/old'); // the old one, looked up again in /proc
+  assert.equal(t.exeOf(20, 9_990_000_000n).exe, '/usr/bin/new');
+  assert.equal(t.exeOf(20, 1_000_000_000n).exe, '/usr/bin/old'); // the old one, looked up again in /proc
 });
 
 test('exec replaces, exit removes only the matching process', () => {
   const t = createProcessTable({ procRoot: fakeProc({}), logger });
   t.exec(30, 1_000_000_000n, '/bin/bash');
   t.exec(30, 1_000_000_000n, '/usr/bin/python3');
-  assert.equal(t.exeOf(30, 1_000_000_000n), '/usr/bin/python3');
+  assert.equal(t.exeOf(30, 1_000_000_000n).exe, '/usr/bin/python3');
   t.exit(30, 2_000_000_000n);
   assert.equal(t.size, 1);
   t.exit(30, 1_000_000_000n);
@@ -59,6 +59,25 @@ test('a process unknown to the table is found in /proc at first use', () => {
   t.seed();
   const late = fakeProc({ 40: { ticks: 300, exe: '/opt/app' } });
   fs.renameSync(path.join(late, '40'), path.join(root, '40'));
-  assert.equal(t.exeOf(40, 3_000_000_000n), '/opt/app');
+  assert.equal(t.exeOf(40, 3_000_000_000n).exe, '/opt/app');
   assert.equal(t.stats().procLookups, 1);
+});
+
+test('/proc links: " (deleted)" is dropped (the kernel says per event), memfds are recognized, a real "x (deleted)" stays', () => {
+  const root = fakeProc({
+    50: { ticks: 1, exe: '/memfd:payload (deleted)' },
+    51: { ticks: 1, exe: '/tmp/gone/tool (deleted)' },
+  });
+  const named = path.join(root, 'really (deleted)'); // a file whose name ends that way, alive
+  fs.writeFileSync(named, '');
+  fs.mkdirSync(path.join(root, '52'));
+  fs.writeFileSync(path.join(root, '52', 'stat'), `52 (x) S ${Array.from({ length: 18 }, (_, i) => i).join(' ')} 1 0\n`);
+  fs.symlinkSync(named, path.join(root, '52', 'exe'));
+  const t = createProcessTable({ procRoot: root, logger });
+  t.seed();
+  assert.deepEqual([t.exeOf(50, 10_000_000n).exe, t.exeOf(50, 10_000_000n).memfd], ['/memfd:payload', true]);
+  assert.deepEqual([t.exeOf(51, 10_000_000n).exe, t.exeOf(51, 10_000_000n).memfd], ['/tmp/gone/tool', false]);
+  assert.equal(t.exeOf(52, 10_000_000n).exe, named);
+  t.exec(53, 1n, '/memfd:x', true);
+  assert.equal(t.exeOf(53, 1n).memfd, true);
 });

@@ -129,7 +129,7 @@ function errorOf(text: string, files: RuleFile[] = [lib]): string {
 const rule = (cond: string, extra = ''): string => `- rule: r1\n  severity: high\n  output: "x %proc.name"\n  condition: ${cond}\n${extra}`;
 
 test('errors name file:line:column and the reason', () => {
-  assert.equal(errorOf(rule('proc.nam = bash')), 'r.yaml:4:14: unknown field "proc.nam"; fields of "proc": proc.pid, proc.tid, proc.ppid, proc.uid, proc.euid, proc.gid, proc.egid, proc.name, proc.exe, proc.start, proc.cmdline, proc.pname, proc.cwd');
+  assert.equal(errorOf(rule('proc.nam = bash')), 'r.yaml:4:14: unknown field "proc.nam"; fields of "proc": proc.pid, proc.tid, proc.ppid, proc.uid, proc.euid, proc.gid, proc.egid, proc.name, proc.exe, proc.exe_from_memfd, proc.exe_deleted, proc.exe_fileless, proc.start, proc.cmdline, proc.pname, proc.cwd');
   assert.equal(errorOf(rule('proc.pid = bash')), 'r.yaml:4:25: proc.pid is a number; "bash" is not');
   assert.equal(errorOf(rule('proc.name < 3')), 'r.yaml:4:24: operator "<" does not apply to string field proc.name (use =, !=, in, startswith, endswith, contains, icontains, glob, pmatch, exists)');
   assert.equal(errorOf(rule('(proc.name = a')), 'r.yaml:4:28: expected ")" to close a "(", found the end of the condition');

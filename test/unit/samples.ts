@@ -5,7 +5,7 @@ export const host: Host = { id: 'host-1', name: 'web-1', boot_id: 'b00t' };
 
 export const proc: Process = {
   pid: 1234, tid: 1235, ppid: 1, uid: 1000, gid: 1000, euid: 0, egid: 0,
-  comm: 'cat', exe: '/usr/bin/cat', start_time_ns: 123_456_789_000n, cgroup_id: 1n, container_id: '',
+  comm: 'cat', exe: '/usr/bin/cat', start_time_ns: 123_456_789_000n, cgroup_id: 1n, container_id: '', exe_from_memfd: false, exe_deleted: false,
 };
 
 export const fileEvent: FileEvent = {

@@ -6,10 +6,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { DecodeError } from '../../../common/errors';
 import type { Logger } from '../../../common/logger';
 import { waitForTopics } from '../../../common/topic-admin';
 import { alertsTopic, statsTopic, topicFor } from '../../../common/topics';
 import type { SchemaKind, SchemaRegistry } from '../../../schemas/registry';
+import type { RegistryClient } from '../../../schemas/registry-client';
+import { RegistryWaitAborted } from '../../../schemas/registry-wait';
 import type { EventKind } from '../../../schemas/types';
 import { createMessageDecoder, type Decoded } from './decode';
 import { createPositions, resolveStarts, type Positions, type StartMode } from './positions';
@@ -18,6 +21,8 @@ export interface SubscriberOptions<K extends SchemaKind = EventKind> {
   kafka: Kafka;
   logger: Logger;
   registry: SchemaRegistry;
+  /** With --schema-registry: resolves the ids of Confluent-framed messages. */
+  registryClient?: RegistryClient;
   topicPrefix: string;
   kinds: readonly K[];
   /** Consumer group; undefined = an ephemeral group of our own. */
@@ -81,7 +86,7 @@ export function createSubscriber<K extends SchemaKind = EventKind>(opts: Subscri
   const log = opts.logger.child({ component: 'subscriber' });
   const groupId = opts.groupId ?? `ebpf-audit-ephemeral-${randomUUID()}`;
   const consumer: Consumer = opts.kafka.consumer({ groupId, allowAutoTopicCreation: false, sessionTimeout: 30000, heartbeatInterval: 3000 });
-  const decoder = createMessageDecoder({ kafka: opts.kafka, registry: opts.registry, topicPrefix: opts.topicPrefix, logger: log });
+  const decoder = createMessageDecoder({ kafka: opts.kafka, registry: opts.registry, registryClient: opts.registryClient, topicPrefix: opts.topicPrefix, logger: log });
   const stats: SubscriberStats = { received: 0, decoded: 0, malformed: 0, skipped: 0 };
   const kindOf = new Map<string, K>(opts.kinds.map((k) => [topicOfKind(opts.topicPrefix, k), k]));
   const mode = startMode(opts);
@@ -96,6 +101,8 @@ export function createSubscriber<K extends SchemaKind = EventKind>(opts: Subscri
   }
 
   async function eachBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
+    // A wait for the schema registry holds this partition (backpressure) and ends on a stop or a seek.
+    const ctl = { stopped: () => stopped || !isRunning() || isStale(), heartbeat };
     const { topic, partition } = batch;
     const kind = kindOf.get(topic)!;
     const floor = positions!.floor(topic, partition);
@@ -110,19 +117,23 @@ export function createSubscriber<K extends SchemaKind = EventKind>(opts: Subscri
         stats.skipped++;
         continue;
       }
-      handled = message.offset;
-      stats.received++;
       let rec: Decoded<K> | undefined;
       try {
-        if (!message.value) throw new Error('empty message (tombstone)');
+        if (!message.value) throw new DecodeError('empty message (tombstone)');
         rec = decoder.decode(kind, message.value);
       } catch (err) {
-        rec = await decoder.retry(kind, message.value ?? Buffer.alloc(0), err).catch((final: unknown) => {
+        try {
+          rec = await decoder.retry(kind, message.value ?? Buffer.alloc(0), err, ctl);
+        } catch (final) {
+          // Stopped while the registry was away: this message is not handled; it is read again later.
+          if (final instanceof RegistryWaitAborted) break;
+          if (!(final instanceof DecodeError)) throw final; // the heartbeat's rebalance: kafkajs rejoins
           stats.malformed++;
-          log.warn({ topic, partition, offset: message.offset, err: (final as Error).message ?? String(final), malformed: stats.malformed }, 'malformed message skipped');
-          return undefined;
-        });
+          log.warn({ topic, partition, offset: message.offset, err: final.message, malformed: stats.malformed }, 'malformed message skipped');
+        }
       }
+      handled = message.offset;
+      stats.received++;
       if (rec) {
         stats.decoded++;
         const r = opts.onEvent(rec, partition, message.offset);
@@ -141,6 +152,7 @@ export function createSubscriber<K extends SchemaKind = EventKind>(opts: Subscri
     async start(stop) {
       const topics = opts.kinds.map((k) => topicOfKind(opts.topicPrefix, k));
       if (!(await waitForTopics(opts.kafka, topics, log, stop))) return;
+      await decoder.checkRegistry();
       await decoder.loadSchemas();
       // Where every partition starts, decided before the first fetch (see positions.ts).
       positions = createPositions({

@@ -8,6 +8,9 @@ export const PATH_MAX = 4096;
 export const ARGS_MAX = 4096;
 export const COMM_LEN = 16;
 export const F_TRUNCATED = 1;
+/** ea_task.flags and ea_proc_exec.exe_flags bits. */
+export const TASK_EXE_UNLINKED = 1;
+export const EXE = { MEMFD: 1, UNLINKED: 2 } as const;
 
 export const COUNTER_SLOTS = { emitted: 0, ringFull: 1, stashFull: 2, truncated: 3, filtered: 4, count: 5 } as const;
 
@@ -23,7 +26,7 @@ export const HDR = { type: 0, size: 2, flags: 4, ktime_ns: 8, SIZE: 16 } as cons
 
 /** struct ea_task, relative to its start (which is HDR.SIZE in every record). */
 export const TASK = {
-  pid: 0, tid: 4, ppid: 8, uid: 12, gid: 16, euid: 20, egid: 24, start_ns: 32, cgroup_id: 40, comm: 48, SIZE: 64,
+  pid: 0, tid: 4, ppid: 8, uid: 12, gid: 16, euid: 20, egid: 24, flags: 28, start_ns: 32, cgroup_id: 40, comm: 48, SIZE: 64,
 } as const;
 
 const T = HDR.SIZE + TASK.SIZE; // first byte after the common part: 80
@@ -35,7 +38,7 @@ export const NET = {
   path_len: T + 38, path: T + 40, SIZE: Math.ceil((T + 40 + UNIX_PATH_MAX) / 8) * 8, // C pads to 8
 } as const;
 export const PROC_EXEC = {
-  old_tid: T, filename_len: T + 4, exe_len: T + 6, cwd_len: T + 8, args_len: T + 10,
+  old_tid: T, filename_len: T + 4, exe_len: T + 6, cwd_len: T + 8, args_len: T + 10, exe_flags: T + 12,
   filename: T + 16, exe: T + 16 + PATH_MAX, cwd: T + 16 + 2 * PATH_MAX, args: T + 16 + 3 * PATH_MAX,
   SIZE: T + 16 + 3 * PATH_MAX + ARGS_MAX,
 } as const;

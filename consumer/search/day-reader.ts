@@ -1,0 +1,84 @@
+/**
+ * A day file opened read-only for search: the connection (with the functions search's SQL uses),
+ * dictionary lookups cached per file, events rebuilt from rows, and the id ranges of the time
+ * index for a time window.
+ */
+import Database from 'better-sqlite3';
+import * as path from 'node:path';
+import type { AuditEvent, EventKind, Host } from '../../schemas/types';
+import { dayEndNs, dayFileName, dayStartNs } from '../store/day-db';
+import { fromRow, type Resolver } from '../store/rows';
+import { TABLES } from '../store/schema';
+
+export interface DayReader {
+  readonly day: string;
+  readonly db: Database.Database;
+  readonly startNs: bigint;
+  readonly endNs: bigint;
+  resolver: Resolver;
+  event(kind: EventKind, row: Record<string, unknown>): AuditEvent;
+  /** `e.id` ranges holding every row of a table with a time in [since, until]; undefined: the whole table. */
+  idRanges(kind: EventKind, sinceNs: bigint, untilNs: bigint): [bigint, bigint][] | undefined;
+  close(): void;
+}
+
+/** Beyond this many id ranges, the closest ones are merged (the time test keeps the answer exact). */
+const MAX_RANGES = 32;
+
+export function openDayReader(dir: string, day: string): DayReader {
+  const db = new Database(path.join(dir, dayFileName(day)), { readonly: true, fileMustExist: true });
+  db.pragma('busy_timeout = 5000');
+  db.pragma('cache_size = -65536');
+  // icontains folds case as JavaScript does (SQLite's lower() folds ASCII only). Runs on
+  // dictionary strings, not on event rows.
+  db.function('ea_lower', { deterministic: true }, (s: unknown) => (typeof s === 'string' ? s.toLowerCase() : s));
+  const str = db.prepare('SELECT s FROM strings WHERE id = ?').pluck();
+  const addr = db.prepare('SELECT ip FROM addrs WHERE id = ?').pluck();
+  const host = db.prepare('SELECT host_id AS id, name, boot_id FROM hosts WHERE id = ?');
+  const blocks = db.prepare('SELECT first_id, last_id FROM blocks WHERE tbl = ? AND max_ns >= ? AND min_ns <= ? ORDER BY first_id').raw().safeIntegers(true);
+  const strs = new Map<number, string>();
+  const addrs = new Map<number, string>();
+  const hosts = new Map<number, Host>();
+  const cached = <V>(m: Map<number, V>, id: number, get: () => V): V => {
+    let v = m.get(id);
+    if (v === undefined) {
+      v = get();
+      if (m.size > 100_000) m.clear();
+      m.set(id, v);
+    }
+    return v;
+  };
+  const resolver: Resolver = {
+    str: (id) => cached(strs, id, () => (str.get(id) as string | undefined) ?? ''),
+    addr: (id) => cached(addrs, id, () => (addr.get(id) as string | undefined) ?? ''),
+    host: (id) => cached(hosts, id, () => (host.get(id) as Host | undefined) ?? { id: '', name: '', boot_id: '' }),
+  };
+  const startNs = dayStartNs(day);
+  const endNs = dayEndNs(day);
+  return {
+    day,
+    db,
+    startNs,
+    endNs,
+    resolver,
+    event: (kind, row) => fromRow(kind, row as Record<string, bigint | string | null>, resolver),
+    idRanges(kind, sinceNs, untilNs) {
+      // Every event of the file has a time in its day: a window over the whole day needs no ranges.
+      if (sinceNs <= startNs && untilNs >= endNs - 1n) return undefined;
+      const rows = blocks.all(TABLES[kind], sinceNs, untilNs) as [bigint, bigint][];
+      const merged: [bigint, bigint][] = [];
+      for (const [a, b] of rows) {
+        const last = merged[merged.length - 1];
+        if (last && a <= last[1] + 1n) last[1] = b > last[1] ? b : last[1];
+        else merged.push([a, b]);
+      }
+      while (merged.length > MAX_RANGES) {
+        let best = 0;
+        for (let i = 1; i < merged.length - 1; i++) if (merged[i + 1][0] - merged[i][1] < merged[best + 1][0] - merged[best][1]) best = i;
+        merged.splice(best, 2, [merged[best][0], merged[best + 1][1]]);
+      }
+      return merged;
+    },
+    close: () => db.close(),
+  };
+}

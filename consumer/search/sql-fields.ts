@@ -1,0 +1,137 @@
+/**
+ * Where each field of the rules' language lives in a day file's tables, per event kind. A field
+ * is a dictionary column (its strings are tested in the dictionary, then matched by id through an
+ * index), an address column, a host column, or an SQL expression over the row. A field that is
+ * not listed for a kind does not apply to it; a field listed for no kind cannot be searched.
+ */
+import type { EventKind } from '../../schemas/types';
+
+export type SqlField =
+  /** strings.id column; `fn` derives the tested text from the string `s` (file.name). */
+  | { k: 'dict'; col: string; fn?: (s: string) => string; nullable?: true }
+  | { k: 'addr'; col: string }
+  /** A column of the hosts table. */
+  | { k: 'host'; col: 'name' | 'host_id' }
+  /** `nn`: a NOT NULL column (its tests need no NULL guard, so they can use an index). */
+  | { k: 'num'; expr: string; nn?: true }
+  | { k: 'bool'; expr: string }
+  | { k: 'text'; expr: string };
+
+const ERRNO: Record<number, string> = {
+  1: 'EPERM', 2: 'ENOENT', 4: 'EINTR', 5: 'EIO', 6: 'ENXIO', 9: 'EBADF', 11: 'EAGAIN', 12: 'ENOMEM', 13: 'EACCES',
+  14: 'EFAULT', 16: 'EBUSY', 17: 'EEXIST', 19: 'ENODEV', 20: 'ENOTDIR', 21: 'EISDIR', 22: 'EINVAL', 23: 'ENFILE',
+  24: 'EMFILE', 26: 'ETXTBSY', 27: 'EFBIG', 28: 'ENOSPC', 30: 'EROFS', 31: 'EMLINK', 36: 'ENAMETOOLONG', 40: 'ELOOP',
+  88: 'ENOTSOCK', 95: 'EOPNOTSUPP', 97: 'EAFNOSUPPORT', 98: 'EADDRINUSE', 99: 'EADDRNOTAVAIL', 100: 'ENETDOWN',
+  101: 'ENETUNREACH', 103: 'ECONNABORTED', 104: 'ECONNRESET', 106: 'EISCONN', 110: 'ETIMEDOUT', 111: 'ECONNREFUSED',
+  113: 'EHOSTUNREACH', 114: 'EALREADY', 115: 'EINPROGRESS', 122: 'EDQUOT',
+};
+
+const FAILED = '(e.res < 0 AND e.res <> -115)';
+const ERRNO_NAME = `CASE -e.res ${Object.entries(ERRNO).map(([n, s]) => `WHEN ${n} THEN '${s}'`).join(' ')} ELSE CAST(-e.res AS TEXT) END`;
+const FLAG_NAMES: [number, string][] = [
+  [0o100, 'O_CREAT'], [0o200, 'O_EXCL'], [0o400, 'O_NOCTTY'], [0o1000, 'O_TRUNC'], [0o2000, 'O_APPEND'],
+  [0o4000, 'O_NONBLOCK'], [0o10000, 'O_DSYNC'], [0o40000, 'O_DIRECT'], [0o200000, 'O_DIRECTORY'],
+  [0o400000, 'O_NOFOLLOW'], [0o1000000, 'O_NOATIME'], [0o2000000, 'O_CLOEXEC'], [0o10000000, 'O_PATH'], [0o20000000, 'O_TMPFILE'],
+];
+const FLAGS_TEXT = `(CASE e.flags & 3 WHEN 1 THEN 'O_WRONLY' WHEN 2 THEN 'O_RDWR' ELSE 'O_RDONLY' END${FLAG_NAMES.map(([b, n]) => ` || CASE WHEN e.flags & ${b} = ${b} THEN '|${n}' ELSE '' END`).join('')})`;
+
+/** The directory part of a path with its slash: rtrim strips the trailing run of non-slash characters. */
+const dirWithSlash = (s: string): string => `rtrim(${s}, replace(${s}, '/', ''))`;
+const fileName = (s: string): string => `substr(${s}, length(${dirWithSlash(s)}) + 1)`;
+const fileDir = (s: string): string => `substr(${s}, 1, max(length(${dirWithSlash(s)}) - 1, 1))`;
+
+/**
+ * proc.cmdline and proc.pname as the rule engine knows them when it reads events in time order:
+ * from the process's (or parent's) last exec stored at or before the event, unless an exit came
+ * after it. Lookups by the (host, pid) index of the day's process events.
+ */
+const LAST_EXEC_OR_EXIT = (pid: string): string =>
+  `FROM proc_events p WHERE p.host = e.host AND p.pid = ${pid} AND p.time_ns <= e.time_ns AND p.type IN (SELECT id FROM strings WHERE s IN ('exec', 'exit')) ORDER BY p.time_ns DESC, p.id DESC LIMIT 1`;
+const CMDLINE_LOOKUP = `coalesce((SELECT CASE WHEN p.cmdline IS NOT NULL AND p.start_ns = e.start_ns THEN p.cmdline ELSE '' END ${LAST_EXEC_OR_EXIT('e.pid')}), '')`;
+const PNAME = `coalesce((SELECT CASE WHEN p.cmdline IS NOT NULL THEN (SELECT s FROM strings WHERE id = p.comm) ELSE '' END ${LAST_EXEC_OR_EXIT('e.ppid')}), '')`;
+
+type PerKind = Partial<Record<EventKind, SqlField>>;
+const all = (f: SqlField): PerKind => ({ file: f, net: f, process: f });
+const CRED_IDS = ['uid', 'euid', 'suid', 'fsuid', 'gid', 'egid', 'sgid', 'fsgid'];
+const CRED_NULL = (expr: string): string => `CASE WHEN e.old_uid IS NULL THEN NULL ELSE (${expr}) END`;
+
+const MAP: Record<string, PerKind> = {
+  'evt.kind': { file: { k: 'text', expr: "'file'" }, net: { k: 'text', expr: "'net'" }, process: { k: 'text', expr: "'process'" } },
+  'evt.type': all({ k: 'dict', col: 'e.type' }),
+  'evt.time': all({ k: 'text', expr: "printf('%d.%09d', e.time_ns / 1000000000, e.time_ns % 1000000000)" }),
+  'evt.res': all({ k: 'num', expr: 'e.res', nn: true }),
+  'evt.failed': { file: { k: 'bool', expr: FAILED }, net: { k: 'bool', expr: FAILED }, process: { k: 'bool', expr: '0' } },
+  'evt.errno': {
+    file: { k: 'text', expr: `CASE WHEN ${FAILED} THEN ${ERRNO_NAME} ELSE '' END` },
+    net: { k: 'text', expr: `CASE WHEN ${FAILED} THEN ${ERRNO_NAME} ELSE '' END` },
+    process: { k: 'text', expr: "''" },
+  },
+  'evt.is_open_write': { file: { k: 'bool', expr: '((e.flags & 3) <> 0 OR (e.flags & 576) <> 0)' } },
+  'evt.is_open_read': { file: { k: 'bool', expr: '((e.flags & 3) <> 1)' } },
+  'proc.pid': all({ k: 'num', expr: 'e.pid', nn: true }),
+  'proc.tid': all({ k: 'num', expr: 'e.tid', nn: true }),
+  'proc.ppid': all({ k: 'num', expr: 'e.ppid', nn: true }),
+  'proc.uid': all({ k: 'num', expr: 'e.uid', nn: true }),
+  'proc.euid': all({ k: 'num', expr: 'e.euid', nn: true }),
+  'proc.gid': all({ k: 'num', expr: 'e.gid', nn: true }),
+  'proc.egid': all({ k: 'num', expr: 'e.egid', nn: true }),
+  'proc.name': all({ k: 'dict', col: 'e.comm' }),
+  'proc.exe': all({ k: 'dict', col: 'e.exe' }),
+  'proc.exe_from_memfd': all({ k: 'bool', expr: '(e.exe_flags & 1) <> 0' }),
+  'proc.exe_deleted': all({ k: 'bool', expr: '(e.exe_flags & 2) <> 0' }),
+  'proc.exe_fileless': all({ k: 'bool', expr: 'e.exe_flags <> 0' }),
+  'proc.start': all({ k: 'num', expr: 'e.start_ns', nn: true }),
+  'proc.cmdline': { file: { k: 'text', expr: CMDLINE_LOOKUP }, net: { k: 'text', expr: CMDLINE_LOOKUP }, process: { k: 'text', expr: `coalesce(e.cmdline, ${CMDLINE_LOOKUP})` } },
+  'proc.pname': all({ k: 'text', expr: PNAME }),
+  'proc.cwd': { process: { k: 'dict', col: 'e.cwd', nullable: true } },
+  'file.path': { file: { k: 'dict', col: 'e.path' } },
+  'file.name': { file: { k: 'dict', col: 'e.path', fn: fileName } },
+  'file.directory': { file: { k: 'dict', col: 'e.path', fn: fileDir } },
+  'file.flags': { file: { k: 'text', expr: FLAGS_TEXT } },
+  'file.mode': { file: { k: 'num', expr: 'e.mode', nn: true } },
+  'net.dst_ip': { net: { k: 'addr', col: 'e.dst' } },
+  'net.dst_port': { net: { k: 'num', expr: 'e.dst_port', nn: true } },
+  'net.proto': { net: { k: 'dict', col: 'e.proto' } },
+  'net.family': { net: { k: 'dict', col: 'e.family' } },
+  'net.unix_path': { net: { k: 'dict', col: 'e.unix_path' } },
+  'host.name': all({ k: 'host', col: 'name' }),
+  'host.id': all({ k: 'host', col: 'host_id' }),
+  'container.id': all({ k: 'dict', col: 'e.container' }),
+  'cred.changed': {
+    process: {
+      k: 'bool',
+      expr: CRED_NULL([...CRED_IDS, 'cap_eff', 'cap_perm'].map((f) => `e.old_${f} <> e.new_${f}`).join(' OR ')),
+    },
+  },
+  'cred.to_root': { process: { k: 'bool', expr: CRED_NULL('(e.new_uid = 0 AND e.old_uid <> 0) OR (e.new_euid = 0 AND e.old_euid <> 0)') } },
+  'cred.caps_raised': { process: { k: 'bool', expr: CRED_NULL('(e.new_cap_eff & ~e.old_cap_eff) <> 0') } },
+};
+for (const w of ['old', 'new']) for (const f of CRED_IDS) MAP[`cred.${w}.${f}`] = { process: { k: 'num', expr: `e.${w}_${f}` } };
+
+/** The field's place for a kind; undefined: the field is not searchable at all (see `searchable`). */
+export function sqlField(name: string, kind: EventKind): SqlField | undefined {
+  return MAP[name]?.[kind];
+}
+
+export function searchable(name: string): boolean {
+  return name in MAP;
+}
+
+/**
+ * How `--top` groups by a field: the SQL expression of the group key, and how a key becomes the
+ * value shown (a dictionary or host id is looked up after grouping, which keeps groups small).
+ */
+export function groupKey(name: string, kind: EventKind): { expr: string; label: 'str' | 'addr' | 'host_name' | 'host_id' | 'raw' } | undefined {
+  const f = sqlField(name, kind);
+  if (!f) return undefined;
+  switch (f.k) {
+    case 'dict':
+      return f.fn ? { expr: f.fn(`(SELECT s FROM strings WHERE id = ${f.col})`), label: 'raw' } : { expr: f.col, label: 'str' };
+    case 'addr':
+      return { expr: f.col, label: 'addr' };
+    case 'host':
+      return { expr: 'e.host', label: f.col === 'name' ? 'host_name' : 'host_id' };
+    default:
+      return { expr: f.expr, label: 'raw' };
+  }
+}
