@@ -4,10 +4,12 @@
  * missing). Each tool traces only the loop's pid, filtered in the kernel, so other activity on the
  * machine (other producers included) is not counted. For each tool the loop runs three passes of
  * N opens: alone, monitored (the kept rate), and monitored with kernel.bpf_stats_enabled on (BPF run
- * time per event; not for auditd). It checks that every event of the monitored passes was
- * delivered (ebpf-audit: in Kafka; opensnoop, bpftrace: lines in their output; auditd: SYSCALL
- * records in its log) and prints the table. Needs root and the local broker.
- *   node dist/test/bench/peers.js [opens=300000] [tools=ebpf-audit,opensnoop,bpftrace,auditd]
+ * time per event; not for auditd), in several rounds, the tool started and stopped in each (this
+ * machine is shared: medians of rounds, each kept rate against its own round's pass alone). It
+ * checks that every event of the monitored passes was delivered (ebpf-audit: in Kafka; opensnoop,
+ * bpftrace: lines in their output; auditd: SYSCALL records in its log) and prints the table.
+ * Needs root and the local broker.
+ *   node dist/test/bench/peers.js [opens=300000] [tools=ebpf-audit,opensnoop,bpftrace,auditd] [rounds=3]
  * Afterwards nothing stays attached, auditd is stopped and audit is as it was (see peers/auditd.ts).
  */
 import { execFileSync } from 'node:child_process';
@@ -24,20 +26,25 @@ import type { Peer } from './peers/peer';
 
 const opens = Number(process.argv[2] ?? 300_000);
 const only = (process.argv[3] ?? 'ebpf-audit,opensnoop,bpftrace,auditd').split(',');
+const rounds = Number(process.argv[4] ?? 3);
 const LOOP_CPU = 1;
 const RING_MB = 64;
 
-interface Row {
-  tool: string;
+interface Round {
   alone: PassResult;
   monitored: PassResult;
   expected: number;
   delivered: number;
   bpfNsPerEvent?: number;
-  bpfRuns?: string;
   cpuUsPerEvent: number;
   peakRssMiB: number;
   remark: string;
+}
+
+interface Row {
+  tool: string;
+  rounds: Round[];
+  bpfRuns?: string;
 }
 
 /** The Debian packages of the peers, installed when missing (their services are not started here). */
@@ -72,54 +79,74 @@ async function settle(peer: Peer, n: number, quietMs: number): Promise<number> {
 
 const cpuOf = (pids: number[]): number => pids.reduce((t, p) => t + cpuNs(p), 0);
 
+/** The BPF run time of `holder`'s programs during one pass with kernel.bpf_stats_enabled on. */
+async function bpfPass(holder: number, pass: () => Promise<PassResult>): Promise<{ ns: number; runs: string }> {
+  const ids = bpfProgIds(holder);
+  const before = bpfRunTimes();
+  const prev = fs.readFileSync('/proc/sys/kernel/bpf_stats_enabled', 'utf8').trim();
+  fs.writeFileSync('/proc/sys/kernel/bpf_stats_enabled', '1');
+  try {
+    await pass();
+  } finally {
+    fs.writeFileSync('/proc/sys/kernel/bpf_stats_enabled', prev);
+  }
+  const after = bpfRunTimes();
+  let ns = 0;
+  const runs: string[] = [];
+  for (const id of ids) {
+    const a = after.get(id)!;
+    const b = before.get(id)!;
+    ns += a.runTimeNs - b.runTimeNs;
+    if (a.runCnt > b.runCnt) runs.push(`${a.name} ${a.runCnt - b.runCnt}`);
+  }
+  return { ns, runs: runs.join(', ') };
+}
+
+/**
+ * Rounds of: the loop alone; the tool started; the loop monitored (kept rate, the tool's CPU until
+ * it delivered the pass); a pass with bpf_stats on (BPF time); the tool stopped (it flushes) and
+ * its delivery counted. One loop process for all rounds, so pid filters hold.
+ */
 async function measure(peer: Peer, loadgen: string, target: string): Promise<Row> {
   await peer.beforeLoop?.();
   const loop = startLoop({ loadgen, opens, target, cpu: LOOP_CPU });
+  const row: Row = { tool: peer.name, rounds: [] };
   try {
     await peer.afterLoopStarted?.();
-    const alone = await loop.pass();
-    await peer.start({ loopPid: loop.pid, target });
-    await sleep(1000);
-    const cpu0 = cpuOf(peer.cpuPids());
-    const monitored = await loop.pass();
-    await settle(peer, opens, 2000);
-    const cpu = cpuOf(peer.cpuPids()) - cpu0;
-    let expected = opens;
-    let bpfNsPerEvent: number | undefined;
-    let bpfRuns: string | undefined;
-    const holder = peer.bpfPid();
-    if (holder !== undefined) {
-      const ids = bpfProgIds(holder);
-      const before = bpfRunTimes();
-      const prev = fs.readFileSync('/proc/sys/kernel/bpf_stats_enabled', 'utf8').trim();
-      fs.writeFileSync('/proc/sys/kernel/bpf_stats_enabled', '1');
-      try {
-        await loop.pass();
-      } finally {
-        fs.writeFileSync('/proc/sys/kernel/bpf_stats_enabled', prev);
+    for (let r = 0; r < rounds; r++) {
+      const alone = await loop.pass();
+      await peer.start({ loopPid: loop.pid, target });
+      await sleep(1000);
+      const cpu0 = cpuOf(peer.cpuPids());
+      const monitored = await loop.pass();
+      await settle(peer, opens, 2000);
+      const cpu = cpuOf(peer.cpuPids()) - cpu0;
+      let expected = opens;
+      let bpfNsPerEvent: number | undefined;
+      const holder = peer.bpfPid();
+      if (holder !== undefined) {
+        const b = await bpfPass(holder, () => loop.pass());
+        bpfNsPerEvent = b.ns / opens;
+        row.bpfRuns = b.runs;
+        expected += opens;
       }
-      const after = bpfRunTimes();
-      let ns = 0;
-      const runs: string[] = [];
-      for (const id of ids) {
-        const a = after.get(id)!;
-        const b = before.get(id)!;
-        ns += a.runTimeNs - b.runTimeNs;
-        if (a.runCnt > b.runCnt) runs.push(`${a.name} ${a.runCnt - b.runCnt}`);
-      }
-      bpfNsPerEvent = ns / opens;
-      bpfRuns = runs.join(', ');
-      expected += opens;
+      await settle(peer, expected, 3000);
+      const rss = peakRssMiB(peer.rssPid());
+      const stopped = await peer.stop();
+      row.rounds.push({ alone, monitored, expected, delivered: stopped.delivered, bpfNsPerEvent, cpuUsPerEvent: cpu / 1000 / opens, peakRssMiB: rss, remark: stopped.remark });
+      console.log(`  round ${r + 1}: alone ${Math.round(alone.rate)}/s, monitored ${Math.round(monitored.rate)}/s, delivered ${stopped.delivered} of ${expected}; ${stopped.remark}`);
     }
-    await settle(peer, expected, 3000);
-    const rss = peakRssMiB(peer.rssPid());
-    const stopped = await peer.stop();
-    return { tool: peer.name, alone, monitored, expected, delivered: stopped.delivered, bpfNsPerEvent, bpfRuns, cpuUsPerEvent: cpu / 1000 / opens, peakRssMiB: rss, remark: stopped.remark };
+    return row;
   } finally {
     await peer.cleanup();
     await loop.close();
   }
 }
+
+const median = (xs: number[]): number => {
+  const v = [...xs].sort((a, b) => a - b);
+  return v.length % 2 ? v[v.length >> 1] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+};
 
 function otherPrograms(): number {
   return bpfRunTimes().size;
@@ -158,16 +185,24 @@ async function main(): Promise<void> {
   const fmt = (n: number | undefined, d = 0): string => (n === undefined ? '-' : n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
   console.log(`\n${os.hostname()}: ${os.cpus().length} CPUs, kernel ${os.release()}; loop pinned to CPU ${LOOP_CPU}, tools unpinned; ${fmt(opens)} opens per pass; ebpf-audit ring ${RING_MB} MiB`);
   console.log(`load average ${load0} at start, ${loadAverage()} at end; ${programs0} BPF programs of other processes loaded at start`);
-  console.log('\n| tool | loop alone | monitored | kept | delivered | BPF time per event | CPU per event | peak RSS |');
+  console.log(`\nmedians of ${rounds} rounds (kept: the monitored pass against the round's own pass alone; range in brackets)\n`);
+  console.log('| tool | loop alone | monitored | kept | delivered | BPF time per event | CPU per event | peak RSS |');
   console.log('|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
-    const kept = (100 * r.monitored.rate) / r.alone.rate;
-    const ok = r.delivered === r.expected ? 'all' : `**${fmt(r.delivered)} of ${fmt(r.expected)}**`;
-    console.log(`| ${r.tool} | ${fmt(r.alone.rate)}/s | ${fmt(r.monitored.rate)}/s | ${kept.toFixed(1)}% | ${ok} | ${r.bpfNsPerEvent === undefined ? '-' : `${fmt(r.bpfNsPerEvent)} ns`} | ${fmt(r.cpuUsPerEvent, 2)} µs | ${fmt(r.peakRssMiB)} MiB |`);
+    const kept = r.rounds.map((x) => (100 * x.monitored.rate) / x.alone.rate);
+    const delivered = r.rounds.reduce((n, x) => n + x.delivered, 0);
+    const expected = r.rounds.reduce((n, x) => n + x.expected, 0);
+    const ok = delivered === expected ? 'all' : `**${fmt(delivered)} of ${fmt(expected)}**`;
+    const bpf = r.rounds[0].bpfNsPerEvent === undefined ? '-' : `${fmt(median(r.rounds.map((x) => x.bpfNsPerEvent!)))} ns`;
+    console.log(
+      `| ${r.tool} | ${fmt(median(r.rounds.map((x) => x.alone.rate)))}/s | ${fmt(median(r.rounds.map((x) => x.monitored.rate)))}/s | ` +
+        `${median(kept).toFixed(1)}% (${Math.min(...kept).toFixed(1)}-${Math.max(...kept).toFixed(1)}) | ${ok} | ${bpf} | ` +
+        `${fmt(median(r.rounds.map((x) => x.cpuUsPerEvent)), 2)} µs | ${fmt(Math.max(...r.rounds.map((x) => x.peakRssMiB)))} MiB |`,
+    );
   }
   console.log('');
-  for (const r of rows) console.log(`${r.tool}: ${r.remark}${r.bpfRuns ? `; program runs in the stats pass: ${r.bpfRuns}` : ''}`);
-  if (rows.some((r) => r.tool === 'ebpf-audit' && r.delivered !== r.expected)) process.exitCode = 1;
+  for (const r of rows) console.log(`${r.tool}: ${r.rounds.map((x) => x.remark).join('; ')}${r.bpfRuns ? `; program runs in the last stats pass: ${r.bpfRuns}` : ''}`);
+  if (rows.some((r) => r.tool === 'ebpf-audit' && r.rounds.some((x) => x.delivered !== x.expected))) process.exitCode = 1;
 }
 
 main().then(

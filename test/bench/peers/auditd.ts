@@ -12,7 +12,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { pidOfComm, waitFor } from '../lib/proc-stats';
+import { pidOfComm, sleep, waitFor } from '../lib/proc-stats';
 import { lineCounter, type Peer } from './peer';
 
 const KEY = 'ea-bench-peers';
@@ -47,6 +47,8 @@ export function auditd(opts: { work: string }): Peer {
   let saved: AuditStatus | undefined;
   let lost0 = 0;
   let count: () => number = () => 0;
+  /** The loop's SYSCALL records in the log before this round (one log, one pid for every round). */
+  let base = 0;
   const kauditd = pidOfComm('kauditd');
   const pid = (): number => child!.pid!;
   const restore = (): void => {
@@ -86,7 +88,9 @@ export function auditd(opts: { work: string }): Peer {
       auditctl('-e', '0');
     },
     async start(ctx) {
-      count = lineCounter(log, (l) => l.startsWith('type=SYSCALL') && l.includes(` pid=${ctx.loopPid} `) && l.includes(KEY));
+      const counter = lineCounter(log, (l) => l.startsWith('type=SYSCALL') && l.includes(` pid=${ctx.loopPid} `) && l.includes(KEY));
+      base = counter();
+      count = () => counter() - base;
       auditctl('-a', 'always,exit', '-F', 'arch=b64', '-S', 'openat', '-F', `pid=${ctx.loopPid}`, '-k', KEY);
       lost0 = status().lost;
       auditctl('-e', '1');
@@ -94,10 +98,13 @@ export function auditd(opts: { work: string }): Peer {
     delivered: async () => count(),
     async stop() {
       const lost = status().lost - lost0;
-      restore();
-      child!.kill('SIGTERM');
-      await exited;
-      return { delivered: count(), remark: `kernel lost ${lost} records` };
+      // Detached: no rule, audit off (as for the loop's pass alone); auditd keeps running.
+      auditctl('-D');
+      auditctl('-e', '0');
+      // auditd writes its log asynchronously: count once the count holds for a second.
+      let n = -1;
+      for (let same = 0; same < 5; await sleep(200)) same = count() === n ? same + 1 : ((n = count()), 0);
+      return { delivered: n, remark: `kernel lost ${lost}` };
     },
     async cleanup() {
       restore();
@@ -105,6 +112,7 @@ export function auditd(opts: { work: string }): Peer {
         child.kill('SIGTERM');
         await exited;
       }
+      fs.rmSync(log, { force: true });
     },
   };
 }

@@ -8,12 +8,14 @@ import type { Peer } from './peer';
 
 export function ebpfAudit(opts: { work: string; prefix: string; ringMb: number }): Peer {
   let producer: Running | undefined;
+  let round = 0;
+  let prefix = opts.prefix;
   const admin = testKafka('bench-peers').admin();
   let connected = false;
   const inKafka = async (): Promise<number> => {
     if (!connected) await admin.connect();
     connected = true;
-    const offs = await admin.fetchTopicOffsets(topicFor(opts.prefix, 'file'));
+    const offs = await admin.fetchTopicOffsets(topicFor(prefix, 'file'));
     return offs.reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
   };
   const pid = (): number => producer!.child.pid!;
@@ -23,7 +25,9 @@ export function ebpfAudit(opts: { work: string; prefix: string; ringMb: number }
     rssPid: pid,
     bpfPid: pid,
     async start(ctx) {
-      producer = start(process.execPath, [PRODUCER_CLI, '--brokers', BROKERS, '--topic-prefix', opts.prefix, '--ring-buffer-mb', String(opts.ringMb), '--include-pid', String(ctx.loopPid), '--spool-dir', path.join(opts.work, 'spool'), '--log-level', 'info']);
+      // Topics and spool of their own in each round: a round counts only its own events.
+      prefix = `${opts.prefix}-${++round}`;
+      producer = start(process.execPath, [PRODUCER_CLI, '--brokers', BROKERS, '--topic-prefix', prefix, '--ring-buffer-mb', String(opts.ringMb), '--include-pid', String(ctx.loopPid), '--spool-dir', path.join(opts.work, `spool-${round}`), '--log-level', 'info']);
       await producer.waitForLine(/"msg":"capturing"/, 60000, 'stderr');
     },
     delivered: inKafka,
@@ -34,7 +38,7 @@ export function ebpfAudit(opts: { work: string; prefix: string; ringMb: number }
       return { delivered: await inKafka(), remark: `lost ${lost} (final stats)` };
     },
     async cleanup() {
-      if (producer) await producer.stop('SIGKILL');
+      if (producer && producer.child.exitCode === null && producer.child.signalCode === null) await producer.stop('SIGKILL');
       if (connected) await admin.disconnect();
       connected = false;
     },

@@ -12,8 +12,9 @@ import { lineCounter, type Peer, type PeerContext } from './peer';
 const POLLING = new Set([232, 281, 441, 7, 271]);
 
 export function outputTool(opts: { name: string; work: string; command: string; args: (ctx: PeerContext) => string[]; startTimeoutMs?: number }): Peer {
-  const out = path.join(opts.work, `${opts.name}.out`);
-  const err = path.join(opts.work, `${opts.name}.err`);
+  let round = 0;
+  let out = '';
+  let err = '';
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
   let count: () => number = () => 0;
@@ -31,6 +32,8 @@ export function outputTool(opts: { name: string; work: string; command: string; 
     rssPid: pid,
     bpfPid: pid,
     async start(ctx) {
+      out = path.join(opts.work, `${opts.name}-${++round}.out`);
+      err = path.join(opts.work, `${opts.name}-${round}.err`);
       count = lineCounter(out, (l) => l.endsWith(ctx.target));
       child = spawn(opts.command, opts.args(ctx), { stdio: ['ignore', fs.openSync(out, 'w'), fs.openSync(err, 'w')] });
       exited = new Promise((resolve) => child!.once('exit', () => resolve()));
@@ -49,7 +52,10 @@ export function outputTool(opts: { name: string; work: string; command: string; 
       // opensnoop reports lost events on stderr, bpftrace among its output lines.
       let lost = 0;
       for (const l of [...fs.readFileSync(err, 'utf8').split('\n'), ...lostLines()]) lost += Number(/Lost (\d+) events/.exec(l)?.[1] ?? 0);
-      return { delivered: count(), remark: `reported lost: ${lost}` };
+      const delivered = count();
+      // This round's output is counted: it can go (hundreds of MB).
+      fs.rmSync(out, { force: true });
+      return { delivered, remark: `reported lost ${lost}` };
     },
     async cleanup() {
       if (child && child.exitCode === null && child.signalCode === null) {

@@ -27,11 +27,11 @@ export interface Peer {
   beforeLoop?(): Promise<void>;
   /** After the loop started, before its unmonitored pass. */
   afterLoopStarted?(): Promise<void>;
-  /** Attach to the loop; resolves when capturing. */
+  /** Attach to the loop (a round begins); resolves when capturing. */
   start(ctx: PeerContext): Promise<void>;
-  /** The loop's events delivered so far. */
+  /** The loop's events delivered so far in this round. */
   delivered(): Promise<number>;
-  /** Stop the tool (it flushes) and count what it delivered. */
+  /** Detach (stop the tool, which flushes) and count what it delivered in this round. */
   stop(): Promise<Stopped>;
   /** Leave the machine as it was, whatever happened (idempotent). */
   cleanup(): Promise<void>;
