@@ -8,6 +8,12 @@ import { locateConfigError } from './cli-config';
 import { ConfigError, errorMessage } from './errors';
 
 export function runMain(name: string, main: () => Promise<number>): void {
+  // A reader that leaves early (`--help | head`, `search | head`) is the end of our output, not a
+  // crash: without a listener, EPIPE is an unhandled 'error' event. Commands that keep working
+  // without stdout (detect) learn of it through their own line writer.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
   main().then(
     (code) => process.exit(code),
     (thrown: unknown) => {

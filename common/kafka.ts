@@ -1,5 +1,6 @@
-import { Kafka, logLevel as KafkaLogLevel, type KafkaConfig, type logCreator } from 'kafkajs';
+import { Kafka, logLevel as KafkaLogLevel, type KafkaConfig, type RetryOptions } from 'kafkajs';
 import { registerCodecs } from './codecs';
+import { kafkaLogCreator } from './kafka-log';
 import type { Logger } from './logger';
 
 /** TLS and SASL, already read from files and the environment (never from argv). */
@@ -13,19 +14,15 @@ export interface KafkaConnectionOptions {
   clientId: string;
   logger: Logger;
   security?: KafkaSecurity;
-}
-
-/** kafkajs logs routed into our pino logger, one child per kafkajs namespace. */
-function pinoLogCreator(logger: Logger): logCreator {
-  const base = logger.child({ component: 'kafkajs' });
-  return () => ({ namespace, level, log }) => {
-    const { message, timestamp: _ts, logger: _l, ...fields } = log as Record<string, unknown>;
-    const msg = `${namespace}: ${String(message)}`;
-    if (level <= KafkaLogLevel.ERROR) base.error(fields, msg);
-    else if (level === KafkaLogLevel.WARN) base.warn(fields, msg);
-    else if (level === KafkaLogLevel.INFO) base.debug(fields, msg); // kafkajs INFO is chatty
-    else base.trace(fields, msg);
-  };
+  /** kafkajs's retries for every request of this client (default: 5, 200 ms doubling to 5 s). */
+  retry?: RetryOptions;
+  /** Longest wait for any answer from a broker (kafkajs default: 30 s). */
+  requestTimeoutMs?: number;
+  /**
+   * Where kafkajs's lines about conditions it retries go: `info` once per condition and minute
+   * (default), or `debug` for a client whose caller reports outages itself (the publisher).
+   */
+  transientLevel?: 'info' | 'debug';
 }
 
 export function createKafka(opts: KafkaConnectionOptions): Kafka {
@@ -34,8 +31,9 @@ export function createKafka(opts: KafkaConnectionOptions): Kafka {
     brokers: opts.brokers,
     clientId: opts.clientId,
     logLevel: KafkaLogLevel.INFO,
-    logCreator: pinoLogCreator(opts.logger),
-    retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 5000 },
+    logCreator: kafkaLogCreator(opts.logger, { transientLevel: opts.transientLevel }),
+    retry: opts.retry ?? { retries: 5, initialRetryTime: 200, maxRetryTime: 5000 },
+    requestTimeout: opts.requestTimeoutMs,
   };
   const sec = opts.security;
   if (sec?.tls) config.ssl = { ca: sec.tls.ca ? [sec.tls.ca] : undefined, cert: sec.tls.cert, key: sec.tls.key, rejectUnauthorized: true };

@@ -1,4 +1,6 @@
+import * as tty from 'node:tty';
 import pino, { type Logger } from 'pino';
+import { prettyDestination } from './log-pretty';
 
 export type { Logger };
 
@@ -6,10 +8,13 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /**
- * JSON logs on stderr (stdout belongs to console output). Synchronous writes: log volume is low
- * and a log line must not be lost when the process exits right after an error.
+ * Logs on stderr (stdout belongs to console output): JSON lines, or short human lines when stderr
+ * is a terminal (`format: 'auto'`, the default), as for systemd and files JSON stays. Synchronous
+ * writes: log volume is low and a log line must not be lost when the process exits right after
+ * an error.
  */
-export function createLogger(opts: { name: string; level: LogLevel }): Logger {
+export function createLogger(opts: { name: string; level: LogLevel; format?: 'auto' | 'json' | 'pretty' }): Logger {
+  const pretty = opts.format === 'pretty' || ((opts.format ?? 'auto') === 'auto' && tty.isatty(2));
   return pino(
     {
       name: opts.name,
@@ -18,6 +23,6 @@ export function createLogger(opts: { name: string; level: LogLevel }): Logger {
       // Never log credentials, even if a config object is logged whole by mistake.
       redact: { paths: ['*.password', '*.sasl', 'password', 'sasl'], censor: '[redacted]' },
     },
-    pino.destination({ fd: 2, sync: true }),
+    pretty ? prettyDestination(2, true) : pino.destination({ fd: 2, sync: true }),
   );
 }

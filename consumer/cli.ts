@@ -9,7 +9,7 @@
 import * as os from 'node:os';
 import { Command } from 'commander';
 import type { Kafka } from 'kafkajs';
-import { parseWithConfig } from '../common/cli-config';
+import { parseWithConfig, secretOption } from '../common/cli-config';
 import { runMain } from '../common/cli-main';
 import { addConnectionOptions, addSecurityOptions, addSubjectStrategyOption, collect, logLevelOption } from '../common/cli-options';
 import { createKafka } from '../common/kafka';
@@ -21,9 +21,16 @@ import { runSearch } from './search/run-search';
 import { searchRequest, type SearchFlags } from './search/search-options';
 import { runStore } from './store/store';
 import { storeChoices, type StoreFlags } from './store/store-options';
+import { createOpenSearchClient, openSearchConnection, type OpenSearchFlags } from './store/opensearch/connection';
+import { openSearchBackend } from './store/opensearch/os-backend';
+import { runOpenSearchStore } from './store/opensearch/opensearch-store';
+import { addBackendOptions, addOpenSearchStoreOptions, backendOption, indexPrefixOption, openSearchStoreChoices, type OpenSearchStoreFlags } from './store/opensearch/opensearch-options';
 import { runDetect } from './detect/detect';
 import { SEVERITIES } from './rules/loader';
 import { runTail } from './tail/tail';
+import { createStoreClient } from './web/store-client';
+import { runWeb } from './web/web';
+import { DEFAULT_LISTEN, webConfig, type WebFlags } from './web/web-config';
 
 /** The logger, Kafka client and (with --schema-registry) registry client of a command. */
 function connect(name: string, c: CommonConfig): { logger: Logger; kafka: Kafka; registryClient?: RegistryClient } {
@@ -118,25 +125,38 @@ async function main(argv: string[]): Promise<number> {
 
   const store = program
     .command('store')
-    .description('write every event and alert of the topics into the SQLite store, exactly once')
+    .description('write every event and alert of the topics into the store (SQLite, or OpenSearch with --backend opensearch), nothing lost or doubled')
     .option('--db <dir>', 'store directory: meta.db and one events-YYYY-MM-DD.db per day', DEFAULT_STORE_DIR)
     .option('--retention <duration>', 'drop days older than this: 7d, 36h, 2w (default: keep)')
     .option('--max-size <bytes>', 'drop the oldest days while the store is larger: 20GB, 500MB (default: no cap)')
-    .option('--group <name>', 'consumer group (default: <prefix>-store); offsets are kept in the store, not the group')
+    .option('--group <name>', 'consumer group (default: <prefix>-store, or <prefix>-store-opensearch); SQLite keeps its offsets in the store, OpenSearch in the group')
     .option('--stats-interval <seconds>', 'seconds between stats log lines', '60')
     .option('--until-end', 'exit once the topics are read up to where they ended at start', false)
     .option('--client-id <id>', 'Kafka client id', `ebpf-audit-store-${os.hostname()}`)
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (logs go to stderr)', 'info')
     .exitOverride();
+  addBackendOptions(store);
+  addOpenSearchStoreOptions(store);
   addConnectionOptions(store);
-  addSecurityOptions(store).action(async (o: CommonFlags & StoreFlags) => {
+  addSecurityOptions(store).action(async (o: CommonFlags & StoreFlags & OpenSearchStoreFlags) => {
     const c = commonConfig(o, saslEnv());
+    if (backendOption(o.backend) === 'opensearch') {
+      // Its own default group: a SQLite store and an OpenSearch store of the same topics must not
+      // split the partitions between them.
+      const groupId = o.group ?? `${c.topicPrefix}-store-opensearch`;
+      const os = openSearchStoreChoices(o, c.topicPrefix);
+      const { logger, kafka, registryClient } = connect('ebpf-audit-store', c);
+      const client = createOpenSearchClient(os.connection);
+      await runOpenSearchStore({ ...c, ...os, client, kafka, logger, registry: createSchemaRegistry(), registryClient, groupId, untilEnd: o.untilEnd }, stopSignal());
+      await client.close();
+      return;
+    }
     const choices = storeChoices(o);
     const { logger, kafka, registryClient } = connect('ebpf-audit-store', c);
     await runStore({ ...c, ...choices, kafka, logger, registry: createSchemaRegistry(), registryClient, groupId: o.group ?? `${c.topicPrefix}-store`, untilEnd: o.untilEnd }, stopSignal());
   });
 
-  program
+  const search = program
     .command('search')
     .description('search the store: events matching a condition, counts, top values, histograms, a process\'s story, retro-hunts')
     .option('--db <dir>', 'store directory (written by `store`)', DEFAULT_STORE_DIR)
@@ -156,12 +176,47 @@ async function main(argv: string[]): Promise<number> {
     .option('--rules <file>', 'retro-hunt with the rules of a YAML file (repeatable)', (v: string, prev: string[]) => [...prev, v], [])
     .option('--timeout <seconds>', 'give up after this long (exit 1)')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (logs go to stderr)', 'warn')
-    .exitOverride()
-    .action(async (o: SearchFlags & { logLevel: string }) => {
-      const req = searchRequest(o);
-      const logger = createLogger({ name: 'ebpf-audit-search', level: logLevelOption(o.logLevel) });
-      code = await runSearch(req, process.stdout, logger);
-    });
+    .exitOverride();
+  addBackendOptions(search).action(async (o: SearchFlags & OpenSearchFlags & { logLevel: string; backend: string; indexPrefix?: string }) => {
+    const req = searchRequest(o);
+    const logger = createLogger({ name: 'ebpf-audit-search', level: logLevelOption(o.logLevel) });
+    if (backendOption(o.backend) === 'opensearch') {
+      const client = createOpenSearchClient(openSearchConnection(o));
+      const indexPrefix = indexPrefixOption(o.indexPrefix, 'ebpf-audit');
+      code = await runSearch(req, process.stdout, logger, () => openSearchBackend({ client, indexPrefix }));
+      return;
+    }
+    code = await runSearch(req, process.stdout, logger);
+  });
+
+  const web = program
+    .command('web')
+    .description('a web console: live events and alerts, search, process view and hosts, over HTTP(S)')
+    .option('--listen <address>', 'HOST:PORT to serve on; an address off loopback requires credentials', DEFAULT_LISTEN)
+    .option('--db <dir>', 'the store directory (written by `ebpf-audit-consumer store`) for search, alert history and the process view', DEFAULT_STORE_DIR)
+    .option('--auth-user <name>', 'user name for HTTP Basic login (with --auth-password-file or EBPF_AUDIT_AUTH_PASSWORD)')
+    .option('--auth-password-file <file>', 'file holding the password of --auth-user (else env EBPF_AUDIT_AUTH_PASSWORD or "auth-password:" in the config file)')
+    .addOption(secretOption('--auth-password <password>', 'password: environment or config file only'))
+    .option('--auth-token-file <file>', 'file holding an access token: "Authorization: Bearer TOKEN", or the password of a browser login (else env EBPF_AUDIT_AUTH_TOKEN)')
+    .addOption(secretOption('--auth-token <token>', 'access token: environment or config file only'))
+    .option('--https-cert <file>', 'serve HTTPS with this PEM certificate (chain)')
+    .option('--https-key <file>', 'PEM private key of --https-cert')
+    .option('--allowed-host <names>', 'Host header names accepted besides loopback ones when there is no login (DNS rebinding guard)', collect, [])
+    .option('--query-timeout <seconds>', 'time budget of one store query', '10')
+    .option('--max-range <duration>', 'longest time range a query may cover', '31d')
+    .option('--max-clients <n>', 'live streams open at once', '32')
+    .option('--client-id <id>', 'Kafka client id', `ebpf-audit-web-${os.hostname()}`)
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (logs go to stderr)', 'info')
+    .exitOverride();
+  addConnectionOptions(web);
+  addSecurityOptions(web).action(async (o: WebFlags) => {
+    const c = webConfig(o);
+    const { logger, kafka } = connect('ebpf-audit-web', c);
+    const backend = createStoreClient({ dir: c.storeDir, logger, timeoutMs: c.queryTimeoutMs });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const version = (require('../../package.json') as { version: string }).version;
+    await runWeb({ ...c, kafka, logger, registry: createSchemaRegistry(), store: backend, out: process.stdout, version }, stopSignal());
+  });
 
   await parseWithConfig(program, argv, { env: process.env });
   return code;

@@ -3,13 +3,16 @@
 # already present are not reinstalled, and a second run only rebuilds.
 #   Debian: clang/llvm (BPF compiler), libbpf-dev + bpftool (headers, vmlinux.h, linking),
 #           gcc/make, g++ + python3 (node-gyp compiles better-sqlite3 at npm ci), libbpf1
-#           (loaded at run time through ffi-rs), maven + a JRE (local Kafka and schema registry), python3-venv (the tests' independent Confluent reader),
+#           (loaded at run time through ffi-rs), maven + a JRE (local Kafka and schema registry),
+#           python3-venv (the tests' independent Confluent reader),
 #           curl + ca-certificates (the Node runtime), debootstrap + systemd-container (the
-#           package tests boot a clean Debian 12 with systemd-nspawn).
+#           package tests boot a clean Debian 12 with systemd-nspawn), chromium + a font (the
+#           web console's browser tests drive Debian's Chromium with playwright-core).
 #   Node:   20 or newer. Debian 12's nodejs is 18, so unless a Node 20+ is already on the PATH,
 #           deploy/node-runtime.sh installs the pinned official Node 20 binary and npm from the
 #           npm registry into /usr/local (which comes first on the PATH).
 #   npm:    the locked dependencies (npm ci), then the build (BPF object + TypeScript).
+#   Maven:  the local OpenSearch node's jars (deploy/opensearch/local.sh fetch).
 #   deploy/install.sh                 all of the above
 #   deploy/install.sh --runtime-only  curl, ca-certificates and Node only (a host that runs the
 #                                     commands but does not build; the runtime test)
@@ -22,7 +25,7 @@ runtime_only=0
 [[ ${1:-} == --runtime-only ]] && runtime_only=1
 
 packages=(curl ca-certificates)
-((runtime_only)) || packages+=(clang llvm libbpf-dev libbpf1 bpftool make gcc g++ python3 maven openjdk-17-jre-headless debootstrap systemd-container python3-venv)
+((runtime_only)) || packages+=(clang llvm libbpf-dev libbpf1 bpftool make gcc g++ python3 maven openjdk-17-jre-headless debootstrap systemd-container python3-venv chromium fonts-dejavu-core)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -60,4 +63,7 @@ log "npm ci"
 npm ci --no-audit --no-fund --loglevel=error >&2
 log "building (BPF object + TypeScript)"
 npm run --silent build >&2
+# The OpenSearch node the store's tests use: its jars from Maven Central (it runs on a Java 21+,
+# which local.sh finds at start; this machine kind ships Temurin 25).
+deploy/opensearch/local.sh fetch
 log "done"

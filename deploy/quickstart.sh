@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Quick start: install and build, start the local Kafka broker, then run the producer in the
 # background and a console tail in the foreground. Ctrl+C stops both; nothing stays attached.
-#   deploy/quickstart.sh [producer options]
+#   deploy/quickstart.sh [producer options] [-- tail options]
 # Every option goes to the producer; the connection and topic options (--brokers, --topic-prefix,
-# --tls*, --sasl-*) go to the tail as well, so both use the same topics. EBPF_AUDIT_<OPTION>
-# variables reach both anyway. EBPF_AUDIT_QUICKSTART_SKIP_INSTALL=1 skips deploy/install.sh (a
+# --tls*, --sasl-*) go to the tail as well, so both use the same topics. Options after `--` go to
+# the tail only (--where, --kind, --output ...). EBPF_AUDIT_<OPTION> variables reach both anyway. EBPF_AUDIT_QUICKSTART_SKIP_INSTALL=1 skips deploy/install.sh (a
 # tree that is already built: the test of this script).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -16,7 +16,12 @@ deploy/kafka/local.sh start
 shared_value=' --brokers --topic-prefix --tls-ca --tls-cert --tls-key --sasl-mechanism --sasl-username --sasl-password-file '
 shared_flag=' --tls '
 shared=()
-args=("$@")
+args=()
+tail_only=()
+seen_dashes=0
+for a in "$@"; do
+  if ((seen_dashes)); then tail_only+=("$a"); elif [[ $a == -- ]]; then seen_dashes=1; else args+=("$a"); fi
+done
 for ((i = 0; i < ${#args[@]}; i++)); do
   a=${args[i]}
   if [[ $shared_flag == *" $a "* || $shared_value == *" ${a%%=*} "* && $a == *=* ]]; then
@@ -29,13 +34,24 @@ done
 
 logdir=${EBPF_AUDIT_LOG_DIR:-/var/log/ebpf-audit}
 mkdir -p "$logdir"
-node dist/producer/cli.js "$@" 2>>"$logdir/producer.log" &
+log=$logdir/producer.log
+start_line=$(($(wc -l <"$log" 2>/dev/null || echo 0) + 1))
+node dist/producer/cli.js "${args[@]}" 2>>"$log" &
 producer=$!
 cleanup() {
   kill -INT "$producer" 2>/dev/null && wait "$producer" 2>/dev/null || true
-  printf 'quickstart: producer stopped; its log is %s\n' "$logdir/producer.log" >&2
+  # What this run of the producer captured and lost, from its final stats line.
+  tail -n +"$start_line" "$log" | node -e '
+    const line = require("fs").readFileSync(0, "utf8").split("\n").reverse().find((l) => l.includes("\"final stats\""));
+    if (!line) process.exit(0);
+    const s = JSON.parse(line).stats, k = Object.values(s.kernel);
+    const sum = (f) => k.reduce((n, c) => n + (c[f] || 0), 0);
+    console.error(`quickstart: the producer captured ${sum("emitted")} events, sent ${s.publisher.sent} messages to Kafka, lost ${s.lost}` +
+      (s.lost ? ` (ring buffer full ${sum("ringFull")}, stash full ${sum("stashFull")})` : ""));' || true
+  printf 'quickstart: producer stopped; its log is %s\n' "$log" >&2
 }
 trap cleanup EXIT
 trap 'exit 0' INT TERM
-printf 'quickstart: producer running (pid %s, log %s); tailing events, Ctrl+C to stop\n' "$producer" "$logdir/producer.log" >&2
-node dist/consumer/cli.js tail "${shared[@]}"
+printf 'quickstart: every file open, connect, exec, exit and privilege change on this host, live (producer pid %s, log %s).\n' "$producer" "$log" >&2
+printf 'quickstart: Ctrl+C stops both. To narrow it, pass tail options after --, e.g.  deploy/quickstart.sh -- --where '"'"'not proc.name in (java, node)'"'"' --kind file\n' >&2
+node dist/consumer/cli.js tail "${shared[@]}" "${tail_only[@]}"

@@ -47,6 +47,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--filter-file <file>', 'JSON filter rules added to the flags; re-read on SIGHUP')
     .option('--spool-dir <dir>', 'where messages wait while Kafka is away (one producer per directory)', '/var/lib/ebpf-audit/spool')
     .option('--spool-max-mb <n>', 'spool size cap; beyond it messages are dropped and counted', '1024')
+    .option('--spool-after-ms <n>', 'longest a message waits in memory unacknowledged before it is written to the spool', '1000')
     .option('--metrics-port <port>', 'serve Prometheus metrics on GET /metrics (0: any free port, logged)')
     .option('--metrics-host <address>', 'address the metrics endpoint listens on', '127.0.0.1')
     .option('--stats-interval <s>', 'seconds between stats log lines', '10')

@@ -45,6 +45,8 @@ export interface ProducerConfig {
   filterFile?: string;
   spoolDir: string;
   spoolMaxBytes: number;
+  /** The longest a message waits in memory unacknowledged before it is written to the spool. */
+  spoolAfterMs: number;
   /** undefined: no metrics endpoint. */
   metricsPort?: number;
   metricsHost: string;
@@ -86,6 +88,8 @@ export interface RawProducerOptions extends SecurityFlags, SchemaRegistryFlags {
   filterFile?: string;
   spoolDir: string;
   spoolMaxMb: string;
+  /** Optional so configs built before the option existed keep their meaning (the default). */
+  spoolAfterMs?: string;
   metricsPort?: string;
   metricsHost: string;
   subjectStrategy?: string;
@@ -137,6 +141,7 @@ export function buildProducerConfig(o: RawProducerOptions, env: { username?: str
     metricsHost: o.metricsHost,
     spoolDir: o.spoolDir,
     spoolMaxBytes: intOption('spool-max-mb', o.spoolMaxMb, 1, 1 << 20) * (1 << 20),
+    spoolAfterMs: intOption('spool-after-ms', o.spoolAfterMs ?? '1000', 50, 60_000),
     filter,
     filterFile: o.filterFile,
     brokers,

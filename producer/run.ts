@@ -1,11 +1,13 @@
 /**
  * The producer's main job: wire kernel capture to Kafka, run until `stop` aborts, then shut down
  * in the order that loses nothing: detach programs, drain the ring, flush Kafka, free the maps.
+ * Capture never waits for Kafka: programs attach first, topics are checked with the first send,
+ * and until Kafka answers messages go to the spool (the publisher's age bound).
  */
 import { errorMessage } from '../common/errors';
 import { createKafka } from '../common/kafka';
 import type { Logger } from '../common/logger';
-import { BROKER_DEFAULTS, ensureTopics, topicSpecs } from '../common/topic-admin';
+import { BROKER_DEFAULTS, topicSpecs } from '../common/topic-admin';
 import { schemasTopic, statsTopic, topicFor } from '../common/topics';
 import { schemaMessage } from '../schemas/publication';
 import { createSchemaRegistry, EVENT_SCHEMAS, type SchemaKind } from '../schemas/registry';
@@ -20,11 +22,21 @@ import { createBootClock } from './enrich/clock';
 import { createEnricher } from './enrich/enricher';
 import { openHostView } from './enrich/host-view';
 import { createPipeline } from './pipeline';
+import { createKafkaSender } from './publish/kafka-sender';
 import { useSchemaRegistry } from './schema-registry';
 import { createPublisher } from './publish/publisher';
 import { openSpool } from './publish/spool';
 import { startMetricsServer, type MetricsServer } from './metrics';
 import { snapshot, startStatsReporter, toStatsEvent, type StatsSnapshot } from './stats';
+import { withTopicsEnsured } from './topics-ready';
+
+/**
+ * Our loops own retries (the publisher's, the topic check's): kafkajs tries a connect or a
+ * metadata refresh once (a send request up to three times within ~0.5 s: kafka-sender.ts), and
+ * waits at most REQUEST_TIMEOUT_MS for any answer.
+ */
+const CLIENT_RETRY = { retries: 0 };
+const REQUEST_TIMEOUT_MS = 10_000;
 
 /** `onReload` registers what SIGHUP does: re-read the filter file and apply it in the kernel. */
 export async function runProducer(
@@ -40,34 +52,38 @@ export async function runProducer(
   // With --schema-registry: schemas registered, Confluent framing (false: stopped while waiting for it).
   if (!(await useSchemaRegistry(cfg, registry, logger, stop))) return;
 
-  const kafka = createKafka({ brokers: cfg.brokers, clientId: cfg.clientId, logger, security: cfg.security });
+  const kafka = createKafka({
+    brokers: cfg.brokers, clientId: cfg.clientId, logger, security: cfg.security,
+    retry: CLIENT_RETRY, requestTimeoutMs: REQUEST_TIMEOUT_MS, transientLevel: 'debug', // the publisher reports outages
+  });
   let metrics: MetricsServer | undefined;
   const spool = openSpool({ dir: cfg.spoolDir, maxBytes: cfg.spoolMaxBytes, logger });
+  const sender = createKafkaSender({ kafka, acks: cfg.acks, compression: cfg.compression });
+  // The schemas topic must be created compacted before a send would auto-create it.
+  const send = withTopicsEnsured(sender.send, { kafka, specs: topicSpecs(cfg.topicPrefix, BROKER_DEFAULTS), logger });
   const publisher = createPublisher({
-    kafka,
+    send,
     logger,
     spool,
     spoolMaxBytes: cfg.spoolMaxBytes,
+    spoolAfterMs: cfg.spoolAfterMs,
     onSent: (ms) => metrics?.observeSend(ms),
-    acks: cfg.acks,
     lingerMs: cfg.lingerMs,
     batchSize: cfg.batchSize,
     maxQueued: cfg.maxQueued,
-    compression: cfg.compression,
   });
-  try {
-    await ensureTopics(kafka, topicSpecs(cfg.topicPrefix, BROKER_DEFAULTS), logger);
-  } catch (err) {
-    // The broker may be away: capture starts anyway (into the spool); auto-creation or the
-    // topics command covers the topics.
-    logger.warn({ err: errorMessage(err) }, 'could not check or create topics');
-  }
-  await publisher.connect();
   // Our writer schemas, before any event that uses them (spooled like events if Kafka is away);
   // with --schema-registry they are in the registry instead.
   for (const kind of cfg.schemaRegistry ? [] : (Object.keys(EVENT_SCHEMAS) as SchemaKind[])) {
     const m = schemaMessage(registry.current(kind));
     publisher.offer(schemasTopic(cfg.topicPrefix), { key: m.key, value: m.value, timestamp: String(Date.now()) });
+  }
+  publisher.start();
+  if (stop.aborted) {
+    publisher.close();
+    await sender.disconnect();
+    logger.info('stopped before capture began');
+    return;
   }
 
   processes.seed(); // just before attaching: what starts later comes as exec events
@@ -128,20 +144,25 @@ export async function runProducer(
   pipeline.stop();
   probe.detach();
   const deadline = Date.now() + cfg.shutdownTimeoutMs;
+  // true: all in Kafka; false: Kafka is away (all goes to the spool); undefined: out of time.
+  let delivered: boolean | undefined;
   try {
     // Whatever the kernel wrote before detach is still in the ring: send it too.
     while (ring.pending() > 0 && Date.now() < deadline) {
-      if (pipeline.drainNow() === 0) await publisher.flush(Math.max(1, deadline - Date.now()));
+      if (pipeline.drainNow() === 0 && !(await publisher.flush(Math.max(1, deadline - Date.now())))) break;
     }
-    await publisher.flush(Math.max(1, deadline - Date.now()));
+    delivered = await publisher.flush(Math.max(1, deadline - Date.now()));
   } catch (err) {
-    logger.warn({ err: (err as Error).message }, 'shutdown timeout: undelivered messages stay in the spool for the next start');
+    logger.warn({ err: errorMessage(err) }, 'shutdown timeout: undelivered messages stay in the spool for the next start');
   }
+  while (ring.pending() > 0 && pipeline.drainNow() > 0); // what Kafka cannot take now goes to the spool
   stopStats();
   const final = snapshot(sources);
   publishStats(final, true);
-  await publisher.flush(2000).catch(() => undefined);
-  await publisher.disconnect(); // what is still in memory goes to the spool
+  if (delivered) await publisher.flush(2000).catch(() => undefined);
+  if (delivered === false) logger.warn({ spoolBytes: spool.stats().bytes, queued: publisher.queued }, 'Kafka unavailable at shutdown: undelivered messages stay in the spool for the next start');
+  publisher.close(); // what is still in memory goes to the spool
+  await sender.disconnect();
   logger.info({ stats: final, spool: spool.stats() }, 'final stats');
   await metrics?.close();
   clearInterval(clockTimer);

@@ -17,6 +17,13 @@ if ! deploy/kafka/local.sh status >/dev/null; then
   deploy/kafka/local.sh start
   started_broker=1
 fi
+# The OpenSearch store's tests need a node (deploy/opensearch/local.sh): started here when none
+# runs, stopped after, as the broker is.
+started_opensearch=0
+if ! deploy/opensearch/local.sh status >/dev/null; then
+  deploy/opensearch/local.sh start
+  started_opensearch=1
+fi
 # The schema registry tests (test/*/schema-registry*.test.ts) use this one and start their own;
 # their independent reader, Confluent's Python client, lives in a venv outside the repository.
 started_registry=0
@@ -33,4 +40,5 @@ mapfile -t files < <(find dist/test -name '*.test.js' | sort)
 node --test --test-concurrency=1 "${files[@]}" || status=$?
 if [[ $started_registry == 1 && ${EBPF_AUDIT_KEEP_BROKER:-0} != 1 ]]; then deploy/schema-registry/local.sh stop; fi
 if [[ $started_broker == 1 && ${EBPF_AUDIT_KEEP_BROKER:-0} != 1 ]]; then deploy/kafka/local.sh stop; fi
+if [[ $started_opensearch == 1 && ${EBPF_AUDIT_KEEP_OPENSEARCH:-0} != 1 ]]; then deploy/opensearch/local.sh stop; fi
 exit $status

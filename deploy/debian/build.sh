@@ -45,6 +45,8 @@ rm "$stage/files"
 # Files the code reads beside its sources at run time (schemas/*.avsc, the default rule pack ...).
 find common consumer producer schemas -type f ! -name '*.ts' -print0 | tar -cf - --null -T - | tar -xf - -C "$lib"
 mkdir -p "$lib/bpf/build" && cp bpf/build/ebpf-audit.bpf.o "$lib/bpf/build/"
+# The web console's page, built by npm run build (web/build.mjs).
+mkdir -p "$lib/dist/web" && cp dist/web/index.html dist/web/app.js dist/web/app.css dist/web/icon.svg "$lib/dist/web/"
 cp package.json package-lock.json "$lib/"
 # The installed (and patched) dependencies, minus the dev ones: `npm ci --omit=dev` would skip
 # the patch-package step (a dev dependency) and ship an unpatched kafkajs.

@@ -1,357 +1,307 @@
 /**
- * Batching and delivery in front of kafkajs, which has no linger, no buffering and only a few
- * retries of its own. Messages queue in memory (bounded) and go out with sendBatch when a batch
- * fills or the linger time passes, one request in flight, so one host's events keep their order.
+ * Delivery in front of an injected `send` (kafkajs has no linger, no buffering, and retries that
+ * would hold messages in memory for seconds). Our loop owns batching and retries; where messages
+ * live is the state machine in delivery-state.ts, and every transition goes through `fire`.
  *
- * With a spool, nothing waits in memory while Kafka is away: the first failed send (or a full
- * queue) switches to spooling, where the queue goes to disk, new messages are appended to the
- * spool, and sends replay it in order; acknowledged records are committed. When replay catches up,
- * messages flow through memory again. A spool left by a crashed producer is replayed first.
+ * The guarantee, with a spool: no message waits in memory unacknowledged for longer than
+ * `spoolAfterMs` without being on disk. A failed send, a full queue, or an oldest message older
+ * than the bound moves the whole memory queue to the spool, the batch in flight included (if that
+ * request succeeds after all, its records are committed, not sent twice). A healthy stream never
+ * touches the disk. One request is in flight at a time, so one host's events keep their order.
  */
-import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
+import type { Message } from 'kafkajs';
 import { errorMessage } from '../../common/errors';
-import type { Logger } from '../../common/logger';
-import { memoizedDefaultPartitioner } from './partitioner';
-import type { Spool, SpoolPos, SpoolRecord } from './spool';
+import { nextState, offersGoToSpool, type DeliveryEvent, type DeliveryState } from './delivery-state';
+import { createWaiters } from './waiters';
+import { createMessageQueue, groupByTopic, recordSizeOf, sizeOf, toMessage, toRecord, type TopicMessages } from './message-queue';
+import { createOutageReport } from './outage-report';
+import { refusedForGood, type Publisher, type PublisherOptions } from './publisher-api';
+import type { SpoolPos } from './spool';
 
-export interface PublisherOptions {
-  kafka: Kafka;
-  logger: Logger;
-  /** acks: -1 = all in-sync replicas (default), 1 = leader, 0 = none. */
-  acks: -1 | 0 | 1;
-  lingerMs: number;
-  /** Most messages in one sendBatch request. */
-  batchSize: number;
-  /**
-   * Most bytes (estimated) in one request. One host's events share a key and so a partition,
-   * and a partition's record batch must stay under the broker's message.max.bytes (1 MiB default).
-   */
-  maxBatchBytes?: number;
-  /** Most messages queued in memory. */
-  maxQueued: number;
-  compression: keyof typeof CompressionTypes;
-  /** Where messages wait while Kafka is away; without one, a full queue refuses offers. */
-  spool?: Spool;
-  spoolMaxBytes?: number;
-  /** Called with the latency of every successful request (metrics). */
-  onSent?: (ms: number, messages: number) => void;
-}
+export * from './publisher-api';
 
-interface Entry {
-  topic: string;
-  message: Message;
-  bytes: number;
-  /** Set for entries replayed from the spool: committing it acknowledges them on disk. */
-  pos?: SpoolPos;
-}
-
-/** Record overhead in a v2 record batch (varints, attributes, header keys) plus headers: an upper estimate. */
-const RECORD_OVERHEAD = 64;
-
-function sizeOf(m: Message): number {
-  let n = RECORD_OVERHEAD + (m.value ? (m.value as Buffer).length : 0) + (m.key ? Buffer.byteLength(m.key as Buffer | string) : 0);
-  if (m.headers) for (const [k, v] of Object.entries(m.headers)) n += k.length + (v ? Buffer.byteLength(v as Buffer | string) : 0);
-  return n;
-}
-
-const toRecord = (topic: string, m: Message): SpoolRecord => ({
-  topic,
-  key: Buffer.isBuffer(m.key) ? m.key : Buffer.from(m.key ?? ''),
-  value: m.value as Buffer,
-  timestamp: m.timestamp ?? String(Date.now()),
-  headers: Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, String(v)])),
-});
-
-/** Protocol errors after which the same request can never succeed (anything else is retried). */
-const REFUSED_FOR_GOOD = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'CORRUPT_MESSAGE']);
-
-/** The broker refused the request for good: kafkajs wraps the protocol error in `cause` chains. */
-export function refusedForGood(err: unknown): boolean {
-  for (let e = err as { type?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
-    if (e.type && REFUSED_FOR_GOOD.has(e.type)) return true;
-  }
-  return false;
-}
-
-const toMessage = (r: SpoolRecord): Message => ({ key: r.key, value: r.value, timestamp: r.timestamp, headers: r.headers });
-
-export interface PublisherStats {
-  sent: number;
-  batches: number;
-  sendErrors: number;
-  /** Messages the broker refused for good (for example too large): counted drops. */
-  rejected: number;
-  queued: number;
-  lastBatchMs: number;
-  spooling: boolean;
-  spooled: number;
-  spoolBytes: number;
-  /** Messages refused because the spool reached its cap: counted drops. */
-  spoolDrops: number;
-  /** Messages refused because the memory queue was full and there is no spool: counted drops. */
-  queueFull: number;
-}
-
-export interface Publisher {
-  /** Connect; with a spool, an unreachable broker is not an error (we spool and retry). */
-  connect(): Promise<void>;
-  /** Queue one message; false (nothing queued) when neither memory nor spool has room. */
-  offer(topic: string, message: Message): boolean;
-  hasRoom(n: number): boolean;
-  readonly queued: number;
-  /** Send everything queued and spooled; resolves when empty, rejects after timeoutMs. */
-  flush(timeoutMs: number): Promise<void>;
-  /** Stop sending; whatever is still in memory goes to the spool. */
-  disconnect(): Promise<void>;
-  stats(): PublisherStats;
+interface InFlight {
+  n: number;
+  /** Read from the spool: acknowledging it commits up to here. */
+  lastPos?: SpoolPos;
+  /** From memory, moved to the spool while in flight: acknowledging it commits up to here. */
+  spilledEnd?: SpoolPos;
+  /** Of those, how many the full spool refused (dropped if the request fails). */
+  unspooled: number;
 }
 
 export function createPublisher(opts: PublisherOptions): Publisher {
   const log = opts.logger.child({ component: 'publisher' });
-  const producer: Producer = opts.kafka.producer({
-    allowAutoTopicCreation: true,
-    maxInFlightRequests: 1,
-    createPartitioner: memoizedDefaultPartitioner,
-  });
-  const spool = opts.spool;
+  const { spool } = opts;
   const spoolMax = opts.spoolMaxBytes ?? Infinity;
-  let queue: Entry[] = [];
-  let head = 0;
-  const size = (): number => queue.length - head;
-  let inFlight = false;
-  let connected = false;
+  const spoolAfterMs = opts.spoolAfterMs ?? 1000;
+  const maxBytes = opts.maxBatchBytes ?? 900_000;
+  const retryMinMs = opts.retryMinMs ?? 250;
+  const retryMaxMs = opts.retryMaxMs ?? 2000;
+  const queue = createMessageQueue();
+  const outage = createOutageReport({ logger: log, intervalMs: opts.outageLogMs ?? 10_000, spooling: !!spool });
+  const stats = { sent: 0, batches: 0, sendErrors: 0, rejected: 0, lastBatchMs: 0, spoolDrops: 0, queueFull: 0 };
+  let state: DeliveryState = spool && !spool.isEmpty() ? 'replaying' : 'memory';
+  let started = false;
+  let inFlight: InFlight | undefined;
   let lingerTimer: NodeJS.Timeout | undefined;
+  let lingerDue = false;
   let retryTimer: NodeJS.Timeout | undefined;
   let backoffMs = 0;
-  let closed = false;
-  let spooling = spool ? !spool.isEmpty() : false;
-  const stats = { sent: 0, batches: 0, sendErrors: 0, rejected: 0, lastBatchMs: 0, spoolDrops: 0, queueFull: 0 };
-  const maxBytes = opts.maxBatchBytes ?? 900_000;
-  // Shrinks when the broker rejects a request as too large, grows back after successes.
+  /** The last request failed and none is out: Kafka is away. */
+  let kafkaAway = false;
+  // Shrinks when the broker refuses a request as too large, grows back after successes.
   let limit = opts.batchSize;
-  const idleWaiters: (() => void)[] = [];
+  /** flush() calls waiting for the queue and the spool to empty (they also cut the linger short). */
+  const waiters = createWaiters();
+  const notify = (): void => waiters.notify();
+  const spoolBytes = (): number => spool?.stats().bytes ?? 0;
 
-  const idle = (): boolean => size() === 0 && (!spool || spool.isEmpty());
-
-  /** Queued entries are queue[head..]; the consumed prefix is dropped in bulk, not per batch. */
-  function take(n: number): void {
-    head += n;
-    if (head > 65536 && head * 2 > queue.length) {
-      queue = queue.slice(head);
-      head = 0;
+  const watchdog = setInterval(() => {
+    const at = queue.oldestAt();
+    if (state === 'memory' && spool && at !== undefined && Date.now() - at >= spoolAfterMs) {
+      fire('unacknowledged', started ? `not acknowledged within ${spoolAfterMs} ms` : `Kafka not reached within ${spoolAfterMs} ms`);
     }
-  }
+    outage.tick(() => ({ queued: queue.size, spoolBytes: spoolBytes(), retryInMs: backoffMs }));
+  }, Math.max(10, Math.min(250, spoolAfterMs / 4)));
+  watchdog.unref();
 
-  function clearQueue(): void {
-    queue = [];
-    head = 0;
-  }
-
-  function startSpooling(why: string): void {
-    if (!spooling) log.warn({ why, queued: size() }, 'spooling to disk until Kafka takes messages again');
-    spooling = true;
-  }
-
-  /**
-   * After a failed send (nothing in flight): move what memory holds to the spool, so a crash
-   * during the outage loses nothing. Only when the spool holds nothing newer (order).
-   */
-  function spillToSpool(why: string): void {
-    if (!spool) return;
-    startSpooling(why);
-    if (size() === 0 || queue[head].pos || !spool.isEmpty()) return;
-    for (let i = head; i < queue.length; i++) {
-      if (!spool.append(toRecord(queue[i].topic, queue[i].message))) {
-        stats.spoolDrops += queue.length - i;
-        log.error({ dropped: queue.length - i }, 'spool full: messages dropped');
-        break;
-      }
+  /** The one place where the state changes, with what each transition does. */
+  function fire(event: DeliveryEvent, reason: string = event): void {
+    const from = state;
+    const to = nextState(from, event);
+    if (to === from) return;
+    state = to;
+    if (to === 'spooling') {
+      const queued = queue.size;
+      if (from === 'memory') spill();
+      // A failed send is an outage (warned once, then summarised); moving memory to disk because
+      // of age or a full queue is the guarantee at work, not a failure.
+      if (event !== 'sendFailed') log.info({ reason, movedToDisk: queued, spoolBytes: spoolBytes() }, 'memory queue moved to the spool');
+    } else if (from === 'spooling' && to === 'replaying') {
+      outage.end({ spoolBytes: spoolBytes() });
+    } else if (from === 'replaying' && to === 'memory') {
+      log.info({ spooled: spool?.stats().appended }, 'spool drained: back to sending from memory');
     }
-    clearQueue();
+    opts.onTransition?.(from, to, event);
   }
 
-  /** Replay has caught up with the spool: messages flow through memory again. */
-  function leaveSpoolingIfDone(): void {
-    if (spooling && spool && size() === 0 && spool.isEmpty() && !retryTimer && !inFlight) {
-      spooling = false;
-      log.info('spool drained: back to sending from memory');
+  /** Memory to disk, oldest first: the request in flight (it may still succeed), then the rest. */
+  function spill(): void {
+    const entries = queue.drain();
+    const inFlightN = inFlight && inFlight.lastPos === undefined ? inFlight.n : 0;
+    let unspooled = 0;
+    let dropped = 0;
+    for (let i = 0; i < entries.length; i++) {
+      if (i === inFlightN && inFlightN > 0) inFlight!.spilledEnd = spool!.end();
+      if (spool!.append(toRecord(entries[i].topic, entries[i].message))) continue;
+      if (i < inFlightN) unspooled++;
+      else dropped++;
     }
+    if (inFlightN > 0) {
+      inFlight!.spilledEnd ??= spool!.end();
+      inFlight!.unspooled = unspooled;
+    }
+    stats.spoolDrops += dropped;
+    if (dropped) log.error({ dropped, spoolDrops: stats.spoolDrops }, 'spool full: messages dropped');
+    spool!.flush();
+  }
+
+  function toSpool(topic: string, message: Message): boolean {
+    if (!spool!.append(toRecord(topic, message))) {
+      stats.spoolDrops++;
+      return false;
+    }
+    schedule();
+    return true;
   }
 
   function schedule(): void {
-    leaveSpoolingIfDone();
-    if (inFlight || retryTimer || closed) return;
-    if (size() === 0 && !(spooling && spool && !spool.isEmpty())) return;
-    if (size() >= opts.batchSize || opts.lingerMs === 0 || spooling) {
+    if (state === 'closed' || !started || inFlight || retryTimer) return;
+    if (offersGoToSpool(state)) return void sendFromSpool();
+    if (queue.size === 0) return notify();
+    if (queue.size >= opts.batchSize || opts.lingerMs === 0 || waiters.count > 0 || lingerDue) {
       if (lingerTimer) clearTimeout(lingerTimer);
       lingerTimer = undefined;
-      void sendOne();
+      lingerDue = false;
+      const n = queue.cut(limit, maxBytes);
+      inFlight = { n, unspooled: 0 };
+      void attempt(groupByTopic(queue.head(n)));
     } else if (!lingerTimer) {
       lingerTimer = setTimeout(() => {
         lingerTimer = undefined;
-        void sendOne();
+        lingerDue = true;
+        schedule();
       }, opts.lingerMs);
     }
   }
 
-  async function sendOne(): Promise<void> {
-    if (inFlight || closed) return;
-    if (size() === 0 && spooling && spool) {
-      for (const { rec, pos } of spool.read(limit, maxBytes)) {
-        const message = toMessage(rec);
-        queue.push({ topic: rec.topic, message, bytes: sizeOf(message), pos });
-      }
-    }
-    if (size() === 0) {
-      leaveSpoolingIfDone();
-      idleWaiters.splice(0).forEach((w) => w());
+  function sendFromSpool(): void {
+    const batch = spool!.read(limit, maxBytes, recordSizeOf);
+    if (batch.length === 0) {
+      if (spool!.isEmpty()) fire('caughtUp');
+      if (state === 'memory') schedule();
+      else notify();
       return;
     }
-    inFlight = true;
-    let n = 0;
-    let bytes = 0;
-    while (n < size() && n < limit && (n === 0 || bytes + queue[head + n].bytes <= maxBytes)) bytes += queue[head + n++].bytes;
-    const byTopic = new Map<string, Message[]>();
-    for (let i = head; i < head + n; i++) {
-      const e = queue[i];
-      let list = byTopic.get(e.topic);
-      if (!list) byTopic.set(e.topic, (list = []));
-      list.push(e.message);
-    }
+    inFlight = { n: batch.length, lastPos: batch[batch.length - 1].pos, unspooled: 0 };
+    void attempt(groupByTopic(batch.map((b) => ({ topic: b.rec.topic, message: toMessage(b.rec) }))));
+  }
+
+  async function attempt(topicMessages: TopicMessages[]): Promise<void> {
     const t0 = process.hrtime.bigint();
     let error: unknown;
     try {
-      if (!connected) {
-        await producer.connect();
-        connected = true;
-      }
-      await producer.sendBatch({
-        acks: opts.acks,
-        compression: CompressionTypes[opts.compression],
-        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-      });
+      await opts.send(topicMessages);
     } catch (err) {
-      error = err;
+      error = err ?? new Error('send failed');
     }
-    inFlight = false;
-    if (closed) return; // disconnect() took the queue over while this request was out
-    const last = queue[head + n - 1];
-    if (error === undefined) {
-      take(n);
-      if (last.pos) spool!.commit(last.pos);
-      stats.sent += n;
-      stats.batches++;
-      stats.lastBatchMs = Number(process.hrtime.bigint() - t0) / 1e6;
-      opts.onSent?.(stats.lastBatchMs, n);
-      if (backoffMs) log.info({ sent: n }, 'Kafka takes messages again');
-      backoffMs = 0;
-      limit = Math.min(opts.batchSize, limit * 2);
-    } else if (refusedForGood(error)) {
-      stats.sendErrors++;
-      // The broker will never take this request as it is: split it; a single message it
-      // refuses is dropped and counted, so one bad record cannot stall the stream.
-      if (n > 1) {
-        limit = Math.max(1, Math.ceil(n / 2));
-        log.warn({ err: errorMessage(error), messages: n, nextBatch: limit }, 'request refused; splitting it');
-      } else {
-        take(1);
-        if (last.pos) spool!.commit(last.pos);
-        stats.rejected++;
-        log.error({ err: errorMessage(error), bytes, rejected: stats.rejected }, 'message refused by the broker; dropped');
-      }
-      if (size() > 0 && queue[head].pos) {
-        spool!.rewind(); // replayed entries are re-read from disk at the new batch size
-        clearQueue();
-      }
-    } else {
-      // Kafka is away or slow: keep everything (on disk when there is a spool) and retry.
-      stats.sendErrors++;
-      if (spool) {
-        if (size() > 0 && queue[head].pos) {
-          spool.rewind();
-          clearQueue();
-        } else {
-          spillToSpool(errorMessage(error));
-        }
-      }
-      backoffMs = Math.min(backoffMs ? backoffMs * 2 : 250, 5000);
-      log.warn({ err: errorMessage(error), messages: n, retryInMs: backoffMs, queued: size(), spoolBytes: spool?.stats().bytes }, 'send failed; will retry');
-      retryTimer = setTimeout(() => {
-        retryTimer = undefined;
-        schedule();
-      }, backoffMs);
-    }
-    if (idle()) idleWaiters.splice(0).forEach((w) => w());
+    const f = inFlight!;
+    inFlight = undefined;
+    if (state === 'closed') return; // close() took memory over while this request was out
+    if (error === undefined) acknowledged(f, Number(process.hrtime.bigint() - t0) / 1e6);
+    else if (refusedForGood(error)) refused(f, error);
+    else failed(f, error);
+    notify();
     schedule();
   }
 
+  /** Drop a batch from where it waited: acknowledged, or refused for good. */
+  function settle(f: InFlight): void {
+    if (f.lastPos) spool!.commit(f.lastPos);
+    else if (f.spilledEnd) spool!.commit(f.spilledEnd);
+    else queue.take(f.n);
+  }
+
+  function acknowledged(f: InFlight, ms: number): void {
+    settle(f);
+    stats.sent += f.n;
+    stats.batches++;
+    stats.lastBatchMs = ms;
+    opts.onSent?.(ms, f.n);
+    backoffMs = 0;
+    kafkaAway = false;
+    limit = Math.min(opts.batchSize, limit * 2);
+    outage.end({ spoolBytes: spoolBytes() });
+    fire('sendOk');
+  }
+
+  function refused(f: InFlight, error: unknown): void {
+    stats.sendErrors++;
+    kafkaAway = false;
+    // The broker will never take this request as it is: split it; a single message it refuses
+    // is dropped and counted, so one bad record cannot stall the stream.
+    if (f.n > 1) {
+      limit = Math.max(1, Math.ceil(f.n / 2));
+      log.warn({ err: errorMessage(error), messages: f.n, nextBatch: limit }, 'request refused; splitting it');
+      if (f.lastPos) spool!.rewind(); // re-read from disk at the new batch size
+      return;
+    }
+    settle(f);
+    stats.rejected++;
+    log.error({ err: errorMessage(error), rejected: stats.rejected }, 'message refused by the broker; dropped');
+  }
+
+  function failed(f: InFlight, error: unknown): void {
+    stats.sendErrors++;
+    kafkaAway = true;
+    if (f.lastPos) spool!.rewind();
+    if (f.spilledEnd && f.unspooled) stats.spoolDrops += f.unspooled; // neither sent nor on disk
+    backoffMs = Math.min(backoffMs ? backoffMs * 2 : retryMinMs, retryMaxMs);
+    const queued = queue.size;
+    if (spool) fire('sendFailed');
+    outage.begin(`send failed: ${errorMessage(error)}`, spool ? { movedToDisk: queued, spoolBytes: spoolBytes() } : { queued });
+    outage.failed(error);
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      schedule();
+    }, backoffMs);
+  }
+
+  const idle = (): boolean => queue.size === 0 && !inFlight && (!spool || spool.isEmpty());
+
   return {
-    async connect() {
-      try {
-        await producer.connect();
-        connected = true;
-      } catch (err) {
-        if (!spool) throw err;
-        log.warn({ err: errorMessage(err) }, 'Kafka unreachable at start: spooling until it is');
-        spooling = true;
-      }
-      log.info({ acks: opts.acks, lingerMs: opts.lingerMs, batchSize: opts.batchSize, compression: opts.compression, spool: !!spool }, 'publisher ready');
+    start() {
+      if (started || state === 'closed') return;
+      started = true;
+      log.info({ state, lingerMs: opts.lingerMs, batchSize: opts.batchSize, spool: !!spool, spoolAfterMs: spool ? spoolAfterMs : undefined }, 'publisher started');
       schedule();
     },
     offer(topic, message) {
-      if (spool && (spooling || size() >= opts.maxQueued)) {
-        // Memory keeps what it has (older, maybe in flight); new messages go to disk behind it.
-        if (!spooling) startSpooling('send queue full');
-        if (!spool.append(toRecord(topic, message))) {
-          stats.spoolDrops++;
-          return false;
-        }
-        schedule();
-        return true;
-      }
-      if (size() >= opts.maxQueued) {
+      if (state === 'closed') {
         stats.queueFull++;
         return false;
       }
-      queue.push({ topic, message, bytes: sizeOf(message) });
+      if (offersGoToSpool(state)) return toSpool(topic, message);
+      if (queue.size >= opts.maxQueued) {
+        if (!spool) {
+          stats.queueFull++;
+          return false;
+        }
+        fire('queueFull', 'memory queue full');
+        return toSpool(topic, message);
+      }
+      queue.push({ topic, message, bytes: sizeOf(message), at: Date.now() });
       schedule();
       return true;
     },
-    hasRoom: (n) => (spool ? (spooling || size() + n > opts.maxQueued ? spool.stats().bytes < spoolMax * 0.99 : true) : size() + n <= opts.maxQueued),
+    hasRoom(n) {
+      if (!spool) return queue.size + n <= opts.maxQueued;
+      return offersGoToSpool(state) || queue.size + n > opts.maxQueued ? spoolBytes() < spoolMax * 0.99 : true;
+    },
     get queued() {
-      return size();
+      return queue.size;
+    },
+    get state() {
+      return state;
     },
     flush(timeoutMs) {
-      if (idle()) return Promise.resolve();
-      return new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`${size()} messages queued and ${spool?.stats().bytes ?? 0} spooled bytes left after ${timeoutMs} ms`)), timeoutMs);
-        idleWaiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-        if (lingerTimer) clearTimeout(lingerTimer);
-        lingerTimer = undefined;
-        if (!inFlight && !retryTimer) void sendOne();
-      });
+      const settled = (): boolean | undefined => {
+        if (idle()) return true;
+        if (spool && (!started || state === 'closed' || (kafkaAway && !inFlight))) return false;
+        return undefined;
+      };
+      if (retryTimer && started && state !== 'closed') {
+        // Kafka was away: try once more now rather than at the end of the back-off.
+        clearTimeout(retryTimer);
+        retryTimer = undefined;
+        kafkaAway = false;
+        schedule();
+      }
+      const done = waiters.wait(settled, timeoutMs, () => new Error(`${queue.size} messages queued and ${spoolBytes()} spooled bytes left after ${timeoutMs} ms`));
+      schedule();
+      return done;
     },
-    async disconnect() {
-      closed = true;
+    close() {
+      if (state === 'closed') return;
+      clearInterval(watchdog);
       if (lingerTimer) clearTimeout(lingerTimer);
       if (retryTimer) clearTimeout(retryTimer);
       if (spool) {
-        // Undelivered messages in memory survive the restart on disk. When the spool already
-        // holds newer ones, these older ones land after them: order yields to delivery here.
+        // In memory state the spool is empty, so order holds. A request still in flight may yet
+        // succeed: its messages are then sent twice (at-least-once).
         let kept = 0;
-        for (let i = head; i < queue.length; i++) if (!queue[i].pos && spool.append(toRecord(queue[i].topic, queue[i].message))) kept++;
+        for (const e of queue.drain()) {
+          if (spool.append(toRecord(e.topic, e.message))) kept++;
+          else stats.spoolDrops++;
+        }
         if (kept) log.warn({ messages: kept }, 'undelivered messages left in the spool for the next start');
-        clearQueue();
         spool.close();
       }
-      await producer.disconnect().catch(() => undefined);
+      fire('close');
+      notify();
     },
-    stats: () => {
+    stats() {
       const s = spool?.stats();
-      return { ...stats, queued: size(), spooling, spooled: s?.appended ?? 0, spoolBytes: s?.bytes ?? 0 };
+      return {
+        ...stats,
+        state,
+        queued: queue.size,
+        spooling: offersGoToSpool(state),
+        spooled: s?.appended ?? 0,
+        spoolBytes: s?.bytes ?? 0,
+        spoolCorrupt: s?.corrupt ?? 0,
+      };
     },
   };
 }

@@ -2,7 +2,8 @@
  * Issue 17 item 6: deploy/quickstart.sh gives the producer and the tail the same connection and
  * topic options, so `--topic-prefix X` shows X's events; options only the producer knows stay
  * with it. Run on the built tree (EBPF_AUDIT_QUICKSTART_SKIP_INSTALL=1), real kernel and broker;
- * Ctrl+C (SIGINT to the process group, as a terminal sends it) stops both.
+ * Ctrl+C (SIGINT to the process group, as a terminal sends it) stops both. Options after `--` go to
+ * the tail only (a producer would refuse --kind).
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -22,7 +23,7 @@ test('quickstart.sh --topic-prefix X: the tail reads the topics the producer wri
   const marker = path.join(tmp, 'marker');
   fs.writeFileSync(marker, 'x');
   // --spool-dir and --include-comm are producer options: given to the tail, it would exit 2.
-  const qs = spawn(path.join(ROOT_DIR, 'deploy/quickstart.sh'), [`--brokers=${BROKERS}`, '--topic-prefix', prefix, '--spool-dir', path.join(tmp, 'spool'), '--include-comm', 'cat'], {
+  const qs = spawn(path.join(ROOT_DIR, 'deploy/quickstart.sh'), [`--brokers=${BROKERS}`, '--topic-prefix', prefix, '--spool-dir', path.join(tmp, 'spool'), '--include-comm', 'cat', '--', '--kind', 'file'], {
     detached: true, // its own process group, like a terminal's job
     stdio: ['ignore', 'pipe', 'pipe'],
     // The tail starts after the producer: read the new topics from their start (no producer option).
@@ -54,5 +55,8 @@ test('quickstart.sh --topic-prefix X: the tail reads the topics the producer wri
   process.kill(-qs.pid!, 'SIGINT');
   assert.equal(await exited, 0, err);
   assert.match(err, /quickstart: producer stopped/);
+  // What the user is looking at and how to narrow it, first; the producer's accounting at the end.
+  assert.match(err, /^quickstart: every file open, connect, exec, exit and privilege change on this host, live/m);
+  assert.match(err, /quickstart: the producer captured [1-9]\d* events, sent [1-9]\d* messages to Kafka, lost 0\n/);
   assert.match(fs.readFileSync(log, 'utf8'), /"msg":"detached all programs"/);
 });

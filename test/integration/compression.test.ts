@@ -5,7 +5,7 @@ import { BROKER_DEFAULTS, ensureTopics, topicSpecs } from '../../common/topic-ad
 import { topicFor } from '../../common/topics';
 import { createSubscriber } from '../../consumer/core/input/subscriber';
 import { COMPRESSIONS } from '../../producer/config';
-import { createPublisher } from '../../producer/publish/publisher';
+import { createKafkaPublisher } from '../../producer/publish/kafka-publisher';
 import { createSchemaRegistry } from '../../schemas/registry';
 import { needsBroker, uniquePrefix } from '../helpers/env';
 import { quietLogger, testKafka } from '../helpers/kafka';
@@ -18,7 +18,7 @@ for (const codec of COMPRESSIONS) {
     const kafka = testKafka(`codec-${codec}`);
     await ensureTopics(kafka, topicSpecs(prefix, BROKER_DEFAULTS), quietLogger);
     const registry = createSchemaRegistry();
-    const p = createPublisher({ kafka, logger: quietLogger, acks: -1, lingerMs: 5, batchSize: 200, maxQueued: 1000, compression: codec });
+    const p = createKafkaPublisher({ kafka, logger: quietLogger, acks: -1, lingerMs: 5, batchSize: 200, maxQueued: 1000, compression: codec });
     await p.connect();
     for (let i = 0; i < 500; i++) p.offer(topicFor(prefix, 'file'), { key: 'h', value: registry.encode('file', { ...fileEvent, path: `/c/${i}` }) });
     await p.flush(30000);

@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import { BROKER_DEFAULTS, ensureTopics, topicSpecs } from '../../common/topic-admin';
 import { alertsTopic, topicFor } from '../../common/topics';
 import { alertFromAvro } from '../../consumer/detect/alert-format';
-import { createPublisher } from '../../producer/publish/publisher';
+import { createKafkaPublisher } from '../../producer/publish/kafka-publisher';
 import { createSchemaRegistry } from '../../schemas/registry';
 import { BROKERS, CONSUMER_CLI, needsBroker, uniquePrefix } from '../helpers/env';
 import { quietLogger, readTopic, testKafka } from '../helpers/kafka';
@@ -53,7 +53,7 @@ async function preload(prefix: string): Promise<void> {
   const kafka = testKafka('detect-preload');
   await ensureTopics(kafka, topicSpecs(prefix, BROKER_DEFAULTS), quietLogger);
   const registry = createSchemaRegistry();
-  const p = createPublisher({ kafka, logger: quietLogger, acks: -1, lingerMs: 0, batchSize: 1000, maxQueued: 100000, compression: 'None' });
+  const p = createKafkaPublisher({ kafka, logger: quietLogger, acks: -1, lingerMs: 0, batchSize: 1000, maxQueued: 100000, compression: 'None' });
   await p.connect();
   const file = topicFor(prefix, 'file');
   const shadow = registry.encode('file', { ...fileEvent, path: '/etc/shadow', process: { ...proc, pid: 4242 } });

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { BROKER_DEFAULTS, ensureTopics, topicSpecs } from '../../common/topic-admin';
 import { topicFor } from '../../common/topics';
-import { createPublisher } from '../../producer/publish/publisher';
+import { createKafkaPublisher } from '../../producer/publish/kafka-publisher';
 import { createSchemaRegistry, SCHEMA_DIR } from '../../schemas/registry';
 import { registerWriters } from '../../schemas/register-writers';
 import { BROKERS, CONSUMER_CLI, needsBroker, uniquePrefix } from '../helpers/env';
@@ -41,7 +41,7 @@ test('registry stopped mid-stream: known ids still decode, an unknown id waits (
 
   const kafka = testKafka('sr-outage');
   await ensureTopics(kafka, topicSpecs(prefix, BROKER_DEFAULTS), quietLogger);
-  const pub = createPublisher({ kafka, logger: quietLogger, acks: -1, lingerMs: 0, batchSize: 100, maxQueued: 1000, compression: 'None' });
+  const pub = createKafkaPublisher({ kafka, logger: quietLogger, acks: -1, lingerMs: 0, batchSize: 100, maxQueued: 1000, compression: 'None' });
   await pub.connect();
   t.after(() => pub.disconnect());
   const send = async (value: Buffer): Promise<void> => {

@@ -14,7 +14,7 @@ import { BROKER_DEFAULTS, ensureTopics, topicSpecs } from '../../common/topic-ad
 import { alertsTopic, topicFor } from '../../common/topics';
 import { createSubscriber } from '../../consumer/core/input/subscriber';
 import { alertFromAvro } from '../../consumer/detect/alert-format';
-import { createPublisher } from '../../producer/publish/publisher';
+import { createKafkaPublisher } from '../../producer/publish/kafka-publisher';
 import { encodeConfluent } from '../../schemas/confluent-wire';
 import { createSchemaRegistry, parseSchema, SCHEMA_DIR, type SchemaRegistry } from '../../schemas/registry';
 import { registerWriters } from '../../schemas/register-writers';
@@ -28,7 +28,7 @@ import { fileEvent } from '../unit/samples';
 async function publish(prefix: string, values: Buffer[]): Promise<void> {
   const kafka = testKafka('registry-preload');
   await ensureTopics(kafka, topicSpecs(prefix, BROKER_DEFAULTS), quietLogger);
-  const p = createPublisher({ kafka, logger: quietLogger, acks: -1, lingerMs: 0, batchSize: 1000, maxQueued: 10000, compression: 'None' });
+  const p = createKafkaPublisher({ kafka, logger: quietLogger, acks: -1, lingerMs: 0, batchSize: 1000, maxQueued: 10000, compression: 'None' });
   await p.connect();
   for (const value of values) p.offer(topicFor(prefix, 'file'), { key: 'h', value });
   await p.flush(30000);

@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import pino from 'pino';
 import { createKafka, type KafkaSecurity } from '../../common/kafka';
 import { topicFor } from '../../common/topics';
-import { createPublisher } from '../../producer/publish/publisher';
+import { createKafkaPublisher } from '../../producer/publish/kafka-publisher';
 import { createSchemaRegistry } from '../../schemas/registry';
 import { CONSUMER_CLI, DIST_DIR, uniquePrefix } from '../helpers/env';
 import { start } from '../helpers/proc';
@@ -51,7 +51,7 @@ test('SASL_SSL with client certificates: PLAIN and SCRAM, secrets from files and
     sasl: { mechanism: 'scram-sha-512', username: s512.username, password: s512.password },
   };
   const kafka = createKafka({ brokers: [BROKER], clientId: 'secure-test', logger: pino({ level: 'silent' }), security });
-  const publisher = createPublisher({ kafka, logger: pino({ level: 'silent' }), acks: -1, lingerMs: 0, batchSize: 10, maxQueued: 100, compression: 'GZIP' });
+  const publisher = createKafkaPublisher({ kafka, logger: pino({ level: 'silent' }), acks: -1, lingerMs: 0, batchSize: 10, maxQueued: 100, compression: 'GZIP' });
   await publisher.connect();
   publisher.offer(topicFor(prefix, 'file'), { key: 'h', value: createSchemaRegistry().encode('file', { ...fileEvent, path: '/over/tls' }) });
   await publisher.flush(60000);

@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { BROKER_DEFAULTS, ensureTopics, topicSpecs } from '../../common/topic-admin';
 import { topicFor } from '../../common/topics';
-import { createPublisher } from '../../producer/publish/publisher';
+import { createKafkaPublisher } from '../../producer/publish/kafka-publisher';
 import { createSchemaRegistry } from '../../schemas/registry';
 import { BROKERS, CONSUMER_CLI, needsBroker, uniquePrefix } from '../helpers/env';
 import { quietLogger, readTopic, testKafka } from '../helpers/kafka';
@@ -42,7 +42,7 @@ async function preload(prefix: string, n: number): Promise<void> {
   const kafka = testKafka('tail-preload');
   await ensureTopics(kafka, topicSpecs(prefix, BROKER_DEFAULTS), quietLogger);
   const registry = createSchemaRegistry();
-  const p = createPublisher({ kafka, logger: quietLogger, acks: -1, lingerMs: 0, batchSize: 1000, maxQueued: 100000, compression: 'None' });
+  const p = createKafkaPublisher({ kafka, logger: quietLogger, acks: -1, lingerMs: 0, batchSize: 1000, maxQueued: 100000, compression: 'None' });
   await p.connect();
   for (let i = 0; i < n; i++) {
     p.offer(topicFor(prefix, 'file'), { key: 'h', value: registry.encode('file', { ...fileEvent, path: `/data/${i}` }) });
@@ -124,7 +124,7 @@ test('tail --since starts at a time: older events are not printed', { timeout: 9
   const kafka = testKafka('since-preload');
   await ensureTopics(kafka, topicSpecs(prefix, BROKER_DEFAULTS), quietLogger);
   const registry = createSchemaRegistry();
-  const p = createPublisher({ kafka, logger: quietLogger, acks: -1, lingerMs: 0, batchSize: 100, maxQueued: 1000, compression: 'None' });
+  const p = createKafkaPublisher({ kafka, logger: quietLogger, acks: -1, lingerMs: 0, batchSize: 100, maxQueued: 1000, compression: 'None' });
   await p.connect();
   const hour = 3_600_000;
   const now = Date.now();

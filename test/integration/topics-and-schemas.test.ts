@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { BROKER_DEFAULTS, ensureTopics, topicSpecs } from '../../common/topic-admin';
 import { schemasTopic, topicFor } from '../../common/topics';
-import { createPublisher } from '../../producer/publish/publisher';
+import { createKafkaPublisher } from '../../producer/publish/kafka-publisher';
 import { schemaMessage } from '../../schemas/publication';
 import { createSchemaRegistry, entryFor, parseSchema } from '../../schemas/registry';
 import { BROKERS, CONSUMER_CLI, DIST_DIR, needsBroker, uniquePrefix } from '../helpers/env';
@@ -56,7 +56,7 @@ test('an older consumer reads a newer producer (an added field) through the sche
   const schema = JSON.parse(JSON.stringify(registry.current('file').type.schema()));
   schema.fields.push({ name: 'inode', type: 'long', default: 0 });
   const newer = entryFor(parseSchema(schema));
-  const p = createPublisher({ kafka, logger: quietLogger, acks: -1, lingerMs: 0, batchSize: 100, maxQueued: 1000, compression: 'None' });
+  const p = createKafkaPublisher({ kafka, logger: quietLogger, acks: -1, lingerMs: 0, batchSize: 100, maxQueued: 1000, compression: 'None' });
   await p.connect();
   const m = schemaMessage(newer);
   p.offer(schemasTopic(prefix), { key: m.key, value: m.value });

@@ -16,6 +16,7 @@ const COMMANDS: Record<string, string[]> = {
   tail: [CONSUMER_CLI, 'tail'],
   detect: [CONSUMER_CLI, 'detect'],
   store: [CONSUMER_CLI, 'store'],
+  web: [CONSUMER_CLI, 'web'],
   topics: [path.join(DIST_DIR, 'producer/topics-cli.js'), 'create'],
 };
 const EXAMPLE = /^# ([a-z][a-z0-9-]*): (.*)$/;

@@ -45,8 +45,18 @@ export interface SubscriberOptions<K extends SchemaKind = EventKind> {
    * Called after each fetched batch, before its offsets can be committed: what the batch caused
    * (detect's alerts, the store's rows) is made durable here, so a crash re-reads the batch rather
    * than losing it. `lastOffset`: the last message handled (malformed ones included), if any.
+   * Resolving to `false` says the batch was not made durable (the consumer is stopping): its
+   * offsets are then not committed, and the next start reads it again. A long wait here (a slow
+   * sink) should call `heartbeat` now and then, or the group drops this member after the session
+   * timeout.
    */
-  afterBatch?: (batch: { topic: string; partition: number; lastOffset?: string }) => Promise<void>;
+  afterBatch?: (batch: { topic: string; partition: number; lastOffset?: string; heartbeat: () => Promise<void> }) => Promise<void | boolean>;
+  /**
+   * Batches of different partitions handled at once (kafkajs partitionsConsumedConcurrently; 1 by
+   * default). Order within a partition is kept. More lets a sink overlap one partition's writes
+   * with the next partition's decoding.
+   */
+  partitionsConcurrently?: number;
   /**
    * Called once every partition has been read up to the end offset it had when we subscribed
    * (batch jobs: scan history, then exit). Meant for a consumer that holds every partition.
@@ -140,7 +150,7 @@ export function createSubscriber<K extends SchemaKind = EventKind>(opts: Subscri
         if (r) await r;
       }
     }
-    if (opts.afterBatch) await opts.afterBatch({ topic, partition, lastOffset: handled });
+    if (opts.afterBatch && (await opts.afterBatch({ topic, partition, lastOffset: handled, heartbeat })) === false) return;
     if (handled !== undefined) {
       resolveOffset(handled);
       positions!.handled(topic, partition, BigInt(handled));
@@ -174,6 +184,7 @@ export function createSubscriber<K extends SchemaKind = EventKind>(opts: Subscri
         // only what was handled (auto-resolve would commit the whole batch). Once per batch, as
         // kafkajs's resolveOffset costs about 0.7 µs.
         eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: opts.partitionsConcurrently ?? 1,
         eachBatch,
       });
       await joined;

@@ -1,0 +1,182 @@
+/**
+ * Events as OpenSearch documents, and back. The document is the event in Elastic Common Schema
+ * names, exactly as `tail --output ecs` writes it (toEcs), plus `ebpf_audit.*`: what ECS has no
+ * field for (kernel time, open flags, credentials before and after ...) and typed copies the
+ * condition language compares (numeric uids, open for write). Together they hold every field of the
+ * Avro record, so `search` rebuilds the event exactly (fromDocument) and prints the same lines as
+ * the SQLite store. Values only some events carry (argv on an exit, say) go to `ebpf_audit.extra`,
+ * stored but not indexed.
+ *
+ * Nanosecond integers go into _source as strings (mapped as long): JSON numbers beyond 2^53 would
+ * lose digits on the way back. Addresses that are not valid IPs stay in `*.address` only, so the
+ * `ip` mapping never rejects an event.
+ */
+import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
+import type { AuditEvent, Creds, FileEvent, NetEvent, Process, ProcessEvent } from '../../../schemas/types';
+import { toEcs } from '../../core/output/json';
+import { flagNames } from '../../rules/fields';
+
+export type Doc = Record<string, unknown>;
+type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const O_ACCMODE = 3;
+const O_WRONLY = 1;
+const O_CREAT = 0o100;
+const O_TRUNC = 0o1000;
+const CRED_FIELDS = ['uid', 'euid', 'suid', 'fsuid', 'gid', 'egid', 'sgid', 'fsgid'] as const;
+
+/** The README's dedup key: the same event redelivered gets the same id, and overwrites itself. */
+export function eventIdentity(ev: AuditEvent): string {
+  const e = ev.event;
+  const type = ev.kind === 'process' ? ev.event.kind : ev.event.op;
+  return `${e.host.boot_id || e.host.id}\u0000${e.ktime_ns}\u0000${e.process.tid}\u0000${ev.kind}\u0000${type}`;
+}
+
+/**
+ * A short document id: the event time (8 bytes, big-endian) then 64 bits of the identity's MD5,
+ * in base64url (22 characters). Ids that grow with time keep Lucene's id lookup (every write with
+ * an id of ours checks whether it exists) local to the newest terms, as sequential ids do; random
+ * ids make it a seek anywhere.
+ */
+export function documentId(identity: string, timeNs: bigint): string {
+  const b = Buffer.allocUnsafe(16);
+  b.writeBigUInt64BE(BigInt.asUintN(64, timeNs), 0);
+  createHash('md5').update(identity).digest().copy(b, 8, 0, 8);
+  return b.toString('base64url');
+}
+
+/** "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ" (isoNs) back to nanoseconds. */
+export function parseIsoNs(s: string): bigint {
+  const ms = Date.parse(`${s.slice(0, 19)}Z`);
+  if (Number.isNaN(ms) || s[19] !== '.' || s.length !== 30) throw new Error(`not a nanosecond timestamp: ${s}`);
+  return BigInt(ms / 1000) * 1_000_000_000n + BigInt(s.slice(20, 29));
+}
+
+function creds(c: Creds): Obj {
+  const o: Obj = {};
+  for (const f of CRED_FIELDS) o[f] = c[f] >>> 0;
+  return { ...o, cap_effective: String(c.cap_effective), cap_permitted: String(c.cap_permitted) };
+}
+
+function credsBack(o: Obj): Creds {
+  const c = {} as Creds;
+  for (const f of CRED_FIELDS) c[f] = o[f] | 0;
+  return { ...c, cap_effective: BigInt(o.cap_effective), cap_permitted: BigInt(o.cap_permitted) };
+}
+
+function credFlags(old: Creds, now: Creds): Obj {
+  return {
+    changed: CRED_FIELDS.some((f) => old[f] !== now[f]) || old.cap_effective !== now.cap_effective || old.cap_permitted !== now.cap_permitted,
+    to_root: (now.uid === 0 && old.uid !== 0) || (now.euid === 0 && old.euid !== 0),
+    caps_raised: (now.cap_effective & ~old.cap_effective) !== 0n,
+  };
+}
+
+/** The event's document (see the file comment). */
+export function toDocument(ev: AuditEvent): Doc {
+  const doc = toEcs(ev) as Obj;
+  const e = ev.event;
+  const p = e.process;
+  const extra: Obj = {};
+  const x: Obj = {
+    ktime_ns: String(e.ktime_ns),
+    process: {
+      uid: p.uid >>> 0, euid: p.euid >>> 0, gid: p.gid >>> 0, egid: p.egid >>> 0, start_ns: String(p.start_time_ns), cgroup_id: String(p.cgroup_id),
+      exe_from_memfd: p.exe_from_memfd, exe_deleted: p.exe_deleted,
+    },
+  };
+  if (ev.kind === 'file') {
+    const f = ev.event;
+    x.res = f.result;
+    doc.file.directory = f.path.slice(0, Math.max(f.path.lastIndexOf('/'), 1));
+    const acc = f.flags & O_ACCMODE;
+    x.file = { dirfd: f.dirfd, flags: f.flags, mode: f.mode, flag_names: flagNames(f.flags), write: acc !== 0 || (f.flags & (O_CREAT | O_TRUNC)) !== 0, read: acc !== O_WRONLY };
+    if (f.truncated) x.truncated = true;
+  } else if (ev.kind === 'net') {
+    const n = ev.event;
+    x.res = n.result;
+    x.net = { family: n.family, fd: n.fd };
+    const remote = doc.source ?? doc.destination;
+    if (n.family === 'unix') {
+      if (n.dst_ip) extra.dst_ip = n.dst_ip;
+      if (n.dst_port) extra.dst_port = n.dst_port;
+    } else {
+      if (n.unix_path) extra.unix_path = n.unix_path;
+      if (!isIP(n.dst_ip)) delete remote.ip; // kept as text in .address
+    }
+  } else {
+    const pe = ev.event;
+    x.res = pe.kind === 'exit' ? pe.exit_code : 0;
+    if (pe.kind === 'exec') {
+      x.exec = { filename: pe.filename };
+      // ECS's command line: what proc.cmdline reads, for this exec and the events after it.
+      doc.process.command_line = pe.args.join(' ');
+    }
+    else {
+      if (pe.filename) extra.filename = pe.filename;
+      if (pe.args.length) extra.args = pe.args;
+      if (pe.cwd) extra.cwd = pe.cwd;
+    }
+    if (pe.kind === 'exit') x.exit = { signal: pe.signal };
+    else {
+      if (pe.exit_code) extra.exit_code = pe.exit_code;
+      if (pe.signal) extra.signal = pe.signal;
+    }
+    if (pe.truncated) x.truncated = true;
+    if (pe.cred_change) x.cred = { old: creds(pe.cred_change.old), new: creds(pe.cred_change.new), ...credFlags(pe.cred_change.old, pe.cred_change.new) };
+  }
+  if (Object.keys(extra).length) x.extra = extra;
+  doc.ebpf_audit = x;
+  return doc;
+}
+
+const KIND_OF_DATASET: Record<string, AuditEvent['kind']> = { 'ebpf-audit.file': 'file', 'ebpf-audit.net': 'net', 'ebpf-audit.process': 'process' };
+
+/** The event a document holds (the reverse of toDocument). */
+export function fromDocument(src: Doc): AuditEvent {
+  const d = src as Obj;
+  const x = d.ebpf_audit as Obj;
+  const extra: Obj = x.extra ?? {};
+  const kind = KIND_OF_DATASET[d.event?.dataset];
+  if (!kind) throw new Error(`not an event document: event.dataset ${JSON.stringify(d.event?.dataset)}`);
+  const xp = x.process;
+  const process: Process = {
+    pid: d.process.pid, tid: d.process.thread.id, ppid: d.process.parent.pid,
+    uid: xp.uid | 0, gid: xp.gid | 0, euid: xp.euid | 0, egid: xp.egid | 0,
+    comm: d.process.name, exe: d.process.executable ?? '',
+    start_time_ns: BigInt(xp.start_ns), cgroup_id: BigInt(xp.cgroup_id), container_id: d.container?.id ?? '',
+    exe_from_memfd: xp.exe_from_memfd === true, exe_deleted: xp.exe_deleted === true,
+  };
+  const common = { time_ns: parseIsoNs(d['@timestamp']), ktime_ns: BigInt(x.ktime_ns), host: { id: d.host.id, name: d.host.name, boot_id: d.host.boot.id }, process };
+  const action: string = d.event.action;
+  if (kind === 'file') {
+    const f = x.file;
+    const event: FileEvent = { ...common, op: action, path: d.file.path, dirfd: f.dirfd, flags: f.flags, mode: f.mode, result: x.res, truncated: x.truncated === true };
+    return { kind, event };
+  }
+  if (kind === 'net') {
+    const remote = d.source ?? d.destination ?? {};
+    const unix = x.net.family === 'unix';
+    const event: NetEvent = {
+      ...common, op: action, family: x.net.family,
+      dst_ip: unix ? (extra.dst_ip ?? '') : (remote.address ?? ''),
+      dst_port: unix ? (extra.dst_port ?? 0) : (remote.port ?? 0),
+      fd: x.net.fd, result: x.res, protocol: d.network?.transport ?? '',
+      unix_path: unix ? (remote.address ?? '') : (extra.unix_path ?? ''),
+    };
+    return { kind, event };
+  }
+  const exec = action === 'exec';
+  const event: ProcessEvent = {
+    ...common, kind: action,
+    filename: exec ? x.exec.filename : (extra.filename ?? ''),
+    args: exec ? d.process.args : (extra.args ?? []),
+    cwd: exec ? (d.process.working_directory ?? '') : (extra.cwd ?? ''),
+    exit_code: action === 'exit' ? x.res : (extra.exit_code ?? 0),
+    signal: action === 'exit' ? x.exit.signal : (extra.signal ?? 0),
+    truncated: x.truncated === true,
+    cred_change: x.cred ? { old: credsBack(x.cred.old), new: credsBack(x.cred.new) } : null,
+  };
+  return { kind, event };
+}

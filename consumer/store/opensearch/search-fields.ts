@@ -1,0 +1,104 @@
+/**
+ * Where each field of the rules' language lives in an OpenSearch document, per event kind (as
+ * search/sql-fields.ts says it for SQLite). A field is one or more cases: an optional guard (which
+ * documents the case covers) and either a document path or a constant. `missing` says what a
+ * document without the path holds for the language: '' or 0 (toEcs leaves empty values out), or
+ * nothing (the field does not apply: every test is false, its negation true).
+ */
+import type { EventKind } from '../../../schemas/types';
+
+export type Query = Record<string, unknown>;
+
+export type Value =
+  | { path: string; type: 'kw' | 'num' | 'bool' | 'ip'; missing?: '' | 0 }
+  | { const: string | number | boolean }
+  /** The event time as the language prints it (seconds.nanoseconds): evaluated by a script. */
+  | { time: true }
+  /** From the stored process events (see lookup.ts). */
+  | { lookup: 'cmdline' | 'pname' };
+
+export interface Case {
+  when?: Query;
+  unless?: Query;
+  value: Value;
+}
+
+const term = (path: string, value: string | number | boolean): Query => ({ term: { [path]: value } });
+const kw = (path: string, missing?: ''): Value => ({ path, type: 'kw', missing });
+const num = (path: string, missing?: 0): Value => ({ path, type: 'num', missing });
+const bool = (path: string): Value => ({ path, type: 'bool' });
+const one = (value: Value): Case[] => [{ value }];
+const all = (cases: Case[]): Partial<Record<EventKind, Case[]>> => ({ file: cases, net: cases, process: cases });
+
+const UNIX = term('ebpf_audit.net.family', 'unix');
+const ACCEPT = { terms: { 'event.action': ['accept', 'accept4'] } };
+const EXEC = term('event.action', 'exec');
+/** Connects carry the remote end in destination.*, accepts in source.*. */
+const remote = (field: 'ip' | 'port' | 'address', v: (p: string) => Value): Case[] => [
+  { unless: ACCEPT, value: v(`destination.${field}`) },
+  { when: ACCEPT, value: v(`source.${field}`) },
+];
+const FAILED = term('event.outcome', 'failure');
+const FILELESS = { bool: { should: [term('ebpf_audit.process.exe_from_memfd', true), term('ebpf_audit.process.exe_deleted', true)], minimum_should_match: 1 } };
+
+const MAP: Record<string, Partial<Record<EventKind, Case[]>>> = {
+  'evt.kind': { file: one({ const: 'file' }), net: one({ const: 'net' }), process: one({ const: 'process' }) },
+  'evt.type': all(one(kw('event.action'))),
+  'evt.time': all(one({ time: true })),
+  'evt.res': all(one(num('ebpf_audit.res'))),
+  'evt.failed': { file: [{ when: FAILED, value: { const: true } }, { unless: FAILED, value: { const: false } }], net: [{ when: FAILED, value: { const: true } }, { unless: FAILED, value: { const: false } }], process: one({ const: false }) },
+  'evt.errno': { file: one(kw('error.code', '')), net: one(kw('error.code', '')), process: one({ const: '' }) },
+  'evt.is_open_write': { file: one(bool('ebpf_audit.file.write')) },
+  'evt.is_open_read': { file: one(bool('ebpf_audit.file.read')) },
+  'proc.pid': all(one(num('process.pid'))),
+  'proc.tid': all(one(num('process.thread.id'))),
+  'proc.ppid': all(one(num('process.parent.pid'))),
+  'proc.uid': all(one(num('ebpf_audit.process.uid'))),
+  'proc.euid': all(one(num('ebpf_audit.process.euid'))),
+  'proc.gid': all(one(num('ebpf_audit.process.gid'))),
+  'proc.egid': all(one(num('ebpf_audit.process.egid'))),
+  'proc.name': all(one(kw('process.name'))),
+  'proc.exe': all(one(kw('process.executable', ''))),
+  'proc.start': all(one(num('ebpf_audit.process.start_ns'))),
+  'proc.exe_from_memfd': all(one(bool('ebpf_audit.process.exe_from_memfd'))),
+  'proc.exe_deleted': all(one(bool('ebpf_audit.process.exe_deleted'))),
+  'proc.exe_fileless': all([{ when: FILELESS, value: { const: true } }, { unless: FILELESS, value: { const: false } }]),
+  'proc.cmdline': all(one({ lookup: 'cmdline' })),
+  'proc.pname': all(one({ lookup: 'pname' })),
+  'proc.cwd': { process: [{ when: EXEC, value: kw('process.working_directory', '') }] },
+  'file.path': { file: one(kw('file.path')) },
+  'file.name': { file: one(kw('file.name')) },
+  'file.directory': { file: one(kw('file.directory')) },
+  'file.flags': { file: one(kw('ebpf_audit.file.flag_names')) },
+  'file.mode': { file: one(num('ebpf_audit.file.mode')) },
+  'net.dst_ip': { net: [{ when: UNIX, value: { const: '' } }, ...remote('ip', (p) => ({ path: p, type: 'ip' })).map((c) => ({ ...c, unless: c.unless ? { bool: { should: [c.unless, UNIX] } } : UNIX }))] },
+  'net.dst_port': { net: remote('port', (p) => num(p, 0)) },
+  'net.proto': { net: one(kw('network.transport', '')) },
+  'net.family': { net: one(kw('ebpf_audit.net.family')) },
+  'net.unix_path': { net: [{ unless: UNIX, value: { const: '' } }, ...remote('address', (p) => kw(p, '')).map((c) => ({ ...c, when: c.when ? { bool: { filter: [c.when, UNIX] } } : UNIX }))] },
+  'host.name': all(one(kw('host.name'))),
+  'host.id': all(one(kw('host.id'))),
+  'container.id': all(one(kw('container.id', ''))),
+  'cred.changed': { process: one(bool('ebpf_audit.cred.changed')) },
+  'cred.to_root': { process: one(bool('ebpf_audit.cred.to_root')) },
+  'cred.caps_raised': { process: one(bool('ebpf_audit.cred.caps_raised')) },
+};
+for (const w of ['old', 'new']) for (const f of ['uid', 'euid', 'suid', 'fsuid', 'gid', 'egid', 'sgid', 'fsgid']) MAP[`cred.${w}.${f}`] = { process: one(num(`ebpf_audit.cred.${w}.${f}`)) };
+
+/**
+ * String tests on net.dst_ip (startswith ...) read the address as text: for an IP connect that is
+ * destination.address (source.address for accepts), which holds the text even when it is no valid IP.
+ */
+export const DST_IP_TEXT: Partial<Record<EventKind, Case[]>> = {
+  net: [{ when: UNIX, value: { const: '' } }, ...remote('address', (p) => kw(p, '')).map((c) => ({ ...c, unless: c.unless ? { bool: { should: [c.unless, UNIX] } } : UNIX }))],
+};
+
+/** The field's cases for a kind; undefined: it does not apply to that kind. */
+export function osField(name: string, kind: EventKind, forIpTest = true): Case[] | undefined {
+  if (name === 'net.dst_ip' && !forIpTest) return DST_IP_TEXT[kind];
+  return MAP[name]?.[kind];
+}
+
+export function osSearchable(name: string): boolean {
+  return name in MAP;
+}

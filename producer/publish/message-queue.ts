@@ -1,0 +1,130 @@
+/**
+ * The memory queue in front of Kafka and how batches are cut from it. Entries stay queued until
+ * Kafka acknowledges them (the batch in flight is the head of the queue), so a failed batch is
+ * retried or moved to the spool with everything behind it, in order.
+ */
+import type { Message } from 'kafkajs';
+import type { SpoolRecord } from './spool';
+
+export interface TopicMessages {
+  topic: string;
+  messages: Message[];
+}
+
+/** Sends one request to Kafka; resolves when it is acknowledged. */
+export type Send = (batch: TopicMessages[]) => Promise<void>;
+
+export interface Entry {
+  topic: string;
+  message: Message;
+  /** Estimated size in a request. */
+  bytes: number;
+  /** When it was queued (ms): the age bound is checked on the oldest entry. */
+  at: number;
+}
+
+/** Record overhead in a v2 record batch (varints, attributes, header keys) plus headers: an upper estimate. */
+const RECORD_OVERHEAD = 64;
+
+export function sizeOf(m: Message): number {
+  let n = RECORD_OVERHEAD + (m.value ? (m.value as Buffer).length : 0) + (m.key ? Buffer.byteLength(m.key as Buffer | string) : 0);
+  if (m.headers) for (const [k, v] of Object.entries(m.headers)) n += k.length + (v ? Buffer.byteLength(v as Buffer | string) : 0);
+  return n;
+}
+
+const headerBytes = new WeakMap<Record<string, string>, number>();
+
+/** sizeOf for a spooled record (header sets are shared, so their size is computed once each). */
+export function recordSizeOf(r: SpoolRecord): number {
+  let h = headerBytes.get(r.headers);
+  if (h === undefined) {
+    h = 0;
+    for (const [k, v] of Object.entries(r.headers)) h += k.length + Buffer.byteLength(v);
+    headerBytes.set(r.headers, h);
+  }
+  return RECORD_OVERHEAD + r.value.length + r.key.length + h;
+}
+
+const NO_HEADERS: Record<string, string> = {};
+
+/** Headers as strings; the same object when they are already (the pipeline shares one per kind). */
+function stringHeaders(h: Message['headers']): Record<string, string> {
+  if (!h) return NO_HEADERS;
+  for (const v in h) if (typeof h[v] !== 'string') return Object.fromEntries(Object.entries(h).map(([k, x]) => [k, String(x)]));
+  return h as Record<string, string>;
+}
+
+export const toRecord = (topic: string, m: Message): SpoolRecord => ({
+  topic,
+  key: Buffer.isBuffer(m.key) ? m.key : Buffer.from(m.key ?? ''),
+  value: m.value as Buffer,
+  timestamp: m.timestamp ?? String(Date.now()),
+  headers: stringHeaders(m.headers),
+});
+
+export const toMessage = (r: SpoolRecord): Message => ({ key: r.key, value: r.value, timestamp: r.timestamp, headers: r.headers });
+
+/** One request's messages grouped by topic (order kept within each topic). */
+export function groupByTopic(entries: Iterable<{ topic: string; message: Message }>): TopicMessages[] {
+  const byTopic = new Map<string, Message[]>();
+  for (const e of entries) {
+    let list = byTopic.get(e.topic);
+    if (!list) byTopic.set(e.topic, (list = []));
+    list.push(e.message);
+  }
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+}
+
+export interface MessageQueue {
+  readonly size: number;
+  push(e: Entry): void;
+  /** When the oldest entry was queued; undefined when empty. */
+  oldestAt(): number | undefined;
+  /** How many head entries the next request takes: up to `limit`, and `maxBytes` past the first. */
+  cut(limit: number, maxBytes: number): number;
+  /** The first n entries. */
+  head(n: number): Entry[];
+  /** Drop the first n entries (acknowledged or moved elsewhere). */
+  take(n: number): void;
+  /** Every entry, oldest first, and an empty queue. */
+  drain(): Entry[];
+}
+
+export function createMessageQueue(): MessageQueue {
+  let items: Entry[] = [];
+  let start = 0;
+  return {
+    get size() {
+      return items.length - start;
+    },
+    push(e) {
+      items.push(e);
+    },
+    oldestAt: () => items[start]?.at,
+    cut(limit, maxBytes) {
+      let n = 0;
+      let bytes = 0;
+      const size = items.length - start;
+      while (n < size && n < limit && (n === 0 || bytes + items[start + n].bytes <= maxBytes)) bytes += items[start + n++].bytes;
+      return n;
+    },
+    head: (n) => items.slice(start, start + n),
+    take(n) {
+      start += n;
+      // The consumed prefix is dropped in bulk, not per batch.
+      if (start === items.length) {
+        items = [];
+        start = 0;
+      } else if (start > 65536 && start * 2 > items.length) {
+        items = items.slice(start);
+        start = 0;
+      }
+    },
+    drain() {
+      const all = items.slice(start);
+      items = [];
+      start = 0;
+      return all;
+    },
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * The OpenSearch search and the rule engine must select exactly the same events: the generated
+ * data set and conditions of the SQLite differential test (test/helpers/search-cases.ts), stored
+ * in the real local node, each condition compiled to query DSL and run there.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { compileExpression, DEFAULT_RULES, loadRules, readRuleFile } from '../../consumer/rules/loader';
+import { createProcessLookup } from '../../consumer/rules/process-lookup';
+import { parseCondition } from '../../consumer/rules/syntax';
+import { kindsOf, normalize } from '../../consumer/search/normalize';
+import { createBulkWriter } from '../../consumer/store/opensearch/bulk-writer';
+import { toDocument } from '../../consumer/store/opensearch/document';
+import { eventId } from '../../consumer/store/opensearch/event-id';
+import { createIndexNamer, installTemplate } from '../../consumer/store/opensearch/indices';
+import { openOpenSearchSearch } from '../../consumer/store/opensearch/os-search';
+import type { AuditEvent } from '../../schemas/types';
+import { uniquePrefix } from '../helpers/env';
+import { quietLogger } from '../helpers/kafka';
+import { deleteIndices, needsOpenSearch, testOpenSearch } from '../helpers/opensearch';
+import { conditions, dataSet } from '../helpers/search-cases';
+
+test('OpenSearch search and the rule engine select the same events for generated conditions', async (t) => {
+  if (await needsOpenSearch(t)) return;
+  const client = testOpenSearch();
+  const prefix = uniquePrefix('osdiff');
+  const events = dataSet(2000);
+  try {
+    await installTemplate(client, prefix, { shards: 1, replicas: 0 }, quietLogger);
+    const writer = createBulkWriter({ client, logger: quietLogger, stop: new AbortController().signal });
+    const name = createIndexNamer(prefix);
+    for (const ev of events) await writer.add(name(ev.kind, ev.event.time_ns), eventId(ev), JSON.stringify(toDocument(ev)));
+    await writer.flush();
+    assert.equal(writer.stats().indexed, events.length);
+    await client.indices.refresh({ index: `${prefix}-*` });
+
+    const { env } = loadRules([readRuleFile(DEFAULT_RULES)]);
+    const search = openOpenSearchSearch({ client, indexPrefix: prefix });
+    const key = (ev: AuditEvent): string => `${ev.kind}:${ev.event.time_ns}`;
+    let nonEmpty = 0;
+    let notAll = 0;
+    // The same conditions as the SQLite differential test; four queries at a time.
+    const conds = conditions(300);
+    let next = 0;
+    const check = async (): Promise<void> => {
+      while (next < conds.length) {
+        const cond = conds[next++];
+        const pred = compileExpression(cond, env).pred;
+        const procs = createProcessLookup(65536);
+        const want: string[] = [];
+        for (const ev of events) {
+          procs.observe(ev);
+          if (pred(ev, procs)) want.push(key(ev));
+        }
+        const nc = normalize(parseCondition(cond), env, (offset) => ({ file: '--where', line: 1, col: offset + 1 }));
+        let got: string[];
+        try {
+          got = (await search.events({ cond: nc, kinds: kindsOf(nc), sinceNs: 0n, untilNs: 2n ** 63n - 1n, hosts: [] }, 1_000_000)).events.map((e) => key(e.ev));
+        } catch (err) {
+          throw new Error(`${cond}: ${(err as Error).message} ${JSON.stringify((err as { meta?: { body?: unknown } }).meta?.body ?? '').slice(0, 2000)}`);
+        }
+        assert.deepEqual(got.sort(), want.sort(), `condition: ${cond} (engine ${want.length}, OpenSearch ${got.length})`);
+        if (want.length) nonEmpty++;
+        if (want.length < events.length) notAll++;
+      }
+    };
+    await Promise.all([check(), check(), check(), check()]);
+    assert.ok(nonEmpty > conds.length / 3, `only ${nonEmpty} of ${conds.length} conditions matched anything`);
+    assert.ok(notAll > conds.length / 2, `only ${notAll} conditions excluded anything`);
+  } finally {
+    await deleteIndices(client, prefix);
+  }
+});
