@@ -12,7 +12,7 @@ const Encoder = require('kafkajs/src/protocol/encoder');
 const Decoder = require('kafkajs/src/protocol/decoder');
 const Long = require('kafkajs/src/utils/long');
 const crc32C: (b: Buffer) => number = require('kafkajs/src/protocol/recordBatch/crc32C/crc32C');
-const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0');
+const { RecordBatch, RecordBatchOfMessages } = require('kafkajs/src/protocol/recordBatch/v0');
 const Record = require('kafkajs/src/protocol/recordBatch/record/v0');
 const decodeRecordBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder');
 const Batch = require('kafkajs/src/consumer/batch');
@@ -123,4 +123,29 @@ test('a fetched batch keeps the messages at or after the fetched offset, numbers
   assert.deepEqual(kept('5', ['3', '4', '5', '6']), ['5', '6']);
   assert.deepEqual(kept('9007199254740993', ['9007199254740992', '9007199254740993', '9007199254740994']), ['9007199254740993', '9007199254740994']);
   assert.deepEqual(kept('9007199254740991', ['9007199254740990', '9007199254740991', '9007199254740992']), ['9007199254740991', '9007199254740992']);
+});
+
+test('uncompressed batches written in one buffer: the bytes of RecordBatch over Record encoders', async () => {
+  const shared = Object.freeze({ kind: 'file', schema: 'ab12', host: 'h1' });
+  const messages = [
+    { key: Buffer.from('host-1'), value: randomBytes(200), timestamp: '1764012345678', headers: shared },
+    { key: 'text key é', value: 'text value ü', timestamp: '1764012345600', headers: { a: ['1', '2'], b: Buffer.from([0, 1]) } },
+    { key: null, value: null, headers: {} },
+    { key: Buffer.alloc(0), value: randomBytes(70_000), timestamp: '1764012345999', headers: shared },
+    { key: Buffer.from('k'), value: Buffer.from('v'), timestamp: '1764012345000' },
+    { key: Buffer.from('host-1'), value: randomBytes(33), timestamp: '1764012345678', headers: shared }, // the frozen headers, from cache
+  ];
+  const dateNow = 1_764_012_346_000;
+  for (const transactional of [false, true]) {
+    const firstTimestamp = '1764012345000';
+    const maxTimestamp = '1764012345999';
+    const args = { firstTimestamp, maxTimestamp, producerId: Long.fromValue(7), producerEpoch: 2, firstSequence: 11, transactional };
+    const upstream = await RecordBatch({
+      ...args,
+      lastOffsetDelta: messages.length - 1,
+      records: messages.map((m, i) => Record({ key: m.key, value: m.value, headers: m.headers, offsetDelta: i, timestampDelta: Number(m.timestamp || dateNow) - Number(firstTimestamp) })),
+    });
+    const direct = RecordBatchOfMessages({ ...args, messages, dateNow });
+    assert.deepEqual(direct.buffer, upstream.buffer, `transactional ${transactional}`);
+  }
 });
