@@ -74,8 +74,41 @@ function readBigLong(tap: Tap): bigint {
   const magnitude = (BigInt(high) << 48n) + BigInt(half);
   return negative ? -magnitude : magnitude;
 }
-/** avsc freezes the type __with makes: the reader goes on an object that inherits from it. */
-const bigLong = Object.freeze(Object.create(bigLongBase, { _read: { value: readBigLong } })) as avro.Type;
+/**
+ * Writes a BigInt long as its zigzag varint in place. avsc's custom-long path writes the value into
+ * an 8-byte scratch Buffer (writeBigInt64LE) and packs those bytes again (packLongBytes), about a
+ * quarter of an event's encoding. Values within 2^52 go through avsc's number writer; others are
+ * split into two 32-bit halves once. Past the end of the buffer nothing is written but the
+ * position moves on, as avsc's writers do (encode then reports the size needed).
+ */
+function writeBigLong(tap: Tap & { writeLong(n: number): void }, n: bigint): void {
+  if (typeof n !== 'bigint') return (bigLongBase as unknown as { _write(t: Tap, v: unknown): void })._write(tap, n); // throws avsc's invalid-value error
+  if (n > -NUMBER_PATH && n < NUMBER_PATH) return tap.writeLong(Number(n));
+  let lo = Number(BigInt.asUintN(32, n));
+  let hi = Number(BigInt.asIntN(32, n >> 32n)) >>> 0;
+  // zigzag of the 64-bit pair: (n << 1) ^ (n >> 63)
+  const negative = hi >= 0x80000000;
+  hi = ((hi << 1) | (lo >>> 31)) >>> 0;
+  lo = (lo << 1) >>> 0;
+  if (negative) {
+    hi = ~hi >>> 0;
+    lo = ~lo >>> 0;
+  }
+  const buf = tap.buf;
+  let pos = tap.pos;
+  while (hi !== 0 || lo > 0x7f) {
+    buf[pos++] = (lo & 0x7f) | 0x80;
+    lo = ((lo >>> 7) | ((hi & 0x7f) << 25)) >>> 0;
+    hi >>>= 7;
+  }
+  buf[pos++] = lo;
+  tap.pos = pos;
+}
+/** avsc's number writer is exact while the zigzag value (2|n| or 2|n|-1) stays below 2^53. */
+const NUMBER_PATH = 2n ** 52n;
+
+/** avsc freezes the type __with makes: the reader and writer go on an object that inherits from it. */
+const bigLong = Object.freeze(Object.create(bigLongBase, { _read: { value: readBigLong }, _write: { value: writeBigLong } })) as avro.Type;
 
 /**
  * Parse options making every long a BigInt, also longs with a logicalType (timestamp-nanos),
