@@ -33,6 +33,9 @@ const bigLongBase = avro.types.LongType.__with({
   compare: (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0),
 });
 
+/** The size of the slabs messages are encoded into. */
+const SLAB_BYTES = 64 * 1024;
+
 /** avsc's reading position in a buffer (its Tap): the fields a custom reader uses. */
 interface Tap {
   buf: Buffer;
@@ -237,7 +240,10 @@ export function createSchemaRegistry(opts: { dir?: string } = {}): SchemaRegistr
   const byRegistryId = new Map<number, SchemaEntry>();
   const writeHeader = Object.fromEntries(Object.entries(current).map(([k, e]) => [k, e.header])) as Record<SchemaKind, Buffer>;
   const writerIds: Partial<Record<SchemaKind, number>> = {};
-  let scratch = Buffer.alloc(64 * 1024);
+  // Messages are encoded one after the other into a slab and handed out as views of it (no copy,
+  // no allocation per message); a slab lives until its last message is garbage.
+  let slab = Buffer.allocUnsafe(SLAB_BYTES);
+  let slabPos = 0;
 
   function add(type: avro.Type): SchemaEntry {
     const entry = entryFor(type);
@@ -290,18 +296,20 @@ export function createSchemaRegistry(opts: { dir?: string } = {}): SchemaRegistr
       byRegistryId.set(id, current[kind]);
     },
     encode(kind, value) {
-      // Header and body written into one scratch buffer, then one exact-size copy out.
       const entry = current[kind];
       const header = writeHeader[kind];
-      let end = entry.type.encode(value, scratch, header.length);
+      let start = slabPos;
+      let end = entry.type.encode(value, slab, start + header.length);
       if (end < 0) {
-        scratch = Buffer.alloc(Math.max(2 * scratch.length, header.length - end));
-        end = entry.type.encode(value, scratch, header.length);
+        // Not enough room left: a new slab (avsc said how many bytes were missing).
+        const needed = slab.length - end - start;
+        slab = Buffer.allocUnsafe(Math.max(SLAB_BYTES, 2 * needed));
+        start = 0;
+        end = entry.type.encode(value, slab, header.length);
       }
-      header.copy(scratch, 0);
-      const out = Buffer.allocUnsafe(end);
-      scratch.copy(out, 0, 0, end);
-      return out;
+      header.copy(slab, start);
+      slabPos = end;
+      return slab.subarray(start, end);
     },
     decode(kind, buf) {
       // Both framings may share a topic (a fleet mid-migration): the first byte tells them apart.

@@ -85,3 +85,20 @@ test('longs round-trip exactly across the varint byte lengths (the direct BigInt
   // Cut inside the first long (time_ns: 10 bytes after the 10-byte header).
   assert.throws(() => registry.decode('file', full.subarray(0, 15)), DecodeError);
 });
+
+test('encoded messages are views of shared slabs: each keeps its bytes while later ones are encoded, any size', () => {
+  const registry = createSchemaRegistry();
+  const sizes = [10, 5000, 70_000, 3, 200_000, 64 * 1024, 1, 30_000];
+  const made: Array<{ path: string; wire: Buffer; copy: Buffer }> = [];
+  for (let round = 0; round < 40; round++) {
+    for (const n of sizes) {
+      const path = `/p${round}/${'x'.repeat(n)}`;
+      const wire = registry.encode('file', { ...fileEvent, path });
+      made.push({ path, wire, copy: Buffer.from(wire) });
+    }
+  }
+  for (const m of made) {
+    assert.deepEqual(m.wire, m.copy); // not overwritten by a later message
+    assert.equal((registry.decode('file', m.wire) as typeof fileEvent).path, m.path);
+  }
+});
