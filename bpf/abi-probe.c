@@ -14,11 +14,21 @@ int main(void)
 	printf("{");
 	S(ea_hdr, F(ea_hdr, type); F(ea_hdr, size); F(ea_hdr, flags); F(ea_hdr, ktime_ns));
 	S(ea_task, F(ea_task, pid); F(ea_task, tid); F(ea_task, ppid); F(ea_task, uid); F(ea_task, gid);
-	  F(ea_task, euid); F(ea_task, egid); F(ea_task, flags); F(ea_task, start_ns); F(ea_task, cgroup_id); F(ea_task, comm));
+	  F(ea_task, euid); F(ea_task, egid); F(ea_task, flags); F(ea_task, start_ns); F(ea_task, cgroup_id); F(ea_task, comm);
+	  F(ea_task, cap_effective); F(ea_task, tty); F(ea_task, loginuid));
 	S(ea_file_open, F(ea_file_open, hdr); F(ea_file_open, task); F(ea_file_open, ret); F(ea_file_open, dirfd);
 	  F(ea_file_open, flags); F(ea_file_open, mode); F(ea_file_open, op); F(ea_file_open, path_len); F(ea_file_open, path));
 	S(ea_net, F(ea_net, hdr); F(ea_net, task); F(ea_net, ret); F(ea_net, fd); F(ea_net, family); F(ea_net, port);
-	  F(ea_net, addr); F(ea_net, op); F(ea_net, sock_type); F(ea_net, protocol); F(ea_net, path_len); F(ea_net, path));
+	  F(ea_net, addr); F(ea_net, op); F(ea_net, sock_type); F(ea_net, protocol); F(ea_net, path_len);
+	  F(ea_net, local_addr); F(ea_net, local_port); F(ea_net, path));
+	S(ea_file_link, F(ea_file_link, hdr); F(ea_file_link, task); F(ea_file_link, ret); F(ea_file_link, olddirfd);
+	  F(ea_file_link, newdirfd); F(ea_file_link, flags); F(ea_file_link, op); F(ea_file_link, path_len);
+	  F(ea_file_link, target_len); F(ea_file_link, path); F(ea_file_link, target));
+	S(ea_proc_ptrace, F(ea_proc_ptrace, hdr); F(ea_proc_ptrace, task); F(ea_proc_ptrace, ret); F(ea_proc_ptrace, request);
+	  F(ea_proc_ptrace, target); F(ea_proc_ptrace, addr); F(ea_proc_ptrace, data));
+	S(ea_proc_module, F(ea_proc_module, hdr); F(ea_proc_module, task); F(ea_proc_module, ret); F(ea_proc_module, len);
+	  F(ea_proc_module, fd); F(ea_proc_module, flags); F(ea_proc_module, op); F(ea_proc_module, path_len);
+	  F(ea_proc_module, params_len); F(ea_proc_module, path); F(ea_proc_module, params));
 	S(ea_proc_exec, F(ea_proc_exec, hdr); F(ea_proc_exec, task); F(ea_proc_exec, old_tid); F(ea_proc_exec, filename_len);
 	  F(ea_proc_exec, exe_len); F(ea_proc_exec, cwd_len); F(ea_proc_exec, args_len); F(ea_proc_exec, exe_flags);
 	  F(ea_proc_exec, filename); F(ea_proc_exec, exe); F(ea_proc_exec, cwd); F(ea_proc_exec, args));
@@ -29,16 +39,71 @@ int main(void)
 	S(ea_proc_exit, F(ea_proc_exit, hdr); F(ea_proc_exit, task); F(ea_proc_exit, exit_code));
 	S(ea_path_key, F(ea_path_key, prefixlen); F(ea_path_key, path));
 	S(ea_filter_cfg, F(ea_filter_cfg, flags));
-	printf(",\"constants\":{\"EA_FILE_OPEN\":%d,\"EA_NET_CONNECT\":%d,\"EA_PROC_EXEC\":%d,\"EA_PROC_EXIT\":%d,\"EA_PROC_CRED\":%d,"
-	       "\"EA_TYPE_MAX\":%d,\"EA_CNT_SLOTS\":%d,\"EA_PATH_MAX\":%d,\"EA_ARGS_MAX\":%d,\"EA_COMM_LEN\":%d,\"EA_F_TRUNCATED\":%u,"
-	       "\"EA_CNT_FILTERED\":%d,\"EA_RULE_INCLUDE\":%d,\"EA_RULE_EXCLUDE\":%d,\"EA_FLT_PID_INCLUDE\":%u,"
-	       "\"EA_FLT_UID_INCLUDE\":%u,\"EA_FLT_COMM_INCLUDE\":%u,\"EA_FLT_PATH_INCLUDE\":%u,\"EA_FLT_TASK_RULES\":%u,"
-	       "\"EA_FLT_PATH_RULES\":%u,\"EA_FLT_FAILED_ONLY\":%u,\"EA_FLT_SUCCESS_ONLY\":%u,\"EA_PATH_KEY_LEN\":%d,"
-	       "\"EA_TASK_EXE_UNLINKED\":%u,\"EA_EXE_MEMFD\":%u,\"EA_EXE_UNLINKED\":%u}",
-	       EA_FILE_OPEN, EA_NET_CONNECT, EA_PROC_EXEC, EA_PROC_EXIT, EA_PROC_CRED, EA_TYPE_MAX, EA_CNT_SLOTS, EA_PATH_MAX,
-	       EA_ARGS_MAX, EA_COMM_LEN, EA_F_TRUNCATED, EA_CNT_FILTERED, EA_RULE_INCLUDE, EA_RULE_EXCLUDE, EA_FLT_PID_INCLUDE,
-	       EA_FLT_UID_INCLUDE, EA_FLT_COMM_INCLUDE, EA_FLT_PATH_INCLUDE, EA_FLT_TASK_RULES, EA_FLT_PATH_RULES,
-	       EA_FLT_FAILED_ONLY, EA_FLT_SUCCESS_ONLY, EA_PATH_KEY_LEN, EA_TASK_EXE_UNLINKED, EA_EXE_MEMFD, EA_EXE_UNLINKED);
+	/* Every constant the decoder and the filter maps use, by name. */
+	printf(",\"constants\":{");
+	const char *csep = "";
+#define C(name) printf("%s\"%s\":%lld", csep, #name, (long long)(name)), csep = ","
+	C(EA_FILE_OPEN);
+	C(EA_NET_CONNECT);
+	C(EA_PROC_EXEC);
+	C(EA_PROC_EXIT);
+	C(EA_PROC_CRED);
+	C(EA_FILE_LINK);
+	C(EA_NET_SOCKET);
+	C(EA_NET_DUP);
+	C(EA_PROC_PTRACE);
+	C(EA_PROC_MODULE);
+	C(EA_TYPE_MAX);
+	C(EA_CNT_SLOTS);
+	C(EA_PATH_MAX);
+	C(EA_ARGS_MAX);
+	C(EA_PARAMS_MAX);
+	C(EA_COMM_LEN);
+	C(EA_F_TRUNCATED);
+	C(EA_CNT_FILTERED);
+	C(EA_RULE_INCLUDE);
+	C(EA_RULE_EXCLUDE);
+	C(EA_FLT_PID_INCLUDE);
+	C(EA_FLT_UID_INCLUDE);
+	C(EA_FLT_COMM_INCLUDE);
+	C(EA_FLT_PATH_INCLUDE);
+	C(EA_FLT_TASK_RULES);
+	C(EA_FLT_PATH_RULES);
+	C(EA_FLT_FAILED_ONLY);
+	C(EA_FLT_SUCCESS_ONLY);
+	C(EA_PATH_KEY_LEN);
+	C(EA_TASK_EXE_UNLINKED);
+	C(EA_EXE_MEMFD);
+	C(EA_EXE_UNLINKED);
+	C(EA_EXE_UPPER_LAYER);
+	C(EA_OP_OPENAT);
+	C(EA_OP_OPENAT2);
+	C(EA_OP_OPEN);
+	C(EA_OP_CREAT);
+	C(EA_OP_CONNECT);
+	C(EA_OP_ACCEPT);
+	C(EA_OP_ACCEPT4);
+	C(EA_OP_SETUID);
+	C(EA_OP_SETGID);
+	C(EA_OP_SETREUID);
+	C(EA_OP_SETREGID);
+	C(EA_OP_SETRESUID);
+	C(EA_OP_SETRESGID);
+	C(EA_OP_SETFSUID);
+	C(EA_OP_SETFSGID);
+	C(EA_OP_CAPSET);
+	C(EA_OP_SYMLINK);
+	C(EA_OP_SYMLINKAT);
+	C(EA_OP_LINK);
+	C(EA_OP_LINKAT);
+	C(EA_OP_SOCKET);
+	C(EA_OP_DUP);
+	C(EA_OP_DUP2);
+	C(EA_OP_DUP3);
+	C(EA_OP_PTRACE);
+	C(EA_OP_INIT_MODULE);
+	C(EA_OP_FINIT_MODULE);
+	printf("}");
 	printf("}\n");
 	return 0;
 }

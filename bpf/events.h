@@ -18,10 +18,15 @@ enum ea_type {
 	EA_PROC_EXEC = 3,
 	EA_PROC_EXIT = 4,
 	EA_PROC_CRED = 5,
-	EA_TYPE_MAX = 6,
+	EA_FILE_LINK = 6,   /* struct ea_file_link: symlink, symlinkat, link, linkat */
+	EA_NET_SOCKET = 7,  /* struct ea_net: socket */
+	EA_NET_DUP = 8,     /* struct ea_net: dup, dup2, dup3 of an IP socket onto fd 0, 1 or 2 */
+	EA_PROC_PTRACE = 9, /* struct ea_proc_ptrace */
+	EA_PROC_MODULE = 10, /* struct ea_proc_module: init_module, finit_module */
+	EA_TYPE_MAX = 11,
 };
 
-/* Which syscall produced an EA_FILE_OPEN / EA_NET_CONNECT record. */
+/* Which syscall produced a record. */
 enum ea_op {
 	EA_OP_OPENAT = 1,
 	EA_OP_OPENAT2 = 2,
@@ -39,6 +44,17 @@ enum ea_op {
 	EA_OP_SETFSUID = 14,
 	EA_OP_SETFSGID = 15,
 	EA_OP_CAPSET = 16,
+	EA_OP_SYMLINK = 17,
+	EA_OP_SYMLINKAT = 18,
+	EA_OP_LINK = 19,
+	EA_OP_LINKAT = 20,
+	EA_OP_SOCKET = 21,
+	EA_OP_DUP = 22,
+	EA_OP_DUP2 = 23,
+	EA_OP_DUP3 = 24,
+	EA_OP_PTRACE = 25,
+	EA_OP_INIT_MODULE = 26,
+	EA_OP_FINIT_MODULE = 27,
 };
 
 /* Counters, per CPU, indexed by type * EA_CNT_SLOTS + slot. Nothing is lost without a count. */
@@ -73,6 +89,9 @@ struct ea_task {
 	__u64 start_ns;  /* group leader's start_boottime: (pid, start_ns) identifies a process */
 	__u64 cgroup_id;
 	char comm[EA_COMM_LEN];
+	__u64 cap_effective; /* the thread's effective capabilities (CAP_SYS_ADMIN is bit 21) */
+	__u32 tty;       /* controlling terminal as Falco encodes it (new_encode_dev of major, minor); 0: none */
+	__u32 loginuid;  /* audit login uid; 4294967295: unset */
 };
 
 /*
@@ -97,21 +116,28 @@ struct ea_file_open {
 #define EA_UNIX_PATH_MAX 108 /* sizeof(sun_path) */
 
 /*
- * connect(2) and accept(2)/accept4(2), emitted at syscall exit. The remote end: the destination
- * of a connect, the peer of an accepted connection. Variable size: path holds path_len bytes.
+ * A socket and its two ends, emitted at syscall exit. Variable size: path holds path_len bytes.
+ *   EA_NET_CONNECT: connect(2), accept(2)/accept4(2). The remote end is the destination of a
+ *                   connect, the peer of an accepted connection.
+ *   EA_NET_SOCKET:  socket(2): family, type and protocol (as created, else as passed); fd = ret.
+ *   EA_NET_DUP:     dup/dup2/dup3 whose new fd (ret) is 0, 1 or 2 and whose old fd (fd) is an
+ *                   IP socket: a shell's stdio on a network connection is a reverse shell's shape.
  */
 struct ea_net {
 	struct ea_hdr hdr;
 	struct ea_task task;
-	__s64 ret;     /* connect: 0 or -errno (-EINPROGRESS when non-blocking); accept: the new fd */
-	__s32 fd;      /* the socket: connect's argument, accept's new socket */
-	__u16 family;  /* AF_INET, AF_INET6, AF_UNIX */
+	__s64 ret;     /* connect: 0 or -errno (-EINPROGRESS when non-blocking); accept, socket: the new fd; dup: the new fd */
+	__s32 fd;      /* the socket: connect's argument, accept's new socket, dup's old fd */
+	__u16 family;  /* AF_INET, AF_INET6, AF_UNIX; socket, dup: any (AF_PACKET, AF_NETLINK ...) */
 	__u16 port;    /* remote port, host byte order */
 	__u8 addr[16]; /* remote address, network byte order; IPv4 in the first 4 bytes */
-	__u16 op;      /* EA_OP_CONNECT, EA_OP_ACCEPT, EA_OP_ACCEPT4 */
+	__u16 op;      /* EA_OP_CONNECT, ACCEPT, ACCEPT4, SOCKET, DUP, DUP2, DUP3 */
 	__u16 sock_type; /* SOCK_STREAM, SOCK_DGRAM ... (0 when the socket could not be read) */
-	__u16 protocol;  /* IPPROTO_TCP, IPPROTO_UDP ... */
+	__u16 protocol;  /* IPPROTO_TCP, IPPROTO_UDP ...; AF_PACKET: the ethertype (network order, as passed) */
 	__u16 path_len;  /* AF_UNIX: addrlen - 2 (at most 108): the sun_path bytes that count; 0: unnamed */
+	__u8 local_addr[16]; /* local address (IP sockets, once bound), network byte order */
+	__u16 local_port;    /* local port, host byte order */
+	__u16 _pad[3];
 	char path[EA_UNIX_PATH_MAX];
 };
 
@@ -134,6 +160,7 @@ struct ea_proc_exec {
 /* What the new image was executed from (exe_flags of an exec record). */
 #define EA_EXE_MEMFD 1u    /* a memfd_create(2) file (fexecve, execveat): "fileless" */
 #define EA_EXE_UNLINKED 2u /* a file with no name on disk at exec: a memfd, an O_TMPFILE, a deleted file */
+#define EA_EXE_UPPER_LAYER 4u /* on an overlayfs upper layer: written in the container, not from its image */
 
 /* A task's credentials (struct cred), for privilege changes. */
 struct ea_creds {
@@ -152,6 +179,64 @@ struct ea_proc_cred {
 	__u16 _pad[3];
 	struct ea_creds old;
 	struct ea_creds new;
+};
+
+/*
+ * symlink/symlinkat and link/linkat, emitted at syscall exit. path is the name created, made
+ * absolute like an open's path; target is the symlink's content as given, or the existing file
+ * of a hard link made absolute (an AT_EMPTY_PATH linkat: the path of the file behind the fd).
+ * Variable size: target is last and holds target_len bytes.
+ */
+struct ea_file_link {
+	struct ea_hdr hdr;
+	struct ea_task task;
+	__s64 ret;
+	__s32 olddirfd;  /* linkat's; AT_FDCWD for link; -1 for symlinks (their target is text) */
+	__s32 newdirfd;  /* linkat's and symlinkat's; AT_FDCWD for link and symlink */
+	__u32 flags;     /* linkat's AT_SYMLINK_FOLLOW, AT_EMPTY_PATH */
+	__u16 op;        /* EA_OP_SYMLINK, SYMLINKAT, LINK, LINKAT */
+	__u16 path_len;
+	__u16 target_len;
+	__u16 _pad[3];
+	char path[EA_PATH_MAX];
+	char target[EA_PATH_MAX];
+};
+
+/*
+ * ptrace(2) requests that start tracing or write into the tracee (TRACEME, ATTACH, SEIZE,
+ * POKETEXT, POKEDATA, POKEUSER, SETREGS, SETFPREGS, SETREGSET), at syscall exit. Peeks, gets and
+ * continues are not recorded: a debugger or strace issues thousands per second.
+ */
+struct ea_proc_ptrace {
+	struct ea_hdr hdr;
+	struct ea_task task;
+	__s64 ret;
+	__s64 request;
+	__s32 target; /* the pid argument (in the caller's pid namespace); 0 for TRACEME */
+	__u32 _pad;
+	__u64 addr;   /* as passed: the address written by a POKE */
+	__u64 data;   /* as passed: the word written by a POKE */
+};
+
+#define EA_PARAMS_MAX 1024 /* bytes of a module's parameter string kept */
+
+/*
+ * init_module/finit_module, at syscall exit. path: finit_module's file (a dentry walk of the fd);
+ * init_module loads an image from memory: no path, len is its size. Variable size: params last.
+ */
+struct ea_proc_module {
+	struct ea_hdr hdr;
+	struct ea_task task;
+	__s64 ret;
+	__u64 len;     /* init_module: the image's size in bytes */
+	__s32 fd;      /* finit_module: the module file's fd; -1 for init_module */
+	__u32 flags;   /* finit_module: MODULE_INIT_* */
+	__u16 op;      /* EA_OP_INIT_MODULE, EA_OP_FINIT_MODULE */
+	__u16 path_len;
+	__u16 params_len;
+	__u16 _pad;
+	char path[EA_PATH_MAX];
+	char params[EA_PARAMS_MAX];
 };
 
 /* sched_process_exit of the last thread of a process. */

@@ -8,7 +8,6 @@
 #include "maps.bpf.h"
 #include "path.bpf.h"
 
-#define AT_FDCWD -100
 #define O_WRONLY 01
 #define O_CREAT 0100
 #define O_TRUNC 01000
@@ -78,20 +77,7 @@ __noinline int ea_file_emit(struct open_args *a, long ret)
 	e->op = a->op;
 	long n = bpf_probe_read_user_str(e->path, EA_PATH_MAX, (const char *)a->path);
 	e->path_len = ea_strlen(&e->hdr, n, EA_PATH_MAX);
-	if (e->path_len > 0 && e->path[0] != '/') {
-		/* Relative: prepend the working directory or the dirfd's path (rare: the walk costs ~4 us). */
-		struct task_struct *task = bpf_get_current_task_btf();
-		if (a->dirfd == AT_FDCWD) {
-			struct path pwd = task->fs->pwd;
-			e->path_len = prepend_base(&e->hdr, &pwd, e->path, e->path_len);
-		} else if (a->dirfd >= 0) {
-			struct file **fds = BPF_CORE_READ(task, files, fdt, fd);
-			struct file *dir = 0;
-			bpf_probe_read_kernel(&dir, sizeof(dir), &fds[a->dirfd & 0xffff]);
-			if (dir)
-				e->path_len = prepend_base(&e->hdr, &dir->f_path, e->path, e->path_len);
-		}
-	}
+	e->path_len = make_absolute(&e->hdr, a->dirfd, e->path, e->path_len);
 	if (!ea_path_passes(EA_FILE_OPEN, flags, e->path, e->path_len))
 		return 0;
 	ea_submit(e, offsetof(struct ea_file_open, path) + e->path_len);

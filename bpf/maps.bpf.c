@@ -2,5 +2,6 @@
 #define EA_MAPS_DEFINE
 #include "maps.bpf.h"
 #include "path.bpf.h" /* defines walk_scratch too */
+#include "stash.bpf.h" /* and args_stash */
 
 char LICENSE[] SEC("license") = "GPL";

@@ -83,6 +83,16 @@ struct open_args {
 	__u16 op;
 };
 
+/* The arguments of a link-family syscall (more than a BPF call's five), for link.bpf.c. */
+struct link_args {
+	__u64 oldpath; /* user pointers */
+	__u64 newpath;
+	__s32 olddirfd; /* -1 for symlinks: their target is text */
+	__s32 newdirfd;
+	__u32 flags;
+	__u16 op;
+};
+
 /* Per-CPU space to build one record before bpf_ringbuf_output copies its used length. */
 #define EA_SCRATCH_SIZE sizeof(struct ea_proc_exec) /* the largest record */
 EA_MAP struct {
@@ -107,14 +117,7 @@ static __always_inline void ea_count(__u32 type, __u32 slot)
 		__sync_fetch_and_add(v, 1);
 }
 
-/* Unlinked as /proc/PID/exe sees it (d_unlinked), or no links left (a memfd's pseudo dentry is hashed nowhere but is its own root). */
-static __always_inline int ea_file_unlinked(struct file *f)
-{
-	struct dentry *d = f->f_path.dentry;
-	if (d->d_inode->i_nlink == 0)
-		return 1;
-	return !d->d_hash.pprev && d->d_parent != d;
-}
+#include "task.bpf.h"
 
 /* Start a record of `type` in this CPU's scratch space: header and task filled in. */
 static __always_inline void *ea_begin(__u16 type)
@@ -145,6 +148,13 @@ static __always_inline void *ea_begin(__u16 type)
 	t->start_ns = task->group_leader->start_boottime;
 	t->cgroup_id = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(t->comm, sizeof(t->comm));
+	/* kernel_cap_t is one u64 since 6.3, two u32 (low first) before: the same 8 bytes. */
+	if (bpf_core_field_exists(cred->cap_effective.val))
+		t->cap_effective = cred->cap_effective.val;
+	else
+		bpf_probe_read_kernel(&t->cap_effective, 8, &cred->cap_effective);
+	t->tty = ea_tty(task);
+	t->loginuid = bpf_core_field_exists(task->loginuid) ? task->loginuid.val : 0xffffffff;
 	return h;
 }
 
@@ -168,66 +178,6 @@ static __always_inline void ea_submit(void *rec, __u64 size)
 		ea_count(type, EA_CNT_EMITTED);
 }
 
-static __always_inline __u32 ea_filter_flags(void)
-{
-	__u32 zero = 0;
-	struct ea_filter_cfg *c = bpf_map_lookup_elem(&filter_cfg, &zero);
-	return c ? c->flags : 0;
-}
-
-/* 1 if a rule map lets `key` through: not excluded, and included when includes are on. */
-static __always_inline int ea_rule_passes(void *map, const void *key, __u32 flags, __u32 include_flag)
-{
-	__u8 *v = bpf_map_lookup_elem(map, key);
-	if (v && *v == EA_RULE_EXCLUDE)
-		return 0;
-	if ((flags & include_flag) && !(v && *v == EA_RULE_INCLUDE))
-		return 0;
-	return 1;
-}
-
-/* The syscall result filter: cheap, so checked before a record is built. */
-static __always_inline int ea_result_passes(__u32 type, __u32 flags, long ret)
-{
-	if (((flags & EA_FLT_FAILED_ONLY) && ret >= 0) || ((flags & EA_FLT_SUCCESS_ONLY) && ret < 0)) {
-		ea_count(type, EA_CNT_FILTERED);
-		return 0;
-	}
-	return 1;
-}
-
-/* pid, uid and comm rules, checked on the task fields of a record begun by ea_begin. */
-static __always_inline int ea_task_passes(__u32 type, __u32 flags, struct ea_task *t)
-{
-	if (!(flags & EA_FLT_TASK_RULES))
-		return 1;
-	if (ea_rule_passes(&pid_rules, &t->pid, flags, EA_FLT_PID_INCLUDE) &&
-	    ea_rule_passes(&uid_rules, &t->uid, flags, EA_FLT_UID_INCLUDE) &&
-	    ea_rule_passes(&comm_rules, t->comm, flags, EA_FLT_COMM_INCLUDE))
-		return 1;
-	ea_count(type, EA_CNT_FILTERED);
-	return 0;
-}
-
-/* Path prefix rules on the first EA_PATH_KEY_LEN bytes of `path` (len bytes long). */
-static __always_inline int ea_path_passes(__u32 type, __u32 flags, const char *path, __u32 len)
-{
-	if (!(flags & EA_FLT_PATH_RULES))
-		return 1;
-	__u32 zero = 0;
-	struct ea_path_key *k = bpf_map_lookup_elem(&path_key, &zero);
-	if (!k)
-		return 1;
-	if (len > EA_PATH_KEY_LEN)
-		len = EA_PATH_KEY_LEN;
-	k->prefixlen = len * 8;
-	bpf_probe_read_kernel(k->path, EA_PATH_KEY_LEN, path);
-	if (ea_rule_passes(&path_rules, k, flags, EA_FLT_PATH_INCLUDE))
-		return 1;
-	ea_count(type, EA_CNT_FILTERED);
-	return 0;
-}
-
 /* Length of a string read by bpf_probe_read_*_str into a buffer of `cap` bytes (NUL excluded). */
 static __always_inline __u16 ea_strlen(struct ea_hdr *h, long n, __u32 cap)
 {
@@ -237,3 +187,5 @@ static __always_inline __u16 ea_strlen(struct ea_hdr *h, long n, __u32 cap)
 		h->flags |= EA_F_TRUNCATED; /* may also be exactly cap-1 chars: counted as cut, safely */
 	return (__u16)((n - 1) & (cap - 1));
 }
+
+#include "filter.bpf.h"

@@ -4,12 +4,7 @@
  * accept4) with their peer, recorded at syscall exit. The socket behind the fd gives the type and
  * protocol (TCP, UDP). On the per-syscall tracepoints connect's enter stashes its arguments.
  */
-#include "maps.bpf.h"
-#include <bpf/bpf_endian.h>
-
-#define AF_UNIX 1
-#define AF_INET 2
-#define AF_INET6 10
+#include "sock.bpf.h"
 
 struct connect_args {
 	__u64 addr; /* user pointer to the sockaddr */
@@ -24,46 +19,6 @@ struct {
 	__type(value, struct connect_args);
 } connect_stash SEC(".maps");
 
-/* The struct sock behind a file descriptor of the current task, or NULL. */
-static __always_inline struct sock *sock_of_fd(__s32 fd)
-{
-	if (fd < 0)
-		return 0;
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct file **fds = BPF_CORE_READ(task, files, fdt, fd);
-	struct file *f = 0;
-	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd & 0xffff]);
-	if (!f)
-		return 0;
-	struct socket *sock = BPF_CORE_READ(f, private_data);
-	return sock ? BPF_CORE_READ(sock, sk) : 0;
-}
-
-static __always_inline void fill_sock(struct ea_net *e, struct sock *sk)
-{
-	e->sock_type = sk ? BPF_CORE_READ(sk, sk_type) : 0;
-	e->protocol = sk ? BPF_CORE_READ(sk, sk_protocol) : 0;
-}
-
-static __always_inline struct ea_net *begin(__u16 op, __s32 fd, long ret)
-{
-	if (ea_excluded())
-		return 0;
-	__u32 flags = ea_filter_flags();
-	if (!ea_result_passes(EA_NET_CONNECT, flags, ret))
-		return 0;
-	struct ea_net *e = ea_begin(EA_NET_CONNECT);
-	if (!e || !ea_task_passes(EA_NET_CONNECT, flags, &e->task))
-		return 0;
-	e->ret = ret;
-	e->fd = fd;
-	e->op = op;
-	e->port = 0;
-	e->path_len = 0;
-	__builtin_memset(e->addr, 0, sizeof(e->addr));
-	return e;
-}
-
 /*
  * Emit one connect record. Global (not inlined): the raw sys_exit dispatcher in syscalls.bpf.c,
  * which reads the arguments from the saved registers, calls it as well as the tracepoint here.
@@ -74,11 +29,14 @@ __noinline int ea_net_emit(__s32 fd, __u64 uaddr, __u32 addrlen, long ret)
 	bpf_probe_read_user(&family, sizeof(family), (void *)uaddr);
 	if (family != AF_INET && family != AF_INET6 && family != AF_UNIX)
 		return 0; /* netlink, packet ...: not network destinations */
-	struct ea_net *e = begin(EA_OP_CONNECT, fd, ret);
+	struct ea_net *e = ea_net_begin(EA_NET_CONNECT, EA_OP_CONNECT, fd, ret);
 	if (!e)
 		return 0;
 	e->family = family;
-	fill_sock(e, sock_of_fd(fd));
+	struct sock *sk = sock_of_fd(fd);
+	fill_sock(e, sk);
+	if (sk && family != AF_UNIX)
+		fill_local(e, sk, family); /* the source address and port the kernel picked */
 	__u32 size = offsetof(struct ea_net, path);
 	if (family == AF_INET) {
 		struct sockaddr_in sa = {};
@@ -120,18 +78,13 @@ __noinline int ea_net_emit_accept(__u16 op, long ret)
 	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	if (family != AF_INET && family != AF_INET6)
 		return 0;
-	struct ea_net *e = begin(op, ret, ret);
+	struct ea_net *e = ea_net_begin(EA_NET_CONNECT, op, ret, ret);
 	if (!e)
 		return 0;
 	e->family = family;
 	fill_sock(e, sk);
-	e->port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	if (family == AF_INET) {
-		__u32 a = BPF_CORE_READ(sk, __sk_common.skc_daddr);
-		__builtin_memcpy(e->addr, &a, 4);
-	} else {
-		BPF_CORE_READ_INTO(&e->addr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
-	}
+	fill_remote(e, sk, family);
+	fill_local(e, sk, family);
 	ea_submit(e, offsetof(struct ea_net, path));
 	return 0;
 }

@@ -148,3 +148,22 @@ static __always_inline __u16 prepend_base(struct ea_hdr *h, const struct path *b
 	bpf_probe_read_kernel(dst, EA_PATH_MAX, w->buf);
 	return total;
 }
+
+#define AT_FDCWD -100
+
+/*
+ * A relative path in dst (len bytes) made absolute against the working directory (AT_FDCWD) or
+ * the directory behind dirfd, as an open resolves it; an absolute one is left alone. The walk
+ * costs ~4 us, so only relative paths pay it. Returns the new length.
+ */
+static __always_inline __u16 make_absolute(struct ea_hdr *h, __s32 dirfd, char *dst, __u16 len)
+{
+	if (len == 0 || dst[0] == '/')
+		return len;
+	if (dirfd == AT_FDCWD) {
+		struct path pwd = bpf_get_current_task_btf()->fs->pwd;
+		return prepend_base(h, &pwd, dst, len);
+	}
+	struct file *dir = ea_file_of_fd(dirfd);
+	return dir ? prepend_base(h, &dir->f_path, dst, len) : len;
+}

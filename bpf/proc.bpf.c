@@ -6,6 +6,8 @@
 #include "maps.bpf.h"
 #include "path.bpf.h"
 
+#define OVERLAYFS_SUPER_MAGIC 0x794c7630
+
 /*
  * Fileless execution (ATT&CK T1620), checked as Falco's modern_bpf does: a memfd is a pseudo
  * dentry that is its own parent, named "memfd:NAME".
@@ -22,6 +24,17 @@ static __always_inline __u32 exe_flags(struct file *exe)
 	}
 	if (d->d_inode->i_nlink == 0)
 		flags |= EA_EXE_UNLINKED;
+	/*
+	 * On overlayfs (container images): the file is on the upper layer when the overlay inode
+	 * has an upper dentry with an inode. struct ovl_inode keeps __upperdentry right after its
+	 * vfs inode; like Falco, find it by the size of struct inode, so overlay need not be in BTF.
+	 */
+	if (BPF_CORE_READ(d, d_sb, s_magic) == OVERLAYFS_SUPER_MAGIC) {
+		struct dentry *upper = 0;
+		bpf_probe_read_kernel(&upper, sizeof(upper), (char *)d->d_inode + bpf_core_type_size(struct inode));
+		if (upper && BPF_CORE_READ(upper, d_inode, i_ino) != 0)
+			flags |= EA_EXE_UPPER_LAYER;
+	}
 	return flags;
 }
 

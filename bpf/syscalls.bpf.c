@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR Apache-2.0
 /*
  * The preferred hook: a BTF raw tracepoint on every syscall's exit, dispatching by syscall number
- * to the file and net handlers. They skip the per-syscall perf trace events, whose
+ * to the handlers of each family (a switch: other syscalls return at once). They skip the per-syscall perf trace events, whose
  * record building cost the traced syscall more than our programs do. Where the kernel refuses
  * tp_btf, the producer loads the per-syscall tracepoints in file.bpf.c and net.bpf.c instead.
  */
@@ -25,11 +25,23 @@
 #define NR_SETFSUID 122
 #define NR_SETFSGID 123
 #define NR_CAPSET 126
+#define NR_SOCKET 41
+#define NR_DUP 32
+#define NR_DUP2 33
+#define NR_DUP3 292
+#define NR_LINK 86
+#define NR_SYMLINK 88
+#define NR_LINKAT 265
+#define NR_SYMLINKAT 266
+#define NR_PTRACE 101
+#define NR_INIT_MODULE 175
+#define NR_FINIT_MODULE 313
 #define SC_NR(regs) ((regs)->orig_ax)
 #define SC_ARG0(regs) ((regs)->di)
 #define SC_ARG1(regs) ((regs)->si)
 #define SC_ARG2(regs) ((regs)->dx)
 #define SC_ARG3(regs) ((regs)->r10)
+#define SC_ARG4(regs) ((regs)->r8)
 #elif defined(__TARGET_ARCH_arm64)
 #define NR_CONNECT 203
 #define NR_ACCEPT 202
@@ -45,11 +57,20 @@
 #define NR_SETFSUID 151
 #define NR_SETFSGID 152
 #define NR_CAPSET 91
+#define NR_SOCKET 198
+#define NR_DUP 23
+#define NR_DUP3 24
+#define NR_LINKAT 37
+#define NR_SYMLINKAT 36
+#define NR_PTRACE 117
+#define NR_INIT_MODULE 105
+#define NR_FINIT_MODULE 273
 #define SC_NR(regs) ((regs)->syscallno)
 #define SC_ARG0(regs) ((regs)->orig_x0)
 #define SC_ARG1(regs) ((regs)->regs[1])
 #define SC_ARG2(regs) ((regs)->regs[2])
 #define SC_ARG3(regs) ((regs)->regs[3])
+#define SC_ARG4(regs) ((regs)->regs[4])
 #else
 #error "syscall numbers for this architecture are missing"
 #endif
@@ -65,6 +86,12 @@ extern int ea_net_emit(__s32 fd, __u64 uaddr, __u32 addrlen, long ret);
 extern int ea_net_emit_accept(__u16 op, long ret);
 extern int ea_cred_enter(void);
 extern int ea_cred_exit(__u16 op, long ret);
+extern int ea_sock_emit_socket(__s32 domain, __s32 type, __s32 protocol, long ret);
+extern int ea_sock_emit_dup(__u16 op, __s32 oldfd, long ret);
+extern int ea_link_emit(struct link_args *a, long ret);
+extern int ea_ptrace_emit(long request, __s32 pid, __u64 addr, __u64 data, long ret);
+extern int ea_module_emit_init(__u64 len, __u64 uparams, long ret);
+extern int ea_module_emit_finit(__s32 fd, __u64 uparams, __u32 mflags, long ret);
 
 /* Credential syscalls need the credentials from before the call: the only work done at enter. */
 SEC("tp_btf/sys_enter")
@@ -93,6 +120,7 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(ea_sys_exit, struct pt_regs *regs, long ret)
 {
 	struct open_args a = {};
+	struct link_args l = {};
 	switch (SC_NR(regs)) {
 	case NR_OPENAT:
 		a = (struct open_args){ .path = SC_ARG1(regs), .flags = SC_ARG2(regs), .mode = SC_ARG3(regs), .dirfd = SC_ARG0(regs), .op = EA_OP_OPENAT };
@@ -131,6 +159,37 @@ int BPF_PROG(ea_sys_exit, struct pt_regs *regs, long ret)
 		return ea_cred_exit(EA_OP_SETFSGID, ret);
 	case NR_CAPSET:
 		return ea_cred_exit(EA_OP_CAPSET, ret);
+	case NR_SOCKET:
+		return ea_sock_emit_socket(SC_ARG0(regs), SC_ARG1(regs), SC_ARG2(regs), ret);
+	/* A dup matters only onto stdio: the result is checked before any other work. */
+	case NR_DUP:
+		return (unsigned long)ret > 2 ? 0 : ea_sock_emit_dup(EA_OP_DUP, SC_ARG0(regs), ret);
+#ifdef NR_DUP2
+	case NR_DUP2:
+		return (unsigned long)ret > 2 ? 0 : ea_sock_emit_dup(EA_OP_DUP2, SC_ARG0(regs), ret);
+#endif
+	case NR_DUP3:
+		return (unsigned long)ret > 2 ? 0 : ea_sock_emit_dup(EA_OP_DUP3, SC_ARG0(regs), ret);
+#ifdef NR_LINK
+	case NR_SYMLINK:
+		l = (struct link_args){ .op = EA_OP_SYMLINK, .oldpath = SC_ARG0(regs), .olddirfd = -1, .newdirfd = AT_FDCWD, .newpath = SC_ARG1(regs) };
+		return ea_link_emit(&l, ret);
+	case NR_LINK:
+		l = (struct link_args){ .op = EA_OP_LINK, .oldpath = SC_ARG0(regs), .olddirfd = AT_FDCWD, .newdirfd = AT_FDCWD, .newpath = SC_ARG1(regs) };
+		return ea_link_emit(&l, ret);
+#endif
+	case NR_SYMLINKAT:
+		l = (struct link_args){ .op = EA_OP_SYMLINKAT, .oldpath = SC_ARG0(regs), .olddirfd = -1, .newdirfd = SC_ARG1(regs), .newpath = SC_ARG2(regs) };
+		return ea_link_emit(&l, ret);
+	case NR_LINKAT:
+		l = (struct link_args){ .op = EA_OP_LINKAT, .olddirfd = SC_ARG0(regs), .oldpath = SC_ARG1(regs), .newdirfd = SC_ARG2(regs), .newpath = SC_ARG3(regs), .flags = SC_ARG4(regs) };
+		return ea_link_emit(&l, ret);
+	case NR_PTRACE:
+		return ea_ptrace_emit(SC_ARG0(regs), SC_ARG1(regs), SC_ARG2(regs), SC_ARG3(regs), ret);
+	case NR_INIT_MODULE:
+		return ea_module_emit_init(SC_ARG1(regs), SC_ARG2(regs), ret);
+	case NR_FINIT_MODULE:
+		return ea_module_emit_finit(SC_ARG0(regs), SC_ARG1(regs), SC_ARG2(regs), ret);
 	}
 	return 0;
 }

@@ -25,6 +25,7 @@ import { createOpenSearchClient, openSearchConnection, type OpenSearchFlags } fr
 import { openSearchBackend } from './store/opensearch/os-backend';
 import { runOpenSearchStore } from './store/opensearch/opensearch-store';
 import { addBackendOptions, addOpenSearchStoreOptions, backendOption, indexPrefixOption, openSearchStoreChoices, type OpenSearchStoreFlags } from './store/opensearch/opensearch-options';
+import { checkReport } from './detect/check-report';
 import { runDetect } from './detect/detect';
 import { SEVERITIES } from './rules/loader';
 import { runTail } from './tail/tail';
@@ -94,7 +95,8 @@ async function main(argv: string[]): Promise<number> {
     .command('detect')
     .description('run detection rules on the event topics; print alerts and publish them to <prefix>.alerts')
     .argument('[rule-files...]', 'YAML rule files, loaded after the default pack (they may use its lists and macros, override or disable its rules)')
-    .option('--check', 'validate the rule files (and the default pack) and exit: 0 when valid, 2 with file:line:column otherwise', false)
+    .option('--check', 'validate the rule files (and the default pack), list skipped rules and warnings, and exit: 0 when valid, 2 with file:line:column otherwise', false)
+    .option('--strict', 'a rule skipped for what is not available here (a field, an event type, a source) is an error: exit 2', false)
     .option('--no-default-rules', 'do not load the default rule pack')
     .option('--disable <ids>', 'switch rules off by id (comma-separated, repeatable)', collect, [])
     .option('--min-severity <level>', `run only rules of this severity or higher: ${SEVERITIES.join(', ')}`, 'info')
@@ -114,13 +116,14 @@ async function main(argv: string[]): Promise<number> {
   addSecurityOptions(detect).action(async (files: string[], o: DetectFlags) => {
     const loaded = detectRules(files, o);
     if (o.check) {
-      const on = loaded.rules.filter((r) => r.enabled).length;
-      process.stdout.write(`ok: ${loaded.rules.length} rules (${on} enabled), ${loaded.macros} macros, ${loaded.lists} lists\n`);
+      process.stdout.write(`${checkReport(loaded).join('\n')}\n`);
       return;
     }
     const c = detectConfig(o, saslEnv());
     const { logger, kafka, registryClient } = connect('ebpf-audit-detect', c);
-    await runDetect({ ...c, kafka, logger, registry: createSchemaRegistry(), registryClient, rules: loaded.rules, out: process.stdout }, stopSignal());
+    for (const sk of loaded.skipped) logger.warn({ rule: sk.id, at: `${sk.pos.file}:${sk.pos.line}:${sk.pos.col}` }, `rule skipped: ${sk.reason}`);
+    for (const w of loaded.warnings) logger.warn({ at: `${w.pos.file}:${w.pos.line}:${w.pos.col}` }, w.message);
+    await runDetect({ ...c, kafka, logger, registry: createSchemaRegistry(), registryClient, rules: loaded.rules, hostnames: [...loaded.env.hostnames], out: process.stdout }, stopSignal());
   });
 
   const store = program

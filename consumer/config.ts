@@ -21,8 +21,9 @@ import type { SubjectStrategy } from '../schemas/subjects';
 import { EVENT_KINDS, type AuditEvent, type EventKind } from '../schemas/types';
 import { parseSince } from './core/input/since';
 import { parseDuration } from './rules/aggregate';
-import { compileExpression, DEFAULT_RULES, loadRules, readRuleFile, SEVERITIES, type Rule, type Severity } from './rules/loader';
-import { createProcessLookup } from './rules/process-lookup';
+import { checkReport } from './detect/check-report';
+import { compileExpression, DEFAULT_RULES, loadRules, readRuleFile, SEVERITIES, type LoadedRules, type Severity } from './rules/loader';
+import { createProcessTree } from './rules/process-tree';
 import { createTailFilter } from './tail/filter';
 
 /** The options every consumer command has: where Kafka is, which topics, logs, security, the schema registry. */
@@ -121,7 +122,7 @@ export function tailConfig(o: TailFlags, env: CredentialEnv): TailConfig {
     // The rules' language, with the default pack's macros and lists (open_write, shell_binaries ...).
     const { env: rulesEnv } = loadRules([readRuleFile(DEFAULT_RULES)]);
     const where = compileExpression(o.where, rulesEnv);
-    const procs = createProcessLookup(65536);
+    const procs = createProcessTree({ maxProcesses: 65536 });
     filter = (ev) => {
       procs.observe(ev);
       return (!flags || flags(ev)) && where.pred(ev, procs);
@@ -134,6 +135,7 @@ export function tailConfig(o: TailFlags, env: CredentialEnv): TailConfig {
 
 export interface DetectFlags extends CommonFlags {
   check: boolean;
+  strict?: boolean;
   defaultRules: boolean;
   disable: string[];
   minSeverity: string;
@@ -150,14 +152,8 @@ export interface DetectFlags extends CommonFlags {
 
 export const ALERT_OUTPUTS = ['text', 'json', 'none'] as const;
 
-export interface LoadedRules {
-  rules: Rule[];
-  macros: number;
-  lists: number;
-}
-
 /** The rule files in load order: the default pack (unless --no-default-rules), then the user's. */
-export function detectRules(files: string[], o: Pick<DetectFlags, 'learningPeriod' | 'defaultRules' | 'disable' | 'minSeverity'>): LoadedRules {
+export function detectRules(files: string[], o: Pick<DetectFlags, 'learningPeriod' | 'defaultRules' | 'disable' | 'minSeverity' | 'strict'>): LoadedRules {
   let learningMs: number | undefined;
   if (o.learningPeriod !== undefined) {
     learningMs = parseDuration(o.learningPeriod);
@@ -165,10 +161,14 @@ export function detectRules(files: string[], o: Pick<DetectFlags, 'learningPerio
   }
   if (!o.defaultRules && files.length === 0) throw new ConfigError('no rules: give rule files or drop --no-default-rules');
   const loaded = loadRules([...(o.defaultRules ? [DEFAULT_RULES] : []), ...files].map(readRuleFile), { learningMs });
-  const ids = new Set(loaded.rules.map((r) => r.id));
+  const ids = new Set([...loaded.rules, ...loaded.skipped].map((r) => r.id));
   for (const id of o.disable) if (!ids.has(id)) throw new ConfigError(`--disable: no rule "${id}"`);
   const min = SEVERITIES.indexOf(oneOf('min-severity', o.minSeverity, SEVERITIES) as Severity);
   const rules = loaded.rules.map((r) => ({ ...r, enabled: r.enabled && !o.disable.includes(r.id) && SEVERITIES.indexOf(r.severity) >= min }));
+  // --strict: a rule skipped for what is not available here is an error, as a bad rule is.
+  if (o.strict && loaded.skipped.length) {
+    throw new ConfigError(`--strict: ${loaded.skipped.length} rule(s) skipped:\n${checkReport({ ...loaded, rules }).filter((l) => l.startsWith('skipped')).join('\n')}`);
+  }
   return { ...loaded, rules };
 }
 

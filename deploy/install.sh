@@ -26,6 +26,8 @@ runtime_only=0
 
 packages=(curl ca-certificates)
 ((runtime_only)) || packages+=(clang llvm libbpf-dev libbpf1 bpftool make gcc g++ python3 maven openjdk-17-jre-headless debootstrap systemd-container python3-venv chromium fonts-dejavu-core)
+# The Falco rules e2e test connects with ssh (a rule watches ssh on non-standard ports).
+((runtime_only)) || packages+=(openssh-client)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

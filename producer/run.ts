@@ -45,7 +45,7 @@ export async function runProducer(
   stop: AbortSignal,
   onReload: (fn: () => void) => void = () => undefined,
 ): Promise<void> {
-  const { host, processes, containers } = openHostView({ procRoot: cfg.procRoot, hostId: cfg.hostId, hostName: cfg.hostName, logger });
+  const { host, processes, containers, users } = openHostView({ procRoot: cfg.procRoot, hostId: cfg.hostId, hostName: cfg.hostName, logger });
   const registry = createSchemaRegistry();
   const topics = Object.fromEntries(EVENT_KINDS.map((k) => [k, topicFor(cfg.topicPrefix, k)])) as Record<EventKind, string>;
   logger.info({ host, topics, brokers: cfg.brokers }, 'starting');
@@ -116,7 +116,7 @@ export async function runProducer(
   const pipeline = createPipeline({
     ring,
     registry,
-    enricher: createEnricher({ host, clock, processes, containers }),
+    enricher: createEnricher({ host, clock, processes, containers, users }),
     publisher,
     topics,
     hostId: host.id,
@@ -166,6 +166,7 @@ export async function runProducer(
   logger.info({ stats: final, spool: spool.stats() }, 'final stats');
   await metrics?.close();
   clearInterval(clockTimer);
+  users.close();
   ring.close();
   probe.close();
 }

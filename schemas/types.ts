@@ -24,6 +24,12 @@ export interface Process {
   container_id: string;
   exe_from_memfd: boolean;
   exe_deleted: boolean;
+  exe_upper_layer: boolean;
+  cap_effective: bigint;
+  tty: number;
+  loginuid: number;
+  user_name: string;
+  login_user_name: string;
 }
 
 interface Common {
@@ -34,24 +40,29 @@ interface Common {
 }
 
 export interface FileEvent extends Common {
-  op: 'openat' | 'openat2' | 'open' | 'creat' | string;
+  op: 'openat' | 'openat2' | 'open' | 'creat' | 'symlink' | 'symlinkat' | 'link' | 'linkat' | string;
   path: string;
   dirfd: number;
   flags: number;
   mode: number;
   result: number;
   truncated: boolean;
+  target: string;
 }
 
 export interface NetEvent extends Common {
-  op: 'connect' | 'accept' | 'accept4' | string;
-  family: 'inet' | 'inet6' | 'unix' | string;
+  op: 'connect' | 'accept' | 'accept4' | 'socket' | 'dup' | 'dup2' | 'dup3' | string;
+  family: 'inet' | 'inet6' | 'unix' | 'packet' | 'netlink' | string;
   dst_ip: string;
   dst_port: number;
   fd: number;
   result: number;
   protocol: string;
   unix_path: string;
+  local_ip: string;
+  local_port: number;
+  socket_type: string;
+  socket_protocol: number;
 }
 
 export interface Creds {
@@ -67,8 +78,30 @@ export interface Creds {
   cap_permitted: bigint;
 }
 
+export interface PtraceCall {
+  request: string;
+  request_code: number;
+  target_pid: number;
+  addr: bigint;
+  data: bigint;
+}
+
+export interface ModuleLoad {
+  path: string;
+  size: bigint;
+  fd: number;
+  flags: number;
+  params: string;
+}
+
+export interface Ancestor {
+  pid: number;
+  comm: string;
+  exe: string;
+}
+
 export interface ProcessEvent extends Common {
-  kind: 'exec' | 'exit' | string;
+  kind: 'exec' | 'exit' | 'ptrace' | 'init_module' | 'finit_module' | string;
   filename: string;
   args: string[];
   cwd: string;
@@ -76,6 +109,10 @@ export interface ProcessEvent extends Common {
   signal: number;
   truncated: boolean;
   cred_change: { old: Creds; new: Creds } | null;
+  result: number;
+  ptrace: PtraceCall | null;
+  module: ModuleLoad | null;
+  ancestors: Ancestor[];
 }
 
 export type EventKind = 'file' | 'net' | 'process';

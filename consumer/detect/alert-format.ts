@@ -14,7 +14,9 @@ export function formatAlertLine(a: Alert): string {
   const last = a.events[a.events.length - 1];
   const p = last.event.process;
   const count = a.count > 1 ? ` Count:${a.count}` : '';
-  return `[${formatTimestamp(a.time_ns)}] ALERT ${a.severity} ${escapeField(a.rule_id)} Host:"${escapeField(a.host.name)}" PID:${p.pid} Comm:"${escapeField(p.comm)}"${count} Msg: "${escapeField(a.message)}"`;
+  // Falco's rule names have spaces: such an id is quoted, so the line still splits on spaces.
+  const id = /^[A-Za-z0-9._-]+$/.test(a.rule_id) ? a.rule_id : `"${escapeField(a.rule_id)}"`;
+  return `[${formatTimestamp(a.time_ns)}] ALERT ${a.severity} ${id} Host:"${escapeField(a.host.name)}" PID:${p.pid} Comm:"${escapeField(p.comm)}"${count} Msg: "${escapeField(a.message)}"`;
 }
 
 export function formatAlertJson(a: Alert): string {

@@ -17,6 +17,7 @@ import { usage } from '../core/usage';
 import { createEngine } from '../rules/engine';
 import type { Rule } from '../rules/loader';
 import { createAlertSink, type AlertOutput } from './alert-sink';
+import { createNameResolver } from './name-resolver';
 
 export interface DetectOptions {
   kafka: Kafka;
@@ -30,6 +31,8 @@ export interface DetectOptions {
   fromBeginning: boolean;
   sinceMs?: number;
   rules: Rule[];
+  /** Domain names the rules compare addresses with (fd.sip.name ...), resolved while running. */
+  hostnames?: string[];
   output: AlertOutput;
   publish: boolean;
   out: NodeJS.WritableStream;
@@ -53,7 +56,9 @@ export async function runDetect(opts: DetectOptions, stop: AbortSignal): Promise
   const done = new Promise<void>((resolve) => ctl.signal.addEventListener('abort', () => resolve(), { once: true }));
   // A closed stdout ends printing, not detection: alerts still go to Kafka.
   const writer = opts.output === 'none' ? undefined : createLineWriter({ stream: opts.out, onClosed: () => log.warn('stdout closed; alerts are no longer printed') });
-  const engine = createEngine({ rules: opts.rules });
+  const names = createNameResolver({ names: opts.hostnames ?? [], logger: log });
+  await names.start();
+  const engine = createEngine({ rules: opts.rules, names });
   const sink = createAlertSink({ kafka: opts.kafka, logger: log, registry: opts.registry, topicPrefix: opts.topicPrefix, publish: opts.publish, output: opts.output, writer });
   const client = opts.registryClient;
   if (client && opts.publish) {
@@ -89,6 +94,7 @@ export async function runDetect(opts: DetectOptions, stop: AbortSignal): Promise
   await Promise.race([sub.start(ctl.signal), done]);
   await done;
   clearInterval(timer);
+  names.stop();
   await sub.stop();
   await sink.flush(giveUp.signal);
   await sink.stop();

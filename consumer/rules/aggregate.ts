@@ -3,7 +3,7 @@
  *
  *   count > 20 within 10s by proc.pid
  *   distinct(net.dst_port) > 20 within 10s by proc.pid, proc.start
- *   first_seen(net.dst_ip, net.dst_port) by proc.exe learning 10m
+ *   first_seen(net.dst_ip, net.dst_port) by proc.exepath learning 10m
  *
  * Time is the events' own time (time_ns), never the wall clock: replays, tests and a lagging
  * consumer raise the same alerts as a live one. All state is keyed by host first; as events are
@@ -11,108 +11,42 @@
  * partitions holds exactly the state one consumer would.
  */
 import type { AuditEvent } from '../../schemas/types';
-import { FIELDS, type FieldDef, type ProcessLookup } from './fields';
 import { RuleError, type Locator } from './errors';
-import { tokenize, type Tok } from './syntax';
+import { resolveField, type FieldDef } from './fields';
+import type { EvalContext } from './process-tree';
+import { parseAggregate as parseAst, SyntaxError_, type FieldRef } from './syntax';
+
+export { parseDuration } from './syntax';
 
 export type AggregateSpec =
   | { kind: 'count'; threshold: number; windowMs: number; by: FieldDef[] }
   | { kind: 'distinct'; of: FieldDef[]; threshold: number; windowMs: number; by: FieldDef[] }
   | { kind: 'first_seen'; of: FieldDef[]; learningMs: number; by: FieldDef[] };
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-export function parseDuration(s: string): number | undefined {
-  const m = /^(\d+)(ms|s|m|h|d)$/.exec(s);
-  return m ? Number(m[1]) * UNITS[m[2]] : undefined;
-}
-
+/** An aggregate's text, parsed by the one parser (syntax.ts), with its fields resolved. */
 export function parseAggregate(src: string, loc: Locator): AggregateSpec {
-  let toks: Tok[];
+  let ast;
   try {
-    toks = tokenize(src);
+    ast = parseAst(src);
   } catch (err) {
-    throw new RuleError((err as Error).message, loc((err as { offset: number }).offset));
+    if (err instanceof SyntaxError_) throw new RuleError(err.message, loc(err.offset));
+    throw err;
   }
-  let p = 0;
-  const fail = (msg: string, tok: Tok = toks[p]): never => {
-    throw new RuleError(msg, loc(tok.at));
+  const field = (f: FieldRef): FieldDef => {
+    const r = resolveField(f.name, f.arg);
+    if ('error' in r) throw new RuleError(r.error, loc(f.at));
+    if (r.def.missing) throw new RuleError(`cannot aggregate on ${r.def.name}: ${r.def.missing}`, loc(f.at));
+    return r.def;
   };
-  const word = (): string => {
-    const t = toks[p];
-    if (t.t !== 'word') fail(`expected a word, found ${t.t === 'end' ? 'the end' : `"${'v' in t ? t.v : t.t}"`}`);
-    p++;
-    return (t as { v: string }).v;
-  };
-  const expect = (v: string): void => {
-    const t = toks[p];
-    if ((t.t === 'word' || t.t === 'op') && t.v === v) p++;
-    else if (t.t === v) p++;
-    else fail(`expected "${v}"`);
-  };
-  const field = (): FieldDef => {
-    const t = toks[p];
-    const name = word();
-    const f = FIELDS.get(name);
-    if (!f) fail(`unknown field "${name}"`, t);
-    return f!;
-  };
-  const fieldList = (): FieldDef[] => {
-    const out = [field()];
-    while (toks[p].t === ',') {
-      p++;
-      out.push(field());
-    }
-    return out;
-  };
-  const duration = (): number => {
-    const t = toks[p];
-    const ms = parseDuration(word());
-    if (ms === undefined || ms <= 0) fail('expected a duration such as 500ms, 10s, 5m, 1h or 1d', t);
-    return ms!;
-  };
-  const threshold = (): number => {
-    const t = toks[p];
-    if (t.t !== 'op' || (t.v !== '>' && t.v !== '>=')) fail('expected ">" or ">=" and a number');
-    p++;
-    const nTok = toks[p];
-    const n = word();
-    if (!/^\d+$/.test(n)) fail(`expected a whole number, found "${n}"`, nTok);
-    return (t as { v: string }).v === '>' ? Number(n) + 1 : Number(n);
-  };
-  const by = (): FieldDef[] => {
-    if (toks[p].t === 'word' && (toks[p] as { v: string }).v === 'by') {
-      p++;
-      return fieldList();
-    }
-    return [];
-  };
-
-  const head = toks[p];
-  const kind = word();
-  let spec: AggregateSpec;
-  if (kind === 'count') {
-    const n = threshold();
-    expect('within');
-    spec = { kind: 'count', threshold: n, windowMs: duration(), by: by() };
-  } else if (kind === 'distinct' || kind === 'first_seen') {
-    expect('(');
-    const of = fieldList();
-    expect(')');
-    if (kind === 'distinct') {
-      const n = threshold();
-      expect('within');
-      spec = { kind, of, threshold: n, windowMs: duration(), by: by() };
-    } else {
-      const scope = by();
-      expect('learning');
-      spec = { kind, of, learningMs: duration(), by: scope };
-    }
-  } else {
-    return fail(`an aggregate starts with count, distinct(...) or first_seen(...), not "${kind}"`, head);
+  const fields = (fs: FieldRef[]): FieldDef[] => fs.map(field);
+  switch (ast.kind) {
+    case 'count':
+      return { ...ast, by: fields(ast.by) };
+    case 'distinct':
+      return { ...ast, of: fields(ast.of), by: fields(ast.by) };
+    case 'first_seen':
+      return { ...ast, of: fields(ast.of), by: fields(ast.by) };
   }
-  if (toks[p].t !== 'end') fail('unexpected text after the aggregate');
-  return spec;
 }
 
 /**
@@ -127,12 +61,12 @@ export interface AggregateHit {
 
 export interface AggregateState {
   /** Feed an event that matched the rule's condition; a hit when the aggregate fires. */
-  observe(ev: AuditEvent, ctx: ProcessLookup): AggregateHit | undefined;
+  observe(ev: AuditEvent, ctx: EvalContext): AggregateHit | undefined;
   /** Keys held, and keys dropped at the cap (oldest first). */
   stats(): { keys: number; evicted: number };
 }
 
-type KeyFn = (ev: AuditEvent, ctx: ProcessLookup) => string;
+type KeyFn = (ev: AuditEvent, ctx: EvalContext) => string;
 
 interface Leaf<S> {
   state: S;
@@ -156,7 +90,7 @@ class KeyTree<S> {
   constructor(private readonly gets: FieldDef['get'][], private readonly maxKeys: number) {}
 
   /** The leaf of ev's key, created with `make` when new. */
-  find(ev: AuditEvent, ctx: ProcessLookup, make: () => S): Leaf<S> {
+  find(ev: AuditEvent, ctx: EvalContext, make: () => S): Leaf<S> {
     let m = this.root;
     let k: unknown = ev.event.host.id;
     for (const get of this.gets) {
@@ -169,7 +103,7 @@ class KeyTree<S> {
     return found ?? this.add(ev, ctx, make());
   }
 
-  private add(ev: AuditEvent, ctx: ProcessLookup, state: S): Leaf<S> {
+  private add(ev: AuditEvent, ctx: EvalContext, state: S): Leaf<S> {
     const path: [Map<unknown, unknown>, unknown][] = [];
     let m = this.root;
     let k: unknown = ev.event.host.id;
@@ -287,6 +221,12 @@ export function createAggregateState(spec: AggregateSpec, opts: { maxKeys: numbe
   const { learningMs } = spec;
   // Per host: when its learning ends (from its first event), and what it has seen.
   const hosts = new Map<string, { learnUntil: number; seen: Set<string> }>();
+  // Every key in the order it was learned, across hosts: the cap drops the oldest of all, never
+  // the one a host has just learned (which would then be new again on every event).
+  // Two parallel arrays, not one of pairs: no allocation per key beyond the key itself.
+  let orderSets: Set<string>[] = [];
+  let orderKeys: string[] = [];
+  let head = 0;
   let keys = 0;
   return {
     observe(ev, ctx) {
@@ -297,10 +237,18 @@ export function createAggregateState(spec: AggregateSpec, opts: { maxKeys: numbe
       const k = `${key(ev, ctx)}\u0001${value(ev, ctx)}`;
       if (h.seen.has(k)) return undefined;
       h.seen.add(k);
+      orderSets.push(h.seen);
+      orderKeys.push(k);
       if (++keys > maxKeys) {
-        h.seen.delete(h.seen.values().next().value as string);
+        orderSets[head].delete(orderKeys[head]);
+        head++;
         keys--;
         evicted++;
+        if (head > 1024 && head * 2 > orderKeys.length) {
+          orderSets = orderSets.slice(head);
+          orderKeys = orderKeys.slice(head);
+          head = 0;
+        }
       }
       return t < h.learnUntil ? undefined : { count: 1, events: [ev] };
     },

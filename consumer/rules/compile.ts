@@ -1,16 +1,22 @@
 /**
  * Conditions compiled once into closures: each comparison becomes a function that reads one field
- * and tests it against constants prepared at load (sets, regexes, parsed CIDRs), so nothing is
- * parsed or interpreted per event. Also works out which event kinds a condition can match, so the
- * engine only runs a rule on the kinds it is about.
+ * and tests it against constants prepared at load, so nothing is parsed or interpreted per event.
+ * Also works out which event kinds and types a condition can match (the engine runs a rule only on
+ * those), and folds what is known at load: a comparison on data not captured here is false (as in
+ * Falco when a field has no value), and the rule says so (`gaps`) instead of silently never firing.
  */
-import * as ipaddr from 'ipaddr.js';
 import { EVENT_KINDS, type AuditEvent, type EventKind } from '../../schemas/types';
-import { FIELDS, TYPE_KINDS, type FieldDef, type FieldValue, type ProcessLookup } from './fields';
 import { RuleError, type Locator } from './errors';
-import type { Node, ValueItem } from './syntax';
+import { BY_NAME, checkType, typeName, TYPE_ALIASES } from './event-types';
+import type { FieldDef, FieldType } from './fields';
+import { rawres } from './fields-evt';
+import { NAME_FIELDS } from './fields-fd';
+import { operandOf, type Operand as Value } from './operands';
+import type { EvalContext } from './process-tree';
+import type { Cmp, Node, ValueItem } from './syntax';
+import { ipSetTest, numTest, strTest, type Test } from './tests';
 
-export type Predicate = (ev: AuditEvent, ctx: ProcessLookup) => boolean;
+export type Predicate = (ev: AuditEvent, ctx: EvalContext) => boolean;
 
 export interface Macro {
   ast: Node;
@@ -19,276 +25,277 @@ export interface Macro {
 
 export interface CompileEnv {
   macros: ReadonlyMap<string, Macro>;
-  /** Lists with every item a plain string (nested list names already expanded). */
+  /** Lists by name; items may name other lists. */
   lists: ReadonlyMap<string, string[]>;
+  /** Domain names that fd.*ip.name comparisons need resolved (filled while compiling). */
+  hostnames: Set<string>;
+  /** Macros referred to (filled while compiling). */
+  used?: Set<string>;
 }
 
 export interface Compiled {
   pred: Predicate;
   /** The kinds the condition can be true for. */
   kinds: Set<EventKind>;
+  /** The event types (Falco's names) it can be true for; undefined: any of `kinds`. */
+  types?: Set<string>;
+  /** Known at load: the condition is always (true) or never (false) true here. */
+  constant?: boolean;
+  /** What is not captured here, by name, with why: parts of the condition that are then false. */
+  gaps: Map<string, string>;
+  /** For a condition known false: the gaps that make it so. */
+  why?: Map<string, string>;
 }
 
-const ALL = (): Set<EventKind> => new Set(EVENT_KINDS);
-const STR_OPS = new Set(['=', '!=', 'in', 'startswith', 'endswith', 'contains', 'icontains', 'glob', 'pmatch', 'exists']);
-const NUM_OPS = new Set(['=', '!=', '<', '<=', '>', '>=', 'in', 'exists']);
-const BOOL_OPS = new Set(['=', '!=', 'exists']);
+const STR_OPS = new Set(['=', '!=', '<', '<=', '>', '>=', 'in', 'intersects', 'startswith', 'endswith', 'contains', 'icontains', 'bcontains', 'bstartswith', 'glob', 'iglob', 'regex', 'pmatch', 'exists']);
+const OPS: Record<FieldType, Set<string>> = {
+  str: STR_OPS,
+  res: STR_OPS,
+  num: new Set(['=', '!=', '<', '<=', '>', '>=', 'in', 'intersects', 'exists']),
+  bool: new Set(['=', '!=', 'in', 'intersects', 'exists']),
+  ip: new Set(['=', '!=', 'in', 'intersects', 'exists']),
+};
+const MULTI = new Set(['in', 'intersects', 'pmatch']);
+const ORDER = new Set(['<', '<=', '>', '>=']);
+const NUMBER = /^[+-]?(?:0[xX][0-9a-fA-F]+|\d+(?:\.\d*)?(?:[eE][+-]?\d+)?)$/;
 
-/** Fields a name could have meant: same namespace. */
-function suggest(name: string): string {
-  const ns = name.split('.')[0];
-  const same = [...FIELDS.keys()].filter((f) => f.startsWith(`${ns}.`));
-  return same.length ? `; fields of "${ns}": ${same.join(', ')}` : `; namespaces: ${[...new Set([...FIELDS.keys()].map((f) => f.split('.')[0]))].join(', ')}`;
+const never = (gaps: Map<string, string>, why = gaps): Compiled => ({ pred: () => false, kinds: new Set(), types: new Set(), constant: false, gaps, why });
+const always = (gaps: Map<string, string>): Compiled => ({ pred: () => true, kinds: new Set(EVENT_KINDS), constant: true, gaps });
+const merge = (a: Map<string, string>, b: Map<string, string>): Map<string, string> => (b.size ? new Map([...a, ...b]) : a);
+
+/** A list's items, nested list names expanded. */
+function listItems(name: string, env: CompileEnv, seen: string[] = []): string[] | undefined {
+  const items = env.lists.get(name);
+  if (!items || seen.includes(name)) return undefined;
+  return items.flatMap((it) => listItems(it, env, [...seen, name]) ?? [it]);
 }
 
-/** Glob to an anchored regex: * any run of characters (slashes too), ? one character, [...] a class. */
-export function globToRegExp(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i];
-    if (c === '*') re += '.*';
-    else if (c === '?') re += '.';
-    else if (c === '[') {
-      const end = glob.indexOf(']', i + 2);
-      if (end < 0) {
-        re += '\\[';
-        continue;
-      }
-      let cls = glob.slice(i + 1, end).replace(/\\/g, '\\\\');
-      if (cls.startsWith('!')) cls = `^${cls.slice(1)}`;
-      re += `[${cls}]`;
-      i = end;
-    } else re += c.replace(/[.+^${}()|\\/]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`, 's');
-}
-
-/** A bounded memo for per-address answers: addresses repeat, parsing them does not need to. */
-function memo(fn: (s: string) => boolean, max = 4096): (s: string) => boolean {
-  const cache = new Map<string, boolean>();
-  return (s) => {
-    let r = cache.get(s);
-    if (r === undefined) {
-      r = fn(s);
-      if (cache.size >= max) cache.clear();
-      cache.set(s, r);
-    }
-    return r;
-  };
-}
-
-type Test = (v: string) => boolean;
-
-/** Dotted-quad IPv4 to a uint32, or -1: the producer writes IPv4 (v4-mapped too) this way. */
-function ipv4(s: string): number {
-  let n = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 46) {
-      if (digits === 0 || ++dots > 3) return -1;
-      n = n * 256 + part;
-      part = 0;
-      digits = 0;
-    } else if (c >= 48 && c <= 57 && digits < 3) {
-      part = part * 10 + (c - 48);
-      digits++;
-      if (part > 255) return -1;
-    } else return -1;
-  }
-  return dots === 3 && digits > 0 ? n * 256 + part : -1;
-}
-
-/**
- * Address membership. ipaddr.js parses the rule's addresses and ranges (IPv4, IPv6, v4-mapped
- * folded to IPv4); events' IPv4 addresses, nearly all of them, are then tested with integer masks
- * and no parsing library; IPv6 ones go through ipaddr.js, memoized.
- */
-function ipTest(items: ValueItem[], loc: Locator): Test {
-  const nets6: [ipaddr.IPv6, number][] = [];
-  const nets4: [number, number][] = []; // [network, mask] as uint32
-  const addrs = new Set<string>();
-  for (const it of items) {
-    try {
-      if (it.v.includes('/')) {
-        let [a, bits] = ipaddr.parseCIDR(it.v);
-        if (a.kind() === 'ipv6' && (a as ipaddr.IPv6).isIPv4MappedAddress()) [a, bits] = [(a as ipaddr.IPv6).toIPv4Address(), bits - 96];
-        if (a.kind() === 'ipv4') {
-          const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-          nets4.push([(ipv4(a.toString()) & mask) >>> 0, mask]);
-        } else nets6.push([a as ipaddr.IPv6, bits]);
-      } else addrs.add(ipaddr.process(it.v).toNormalizedString());
-    } catch {
-      throw new RuleError(`"${it.v}" is not an IP address or CIDR range`, loc(it.at));
-    }
-  }
-  const v6 = memo((s) => {
-    if (!ipaddr.isValid(s)) return false;
-    const a = ipaddr.process(s);
-    if (addrs.has(a.toNormalizedString())) return true;
-    if (a.kind() === 'ipv4') return v4(ipv4(a.toString()));
-    for (const [net, bits] of nets6) if (a.match(net, bits)) return true;
-    return false;
-  });
-  const v4 = (n: number): boolean => {
-    for (const [net, mask] of nets4) if ((n & mask) >>> 0 === net) return true;
-    return false;
-  };
-  return (s) => {
-    const n = ipv4(s);
-    if (n < 0) return v6(s);
-    return (addrs.size > 0 && addrs.has(s)) || v4(n);
-  };
-}
-
-function strTest(op: string, values: string[]): Test {
-  const v = values[0];
-  switch (op) {
-    case '=':
-      return (s) => s === v;
-    case '!=':
-      return (s) => s !== v;
-    case 'in': {
-      const set = new Set(values);
-      return (s) => set.has(s);
-    }
-    case 'startswith':
-      return (s) => s.startsWith(v);
-    case 'endswith':
-      return (s) => s.endsWith(v);
-    case 'contains':
-      return (s) => s.includes(v);
-    case 'icontains': {
-      const lower = v.toLowerCase();
-      return (s) => s.toLowerCase().includes(lower);
-    }
-    case 'glob': {
-      const re = globToRegExp(v);
-      return (s) => re.test(s);
-    }
-    case 'pmatch': {
-      // Path prefixes: /etc matches /etc and /etc/x, not /etcetera.
-      const dirs = values.map((p) => (p.endsWith('/') ? p : `${p}/`));
-      const exact = new Set(values.map((p) => p.replace(/\/+$/, '')));
-      return (s) => exact.has(s) || dirs.some((d) => s.startsWith(d));
-    }
-  }
-  throw new Error(`unhandled string operator ${op}`);
-}
-
-function numTest(op: string, values: number[]): (n: number) => boolean {
-  const v = values[0];
-  switch (op) {
-    case '=':
-      return (n) => n === v;
-    case '!=':
-      return (n) => n !== v;
-    case '<':
-      return (n) => n < v;
-    case '<=':
-      return (n) => n <= v;
-    case '>':
-      return (n) => n > v;
-    case '>=':
-      return (n) => n >= v;
-    case 'in': {
-      const set = new Set(values);
-      return (n) => set.has(n);
-    }
-  }
-  throw new Error(`unhandled numeric operator ${op}`);
-}
-
-function compileCmp(node: Extract<Node, { n: 'cmp' }>, env: CompileEnv, loc: Locator): Compiled {
-  const field: FieldDef | undefined = FIELDS.get(node.field);
-  if (!field) throw new RuleError(`unknown field "${node.field}"${suggest(node.field)}`, loc(node.fieldAt));
-  const { get } = field;
-  const ops = field.type === 'num' ? NUM_OPS : field.type === 'bool' ? BOOL_OPS : STR_OPS;
-  if (!ops.has(node.op)) {
-    throw new RuleError(`operator "${node.op}" does not apply to ${field.type === 'num' ? 'numeric' : field.type === 'bool' ? 'boolean' : 'string'} field ${field.name} (use ${[...ops].join(', ')})`, loc(node.opAt));
-  }
-  let kinds = new Set(field.kinds);
-  if (node.op === 'exists') {
-    return { kinds, pred: (ev, c) => { const v = get(ev, c); return v !== undefined && v !== ''; } };
-  }
-
-  // Items: a bare word naming a list expands to its items, in lists and after in/pmatch alike.
-  const items: ValueItem[] = [];
+/** The comparison's values, list names expanded where a list may stand. */
+function values(node: Cmp, env: CompileEnv, loc: Locator): ValueItem[] {
+  const listCtx = node.list || MULTI.has(node.op) || node.mod !== undefined;
+  const out: ValueItem[] = [];
   for (const it of node.values) {
-    const list = !it.quoted ? env.lists.get(it.v) : undefined;
-    if (list) items.push(...list.map((v) => ({ v, quoted: true, at: it.at })));
-    else if (!node.list && (node.op === 'in' || node.op === 'pmatch')) throw new RuleError(`unknown list "${it.v}"`, loc(it.at));
-    else items.push(it);
+    const items = listCtx && !it.quoted ? listItems(it.v, env) : undefined;
+    if (items) out.push(...items.map((v) => ({ v, quoted: true, at: it.at })));
+    else if (!node.list && listCtx) throw new RuleError(`unknown list "${it.v}"`, loc(it.at));
+    else out.push(it);
   }
-  if (node.op !== 'in' && node.op !== 'pmatch' && items.length !== 1) {
-    throw new RuleError(`operator "${node.op}" takes one value; "${node.values[0]?.v}" is a list of ${items.length}`, loc(node.values[0].at));
+  if (!MULTI.has(node.op) && !node.mod && out.length !== 1) {
+    throw new RuleError(`operator "${node.op}" takes one value, not a list of ${out.length}`, loc(node.values[0]?.at ?? node.opAt));
   }
+  return out;
+}
 
-  if (field.name === 'evt.kind' || field.name === 'evt.type') {
-    const valid = field.name === 'evt.kind' ? new Set<string>(EVENT_KINDS) : new Set(Object.keys(TYPE_KINDS));
+function typed(t: FieldType): string {
+  return { str: 'string', res: 'string', num: 'numeric', bool: 'boolean', ip: 'address' }[t];
+}
+
+/** The test of one value against the (already expanded) constants. */
+function valueTest(lhs: Value, node: Cmp, items: ValueItem[], loc: Locator): Test<unknown> {
+  const op = node.op;
+  const type = lhs.type;
+  if (node.mod) {
+    const tests = items.map((it) => valueTest(lhs, { ...node, mod: undefined }, [it], loc));
+    return node.mod === 'allof' ? (x) => tests.every((f) => f(x)) : (x) => tests.some((f) => f(x));
+  }
+  const vs = items.map((it) => it.v);
+  switch (type) {
+    case 'num': {
+      const nums = items.map((it) => {
+        if (!NUMBER.test(it.v)) throw new RuleError(`${lhs.name} is a number; "${it.v}" is not`, loc(it.at));
+        return Number(it.v);
+      });
+      const t = numTest(op, nums);
+      return (x) => typeof x === 'number' && t(x);
+    }
+    case 'bool': {
+      for (const it of items) if (it.v !== 'true' && it.v !== 'false') throw new RuleError(`${lhs.name} is true or false; "${it.v}" is neither`, loc(it.at));
+      const want = new Set(items.map((it) => it.v === 'true'));
+      return op === '!=' ? (x) => !want.has(x as boolean) : (x) => want.has(x as boolean);
+    }
+    case 'ip': {
+      const set = ipSetTest(vs, (bad) => {
+        throw new RuleError(`"${bad}" is not an IP address or CIDR range`, loc(items.find((it) => it.v === bad)!.at));
+      });
+      return op === '!=' ? (x) => !set(x as string) : (x) => set(x as string);
+    }
+    default: {
+      let t: Test<string>;
+      try {
+        t = strTest(op, vs);
+      } catch (err) {
+        throw new RuleError(`bad value for ${op}: ${(err as Error).message}`, loc(items[0].at));
+      }
+      return (x) => typeof x === 'string' && t(x);
+    }
+  }
+}
+
+function compileType(node: Cmp, lhs: Value, items: ValueItem[], loc: Locator): Compiled {
+  const uncaptured = new Map<string, string>();
+  const names: string[] = [];
+  for (const it of items) {
+    const c = checkType(it.v);
+    if ('captured' in c) names.push(c.captured.name);
+    else if ('uncaptured' in c) uncaptured.set(`evt.type ${c.uncaptured}`, c.uncaptured === 'execveat' ? 'execs read as execve here' : 'this event type is not captured');
+    else throw new RuleError(`evt.type is never "${it.v}"; captured here: ${[...BY_NAME.keys()].join(', ')} (and Falco's other event types)`, loc(it.at));
+  }
+  // `evt.type in (execve, execveat)` works for what is captured: only a list with nothing captured is a gap.
+  const gaps = names.length ? new Map<string, string>() : uncaptured;
+  if (node.op === '=' || node.op === 'in' || node.op === 'intersects') {
+    if (names.length === 0) return never(gaps);
+    const set = new Set(names);
+    return { pred: (ev) => set.has(typeName(ev)), kinds: new Set(names.map((n) => BY_NAME.get(n)!.kind)), types: set, gaps };
+  }
+  const norm = items.map((it) => ({ ...it, v: TYPE_ALIASES[it.v] ?? it.v }));
+  const t = valueTest({ ...lhs, missing: undefined }, node, norm, loc);
+  return { pred: (ev) => t(typeName(ev)), kinds: new Set(EVENT_KINDS), gaps };
+}
+
+function compileNames(node: Cmp, lhs: Value, items: ValueItem[], env: CompileEnv, loc: Locator): Compiled {
+  if (!['=', '!=', 'in'].includes(node.op)) throw new RuleError(`${lhs.name} takes =, != or in (the name is resolved and the address compared)`, loc(node.opAt));
+  const ipOf = NAME_FIELDS[lhs.name];
+  const names = items.map((it) => it.v);
+  names.forEach((n) => env.hostnames.add(n));
+  const neg = node.op === '!=';
+  return {
+    kinds: new Set(['net']), gaps: new Map(),
+    pred: (ev, ctx) => {
+      const ip = ev.kind === 'net' ? ipOf(ev.event) : undefined;
+      if (ip === undefined) return false;
+      const hit = names.some((n) => ctx.names.matches(n, ip));
+      return neg ? !hit : hit;
+    },
+  };
+}
+
+function compileCmp(node: Cmp, env: CompileEnv, loc: Locator): Compiled {
+  const lhs = operandOf(node.lhs, loc);
+  if (lhs.missing) return never(new Map([[lhs.name, lhs.missing]]));
+  if (!OPS[lhs.type].has(node.op)) {
+    throw new RuleError(`operator "${node.op}" does not apply to ${typed(lhs.type)} field ${lhs.name} (use ${[...OPS[lhs.type]].join(', ')})`, loc(node.opAt));
+  }
+  const kinds = new Set(lhs.kinds);
+  const { get, all } = lhs;
+  // exists: the field has a value, and (as this language always had it) not the empty string.
+  const present = (v: unknown): boolean => v !== undefined && v !== '';
+  if (node.op === 'exists') {
+    if (lhs.some) {
+      const some = lhs.some;
+      return { kinds, gaps: new Map(), pred: (ev, c) => some(ev, c, present) };
+    }
+    if (all) return { kinds, gaps: new Map(), pred: (ev, c) => all(ev, c).some(present) };
+    return { kinds, gaps: new Map(), pred: (ev, c) => present(get(ev, c)) };
+  }
+  if (node.rhs) return compileFieldPair(node, lhs, operandOf(node.rhs, loc), loc);
+  const items = values(node, env, loc);
+  if (lhs.name === 'evt.type') return compileType(node, lhs, items, loc);
+  if (lhs.name in NAME_FIELDS) return compileNames(node, lhs, items, env, loc);
+  if (lhs.name === 'evt.kind') {
     for (const it of items) {
-      if (!valid.has(it.v)) throw new RuleError(`${field.name} is never "${it.v}"; it is one of ${[...valid].join(', ')}`, loc(it.at));
+      if (!(EVENT_KINDS as readonly string[]).includes(it.v)) throw new RuleError(`evt.kind is never "${it.v}"; it is one of ${EVENT_KINDS.join(', ')}`, loc(it.at));
     }
     if (node.op === '=' || node.op === 'in') {
-      kinds = new Set(items.map((it) => (field.name === 'evt.kind' ? (it.v as EventKind) : TYPE_KINDS[it.v])));
+      const set = new Set(items.map((it) => it.v as EventKind));
+      return { kinds: set, gaps: new Map(), pred: (ev) => set.has(ev.kind) };
     }
   }
+  // evt.res is Falco's text ("SUCCESS", "ENOENT"); compared with numbers or by order, it is evt.rawres.
+  const numericRes = lhs.type === 'res' && (ORDER.has(node.op) || items.every((it) => NUMBER.test(it.v)));
+  const t = valueTest(numericRes ? { ...lhs, type: 'num' } : lhs, node, items, loc);
+  if (numericRes) return { kinds, gaps: new Map(), pred: (ev) => t(rawres(ev)) };
+  const { some } = lhs;
+  if (some) {
+    const pass = (v: unknown): boolean => v !== undefined && t(v);
+    return { kinds, gaps: new Map(), pred: (ev, c) => some(ev, c, pass) };
+  }
+  if (all) {
+    return {
+      kinds, gaps: new Map(),
+      pred: (ev, c) => {
+        for (const v of all(ev, c)) if (v !== undefined && t(v)) return true;
+        return false;
+      },
+    };
+  }
+  return { kinds, gaps: new Map(), pred: (ev, c) => { const v = get(ev, c); return v !== undefined && t(v); } };
+}
 
-  if (field.type === 'num') {
-    const nums = items.map((it) => {
-      if (!/^-?(\d+|0x[0-9a-fA-F]+)$/.test(it.v)) throw new RuleError(`${field.name} is a number; "${it.v}" is not`, loc(it.at));
-      return it.v.startsWith('-') ? -Number(it.v.slice(1)) : Number(it.v);
-    });
-    const t = numTest(node.op, nums);
-    return { kinds, pred: (ev, c) => { const v = get(ev, c) as number | undefined; return v !== undefined && t(v); } };
+/** `fd.name = val(proc.cwd)`, `tolower(proc.name) = val(proc.pname)`: two values of the event. */
+function compileFieldPair(node: Cmp, lhs: Value, rhs: Value, loc: Locator): Compiled {
+  if (rhs.missing) return never(new Map([[rhs.name, rhs.missing]]));
+  const cmp: Record<string, (a: string | number | boolean, b: string | number | boolean) => boolean> = {
+    '=': (a, b) => a === b, '!=': (a, b) => a !== b, '<': (a, b) => a < b, '<=': (a, b) => a <= b, '>': (a, b) => a > b, '>=': (a, b) => a >= b,
+    in: (a, b) => a === b, contains: (a, b) => String(a).includes(String(b)), icontains: (a, b) => String(a).toLowerCase().includes(String(b).toLowerCase()),
+    startswith: (a, b) => String(a).startsWith(String(b)), endswith: (a, b) => String(a).endsWith(String(b)),
+  };
+  const f = cmp[node.op];
+  if (!f) throw new RuleError(`operator "${node.op}" with a field on the right is not supported (use ${Object.keys(cmp).join(', ')})`, loc(node.opAt));
+  const a = lhs.get;
+  const b = rhs.get;
+  return {
+    kinds: new Set(lhs.kinds.filter((k) => rhs.kinds.includes(k))), gaps: new Map(),
+    pred: (ev, c) => {
+      const x = a(ev, c);
+      const y = b(ev, c);
+      return x !== undefined && y !== undefined && f(x, y);
+    },
+  };
+}
+
+/** Both: kinds and types intersect; a side known false makes it false, one known true drops out. */
+export function andOf(l: Compiled, r: Compiled): Compiled {
+  const gaps = merge(l.gaps, r.gaps);
+  if (l.constant === false || r.constant === false) {
+    return never(gaps, merge(l.constant === false ? l.why! : new Map(), r.constant === false ? r.why! : new Map()));
   }
-  if (field.type === 'bool') {
-    const it = items[0];
-    if (it.v !== 'true' && it.v !== 'false') throw new RuleError(`${field.name} is true or false; "${it.v}" is neither`, loc(it.at));
-    const want = (it.v === 'true') === (node.op === '=');
-    return { kinds, pred: (ev, c) => { const v = get(ev, c); return v !== undefined && v === want; } };
-  }
-  let t: Test;
-  if (field.type === 'ip' && (node.op === 'in' || node.op === '=' || node.op === '!=')) {
-    const inSet = ipTest(items, loc);
-    t = node.op === '!=' ? (s) => !inSet(s) : inSet;
-  } else {
-    t = strTest(node.op, items.map((it) => it.v));
-  }
-  return { kinds, pred: (ev, c) => { const v = get(ev, c) as FieldValue; return v !== undefined && t(v as string); } };
+  if (l.constant === true) return { ...r, gaps };
+  if (r.constant === true) return { ...l, gaps };
+  const [a, b] = [l.pred, r.pred];
+  const kinds = new Set([...l.kinds].filter((k) => r.kinds.has(k)));
+  const types = l.types && r.types ? new Set([...l.types].filter((t) => r.types!.has(t))) : (l.types ?? r.types);
+  return { kinds, types: types && new Set([...types].filter((t) => kinds.has(BY_NAME.get(t)!.kind))), gaps, pred: (ev, c) => a(ev, c) && b(ev, c) };
+}
+
+/** Either: kinds join; a side with any type of its kinds widens the type set to "any". */
+export function orOf(l: Compiled, r: Compiled): Compiled {
+  const gaps = merge(l.gaps, r.gaps);
+  if (l.constant === true || r.constant === true) return always(gaps);
+  if (l.constant === false && r.constant === false) return never(gaps, merge(l.why!, r.why!));
+  if (l.constant === false) return { ...r, gaps };
+  if (r.constant === false) return { ...l, gaps };
+  const [a, b] = [l.pred, r.pred];
+  const types = l.types && r.types ? new Set([...l.types, ...r.types]) : undefined;
+  return { kinds: new Set([...l.kinds, ...r.kinds]), types, gaps, pred: (ev, c) => a(ev, c) || b(ev, c) };
+}
+
+export function notOf(x: Compiled): Compiled {
+  if (x.constant !== undefined) return x.constant ? never(x.gaps) : always(x.gaps);
+  const p = x.pred;
+  return { kinds: new Set(EVENT_KINDS), gaps: x.gaps, pred: (ev, c) => !p(ev, c) };
 }
 
 /** Compile a condition. `stack` holds the macros being expanded, to report cycles. */
 export function compile(node: Node, env: CompileEnv, loc: Locator, stack: string[] = []): Compiled {
   switch (node.n) {
-    case 'and': {
-      const l = compile(node.left, env, loc, stack);
-      const r = compile(node.right, env, loc, stack);
-      const [a, b] = [l.pred, r.pred];
-      return { kinds: new Set([...l.kinds].filter((k) => r.kinds.has(k))), pred: (ev, c) => a(ev, c) && b(ev, c) };
-    }
-    case 'or': {
-      const l = compile(node.left, env, loc, stack);
-      const r = compile(node.right, env, loc, stack);
-      const [a, b] = [l.pred, r.pred];
-      return { kinds: new Set([...l.kinds, ...r.kinds]), pred: (ev, c) => a(ev, c) || b(ev, c) };
-    }
-    case 'not': {
-      const inner = compile(node.arg, env, loc, stack).pred;
-      return { kinds: ALL(), pred: (ev, c) => !inner(ev, c) };
-    }
+    case 'and':
+      return andOf(compile(node.left, env, loc, stack), compile(node.right, env, loc, stack));
+    case 'or':
+      return orOf(compile(node.left, env, loc, stack), compile(node.right, env, loc, stack));
+    case 'not':
+      return notOf(compile(node.arg, env, loc, stack));
     case 'ref': {
       const macro = env.macros.get(node.name);
       if (!macro) {
-        const hint = FIELDS.has(node.name) ? ` (${node.name} is a field: compare it, e.g. "${node.name} = value")` : env.lists.has(node.name) ? ' (it is a list: use it after "in")' : '';
+        const hint = env.lists.has(node.name) ? ' (it is a list: use it after "in")' : '';
         throw new RuleError(`unknown macro "${node.name}"${hint}`, loc(node.at));
       }
       if (stack.includes(node.name)) throw new RuleError(`macro "${node.name}" refers to itself (${[...stack, node.name].join(' -> ')})`, loc(node.at));
+      env.used?.add(node.name);
       return compile(macro.ast, env, macro.loc, [...stack, node.name]);
     }
     case 'cmp':
       return compileCmp(node, env, loc);
   }
 }
+

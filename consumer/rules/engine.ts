@@ -1,12 +1,15 @@
 /**
- * The detection engine: runs the enabled rules of an event's kind on each event, feeds the
- * stateful ones their windows, and returns the alerts. Pure and synchronous: no I/O, no clock
- * (aggregates use the events' times), so tests drive it with made-up events.
+ * The detection engine: runs the enabled rules that can match an event's type on each event,
+ * feeds the stateful ones their windows, and returns the alerts. Pure and synchronous: no I/O, no
+ * clock (aggregates use the events' times), so tests drive it with made-up events. Domain names
+ * for fd.sip.name come through `names`, resolved elsewhere (dns.ts).
  */
-import { EVENT_KINDS, type AuditEvent, type EventKind, type Host } from '../../schemas/types';
+import type { AuditEvent, EventKind, Host } from '../../schemas/types';
 import { createAggregateState, type AggregateState } from './aggregate';
-import { createProcessLookup } from './process-lookup';
-import type { Rule, Severity } from './loader';
+import { internalType, typeName } from './event-types';
+import type { Rule } from './compiler';
+import { createProcessTree, type NameLookup } from './process-tree';
+import type { Severity } from './severity';
 
 export interface Alert {
   time_ns: bigint;
@@ -26,8 +29,9 @@ export interface EngineOptions {
   rules: Rule[];
   /** Keys (processes, hosts, tuples) each stateful rule may hold before dropping the oldest. */
   maxKeys?: number;
-  /** Processes remembered for proc.cmdline and proc.pname. */
+  /** Processes remembered for command lines and ancestry. */
   maxProcesses?: number;
+  names?: NameLookup;
 }
 
 export interface EngineStats {
@@ -35,6 +39,7 @@ export interface EngineStats {
   alerts: number;
   byRule: Record<string, number>;
   aggregates: Record<string, { keys: number; evicted: number }>;
+  processes: number;
 }
 
 export interface Engine {
@@ -51,18 +56,27 @@ interface Active {
 const NONE: readonly Alert[] = Object.freeze([]);
 
 export function createEngine(opts: EngineOptions): Engine {
-  const byKind = new Map<EventKind, Active[]>(EVENT_KINDS.map((k) => [k, []]));
   const maxKeys = opts.maxKeys ?? 100_000;
-  const stats: EngineStats = { events: 0, alerts: 0, byRule: {}, aggregates: {} };
+  const stats: EngineStats = { events: 0, alerts: 0, byRule: {}, aggregates: {}, processes: 0 };
   const all: Active[] = [];
   for (const rule of opts.rules) {
     if (!rule.enabled) continue;
-    const active: Active = { rule, state: rule.aggregate && createAggregateState(rule.aggregate, { maxKeys }) };
-    all.push(active);
+    all.push({ rule, state: rule.aggregate && createAggregateState(rule.aggregate, { maxKeys }) });
     stats.byRule[rule.id] = 0;
-    for (const k of rule.kinds) byKind.get(k)!.push(active);
   }
-  const procs = createProcessLookup(opts.maxProcesses ?? 65536);
+  // The rules to run per event type, worked out at the first event of each type. Types are found
+  // by comparing strings, not through a Map: a Map hashes the freshly decoded string of every event.
+  const byKind: Record<EventKind, { type: string; list: Active[] }[]> = { file: [], net: [], process: [] };
+  const rulesFor = (ev: AuditEvent): Active[] => {
+    const type = internalType(ev);
+    const known = byKind[ev.kind];
+    for (let i = 0; i < known.length; i++) if (known[i].type === type) return known[i].list;
+    const name = typeName(ev);
+    const list = all.filter((a) => a.rule.kinds.has(ev.kind) && (!a.rule.types || a.rule.types.has(name)));
+    known.push({ type, list });
+    return list;
+  };
+  const procs = createProcessTree({ maxProcesses: opts.maxProcesses ?? 65536, names: opts.names });
 
   function alertOf(rule: Rule, ev: AuditEvent, count: number, events: AuditEvent[]): Alert {
     stats.alerts++;
@@ -85,7 +99,7 @@ export function createEngine(opts: EngineOptions): Engine {
       stats.events++;
       procs.observe(ev);
       let out: Alert[] | undefined;
-      for (const a of byKind.get(ev.kind)!) {
+      for (const a of rulesFor(ev)) {
         if (!a.rule.pred(ev, procs)) continue;
         let alert: Alert | undefined;
         if (!a.state) alert = alertOf(a.rule, ev, 1, [ev]);
@@ -99,6 +113,7 @@ export function createEngine(opts: EngineOptions): Engine {
     },
     stats() {
       for (const a of all) if (a.state) stats.aggregates[a.rule.id] = a.state.stats();
+      stats.processes = procs.size();
       return structuredClone(stats);
     },
   };

@@ -6,14 +6,21 @@
  * meaning is decided once, here, the way the rule engine's compile.ts decides it.
  *
  * The condition is first compiled by the rule engine's compiler (the same errors, positions and
- * exit code as tail --where and detect), then walked again here.
+ * exit code as tail --where and detect), then walked again here. What the engine evaluates over a
+ * small closed set is rewritten here into tests the stores hold: evt.type names (Falco's execve,
+ * procexit) become the stored ones (exec, exit), evt.res text ("SUCCESS", "ENOENT") becomes tests
+ * of the number. Transformers, val(), oneof/anyof/allof and fields the stores do not keep are
+ * refused with their place.
  */
 import * as ipaddr from 'ipaddr.js';
 import { EVENT_KINDS, type EventKind } from '../../schemas/types';
 import { RuleError, type Locator, type Position } from '../rules/errors';
-import { FIELDS, TYPE_KINDS, type FieldType } from '../rules/fields';
+import * as os from 'node:os';
+import { CAPTURED, TYPE_ALIASES } from '../rules/event-types';
+import { resolveField, TYPE_KINDS, type FieldType } from '../rules/fields';
 import type { CompileEnv } from '../rules/compile';
-import type { Node, ValueItem } from '../rules/syntax';
+import type { Cmp, Node, ValueItem } from '../rules/syntax';
+import { strTest } from '../rules/tests';
 
 export type StrOp = 'startswith' | 'endswith' | 'contains' | 'icontains' | 'glob';
 
@@ -88,46 +95,111 @@ function rangeOf(text: string): IpRange {
   return { text, lo, hi, v6only };
 }
 
+const LIST_OPS = new Set(['in', 'intersects', 'pmatch']);
+
 /** The items of a comparison: a bare word naming a list expands to its items (as compile.ts does). */
-function items(node: Extract<Node, { n: 'cmp' }>, env: CompileEnv): ValueItem[] {
+function items(node: Cmp, env: CompileEnv): ValueItem[] {
   const out: ValueItem[] = [];
+  const expand = (name: string, seen: string[]): string[] | undefined => {
+    const l = env.lists.get(name);
+    if (!l || seen.includes(name)) return undefined;
+    return l.flatMap((it) => expand(it, [...seen, name]) ?? [it]);
+  };
+  const listCtx = node.list || LIST_OPS.has(node.op);
   for (const it of node.values) {
-    const list = !it.quoted ? env.lists.get(it.v) : undefined;
+    const list = listCtx && !it.quoted ? expand(it.v, []) : undefined;
     if (list) out.push(...list.map((v) => ({ v, quoted: true, at: it.at })));
     else out.push(it);
   }
   return out;
 }
 
-const num = (v: string): number => (v.startsWith('-') ? -Number(v.slice(1)) : Number(v));
+const num = (v: string): number => Number(v);
+const NUMBER = /^[+-]?(?:0[xX][0-9a-fA-F]+|\d+(?:\.\d*)?(?:[eE][+-]?\d+)?)$/;
+const ORDER = new Set(['<', '<=', '>', '>=']);
 
-function normalizeCmp(node: Extract<Node, { n: 'cmp' }>, env: CompileEnv, loc: Locator): NCond {
-  const def = FIELDS.get(node.field)!;
-  const pos = loc(node.fieldAt);
-  const mk = (test: Test): NTest => ({ op: 'test', field: def.name, type: def.type, kinds: def.kinds, test, pos });
-  if (node.op === 'exists') return mk({ t: 'exists' });
-  const vals = items(node, env).map((it) => it.v);
-  // evt.kind is known per table: a constant once the kind is (see forKind).
-  if (def.type === 'num') {
-    const ns = vals.map(num);
-    return mk(node.op === 'in' ? { t: 'in', values: ns } : { t: 'cmp', cmp: node.op as '=', value: ns[0] });
+/** A string test, as the engine runs it, to decide membership in a small closed set of names. */
+function passes(op: string, vals: string[], name: string): boolean {
+  return strTest(op === 'intersects' ? 'in' : op, vals)(name);
+}
+
+const ERRNO_CODES = Object.entries(os.constants.errno);
+
+/**
+ * evt.type over its closed set: the names (Falco's, and the stored ones) a test selects, as a test
+ * of the stored name. The types not captured never match.
+ */
+function typeTest(node: Cmp, vals: string[], mk: (t: Test) => NTest): NCond {
+  const norm = node.op === '=' || node.op === '!=' || LIST_OPS.has(node.op) ? vals.map((v) => TYPE_ALIASES[v] ?? v) : vals;
+  const hit = CAPTURED.filter((t) => passes(node.op === '!=' ? '=' : node.op, norm, t.name)).map((t) => t.internal);
+  const t = mk({ t: 'in_str', values: hit });
+  return node.op === '!=' ? { op: 'not', arg: t } : t; // every event has a type: != is not-in
+}
+
+function normalizeCmp(node: Cmp, env: CompileEnv, loc: Locator): NCond {
+  const pos = loc(node.at);
+  if (node.lhs.n !== 'field' || node.rhs || node.mod) {
+    throw new RuleError('transformers, val() and oneof/anyof/allof are evaluated by the rule engine only: they cannot be searched in the store', pos);
   }
-  if (def.type === 'bool') return mk({ t: 'bool', value: (vals[0] === 'true') === (node.op === '=') });
-  if (def.type === 'ip' && (node.op === 'in' || node.op === '=' || node.op === '!=')) {
+  const r = resolveField(node.lhs.name, node.lhs.arg);
+  if ('error' in r) throw new RuleError(r.error, pos);
+  const def = r.def;
+  if (def.missing) return FALSE; // no value here: the engine's comparison is false too
+  const vals = items(node, env).map((it) => it.v);
+  const mk = (test: Test, field = def.name, type: FieldType = def.type): NTest => ({ op: 'test', field, type, kinds: def.kinds, test, pos });
+  // exists: a value, and not the empty string (as the engine has it).
+  if (node.op === 'exists') return def.name === 'evt.res' ? mk({ t: 'exists' }, 'evt.rawres', 'num') : mk({ t: 'exists' });
+  if (def.name === 'evt.type') return typeTest(node, vals, mk);
+  if (def.name === 'evt.res') {
+    if (ORDER.has(node.op) || vals.every((v) => NUMBER.test(v))) return numeric(node, vals.map(num), 'evt.rawres', mk);
+    return resText(node, vals, mk);
+  }
+  if (!['=', '!=', '<', '<=', '>', '>=', 'in', 'intersects', 'startswith', 'endswith', 'contains', 'icontains', 'glob', 'pmatch'].includes(node.op)) {
+    throw new RuleError(`operator "${node.op}" is evaluated by the rule engine only: it cannot be searched in the store`, pos);
+  }
+  if (def.type === 'num') return numeric(node, vals.map(num), def.name, mk);
+  if (def.type === 'bool') {
+    const want = new Set(vals.map((v) => v === 'true'));
+    const ors = [...want].map((w) => mk({ t: 'bool', value: node.op === '!=' ? !w : w }));
+    return ors.length === 1 ? ors[0] : { op: 'or', args: ors };
+  }
+  if (def.type === 'ip' && (node.op === 'in' || node.op === 'intersects' || node.op === '=' || node.op === '!=')) {
     return mk({ t: 'ip', ranges: vals.map(rangeOf), negate: node.op === '!=' });
   }
+  if (ORDER.has(node.op)) throw new RuleError(`"${node.op}" on a string field is evaluated by the rule engine only: it cannot be searched in the store`, pos);
   switch (node.op) {
     case '=':
       return mk({ t: 'eq', value: vals[0] });
     case '!=':
       return mk({ t: 'ne', value: vals[0] });
     case 'in':
+    case 'intersects':
       return mk({ t: 'in_str', values: vals });
     case 'pmatch':
       return mk({ t: 'pmatch', values: vals });
     default:
       return mk({ t: node.op as StrOp, value: vals[0] });
   }
+}
+
+function numeric(node: Cmp, ns: number[], field: string, mk: (t: Test, field?: string, type?: FieldType) => NTest): NCond {
+  if (node.op === 'in' || node.op === 'intersects') return mk({ t: 'in', values: ns }, field, 'num');
+  return mk({ t: 'cmp', cmp: node.op as '=', value: ns[0] }, field, 'num');
+}
+
+/**
+ * evt.res as text: "SUCCESS" for a result of 0 or more (and every exit), else the error's name. A
+ * test over these names becomes a test of the number: SUCCESS, and each known errno name it passes.
+ */
+function resText(node: Cmp, vals: string[], mk: (t: Test, field?: string, type?: FieldType) => NTest): NCond {
+  const op = node.op === '!=' ? '=' : node.op;
+  const codes = ERRNO_CODES.filter(([name]) => passes(op, vals, name)).map(([, n]) => -n);
+  const parts: NCond[] = [];
+  // Exit codes are never negative: an exit's SUCCESS is its rawres >= 0 too.
+  if (passes(op, vals, 'SUCCESS')) parts.push(mk({ t: 'cmp', cmp: '>=', value: 0 }, 'evt.rawres', 'num'));
+  if (codes.length) parts.push(mk({ t: 'in', values: codes }, 'evt.rawres', 'num'));
+  const any: NCond = parts.length === 0 ? FALSE : parts.length === 1 ? parts[0] : { op: 'or', args: parts };
+  return node.op === '!=' ? { op: 'not', arg: any } : any;
 }
 
 /**
@@ -230,4 +302,31 @@ export function fieldsOf(c: NCond, out: NTest[] = []): NTest[] {
 
 export function unsupported(t: NTest, why: string): RuleError {
   return new RuleError(`field "${t.field}" cannot be searched in the store: ${why}`, t.pos);
+}
+
+/**
+ * The condition with tests of fields a store cannot evaluate (proc.aname: ancestors above the
+ * parent) widened so that it matches a superset of the events: such a test becomes true where the
+ * condition needs it to hold and false where it is negated. exact says whether anything was
+ * widened; when not, the caller re-checks each event found with the rule engine's predicate.
+ */
+export function relax(c: NCond, ok: (field: string) => boolean): { cond: NCond; exact: boolean } {
+  let exact = true;
+  const walk = (x: NCond, positive: boolean): NCond => {
+    switch (x.op) {
+      case 'const':
+        return x;
+      case 'not':
+        return { op: 'not', arg: walk(x.arg, !positive) };
+      case 'and':
+      case 'or':
+        return { op: x.op, args: x.args.map((a) => walk(a, positive)) };
+      case 'test':
+        if (ok(x.field)) return x;
+        exact = false;
+        return positive ? TRUE : FALSE;
+    }
+  };
+  const cond = walk(c, true);
+  return { cond, exact };
 }

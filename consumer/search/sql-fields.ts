@@ -5,6 +5,7 @@
  * not listed for a kind does not apply to it; a field listed for no kind cannot be searched.
  */
 import type { EventKind } from '../../schemas/types';
+import { errnoName } from '../core/output/errno';
 
 export type SqlField =
   /** strings.id column; `fn` derives the tested text from the string `s` (file.name). */
@@ -17,16 +18,16 @@ export type SqlField =
   | { k: 'bool'; expr: string }
   | { k: 'text'; expr: string };
 
-const ERRNO: Record<number, string> = {
-  1: 'EPERM', 2: 'ENOENT', 4: 'EINTR', 5: 'EIO', 6: 'ENXIO', 9: 'EBADF', 11: 'EAGAIN', 12: 'ENOMEM', 13: 'EACCES',
-  14: 'EFAULT', 16: 'EBUSY', 17: 'EEXIST', 19: 'ENODEV', 20: 'ENOTDIR', 21: 'EISDIR', 22: 'EINVAL', 23: 'ENFILE',
-  24: 'EMFILE', 26: 'ETXTBSY', 27: 'EFBIG', 28: 'ENOSPC', 30: 'EROFS', 31: 'EMLINK', 36: 'ENAMETOOLONG', 40: 'ELOOP',
-  88: 'ENOTSOCK', 95: 'EOPNOTSUPP', 97: 'EAFNOSUPPORT', 98: 'EADDRINUSE', 99: 'EADDRNOTAVAIL', 100: 'ENETDOWN',
-  101: 'ENETUNREACH', 103: 'ECONNABORTED', 104: 'ECONNRESET', 106: 'EISCONN', 110: 'ETIMEDOUT', 111: 'ECONNREFUSED',
-  113: 'EHOSTUNREACH', 114: 'EALREADY', 115: 'EINPROGRESS', 122: 'EDQUOT',
-};
+/** The names the console prints (consumer/core/output/errno.ts), as SQL sees them. */
+const ERRNO: Record<number, string> = Object.fromEntries(
+  Array.from({ length: 200 }, (_, i) => [i + 1, errnoName(i + 1)] as const).filter(([n, name]) => name !== String(n)),
+);
 
+/** evt.errno's failure (this project's: a connect in progress is not one). */
 const FAILED = '(e.res < 0 AND e.res <> -115)';
+/** Falco's evt.failed: any negative result (an exit's code never is). */
+const FALCO_FAILED = '(e.res < 0)';
+const OPENS = "e.type IN (SELECT id FROM strings WHERE s IN ('open', 'openat', 'openat2'))";
 const ERRNO_NAME = `CASE -e.res ${Object.entries(ERRNO).map(([n, s]) => `WHEN ${n} THEN '${s}'`).join(' ')} ELSE CAST(-e.res AS TEXT) END`;
 const FLAG_NAMES: [number, string][] = [
   [0o100, 'O_CREAT'], [0o200, 'O_EXCL'], [0o400, 'O_NOCTTY'], [0o1000, 'O_TRUNC'], [0o2000, 'O_APPEND'],
@@ -47,8 +48,19 @@ const fileDir = (s: string): string => `substr(${s}, 1, max(length(${dirWithSlas
  */
 const LAST_EXEC_OR_EXIT = (pid: string): string =>
   `FROM proc_events p WHERE p.host = e.host AND p.pid = ${pid} AND p.time_ns <= e.time_ns AND p.type IN (SELECT id FROM strings WHERE s IN ('exec', 'exit')) ORDER BY p.time_ns DESC, p.id DESC LIMIT 1`;
-const CMDLINE_LOOKUP = `coalesce((SELECT CASE WHEN p.cmdline IS NOT NULL AND p.start_ns = e.start_ns THEN p.cmdline ELSE '' END ${LAST_EXEC_OR_EXIT('e.pid')}), '')`;
-const PNAME = `coalesce((SELECT CASE WHEN p.cmdline IS NOT NULL THEN (SELECT s FROM strings WHERE id = p.comm) ELSE '' END ${LAST_EXEC_OR_EXIT('e.ppid')}), '')`;
+/** Falco's command line of an exec row `x`: its name, then the arguments after argv[0]. */
+const FALCO_CMDLINE = (x: string): string =>
+  `(SELECT s FROM strings WHERE id = ${x}.comm) || CASE WHEN json_array_length(${x}.args) > 1 THEN substr(${x}.cmdline, length(json_extract(${x}.args, '$[0]')) + 1) ELSE '' END`;
+const CMDLINE_LOOKUP = `(SELECT CASE WHEN p.cmdline IS NOT NULL AND p.start_ns = e.start_ns THEN ${FALCO_CMDLINE('p')} END ${LAST_EXEC_OR_EXIT('e.pid')})`;
+/** The first ancestor the producer listed on the process's exec (`$.pid`, `$.comm`), from its ext JSON. */
+const LISTED = (what: string): string => `json_extract((SELECT s FROM strings WHERE id = p.ext), '$.ancestors[0].${what}')`;
+/**
+ * The parent's name: its last exec's, else (no exec, or an exit since) the one the producer listed
+ * at the process's exec when that is still the parent (process-tree.ts's ancestorOf). NULL (no
+ * value) when neither is known: as in the engine, a test is then false.
+ */
+const PNAME = `coalesce((SELECT CASE WHEN p.cmdline IS NOT NULL THEN (SELECT s FROM strings WHERE id = p.comm) END ${LAST_EXEC_OR_EXIT('e.ppid')}),
+  (SELECT CASE WHEN p.cmdline IS NOT NULL AND p.start_ns = e.start_ns AND ${LISTED('pid')} = e.ppid THEN ${LISTED('comm')} END ${LAST_EXEC_OR_EXIT('e.pid')}))`;
 
 type PerKind = Partial<Record<EventKind, SqlField>>;
 const all = (f: SqlField): PerKind => ({ file: f, net: f, process: f });
@@ -57,17 +69,15 @@ const CRED_NULL = (expr: string): string => `CASE WHEN e.old_uid IS NULL THEN NU
 
 const MAP: Record<string, PerKind> = {
   'evt.kind': { file: { k: 'text', expr: "'file'" }, net: { k: 'text', expr: "'net'" }, process: { k: 'text', expr: "'process'" } },
+  // evt.type tests arrive as the stored names (normalize.ts rewrites Falco's: execve -> exec).
   'evt.type': all({ k: 'dict', col: 'e.type' }),
-  'evt.time': all({ k: 'text', expr: "printf('%d.%09d', e.time_ns / 1000000000, e.time_ns % 1000000000)" }),
-  'evt.res': all({ k: 'num', expr: 'e.res', nn: true }),
-  'evt.failed': { file: { k: 'bool', expr: FAILED }, net: { k: 'bool', expr: FAILED }, process: { k: 'bool', expr: '0' } },
-  'evt.errno': {
-    file: { k: 'text', expr: `CASE WHEN ${FAILED} THEN ${ERRNO_NAME} ELSE '' END` },
-    net: { k: 'text', expr: `CASE WHEN ${FAILED} THEN ${ERRNO_NAME} ELSE '' END` },
-    process: { k: 'text', expr: "''" },
-  },
-  'evt.is_open_write': { file: { k: 'bool', expr: '((e.flags & 3) <> 0 OR (e.flags & 576) <> 0)' } },
-  'evt.is_open_read': { file: { k: 'bool', expr: '((e.flags & 3) <> 1)' } },
+  // evt.res text tests arrive as tests of the number (normalize.ts).
+  'evt.rawres': all({ k: 'num', expr: 'e.res', nn: true }),
+  'evt.failed': all({ k: 'bool', expr: FALCO_FAILED }),
+  // An exit's code is never negative: its errno is "".
+  'evt.errno': all({ k: 'text', expr: `CASE WHEN ${FAILED} THEN ${ERRNO_NAME} ELSE '' END` }),
+  'evt.is_open_write': { file: { k: 'bool', expr: `(${OPENS} AND (e.flags & 3) IN (1, 2))` } },
+  'evt.is_open_read': { file: { k: 'bool', expr: `(${OPENS} AND (e.flags & 3) <> 1)` } },
   'proc.pid': all({ k: 'num', expr: 'e.pid', nn: true }),
   'proc.tid': all({ k: 'num', expr: 'e.tid', nn: true }),
   'proc.ppid': all({ k: 'num', expr: 'e.ppid', nn: true }),
@@ -76,12 +86,12 @@ const MAP: Record<string, PerKind> = {
   'proc.gid': all({ k: 'num', expr: 'e.gid', nn: true }),
   'proc.egid': all({ k: 'num', expr: 'e.egid', nn: true }),
   'proc.name': all({ k: 'dict', col: 'e.comm' }),
-  'proc.exe': all({ k: 'dict', col: 'e.exe' }),
+  'proc.exepath': all({ k: 'dict', col: 'e.exe' }),
   'proc.exe_from_memfd': all({ k: 'bool', expr: '(e.exe_flags & 1) <> 0' }),
   'proc.exe_deleted': all({ k: 'bool', expr: '(e.exe_flags & 2) <> 0' }),
   'proc.exe_fileless': all({ k: 'bool', expr: 'e.exe_flags <> 0' }),
   'proc.start': all({ k: 'num', expr: 'e.start_ns', nn: true }),
-  'proc.cmdline': { file: { k: 'text', expr: CMDLINE_LOOKUP }, net: { k: 'text', expr: CMDLINE_LOOKUP }, process: { k: 'text', expr: `coalesce(e.cmdline, ${CMDLINE_LOOKUP})` } },
+  'proc.cmdline': { file: { k: 'text', expr: CMDLINE_LOOKUP }, net: { k: 'text', expr: CMDLINE_LOOKUP }, process: { k: 'text', expr: `CASE WHEN e.cmdline IS NOT NULL THEN ${FALCO_CMDLINE('e')} ELSE ${CMDLINE_LOOKUP} END` } },
   'proc.pname': all({ k: 'text', expr: PNAME }),
   'proc.cwd': { process: { k: 'dict', col: 'e.cwd', nullable: true } },
   'file.path': { file: { k: 'dict', col: 'e.path' } },
@@ -96,14 +106,16 @@ const MAP: Record<string, PerKind> = {
   'net.unix_path': { net: { k: 'dict', col: 'e.unix_path' } },
   'host.name': all({ k: 'host', col: 'name' }),
   'host.id': all({ k: 'host', col: 'host_id' }),
-  'container.id': all({ k: 'dict', col: 'e.container' }),
+  // As in Falco: 12 characters, "host" on the host.
+  'container.id': all({ k: 'dict', col: 'e.container', fn: (x) => `CASE WHEN ${x} = '' THEN 'host' ELSE substr(${x}, 1, 12) END` }),
+  'container.full_id': all({ k: 'dict', col: 'e.container', fn: (x) => `CASE WHEN ${x} = '' THEN 'host' ELSE ${x} END` }),
   'cred.changed': {
     process: {
       k: 'bool',
       expr: CRED_NULL([...CRED_IDS, 'cap_eff', 'cap_perm'].map((f) => `e.old_${f} <> e.new_${f}`).join(' OR ')),
     },
   },
-  'cred.to_root': { process: { k: 'bool', expr: CRED_NULL('(e.new_uid = 0 AND e.old_uid <> 0) OR (e.new_euid = 0 AND e.old_euid <> 0)') } },
+  'cred.to_root': { process: { k: 'bool', expr: CRED_NULL('(e.new_uid = 0 AND e.old_uid <> 0) OR (e.new_euid = 0 AND e.old_euid <> 0 AND e.old_uid <> 0 AND e.old_suid <> 0)') } },
   'cred.caps_raised': { process: { k: 'bool', expr: CRED_NULL('(e.new_cap_eff & ~e.old_cap_eff) <> 0') } },
 };
 for (const w of ['old', 'new']) for (const f of CRED_IDS) MAP[`cred.${w}.${f}`] = { process: { k: 'num', expr: `e.${w}_${f}` } };

@@ -5,6 +5,7 @@
  */
 import * as ipaddr from 'ipaddr.js';
 import type { AuditEvent, Creds, EventKind, FileEvent, Host, NetEvent, Process, ProcessEvent } from '../../schemas/types';
+import { extensionOf, withExtension } from './extension';
 
 /** Dictionary ids of a day file (writer side). */
 export interface Interner {
@@ -35,6 +36,13 @@ const credRow = (c: Creds): Row => [c.uid >>> 0, c.euid >>> 0, c.suid >>> 0, c.f
 const NO_CREDS: Row = new Array(20).fill(null);
 
 export function toRow(ev: AuditEvent, d: Interner): Row {
+  const row = kindRow(ev, d);
+  const x = extensionOf(ev);
+  row.push(x ? d.str(JSON.stringify(x)) : null);
+  return row;
+}
+
+function kindRow(ev: AuditEvent, d: Interner): Row {
   switch (ev.kind) {
     case 'file': {
       const e = ev.event;
@@ -52,7 +60,8 @@ export function toRow(ev: AuditEvent, d: Interner): Row {
       const e = ev.event;
       const exec = e.kind === 'exec';
       const exit = e.kind === 'exit';
-      const row = common(e, e.kind, exit ? e.exit_code : 0, d);
+      // res: the call's result (a ptrace's or a module load's error), an exit's code.
+      const row = common(e, e.kind, exit ? e.exit_code : e.result, d);
       row.push(
         exec ? d.str(e.filename) : null, exec ? d.str(e.cwd) : null, exec ? e.args.join(' ') : null, exec ? JSON.stringify(e.args) : null,
         exit ? e.exit_code : null, exit ? e.signal : null, e.truncated ? 1 : 0,
@@ -87,20 +96,25 @@ function readCreds(r: Record<string, Col>, w: 'old' | 'new'): Creds {
 
 /** A table row (as an object of columns) back to the event it was made from. */
 export function fromRow(kind: EventKind, r: Record<string, Col>, d: Resolver): AuditEvent {
-  const process: Process = {
+  return withExtension(kindFromRow(kind, r, d), r.ext === null || r.ext === undefined ? undefined : JSON.parse(d.str(n(r.ext))));
+}
+
+/** The event's fields that have columns of their own; the rest come from `ext`. */
+function kindFromRow(kind: EventKind, r: Record<string, Col>, d: Resolver): AuditEvent {
+  const process = {
     pid: n(r.pid), tid: n(r.tid), ppid: n(r.ppid), uid: u32(r.uid), gid: u32(r.gid), euid: u32(r.euid), egid: u32(r.egid),
     comm: d.str(n(r.comm)), exe: d.str(n(r.exe)), start_time_ns: r.start_ns as bigint, cgroup_id: BigInt.asUintN(64, r.cgroup_id as bigint),
     container_id: d.str(n(r.container)), exe_from_memfd: (n(r.exe_flags) & 1) !== 0, exe_deleted: (n(r.exe_flags) & 2) !== 0,
-  };
+  } as Process;
   const base = { time_ns: r.time_ns as bigint, ktime_ns: r.ktime_ns as bigint, host: d.host(n(r.host)), process };
   const type = d.str(n(r.type));
   switch (kind) {
     case 'file':
-      return { kind, event: { ...base, op: type, path: d.str(n(r.path)), dirfd: n(r.dirfd), flags: n(r.flags), mode: n(r.mode), result: n(r.res), truncated: r.truncated === 1n } };
+      return { kind, event: { ...base, op: type, path: d.str(n(r.path)), dirfd: n(r.dirfd), flags: n(r.flags), mode: n(r.mode), result: n(r.res), truncated: r.truncated === 1n } as FileEvent };
     case 'net':
       return {
         kind,
-        event: { ...base, op: type, family: d.str(n(r.family)), dst_ip: d.addr(n(r.dst)), dst_port: n(r.dst_port), fd: n(r.fd), result: n(r.res), protocol: d.str(n(r.proto)), unix_path: d.str(n(r.unix_path)) },
+        event: { ...base, op: type, family: d.str(n(r.family)), dst_ip: d.addr(n(r.dst)), dst_port: n(r.dst_port), fd: n(r.fd), result: n(r.res), protocol: d.str(n(r.proto)), unix_path: d.str(n(r.unix_path)) } as NetEvent,
       };
     case 'process': {
       const exec = type === 'exec';
@@ -110,7 +124,7 @@ export function fromRow(kind: EventKind, r: Record<string, Col>, d: Resolver): A
           ...base, kind: type, filename: exec ? d.str(n(r.filename)) : '', args: exec ? (JSON.parse(r.args as string) as string[]) : [], cwd: exec ? d.str(n(r.cwd)) : '',
           exit_code: r.exit_code === null ? 0 : n(r.exit_code), signal: r.signal === null ? 0 : n(r.signal), truncated: r.truncated === 1n,
           cred_change: r.old_uid === null ? null : { old: readCreds(r, 'old'), new: readCreds(r, 'new') },
-        },
+        } as ProcessEvent,
       };
     }
   }

@@ -12,7 +12,7 @@
  * using `sqlite3`.
  */
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3; // 3: the ext column (consumer/store/extension.ts)
 
 /** Columns every event table starts with, in insert order (see rows.ts). */
 export const COMMON_COLUMNS = [
@@ -20,12 +20,13 @@ export const COMMON_COLUMNS = [
 ] as const;
 
 export const KIND_COLUMNS = {
-  file: ['path', 'flags', 'mode', 'dirfd', 'truncated'],
-  net: ['family', 'proto', 'dst', 'dst_port', 'unix_path', 'fd'],
+  file: ['path', 'flags', 'mode', 'dirfd', 'truncated', 'ext'],
+  net: ['family', 'proto', 'dst', 'dst_port', 'unix_path', 'fd', 'ext'],
   process: [
     'filename', 'cwd', 'cmdline', 'args', 'exit_code', 'signal', 'truncated',
     'old_uid', 'old_euid', 'old_suid', 'old_fsuid', 'old_gid', 'old_egid', 'old_sgid', 'old_fsgid', 'old_cap_eff', 'old_cap_perm',
     'new_uid', 'new_euid', 'new_suid', 'new_fsuid', 'new_gid', 'new_egid', 'new_sgid', 'new_fsgid', 'new_cap_eff', 'new_cap_perm',
+    'ext',
   ],
 } as const;
 
@@ -59,7 +60,8 @@ CREATE TABLE IF NOT EXISTS hosts (id INTEGER PRIMARY KEY, host_id TEXT NOT NULL,
 
 CREATE TABLE IF NOT EXISTS file_events (${COMMON_DDL},
   path INTEGER NOT NULL,         -- strings.id
-  flags INTEGER NOT NULL, mode INTEGER NOT NULL, dirfd INTEGER NOT NULL, truncated INTEGER NOT NULL);
+  flags INTEGER NOT NULL, mode INTEGER NOT NULL, dirfd INTEGER NOT NULL, truncated INTEGER NOT NULL,
+  ext INTEGER);                  -- strings.id: the newer fields as JSON (consumer/store/extension.ts), NULL if all default
 CREATE INDEX IF NOT EXISTS file_events_host_pid ON file_events(host, pid);
 CREATE INDEX IF NOT EXISTS file_events_exe ON file_events(exe);
 CREATE INDEX IF NOT EXISTS file_events_path ON file_events(path);
@@ -70,7 +72,8 @@ CREATE TABLE IF NOT EXISTS net_events (${COMMON_DDL},
   dst INTEGER NOT NULL,          -- addrs.id: remote address (peer for accepts); '' for unix
   dst_port INTEGER NOT NULL,
   unix_path INTEGER NOT NULL,    -- strings.id
-  fd INTEGER NOT NULL);
+  fd INTEGER NOT NULL,
+  ext INTEGER);                  -- strings.id: the newer fields as JSON, NULL if all default
 CREATE INDEX IF NOT EXISTS net_events_host_pid ON net_events(host, pid);
 CREATE INDEX IF NOT EXISTS net_events_exe ON net_events(exe);
 CREATE INDEX IF NOT EXISTS net_events_dst ON net_events(dst);
@@ -82,7 +85,8 @@ CREATE TABLE IF NOT EXISTS proc_events (${COMMON_DDL},
   args TEXT,                     -- exec: argv as a JSON array
   exit_code INTEGER, signal INTEGER, truncated INTEGER NOT NULL,
   old_uid INTEGER, old_euid INTEGER, old_suid INTEGER, old_fsuid INTEGER, old_gid INTEGER, old_egid INTEGER, old_sgid INTEGER, old_fsgid INTEGER, old_cap_eff INTEGER, old_cap_perm INTEGER,
-  new_uid INTEGER, new_euid INTEGER, new_suid INTEGER, new_fsuid INTEGER, new_gid INTEGER, new_egid INTEGER, new_sgid INTEGER, new_fsgid INTEGER, new_cap_eff INTEGER, new_cap_perm INTEGER);
+  new_uid INTEGER, new_euid INTEGER, new_suid INTEGER, new_fsuid INTEGER, new_gid INTEGER, new_egid INTEGER, new_sgid INTEGER, new_fsgid INTEGER, new_cap_eff INTEGER, new_cap_perm INTEGER,
+  ext INTEGER);                  -- strings.id: the newer fields as JSON, NULL if all default
 CREATE INDEX IF NOT EXISTS proc_events_host_pid ON proc_events(host, pid);
 CREATE INDEX IF NOT EXISTS proc_events_exe ON proc_events(exe);
 

@@ -46,13 +46,17 @@ export function eventRow(ev: AuditEvent): EventRow {
   switch (ev.kind) {
     case 'file':
       row.type = ev.event.op;
-      row.detail = ev.event.path;
+      // A link: the name created -> what it points to.
+      row.detail = ev.event.op.includes('link') ? `${ev.event.path} -> ${ev.event.target}` : ev.event.path;
       row.error = failure(ev.event.result);
       break;
     case 'net': {
       const n = ev.event;
+      const end = (ip: string, port: number): string => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
       row.type = n.op;
-      row.detail = n.family === 'unix' ? n.unix_path : n.family === 'inet6' ? `[${n.dst_ip}]:${n.dst_port}` : `${n.dst_ip}:${n.dst_port}`;
+      if (n.op === 'socket') row.detail = `${n.family} ${n.socket_type} ${n.protocol || n.socket_protocol}`;
+      else if (n.op.startsWith('dup')) row.detail = `fd ${n.fd}->${n.result} ${n.local_ip ? end(n.local_ip, n.local_port) : ''}${n.dst_ip ? `->${end(n.dst_ip, n.dst_port)}` : ''}`;
+      else row.detail = n.family === 'unix' ? n.unix_path : n.family === 'inet6' ? `[${n.dst_ip}]:${n.dst_port}` : `${n.dst_ip}:${n.dst_port}`;
       row.error = failure(n.result);
       break;
     }
@@ -64,6 +68,9 @@ export function eventRow(ev: AuditEvent): EventRow {
         row.args = x.args;
       } else if (x.cred_change) row.detail = credDiff(x.cred_change);
       else if (x.kind === 'exit') row.detail = x.signal ? `signal ${x.signal}` : `exit ${x.exit_code}`;
+      else if (x.ptrace) row.detail = `${x.ptrace.request} ${x.ptrace.target_pid}`;
+      else if (x.module) row.detail = `${x.module.path || `${x.module.size} bytes`} ${x.module.params}`;
+      if (x.ptrace || x.module) row.error = failure(x.result);
       break;
     }
   }

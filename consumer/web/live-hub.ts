@@ -8,7 +8,7 @@
  */
 import type { AuditEvent, EventKind } from '../../schemas/types';
 import type { Compiled } from '../rules/compile';
-import { createProcessLookup } from '../rules/process-lookup';
+import { createProcessTree } from '../rules/process-tree';
 import type { AlertRow, LiveBatch } from './api-types';
 import { eventRow } from './event-row';
 
@@ -62,7 +62,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
   const keep = opts.recent ?? 2000;
   const clients = new Set<Client>();
   // proc.cmdline and proc.pname in filters: known from the exec events seen, as in tail --where.
-  const procs = createProcessLookup(65536);
+  const procs = createProcessTree({ maxProcesses: 65536 });
   const recent: AuditEvent[] = [];
   let recentHead = 0;
   let arrived = 0;

@@ -26,7 +26,7 @@ export interface RoutesOptions {
 }
 
 /** Fields the top-N panels may group by. */
-export const TOP_FIELDS = ['proc.exe', 'proc.name', 'file.path', 'net.dst_ip', 'net.dst_port', 'host.name', 'evt.type', 'proc.uid', 'container.id'];
+export const TOP_FIELDS = ['proc.exepath', 'proc.name', 'file.path', 'net.dst_ip', 'net.dst_port', 'host.name', 'evt.type', 'proc.uid', 'container.id'];
 
 const MAX_PAGE = 500;
 const MAX_EXPORT = 100_000;

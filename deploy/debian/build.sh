@@ -38,7 +38,7 @@ mkdir -p "$lib" "$stage/usr/bin" "$stage/lib/systemd/system" "$stage/etc/ebpf-au
 
 log "staging the program"
 # The compiled form of each source file (not whatever else dist/ holds from older builds).
-find common consumer producer schemas -name '*.ts' ! -name '*.d.ts' | sed 's|^\(.*\)\.ts$|dist/\1.js|' >"$stage/files"
+find bpf common consumer producer schemas -name '*.ts' ! -name '*.d.ts' | sed 's|^\(.*\)\.ts$|dist/\1.js|' >"$stage/files"
 while read -r f; do [[ -f $f ]] || { log "$f missing: npm run build"; exit 1; }; done <"$stage/files"
 tar -cf - -T "$stage/files" | tar -xf - -C "$lib"
 rm "$stage/files"

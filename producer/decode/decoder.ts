@@ -1,107 +1,23 @@
 /**
- * Turns ring-buffer records into plain objects, with a decoder table keyed by record type.
- * Strings are copied out here: the ring memory is reused as soon as the drain moves on.
+ * Turns ring-buffer records into plain objects (./records.ts), with a decoder table keyed by
+ * record type. Strings are copied out here: the ring memory is reused as soon as the drain moves on.
  */
 import { DecodeError } from '../../common/errors';
 import type { Creds } from '../../schemas/types';
-import { COMM_LEN, CREDS, EXE, F_TRUNCATED, PATH_MAX, PROC_CRED, FILE_OPEN, HDR, NET, OPS, PROC_EXEC, PROC_EXIT, RECORD_TYPES, TASK, TASK_EXE_UNLINKED, UNIX_PATH_MAX } from '../../bpf/layout';
+import {
+  COMM_LEN, CREDS, EXE, F_TRUNCATED, FILE_LINK, FILE_OPEN, HDR, NET, OPS, PARAMS_MAX, PATH_MAX, PROC_CRED, PROC_EXEC,
+  PROC_EXIT, PROC_MODULE, PROC_PTRACE, RECORD_TYPES, TASK, TASK_EXE_UNLINKED, UNIX_PATH_MAX,
+} from '../../bpf/layout';
+import type { RawNet, RawRecord, RawTask } from './records';
+import { AF_INET, AF_INET6, AF_UNIX, familyName, formatAddress, protocolName, socketTypeName, unixPath } from './socket-text';
 
-export interface RawTask {
-  pid: number;
-  tid: number;
-  ppid: number;
-  uid: number;
-  gid: number;
-  euid: number;
-  egid: number;
-  startNs: bigint;
-  cgroupId: bigint;
-  comm: string;
-  /** The executable has no name on disk at this event (deleted or replaced since exec, or a memfd). */
-  exeUnlinked: boolean;
-}
+export type * from './records';
+export { formatAddress, formatIpv6, protocolName, unixPath } from './socket-text';
 
-interface RawCommon {
-  ktimeNs: bigint;
-  truncated: boolean;
-  task: RawTask;
-}
-
-export interface RawFileOpen extends RawCommon {
-  type: 'file';
-  op: string;
-  result: number;
-  dirfd: number;
-  flags: number;
-  mode: number;
-  path: string;
-}
-
-export interface RawConnect extends RawCommon {
-  type: 'net';
-  op: string;
-  result: number;
-  fd: number;
-  family: 'inet' | 'inet6' | 'unix';
-  ip: string;
-  port: number;
-  protocol: string;
-  unixPath: string;
-}
-
-export interface RawExec extends RawCommon {
-  type: 'exec';
-  oldTid: number;
-  filename: string;
-  exe: string;
-  cwd: string;
-  args: string[];
-  /** Executed from a memfd (fileless). */
-  exeMemfd: boolean;
-}
-
-export interface RawExit extends RawCommon {
-  type: 'exit';
-  exitCode: number;
-  signal: number;
-}
-
-export interface RawCred extends RawCommon {
-  type: 'cred';
-  op: string;
-  result: number;
-  old: Creds;
-  new: Creds;
-}
-
-export type RawRecord = RawFileOpen | RawConnect | RawExec | RawExit | RawCred;
-
-const AF_UNIX = 1;
-const AF_INET = 2;
-const AF_INET6 = 10;
-
-const IP_PROTOCOLS: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'icmpv6', 132: 'sctp', 136: 'udplite', 255: 'raw' };
-const SOCK_TYPES: Record<number, string> = { 1: 'stream', 2: 'dgram', 3: 'raw', 5: 'seqpacket' };
-
-/** tcp/udp/... for IP sockets; stream/dgram/seqpacket for unix sockets; '' when unknown. */
-export function protocolName(family: number, sockType: number, protocol: number): string {
-  if (family === AF_UNIX) return SOCK_TYPES[sockType] ?? '';
-  if (protocol === 0 && sockType === 0) return '';
-  return IP_PROTOCOLS[protocol] ?? `ip-proto-${protocol}`;
-}
-
-/**
- * A sun_path of `len` bytes (addrlen minus the family) as text, as ss(8) shows it: a pathname ends
- * at its first NUL; an abstract name (a leading NUL) gets a leading @ and keeps every byte,
- * NULs included (they print escaped); no bytes at all is an unnamed socket: "".
- */
-export function unixPath(buf: Buffer, start: number, len: number): string {
-  if (len === 0) return '';
-  const name = buf.subarray(start, start + len);
-  if (name[0] === 0) return `@${name.toString('utf8', 1)}`;
-  const z = name.indexOf(0);
-  return name.toString('utf8', 0, z < 0 ? len : z);
-}
+const PTRACE_REQUESTS: Record<number, string> = {
+  0: 'PTRACE_TRACEME', 4: 'PTRACE_POKETEXT', 5: 'PTRACE_POKEDATA', 6: 'PTRACE_POKEUSR', 13: 'PTRACE_SETREGS',
+  15: 'PTRACE_SETFPREGS', 16: 'PTRACE_ATTACH', 0x4205: 'PTRACE_SETREGSET', 0x4206: 'PTRACE_SEIZE',
+};
 
 function cstr(buf: Buffer, start: number, max: number): string {
   const z = buf.indexOf(0, start);
@@ -123,40 +39,10 @@ function task(buf: Buffer, o: number): RawTask {
     cgroupId: buf.readBigUInt64LE(t + TASK.cgroup_id),
     comm: cstr(buf, t + TASK.comm, COMM_LEN),
     exeUnlinked: (buf.readUInt32LE(t + TASK.flags) & TASK_EXE_UNLINKED) !== 0,
+    capEffective: buf.readBigUInt64LE(t + TASK.cap_effective),
+    tty: buf.readUInt32LE(t + TASK.tty),
+    loginuid: buf.readUInt32LE(t + TASK.loginuid),
   };
-}
-
-/** Text form of an address; IPv4-mapped IPv6 (::ffff:a.b.c.d) is reported as IPv4. */
-export function formatAddress(family: number, addr: Buffer): { family: 'inet' | 'inet6'; ip: string } {
-  if (family === AF_INET) return { family: 'inet', ip: `${addr[0]}.${addr[1]}.${addr[2]}.${addr[3]}` };
-  let mapped = addr[10] === 0xff && addr[11] === 0xff;
-  for (let i = 0; i < 10 && mapped; i++) mapped = addr[i] === 0;
-  if (mapped) return { family: 'inet', ip: `${addr[12]}.${addr[13]}.${addr[14]}.${addr[15]}` };
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(addr.readUInt16BE(i));
-  return { family: 'inet6', ip: formatIpv6(groups) };
-}
-
-/** RFC 5952 text: lower-case hex, the longest run (2 or more) of zero groups as "::". */
-export function formatIpv6(groups: number[]): string {
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (g: number[]) => g.map((x) => x.toString(16)).join(':');
-  if (best < 0) return hex(groups);
-  return `${hex(groups.slice(0, best))}::${hex(groups.slice(best + bestLen))}`;
 }
 
 const ktime = (buf: Buffer, o: number): bigint => buf.readBigUInt64LE(o + HDR.ktime_ns);
@@ -175,6 +61,46 @@ function creds(buf: Buffer, o: number): Creds {
     uid: u(CREDS.uid), euid: u(CREDS.euid), suid: u(CREDS.suid), fsuid: u(CREDS.fsuid),
     gid: u(CREDS.gid), egid: u(CREDS.egid), sgid: u(CREDS.sgid), fsgid: u(CREDS.fsgid),
     cap_effective: buf.readBigUInt64LE(o + CREDS.cap_effective), cap_permitted: buf.readBigUInt64LE(o + CREDS.cap_permitted),
+  };
+}
+
+const ZERO16 = Buffer.alloc(16);
+
+/**
+ * The net-shaped records. connect and accept (`ipOnly`) are IP or unix by construction; socket
+ * and dup carry any family (packet, netlink ...), whose addresses stay empty.
+ */
+function net(buf: Buffer, o: number, len: number, ipOnly: boolean): RawNet {
+  need(len, NET.path, 'net');
+  const family = buf.readUInt16LE(o + NET.family);
+  const pathLen = Math.min(buf.readUInt16LE(o + NET.path_len), UNIX_PATH_MAX);
+  need(len, NET.path + pathLen, 'net');
+  const ip = family === AF_INET || family === AF_INET6;
+  if (ipOnly && !ip && family !== AF_UNIX) throw new DecodeError(`net record with address family ${family}`);
+  const addr = (at: number) => buf.subarray(o + at, o + at + 16);
+  const remote = ip ? formatAddress(family, addr(NET.addr)) : undefined;
+  // An unbound socket's local address is all zeros: no text for it rather than 0.0.0.0.
+  const local = ip && !addr(NET.local_addr).equals(ZERO16) ? formatAddress(family, addr(NET.local_addr)).ip : '';
+  const sockType = buf.readUInt16LE(o + NET.sock_type);
+  const protocol = buf.readUInt16LE(o + NET.protocol);
+  const port = buf.readUInt16LE(o + NET.port);
+  return {
+    type: 'net',
+    ktimeNs: ktime(buf, o),
+    truncated: truncated(buf, o),
+    task: task(buf, o),
+    op: OPS[buf.readUInt16LE(o + NET.op)] ?? 'unknown',
+    result: Number(buf.readBigInt64LE(o + NET.ret)),
+    fd: buf.readInt32LE(o + NET.fd),
+    family: remote ? remote.family : familyName(family),
+    ip: remote && (ipOnly || port !== 0 || !addr(NET.addr).equals(ZERO16)) ? remote.ip : '',
+    port,
+    localIp: local,
+    localPort: buf.readUInt16LE(o + NET.local_port),
+    protocol: protocolName(family, sockType, protocol),
+    socketType: socketTypeName(sockType),
+    socketProtocol: protocol,
+    unixPath: family === AF_UNIX ? unixPath(buf, o + NET.path, pathLen) : '',
   };
 }
 
@@ -202,26 +128,61 @@ const DECODERS: Record<number, Decoder> = {
       path: buf.toString('utf8', o + FILE_OPEN.path, o + FILE_OPEN.path + pathLen),
     };
   },
-  [RECORD_TYPES.net]: (buf, o, len) => {
-    need(len, NET.path, 'net');
-    const family = buf.readUInt16LE(o + NET.family);
-    const pathLen = Math.min(buf.readUInt16LE(o + NET.path_len), UNIX_PATH_MAX);
-    need(len, NET.path + pathLen, 'net');
-    if (family !== AF_INET && family !== AF_INET6 && family !== AF_UNIX) throw new DecodeError(`net record with address family ${family}`);
-    const a = family === AF_UNIX ? { family: 'unix' as const, ip: '' } : formatAddress(family, buf.subarray(o + NET.addr, o + NET.addr + 16));
+  [RECORD_TYPES.net]: (buf, o, len) => net(buf, o, len, true),
+  [RECORD_TYPES.socket]: (buf, o, len) => net(buf, o, len, false),
+  [RECORD_TYPES.dup]: (buf, o, len) => net(buf, o, len, false),
+  [RECORD_TYPES.link]: (buf, o, len) => {
+    need(len, FILE_LINK.target, 'link');
+    const pl = Math.min(buf.readUInt16LE(o + FILE_LINK.path_len), PATH_MAX - 1);
+    const tl = buf.readUInt16LE(o + FILE_LINK.target_len);
+    need(len, FILE_LINK.target + tl, 'link');
     return {
-      type: 'net',
+      type: 'link',
       ktimeNs: ktime(buf, o),
       truncated: truncated(buf, o),
       task: task(buf, o),
-      op: OPS[buf.readUInt16LE(o + NET.op)] ?? 'unknown',
-      result: Number(buf.readBigInt64LE(o + NET.ret)),
-      fd: buf.readInt32LE(o + NET.fd),
-      family: a.family,
-      ip: a.ip,
-      port: buf.readUInt16LE(o + NET.port),
-      protocol: protocolName(family, buf.readUInt16LE(o + NET.sock_type), buf.readUInt16LE(o + NET.protocol)),
-      unixPath: unixPath(buf, o + NET.path, pathLen),
+      op: OPS[buf.readUInt16LE(o + FILE_LINK.op)] ?? 'unknown',
+      result: Number(buf.readBigInt64LE(o + FILE_LINK.ret)),
+      olddirfd: buf.readInt32LE(o + FILE_LINK.olddirfd),
+      newdirfd: buf.readInt32LE(o + FILE_LINK.newdirfd),
+      flags: buf.readUInt32LE(o + FILE_LINK.flags) | 0,
+      path: buf.toString('utf8', o + FILE_LINK.path, o + FILE_LINK.path + pl),
+      target: buf.toString('utf8', o + FILE_LINK.target, o + FILE_LINK.target + tl),
+    };
+  },
+  [RECORD_TYPES.ptrace]: (buf, o, len) => {
+    need(len, PROC_PTRACE.SIZE, 'ptrace');
+    const code = Number(buf.readBigInt64LE(o + PROC_PTRACE.request));
+    return {
+      type: 'ptrace',
+      ktimeNs: ktime(buf, o),
+      truncated: truncated(buf, o),
+      task: task(buf, o),
+      result: Number(buf.readBigInt64LE(o + PROC_PTRACE.ret)),
+      request: PTRACE_REQUESTS[code] ?? `PTRACE_${code}`,
+      requestCode: code,
+      target: buf.readInt32LE(o + PROC_PTRACE.target),
+      addr: buf.readBigUInt64LE(o + PROC_PTRACE.addr),
+      data: buf.readBigUInt64LE(o + PROC_PTRACE.data),
+    };
+  },
+  [RECORD_TYPES.module]: (buf, o, len) => {
+    need(len, PROC_MODULE.params, 'module');
+    const pl = Math.min(buf.readUInt16LE(o + PROC_MODULE.path_len), PATH_MAX - 1);
+    const ql = Math.min(buf.readUInt16LE(o + PROC_MODULE.params_len), PARAMS_MAX - 1);
+    need(len, PROC_MODULE.params + ql, 'module');
+    return {
+      type: 'module',
+      ktimeNs: ktime(buf, o),
+      truncated: truncated(buf, o),
+      task: task(buf, o),
+      op: OPS[buf.readUInt16LE(o + PROC_MODULE.op)] ?? 'unknown',
+      result: Number(buf.readBigInt64LE(o + PROC_MODULE.ret)),
+      path: buf.toString('utf8', o + PROC_MODULE.path, o + PROC_MODULE.path + pl),
+      size: Number(buf.readBigUInt64LE(o + PROC_MODULE.len)),
+      fd: buf.readInt32LE(o + PROC_MODULE.fd),
+      flags: buf.readUInt32LE(o + PROC_MODULE.flags) | 0,
+      params: buf.toString('utf8', o + PROC_MODULE.params, o + PROC_MODULE.params + ql),
     };
   },
   [RECORD_TYPES.exec]: (buf, o, len) => {
@@ -242,6 +203,7 @@ const DECODERS: Record<number, Decoder> = {
       cwd: buf.toString('utf8', o + PROC_EXEC.cwd, o + PROC_EXEC.cwd + cl),
       args: splitArgs(buf, o + PROC_EXEC.args, al),
       exeMemfd: (buf.readUInt32LE(o + PROC_EXEC.exe_flags) & EXE.MEMFD) !== 0,
+      exeUpperLayer: (buf.readUInt32LE(o + PROC_EXEC.exe_flags) & EXE.UPPER_LAYER) !== 0,
     };
   },
   [RECORD_TYPES.exit]: (buf, o, len) => {

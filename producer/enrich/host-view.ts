@@ -1,6 +1,6 @@
 /**
- * What the producer reads of its host through /proc: the boot id, the process table (exe paths; seeded by the caller)
- * and container ids (PID/cgroup). In a container the host's /proc is mounted elsewhere
+ * What the producer reads of its host through /proc: the boot id, the process table (exe paths; seeded by the caller),
+ * container ids (PID/cgroup) and user names. In a container the host's /proc is mounted elsewhere
  * (--proc-root /host/proc, with the host's PID namespace), so every such read goes through one
  * root. The cgroup hierarchy is found in the producer's own mount table (/proc/self/mounts is
  * where the producer stats paths), not in the host's.
@@ -13,11 +13,13 @@ import type { Host } from '../../schemas/types';
 import { createContainerResolver, findCgroup2Root, type ContainerResolver } from './containers';
 import { detectHost } from './host';
 import { createProcessTable, type ProcessTable } from './process-table';
+import { createUserNames, type UserNames } from './users';
 
 export interface HostView {
   host: Host;
   processes: ProcessTable;
   containers: ContainerResolver;
+  users: UserNames;
 }
 
 /**
@@ -47,5 +49,7 @@ export function openHostView(opts: { procRoot: string; hostId?: string; hostName
     host: detectHost({ hostId: opts.hostId, hostName: opts.hostName, procRoot }),
     processes: createProcessTable({ procRoot, logger }),
     containers: createContainerResolver({ root: findCgroup2Root(opts.mounts ?? '/proc/self/mounts'), procRoot, logger }),
+    // The host's user names: its /etc/passwd, through pid 1's root when /proc is the host's mounted elsewhere.
+    users: createUserNames({ passwdPath: procRoot === '/proc' ? '/etc/passwd' : path.join(procRoot, '1/root/etc/passwd'), logger }),
   };
 }

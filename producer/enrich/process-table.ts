@@ -17,9 +17,25 @@ export interface ExeInfo {
   exe: string;
   /** Executed from a memfd_create(2) file: fileless. */
   memfd: boolean;
+  /** Executed from an overlayfs upper layer. */
+  upper: boolean;
 }
 
-interface Entry extends ExeInfo {
+/** A process as the table knows it: its executable, name and parent, for the ancestry of an exec. */
+export interface ProcInfo extends ExeInfo {
+  comm: string;
+  ppid: number;
+}
+
+export interface Ancestor {
+  pid: number;
+  comm: string;
+  exe: string;
+}
+
+const MAX_ANCESTORS = 8;
+
+interface Entry extends ProcInfo {
   /** Start time in ticks (what /proc gives); kernel ns are compared after the same rounding. */
   startTicks: bigint;
   /** The exact kernel start time last matched: the hot path compares it without dividing. */
@@ -29,10 +45,19 @@ interface Entry extends ExeInfo {
 export interface ProcessTable {
   /** Read every /proc/PID: processes that started before the producer. Returns how many. */
   seed(): number;
-  exec(pid: number, startNs: bigint, exe: string, memfd?: boolean): void;
+  exec(pid: number, startNs: bigint, info: ProcInfo): void;
   exit(pid: number, startNs: bigint): void;
-  /** The entry itself (no copy: read it at once). */
-  exeOf(pid: number, startNs: bigint): ExeInfo;
+  /**
+   * The entry itself (no copy: read it at once). The event's comm and ppid, when given, refresh
+   * the entry: a process renames itself (prctl) and is reparented when its parent exits.
+   */
+  exeOf(pid: number, startNs: bigint, comm?: string, ppid?: number): ProcInfo;
+  /**
+   * The parent, grandparent ... of a process whose parent is `ppid`, up to 8 levels or pid 1.
+   * Parents are alive (they have a child), so a pid's entry is taken as it is; a pid the table
+   * lacks (a fork that never exec'd) is read from /proc once.
+   */
+  ancestors(ppid: number): Ancestor[];
   readonly size: number;
   stats(): { hits: number; procLookups: number; misses: number };
 }
@@ -54,7 +79,7 @@ function sameFile(a: string, b: string): boolean {
  * really has that name (it is then the very file the link leads to). "/memfd:NAME (deleted)" is
  * a memfd; no file on disk lives there once the suffix is gone.
  */
-export function exeFromLink(linkPath: string, link: string): ExeInfo {
+export function exeFromLink(linkPath: string, link: string): { exe: string; memfd: boolean } {
   if (!link.endsWith(DELETED) || sameFile(linkPath, link)) return { exe: link, memfd: false };
   const exe = link.slice(0, -DELETED.length);
   return { exe, memfd: exe.startsWith('/memfd:') };
@@ -79,7 +104,10 @@ export function createProcessTable(opts: { procRoot?: string; logger: Logger }):
       return undefined;
     }
     // comm (field 2) may hold spaces and parentheses: fields restart after the last ')'.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const close = stat.lastIndexOf(')');
+    const comm = stat.slice(stat.indexOf('(') + 1, close);
+    const rest = stat.slice(close + 2).split(' ');
+    const ppid = Number(rest[1]); // field 4 overall
     const startTicks = BigInt(rest[19]); // field 22 overall
     let link = '';
     try {
@@ -87,7 +115,7 @@ export function createProcessTable(opts: { procRoot?: string; logger: Logger }):
     } catch {
       // kernel threads have no exe; a process may exit between the two reads
     }
-    return { startTicks, ...exeFromLink(`${proc}/${pid}/exe`, link) };
+    return { startTicks, comm, ppid, upper: false, ...exeFromLink(`${proc}/${pid}/exe`, link) };
   }
 
   return {
@@ -104,32 +132,45 @@ export function createProcessTable(opts: { procRoot?: string; logger: Logger }):
       log.info({ processes: n }, 'process table seeded from /proc');
       return n;
     },
-    exec(pid, startNs, exe, memfd = false) {
-      table.set(pid, { startTicks: ticks(startNs), exe, memfd, startNs });
+    exec(pid, startNs, info) {
+      table.set(pid, { startTicks: ticks(startNs), exe: info.exe, memfd: info.memfd, upper: info.upper, comm: info.comm, ppid: info.ppid, startNs });
     },
     exit(pid, startNs) {
       const e = table.get(pid);
       if (e && e.startTicks === ticks(startNs)) table.delete(pid);
     },
-    exeOf(pid, startNs) {
+    exeOf(pid, startNs, comm, ppid) {
       const e = table.get(pid);
-      if (e && e.startNs === startNs) {
+      if (e && (e.startNs === startNs || e.startTicks === ticks(startNs))) {
         hits++;
+        e.startNs = startNs;
+        if (comm !== undefined) e.comm = comm;
+        if (ppid !== undefined) e.ppid = ppid;
         return e;
       }
       const want = ticks(startNs);
-      if (e && e.startTicks === want) {
-        hits++;
-        e.startNs = startNs;
-        return e;
-      }
       // Unknown or reused pid: ask /proc once, and remember the answer (even an empty one).
       procLookups++;
       const p = fromProc(pid);
-      const found: Entry = p && p.startTicks === want ? { ...p, startNs } : { startTicks: want, exe: '', memfd: false, startNs };
+      const found: Entry = p && p.startTicks === want ? { ...p, startNs } : { startTicks: want, exe: '', memfd: false, upper: false, comm: comm ?? '', ppid: ppid ?? 0, startNs };
       if (!found.exe) misses++;
       table.set(pid, found);
       return found;
+    },
+    ancestors(ppid) {
+      const out: Ancestor[] = [];
+      for (let pid = ppid; pid > 0 && out.length < MAX_ANCESTORS; ) {
+        let e = table.get(pid);
+        if (!e) {
+          e = fromProc(pid);
+          if (!e) break;
+          table.set(pid, e);
+        }
+        out.push({ pid, comm: e.comm, exe: e.exe });
+        if (pid === 1 || e.ppid === pid) break;
+        pid = e.ppid;
+      }
+      return out;
     },
     get size() {
       return table.size;

@@ -7,7 +7,7 @@
  * then stores them twice with `store --until-end`: into a SQLite directory and into the local
  * OpenSearch node (deploy/opensearch/local.sh; $EBPF_AUDIT_OPENSEARCH_URL), reporting each ingest
  * rate from the store's final log line. Then it times the SQLite benchmark's searches (a path
- * prefix on one host over one hour, --top proc.exe over one day, --process) and a few more on both
+ * prefix on one host over one hour, --top proc.exepath over one day, --process) and a few more on both
  * stores through the search CLI (best of 3), and checks that both print the same output. The
  * node's CPU time per document comes from /proc ($EBPF_AUDIT_OPENSEARCH_HOME/opensearch.pid).
  */
@@ -98,10 +98,10 @@ async function main(): Promise<void> {
     const iso = (ms: number): string => new Date(ms).toISOString();
     const queries: [string, string[]][] = [
       ['path prefix, one host, one hour', ['--since', iso(hour), '--until', iso(hour + 3600_000), '--host', 'web-3', '--where', 'file.path startswith /etc/', '--limit', '100000']],
-      ['--top proc.exe over one day', ['--since', `${day}T00:00:00Z`, '--until', `${day}T23:59:59.999Z`, '--top', 'proc.exe']],
+      ['--top proc.exepath over one day', ['--since', `${day}T00:00:00Z`, '--until', `${day}T23:59:59.999Z`, '--top', 'proc.exepath']],
       ['--process web-3:1234', ['--process', 'web-3:1234', '--limit', '100']],
       ['--count, failed opens, all days', ['--count', '--where', 'evt.failed = true and evt.kind = file']],
-      ['--top exe,dst_ip over one day', ['--since', `${day}T00:00:00Z`, '--until', `${day}T23:59:59.999Z`, '--top', 'proc.exe,net.dst_ip']],
+      ['--top exe,dst_ip over one day', ['--since', `${day}T00:00:00Z`, '--until', `${day}T23:59:59.999Z`, '--top', 'proc.exepath,net.dst_ip']],
       ['--histogram 1h, CIDR, one day', ['--since', `${day}T00:00:00Z`, '--until', `${day}T23:59:59.999Z`, '--histogram', '1h', '--where', 'net.dst_ip in (10.1.0.0/16)']],
     ];
     console.log(`\n${'query'.padEnd(34)} ${'sqlite'.padStart(9)} ${'opensearch'.padStart(11)}  output`);

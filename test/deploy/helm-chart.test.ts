@@ -228,7 +228,9 @@ test('the config files the chart writes are ones the commands accept', { timeout
     const file = path.join(dir, `${cmd}.yaml`);
     fs.writeFileSync(file, config[`${cmd}.yaml`]);
     const argv = cmd === 'producer' ? [PRODUCER_CLI] : [CONSUMER_CLI, cmd];
-    const r = spawnSync(process.execPath, [...argv, '--config', file, '--print-config'], { encoding: 'utf8' });
+    // Without EBPF_AUDIT_* from the test's own environment (EBPF_AUDIT_BROKERS would win over the file).
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('EBPF_AUDIT_')));
+    const r = spawnSync(process.execPath, [...argv, '--config', file, '--print-config'], { encoding: 'utf8', env });
     assert.equal(r.status, 0, `${cmd}: ${r.stderr}`);
     for (const key of Object.keys(parse(config[`${cmd}.yaml`]))) {
       assert.match(r.stdout, new RegExp(`^${key}: .*# file ${file}:`, 'm'), `${cmd}: ${key} is read from the file`);

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import { needsRoot, ROOT_DIR } from '../helpers/env';
+import { needsRoot, ROOT_DIR, defaultPackCheck } from '../helpers/env';
 import { startContainer } from '../helpers/nspawn';
 
 const NODE = 'v20.20.2';
@@ -26,7 +26,7 @@ test('install.sh ends with Node 20 on a Debian 12 without Node, and on one with 
     c.ok('/src/deploy/install.sh --runtime-only', 300000);
     assert.equal(versions(), `/usr/local/bin/node ${NODE} ${NPM}`);
     // The project's own commands run on it (native addons included: ffi-rs, lz4, crc32).
-    assert.match(c.ok('node /src/dist/consumer/cli.js detect --check'), /^ok: 16 rules/);
+    assert.equal(c.ok('node /src/dist/consumer/cli.js detect --check'), defaultPackCheck());
     assert.match(c.ok('node -e "require(\'/src/node_modules/ffi-rs\'); require(\'/src/node_modules/@node-rs/crc32\'); console.log(\'addons ok\')"'), /addons ok/);
   });
 

@@ -92,7 +92,7 @@ test('producer -> Kafka -> OpenSearch -> search: the same answers as the SQLite 
   same(['--where', `proc.pid = ${catPid}`, '--output', 'json']);
   same(['--where', `proc.pid = ${catPid}`, '--output', 'csv']);
   same(['--top', 'proc.name']);
-  same(['--top', 'proc.exe,file.path', '--kind', 'file']);
+  same(['--top', 'proc.exepath,file.path', '--kind', 'file']);
   same(['--histogram', '1s', '--where', `proc.pid = ${catPid}`]);
   same(['--count', '--where', 'open_read']);
   const story = same(['--process', `${os.hostname()}:${catPid}`]).split('\n');

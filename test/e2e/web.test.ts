@@ -133,7 +133,7 @@ test('web console in Chromium: live, alerts, search, process view, hostile names
   await page.waitForFunction(() => /^[1-9]/.test(document.getElementById('match-total')?.textContent ?? ''));
   assert.equal(await page.textContent('#match-total'), '1');
   assert.equal(await page.locator('.histogram canvas').count() >= 1, true);
-  assert.match((await page.textContent('.top[data-field="proc.exe"]')) ?? '', /\/cat/);
+  assert.match((await page.textContent('.top[data-field="proc.exepath"]')) ?? '', /\/cat/);
   // The hostile name, searched for: still text.
   await page.goto(`${url}#/search?since=15m&where=${encodeURIComponent(`file.name = "${HOSTILE}"`)}`);
   await page.waitForFunction((name) => [...document.querySelectorAll('.etable .tr')].some((r) => r.textContent?.includes(name)), HOSTILE, { timeout: 30000 });

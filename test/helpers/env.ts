@@ -2,6 +2,7 @@
  * What a test needs from the machine. Missing root or broker skips a test on a developer's
  * machine, with the reason; under CI=true it fails the test loudly instead.
  */
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -58,4 +59,25 @@ export function uniquePrefix(name: string): string {
 export function producerArgs(prefix: string, extra: string[] = []): string[] {
   const spool = fs.mkdtempSync(path.join(os.tmpdir(), 'ea-spool-'));
   return [PRODUCER_CLI, '--brokers', BROKERS, '--topic-prefix', prefix, '--spool-dir', spool, ...extra];
+}
+
+/**
+ * Falco's stable rule file, test input kept outside the repository: $EBPF_AUDIT_FALCO_RULES, or
+ * shared/reference/falco-rules/falco_rules.yaml beside the checkout (or beside its parent, for a
+ * git worktree). Undefined (skipped, or thrown under CI) when absent.
+ */
+export function falcoRules(t: TestContext): string | undefined {
+  const candidates = [
+    process.env.EBPF_AUDIT_FALCO_RULES,
+    ...[1, 2].map((up) => path.resolve(ROOT_DIR, ...Array<string>(up).fill('..'), 'shared/reference/falco-rules/falco_rules.yaml')),
+  ];
+  const found = candidates.find((f) => f !== undefined && fs.existsSync(f));
+  if (found) return found;
+  missing(t, `Falco's stable rules not found (set EBPF_AUDIT_FALCO_RULES; looked in ${candidates.filter(Boolean).join(', ')})`);
+  return undefined;
+}
+
+/** What `detect --check` prints for the default pack on this build: the same must hold wherever it is installed. */
+export function defaultPackCheck(): string {
+  return execFileSync(process.execPath, [CONSUMER_CLI, 'detect', '--check'], { encoding: 'utf8' });
 }

@@ -5,6 +5,7 @@
  * privilege changes and pid reuse; the conditions every field and operator, negations, macros and
  * lists of the default pack, with values drawn from the data set so that some match.
  */
+import { NEW_PROCESS_EVENT_FIELDS } from './event-defaults';
 import type { AuditEvent, Creds, Host } from '../../schemas/types';
 
 function rng(seed: number): () => number {
@@ -24,6 +25,8 @@ const PATHS = [
   '/etc/passwd', '/etc/shadow', '/etc', '/etcetera/x', '/tmp/a b.txt', '/tmp/[x]*.log', '/home/u/.ssh/id_ed25519', '/home/u/.ssh/id_ed25519.pub',
   '/usr/bin/ls', '/var/log/nginx/access.log', '/tmp/\u00c9T\u00c9/r\u00e9sum\u00e9.PDF', '/tmp/evil\u001b[31m\n"q"', 'relative/name', '/', '/srv/app/File-10.dat', '/dev/shm/x',
 ];
+// A short id and a runtime's 64-hex one (the language's container.id is its first 12).
+const CONTAINERS = ['c0ffee', '4f1b2c3d4e5fa6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1'];
 const IPS = ['10.0.0.5', '10.200.3.4', '192.168.1.10', '127.0.0.1', '169.254.169.254', '::1', 'fd00::7', '2001:db8::1', '::ffff:10.0.0.9', '8.8.8.8', ''];
 
 function creds(r: () => number): Creds {
@@ -35,6 +38,10 @@ function creds(r: () => number): Creds {
 export function dataSet(n: number): AuditEvent[] {
   const r = rng(7);
   const pick = <T>(xs: T[]): T => xs[Math.floor(r() * xs.length)];
+  // The fields added for Falco's rules draw from a stream of their own: the rest of the data set
+  // stays what it was before them.
+  const r2 = rng(11);
+  const pick2 = <T>(xs: T[]): T => xs[Math.floor(r2() * xs.length)];
   const out: AuditEvent[] = [];
   let t = BigInt(Date.UTC(2026, 10, 24, 12)) * 1_000_000n;
   let start = 1_000_000n;
@@ -44,7 +51,8 @@ export function dataSet(n: number): AuditEvent[] {
     const ppid = 100 + Math.floor(r() * 40);
     start += 1000n + BigInt(Math.floor(r() * 1000));
     const comm = pick(COMMS);
-    const proc = { pid, tid: r() < 0.8 ? pid : pid + 1, ppid, uid: pick([0, 33, 1000, 65534, 4294967294]), gid: 33, euid: pick([0, 33, 1000]), egid: 33, comm, exe: r() < 0.1 ? '' : `/usr/bin/${comm}`, start_time_ns: start, cgroup_id: 1n, container_id: r() < 0.2 ? 'c0ffee' : '', exe_from_memfd: r() < 0.05, exe_deleted: r() < 0.1 };
+    const proc = { pid, tid: r() < 0.8 ? pid : pid + 1, ppid, uid: pick([0, 33, 1000, 65534, 4294967294]), gid: 33, euid: pick([0, 33, 1000]), egid: 33, comm, exe: r() < 0.1 ? '' : `/usr/bin/${comm}`, start_time_ns: start, cgroup_id: 1n, container_id: r() < 0.2 ? pick(CONTAINERS) : '', exe_from_memfd: r() < 0.05, exe_deleted: r() < 0.1,
+      exe_upper_layer: r2() < 0.05, cap_effective: pick2([0n, 0x1ffffffffffn, 1n << 21n]), tty: pick2([0, 0, 34816]), loginuid: pick2([-1, -1, 1000]), user_name: pick2(['', 'root', 'www-data']), login_user_name: pick2(['', 'alice']) };
     const base = (): { time_ns: bigint; ktime_ns: bigint; host: Host } => {
       t += 1000n + BigInt(Math.floor(r() * 100000));
       return { time_ns: t, ktime_ns: t - 1_700_000_000_000_000_000n, host };
@@ -54,10 +62,10 @@ export function dataSet(n: number): AuditEvent[] {
       const x = r();
       if (i === 0 && x < 0.7) {
         const args = [comm, pick(['-c', '-n', '--port=80', 'nc -e /bin/sh']), pick(PATHS)];
-        out.push({ kind: 'process', event: { ...base(), process: proc, kind: 'exec', filename: proc.exe, args, cwd: pick(['/', '/tmp', '/root', '']), exit_code: 0, signal: 0, truncated: false, cred_change: null } });
+        out.push({ kind: 'process', event: { ...base(), process: proc, kind: 'exec', filename: proc.exe, args, cwd: pick(['/', '/tmp', '/root', '']), exit_code: 0, signal: 0, truncated: false, cred_change: null, ...NEW_PROCESS_EVENT_FIELDS, ancestors: r2() < 0.5 ? [] : [{ pid: ppid, comm: 'bash', exe: '/usr/bin/bash' }] } });
       } else if (x < 0.5) {
         const flags = pick([0, 1, 2, 0o101, 0o1101, 0o2000, 0o100, 0o2000002, 0o200000]);
-        out.push({ kind: 'file', event: { ...base(), process: proc, op: pick(['openat', 'open', 'creat', 'openat2']), path: pick(PATHS), dirfd: -100, flags, mode: pick([0, 0o644, 0o755]), result: pick([3, 4, -2, -13, -1, -17, -9999]), truncated: false } });
+        out.push({ kind: 'file', event: { ...base(), process: proc, op: pick(['openat', 'open', 'creat', 'openat2']), path: pick(PATHS), dirfd: -100, flags, mode: pick([0, 0o644, 0o755]), result: pick([3, 4, -2, -13, -1, -17, -9999]), truncated: false, target: '' } });
       } else if (x < 0.8) {
         const unix = r() < 0.15;
         out.push({
@@ -65,13 +73,14 @@ export function dataSet(n: number): AuditEvent[] {
           event: {
             ...base(), process: proc, op: pick(['connect', 'connect', 'accept', 'accept4']), family: unix ? 'unix' : pick(['inet', 'inet6']), dst_ip: unix ? '' : pick(IPS), dst_port: unix ? 0 : pick([22, 80, 443, 5432, 65535]),
             fd: 5, result: pick([0, -115, -111, -13]), protocol: unix ? 'unix' : pick(['tcp', 'udp']), unix_path: unix ? pick(['/run/docker.sock', '@abstract', '/var/run/x.sock']) : '',
+            local_ip: unix ? '' : pick2(['', '10.0.0.5']), local_port: unix ? 0 : pick2([0, 40000]), socket_type: unix ? 'stream' : pick2(['stream', 'dgram']), socket_protocol: unix ? 0 : pick2([6, 17]),
           },
         });
       } else if (x < 0.9) {
-        out.push({ kind: 'process', event: { ...base(), process: proc, kind: pick(['setuid', 'setresuid', 'capset']), filename: '', args: [], cwd: '', exit_code: 0, signal: 0, truncated: false, cred_change: { old: creds(r), new: creds(r) } } });
+        out.push({ kind: 'process', event: { ...base(), process: proc, kind: pick(['setuid', 'setresuid', 'capset']), filename: '', args: [], cwd: '', exit_code: 0, signal: 0, truncated: false, cred_change: { old: creds(r), new: creds(r) }, ...NEW_PROCESS_EVENT_FIELDS } });
       }
     }
-    out.push({ kind: 'process', event: { ...base(), process: proc, kind: 'exit', filename: '', args: [], cwd: '', exit_code: pick([0, 1, 2]), signal: pick([0, 0, 9]), truncated: false, cred_change: null } });
+    out.push({ kind: 'process', event: { ...base(), process: proc, kind: 'exit', filename: '', args: [], cwd: '', exit_code: pick([0, 1, 2]), signal: pick([0, 0, 9]), truncated: false, cred_change: null, ...NEW_PROCESS_EVENT_FIELDS } });
   }
   return out;
 }
@@ -81,9 +90,9 @@ export function conditions(n: number): string[] {
   const r = rng(99);
   const pick = <T>(xs: T[]): T => xs[Math.floor(r() * xs.length)];
   const q = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-  const strVal = (): string => q(pick([...PATHS, ...COMMS, 'etc', '/etc/', 'ssh', '/usr/bin/cat', 'c0ffee', 'web-1', 'h-bbbb', 'tcp', 'inet6', 'exec', 'EACCES', 'O_CREAT', 'O_TRUNC', 'É', 'pdf', '/run/docker.sock', '-c', 'passwd']));
-  const globVal = (): string => q(pick(['/etc/*', '*.log', '/tmp/?*', '*[xX]*', '/home/*/.ssh/id_*', '*[!a-z]', '/tmp/[[]x*', '*', 'ca?', '/usr/bin/[b-d]*']));
-  const strFields = ['proc.name', 'proc.exe', 'file.path', 'file.name', 'file.directory', 'file.flags', 'proc.cmdline', 'proc.pname', 'proc.cwd', 'host.name', 'host.id', 'container.id', 'evt.type', 'evt.kind', 'evt.errno', 'net.proto', 'net.family', 'net.unix_path'];
+  const strVal = (): string => q(pick([...PATHS, ...COMMS, 'etc', '/etc/', 'ssh', '/usr/bin/cat', 'c0ffee', '4f1b2c3d4e5f', 'host', 'web-1', 'h-bbbb', 'tcp', 'inet6', 'exec', 'EACCES', 'O_CREAT', 'O_TRUNC', 'É', 'pdf', '/run/docker.sock', '-c', 'passwd']));
+  const globVal = (): string => q(pick(['/etc/*', '*.log', '/tmp/?*', '*[xX]*', '/home/*/.ssh/id_*', '*[!a-z]', '/tmp/[[]x*', '*', 'ca?', '/usr/bin/[b-d]*', '4f1b*', '*2c3d4e5f', '????????????', '*a0b1', 'c0f*']));
+  const strFields = ['proc.name', 'proc.exepath', 'file.path', 'file.name', 'file.directory', 'file.flags', 'proc.cmdline', 'proc.pname', 'proc.cwd', 'host.name', 'host.id', 'container.id', 'evt.type', 'evt.kind', 'evt.errno', 'net.proto', 'net.family', 'net.unix_path'];
   const numFields = ['proc.pid', 'proc.ppid', 'proc.tid', 'proc.uid', 'proc.euid', 'evt.res', 'net.dst_port', 'file.mode', 'cred.old.uid', 'cred.new.euid', 'cred.new.fsgid'];
   const boolFields = ['proc.exe_from_memfd', 'proc.exe_deleted', 'proc.exe_fileless', 'evt.failed', 'evt.is_open_write', 'evt.is_open_read', 'cred.changed', 'cred.to_root', 'cred.caps_raised'];
   const atom = (): string => {
@@ -121,5 +130,44 @@ export function conditions(n: number): string[] {
     if (x < 0.8) return `(${expr(d + 1)} and ${expr(d + 1)})`;
     return `(${expr(d + 1)} or ${expr(d + 1)})`;
   };
-  return Array.from({ length: n }, () => expr(0));
+  // container.id is the first 12 characters of the id: globs over the short form, not the full one.
+  const fixed = ['container.id glob "4f1b*"', 'container.id glob "????????????"', 'container.id glob "*a0b1"', 'container.id glob "*[!0-9]"', 'container.id = 4f1b2c3d4e5f', 'container.id in (host, c0ffee)', 'container.full_id endswith a0b1'];
+  return [...fixed, ...Array.from({ length: n - fixed.length }, () => expr(0))];
+}
+
+/**
+ * For retro-hunt: a package manager's grandchild writes below /usr/bin (the default pack's
+ * write-below-binary-dir excludes it through proc.aname, which no store column holds), once with
+ * the ancestors' execs stored and once with them known only from the producer's list on the
+ * writer's exec; and a shell's child does the same (an alert). Returns the events and the path the one alert names.
+ */
+export function ancestryCase(host: Host, t0: bigint): { events: AuditEvent[]; alerted: string } {
+  const events: AuditEvent[] = [];
+  let s = 0;
+  const proc = (pid: number, ppid: number, comm: string) => ({ pid, tid: pid, ppid, uid: 0, gid: 0, euid: 0, egid: 0, comm, exe: `/usr/bin/${comm}`, start_time_ns: 7000n + BigInt(pid), cgroup_id: 1n, container_id: '', exe_from_memfd: false, exe_deleted: false, exe_upper_layer: false, cap_effective: 0n, tty: 0, loginuid: -1, user_name: 'root', login_user_name: '' });
+  const base = () => ({ time_ns: t0 + BigInt(++s) * 1_000_000n, ktime_ns: BigInt(s) * 1_000_000n, host });
+  const exec = (p: ReturnType<typeof proc>, args: string[], ancestors: { pid: number; comm: string; exe: string }[] = []): void => {
+    events.push({ kind: 'process', event: { ...base(), process: p, kind: 'exec', filename: p.exe, args, cwd: '/root', exit_code: 0, signal: 0, truncated: false, cred_change: null, result: 0, ptrace: null, module: null, ancestors } });
+  };
+  const write = (p: ReturnType<typeof proc>, path: string): void => {
+    events.push({ kind: 'file', event: { ...base(), process: p, op: 'openat', path, dirfd: -100, flags: 0o1101, mode: 0o755, result: 3, truncated: false, target: '' } });
+  };
+  const apt = proc(300, 1, 'apt-get');
+  const sh = proc(301, 300, 'sh');
+  const cp = proc(302, 301, 'cp');
+  exec(apt, ['apt-get', 'install', 'tool']);
+  exec(sh, ['sh', '-c', 'cp tool /usr/bin/tool']);
+  exec(cp, ['cp', 'tool', '/usr/bin/tool']);
+  write(cp, '/usr/bin/tool');
+  // The same, with apt-get and its shell known only from the list the producer puts on cp's exec
+  // (they started before the store, and the shell forked without an exec).
+  const cp3 = proc(502, 501, 'cp');
+  exec(cp3, ['cp', 'tool2', '/usr/bin/tool2'], [{ pid: 501, comm: 'sh', exe: '/usr/bin/dash' }, { pid: 500, comm: 'apt-get', exe: '/usr/bin/apt-get' }, { pid: 1, comm: 'systemd', exe: '/usr/lib/systemd/systemd' }]);
+  write(cp3, '/usr/bin/tool2');
+  const bash = proc(400, 1, 'bash');
+  const cp2 = proc(401, 400, 'cp');
+  exec(bash, ['bash']);
+  exec(cp2, ['cp', 'evil', '/usr/bin/evil']);
+  write(cp2, '/usr/bin/evil');
+  return { events, alerted: '/usr/bin/evil' };
 }

@@ -15,7 +15,7 @@ import { alertsTopic, topicFor } from '../../common/topics';
 import { alertFromAvro } from '../../consumer/detect/alert-format';
 import { createKafkaPublisher } from '../../producer/publish/kafka-publisher';
 import { createSchemaRegistry } from '../../schemas/registry';
-import { BROKERS, CONSUMER_CLI, needsBroker, uniquePrefix } from '../helpers/env';
+import { BROKERS, CONSUMER_CLI, falcoRules, needsBroker, uniquePrefix } from '../helpers/env';
 import { quietLogger, readTopic, testKafka } from '../helpers/kafka';
 import { execEvent, fileEvent, netEvent, proc } from '../unit/samples';
 
@@ -32,7 +32,7 @@ test('detect --check: 0 and a summary for valid files, 2 and file:line:column fo
   const none = ['--brokers', '127.0.0.1:1'];
   const ok = cli(['detect', '--check', ...none]);
   assert.equal(ok.status, 0, ok.stderr);
-  assert.match(ok.stdout, /^ok: 17 rules \(17 enabled\), \d+ macros, \d+ lists\n$/);
+  assert.match(ok.stdout, /^ok: 17 rules \(17 enabled\), 0 skipped, \d+ macros, \d+ lists\n$/);
   const user = ruleFile('- rule: port-scan\n  enabled: false\n- rule: my-rule\n  severity: low\n  output: "x %proc.name"\n  condition: open_read and proc.name in (shell_binaries)\n');
   const withUser = cli(['detect', '--check', user, ...none]);
   assert.equal(withUser.status, 0, withUser.stderr);
@@ -41,12 +41,39 @@ test('detect --check: 0 and a summary for valid files, 2 and file:line:column fo
   const r = cli(['detect', '--check', bad, ...none]);
   assert.equal(r.status, 2);
   assert.equal(r.stdout, '');
-  assert.equal(r.stderr, `ebpf-audit-consumer: ${bad}:6:5: unknown field "proc.nmae"; fields of "proc": proc.pid, proc.tid, proc.ppid, proc.uid, proc.euid, proc.gid, proc.egid, proc.name, proc.exe, proc.exe_from_memfd, proc.exe_deleted, proc.exe_fileless, proc.start, proc.cmdline, proc.pname, proc.cwd\n`);
+  assert.equal(r.stderr, `ebpf-audit-consumer: ${bad}:6:5: unknown field "proc.nmae"; did you mean proc.name, proc.exe, proc.pname? (fields of "proc": see README)\n`);
   assert.equal(cli(['detect', '--check', '/nonexistent.yaml', ...none]).status, 2);
   assert.equal(cli(['detect', '--check', '--no-default-rules', ...none]).status, 2);
   assert.equal(cli(['detect', '--check', '--min-severity', 'urgent', ...none]).status, 2);
   assert.equal(cli(['detect', '--check', '--learning-period', 'soon', ...none]).status, 2);
   assert.equal(cli(['tail', '--where', 'proc.name = ', ...none]).status, 2);
+});
+
+test('detect --check loads Falco\'s stable rules unchanged: no rule skipped for lack of an event type; --strict fails on a skip', (t) => {
+  const falco = falcoRules(t);
+  if (!falco) return;
+  const none = ['--brokers', '127.0.0.1:1'];
+  const r = cli(['detect', '--check', '--no-default-rules', falco, ...none]);
+  assert.equal(r.status, 0, r.stderr);
+  const [summary, ...rest] = r.stdout.trimEnd().split('\n');
+  const m = /^ok: (\d+) rules \((\d+) enabled\), (\d+) skipped, (\d+) macros, (\d+) lists$/.exec(summary);
+  assert.ok(m, summary);
+  assert.equal(Number(m[1]) + Number(m[3]), 25, 'all 25 rules are read');
+  const skipped = rest.filter((l) => l.startsWith('skipped: '));
+  assert.equal(skipped.length, Number(m[3]));
+  assert.deepEqual(skipped.filter((l) => l.includes('event type')), [], 'no rule is skipped for lack of an event type');
+  for (const l of skipped) assert.match(l, /^skipped: .*falco_rules\.yaml:\d+:3: rule "[^"]+": it needs what is not captured here: \S+ \(/);
+  // Together with the default pack, as detect runs by default.
+  const both = cli(['detect', '--check', falco, ...none]);
+  assert.equal(both.status, 0, both.stderr);
+  assert.match(both.stdout, new RegExp(`^ok: ${Number(m[1]) + 17} rules`));
+  const skip = ruleFile('- rule: needs runtime metadata\n  desc: d\n  priority: NOTICE\n  output: o\n  condition: evt.type = execve and container.privileged = true\n');
+  const strict = cli(['detect', '--check', '--strict', skip, ...none]);
+  assert.equal(strict.status, 2);
+  assert.match(strict.stderr, /--strict: 1 rule\(s\) skipped:\nskipped: .*:1:3: rule "needs runtime metadata": it needs what is not captured here: container\.privileged/);
+  const lenient = cli(['detect', '--check', skip, ...none]);
+  assert.equal(lenient.status, 0, lenient.stderr);
+  assert.match(lenient.stdout, /^ok: 17 rules \(17 enabled\), 1 skipped/);
 });
 
 async function preload(prefix: string): Promise<void> {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { compileExpression, DEFAULT_RULES, loadRules, readRuleFile } from '../../consumer/rules/loader';
-import { createProcessLookup } from '../../consumer/rules/process-lookup';
+import { createProcessTree } from '../../consumer/rules/process-tree';
 import { parseCondition } from '../../consumer/rules/syntax';
 import { kindsOf, normalize } from '../../consumer/search/normalize';
 import { createBulkWriter } from '../../consumer/store/opensearch/bulk-writer';
@@ -14,11 +14,13 @@ import { toDocument } from '../../consumer/store/opensearch/document';
 import { eventId } from '../../consumer/store/opensearch/event-id';
 import { createIndexNamer, installTemplate } from '../../consumer/store/opensearch/indices';
 import { openOpenSearchSearch } from '../../consumer/store/opensearch/os-search';
+import { openSearchBackend } from '../../consumer/store/opensearch/os-backend';
+import { huntRules } from '../../consumer/search/retro-hunt';
 import type { AuditEvent } from '../../schemas/types';
 import { uniquePrefix } from '../helpers/env';
 import { quietLogger } from '../helpers/kafka';
 import { deleteIndices, needsOpenSearch, testOpenSearch } from '../helpers/opensearch';
-import { conditions, dataSet } from '../helpers/search-cases';
+import { ancestryCase, conditions, dataSet } from '../helpers/search-cases';
 
 test('OpenSearch search and the rule engine select the same events for generated conditions', async (t) => {
   if (await needsOpenSearch(t)) return;
@@ -46,7 +48,7 @@ test('OpenSearch search and the rule engine select the same events for generated
       while (next < conds.length) {
         const cond = conds[next++];
         const pred = compileExpression(cond, env).pred;
-        const procs = createProcessLookup(65536);
+        const procs = createProcessTree({ maxProcesses: 65536 });
         const want: string[] = [];
         for (const ev of events) {
           procs.observe(ev);
@@ -67,6 +69,29 @@ test('OpenSearch search and the rule engine select the same events for generated
     await Promise.all([check(), check(), check(), check()]);
     assert.ok(nonEmpty > conds.length / 3, `only ${nonEmpty} of ${conds.length} conditions matched anything`);
     assert.ok(notAll > conds.length / 2, `only ${notAll} conditions excluded anything`);
+  } finally {
+    await deleteIndices(client, prefix);
+  }
+});
+
+test('OpenSearch retro-hunt: a test of ancestors (proc.aname) is decided over the stored execs, as the engine does', async (t) => {
+  if (await needsOpenSearch(t)) return;
+  const client = testOpenSearch();
+  const prefix = uniquePrefix('oshunt');
+  const { events, alerted } = ancestryCase({ id: 'h-hunt', name: 'hunt-1', boot_id: 'b1' }, BigInt(Date.UTC(2026, 10, 24, 12)) * 1_000_000n);
+  try {
+    await installTemplate(client, prefix, { shards: 1, replicas: 0 }, quietLogger);
+    const writer = createBulkWriter({ client, logger: quietLogger, stop: new AbortController().signal });
+    const name = createIndexNamer(prefix);
+    for (const ev of events) await writer.add(name(ev.kind, ev.event.time_ns), eventId(ev), JSON.stringify(toDocument(ev)));
+    await writer.flush();
+    await client.indices.refresh({ index: `${prefix}-*` });
+    const { env, rules } = loadRules([readRuleFile(DEFAULT_RULES)]);
+    const backend = openSearchBackend({ client: testOpenSearch(), indexPrefix: prefix });
+    const hunt = await backend.hunt(huntRules(rules, ['write-below-binary-dir']), env, { cond: { op: 'const', value: true }, kinds: ['file'], sinceNs: 0n, untilNs: 2n ** 63n - 1n, hosts: [] }, 100);
+    await backend.close();
+    assert.deepEqual(hunt.alerts.map((a) => (a.events[0].event as { path: string }).path), [alerted]);
+    assert.match(hunt.alerts[0].message, /proc=cp .*parent=bash/);
   } finally {
     await deleteIndices(client, prefix);
   }

@@ -74,3 +74,24 @@ test('hostile names cannot inject escapes, end the field or forge a line', () =>
     assert.equal(`${pad}${escapeField(c)}`, escapeField(`${pad}${c}`), JSON.stringify(c));
   }
 });
+
+test('links, sockets, dups, ptrace and module loads get lines in the same style', () => {
+  const tail = (ev: Parameters<typeof formatLine>[0]): string => formatLine(ev).replace(/^.*? Comm:"[^"]*" /, '');
+  const link = { ...fileEvent, op: 'symlinkat', path: '/tmp/l', target: '../etc/"shadow"', result: 0 };
+  assert.equal(tail({ kind: 'file', event: link }), 'Symlink: "/tmp/l" Target: "../etc/\\"shadow\\""');
+  assert.equal(tail({ kind: 'file', event: { ...link, op: 'linkat', target: '/etc/shadow', result: -18 } }), 'Link: "/tmp/l" Target: "/etc/shadow" Error:EXDEV');
+  const sock = { ...netEvent, op: 'socket', family: 'packet', dst_ip: '', dst_port: 0, fd: 4, result: 4, protocol: '', local_ip: '', local_port: 0, socket_type: 'raw', socket_protocol: 768 };
+  assert.equal(tail({ kind: 'net', event: sock }), 'Socket: packet raw Protocol:768');
+  assert.equal(tail({ kind: 'net', event: { ...sock, family: 'inet', socket_type: 'stream', protocol: 'tcp', socket_protocol: 6 } }), 'Socket: inet stream Protocol:tcp');
+  assert.equal(tail({ kind: 'net', event: { ...sock, result: -1 } }), 'Socket: packet raw Protocol:768 Error:EPERM');
+  const dup = { ...netEvent, op: 'dup2', fd: 3, result: 0, local_ip: '10.0.0.5', local_port: 51000, dst_ip: '192.0.2.7', dst_port: 4444 };
+  assert.equal(tail({ kind: 'net', event: dup }), 'Dup: 3->0 Socket: inet tcp 10.0.0.5:51000->192.0.2.7:4444');
+  assert.equal(tail({ kind: 'net', event: { ...dup, family: 'inet6', local_ip: '::1', dst_ip: '::1' } }), 'Dup: 3->0 Socket: inet6 tcp [::1]:51000->[::1]:4444');
+  assert.equal(tail({ kind: 'net', event: { ...dup, protocol: 'udp', dst_ip: '' } }), 'Dup: 3->0 Socket: inet udp 10.0.0.5:51000');
+  const ptrace = { ...execEvent, kind: 'ptrace', result: 0, ptrace: { request: 'PTRACE_ATTACH', request_code: 16, target_pid: 4321, addr: 0n, data: 0n } };
+  assert.equal(tail({ kind: 'process', event: ptrace }), 'Ptrace: PTRACE_ATTACH Target:4321');
+  assert.equal(tail({ kind: 'process', event: { ...ptrace, result: -1, ptrace: { ...ptrace.ptrace, request: 'PTRACE_TRACEME', target_pid: 0 } } }), 'Ptrace: PTRACE_TRACEME Error:EPERM');
+  const mod = { ...execEvent, kind: 'finit_module', result: -38, module: { path: '/tmp/x.ko', size: 0n, fd: 3, flags: 0, params: 'debug=1' } };
+  assert.equal(tail({ kind: 'process', event: mod }), 'Module: finit_module File: "/tmp/x.ko" Params: "debug=1" Error:ENOSYS');
+  assert.equal(tail({ kind: 'process', event: { ...mod, kind: 'init_module', module: { ...mod.module, path: '', size: 1234n, fd: -1 } } }), 'Module: init_module Size:1234 Params: "debug=1" Error:ENOSYS');
+});

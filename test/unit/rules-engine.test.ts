@@ -69,7 +69,7 @@ test('distinct(...) > N within T counts distinct values, forgetting those older 
 });
 
 test('first_seen: silent while learning, then fires once per new tuple; learning is per host', () => {
-  const engine = createEngine({ rules: rules(agg('evt.type = connect', 'first_seen(net.dst_ip, net.dst_port) by proc.exe learning 1m')) });
+  const engine = createEngine({ rules: rules(agg('evt.type = connect', 'first_seen(net.dst_ip, net.dst_port) by proc.exepath learning 1m')) });
   const h2: Host = { ...host, id: 'host-2' };
   assert.equal(run(engine, [connect(T0, 443), connect(T0 + 30n * SEC, 80)]).length, 0, 'learning');
   assert.equal(run(engine, [connect(T0 + 61n * SEC, 443), connect(T0 + 62n * SEC, 80)]).length, 0, 'known after learning');
@@ -86,6 +86,20 @@ test('aggregate keys are bounded: the oldest are dropped and counted', () => {
   const engine = createEngine({ rules: rules(agg('evt.type = connect', 'count > 5 within 10s by proc.pid')), maxKeys: 100 });
   run(engine, Array.from({ length: 1000 }, (_, i) => connect(T0, 1, { pid: i })));
   assert.deepEqual(engine.stats().aggregates.a, { keys: 100, evicted: 900 });
+});
+
+test('first_seen at its key cap: a new host keeps what it just learned, and the oldest key overall goes', () => {
+  const engine = createEngine({ rules: rules(agg('evt.type = connect', 'first_seen(net.dst_port) learning 1s')), maxKeys: 2 });
+  const h2: Host = { ...host, id: 'host-2' };
+  // host-1 fills the cap while it learns.
+  assert.equal(run(engine, [connect(T0, 1), connect(T0, 2)]).length, 0);
+  // host-2 learns nothing, then meets port 9 twice: one alert, not one per event.
+  assert.equal(run(engine, [connect(T0, 5, { h: h2 })]).length, 0, 'host-2 learning');
+  const a = run(engine, [9, 9, 9].map((p) => connect(T0 + 2n * SEC, p, { h: h2 })));
+  assert.equal(a.length, 1, 'port 9 is new once');
+  assert.deepEqual(engine.stats().aggregates.a, { keys: 2, evicted: 2 });
+  // The evicted keys were host-1's oldest: port 2 was kept until port 9 came, port 1 went first.
+  assert.equal(run(engine, [connect(T0 + 3n * SEC, 1)]).length, 1, 'host-1 forgot port 1');
 });
 
 test('a consumer group split by host raises the alerts one consumer does', () => {
@@ -125,6 +139,9 @@ test('alerts: Avro round trip with the triggering events, escaped text line, JSO
   assert.equal(json.events[0].kind, 'file');
   assert.equal(json.events[0].path, '/tmp/\u001b[31mred"\nforged');
   assert.doesNotMatch(formatAlertJson(alert), /[\u0000-\u001f\u001b]/);
+  // Falco's rule names have spaces: the id is quoted and escaped, so the line still splits on spaces.
+  const falco = createEngine({ rules: rules('- rule: Read "sensitive" file\n  priority: WARNING\n  output: o\n  condition: evt.kind = file\n') });
+  assert.match(formatAlertLine(falco.process(hostile)[0]), /^\[\d+\.\d{9}\] ALERT medium "Read \\"sensitive\\" file" Host:"web-1" /);
 });
 
 test('the default pack loads, and every rule has an id, a description, a severity and ATT&CK tags', () => {

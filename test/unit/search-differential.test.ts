@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { DEFAULT_RULES, compileExpression, loadRules, readRuleFile } from '../../consumer/rules/loader';
-import { createProcessLookup } from '../../consumer/rules/process-lookup';
+import { createProcessTree } from '../../consumer/rules/process-tree';
 import { openDayWriter } from '../../consumer/store/day-writer';
 import { dayOf } from '../../consumer/store/day-db';
 import { openSearch } from '../../consumer/search/search';
@@ -37,7 +37,7 @@ test('SQL search and the rule engine select the same events for generated condit
     const conds = conditions(300);
     for (const cond of conds) {
       const pred = compileExpression(cond, env).pred;
-      const procs = createProcessLookup(65536);
+      const procs = createProcessTree({ maxProcesses: 65536 });
       const want: string[] = [];
       for (const ev of events) {
         procs.observe(ev);

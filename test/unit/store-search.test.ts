@@ -12,6 +12,7 @@ import { test } from 'node:test';
 import { formatJson } from '../../consumer/core/output/json';
 import type { Alert } from '../../consumer/rules/engine';
 import { DEFAULT_RULES, loadRules, readRuleFile } from '../../consumer/rules/loader';
+import { createProcessTree } from '../../consumer/rules/process-tree';
 import { dayOf } from '../../consumer/store/day-db';
 import { openDayWriter } from '../../consumer/store/day-writer';
 import { parseRetention, parseSize, planRetention } from '../../consumer/store/retention';
@@ -21,19 +22,22 @@ import { huntRules, retroHunt } from '../../consumer/search/retro-hunt';
 import { openSearch } from '../../consumer/search/search';
 import { formatStoryText } from '../../consumer/search/story-format';
 import { makeFilter } from '../../consumer/search/where';
+import { NEW_NET_FIELDS, NEW_PROCESS_EVENT_FIELDS, NEW_PROCESS_FIELDS } from '../helpers/event-defaults';
 import type { AuditEvent, Host, Process } from '../../schemas/types';
 import { CONSUMER_CLI } from '../helpers/env';
+import { ancestryCase } from '../helpers/search-cases';
 
 const HOST: Host = { id: 'machine-1', name: 'web-1', boot_id: 'boot-1' };
 const T0 = BigInt(Date.UTC(2026, 10, 24, 10)) * 1_000_000n;
 const proc = (pid: number, ppid: number, start: bigint, comm: string): Process => ({
   pid, tid: pid, ppid, uid: -2, // Avro ints are signed: nobody's 4294967294 arrives as -2
   gid: 0, euid: 0, egid: 0, comm, exe: `/usr/bin/${comm}`, start_time_ns: start, cgroup_id: 99n, container_id: '', exe_from_memfd: false, exe_deleted: false,
+  ...NEW_PROCESS_FIELDS,
 });
 const at = (s: number): bigint => T0 + BigInt(s) * 1_000_000_000n;
 const base = (s: number, p: Process) => ({ time_ns: at(s), ktime_ns: 5n + BigInt(s), host: HOST, process: p });
-const exec = (s: number, p: Process, args: string[]): AuditEvent => ({ kind: 'process', event: { ...base(s, p), kind: 'exec', filename: p.exe, args, cwd: '/root', exit_code: 0, signal: 0, truncated: false, cred_change: null } });
-const open = (s: number, p: Process, file: string, result = 3): AuditEvent => ({ kind: 'file', event: { ...base(s, p), op: 'openat', path: file, dirfd: -100, flags: 0, mode: 0, result, truncated: false } });
+const exec = (s: number, p: Process, args: string[]): AuditEvent => ({ kind: 'process', event: { ...base(s, p), kind: 'exec', filename: p.exe, args, cwd: '/root', exit_code: 0, signal: 0, truncated: false, cred_change: null, ...NEW_PROCESS_EVENT_FIELDS } });
+const open = (s: number, p: Process, file: string, result = 3): AuditEvent => ({ kind: 'file', event: { ...base(s, p), op: 'openat', path: file, dirfd: -100, flags: 0, mode: 0, result, truncated: false, target: '' } });
 
 // bash (parent not in the store) -> sh -> cat reading /etc/shadow, which raised an alert; a connect.
 const bash = proc(200, 150, 1000n, 'bash');
@@ -45,17 +49,17 @@ const EVENTS: AuditEvent[] = [
   exec(3, cat, ['cat', '/etc/shadow']),
   open(4, cat, '/etc/shadow'),
   open(5, cat, '/etc/gshadow', -13),
-  { kind: 'net', event: { ...base(6, sh), op: 'connect', family: 'inet6', dst_ip: '::ffff:127.0.0.1', dst_port: 8080, fd: 3, result: -115, protocol: 'tcp', unix_path: '' } },
-  { kind: 'process', event: { ...base(7, cat), kind: 'exit', filename: '', args: [], cwd: '', exit_code: 1, signal: 0, truncated: false, cred_change: null } },
-  { kind: 'process', event: { ...base(8, sh), kind: 'setresuid', filename: '', args: [], cwd: '', exit_code: 0, signal: 0, truncated: false, cred_change: { old: { uid: 0, euid: 0, suid: 0, fsuid: 0, gid: 0, egid: 0, sgid: 0, fsgid: 0, cap_effective: -1n, cap_permitted: 0x1ffn }, new: { uid: 65534, euid: 65534, suid: 65534, fsuid: 65534, gid: 0, egid: 0, sgid: 0, fsgid: 0, cap_effective: 0n, cap_permitted: 0n } } } },
+  { kind: 'net', event: { ...base(6, sh), op: 'connect', family: 'inet6', dst_ip: '::ffff:127.0.0.1', dst_port: 8080, fd: 3, result: -115, protocol: 'tcp', unix_path: '', ...NEW_NET_FIELDS } },
+  { kind: 'process', event: { ...base(7, cat), kind: 'exit', filename: '', args: [], cwd: '', exit_code: 1, signal: 0, truncated: false, cred_change: null, ...NEW_PROCESS_EVENT_FIELDS } },
+  { kind: 'process', event: { ...base(8, sh), kind: 'setresuid', filename: '', args: [], cwd: '', exit_code: 0, signal: 0, truncated: false, cred_change: { old: { uid: 0, euid: 0, suid: 0, fsuid: 0, gid: 0, egid: 0, sgid: 0, fsgid: 0, cap_effective: -1n, cap_permitted: 0x1ffn }, new: { uid: 65534, euid: 65534, suid: 65534, fsuid: 65534, gid: 0, egid: 0, sgid: 0, fsgid: 0, cap_effective: 0n, cap_permitted: 0n } }, ...NEW_PROCESS_EVENT_FIELDS } },
 ];
 const ALERT: Alert = { time_ns: at(4), rule_id: 'cred-file-read', severity: 'high', description: 'd', message: 'Credential file read (file=/etc/shadow)', tags: ['T1003.008'], host: HOST, count: 1, events: [EVENTS[3]] };
 
-function store(): string {
+function store(events = EVENTS, alerts = [ALERT]): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ea-store-unit-'));
   const w = openDayWriter(dir, dayOf(T0));
-  for (const ev of EVENTS) w.add(ev);
-  w.addAlert(ALERT);
+  for (const ev of events) w.add(ev);
+  for (const a of alerts) w.addAlert(a);
   w.seal('t', 0, 10n);
   w.commit();
   w.close();
@@ -77,13 +81,14 @@ test('count, top (with distinct), histogram and time windows', () => {
   const dir = store();
   const s = openSearch({ dir });
   assert.equal(s.count(makeFilter({ where: 'proc.name = cat' }, env)), 4);
-  assert.equal(s.count(makeFilter({ where: 'evt.failed = true' }, env)), 1);
+  assert.equal(s.count(makeFilter({ where: 'evt.failed = true' }, env)), 2, 'the refused open and the connect in progress, as Falco counts them');
+  assert.equal(s.count(makeFilter({ where: 'evt.res = EACCES' }, env)), 1);
   assert.equal(s.count(makeFilter({ sinceNs: at(4), untilNs: at(6) }, env)), 3);
   assert.equal(s.count(makeFilter({ where: 'net.dst_ip in (127.0.0.0/8)' }, env)), 1);
   assert.equal(s.count(makeFilter({ hosts: ['web-1'], kinds: ['file'] }, env)), 2);
   assert.equal(s.count(makeFilter({ hosts: ['other'] }, env)), 0);
   assert.deepEqual(s.top(makeFilter({}, env), ['proc.name'], 2), [{ value: 'cat', events: 4, distinct: undefined }, { value: 'sh', events: 3, distinct: undefined }]);
-  assert.deepEqual(s.top(makeFilter({ kinds: ['file'] }, env), ['proc.exe', 'file.path'], 1), [{ value: '/usr/bin/cat', events: 2, distinct: 2 }]);
+  assert.deepEqual(s.top(makeFilter({ kinds: ['file'] }, env), ['proc.exepath', 'file.path'], 1), [{ value: '/usr/bin/cat', events: 2, distinct: 2 }]);
   const h = s.histogram(makeFilter({}, env), 5_000_000_000n);
   assert.deepEqual(h.map((b) => b.events), [4, 4]);
   assert.throws(() => makeFilter({ where: 'file.path = /x and net.dst_port = 1' }, env), /can never match/);
@@ -122,6 +127,21 @@ test('retro-hunt: the stateless rules of the pack on stored history; aggregates 
   assert.match(hunt.alerts.find((a) => a.rule_id === 'cred-file-read')!.message, /file=\/etc\/shadow proc=cat/);
   assert.throws(() => huntRules(rules, ['port-scan']), /default-rules\.yaml:\d+:\d+: rule "port-scan" has an aggregate/);
   assert.throws(() => huntRules(rules, ['nope']), /--rule: no rule "nope"/);
+  s.close();
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('retro-hunt: a test of ancestors (proc.aname) the SQL cannot decide is decided over the stored execs, as the engine does', () => {
+  const { events, alerted } = ancestryCase(HOST, T0);
+  const dir = store(events, []);
+  const s = openSearch({ dir });
+  const [rule] = huntRules(rules, ['write-below-binary-dir']);
+  const hunt = retroHunt(s, [rule], env, makeFilter({}, env), 100);
+  assert.deepEqual(hunt.alerts.map((a) => JSON.parse(formatJson(a.events[0])).path), [alerted]);
+  assert.match(hunt.alerts[0].message, /proc=cp .*parent=bash/);
+  const tree = createProcessTree({ maxProcesses: 100 });
+  const live = events.filter((ev) => (tree.observe(ev), rule.pred(ev, tree)));
+  assert.deepEqual(live, hunt.alerts.map((a) => a.events[0]), 'the engine over the stream raises the same');
   s.close();
   fs.rmSync(dir, { recursive: true });
 });

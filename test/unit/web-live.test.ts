@@ -138,4 +138,10 @@ test('events as the page\'s rows: the console line\'s fields, exact times, failu
   const priv: ProcessEvent = { ...execEvent, kind: 'setuid', cred_change: { old: creds, new: { ...creds, uid: 65534, euid: 65534 } } };
   assert.equal(eventRow({ kind: 'process', event: priv }).detail, 'uid:0->65534 euid:0->65534');
   assert.equal(eventRow({ kind: 'process', event: { ...execEvent, kind: 'exit', signal: 9 } }).detail, 'signal 9');
+  // The kinds added for Falco's rules.
+  assert.equal(eventRow({ kind: 'file', event: { ...fileEvent, op: 'symlink', path: '/tmp/l', target: '/etc/shadow' } }).detail, '/tmp/l -> /etc/shadow');
+  assert.equal(eventRow({ kind: 'net', event: { ...netEvent, op: 'socket', family: 'packet', protocol: '', socket_type: 'raw', socket_protocol: 768 } }).detail, 'packet raw 768');
+  assert.equal(eventRow({ kind: 'net', event: { ...netEvent, op: 'dup2', fd: 3, result: 0 } }).detail, 'fd 3->0 10.0.0.5:40000->10.1.2.3:443');
+  const pt = eventRow({ kind: 'process', event: { ...execEvent, kind: 'ptrace', result: -1, ptrace: { request: 'PTRACE_ATTACH', request_code: 16, target_pid: 9, addr: 0n, data: 0n } } });
+  assert.deepEqual([pt.detail, pt.error], ['PTRACE_ATTACH 9', 'EPERM']);
 });

@@ -18,15 +18,16 @@ import { createLogger } from '../../common/logger';
 import { createStoreClient } from '../../consumer/web/store-client';
 import { bucketFor, eventFromJson, openStoreQueries } from '../../consumer/web/store-queries';
 import type { StoreFilter } from '../../consumer/web/store-backend';
+import { NEW_NET_FIELDS, NEW_PROCESS_EVENT_FIELDS, NEW_PROCESS_FIELDS } from '../helpers/event-defaults';
 import type { AuditEvent, Host, Process } from '../../schemas/types';
 
 const HOST: Host = { id: 'machine-1', name: 'web-1', boot_id: 'boot-1' };
 const T0 = BigInt(Date.UTC(2026, 10, 24, 10)) * 1_000_000n;
-const proc = (pid: number, ppid: number, comm: string): Process => ({ pid, tid: pid, ppid, uid: 0, gid: 0, euid: 0, egid: 0, comm, exe: `/usr/bin/${comm}`, start_time_ns: BigInt(pid) * 1000n, cgroup_id: 1n, container_id: '', exe_from_memfd: false, exe_deleted: false });
+const proc = (pid: number, ppid: number, comm: string): Process => ({ pid, tid: pid, ppid, uid: 0, gid: 0, euid: 0, egid: 0, comm, exe: `/usr/bin/${comm}`, start_time_ns: BigInt(pid) * 1000n, cgroup_id: 1n, container_id: '', exe_from_memfd: false, exe_deleted: false, ...NEW_PROCESS_FIELDS });
 const bash = proc(200, 1, 'bash');
 const cat = proc(201, 200, 'cat');
-const exec = (t: bigint, p: Process): AuditEvent => ({ kind: 'process', event: { time_ns: t, ktime_ns: t, host: HOST, process: p, kind: 'exec', filename: p.exe, args: [p.comm], cwd: '/', exit_code: 0, signal: 0, truncated: false, cred_change: null } });
-const open = (t: bigint, p: Process, file: string): AuditEvent => ({ kind: 'file', event: { time_ns: t, ktime_ns: t, host: HOST, process: p, op: 'openat', path: file, dirfd: -100, flags: 0, mode: 0, result: 3, truncated: false } });
+const exec = (t: bigint, p: Process): AuditEvent => ({ kind: 'process', event: { time_ns: t, ktime_ns: t, host: HOST, process: p, kind: 'exec', filename: p.exe, args: [p.comm], cwd: '/', exit_code: 0, signal: 0, truncated: false, cred_change: null, ...NEW_PROCESS_EVENT_FIELDS } });
+const open = (t: bigint, p: Process, file: string): AuditEvent => ({ kind: 'file', event: { time_ns: t, ktime_ns: t, host: HOST, process: p, op: 'openat', path: file, dirfd: -100, flags: 0, mode: 0, result: 3, truncated: false, target: '' } });
 
 /** 2 execs and 250 opens, 50 of them at the very same nanosecond (ties across a page boundary). */
 function makeStore(): { dir: string; events: AuditEvent[] } {

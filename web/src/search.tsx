@@ -14,7 +14,7 @@ import { num, quote, visible } from './text';
 
 const KINDS: Kind[] = ['file', 'net', 'process'];
 const PANELS: [string, string][] = [
-  ['proc.exe', 'Executables'],
+  ['proc.exepath', 'Executables'],
   ['file.path', 'Paths'],
   ['net.dst_ip', 'Destinations'],
   ['host.name', 'Hosts'],

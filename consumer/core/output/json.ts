@@ -80,7 +80,7 @@ export function toEcs(ev: AuditEvent): Record<string, unknown> {
       name: p.comm,
       executable: p.exe || undefined,
     } as Record<string, unknown>,
-    user: { id: String(p.uid >>> 0), effective: { id: String(p.euid >>> 0) } },
+    user: { id: String(p.uid >>> 0), name: p.user_name || undefined, effective: { id: String(p.euid >>> 0) } },
     group: { id: String(p.gid >>> 0), effective: { id: String(p.egid >>> 0) } },
   };
   if (p.container_id) doc.container = { id: p.container_id };
@@ -90,17 +90,24 @@ export function toEcs(ev: AuditEvent): Record<string, unknown> {
     if (result < 0 && result !== -115) doc.error = { code: errnoName(-result) };
   };
   switch (ev.kind) {
-    case 'file':
-      Object.assign(event, { category: ['file'], type: ['access'], action: ev.event.op });
-      doc.file = { path: ev.event.path, name: basename(ev.event.path) };
+    case 'file': {
+      // A link is a file created; ECS names a symlink's target file.target_path.
+      const link = ev.event.target !== '';
+      Object.assign(event, { category: ['file'], type: [link ? 'creation' : 'access'], action: ev.event.op });
+      doc.file = link ? { path: ev.event.path, name: basename(ev.event.path), target_path: ev.event.target } : { path: ev.event.path, name: basename(ev.event.path) };
       outcome(ev.event.result);
       break;
+    }
     case 'net': {
       const n = ev.event;
       const accept = n.op === 'accept' || n.op === 'accept4';
-      Object.assign(event, { category: ['network'], type: ['connection', 'start'], action: n.op });
+      const dup = n.op.startsWith('dup');
+      // socket and dup start no connection: they tell what a socket is (dup: the one on stdio).
+      Object.assign(event, { category: ['network'], type: n.op === 'socket' || dup ? ['info'] : ['connection', 'start'], action: n.op });
       const remote = n.family === 'unix' ? { address: n.unix_path } : { ip: n.dst_ip, port: n.dst_port, address: n.dst_ip };
+      // Always there, empty for a socket and an unconnected dup: one shape per kind (the store queries it).
       doc[accept ? 'source' : 'destination'] = remote;
+      if (dup && n.local_ip) doc.source = { ip: n.local_ip, port: n.local_port, address: n.local_ip };
       doc.network = {
         direction: accept ? 'ingress' : 'egress',
         type: n.family === 'inet' ? 'ipv4' : n.family === 'inet6' ? 'ipv6' : undefined,
@@ -118,6 +125,14 @@ export function toEcs(ev: AuditEvent): Record<string, unknown> {
       } else if (x.kind === 'exit') {
         Object.assign(event, { category: ['process'], type: ['end'], action: 'exit', outcome: x.exit_code === 0 ? 'success' : 'failure' });
         proc.exit_code = x.signal ? 128 + x.signal : x.exit_code;
+      } else if (x.ptrace) {
+        Object.assign(event, { category: ['process'], type: ['access'], action: 'ptrace' });
+        doc.ptrace = { request: x.ptrace.request, target: { pid: x.ptrace.target_pid } };
+        outcome(x.result);
+      } else if (x.module) {
+        Object.assign(event, { category: ['driver'], type: ['start'], action: x.kind });
+        if (x.module.path) doc.file = { path: x.module.path, name: basename(x.module.path) };
+        outcome(x.result);
       } else {
         Object.assign(event, { category: ['process', 'iam'], type: ['change'], action: x.kind, outcome: 'success' });
         if (x.cred_change) {

@@ -33,24 +33,71 @@ function credDiff(c: { old: Creds; new: Creds }): string {
   return out || ' (unchanged)';
 }
 
+/** A socket's protocol in a line: tcp, udp ... for IP sockets, else the number as passed. */
+function protocolLabel(e: NetEvent): string {
+  return (e.family === 'inet' || e.family === 'inet6') && e.protocol ? e.protocol : String(e.socket_protocol);
+}
+
+/** ip:port, IPv6 in brackets (RFC 3986), so that "local->remote" reads unambiguously. */
+const endpoint = (ip: string, port: number): string => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
+
+/** The IP socket a dup put on stdio: "inet tcp 10.0.0.5:51000->192.0.2.7:4444" (local->remote, once each is known). */
+function dupSocket(e: NetEvent): string {
+  let conn = '';
+  if (e.local_ip) conn = ` ${endpoint(e.local_ip, e.local_port)}`;
+  if (e.dst_ip) conn += `${conn ? '->' : ' ->'}${endpoint(e.dst_ip, e.dst_port)}`;
+  return `${e.family} ${escapeField(e.protocol || e.socket_type || '?')}${conn}`;
+}
+
+function netLine(e: NetEvent): string {
+  switch (e.op) {
+    case 'accept':
+    case 'accept4':
+      return `${prefix(e)} PEER_IP:${escapeField(e.dst_ip)}`;
+    case 'socket':
+      return `${prefix(e)} Socket: ${escapeField(e.family)} ${escapeField(e.socket_type || '?')} Protocol:${escapeField(protocolLabel(e))}${result(e.result)}`;
+    case 'dup':
+    case 'dup2':
+    case 'dup3':
+      return `${prefix(e)} Dup: ${e.fd}->${e.result} Socket: ${dupSocket(e)}`;
+  }
+  // EINPROGRESS is how a non-blocking connect starts, not a failure.
+  const r = e.result === EINPROGRESS ? '' : result(e.result);
+  if (e.family === 'unix') return `${prefix(e)} DST_UNIX: "${escapeField(e.unix_path)}"${r}`;
+  return `${prefix(e)} DST_IP:${escapeField(e.dst_ip)}${r}`;
+}
+
+function processLine(e: ProcessEvent): string {
+  if (e.kind === 'exec') {
+    const args = e.args.map((a) => `"${escapeField(a)}"`).join(' ');
+    return `${prefix(e)} Exec: "${escapeField(e.filename)}" Args: ${args}`;
+  }
+  if (e.cred_change) return `${prefix(e)} Privilege: ${escapeField(e.kind)}${credDiff(e.cred_change)}`;
+  if (e.kind === 'ptrace') {
+    const p = e.ptrace ?? { request: '?', target_pid: 0 };
+    const target = p.request === 'PTRACE_TRACEME' ? '' : ` Target:${p.target_pid}`;
+    return `${prefix(e)} Ptrace: ${escapeField(p.request)}${target}${result(e.result)}`;
+  }
+  if (e.kind === 'init_module' || e.kind === 'finit_module') {
+    const m = e.module ?? { path: '', size: 0n, params: '' };
+    const what = e.kind === 'finit_module' ? `File: "${escapeField(m.path)}"` : `Size:${m.size}`;
+    return `${prefix(e)} Module: ${escapeField(e.kind)} ${what} Params: "${escapeField(m.params)}"${result(e.result)}`;
+  }
+  if (e.kind !== 'exit') return `${prefix(e)} Event: ${escapeField(e.kind)}`; // a kind newer than this consumer
+  return `${prefix(e)} Exit:${e.signal ? `signal ${e.signal}` : e.exit_code}`;
+}
+
 export function formatLine(ev: AuditEvent): string {
   switch (ev.kind) {
-    case 'file':
-      return `${prefix(ev.event)} Path: "${escapeField(ev.event.path)}"${result(ev.event.result)}`;
-    case 'net': {
+    case 'file': {
       const e = ev.event;
-      if (e.op === 'accept' || e.op === 'accept4') return `${prefix(e)} PEER_IP:${escapeField(e.dst_ip)}`;
-      // EINPROGRESS is how a non-blocking connect starts, not a failure.
-      const r = e.result === EINPROGRESS ? '' : result(e.result);
-      if (e.family === 'unix') return `${prefix(e)} DST_UNIX: "${escapeField(e.unix_path)}"${r}`;
-      return `${prefix(e)} DST_IP:${escapeField(e.dst_ip)}${r}`;
+      if (e.op === 'symlink' || e.op === 'symlinkat') return `${prefix(e)} Symlink: "${escapeField(e.path)}" Target: "${escapeField(e.target)}"${result(e.result)}`;
+      if (e.op === 'link' || e.op === 'linkat') return `${prefix(e)} Link: "${escapeField(e.path)}" Target: "${escapeField(e.target)}"${result(e.result)}`;
+      return `${prefix(e)} Path: "${escapeField(e.path)}"${result(e.result)}`;
     }
+    case 'net':
+      return netLine(ev.event);
     case 'process':
-      if (ev.event.kind === 'exec') {
-        const args = ev.event.args.map((a) => `"${escapeField(a)}"`).join(' ');
-        return `${prefix(ev.event)} Exec: "${escapeField(ev.event.filename)}" Args: ${args}`;
-      }
-      if (ev.event.cred_change) return `${prefix(ev.event)} Privilege: ${escapeField(ev.event.kind)}${credDiff(ev.event.cred_change)}`;
-      return `${prefix(ev.event)} Exit:${ev.event.signal ? `signal ${ev.event.signal}` : ev.event.exit_code}`;
+      return processLine(ev.event);
   }
 }

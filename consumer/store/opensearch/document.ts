@@ -16,6 +16,7 @@ import { isIP } from 'node:net';
 import type { AuditEvent, Creds, FileEvent, NetEvent, Process, ProcessEvent } from '../../../schemas/types';
 import { toEcs } from '../../core/output/json';
 import { flagNames } from '../../rules/fields';
+import { extensionOf, withExtension } from '../extension';
 
 export type Doc = Record<string, unknown>;
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -97,17 +98,18 @@ export function toDocument(ev: AuditEvent): Doc {
     const n = ev.event;
     x.res = n.result;
     x.net = { family: n.family, fd: n.fd };
-    const remote = doc.source ?? doc.destination;
+    // The remote end: an accept's source, a connect's or a dup's destination (a socket has none).
+    const remote = n.op === 'accept' || n.op === 'accept4' ? doc.source : doc.destination;
     if (n.family === 'unix') {
       if (n.dst_ip) extra.dst_ip = n.dst_ip;
       if (n.dst_port) extra.dst_port = n.dst_port;
     } else {
       if (n.unix_path) extra.unix_path = n.unix_path;
-      if (!isIP(n.dst_ip)) delete remote.ip; // kept as text in .address
+      if (remote && !isIP(n.dst_ip)) delete remote.ip; // kept as text in .address
     }
   } else {
     const pe = ev.event;
-    x.res = pe.kind === 'exit' ? pe.exit_code : 0;
+    x.res = pe.kind === 'exit' ? pe.exit_code : pe.result;
     if (pe.kind === 'exec') {
       x.exec = { filename: pe.filename };
       // ECS's command line: what proc.cmdline reads, for this exec and the events after it.
@@ -126,6 +128,13 @@ export function toDocument(ev: AuditEvent): Doc {
     if (pe.truncated) x.truncated = true;
     if (pe.cred_change) x.cred = { old: creds(pe.cred_change.old), new: creds(pe.cred_change.new), ...credFlags(pe.cred_change.old, pe.cred_change.new) };
   }
+  // The newer fields: stored, not indexed. The ECS names toEcs gives some of them (user.name,
+  // file.target_path, ptrace) are not in this store's strict mapping: they live here instead.
+  const ext = extensionOf(ev);
+  if (ext) extra.ext = ext;
+  if (doc.user) delete doc.user.name;
+  if (doc.file) delete doc.file.target_path;
+  delete doc.ptrace;
   if (Object.keys(extra).length) x.extra = extra;
   doc.ebpf_audit = x;
   return doc;
@@ -147,28 +156,28 @@ export function fromDocument(src: Doc): AuditEvent {
     comm: d.process.name, exe: d.process.executable ?? '',
     start_time_ns: BigInt(xp.start_ns), cgroup_id: BigInt(xp.cgroup_id), container_id: d.container?.id ?? '',
     exe_from_memfd: xp.exe_from_memfd === true, exe_deleted: xp.exe_deleted === true,
-  };
+  } as Process;
   const common = { time_ns: parseIsoNs(d['@timestamp']), ktime_ns: BigInt(x.ktime_ns), host: { id: d.host.id, name: d.host.name, boot_id: d.host.boot.id }, process };
   const action: string = d.event.action;
   if (kind === 'file') {
     const f = x.file;
-    const event: FileEvent = { ...common, op: action, path: d.file.path, dirfd: f.dirfd, flags: f.flags, mode: f.mode, result: x.res, truncated: x.truncated === true };
-    return { kind, event };
+    const event = { ...common, op: action, path: d.file.path, dirfd: f.dirfd, flags: f.flags, mode: f.mode, result: x.res, truncated: x.truncated === true } as FileEvent;
+    return withExtension({ kind, event }, extra.ext);
   }
   if (kind === 'net') {
-    const remote = d.source ?? d.destination ?? {};
+    const remote = (action === 'accept' || action === 'accept4' ? d.source : d.destination) ?? {};
     const unix = x.net.family === 'unix';
-    const event: NetEvent = {
+    const event = {
       ...common, op: action, family: x.net.family,
       dst_ip: unix ? (extra.dst_ip ?? '') : (remote.address ?? ''),
       dst_port: unix ? (extra.dst_port ?? 0) : (remote.port ?? 0),
       fd: x.net.fd, result: x.res, protocol: d.network?.transport ?? '',
       unix_path: unix ? (remote.address ?? '') : (extra.unix_path ?? ''),
-    };
-    return { kind, event };
+    } as NetEvent;
+    return withExtension({ kind, event }, extra.ext);
   }
   const exec = action === 'exec';
-  const event: ProcessEvent = {
+  const event = {
     ...common, kind: action,
     filename: exec ? x.exec.filename : (extra.filename ?? ''),
     args: exec ? d.process.args : (extra.args ?? []),
@@ -177,6 +186,6 @@ export function fromDocument(src: Doc): AuditEvent {
     signal: action === 'exit' ? x.exit.signal : (extra.signal ?? 0),
     truncated: x.truncated === true,
     cred_change: x.cred ? { old: credsBack(x.cred.old), new: credsBack(x.cred.new) } : null,
-  };
-  return { kind, event };
+  } as ProcessEvent;
+  return withExtension({ kind, event }, extra.ext);
 }

@@ -3,18 +3,20 @@
  * SQLite search (search/sql-fields.ts) and the rule engine: an event's command line is that of the
  * last exec or exit of its (host, pid) at or before it, the same day, when that is an exec of the
  * same process (start time); its parent's name is the command name of the last exec or exit of
- * (host, ppid), when that is an exec. An exec's own command line is its argv.
+ * (host, ppid), when that is an exec, else that of the parent the producer listed at the process's
+ * exec, while it is still the parent. A command line is Falco's: the exec's name, then its
+ * arguments after argv[0]. Without such an exec the field has no value: every test is false.
  *
  * Query DSL has no join, so the lookup runs first: the execs whose command line (or name) passes
- * the test are fetched, each becomes an interval of time (from it to the next exec or exit of its
- * pid, within its day), and the events in those intervals are selected by a script over a map of
- * intervals (prefiltered by pid). A test that holds for '' selects the complement of the intervals
- * of the execs that fail it. The number of execs is bounded.
+ * the test are found (names by a query; command lines, which no field holds in Falco's form, by
+ * reading the window's execs), each becomes an interval of time (from it to the next exec or exit
+ * of its pid, within its day), and the events in those intervals are selected by a script over a
+ * map of intervals (prefiltered by pid). The number of execs is bounded.
  */
 import type { EventKind } from '../../../schemas/types';
 import { type NCond, type NTest, unsupported } from '../../search/normalize';
 import { parseIsoNs } from './document';
-import { and, evalTest, MATCH_NONE, not, or, testOnKeyword } from './query-dsl';
+import { and, evalTest, MATCH_ALL, MATCH_NONE, not, or, testOnKeyword } from './query-dsl';
 import type { Query } from './search-fields';
 
 export const MAX_LOOKUP_EXECS = 20_000;
@@ -47,18 +49,24 @@ interface ExecRow {
   start: string;
   t: bigint;
   exec: boolean;
+  /** Falco's command line: the name, then the arguments after argv[0]. */
   cmdline: string;
   comm: string;
+  /** The parent the producer listed at the exec. */
+  listed?: { pid: number; comm: string };
 }
+
+/** Falco's proc.cmdline of an exec: its name, then its arguments after argv[0]. */
+const falcoCmdline = (comm: string, args: string[]): string => (args.length > 1 ? `${comm} ${args.slice(1).join(' ')}` : comm);
 
 const hostKey = (s: Record<string, any>): string => `${s.host.id}\u0000${s.host.name}\u0000${s.host.boot.id}`; // eslint-disable-line @typescript-eslint/no-explicit-any
 const EXEC: Query = { term: { 'event.action': 'exec' } };
 
-/** Per-doc: is (host, pid or ppid[, start], time) inside one of params.w's intervals? */
+/** Per-doc: is (host, the values of params.fields, time) inside one of params.w's intervals? */
 const IN_INTERVALS = `
 String sep = params.sep;
-String k = doc['host.id'].value + sep + doc['host.name'].value + sep + doc['host.boot.id'].value + sep + doc[params.pidField].value;
-if (params.withStart) { k = k + sep + doc['ebpf_audit.process.start_ns'].value; }
+String k = doc['host.id'].value + sep + doc['host.name'].value + sep + doc['host.boot.id'].value;
+for (def f : params.fields) { if (doc[f].size() == 0) return false; k = k + sep + doc[f].value; }
 def r = params.w.get(k);
 if (r == null) return false;
 def z = doc['@timestamp'].value.toInstant();
@@ -87,7 +95,7 @@ export function createLookups(o: LookupOptions): Lookups {
     for (;;) {
       const body = {
         size: 5000, query, track_total_hits: false,
-        _source: ['host', 'process.pid', 'process.name', 'process.command_line', 'ebpf_audit.process.start_ns', '@timestamp', 'event.action'],
+        _source: ['host', 'process.pid', 'process.name', 'process.args', 'ebpf_audit.process.start_ns', '@timestamp', 'event.action', 'ebpf_audit.extra.ext.ancestors'],
         sort: [{ '@timestamp': 'asc' }, { 'ebpf_audit.ktime_ns': 'asc' }],
         ...(after ? { search_after: after } : {}),
       };
@@ -96,7 +104,8 @@ export function createLookups(o: LookupOptions): Lookups {
         const s = h._source;
         rows.push({
           id: h._id, key: hostKey(s), pid: s.process.pid, start: String(s.ebpf_audit.process.start_ns), t: parseIsoNs(s['@timestamp']),
-          exec: s.event.action === 'exec', cmdline: s.process.command_line ?? '', comm: s.process.name,
+          exec: s.event.action === 'exec', cmdline: falcoCmdline(s.process.name ?? '', s.process.args ?? []), comm: s.process.name ?? '',
+          listed: s.ebpf_audit?.extra?.ext?.ancestors?.[0],
         });
       }
       if (rows.length > 4 * MAX_LOOKUP_EXECS) throw new Error('too many process events to look up; narrow the time range or the hosts');
@@ -105,12 +114,15 @@ export function createLookups(o: LookupOptions): Lookups {
     }
   }
 
-  /** Intervals (per host, pid[, start]) of the execs passing `execTest`, up to their pid's next exec or exit. */
-  async function intervals(execTest: Query, withStart: boolean, t: NTest): Promise<{ w: Record<string, string[]>; pids: number[] }> {
-    const execs = await fetchRows(and([EXEC, execTest, ...window()]));
+  /**
+   * Intervals of the execs passing `execTest` (and `keep`), up to their pid's next exec or exit:
+   * keyed by host, pid, and what `suffix` adds (start time, listed parent); `ids`: those execs' documents.
+   */
+  async function intervals(execTest: Query, t: NTest, keep?: (r: ExecRow) => boolean, suffix: (r: ExecRow) => string[] = () => []): Promise<{ w: Record<string, string[]>; pids: number[]; ids: string[] }> {
+    const execs = (await fetchRows(and([EXEC, execTest, ...window()]))).filter((r) => !keep || keep(r));
     if (execs.length > MAX_LOOKUP_EXECS) throw unsupported(t, `more than ${MAX_LOOKUP_EXECS} execs to look up; narrow the time range, the hosts or the condition`);
     const w: Record<string, string[]> = {};
-    if (!execs.length) return { w, pids: [] };
+    if (!execs.length) return { w, pids: [], ids: [] };
     const pids = [...new Set(execs.map((e) => e.pid))];
     const chosen = new Set(execs.map((e) => e.id));
     const all = await fetchRows(and([{ terms: { 'event.action': ['exec', 'exit'] } }, { terms: { 'process.pid': pids } }, ...window()]));
@@ -127,33 +139,40 @@ export function createLookups(o: LookupOptions): Lookups {
         const dayEnd = dayStart(x.t) + NS_PER_DAY;
         const next = list[i + 1]?.t;
         const to = next !== undefined && next < dayEnd ? next : dayEnd;
-        const k = `${x.key}\u0000${x.pid}${withStart ? `\u0000${x.start}` : ''}`;
+        const k = [x.key, x.pid, ...suffix(x)].join('\u0000');
         (w[k] ??= []).push(String(x.t), String(to));
       });
     }
-    return { w, pids };
+    return { w, pids, ids: execs.map((e) => e.id) };
   }
 
-  function inIntervals(iv: { w: Record<string, string[]>; pids: number[] }, pidField: string, withStart: boolean): Query {
+  /** Documents whose host and `fields` (the first a pid field) fall in one of the intervals. */
+  function inIntervals(iv: { w: Record<string, string[]>; pids: number[] }, fields: string[]): Query {
     if (!iv.pids.length) return MATCH_NONE;
     // Raw numbers: the JSON body carries these strings as exact longs (see below).
     const w = Object.fromEntries(Object.entries(iv.w).map(([k, v]) => [k, v.map((x) => BigInt(x))]));
-    return and([{ terms: { [pidField]: iv.pids } }, { script: { script: { lang: 'painless', source: IN_INTERVALS, params: { w, pidField, withStart, sep: '\u0000' } } } }]);
+    return and([{ terms: { [fields[0]]: iv.pids } }, { script: { script: { lang: 'painless', source: IN_INTERVALS, params: { w, fields, sep: '\u0000' } } } }]);
   }
 
   async function resolveTest(t: NTest, kind: EventKind): Promise<Query> {
-    const empty = evalTest(t.test, '');
+    const SELF = ['process.pid', 'ebpf_audit.process.start_ns'];
     if (t.field === 'proc.cmdline') {
-      const pass = testOnKeyword('process.command_line', t.test, '');
-      const execTest = empty ? not(pass) : pass;
-      const iv = await intervals(execTest, true, t);
-      const others = empty ? not(inIntervals(iv, 'process.pid', true)) : inIntervals(iv, 'process.pid', true);
+      const iv = await intervals(MATCH_ALL, t, (r) => evalTest(t.test, r.cmdline), (r) => [r.start]);
+      const others = inIntervals(iv, SELF);
       if (kind !== 'process') return others;
-      return or([and([EXEC, pass]), { bool: { filter: [others], must_not: [EXEC] } }]);
+      // An exec's own command line, then the other process events after it.
+      const execs = iv.ids.length ? { ids: { values: iv.ids } } : MATCH_NONE;
+      return or([and([EXEC, execs]), { bool: { filter: [others], must_not: [EXEC] } }]);
     }
-    const pass = testOnKeyword('process.name', t.test, undefined);
-    const iv = await intervals(empty ? not(pass) : pass, false, t);
-    return empty ? not(inIntervals(iv, 'process.parent.pid', false)) : inIntervals(iv, 'process.parent.pid', false);
+    // proc.pname: the parent's last exec (its name, maybe empty: toEcs leaves an empty one out) ...
+    const parent = inIntervals(await intervals(testOnKeyword('process.name', t.test, ''), t), ['process.parent.pid']);
+    // ... else, when the parent has no exec in force, the parent the producer listed at the
+    // process's exec, while it is still the parent (process-tree.ts's ancestorOf).
+    const listed = await intervals(MATCH_ALL, t, (r) => r.listed !== undefined && evalTest(t.test, r.listed.comm), (r) => [r.start, String(r.listed!.pid)]);
+    if (!listed.pids.length) return parent;
+    const listedPids = [...new Set(Object.keys(listed.w).map((k) => Number(k.split('\u0000').pop())))];
+    const anyParentExec = inIntervals(await intervals({ terms: { 'process.pid': listedPids } }, t), ['process.parent.pid']);
+    return or([parent, and([inIntervals(listed, [...SELF, 'process.parent.pid']), not(anyParentExec)])]);
   }
 
   return {

@@ -4,12 +4,12 @@
  * prefix, wildcard and regexp queries; numbers term and range; address ranges range queries on
  * `ip` fields (which hold IPv4 as v4-mapped IPv6, so one range form serves both); and/or/not bool.
  * A field a document leaves out (toEcs omits empty values) reads as '' or 0, so a test that holds
- * for '' also takes the documents without the field. The event time as text is tested by a script;
+ * for '' also takes the documents without the field. A container's short id is tested by a script;
  * proc.cmdline and proc.pname by the intervals lookup.ts resolves first.
  */
 import * as ipaddr from 'ipaddr.js';
 import type { EventKind } from '../../../schemas/types';
-import { globToRegExp } from '../../rules/compile';
+import { globToRegExp } from '../../rules/tests';
 import { IPV4_MAPPED, type IpRange, type NCond, type NTest, type Test, unsupported } from '../../search/normalize';
 import { osField, type Case, type Query, type Value } from './search-fields';
 
@@ -158,11 +158,10 @@ function ipIn(path: string, ranges: IpRange[]): Query {
   );
 }
 
-/** The time as the language prints it, "seconds.nanoseconds", tested in a script. */
-const TIME_SCRIPT = `
-def z = doc['@timestamp'].value.toInstant();
-String n = Long.toString(z.getNano());
-String s = Long.toString(z.getEpochSecond()) + '.' + '000000000'.substring(n.length()) + n;
+/** A container id as the language has it (its first 12 characters), tested in a script. */
+const SHORT_SCRIPT = `
+String s = doc[params.path].value;
+if (s.length() > 12) { s = s.substring(0, 12); }
 String op = params.op;
 if (op == 'eq') return s == params.v;
 if (op == 'ne') return s != params.v;
@@ -174,12 +173,17 @@ if (op == 'icontains') return s.toLowerCase().contains(params.v.toLowerCase());
 if (op == 'pmatch') { for (def p : params.vs) { if (s == p || s.startsWith(p + '/')) return true; } return false; }
 return s != '';`;
 
-function timeTest(t: Test, nt: NTest): Query {
-  if (t.t === 'glob') throw unsupported(nt, 'glob on evt.time is not supported by the OpenSearch store (use startswith or a time range)');
-  const params: Record<string, unknown> = { op: t.t };
+function shortTest(path: string, t: Test): Query {
+  if (t.t === 'glob') {
+    // The glob's language L over the stored full id: ids of at most 12 characters in L, or longer
+    // ones whose first 12 are (Lucene's intersection operator, on with the ALL flags).
+    const l = globToLucene(t.value);
+    return { regexp: { [path]: { value: `((${l})&.{0,12})|(((${l})&.{12}).+)`, flags: 'ALL', max_determinized_states: 100000 } } };
+  }
+  const params: Record<string, unknown> = { op: t.t, path };
   if ('value' in t) params.v = t.value;
   if ('values' in t) params.vs = t.t === 'pmatch' ? t.values.map((v) => v.replace(/\/+$/, '')) : t.values;
-  return { script: { script: { source: TIME_SCRIPT, lang: 'painless', params } } };
+  return { script: { script: { source: SHORT_SCRIPT, lang: 'painless', params } } };
 }
 
 /** One case of a field: the documents it covers that pass the test. */
@@ -187,7 +191,7 @@ function caseQuery(c: Case, t: Test, nt: NTest): Query | undefined {
   const v: Value = c.value;
   let q: Query | undefined;
   if ('const' in v) q = evalTest(t, v.const) ? MATCH_ALL : undefined;
-  else if ('time' in v) q = timeTest(t, nt);
+  else if ('short' in v) q = shortTest(v.short, t);
   else if ('lookup' in v) throw new Error('lookup fields are resolved by the caller');
   else if (v.type === 'ip') {
     if (t.t !== 'ip') q = kwTest(v.path, t);

@@ -12,8 +12,8 @@ export type Query = Record<string, unknown>;
 export type Value =
   | { path: string; type: 'kw' | 'num' | 'bool' | 'ip'; missing?: '' | 0 }
   | { const: string | number | boolean }
-  /** The event time as the language prints it (seconds.nanoseconds): evaluated by a script. */
-  | { time: true }
+  /** A container id as the language has it, its first 12 characters: evaluated by a script. */
+  | { short: string }
   /** From the stored process events (see lookup.ts). */
   | { lookup: 'cmdline' | 'pname' };
 
@@ -38,18 +38,44 @@ const remote = (field: 'ip' | 'port' | 'address', v: (p: string) => Value): Case
   { unless: ACCEPT, value: v(`destination.${field}`) },
   { when: ACCEPT, value: v(`source.${field}`) },
 ];
+/** evt.errno's failure (this project's: a connect in progress is not one). */
 const FAILED = term('event.outcome', 'failure');
+/** Falco's evt.failed: any negative result (an exit's code never is). */
+const NEGATIVE = { range: { 'ebpf_audit.res': { lt: 0 } } };
+const OPENS = { terms: { 'event.action': ['open', 'openat', 'openat2'] } };
+const prefix = (path: string, v: string): Query => ({ prefix: { [path]: v } });
+/** Open flags by name start with the access mode: O_RDONLY, O_WRONLY or O_RDWR. */
+const WRITE = { bool: { filter: [OPENS], should: [prefix('ebpf_audit.file.flag_names', 'O_WRONLY'), prefix('ebpf_audit.file.flag_names', 'O_RDWR')], minimum_should_match: 1 } };
+const READ = { bool: { filter: [OPENS], must_not: [prefix('ebpf_audit.file.flag_names', 'O_WRONLY')] } };
+const HAS_CRED = { exists: { field: 'ebpf_audit.cred.old.uid' } };
+const c = (w: 'old' | 'new', f: string): string => `ebpf_audit.cred.${w}.${f}`;
+/** The real uid became 0, or the effective uid while neither the real nor the saved uid was 0. */
+const TO_ROOT = {
+  bool: {
+    should: [
+      { bool: { filter: [term(c('new', 'uid'), 0)], must_not: [term(c('old', 'uid'), 0)] } },
+      { bool: { filter: [term(c('new', 'euid'), 0)], must_not: [term(c('old', 'euid'), 0), term(c('old', 'uid'), 0), term(c('old', 'suid'), 0)] } },
+    ],
+    minimum_should_match: 1,
+  },
+};
+const HAS_CONTAINER = { exists: { field: 'container.id' } };
+const boolCases = (q: Query, guard?: Query): Case[] => [
+  { when: guard ? { bool: { filter: [guard, q] } } : q, value: { const: true } },
+  { when: guard, unless: q, value: { const: false } },
+];
 const FILELESS = { bool: { should: [term('ebpf_audit.process.exe_from_memfd', true), term('ebpf_audit.process.exe_deleted', true)], minimum_should_match: 1 } };
 
 const MAP: Record<string, Partial<Record<EventKind, Case[]>>> = {
   'evt.kind': { file: one({ const: 'file' }), net: one({ const: 'net' }), process: one({ const: 'process' }) },
+  // evt.type tests arrive as the stored names (search/normalize.ts rewrites Falco's: execve -> exec).
   'evt.type': all(one(kw('event.action'))),
-  'evt.time': all(one({ time: true })),
-  'evt.res': all(one(num('ebpf_audit.res'))),
-  'evt.failed': { file: [{ when: FAILED, value: { const: true } }, { unless: FAILED, value: { const: false } }], net: [{ when: FAILED, value: { const: true } }, { unless: FAILED, value: { const: false } }], process: one({ const: false }) },
-  'evt.errno': { file: one(kw('error.code', '')), net: one(kw('error.code', '')), process: one({ const: '' }) },
-  'evt.is_open_write': { file: one(bool('ebpf_audit.file.write')) },
-  'evt.is_open_read': { file: one(bool('ebpf_audit.file.read')) },
+  // evt.res text tests arrive as tests of the number (search/normalize.ts).
+  'evt.rawres': all(one(num('ebpf_audit.res'))),
+  'evt.failed': all(boolCases(NEGATIVE)),
+  'evt.errno': all(one(kw('error.code', ''))),
+  'evt.is_open_write': { file: boolCases(WRITE) },
+  'evt.is_open_read': { file: boolCases(READ) },
   'proc.pid': all(one(num('process.pid'))),
   'proc.tid': all(one(num('process.thread.id'))),
   'proc.ppid': all(one(num('process.parent.pid'))),
@@ -58,7 +84,7 @@ const MAP: Record<string, Partial<Record<EventKind, Case[]>>> = {
   'proc.gid': all(one(num('ebpf_audit.process.gid'))),
   'proc.egid': all(one(num('ebpf_audit.process.egid'))),
   'proc.name': all(one(kw('process.name'))),
-  'proc.exe': all(one(kw('process.executable', ''))),
+  'proc.exepath': all(one(kw('process.executable', ''))),
   'proc.start': all(one(num('ebpf_audit.process.start_ns'))),
   'proc.exe_from_memfd': all(one(bool('ebpf_audit.process.exe_from_memfd'))),
   'proc.exe_deleted': all(one(bool('ebpf_audit.process.exe_deleted'))),
@@ -78,9 +104,11 @@ const MAP: Record<string, Partial<Record<EventKind, Case[]>>> = {
   'net.unix_path': { net: [{ unless: UNIX, value: { const: '' } }, ...remote('address', (p) => kw(p, '')).map((c) => ({ ...c, when: c.when ? { bool: { filter: [c.when, UNIX] } } : UNIX }))] },
   'host.name': all(one(kw('host.name'))),
   'host.id': all(one(kw('host.id'))),
-  'container.id': all(one(kw('container.id', ''))),
+  // As in Falco: 12 characters, "host" on the host (toEcs leaves the host's empty id out).
+  'container.id': all([{ unless: HAS_CONTAINER, value: { const: 'host' } }, { when: HAS_CONTAINER, value: { short: 'container.id' } }]),
+  'container.full_id': all([{ unless: HAS_CONTAINER, value: { const: 'host' } }, { when: HAS_CONTAINER, value: kw('container.id') }]),
   'cred.changed': { process: one(bool('ebpf_audit.cred.changed')) },
-  'cred.to_root': { process: one(bool('ebpf_audit.cred.to_root')) },
+  'cred.to_root': { process: boolCases(TO_ROOT, HAS_CRED) },
   'cred.caps_raised': { process: one(bool('ebpf_audit.cred.caps_raised')) },
 };
 for (const w of ['old', 'new']) for (const f of ['uid', 'euid', 'suid', 'fsuid', 'gid', 'egid', 'sgid', 'fsgid']) MAP[`cred.${w}.${f}`] = { process: one(num(`ebpf_audit.cred.${w}.${f}`)) };
