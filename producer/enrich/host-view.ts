@@ -23,9 +23,9 @@ export interface HostView {
 }
 
 /**
- * The kernel reports pids of the initial PID namespace, and the producer excludes its own pid in
- * the kernel: so `procRoot` must be a procfs of the namespace the producer runs in, and that must
- * be the host's. `<procRoot>/self` names the reader's pid in that procfs's namespace.
+ * The kernel reports pids of the initial PID namespace, and the producer looks them up here: so
+ * `procRoot` must be a procfs of the namespace the producer runs in, and that must be the host's.
+ * `<procRoot>/self` names the reader's pid in that procfs's namespace.
  */
 export function checkProcRoot(procRoot: string, ownPid: number): void {
   if (!path.isAbsolute(procRoot)) throw new ConfigError(`--proc-root must be an absolute path, got "${procRoot}"`);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # BPF run time per event (BPF_ENABLE_STATS: run_time_ns / run_cnt of each program) and
 # the open/close loop's rate alone and while the producer runs and drains. Root, local broker.
-#   test/bench/bpf-cost.sh [opens=300000]      (EBPF_AUDIT_SYSCALL_HOOKS=tracepoint for the fallback set)
+#   test/bench/bpf-cost.sh [opens=300000]      (EBPF_AUDIT_SYSCALL_HOOKS=tracepoint for the fallback set;
+#                                               EBPF_AUDIT_PIDNS=1 runs the producer in a PID namespace of its own)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 opens=${1:-300000}
@@ -12,11 +13,17 @@ cc -O2 -o test/bench/build/stats-on test/bench/stats-on.c
 work=$(mktemp -d /tmp/ea-bpf-cost.XXXXXX)
 target=$work/target
 log=$work/producer.log
-trap '[[ -n ${pid:-} ]] && kill -INT $pid 2>/dev/null && wait $pid; rm -rf "$work"' EXIT
+# $pid: the job to wait for; $prod: the producer's process (unshare's child with EBPF_AUDIT_PIDNS=1).
+trap '[[ -n ${pid:-} ]] && kill -INT ${prod:-$pid} 2>/dev/null && wait $pid; rm -rf "$work"' EXIT
 alone=$(taskset -c 1 test/bench/build/loadgen "$opens" "$target")
-taskset -c 0 node dist/producer/cli.js --topic-prefix "bench-cost-$$" --ring-buffer-mb 64 --log-level info --syscall-hooks "${EBPF_AUDIT_SYSCALL_HOOKS:-auto}" --spool-dir "$work/spool" 2>"$log" &
+ns=()
+[[ ${EBPF_AUDIT_PIDNS:-0} == 1 ]] && ns=(unshare --pid --fork --mount-proc --kill-child)
+taskset -c 0 "${ns[@]}" node dist/producer/cli.js --topic-prefix "bench-cost-$$" --ring-buffer-mb 64 --log-level info --syscall-hooks "${EBPF_AUDIT_SYSCALL_HOOKS:-auto}" --spool-dir "$work/spool" 2>"$log" &
 pid=$!
 for _ in $(seq 1 150); do grep -q '"msg":"capturing"' "$log" && break; sleep 0.2; done
+prod=$pid
+(( ${#ns[@]} )) && prod=$(cat /proc/$pid/task/$pid/children | tr -d ' ')
+grep -h '"msg":"excluding the producer' "$log" | node -e 'const l=JSON.parse(require("fs").readFileSync(0,"utf8"));console.log(`producer: tgid ${l.tgid} excluded, process.pid ${l.pid}`)'
 sleep 1
 # The loop's rate with stats off (as in production: stats add two clock reads to every run),
 # then the programs' run time in a second pass with stats on (held by an fd: the global
@@ -29,8 +36,8 @@ progs=$(bpftool -j prog show)
 test/bench/build/stats-on sleep "$(node -e 'console.log(JSON.parse(process.argv[1]).seconds)' "$pass")"
 idle=$(bpftool -j prog show)
 # This producer's programs, from its fds (bpftool here lists no pids): other producers may run.
-own_ids=$(grep -h '^prog_id:' /proc/$pid/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -un | tr '\n' ,)
-kill -INT $pid && wait $pid || true
+own_ids=$(grep -h '^prog_id:' /proc/$prod/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -un | tr '\n' ,)
+kill -INT $prod && wait $pid || true
 pid=
 final=$(grep '"final stats"' "$log")
 OPENS=$opens OWN_IDS=$own_ids node -e '
