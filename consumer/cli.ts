@@ -107,6 +107,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--output <format>', 'alerts on stdout: text, json or none', 'text')
     .option('--no-publish', 'do not publish alerts to Kafka (print only)')
     .option('--stats-interval <seconds>', 'seconds between stats log lines', '60')
+    .option('--order-wait <ms>', 'how long a file or net event may wait for the process topic to be read up to its time (0: no ordering across kinds)', '1000')
     .option('--until-end', 'exit once the topics are read up to where they ended at start (a batch run over history)', false)
     .option('--client-id <id>', 'Kafka client id', `ebpf-audit-detect-${os.hostname()}`)
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (logs go to stderr)', 'info')

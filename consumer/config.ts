@@ -146,6 +146,7 @@ export interface DetectFlags extends CommonFlags {
   output: string;
   publish: boolean;
   statsInterval: string;
+  orderWait: string;
   untilEnd: boolean;
   subjectStrategy?: string;
 }
@@ -177,6 +178,8 @@ export interface DetectConfig extends CommonConfig, StartConfig {
   output: (typeof ALERT_OUTPUTS)[number];
   publish: boolean;
   statsIntervalMs: number;
+  /** How long a file/net event may wait for the process topic (0: no ordering across kinds). */
+  orderWaitMs: number;
   untilEnd: boolean;
   subjectStrategy: SubjectStrategy;
 }
@@ -186,6 +189,7 @@ export function detectConfig(o: DetectFlags, env: CredentialEnv): DetectConfig {
   const common = commonConfig(o, env);
   const output = oneOf('output', o.output, ALERT_OUTPUTS);
   if (!/^\d+$/.test(o.statsInterval) || Number(o.statsInterval) < 1) throw new ConfigError(`--stats-interval: "${o.statsInterval}" is not a whole number of seconds`);
+  if (!/^\d+$/.test(o.orderWait) || Number(o.orderWait) > 60_000) throw new ConfigError(`--order-wait: "${o.orderWait}" is not a whole number of milliseconds from 0 to 60000`);
   return {
     ...common,
     ...startConfig(o),
@@ -193,6 +197,7 @@ export function detectConfig(o: DetectFlags, env: CredentialEnv): DetectConfig {
     output,
     publish: o.publish,
     statsIntervalMs: Number(o.statsInterval) * 1000,
+    orderWaitMs: Number(o.orderWait),
     untilEnd: o.untilEnd,
     subjectStrategy: subjectStrategyOption(o.subjectStrategy ?? 'topic'),
   };

@@ -17,6 +17,8 @@ if ! deploy/kafka/local.sh status >/dev/null; then
   deploy/kafka/local.sh start
   started_broker=1
 fi
+# Topics that earlier runs left behind (older than 2 h: a run going on beside this one keeps its own).
+node dist/test/prune-topics.js 2
 # The OpenSearch store's tests need a node (deploy/opensearch/local.sh): started here when none
 # runs, stopped after, as the broker is.
 started_opensearch=0

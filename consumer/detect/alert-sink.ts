@@ -57,6 +57,8 @@ export function createAlertSink(opts: AlertSinkOptions): AlertSink {
   const entry = opts.registry.current('alert');
   const format = opts.output === 'none' ? undefined : FORMATS[opts.output];
   let pending: Message[] = [];
+  /** The flush in progress: batches of several partitions finish at once, and flushes take turns. */
+  let flushing: Promise<void> = Promise.resolve();
   const stats: AlertSinkStats = { raised: 0, published: 0, unpublished: 0, sendFailures: 0 };
 
   const sleep = (ms: number, stop: AbortSignal): Promise<void> =>
@@ -89,18 +91,26 @@ export function createAlertSink(opts: AlertSinkOptions): AlertSink {
       }
       if (format && opts.writer) return opts.writer.write(format(alert));
     },
-    async flush(stop) {
-      while (producer && pending.length && !stop.aborted) {
-        try {
-          await producer.send({ topic, acks: -1, messages: pending });
-          stats.published += pending.length;
+    flush(stop) {
+      // One at a time, each sending what is pending when its turn comes: a flush that returned had
+      // every alert added before it was called published (alerts added meanwhile go in the next).
+      const turn = flushing.then(async () => {
+        while (producer && pending.length && !stop.aborted) {
+          const messages = pending;
           pending = [];
-        } catch (err) {
-          stats.sendFailures++;
-          log.warn({ err: errorMessage(err), pending: pending.length }, 'could not publish alerts; retrying');
-          await sleep(retryMs, stop);
+          try {
+            await producer.send({ topic, acks: -1, messages });
+            stats.published += messages.length;
+          } catch (err) {
+            pending = messages.concat(pending);
+            stats.sendFailures++;
+            log.warn({ err: errorMessage(err), pending: pending.length }, 'could not publish alerts; retrying');
+            await sleep(retryMs, stop);
+          }
         }
-      }
+      });
+      flushing = turn.catch(() => undefined);
+      return turn;
     },
     async stop() {
       if (pending.length) {

@@ -12,6 +12,7 @@ import type { RegistryClient } from '../../schemas/registry-client';
 import { registerWriters } from '../../schemas/register-writers';
 import type { SubjectStrategy } from '../../schemas/subjects';
 import { createLineWriter } from '../core/output/line-writer';
+import { createKindOrder } from '../core/input/kind-order';
 import { createSubscriber } from '../core/input/subscriber';
 import { usage } from '../core/usage';
 import { createEngine } from '../rules/engine';
@@ -37,11 +38,19 @@ export interface DetectOptions {
   publish: boolean;
   out: NodeJS.WritableStream;
   statsIntervalMs: number;
+  /**
+   * How long a file or net event may wait for the process topic to be read up to its time, so the
+   * rules know its process (see kind-order.ts). 0: no ordering across kinds. Default 1000.
+   */
+  orderWaitMs?: number;
   /** Stop once the topics are read up to where they ended at start. */
   untilEnd?: boolean;
   /** After a stop, how long pending alerts may still be sent. */
   shutdownGraceMs?: number;
 }
+
+/** Batches handled at once when ordering kinds: above the partitions of three topics one fetches. */
+const ORDER_CONCURRENCY = 64;
 
 export async function runDetect(opts: DetectOptions, stop: AbortSignal): Promise<void> {
   const log = opts.logger;
@@ -66,6 +75,8 @@ export async function runDetect(opts: DetectOptions, stop: AbortSignal): Promise
     if (!(await registerWriters({ client, registry: opts.registry, topics, strategy: opts.subjectStrategy ?? 'topic', logger: log, signal: ctl.signal }))) return;
   }
   await sink.start();
+  const waitMs = opts.orderWaitMs ?? 1000;
+  const order = waitMs > 0 ? createKindOrder({ logger: log, maxWaitMs: waitMs }) : undefined;
   const sub = createSubscriber({
     kafka: opts.kafka,
     logger: log,
@@ -83,11 +94,16 @@ export async function runDetect(opts: DetectOptions, stop: AbortSignal): Promise
       return wait;
     },
     afterBatch: () => sink.flush(giveUp.signal),
+    // Execs before the file and net events of their processes: a follower batch waits while the
+    // process batches of the same fetch run, which needs a worker for every batch of a fetch
+    // (kafkajs's workers are cheap; batches of one partition stay in order).
+    order: order && { leader: 'process', kindOrder: order },
+    partitionsConcurrently: order ? ORDER_CONCURRENCY : 1,
     onEnd: opts.untilEnd ? onStop : undefined,
   });
   const cpu0 = process.cpuUsage();
   const t0 = Date.now();
-  const report = (msg: string): void => log.info({ events: sub.stats(), engine: engine.stats(), alerts: sink.stats(), ...usage(t0, cpu0) }, msg);
+  const report = (msg: string): void => log.info({ events: sub.stats(), engine: engine.stats(), order: order?.stats(), alerts: sink.stats(), ...usage(t0, cpu0) }, msg);
   const timer = setInterval(() => report('detect stats'), opts.statsIntervalMs);
   timer.unref();
   log.info({ rules: opts.rules.filter((r) => r.enabled).map((r) => r.id), groupId: opts.groupId }, 'detect starting');

@@ -3,8 +3,10 @@
  * and ancestry, learned from the exec events it reads (per host and pid; a process's own record
  * must have its start time). This is the thread table Falco's proc.cmdline, proc.pname and
  * proc.aname[N] read, with the ancestors the producer lists on each exec for what was never seen
- * here (see ancestorOf). An exit forgets the process. Kinds travel in separate topics, so a file
- * event may be read before the exec of its process: its command line is then unknown (no value).
+ * here (see ancestorOf). An exit hides the process from events after it; events before it still
+ * see it, since detect reads the process topic ahead of the file and net topics (kind-order.ts)
+ * and so often reads a process's exit before its last file events. A file event read before the
+ * exec of its process (the process topic lags beyond --order-wait) sees no command line.
  * The search backends (SQLite, OpenSearch) compute the same from the stored events: the last exec
  * at or before the event, unless an exit came after it. Bounded: the oldest records go first.
  */
@@ -23,6 +25,8 @@ export interface ProcRecord {
   cwd?: string;
   /** The parent, grandparent ... as the producer's process table knew them at the exec. */
   ancestors?: Ancestor[];
+  /** The exit's time (ns since the epoch), once read. */
+  exitNs?: bigint;
 }
 
 /** fd.sip.name and friends: which addresses a domain name resolves to (see dns.ts). */
@@ -105,8 +109,10 @@ export function createProcessTree(opts: { maxProcesses: number; names?: NameLook
     return table;
   }
 
+  /** pid's record as of ev's time: an exit read before ev (the process topic is read ahead) does not hide it from ev. */
   function lookup(ev: AuditEvent, pid: number): ProcRecord | undefined {
-    return tableOf(ev.event.host.id).get(pid);
+    const r = tableOf(ev.event.host.id).get(pid);
+    return r && (r.exitNs === undefined || ev.event.time_ns <= r.exitNs) ? r : undefined;
   }
 
   function self(ev: AuditEvent): ProcRecord | undefined {
@@ -125,8 +131,10 @@ export function createProcessTree(opts: { maxProcesses: number; names?: NameLook
       const e = ev.event;
       const p = e.process;
       if (e.kind === 'exit') {
-        // Whichever process had the pid, it is gone (the stores read an exit the same way).
-        if (tableOf(e.host.id).delete(p.pid)) size--;
+        // Whichever process had the pid, it is gone from now on (the stores read an exit the same
+        // way); kept for events before the exit, until a new exec of the pid or the bound drops it.
+        const r = tableOf(e.host.id).get(p.pid);
+        if (r && r.exitNs === undefined) r.exitNs = e.time_ns;
         return;
       }
       if (e.kind === 'exec') add(tableOf(e.host.id), { pid: p.pid, ppid: p.ppid, start: p.start_time_ns, comm: p.comm, exepath: p.exe, argv: e.args, cwd: e.cwd, ancestors: e.ancestors });

@@ -43,16 +43,23 @@ start() {
   fetch
   configure
   log "starting Apache Kafka $version on 127.0.0.1:$port"
+  # server.log is appended to (and rolled) across starts: readiness is a line of this start's.
+  started_at=$(date '+%Y-%m-%d %H:%M:%S')
   # setsid: the broker outlives the shell that started it and gets no terminal signals.
   setsid nohup java -Xms256m -Xmx1g -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
     -cp "$libs/*" -Dlog4j2.configurationFile="$here/log4j2.properties" -Dkafka.logs.dir="$home/logs" \
     kafka.Kafka "$conf" > "$home/logs/stdout.log" 2>&1 < /dev/null &
   echo $! > "$pidfile"
-  wait_ready "${EBPF_AUDIT_KAFKA_START_TIMEOUT:-90}" started "$home/logs/stdout.log" "$home/logs/server.log"
+  wait_ready "${EBPF_AUDIT_KAFKA_START_TIMEOUT:-300}" started "$home/logs/stdout.log" "$home/logs/server.log"
   log "ready (pid $(cat "$pidfile"))"
 }
 
-started() { port_open && grep -q 'Kafka Server started' "$home/logs/server.log" 2>/dev/null; }
+started() {
+  local logs=() f
+  for f in "$home/logs/server.log.1" "$home/logs/server.log"; do [[ -f $f ]] && logs+=("$f"); done
+  port_open && (( ${#logs[@]} )) \
+    && awk -v t="$started_at" '/Kafka Server started/ && substr($0, 2, 19) >= t { f = 1 } END { exit !f }' "${logs[@]}"
+}
 stop() { stop_server 60; }
 ready_now() { true; }
 status_line() { echo "bootstrap=127.0.0.1:$port version=$version"; }

@@ -18,7 +18,7 @@ trap '[[ -n ${pid:-} ]] && kill -INT ${prod:-$pid} 2>/dev/null && wait $pid; rm 
 alone=$(taskset -c 1 test/bench/build/loadgen "$opens" "$target")
 ns=()
 [[ ${EBPF_AUDIT_PIDNS:-0} == 1 ]] && ns=(unshare --pid --fork --mount-proc --kill-child)
-taskset -c 0 "${ns[@]}" node dist/producer/cli.js --topic-prefix "bench-cost-$$" --ring-buffer-mb 64 --log-level info --syscall-hooks "${EBPF_AUDIT_SYSCALL_HOOKS:-auto}" --spool-dir "$work/spool" 2>"$log" &
+taskset -c 0 "${ns[@]}" node dist/producer/cli.js --topic-prefix "bench-cost-$(node -p "Date.now().toString(36)")" --ring-buffer-mb 64 --log-level info --syscall-hooks "${EBPF_AUDIT_SYSCALL_HOOKS:-auto}" --spool-dir "$work/spool" 2>"$log" &
 pid=$!
 for _ in $(seq 1 150); do grep -q '"msg":"capturing"' "$log" && break; sleep 0.2; done
 prod=$pid

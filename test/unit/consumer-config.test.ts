@@ -8,7 +8,7 @@ import { fileEvent, netEvent } from './samples';
 const common = { brokers: '127.0.0.1:9092', topicPrefix: 'ea', clientId: 'c', logLevel: 'warn' };
 const tail = (o: Partial<TailFlags> = {}): TailFlags => ({ ...common, output: 'text', kind: [], host: [], pid: [], comm: [], exe: [], pathPrefix: [], untilEnd: false, ...o });
 const detect = (o: Partial<DetectFlags> = {}): DetectFlags => ({
-  ...common, check: false, defaultRules: true, disable: [], minSeverity: 'info', output: 'text', publish: true, statsInterval: '60', untilEnd: false, ...o,
+  ...common, check: false, defaultRules: true, disable: [], minSeverity: 'info', output: 'text', publish: true, statsInterval: '60', orderWait: '1000', untilEnd: false, ...o,
 });
 const fails = (fn: () => unknown, msg: RegExp) => assert.throws(fn, (err: unknown) => err instanceof ConfigError && msg.test(err.message));
 
@@ -44,5 +44,7 @@ test('detect: rule selection and options', () => {
   const c = detectConfig(detect(), {});
   assert.deepEqual([c.groupId, c.statsIntervalMs, c.output], ['ea-detect', 60000, 'text']);
   fails(() => detectConfig(detect({ statsInterval: '0' }), {}), /^--stats-interval/);
+  fails(() => detectConfig(detect({ orderWait: '1s' }), {}), /^--order-wait/);
+  assert.equal(detectConfig(detect({ orderWait: '0' }), {}).orderWaitMs, 0);
   fails(() => detectConfig(detect({ output: 'ecs' }), {}), /^--output must be text, json or none/);
 });

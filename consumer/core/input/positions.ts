@@ -101,8 +101,8 @@ function startOf(mode: StartMode, p: PartitionStart): bigint | undefined {
   }
 }
 
-/** Where reading a partition will really begin (for end tracking). */
-function effectiveStart(mode: StartMode, p: PartitionStart): bigint {
+/** Where reading a partition will really begin (for end tracking, and kind-order.ts's seeds). */
+export function effectiveStart(mode: StartMode, p: PartitionStart): bigint {
   return startOf(mode, p) ?? p.committed ?? (mode.from === 'latest' ? p.high : p.low);
 }
 

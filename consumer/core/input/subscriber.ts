@@ -14,8 +14,9 @@ import type { SchemaKind, SchemaRegistry } from '../../../schemas/registry';
 import type { RegistryClient } from '../../../schemas/registry-client';
 import { RegistryWaitAborted } from '../../../schemas/registry-wait';
 import type { EventKind } from '../../../schemas/types';
-import { createMessageDecoder, type Decoded } from './decode';
-import { createPositions, resolveStarts, type Positions, type StartMode } from './positions';
+import { createMessageDecoder, type Decoded, type RetryControl } from './decode';
+import type { FollowerBatch, KindOrder, LeaderBatch, LeaderStart } from './kind-order';
+import { createPositions, effectiveStart, resolveStarts, type PartitionStart, type Positions, type StartMode } from './positions';
 
 export interface SubscriberOptions<K extends SchemaKind = EventKind> {
   kafka: Kafka;
@@ -62,6 +63,12 @@ export interface SubscriberOptions<K extends SchemaKind = EventKind> {
    * (batch jobs: scan history, then exit). Meant for a consumer that holds every partition.
    */
   onEnd?: () => void;
+  /**
+   * Read the `leader` kind ahead of the others in event time (the Kafka message timestamp, which the
+   * producer sets to the event's time): see kind-order.ts. Needs partitionsConcurrently above the
+   * number of partitions fetched at once, so the leader's batches run while a follower's waits.
+   */
+  order?: { leader: K; kindOrder: KindOrder };
 }
 
 export interface SubscriberStats {
@@ -92,6 +99,11 @@ function startMode(opts: Pick<SubscriberOptions, 'storedOffset' | 'sinceMs' | 'f
   return { from: opts.fromBeginning ? 'earliest' : 'latest' };
 }
 
+/** A batch's stop checks: `interrupted` is kafkajs's (stopping, or a seek made the batch stale). */
+interface BatchControl extends RetryControl {
+  interrupted: () => boolean;
+}
+
 export function createSubscriber<K extends SchemaKind = EventKind>(opts: SubscriberOptions<K>): Subscriber {
   const log = opts.logger.child({ component: 'subscriber' });
   const groupId = opts.groupId ?? `ebpf-audit-ephemeral-${randomUUID()}`;
@@ -102,17 +114,28 @@ export function createSubscriber<K extends SchemaKind = EventKind>(opts: Subscri
   const mode = startMode(opts);
   let positions: Positions | undefined;
   let stopped = false;
+  const ko = opts.order?.kindOrder;
+  const leaderTopic = opts.order ? topicOfKind(opts.topicPrefix, opts.order.leader) : undefined;
+  /** The leader's partitions as Kafka described them at start (seeds for kind-order). */
+  let leaderStarts = new Map<number, LeaderStart>();
 
   function seekAssigned(assignment: Record<string, number[]>): void {
     for (const s of positions!.assigned(assignment)) {
       log.debug(s, 'seeking');
       consumer.seek(s);
     }
+    // A partition unknown at start (added since) is taken as caught up until its first batch.
+    if (ko && leaderTopic) ko.assignLeader((assignment[leaderTopic] ?? []).map((p) => leaderStarts.get(p) ?? { partition: p, next: 0, end: 0 }));
   }
 
-  async function eachBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
-    // A wait for the schema registry holds this partition (backpressure) and ends on a stop or a seek.
-    const ctl = { stopped: () => stopped || !isRunning() || isStale(), heartbeat };
+  function seedLeader(starts: PartitionStart[]): void {
+    for (const p of starts) {
+      if (p.topic === leaderTopic) leaderStarts.set(p.partition, { partition: p.partition, next: Number(effectiveStart(mode, p)), end: Number(p.high) });
+    }
+  }
+
+  /** Hands on a batch's messages in order; `complete` when none is left unhandled (no stop or defer). */
+  async function readMessages(batch: EachBatchPayload['batch'], ctl: BatchControl, lead?: LeaderBatch, follow?: FollowerBatch): Promise<{ handled?: string; complete: boolean }> {
     const { topic, partition } = batch;
     const kind = kindOf.get(topic)!;
     const floor = positions!.floor(topic, partition);
@@ -122,10 +145,17 @@ export function createSubscriber<K extends SchemaKind = EventKind>(opts: Subscri
     let n = 0;
     for (const message of batch.messages) {
       // isStale() (a seek) JSON-encodes a key per call: every 128 messages is soon enough.
-      if (stopped || ((n++ & 127) === 0 && (!isRunning() || isStale()))) break;
+      if (stopped || ((n++ & 127) === 0 && ctl.interrupted())) return { handled, complete: false };
       if (below !== undefined && BigInt(message.offset) < below) {
         stats.skipped++;
         continue;
+      }
+      // Event time (the producer sets the Kafka timestamp to it); only read when ordering kinds.
+      const ms = ko ? +message.timestamp : 0;
+      if (follow && ms >= ko!.frontier) {
+        const go = follow.admit(ms, message.offset);
+        // 'defer': end the batch before this message; the next fetch reads it again.
+        if (go !== true && (await go) === 'defer') return { handled, complete: false };
       }
       let rec: Decoded<K> | undefined;
       try {
@@ -136,7 +166,7 @@ export function createSubscriber<K extends SchemaKind = EventKind>(opts: Subscri
           rec = await decoder.retry(kind, message.value ?? Buffer.alloc(0), err, ctl);
         } catch (final) {
           // Stopped while the registry was away: this message is not handled; it is read again later.
-          if (final instanceof RegistryWaitAborted) break;
+          if (final instanceof RegistryWaitAborted) return { handled, complete: false };
           if (!(final instanceof DecodeError)) throw final; // the heartbeat's rebalance: kafkajs rejoins
           stats.malformed++;
           log.warn({ topic, partition, offset: message.offset, err: final.message, malformed: stats.malformed }, 'malformed message skipped');
@@ -149,7 +179,28 @@ export function createSubscriber<K extends SchemaKind = EventKind>(opts: Subscri
         const r = opts.onEvent(rec, partition, message.offset);
         if (r) await r;
       }
+      if (lead) lead.read(ms);
     }
+    return { handled, complete: true };
+  }
+
+  async function eachBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
+    // A wait for the schema registry holds this partition (backpressure) and ends on a stop or a seek.
+    const interrupted = (): boolean => !isRunning() || isStale();
+    const ctl: BatchControl = { stopped: () => stopped || interrupted(), interrupted, heartbeat };
+    const { topic, partition } = batch;
+    // Ordering across kinds (kind-order.ts): a leader batch reports what it read; a follower batch
+    // lets the fetch's leader batches start (settle), then may wait per message, inside the batch.
+    const lead = ko && topic === leaderTopic && batch.messages.length > 0 ? ko.leaderBatch(partition, Number(batch.highWatermark), Number(batch.lastOffset())) : undefined;
+    const follow = ko && topic !== leaderTopic ? ko.followerBatch(topic, partition, ctl) : undefined;
+    let read: { handled?: string; complete: boolean } = { complete: false };
+    try {
+      if (follow) await ko!.settle();
+      read = await readMessages(batch, ctl, lead, follow);
+    } finally {
+      lead?.end(read.complete);
+    }
+    const { handled } = read;
     if (opts.afterBatch && (await opts.afterBatch({ topic, partition, lastOffset: handled, heartbeat })) === false) return;
     if (handled !== undefined) {
       resolveOffset(handled);
@@ -165,9 +216,11 @@ export function createSubscriber<K extends SchemaKind = EventKind>(opts: Subscri
       await decoder.checkRegistry();
       await decoder.loadSchemas();
       // Where every partition starts, decided before the first fetch (see positions.ts).
+      const starts = await resolveStarts(opts.kafka, { topics, groupId, mode, logger: log });
+      seedLeader(starts);
       positions = createPositions({
         mode,
-        partitions: await resolveStarts(opts.kafka, { topics, groupId, mode, logger: log }),
+        partitions: starts,
         onEnd: opts.onEnd,
         onGap: (g) => log.warn({ ...g, from: String(g.from), to: String(g.to), lost: String(g.to - g.from) }, 'messages expired from Kafka before they were read'),
       });
