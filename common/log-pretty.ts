@@ -19,7 +19,6 @@ const RESET = '\x1b[0m';
 const SKIP = new Set(['level', 'time', 'pid', 'hostname', 'name', 'msg', 'component']);
 
 export const escapeControl = (s: string): string =>
-  // eslint-disable-next-line no-control-regex
   s.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 
 function value(v: unknown): string {

@@ -9,7 +9,6 @@ import * as path from 'node:path';
 import { Command } from 'commander';
 import { parseWithConfig } from '../common/cli-config';
 import { addConnectionOptions, addSecurityOptions, addSubjectStrategyOption, collect } from '../common/cli-options';
-import { errorMessage } from '../common/errors';
 import { runMain } from '../common/cli-main';
 import { createLogger, type Logger } from '../common/logger';
 import { buildProducerConfig, type RawProducerOptions } from './config';
@@ -85,7 +84,7 @@ async function runWithLogger(fn: () => Promise<void>, logger: Logger): Promise<v
   try {
     await fn();
   } catch (err) {
-    logger.fatal({ err: errorMessage(err), type: (err as Error)?.name }, 'producer failed');
+    logger.fatal({ err }, 'producer failed');
     throw Object.assign(err as Error, { logged: true });
   }
 }

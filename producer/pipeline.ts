@@ -6,7 +6,6 @@
  * the kernel counts the loss (ringFull), so backpressure never drops silently.
  */
 import type { Message } from 'kafkajs';
-import { errorMessage } from '../common/errors';
 import type { Logger } from '../common/logger';
 import type { SchemaRegistry } from '../schemas/registry';
 import { EVENT_KINDS, type EventKind } from '../schemas/types';
@@ -61,7 +60,7 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     const now = Date.now();
     if (now - lastErrorLog < 5000) return; // counted always, logged at most every 5 s
     lastErrorLog = now;
-    log.error({ err: errorMessage(err), decodeErrors: stats.decodeErrors, encodeErrors: stats.encodeErrors }, what);
+    log.error({ err, decodeErrors: stats.decodeErrors, encodeErrors: stats.encodeErrors }, what);
   }
 
   function onRecord(data: Buffer, offset: number, length: number): void {

@@ -4,7 +4,6 @@
  * Capture never waits for Kafka: programs attach first, topics are checked with the first send,
  * and until Kafka answers messages go to the spool (the publisher's age bound).
  */
-import { errorMessage } from '../common/errors';
 import { createKafka } from '../common/kafka';
 import type { Logger } from '../common/logger';
 import { BROKER_DEFAULTS, topicSpecs } from '../common/topic-admin';
@@ -107,7 +106,7 @@ export async function runProducer(
     try {
       filters?.apply(readFilters(cfg));
     } catch (err) {
-      logger.error({ err: errorMessage(err) }, 'filter reload failed; the previous filters stay in force');
+      logger.error({ err }, 'filter reload failed; the previous filters stay in force');
     }
   });
   const ring = openRingReader({ fd: probe.ringFd, size: probe.ringBytes });
@@ -152,7 +151,7 @@ export async function runProducer(
     }
     delivered = await publisher.flush(Math.max(1, deadline - Date.now()));
   } catch (err) {
-    logger.warn({ err: errorMessage(err) }, 'shutdown timeout: undelivered messages stay in the spool for the next start');
+    logger.warn({ err }, 'shutdown timeout: undelivered messages stay in the spool for the next start');
   }
   while (ring.pending() > 0 && pipeline.drainNow() > 0); // what Kafka cannot take now goes to the spool
   stopStats();

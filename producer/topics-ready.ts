@@ -42,7 +42,7 @@ export function withTopicsEnsured(send: Send, opts: { kafka: Kafka; specs: ITopi
         if (brokerUnreachable(err)) throw err;
         firstRefusal ??= Date.now();
         if (Date.now() - firstRefusal < (opts.giveUpMs ?? 30_000)) throw new Error(`topics not created yet: ${describe(err)}`);
-        opts.logger.warn({ err: describe(err) }, 'could not check or create topics; sending anyway');
+        opts.logger.warn({ err }, 'could not check or create topics; sending anyway');
         done = true;
       }
     }

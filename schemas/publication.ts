@@ -5,7 +5,6 @@
  */
 import type { Kafka } from 'kafkajs';
 import { withAdmin } from '../common/admin';
-import { errorMessage } from '../common/errors';
 import type { Logger } from '../common/logger';
 import { parseSchema, type SchemaEntry, type SchemaRegistry } from './registry';
 
@@ -45,7 +44,7 @@ export async function loadSchemas(kafka: Kafka, topic: string, registry: SchemaR
                 if (message.key && message.key.toString() !== entry.id) throw new Error(`key ${message.key} is not the schema's fingerprint ${entry.id}`);
                 if (registry.size > before) added++;
               } catch (err) {
-                logger.warn({ topic, partition, offset: message.offset, err: errorMessage(err) }, 'malformed schema message skipped');
+                logger.warn({ topic, partition, offset: message.offset, err }, 'malformed schema message skipped');
               }
             }
             if (BigInt(message.offset) + 1n >= ends.get(partition)!) pending.delete(partition);

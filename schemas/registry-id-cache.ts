@@ -21,7 +21,7 @@ export function fileIdCache(file: string, logger: Logger): RegistryIdCache {
     const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
     if (parsed && typeof parsed === 'object') ids = Object.fromEntries(Object.entries(parsed).filter(([, v]) => Number.isInteger(v))) as Record<string, number>;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') logger.warn({ file, err: (err as Error).message }, 'schema id cache unreadable; starting empty');
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') logger.warn({ file, err }, 'schema id cache unreadable; starting empty');
   }
   return {
     get: (key) => ids[key],
@@ -33,7 +33,7 @@ export function fileIdCache(file: string, logger: Logger): RegistryIdCache {
         fs.writeFileSync(`${file}.tmp`, JSON.stringify(ids));
         fs.renameSync(`${file}.tmp`, file);
       } catch (err) {
-        logger.warn({ file, err: (err as Error).message }, 'could not save the schema id cache');
+        logger.warn({ file, err }, 'could not save the schema id cache');
       }
     },
   };

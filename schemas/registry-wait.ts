@@ -47,7 +47,7 @@ export async function whileRegistryAway<T>(fn: () => Promise<T>, opts: WaitOptio
       since ??= now;
       if (now - lastLog >= 30_000) {
         lastLog = now;
-        opts.logger.warn({ what: opts.what, err: (err as Error).message, waitingMs: now - since }, 'schema registry unreachable; waiting');
+        opts.logger.warn({ what: opts.what, err, waitingMs: now - since }, 'schema registry unreachable; waiting');
       }
     }
     // Pause in small steps so a stop is seen at once and the heartbeat keeps going.

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# The whole test suite, as root: installs and builds what is missing, starts the local Kafka broker
-# and schema registry, and runs unit, integration and end-to-end tests (real kernel, real broker)
-# with node's runner.
+# The whole test suite, as root: installs and builds what is missing, runs the quick lane
+# (test/quick.sh: typecheck, lint, unit tests), starts the local Kafka broker and schema registry,
+# and runs the integration and end-to-end tests (real kernel, real broker) with node's runner.
 # Under CI=true no test may skip: a missing kernel feature, tool or broker fails the run.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 deploy/install.sh
+# The quick lane first (typecheck, lint, unit tests; no root or broker): a type or lint error or a
+# failing unit test stops the run here, before the servers start and the long lane runs.
+test/quick.sh --built
 # The clean Debian 12 that the package and runtime tests boot in a container: built once with
 # debootstrap (about a minute) and cached in /var/cache/ebpf-audit, outside the repository.
 deploy/debian/rootfs.sh >/dev/null
@@ -36,8 +39,8 @@ fi
 test/python/setup-venv.sh >/dev/null
 status=0
 # Only *.test.js: given a directory, node's runner would also run every .js under test/
-# (helpers, the benchmarks).
-mapfile -t files < <(find dist/test -name '*.test.js' | sort)
+# (helpers, the benchmarks). The unit tests ran in the quick lane.
+mapfile -t files < <(find dist/test -name '*.test.js' -not -path 'dist/test/unit/*' | sort)
 (( ${#files[@]} > 0 )) || { echo "test/run.sh: no test files under dist/test" >&2; exit 1; }
 node --test --test-concurrency=1 "${files[@]}" || status=$?
 if [[ $started_registry == 1 && ${EBPF_AUDIT_KEEP_BROKER:-0} != 1 ]]; then deploy/schema-registry/local.sh stop; fi

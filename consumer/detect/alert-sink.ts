@@ -6,7 +6,6 @@
  * they are counted and logged.
  */
 import { Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
-import { errorMessage } from '../../common/errors';
 import type { Logger } from '../../common/logger';
 import { ensureTopics } from '../../common/topic-admin';
 import { alertsTopic, schemasTopic } from '../../common/topics';
@@ -104,7 +103,7 @@ export function createAlertSink(opts: AlertSinkOptions): AlertSink {
           } catch (err) {
             pending = messages.concat(pending);
             stats.sendFailures++;
-            log.warn({ err: errorMessage(err), pending: pending.length }, 'could not publish alerts; retrying');
+            log.warn({ err, pending: pending.length }, 'could not publish alerts; retrying');
             await sleep(retryMs, stop);
           }
         }

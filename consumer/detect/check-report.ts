@@ -6,7 +6,6 @@ import { escapeField } from '../core/output/text';
 import type { LoadedRules } from '../rules/loader';
 
 /** Control and bidi characters escaped; quotes kept (the text is not inside a quoted field). */
-// eslint-disable-next-line no-control-regex
 const safe = (s: string): string => s.replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => escapeField(c));
 
 export function checkReport(loaded: Pick<LoadedRules, 'rules' | 'skipped' | 'warnings' | 'macros' | 'lists'>): string[] {

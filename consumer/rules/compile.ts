@@ -8,7 +8,7 @@
 import { EVENT_KINDS, type AuditEvent, type EventKind } from '../../schemas/types';
 import { RuleError, type Locator } from './errors';
 import { BY_NAME, checkType, typeName, TYPE_ALIASES } from './event-types';
-import type { FieldDef, FieldType } from './fields';
+import type { FieldType } from './fields';
 import { rawres } from './fields-evt';
 import { NAME_FIELDS } from './fields-fd';
 import { operandOf, type Operand as Value } from './operands';

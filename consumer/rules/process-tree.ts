@@ -109,10 +109,14 @@ export function createProcessTree(opts: { maxProcesses: number; names?: NameLook
     return table;
   }
 
-  /** pid's record as of ev's time: an exit read before ev (the process topic is read ahead) does not hide it from ev. */
+  /**
+   * pid's record as of ev's time: an exit read before ev (the process topic is read ahead) does not
+   * hide it from events before the exit. The exit itself and what comes at or after its time see
+   * no record, as in the stores (their last exec or exit at or before the event is the exit).
+   */
   function lookup(ev: AuditEvent, pid: number): ProcRecord | undefined {
     const r = tableOf(ev.event.host.id).get(pid);
-    return r && (r.exitNs === undefined || ev.event.time_ns <= r.exitNs) ? r : undefined;
+    return r && (r.exitNs === undefined || ev.event.time_ns < r.exitNs) ? r : undefined;
   }
 
   function self(ev: AuditEvent): ProcRecord | undefined {

@@ -77,7 +77,8 @@ export function registerRoutes(app: FastifyInstance, o: RoutesOptions): void {
       const cond = compileCondition(one(req.query, 'where'));
       filter = { kinds: new Set(kinds(req.query)), hosts: new Set(list(req.query, 'hosts')), cond, events: one(req.query, 'events') !== '0' };
     } catch (err) {
-      return fail(reply, err);
+      fail(reply, err);
+      return;
     }
     const stream = openSse(reply, o.headers);
     const detach = o.hub.attach(filter, (type, data) => stream.send(type, data));
@@ -167,7 +168,7 @@ export function registerRoutes(app: FastifyInstance, o: RoutesOptions): void {
     try {
       await o.store.export(f, format, limit, write);
     } catch (err) {
-      app.log.warn({ err: (err as Error).message }, 'export ended early');
+      app.log.warn({ err }, 'export ended early');
     }
     res.end();
   });

@@ -28,7 +28,7 @@ export interface StoreClientOptions {
 /** Messages from the worker. */
 export type WorkerReply =
   | { id: number; ok: true; result: unknown }
-  | { id: number; ok: false; status: number; error: string; col?: number }
+  | { id: number; ok: false; status: number; error: string; col?: number; stack?: string }
   | { id: number; chunk: string };
 
 /** A request to the worker: the StoreBackend method and its arguments, with the deadline. */
@@ -66,7 +66,7 @@ export function createStoreClient(opts: StoreClientOptions): StoreBackend {
     w.unref();
     w.on('message', (m: WorkerReply | { id: number; ack?: never }) => onMessage(w, m as WorkerReply));
     w.on('error', (err) => {
-      log.error({ err: err.message }, 'store worker failed');
+      log.error({ err }, 'store worker failed');
       finish(w, new StoreError(500, 'the store query failed (see the console log)'));
     });
     w.on('exit', () => {
@@ -103,7 +103,8 @@ export function createStoreClient(opts: StoreClientOptions): StoreBackend {
     clearTimeout(timer);
     if (m.ok) p.resolve(m.result);
     else {
-      if (m.status >= 500) log.error({ op: p.req.op, err: m.error }, 'store query failed');
+      // The worker's error crossed as text: rebuilt, so the log line has its stack.
+      if (m.status >= 500) log.error({ op: p.req.op, err: Object.assign(new Error(m.error), { stack: m.stack }) }, 'store query failed');
       p.reject(new StoreError(m.status, m.status >= 500 && m.status !== 503 ? 'the store query failed (see the console log)' : m.error, m.col));
     }
     pump();

@@ -57,7 +57,7 @@ port.on('message', (m: WorkerRequest | { ack: number } | { cancel: number }) => 
     (result) => reply({ id: m.id, ok: true, result }),
     (err: unknown) => {
       if (err instanceof StoreError) reply({ id: m.id, ok: false, status: err.statusCode, error: err.message, col: err.col });
-      else reply({ id: m.id, ok: false, status: 500, error: err instanceof Error ? err.message : String(err) });
+      else reply({ id: m.id, ok: false, status: 500, error: err instanceof Error ? err.message : String(err), stack: err instanceof Error ? err.stack : undefined });
     },
   );
 });

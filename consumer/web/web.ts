@@ -100,14 +100,14 @@ export async function runWeb(opts: WebOptions, stop: AbortSignal): Promise<void>
   if (opts.store.available()) {
     opts.store.lastEvents().then(
       (rows) => rows.forEach((r) => hosts.seedLastEvent(r.hostId, r.host, r.ns)),
-      (err: unknown) => log.warn({ err: (err as Error).message }, 'could not read the last stored events'),
+      (err: unknown) => log.warn({ err }, 'could not read the last stored events'),
     );
   }
 
   const running: Subscriber[] = [];
   const startSub = (s: Subscriber, what: string): void => {
     running.push(s);
-    s.start(stop).catch((err: unknown) => log.error({ err: (err as Error).message, what }, 'Kafka subscription failed; the live pages stay empty'));
+    s.start(stop).catch((err: unknown) => log.error({ err, what }, 'Kafka subscription failed; the live pages stay empty'));
   };
   startSub(events, 'events');
   startSub(side, 'alerts and stats');

@@ -59,7 +59,7 @@ export function openBpfProbe(opts: BpfProbeOptions): BpfProbe {
   try {
     return openWithRetry(opts, 'raw', log);
   } catch (err) {
-    log.warn({ err: (err as Error).message }, 'raw (tp_btf) syscall hooks refused; using per-syscall tracepoints');
+    log.warn({ err }, 'raw (tp_btf) syscall hooks refused; using per-syscall tracepoints');
     return openWithRetry(opts, 'tracepoint', log);
   }
 }

@@ -39,7 +39,7 @@ export function createUserNames(opts: { passwdPath?: string; checkMs?: number; l
       stamp = now;
       log.debug({ file, users: names.size }, 'user names loaded');
     } catch (err) {
-      if (stamp !== 'missing') log.warn({ file, err: (err as Error).message }, 'user names unavailable: user_name stays empty');
+      if (stamp !== 'missing') log.warn({ file, err }, 'user names unavailable: user_name stays empty');
       names = new Map();
       stamp = 'missing';
     }

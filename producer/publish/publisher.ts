@@ -193,13 +193,13 @@ export function createPublisher(opts: PublisherOptions): Publisher {
     // is dropped and counted, so one bad record cannot stall the stream.
     if (f.n > 1) {
       limit = Math.max(1, Math.ceil(f.n / 2));
-      log.warn({ err: errorMessage(error), messages: f.n, nextBatch: limit }, 'request refused; splitting it');
+      log.warn({ err: error, messages: f.n, nextBatch: limit }, 'request refused; splitting it');
       if (f.lastPos) spool!.rewind(); // re-read from disk at the new batch size
       return;
     }
     settle(f);
     stats.rejected++;
-    log.error({ err: errorMessage(error), rejected: stats.rejected }, 'message refused by the broker; dropped');
+    log.error({ err: error, rejected: stats.rejected }, 'message refused by the broker; dropped');
   }
 
   function failed(f: InFlight, error: unknown): void {

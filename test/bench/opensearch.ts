@@ -36,7 +36,7 @@ function nodeCpuMs(): number | undefined {
 }
 const k = (n: number): string => `${(n / 1000).toFixed(1)}k`;
 
-function store(args: string[]): Promise<{ stored: number; elapsedMs: number; cpuMs: number; line: Record<string, any> }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+function store(args: string[]): Promise<{ stored: number; elapsedMs: number; cpuMs: number; line: Record<string, any> }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CONSUMER_CLI, 'store', ...args, '--brokers', BROKERS, '--until-end', '--log-level', 'info', '--stats-interval', '3600'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';

@@ -40,7 +40,7 @@ const ALL_ON = {
 interface K8sObject {
   kind: string;
   metadata: { name: string };
-  spec?: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  spec?: any;
   data?: Record<string, string>;
 }
 
@@ -185,7 +185,7 @@ test('every option on: unprivileged consumers, credentials only in Secrets, the 
   assert.equal(parse(config['producer.yaml'])['filter-file'], '/etc/ebpf-audit/filters.json');
   assert.deepEqual(JSON.parse(config['filters.json']), ALL_ON.producer.filters);
   const projected = find(objs, 'Deployment', 'audit-ebpf-audit-detect').spec.template.spec.volumes.find((v: { name: string }) => v.name === 'etc').projected;
-  const paths = projected.sources.flatMap((s: any) => (s.configMap ?? s.secret).items.map((i: { path: string }) => i.path)).sort(); // eslint-disable-line @typescript-eslint/no-explicit-any
+  const paths = projected.sources.flatMap((s: any) => (s.configMap ?? s.secret).items.map((i: { path: string }) => i.path)).sort();
   assert.deepEqual(paths, ['detect.yaml', 'kafka/ca.crt', 'kafka/password', 'kafka/tls.crt', 'kafka/tls.key', 'rules.d/local.yaml']);
 
   // The PodMonitor scrapes the producer's metrics port under the job the alerts select.

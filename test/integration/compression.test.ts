@@ -9,7 +9,7 @@ import { createKafkaPublisher } from '../../producer/publish/kafka-publisher';
 import { createSchemaRegistry } from '../../schemas/registry';
 import { needsBroker, uniquePrefix } from '../helpers/env';
 import { quietLogger, testKafka } from '../helpers/kafka';
-import { fileEvent } from '../unit/samples';
+import { fileEvent } from '../helpers/samples';
 
 for (const codec of COMPRESSIONS) {
   test(`compression ${codec}: 500 events produced and consumed intact`, { timeout: 90000 }, async (t) => {

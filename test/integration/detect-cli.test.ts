@@ -17,7 +17,7 @@ import { createKafkaPublisher } from '../../producer/publish/kafka-publisher';
 import { createSchemaRegistry } from '../../schemas/registry';
 import { BROKERS, CONSUMER_CLI, falcoRules, needsBroker, uniquePrefix } from '../helpers/env';
 import { quietLogger, readTopic, testKafka } from '../helpers/kafka';
-import { execEvent, fileEvent, netEvent, proc } from '../unit/samples';
+import { execEvent, fileEvent, netEvent, proc } from '../helpers/samples';
 
 const cli = (args: string[], input?: string) => spawnSync(process.execPath, [CONSUMER_CLI, ...args], { encoding: 'utf8', input, timeout: 120000 });
 
@@ -141,7 +141,7 @@ test('detect --until-end: the alert printed and published, malformed messages co
     assert.equal(s.topic, `${prefix}.file`);
     assert.match(`${s.partition}/${s.offset}`, /^\d+\/\d+$/);
   }
-  assert.match(skipped.map((s) => s.err).join('\n'), /unknown writer schema 0102030405060708/);
+  assert.match(skipped.map((s) => s.err.message).join('\n'), /unknown writer schema 0102030405060708/);
   const final = JSON.parse(r.stderr.split('\n').find((l) => l.includes('"detect stopped"'))!);
   assert.equal(final.events.malformed, want.malformed);
   assert.equal(final.alerts.published, want.shadow);

@@ -18,7 +18,7 @@ import { createKafkaPublisher } from '../../producer/publish/kafka-publisher';
 import { createSchemaRegistry } from '../../schemas/registry';
 import { BROKERS, CONSUMER_CLI, needsBroker, uniquePrefix } from '../helpers/env';
 import { quietLogger, testKafka } from '../helpers/kafka';
-import { execEvent, fileEvent, proc } from '../unit/samples';
+import { execEvent, fileEvent, proc } from '../helpers/samples';
 
 /** Enough that the execs (about 300 bytes each) take several fetches (1 MiB per partition each). */
 const N = 12000;

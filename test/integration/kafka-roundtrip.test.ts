@@ -10,7 +10,7 @@ import { createSchemaRegistry } from '../../schemas/registry';
 import type { AuditEvent, FileEvent } from '../../schemas/types';
 import { needsBroker, uniquePrefix } from '../helpers/env';
 import { quietLogger, testKafka } from '../helpers/kafka';
-import { fileEvent, netEvent } from '../unit/samples';
+import { fileEvent, netEvent } from '../helpers/samples';
 
 test('1000 events keep per-host order; malformed messages are counted and skipped', { timeout: 120000 }, async (t) => {
   if (await needsBroker(t)) return;

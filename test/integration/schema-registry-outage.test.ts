@@ -19,7 +19,7 @@ import { BROKERS, CONSUMER_CLI, needsBroker, uniquePrefix } from '../helpers/env
 import { quietLogger, testKafka } from '../helpers/kafka';
 import { start } from '../helpers/proc';
 import { registryClient, startOwnRegistry } from '../helpers/schema-registry';
-import { fileEvent } from '../unit/samples';
+import { fileEvent } from '../helpers/samples';
 
 test('registry stopped mid-stream: known ids still decode, an unknown id waits (nothing skipped) and resumes', { timeout: 300000 }, async (t) => {
   if (await needsBroker(t)) return;

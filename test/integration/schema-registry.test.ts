@@ -22,7 +22,7 @@ import type { FileEvent } from '../../schemas/types';
 import { BROKERS, CONSUMER_CLI, needsBroker, producerArgs, uniquePrefix } from '../helpers/env';
 import { quietLogger, readTopic, testKafka } from '../helpers/kafka';
 import { needsRegistry, REGISTRY_URL, registryClient } from '../helpers/schema-registry';
-import { fileEvent } from '../unit/samples';
+import { fileEvent } from '../helpers/samples';
 
 /** Publish values to a prefix's file topic, one key (one partition, so tail prints them in order). */
 async function publish(prefix: string, values: Buffer[]): Promise<void> {

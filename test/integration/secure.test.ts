@@ -17,7 +17,7 @@ import { createSchemaRegistry } from '../../schemas/registry';
 import { CONSUMER_CLI, DIST_DIR, uniquePrefix } from '../helpers/env';
 import { start } from '../helpers/proc';
 import { SECURE_PORT, startSecureBroker, USERS, type SecureBroker } from '../helpers/secure-broker';
-import { fileEvent } from '../unit/samples';
+import { fileEvent } from '../helpers/samples';
 
 const BROKER = `127.0.0.1:${SECURE_PORT}`;
 const TOPICS_CLI = path.join(DIST_DIR, 'producer/topics-cli.js');

@@ -15,7 +15,7 @@ import { topicFor } from '../../common/topics';
 import { createSchemaRegistry } from '../../schemas/registry';
 import { BROKERS, CONSUMER_CLI, needsBroker, uniquePrefix } from '../helpers/env';
 import { quietLogger, testKafka } from '../helpers/kafka';
-import { fileEvent } from '../unit/samples';
+import { fileEvent } from '../helpers/samples';
 
 const OLD = 600; // 20 minutes ago
 const RECENT = 900; // within the last 5 minutes

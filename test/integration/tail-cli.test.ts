@@ -9,7 +9,7 @@ import { createSchemaRegistry } from '../../schemas/registry';
 import { BROKERS, CONSUMER_CLI, needsBroker, uniquePrefix } from '../helpers/env';
 import { quietLogger, readTopic, testKafka } from '../helpers/kafka';
 import { start } from '../helpers/proc';
-import { fileEvent, netEvent } from '../unit/samples';
+import { fileEvent, netEvent } from '../helpers/samples';
 
 /**
  * Messages of `kind` in the topic that decode, and those that do not: what tail must print (once

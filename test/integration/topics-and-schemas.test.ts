@@ -14,7 +14,7 @@ import { createSchemaRegistry, entryFor, parseSchema } from '../../schemas/regis
 import { BROKERS, CONSUMER_CLI, DIST_DIR, needsBroker, uniquePrefix } from '../helpers/env';
 import { quietLogger, testKafka } from '../helpers/kafka';
 import { start } from '../helpers/proc';
-import { fileEvent } from '../unit/samples';
+import { fileEvent } from '../helpers/samples';
 
 const TOPICS_CLI = path.join(DIST_DIR, 'producer/topics-cli.js');
 const topics = (...args: string[]) => spawnSync(process.execPath, [TOPICS_CLI, ...args, '--brokers', BROKERS], { encoding: 'utf8', timeout: 60000 });

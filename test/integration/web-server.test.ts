@@ -19,7 +19,7 @@ import { topicFor } from '../../common/topics';
 import { createSchemaRegistry } from '../../schemas/registry';
 import { BROKERS, CONSUMER_CLI, needsBroker, uniquePrefix } from '../helpers/env';
 import { start } from '../helpers/proc';
-import { fileEvent } from '../unit/samples';
+import { fileEvent } from '../helpers/samples';
 
 interface Res {
   status: number;

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as L from '../../bpf/layout';
-import { cLayout } from './c-layout';
+import { cLayout } from '../helpers/c-layout';
 
 test('record header, task and every record match the C layout', () => {
   const c = cLayout();

@@ -15,7 +15,7 @@ import { createRegistryClient, RegistryError } from '../../schemas/registry-clie
 import { writerSubjects } from '../../schemas/register-writers';
 import { subjectName } from '../../schemas/subjects';
 import { DIST_DIR } from '../helpers/env';
-import { fileEvent, statsEvent } from './samples';
+import { fileEvent, statsEvent } from '../helpers/samples';
 
 const plain = (v: unknown): unknown => structuredClone(v);
 

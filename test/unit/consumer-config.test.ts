@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfigError } from '../../common/errors';
 import { detectConfig, detectRules, tailConfig, type DetectFlags, type TailFlags } from '../../consumer/config';
-import { fileEvent, netEvent } from './samples';
+import { fileEvent, netEvent } from '../helpers/samples';
 
 const common = { brokers: '127.0.0.1:9092', topicPrefix: 'ea', clientId: 'c', logLevel: 'warn' };
 const tail = (o: Partial<TailFlags> = {}): TailFlags => ({ ...common, output: 'text', kind: [], host: [], pid: [], comm: [], exe: [], pathPrefix: [], untilEnd: false, ...o });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DecodeError } from '../../common/errors';
 import { decodeRecord, formatAddress } from '../../producer/decode/decoder';
-import { cLayout, cRecord, type Putter } from './c-layout';
+import { cLayout, cRecord, type Putter } from '../helpers/c-layout';
 
 function task(p: Putter, type: number, size: number): void {
   p.u16('hdr.type', type);

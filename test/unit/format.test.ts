@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { formatLine } from '../../consumer/core/output/line-format';
 import { escapeField, formatTimestamp } from '../../consumer/core/output/text';
-import { execEvent, fileEvent, netEvent } from './samples';
+import { execEvent, fileEvent, netEvent } from '../helpers/samples';
 
 test('file line is byte-exact: space after Path:, quoted fields', () => {
   assert.equal(

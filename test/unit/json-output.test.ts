@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { createTailFilter } from '../../consumer/tail/filter';
 import { formatEcs, formatJson, isoNs, toEcs } from '../../consumer/core/output/json';
 import { formatLine } from '../../consumer/core/output/line-format';
-import { execEvent, fileEvent, netEvent } from './samples';
+import { execEvent, fileEvent, netEvent } from '../helpers/samples';
 
 test('json: one line, nanosecond integers exact, every field present', () => {
   const line = formatJson({ kind: 'file', event: fileEvent });

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { createEngine } from '../../consumer/rules/engine';
 import { loadRules } from '../../consumer/rules/loader';
 import type { AuditEvent } from '../../schemas/types';
-import { execEvent, fileEvent, netEvent, proc } from './samples';
+import { execEvent, fileEvent, netEvent, proc } from '../helpers/samples';
 
 /** The ids of the rules (one per condition) that fire on `ev`. */
 function firing(conditions: string[], ev: AuditEvent): number[] {

@@ -6,7 +6,7 @@ const rec = (r: Record<string, unknown>): string => JSON.stringify({ level: 30, 
 
 test('a record reads as one short line: time, level, component, message, then its fields', () => {
   const line = formatRecord(rec({ level: 40, component: 'publisher', msg: 'spooling to disk until Kafka takes messages again', reason: 'send failed: connect ECONNREFUSED 127.0.0.1:9092', queued: 12 }), false);
-  assert.match(line, /^\d\d:\d\d:\d\d\.\d{3} WARN  publisher: spooling to disk until Kafka takes messages again reason="send failed: connect ECONNREFUSED 127.0.0.1:9092" queued=12\n$/);
+  assert.match(line, /^\d\d:\d\d:\d\d\.\d{3} WARN {2}publisher: spooling to disk until Kafka takes messages again reason="send failed: connect ECONNREFUSED 127.0.0.1:9092" queued=12\n$/);
   assert.doesNotMatch(line, /pid|hostname|ebpf-audit-producer/);
 });
 

@@ -12,7 +12,7 @@ import { eventId } from '../../consumer/store/opensearch/event-id';
 import { createIndexNamer, expiredIndices, retentionFloorNs, validateIndexPrefix } from '../../consumer/store/opensearch/indices';
 import { MAPPINGS } from '../../consumer/store/opensearch/mapping';
 import type { AuditEvent, Creds } from '../../schemas/types';
-import { execEvent, fileEvent, host, netEvent, proc } from './samples';
+import { execEvent, fileEvent, host, netEvent, proc } from '../helpers/samples';
 
 const creds = (uid: number): Creds => ({ uid, euid: uid, suid: uid, fsuid: uid, gid: 5, egid: 5, sgid: 5, fsgid: 5, cap_effective: 0x1ffffffffffn, cap_permitted: 0n });
 const hostile = 'a"b\\c\nd\u0000e\u001b[31m\u009b\u202e\u2028\ufffd/😀 ' + 'x'.repeat(300);

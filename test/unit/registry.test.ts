@@ -3,7 +3,7 @@ import * as crypto from 'node:crypto';
 import { test } from 'node:test';
 import { DecodeError } from '../../common/errors';
 import { createSchemaRegistry, parseSchema } from '../../schemas/registry';
-import { execEvent, fileEvent, netEvent, statsEvent } from './samples';
+import { execEvent, fileEvent, netEvent, statsEvent } from '../helpers/samples';
 
 const registry = createSchemaRegistry();
 /** avsc returns instances of generated record classes: compare their data only. */

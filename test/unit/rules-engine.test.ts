@@ -10,7 +10,7 @@ import { alertFromAvro, alertToAvro, formatAlertJson, formatAlertLine } from '..
 import { createSchemaRegistry } from '../../schemas/registry';
 import { stringify } from '../../consumer/core/output/json';
 import type { AuditEvent, Host } from '../../schemas/types';
-import { fileEvent, host, netEvent, proc } from './samples';
+import { fileEvent, host, netEvent, proc } from '../helpers/samples';
 
 const SEC = 1_000_000_000n;
 const T0 = 1_764_000_000n * SEC;

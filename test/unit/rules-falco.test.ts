@@ -10,7 +10,7 @@ import { compileExpression, loadRules, type LoadedRules } from '../../consumer/r
 import { createProcessTree, type NameLookup } from '../../consumer/rules/process-tree';
 import { RuleError } from '../../consumer/rules/errors';
 import type { AuditEvent, Process } from '../../schemas/types';
-import { execEvent, fileEvent, netEvent, proc } from './samples';
+import { execEvent, fileEvent, netEvent, proc } from '../helpers/samples';
 
 const load = (text: string, more: string[] = []): LoadedRules =>
   loadRules([{ path: 'f.yaml', text }, ...more.map((t, i) => ({ path: `more${i}.yaml`, text: t }))]);

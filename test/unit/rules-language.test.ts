@@ -6,7 +6,7 @@ import { globToRegExp } from '../../consumer/rules/tests';
 import { createProcessTree } from '../../consumer/rules/process-tree';
 import { RuleError } from '../../consumer/rules/errors';
 import type { AuditEvent } from '../../schemas/types';
-import { execEvent, fileEvent, netEvent, proc } from './samples';
+import { execEvent, fileEvent, netEvent, proc } from '../helpers/samples';
 
 const lib: RuleFile = {
   path: 'lib.yaml',

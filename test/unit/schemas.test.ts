@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { EVENT_SCHEMAS, SCHEMA_DIR } from '../../schemas/registry';
 import type { Alert } from '../../consumer/rules/engine';
-import { execEvent, fileEvent, host, netEvent, proc, statsEvent } from './samples';
+import { execEvent, fileEvent, host, netEvent, proc, statsEvent } from '../helpers/samples';
 
 const alert: Alert = {
   time_ns: 1n, rule_id: 'r', severity: 'high', description: 'd', message: 'm', tags: [], host, count: 1, events: [{ kind: 'file', event: fileEvent }],

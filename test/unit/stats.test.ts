@@ -4,7 +4,7 @@ import type { PipelineStats } from '../../producer/pipeline';
 import type { PublisherStats } from '../../producer/publish/publisher';
 import { snapshot, toStatsEvent } from '../../producer/stats';
 import type { ProcessTable } from '../../producer/enrich/process-table';
-import { host } from './samples';
+import { host } from '../helpers/samples';
 
 const kernel = { file: { emitted: 100, ringFull: 3, stashFull: 1, truncated: 2, filtered: 50 }, exec: { emitted: 5, ringFull: 1, stashFull: 0, truncated: 0, filtered: 0 } };
 const pipeline: PipelineStats = { decoded: 99, decodeErrors: 1, encodeErrors: 2, backpressureTicks: 0, byKind: { file: 95, net: 0, process: 4 } };

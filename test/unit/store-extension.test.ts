@@ -17,7 +17,7 @@ import { dayOf } from '../../consumer/store/day-db';
 import { openDayWriter } from '../../consumer/store/day-writer';
 import { extensionOf, withExtension } from '../../consumer/store/extension';
 import type { AuditEvent } from '../../schemas/types';
-import { execEvent, fileEvent, netEvent, proc } from './samples';
+import { execEvent, fileEvent, netEvent, proc } from '../helpers/samples';
 
 const root = { ...proc, uid: 0, cap_effective: 0x1ffffffffffn, tty: 34816, loginuid: 1000, user_name: 'root', login_user_name: 'alice', exe_upper_layer: true };
 const at = (i: number) => fileEvent.time_ns + BigInt(i) * 1_000_000n;

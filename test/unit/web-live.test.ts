@@ -13,7 +13,7 @@ import { eventRow } from '../../consumer/web/event-row';
 import { createHostTable } from '../../consumer/web/host-table';
 import { createLiveHub, type LiveFilter } from '../../consumer/web/live-hub';
 import type { AuditEvent, ProcessEvent, StatsEvent } from '../../schemas/types';
-import { execEvent, fileEvent, host, netEvent, statsEvent } from './samples';
+import { execEvent, fileEvent, host, netEvent, statsEvent } from '../helpers/samples';
 
 const ALL: LiveFilter = { kinds: new Set(['file', 'net', 'process']), hosts: new Set(), events: true };
 const file = (i: number, path = `/tmp/f${i}`): AuditEvent => ({ kind: 'file', event: { ...fileEvent, time_ns: fileEvent.time_ns + BigInt(i), path } });

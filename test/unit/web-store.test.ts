@@ -18,7 +18,7 @@ import { createLogger } from '../../common/logger';
 import { createStoreClient } from '../../consumer/web/store-client';
 import { bucketFor, eventFromJson, openStoreQueries } from '../../consumer/web/store-queries';
 import type { StoreFilter } from '../../consumer/web/store-backend';
-import { NEW_NET_FIELDS, NEW_PROCESS_EVENT_FIELDS, NEW_PROCESS_FIELDS } from '../helpers/event-defaults';
+import { NEW_PROCESS_EVENT_FIELDS, NEW_PROCESS_FIELDS } from '../helpers/event-defaults';
 import type { AuditEvent, Host, Process } from '../../schemas/types';
 
 const HOST: Host = { id: 'machine-1', name: 'web-1', boot_id: 'boot-1' };

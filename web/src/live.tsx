@@ -40,7 +40,9 @@ export function LivePage({ params }: { params: URLSearchParams }) {
   };
 
   useEffect(() => {
-    const load = () => getJson<{ hosts: HostRow[] }>('/api/hosts').then((r) => setKnownHosts(r.hosts), () => undefined);
+    const load = (): void => {
+      getJson<{ hosts: HostRow[] }>('/api/hosts').then((r) => setKnownHosts(r.hosts), () => undefined);
+    };
     load();
     const t = setInterval(load, 10_000);
     return () => clearInterval(t);

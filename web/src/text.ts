@@ -4,7 +4,6 @@
  * lines do: control characters, line separators and bidi overrides (which can make "gpj.exe"
  * read as "exe.jpg") appear as \xNN or \uNNNN, and a backslash as \\ so those escapes are unambiguous.
  */
-// eslint-disable-next-line no-control-regex
 const HIDDEN = /[\\\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufffd]/g;
 
 export function visible(s: string): string {

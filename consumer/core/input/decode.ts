@@ -124,7 +124,7 @@ export function createMessageDecoder(opts: {
         opts.logger.info({ url: client.url, compatibility: level }, 'schema registry reachable');
       } catch (err) {
         if (err instanceof RegistryError && !err.retriable) throw new ConfigError(`--schema-registry: ${err.message}`, { cause: err });
-        opts.logger.warn({ url: client.url, err: (err as Error).message }, 'schema registry unreachable at start; messages that need it will wait for it');
+        opts.logger.warn({ url: client.url, err }, 'schema registry unreachable at start; messages that need it will wait for it');
       }
     },
     // At start the broker may still be loading its logs: retried like every start-up admin call.

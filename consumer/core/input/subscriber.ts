@@ -117,7 +117,7 @@ export function createSubscriber<K extends SchemaKind = EventKind>(opts: Subscri
   const ko = opts.order?.kindOrder;
   const leaderTopic = opts.order ? topicOfKind(opts.topicPrefix, opts.order.leader) : undefined;
   /** The leader's partitions as Kafka described them at start (seeds for kind-order). */
-  let leaderStarts = new Map<number, LeaderStart>();
+  const leaderStarts = new Map<number, LeaderStart>();
 
   function seekAssigned(assignment: Record<string, number[]>): void {
     for (const s of positions!.assigned(assignment)) {
@@ -169,7 +169,7 @@ export function createSubscriber<K extends SchemaKind = EventKind>(opts: Subscri
           if (final instanceof RegistryWaitAborted) return { handled, complete: false };
           if (!(final instanceof DecodeError)) throw final; // the heartbeat's rebalance: kafkajs rejoins
           stats.malformed++;
-          log.warn({ topic, partition, offset: message.offset, err: final.message, malformed: stats.malformed }, 'malformed message skipped');
+          log.warn({ topic, partition, offset: message.offset, err: final, malformed: stats.malformed }, 'malformed message skipped');
         }
       }
       handled = message.offset;

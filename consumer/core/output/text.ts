@@ -29,7 +29,6 @@ export function escapeField(s: string): string {
     }
     if (plain) return s;
   }
-  // eslint-disable-next-line no-control-regex
   return s.replace(/[\\"\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufffd]/g, (c) => {
     if (c === '\\') return '\\\\';
     if (c === '"') return '\\"';

@@ -119,7 +119,7 @@ export function createBulkWriter(opts: BulkWriterOptions): BulkWriter {
       } catch (err) {
         const status = (err as { meta?: { statusCode?: number } }).meta?.statusCode;
         if (status === 401) throw Object.assign(new Error(`OpenSearch refused the credentials (401): ${errorMessage(err)}`), { fatal: true });
-        log.warn({ err: errorMessage(err), status, docs: todo.length, attempt, retryInMs: backoff }, 'bulk request failed; retrying');
+        log.warn({ err, status, docs: todo.length, attempt, retryInMs: backoff }, 'bulk request failed; retrying');
         await sleep(backoff);
         backoff = Math.min(backoff * 2, maxBackoff);
         continue;

@@ -87,7 +87,7 @@ export async function runOpenSearchStore(opts: OpenSearchStoreOptions, stop: Abo
   const fail = (err: unknown): void => {
     if (failed) return;
     failed = err;
-    log.fatal({ err: errorMessage(err) }, 'store failed; stopping');
+    log.fatal({ err }, 'store failed; stopping');
     ctl.abort();
     giveUp.abort();
   };
@@ -100,7 +100,7 @@ export async function runOpenSearchStore(opts: OpenSearchStoreOptions, stop: Abo
     } catch (err) {
       const status = (err as { meta?: { statusCode?: number } }).meta?.statusCode;
       if (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429) throw Object.assign(new Error(`OpenSearch refused the index template (${status}): ${errorMessage(err)}`), { fatal: true });
-      log.warn({ err: errorMessage(err), retryInMs: backoff }, 'OpenSearch not reachable; waiting');
+      log.warn({ err, retryInMs: backoff }, 'OpenSearch not reachable; waiting');
       await new Promise((r) => setTimeout(r, backoff));
     }
   }
@@ -111,7 +111,7 @@ export async function runOpenSearchStore(opts: OpenSearchStoreOptions, stop: Abo
     try {
       stats.deletedIndices += (await enforceRetention(opts.client, opts.indexPrefix, opts.retentionMs, log)).length;
     } catch (err) {
-      log.warn({ err: errorMessage(err) }, 'retention check failed; trying again later');
+      log.warn({ err }, 'retention check failed; trying again later');
     }
   }
   if (ctl.signal.aborted) return stats;
@@ -153,7 +153,7 @@ export async function runOpenSearchStore(opts: OpenSearchStoreOptions, stop: Abo
         }
       } catch (err) {
         stats.unindexable++;
-        log.warn({ kind: rec.kind, partition, offset, err: errorMessage(err), unindexable: stats.unindexable }, 'event could not be made a document; skipped');
+        log.warn({ kind: rec.kind, partition, offset, err, unindexable: stats.unindexable }, 'event could not be made a document; skipped');
         return;
       }
       return writer.add(index, id, json);

@@ -187,7 +187,7 @@ function shortTest(path: string, t: Test): Query {
 }
 
 /** One case of a field: the documents it covers that pass the test. */
-function caseQuery(c: Case, t: Test, nt: NTest): Query | undefined {
+function caseQuery(c: Case, t: Test): Query | undefined {
   const v: Value = c.value;
   let q: Query | undefined;
   if ('const' in v) q = evalTest(t, v.const) ? MATCH_ALL : undefined;
@@ -211,7 +211,7 @@ function testQuery(nt: NTest, kind: EventKind, lookup: LookupResolver): Query {
   const cases = osField(nt.field, kind, t.t === 'ip');
   if (!cases) throw unsupported(nt, 'the OpenSearch store has no field for it');
   if (cases.length === 1 && 'lookup' in cases[0].value) return lookup(nt, kind);
-  return or(cases.map((c) => caseQuery(c, t, nt)).filter((q): q is Query => q !== undefined));
+  return or(cases.map((c) => caseQuery(c, t)).filter((q): q is Query => q !== undefined));
 }
 
 /** DSL for a condition already specialized to `kind` (see forKind). */

@@ -38,8 +38,6 @@ const remote = (field: 'ip' | 'port' | 'address', v: (p: string) => Value): Case
   { unless: ACCEPT, value: v(`destination.${field}`) },
   { when: ACCEPT, value: v(`source.${field}`) },
 ];
-/** evt.errno's failure (this project's: a connect in progress is not one). */
-const FAILED = term('event.outcome', 'failure');
 /** Falco's evt.failed: any negative result (an exit's code never is). */
 const NEGATIVE = { range: { 'ebpf_audit.res': { lt: 0 } } };
 const OPENS = { terms: { 'event.action': ['open', 'openat', 'openat2'] } };

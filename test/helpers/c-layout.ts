@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ROOT_DIR } from '../helpers/env';
+import { ROOT_DIR } from './env';
 
 export interface CStruct {
   size: number;
