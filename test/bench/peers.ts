@@ -93,7 +93,7 @@ async function statsOn(): Promise<() => Promise<void>> {
   const exited = new Promise<number | null>((resolve) => holder.once('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
     holder.stdout.once('data', () => resolve());
-    exited.then((code) => reject(new Error(`stats-on exited with ${code} before enabling BPF statistics`)));
+    void exited.then((code) => reject(new Error(`stats-on exited with ${code} before enabling BPF statistics`)));
   });
   return async () => {
     holder.stdin.end(); // cat ends, then stats-on closes the fd and exits

@@ -4,7 +4,7 @@ import { formatJson, stringify } from '../../consumer/core/output/json';
 import { jsonString, writeJson } from '../../consumer/core/output/json-writer';
 import { createSchemaRegistry } from '../../schemas/registry';
 import type { AuditEvent } from '../../schemas/types';
-import { execEvent, fileEvent, netEvent, proc } from './samples';
+import { execEvent, fileEvent, netEvent, proc } from '../helpers/samples';
 
 /** The former implementation: JSON.stringify with a bigint replacer, then the unsafe characters escaped. */
 function reference(value: unknown): string {

@@ -12,7 +12,6 @@ import * as avro from 'avsc';
 
 const UNSAFE = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 /** Anything JSON.stringify would escape, or UNSAFE: a string without these is written as is. */
-// eslint-disable-next-line no-control-regex
 const NEEDS_ESCAPE = /[\u0000-\u001f"\\\u007f-\u009f\u2028\u2029\ud800-\udfff\u202a-\u202e\u2066-\u2069]/;
 
 const unsafeEscape = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
@@ -129,7 +128,6 @@ function compileRecord(type: avro.types.RecordType, seen: Map<avro.Type, Writer>
   let body = `return function (v${head ? ', h' : ''}) { return ${head ? 'h + ' : ''}`;
   body += fields.length === 0 ? `'${head ? '}' : '{}'}'` : fields.map((f, i) => `${JSON.stringify(`${i === 0 ? (head ? ',' : '{') : ','}${key(f.name)}`)} + w${i}(v[${JSON.stringify(f.name)}])`).join(' + ') + " + '}'";
   body += '; };';
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval
   self = new Function(...writers.map((_, i) => `w${i}`), body)(...writers) as Writer;
   return self;
 }
