@@ -12,7 +12,7 @@ import type { EvalContext, ProcRecord } from './process-tree';
 const PRODUCER = 'the producer does not capture it yet';
 
 /** Falco's user.name is the effective uid's; the producer names the real uid, the same but in setuid programs. */
-function userName(ev: AuditEvent): string | undefined {
+export function userName(ev: AuditEvent): string | undefined {
   const q = ev.event.process;
   if (q.uid === q.euid) return q.user_name || undefined;
   return q.euid === 0 ? 'root' : undefined;

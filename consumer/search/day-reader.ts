@@ -7,8 +7,8 @@ import Database from 'better-sqlite3';
 import * as path from 'node:path';
 import type { AuditEvent, EventKind, Host } from '../../schemas/types';
 import { dayEndNs, dayFileName, dayStartNs } from '../store/day-db';
-import { fromRow, type Resolver } from '../store/rows';
-import { TABLES } from '../store/schema';
+import { addrBytes, fromRow, ipv4Text, type Resolver } from '../store/rows';
+import { BLOCK_SHIFT, SCHEMA_VERSION, TABLES } from '../store/schema';
 
 export interface DayReader {
   readonly day: string;
@@ -19,6 +19,11 @@ export interface DayReader {
   event(kind: EventKind, row: Record<string, unknown>): AuditEvent;
   /** `e.id` ranges holding every row of a table with a time in [since, until]; undefined: the whole table. */
   idRanges(kind: EventKind, sinceNs: bigint, untilNs: bigint): [bigint, bigint][] | undefined;
+  /**
+   * The blocks (`id >> BLOCK_SHIFT`, see schema.ts) of a table's rows, or of those id ranges, as an
+   * SQL list: with it, a lookup by a block-led index probes each block. '' when the table is empty.
+   */
+  blocks(kind: EventKind, ranges?: [bigint, bigint][]): string;
   close(): void;
 }
 
@@ -26,16 +31,25 @@ export interface DayReader {
 const MAX_RANGES = 32;
 
 export function openDayReader(dir: string, day: string): DayReader {
-  const db = new Database(path.join(dir, dayFileName(day)), { readonly: true, fileMustExist: true });
+  const file = path.join(dir, dayFileName(day));
+  const db = new Database(file, { readonly: true, fileMustExist: true });
   db.pragma('busy_timeout = 5000');
+  const version = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get();
+  if (version !== SCHEMA_VERSION) {
+    db.close();
+    throw new Error(`${file}: store schema version ${String(version)}, this program reads version ${SCHEMA_VERSION}`);
+  }
   db.pragma('cache_size = -65536');
   // icontains folds case as JavaScript does (SQLite's lower() folds ASCII only). Runs on
   // dictionary strings, not on event rows.
   db.function('ea_lower', { deterministic: true }, (s: unknown) => (typeof s === 'string' ? s.toLowerCase() : s));
+  // Addresses kept as text in the ext JSON (net.local_ip) as 16-byte keys, for range tests.
+  db.function('ea_addr', { deterministic: true }, (s: unknown) => (typeof s === 'string' ? addrBytes(s) : null));
   const str = db.prepare('SELECT s FROM strings WHERE id = ?').pluck();
   const addr = db.prepare('SELECT ip FROM addrs WHERE id = ?').pluck();
   const host = db.prepare('SELECT host_id AS id, name, boot_id FROM hosts WHERE id = ?');
   const blocks = db.prepare('SELECT first_id, last_id FROM blocks WHERE tbl = ? AND max_ns >= ? AND min_ns <= ? ORDER BY first_id').raw().safeIntegers(true);
+  const maxId = Object.fromEntries(Object.entries(TABLES).map(([k, t]) => [k, db.prepare(`SELECT max(id) FROM ${t}`).pluck()]));
   const strs = new Map<number, string>();
   const addrs = new Map<number, string>();
   const hosts = new Map<number, Host>();
@@ -50,7 +64,7 @@ export function openDayReader(dir: string, day: string): DayReader {
   };
   const resolver: Resolver = {
     str: (id) => cached(strs, id, () => (str.get(id) as string | undefined) ?? ''),
-    addr: (id) => cached(addrs, id, () => (addr.get(id) as string | undefined) ?? ''),
+    addr: (v) => (v >= 0 ? ipv4Text(v) : cached(addrs, -v, () => (addr.get(-v) as string | undefined) ?? '')),
     host: (id) => cached(hosts, id, () => (host.get(id) as Host | undefined) ?? { id: '', name: '', boot_id: '' }),
   };
   const startNs = dayStartNs(day);
@@ -78,6 +92,16 @@ export function openDayReader(dir: string, day: string): DayReader {
         merged.splice(best, 2, [merged[best][0], merged[best + 1][1]]);
       }
       return merged;
+    },
+    blocks(kind, ranges) {
+      const out = new Set<number>();
+      if (ranges) {
+        for (const [a, b] of ranges) for (let i = Number(a >> BigInt(BLOCK_SHIFT)); i <= Number(b >> BigInt(BLOCK_SHIFT)); i++) out.add(i);
+      } else {
+        const max = maxId[kind].get() as number | null;
+        if (max !== null) for (let i = 0; i <= Math.floor(max / 2 ** BLOCK_SHIFT); i++) out.add(i);
+      }
+      return [...out].join(', ');
     },
     close: () => db.close(),
   };

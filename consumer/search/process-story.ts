@@ -2,12 +2,13 @@
  * A process's story from the store: which process (host, pid, start time: pid reuse is told
  * apart), its ancestors up to init from the process tables of the days, then what it did in time
  * order: its files, connections, execs and exit, the children it started, and the alerts it
- * raised. Every lookup goes through an index ((host, pid) of the event tables, the process
+ * raised. Every lookup goes through an index ((block, host, pid) of the event tables, the process
  * table's key and its parent index); every list is bounded.
  */
 import type { AuditEvent, EventKind, Host } from '../../schemas/types';
 import type { DayReader } from './day-reader';
 import type { Search } from './search';
+import { BLOCK, BLOCK_INDEXED } from '../store/schema';
 
 export interface ProcessRef {
   /** Host id or name. */
@@ -123,7 +124,11 @@ export function processStory(search: Search, ref: ProcessRef, opts: { limit: num
   let more = false;
   for (const r of chosen.days) {
     for (const [kind, table] of KINDS) {
-      const stmt = r.db.prepare(`SELECT e.* FROM ${table} e WHERE e.host IN (${HOSTS}) AND e.pid = ? AND e.start_ns = ? ORDER BY e.time_ns LIMIT ?`).safeIntegers(true);
+      // File and net tables index (block, host, pid): one probe per block of the day.
+      const blocks = BLOCK_INDEXED[kind].includes('e.host') ? r.blocks(kind) : undefined;
+      if (blocks === '') continue;
+      const where = `${blocks ? `${BLOCK} IN (${blocks}) AND ` : ''}e.host IN (${HOSTS}) AND e.pid = ? AND e.start_ns = ?`;
+      const stmt = r.db.prepare(`SELECT e.* FROM ${table} e WHERE ${where} ORDER BY e.time_ns LIMIT ?`).safeIntegers(true);
       const rows = stmt.all(...hk, me.pid, me.startNs, opts.limit + 1) as Row[];
       if (rows.length > opts.limit) more = true;
       for (const row of rows.slice(0, opts.limit)) {

@@ -2,13 +2,16 @@
  * The SQLite backend: a normalized condition, specialized to one event kind, to an SQL boolean
  * over that kind's table (alias `e`) with bound parameters. Every operator runs in SQLite:
  * dictionary fields test the dictionary (a few thousand distinct strings) and match rows by id
- * through the table's indexes; address ranges compare 16-byte keys through the address index.
+ * through the table's indexes; IPv4 address ranges are ranges of the rows' address numbers, other
+ * addresses' ranges compare 16-byte keys through the address dictionary's index.
  * Every test is NULL-safe: a field that has no value makes the test false and its negation true,
  * as in the rule engine.
  */
 import type { EventKind } from '../../schemas/types';
-import { IPV4_MAPPED, type NCond, type NTest, type Test, unsupported } from './normalize';
+import { BLOCK, BLOCK_INDEXED } from '../store/schema';
+import { IPV4_MAPPED, type IpRange, type NCond, type NTest, type Test, unsupported } from './normalize';
 import { sqlField } from './sql-fields';
+import { extTest } from './sql-ext';
 
 export interface SqlWhere {
   sql: string;
@@ -24,6 +27,8 @@ export interface IdLookup {
   ids(sql: string, params: unknown[]): number[];
   /** A time window narrows the scan already: a long id list must not drive the plan instead. */
   ranged: boolean;
+  /** The blocks of the rows searched as an SQL list (DayReader.blocks): block-led indexes need it. */
+  blocks: string;
 }
 
 /** Above this many ids, a dictionary match is a membership test, not an index lookup. */
@@ -106,17 +111,52 @@ function strTest(s: string, t: Test, p: unknown[]): string {
   }
 }
 
-function ipTest(t: Extract<Test, { t: 'ip' }>, p: unknown[]): string {
-  const parts = t.ranges.map((r) => {
-    p.push(r.lo, r.hi);
-    if (!r.v6only) return 'bin BETWEEN ? AND ?';
-    p.push(IPV4_MAPPED.lo, IPV4_MAPPED.hi);
-    return '(bin BETWEEN ? AND ? AND bin NOT BETWEEN ? AND ?)';
-  });
-  if (parts.length === 0) return t.negate ? '1' : '0';
-  // In a WHERE, NULL (an address-less row: unix sockets) already fails; only the negation needs the guard.
-  return t.negate ? `NOT coalesce(${parts.join(' OR ')}, 0)` : parts.join(' OR ');
+/** A dictionary address's 16-byte key (`bin`) in any of the ranges. */
+function binTest(ranges: IpRange[], p: unknown[]): string {
+  return ranges
+    .map((r) => {
+      p.push(r.lo, r.hi);
+      if (!r.v6only) return 'bin BETWEEN ? AND ?';
+      p.push(IPV4_MAPPED.lo, IPV4_MAPPED.hi);
+      return '(bin BETWEEN ? AND ? AND bin NOT BETWEEN ? AND ?)';
+    })
+    .join(' OR ');
 }
+
+/** The IPv4 numbers of a range (its part inside ::ffff:0:0/96); undefined if none. */
+function v4Part(r: IpRange): [number, number] | undefined {
+  if (r.v6only) return undefined;
+  const lo = Buffer.compare(r.lo, IPV4_MAPPED.lo) < 0 ? IPV4_MAPPED.lo : r.lo;
+  const hi = Buffer.compare(r.hi, IPV4_MAPPED.hi) > 0 ? IPV4_MAPPED.hi : r.hi;
+  if (Buffer.compare(lo, hi) > 0) return undefined;
+  return [lo.readUInt32BE(12), hi.readUInt32BE(12)];
+}
+
+/**
+ * An address column (IPv4 as its number, others as minus their addrs id) in any of the ranges.
+ * A narrow IPv4 range or a short id list probes the block-led index; a wide one is a test on the rows.
+ */
+function addrTest(col: string, t: Extract<Test, { t: 'ip' }>, p: unknown[], lookup: IdLookup | undefined, blocked: boolean): string {
+  if (t.ranges.length === 0) return t.negate ? '1' : '0';
+  const parts: string[] = [];
+  for (const r of t.ranges) {
+    const v4 = v4Part(r);
+    if (!v4) continue;
+    const [a, b] = v4;
+    const narrow = b - a < INLINE_IDS;
+    const test = `${narrow || !lookup ? '' : '+'}${col} BETWEEN ${a} AND ${b}`;
+    parts.push(narrow && blocked && lookup?.blocks ? `(${BLOCK} IN (${lookup.blocks}) AND ${test})` : test);
+  }
+  const sp: unknown[] = [];
+  parts.push(member(col, `SELECT -id FROM addrs WHERE ${binTest(t.ranges, sp)}`, sp, p, lookup, blocked));
+  const any = parts.length === 1 ? parts[0] : `(${parts.join(' OR ')})`;
+  // The column is never NULL: the negation needs no guard.
+  return t.negate ? `NOT ${any}` : any;
+}
+
+/** An address column as the text the event carried. */
+const addrText = (col: string): string =>
+  `(CASE WHEN ${col} >= 0 THEN (${col} >> 24) || '.' || ((${col} >> 16) & 255) || '.' || ((${col} >> 8) & 255) || '.' || (${col} & 255) ELSE (SELECT ip FROM addrs WHERE id = -${col}) END)`;
 
 function numTest(x: string, t: Test, p: unknown[]): string {
   if (t.t === 'exists') return `${x} IS NOT NULL`;
@@ -132,11 +172,14 @@ function numTest(x: string, t: Test, p: unknown[]): string {
 }
 
 /** `col`'s value is one of the ids the dictionary subquery `sub` selects. */
-function member(col: string, sub: string, subParams: unknown[], p: unknown[], lookup?: IdLookup): string {
+function member(col: string, sub: string, subParams: unknown[], p: unknown[], lookup: IdLookup | undefined, blocked: boolean): string {
   if (lookup) {
     const ids = lookup.ids(`${sub} LIMIT ${INLINE_IDS + 1}`, subParams);
     if (ids.length === 0) return '0';
-    if (ids.length <= INLINE_IDS) return `${col} IN (${ids.map((id) => String(Math.trunc(Number(id)))).join(', ')})`;
+    if (ids.length <= INLINE_IDS) {
+      const test = `${col} IN (${ids.map((id) => String(Math.trunc(Number(id)))).join(', ')})`;
+      return blocked && lookup.blocks ? `(${BLOCK} IN (${lookup.blocks}) AND ${test})` : test;
+    }
     p.push(...subParams);
     return `${lookup.ranged ? '+' : ''}${col} IN (${sub})`;
   }
@@ -151,6 +194,7 @@ function test(c: NTest, kind: EventKind, p: unknown[], lookup?: IdLookup): strin
   const sp: unknown[] = [];
   let sql: string;
   let nullable = true;
+  const blocked = (col: string): boolean => BLOCK_INDEXED[kind].includes(col);
   switch (f.k) {
     case 'num':
       sql = numTest(f.expr, t, p);
@@ -165,22 +209,24 @@ function test(c: NTest, kind: EventKind, p: unknown[], lookup?: IdLookup): strin
     case 'dict': {
       // Every row's id is in the dictionary: testing the strings and matching ids is the same test.
       const where = strTest(f.fn ? f.fn('s') : 's', t, sp);
-      sql = member(f.col, `SELECT id FROM strings WHERE ${where}`, sp, p, lookup);
+      sql = member(f.col, `SELECT id FROM strings WHERE ${where}`, sp, p, lookup, blocked(f.col));
       nullable = f.nullable === true;
       break;
     }
     case 'host': {
       const where = strTest(f.col, t, sp);
-      sql = member('e.host', `SELECT id FROM hosts WHERE ${where}`, sp, p, lookup);
+      sql = member('e.host', `SELECT id FROM hosts WHERE ${where}`, sp, p, lookup, blocked('e.host'));
       nullable = false;
       break;
     }
-    case 'addr': {
-      const where = t.t === 'ip' ? ipTest(t, sp) : strTest('ip', t, sp);
-      sql = member(f.col, `SELECT id FROM addrs WHERE ${where}`, sp, p, lookup);
+    case 'ext':
+      sql = extTest(f, t, { str: strTest, num: numTest, member: (sub, subParams) => member('e.ext', sub, subParams, p, lookup, false) });
+      break;
+    case 'addr':
+      // Ranges (in, =, !=) use the numbers and the dictionary's index; other string tests read the text.
+      sql = t.t === 'ip' ? addrTest(f.col, t, p, lookup, blocked(f.col)) : strTest(addrText(f.col), t, p);
       nullable = false;
       break;
-    }
   }
   // A NOT NULL column's test is never NULL; only the others need the guard (which hides indexes).
   return nullable ? `coalesce(${sql}, 0)` : sql;

@@ -11,8 +11,8 @@ import { parseCondition, type Node } from '../rules/syntax';
 import type { DayReader } from './day-reader';
 import { fieldsOf, forKind, kindsOf, normalize, unsupported, type NCond } from './normalize';
 import { toSql, type IdLookup } from './sql';
-import { searchable } from './sql-fields';
-import { TABLES } from '../store/schema';
+import { notSearchableReason, searchable } from './sql-fields';
+import { BLOCK, BLOCK_INDEXED, TABLES } from '../store/schema';
 
 export interface Filter {
   cond: NCond;
@@ -35,7 +35,7 @@ const MAX_NS = 2n ** 63n - 1n;
 
 /** Check that the store can evaluate every field of a condition (else a RuleError naming it, exit 2). */
 export function checkSearchable(cond: NCond): void {
-  for (const t of fieldsOf(cond)) if (!searchable(t.field)) throw unsupported(t, 'the store has no column for it');
+  for (const t of fieldsOf(cond)) if (!searchable(t.field)) throw unsupported(t, notSearchableReason(t.field));
 }
 
 /** A condition's AST (parsed and checked by the rule compiler first: same errors as tail --where) in normal form. */
@@ -63,26 +63,29 @@ export function tableQuery(r: DayReader, f: Filter, kind: EventKind, cond: NCond
   const params: unknown[] = [];
   const parts: string[] = [];
   const ids = (sql: string, ps: unknown[]): number[] => r.db.prepare(sql).pluck().all(...ps) as number[];
-  let ranged = false;
+  let ranges: [bigint, bigint][] | undefined;
   if (f.sinceNs > r.startNs || f.untilNs < r.endNs - 1n) {
-    const ranges = r.idRanges(kind, f.sinceNs, f.untilNs);
+    ranges = r.idRanges(kind, f.sinceNs, f.untilNs);
     if (ranges && ranges.length === 0) return undefined;
     if (ranges) {
-      ranged = true;
       parts.push(`(${ranges.map(() => 'e.id BETWEEN ? AND ?').join(' OR ')})`);
       for (const [a, b] of ranges) params.push(a, b);
     }
     parts.push('e.time_ns BETWEEN ? AND ?');
     params.push(f.sinceNs, f.untilNs);
   }
+  const ranged = ranges !== undefined;
+  const blocks = r.blocks(kind, ranges);
+  if (blocks === '') return undefined; // no rows
   if (f.hosts.length) {
     const marks = f.hosts.map(() => '?').join(', ');
     const hostIds = ids(`SELECT id FROM hosts WHERE host_id IN (${marks}) OR name IN (${marks})`, [...f.hosts, ...f.hosts]);
     if (hostIds.length === 0) return undefined;
     // Within a time window the id ranges drive the scan: a host has a large share of every hour.
-    parts.push(`${ranged ? '+' : ''}e.host IN (${hostIds.map((id) => Math.trunc(Number(id))).join(', ')})`);
+    const test = `${ranged ? '+' : ''}e.host IN (${hostIds.map((id) => Math.trunc(Number(id))).join(', ')})`;
+    parts.push(!ranged && BLOCK_INDEXED[kind].includes('e.host') ? `(${BLOCK} IN (${blocks}) AND ${test})` : test);
   }
-  const lookup: IdLookup = { ids, ranged };
+  const lookup: IdLookup = { ids, ranged, blocks };
   if (!(c.op === 'const' && c.value)) parts.push(toSql(c, kind, params, lookup).sql);
   return { from: `${TABLES[kind]} e`, where: parts.length ? parts.join(' AND ') : '1', params };
 }

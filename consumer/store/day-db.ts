@@ -53,6 +53,12 @@ export function openDay(dir: string, day: string, opts: { readonly: boolean }): 
     // 64 MiB of page cache: the indexes' pages that random inserts touch stay in memory (with
     // SQLite's default 16 MiB, a day of a busy fleet re-reads them from the OS for every commit).
     db.pragma('cache_size = -65536');
+    db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID');
+    const v = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get() as number | undefined;
+    if (v !== undefined && v !== SCHEMA_VERSION) {
+      db.close();
+      throw new Error(`${file}: store schema version ${v}, this program writes version ${SCHEMA_VERSION}`);
+    }
     db.exec(DAY_DDL);
     db.exec(DAY_VIEWS);
     db.prepare('INSERT OR IGNORE INTO meta VALUES (?, ?), (?, ?)').run('day', day, 'schema_version', SCHEMA_VERSION);

@@ -10,6 +10,7 @@ import { extensionOf, withExtension } from './extension';
 /** Dictionary ids of a day file (writer side). */
 export interface Interner {
   str(s: string): number;
+  /** The `dst` column's value: an IPv4 address's number, or minus its addrs id. */
   addr(ip: string): number;
   host(h: Host): number;
 }
@@ -17,61 +18,138 @@ export interface Interner {
 /** Dictionary values of a day file (reader side). */
 export interface Resolver {
   str(id: number): string;
-  addr(id: number): string;
+  /** The address of a `dst` value (see Interner.addr). */
+  addr(v: number): string;
   host(id: number): Host;
 }
 
 export type Row = (number | bigint | string | null)[];
 
-function common(e: FileEvent | NetEvent | ProcessEvent, type: string, res: number, d: Interner): Row {
+/** The columns every event table starts with, written into `r` from index 0; returns the next index. */
+function common(r: Row, e: FileEvent | NetEvent | ProcessEvent, type: string, res: number, d: Interner): number {
   const p = e.process;
-  return [
-    e.time_ns, d.host(e.host), d.str(type), p.pid, p.tid, p.ppid, p.uid >>> 0, p.gid >>> 0, p.euid >>> 0, p.egid >>> 0,
-    d.str(p.comm), d.str(p.exe), p.start_time_ns, BigInt.asIntN(64, p.cgroup_id), d.str(p.container_id), e.ktime_ns, res,
-    (p.exe_from_memfd ? 1 : 0) | (p.exe_deleted ? 2 : 0),
-  ];
+  r[0] = e.time_ns;
+  r[1] = d.host(e.host);
+  r[2] = d.str(type);
+  r[3] = p.pid;
+  r[4] = p.tid;
+  r[5] = p.ppid;
+  r[6] = p.uid >>> 0;
+  r[7] = p.gid >>> 0;
+  r[8] = p.euid >>> 0;
+  r[9] = p.egid >>> 0;
+  r[10] = d.str(p.comm);
+  r[11] = d.str(p.exe);
+  r[12] = p.start_time_ns;
+  r[13] = BigInt.asIntN(64, p.cgroup_id);
+  r[14] = d.str(p.container_id);
+  r[15] = e.ktime_ns;
+  r[16] = res;
+  r[17] = (p.exe_from_memfd ? 1 : 0) | (p.exe_deleted ? 2 : 0);
+  return 18;
 }
 
-const credRow = (c: Creds): Row => [c.uid >>> 0, c.euid >>> 0, c.suid >>> 0, c.fsuid >>> 0, c.gid >>> 0, c.egid >>> 0, c.sgid >>> 0, c.fsgid >>> 0, BigInt.asIntN(64, c.cap_effective), BigInt.asIntN(64, c.cap_permitted)];
-const NO_CREDS: Row = new Array(20).fill(null);
+function creds(r: Row, i: number, c: Creds | undefined): number {
+  if (!c) {
+    for (let j = 0; j < 10; j++) r[i + j] = null;
+    return i + 10;
+  }
+  r[i] = c.uid >>> 0;
+  r[i + 1] = c.euid >>> 0;
+  r[i + 2] = c.suid >>> 0;
+  r[i + 3] = c.fsuid >>> 0;
+  r[i + 4] = c.gid >>> 0;
+  r[i + 5] = c.egid >>> 0;
+  r[i + 6] = c.sgid >>> 0;
+  r[i + 7] = c.fsgid >>> 0;
+  r[i + 8] = BigInt.asIntN(64, c.cap_effective);
+  r[i + 9] = BigInt.asIntN(64, c.cap_permitted);
+  return i + 10;
+}
 
-export function toRow(ev: AuditEvent, d: Interner): Row {
-  const row = kindRow(ev, d);
+/**
+ * An event's row, written into `r` (one array per kind, reused for every row: the row is bound
+ * and forgotten at once, and the store writes hundreds of thousands a second). The last column
+ * is `ext`: the newer fields as JSON (extension.ts), null when all have their default.
+ */
+export function toRow(ev: AuditEvent, d: Interner, r: Row = []): Row {
+  const i = kindRow(ev, d, r);
   const x = extensionOf(ev);
-  row.push(x ? d.str(JSON.stringify(x)) : null);
-  return row;
+  r[i] = x ? d.str(JSON.stringify(x)) : null;
+  return r;
 }
 
-function kindRow(ev: AuditEvent, d: Interner): Row {
+/** The kind's columns, written into `r`; returns the index of the `ext` column. */
+function kindRow(ev: AuditEvent, d: Interner, r: Row): number {
   switch (ev.kind) {
     case 'file': {
       const e = ev.event;
-      const row = common(e, e.op, e.result, d);
-      row.push(d.str(e.path), e.flags, e.mode, e.dirfd, e.truncated ? 1 : 0);
-      return row;
+      const i = common(r, e, e.op, e.result, d);
+      r[i] = d.str(e.path);
+      r[i + 1] = e.flags;
+      r[i + 2] = e.mode;
+      r[i + 3] = e.dirfd;
+      r[i + 4] = e.truncated ? 1 : 0;
+      return i + 5;
     }
     case 'net': {
       const e = ev.event;
-      const row = common(e, e.op, e.result, d);
-      row.push(d.str(e.family), d.str(e.protocol), d.addr(e.dst_ip), e.dst_port, d.str(e.unix_path), e.fd);
-      return row;
+      const i = common(r, e, e.op, e.result, d);
+      r[i] = d.str(e.family);
+      r[i + 1] = d.str(e.protocol);
+      r[i + 2] = d.addr(e.dst_ip);
+      r[i + 3] = e.dst_port;
+      r[i + 4] = d.str(e.unix_path);
+      r[i + 5] = e.fd;
+      return i + 6;
     }
     case 'process': {
       const e = ev.event;
       const exec = e.kind === 'exec';
       const exit = e.kind === 'exit';
       // res: the call's result (a ptrace's or a module load's error), an exit's code.
-      const row = common(e, e.kind, exit ? e.exit_code : e.result, d);
-      row.push(
-        exec ? d.str(e.filename) : null, exec ? d.str(e.cwd) : null, exec ? e.args.join(' ') : null, exec ? JSON.stringify(e.args) : null,
-        exit ? e.exit_code : null, exit ? e.signal : null, e.truncated ? 1 : 0,
-      );
-      if (e.cred_change) row.push(...credRow(e.cred_change.old), ...credRow(e.cred_change.new));
-      else row.push(...NO_CREDS);
-      return row;
+      const i = common(r, e, e.kind, exit ? e.exit_code : e.result, d);
+      r[i] = exec ? d.str(e.filename) : null;
+      r[i + 1] = exec ? d.str(e.cwd) : null;
+      r[i + 2] = exec ? e.args.join(' ') : null;
+      r[i + 3] = exec ? JSON.stringify(e.args) : null;
+      r[i + 4] = exit ? e.exit_code : null;
+      r[i + 5] = exit ? e.signal : null;
+      r[i + 6] = e.truncated ? 1 : 0;
+      return creds(r, creds(r, i + 7, e.cred_change?.old), e.cred_change?.new);
     }
   }
 }
+
+/**
+ * A dotted-quad IPv4 address as its 32-bit number; -1 for anything else (IPv6, v4-mapped, '',
+ * or a form that would not print back the same: leading zeros). Such addresses are stored as
+ * numbers; the others go through the addrs dictionary.
+ */
+export function ipv4Number(s: string): number {
+  let n = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || ++dots > 3) return -1;
+      n = n * 256 + part;
+      part = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits === 3 || (digits === 1 && part === 0)) return -1; // too long, or a leading zero
+      part = part * 10 + (c - 48);
+      digits++;
+      if (part > 255) return -1;
+    } else return -1;
+  }
+  return dots === 3 && digits > 0 ? n * 256 + part : -1;
+}
+
+/** The dotted quad of a 32-bit number (ipv4Number's inverse). */
+export const ipv4Text = (n: number): string => `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 
 /** 16 bytes, IPv4 as ::ffff:a.b.c.d, so that one range compares both families; null if not an address. */
 export function addrBytes(ip: string): Buffer | null {

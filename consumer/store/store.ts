@@ -2,12 +2,14 @@
  * `store`: every event and alert of the topics into the SQLite store, exactly once.
  *
  * Kafka offsets live in the store, not in the consumer group: the subscriber starts each partition
- * at the offset meta.db holds (`storedOffset`). A fetched batch is buffered per day file; then
- * each day file commits its rows with that partition's watermark (the next offset) in one
- * transaction, and meta.db takes the offset last. Killed between the two, the store reads the batch
- * again at the next start, and every message below a day file's watermark is skipped there as
- * already stored. Killed anywhere else, the batch is either wholly in or wholly out. So each message
- * is stored once however the store is stopped.
+ * at the offset meta.db holds (`storedOffset`). Each message's row goes into its day file's open
+ * transaction, which commits (every second or so) with the file's per-partition watermarks: the
+ * offset after the last message of that partition in the file. meta.db takes the offsets of the
+ * batches read to their end last, after the day files. Killed before a file's commit, the file
+ * holds none of its uncommitted rows; killed after it, meta.db may be behind, and the store reads
+ * those batches again at the next start: every message below a day file's watermark is skipped
+ * there as already stored. A message read twice in one run (a batch fetched again after an error)
+ * is below the watermark too. So each message is stored once however the store is stopped.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -21,7 +23,7 @@ import { usage } from '../core/usage';
 import { alertFromAvro } from '../detect/alert-format';
 import type { Alert } from '../rules/engine';
 import { dayFileName, dayOf, dayStartNs, dayEndNs } from './day-db';
-import { openDayWriter, type DayWriter } from './day-writer';
+import { openDayWriter, type DayWriter, type Mark } from './day-writer';
 import { dayBytes, listDays, openMetaStore } from './meta';
 import { lockStore } from './store-lock';
 import { planRetention, type RetentionPolicy } from './retention';
@@ -102,12 +104,18 @@ export async function runStore(opts: StoreOptions, stop: AbortSignal): Promise<S
     let w = writers.get(day);
     if (w) return w;
     if (writers.size >= MAX_OPEN_DAYS) {
-      flush(); // sealed rows first: the oldest file's, before it closes
-      // The oldest file the batch being read has not written to (else: one more file stays open).
-      const oldest = [...writers.keys()].sort().find((d) => !touched.has(writers.get(d)!));
-      if (oldest !== undefined) {
-        writers.get(oldest)!.close();
+      // The oldest file, preferably one the batch being read has not written to, its rows
+      // committed first (the offsets wait for the next flush: its watermarks make a replay skip
+      // what it holds).
+      const days = [...writers.keys()].sort();
+      const oldest = days.find((d) => !touched.has(writers.get(d)!)) ?? days[0];
+      const o = writers.get(oldest)!;
+      try {
+        commitWriter(o);
+      } finally {
+        o.close();
         writers.delete(oldest);
+        touched.delete(o);
       }
     }
     const fresh = !fs.existsSync(path.join(opts.dir, dayFileName(day)));
@@ -120,15 +128,16 @@ export async function runStore(opts: StoreOptions, stop: AbortSignal): Promise<S
     return w;
   }
 
-  let last: { w?: DayWriter; topic?: string; partition?: number; mark: number } = { mark: -1 };
-  function watermark(w: DayWriter, topic: string, partition: number): number {
-    // Consecutive messages nearly always go to the same file from the same partition.
-    if (last.w === w && last.topic === topic && last.partition === partition) return last.mark;
-    const v = w.watermark(topic, partition);
-    last = { w, topic, partition, mark: v };
-    return v;
+  // Consecutive messages nearly always go to the same file from the same partition.
+  let last: { w?: DayWriter; topic?: string; partition?: number; mark?: Mark } = {};
+  function markOf(w: DayWriter, topic: string, partition: number): Mark {
+    if (last.w === w && last.topic === topic && last.partition === partition) return last.mark!;
+    const m = w.mark(topic, partition);
+    last = { w, topic, partition, mark: m };
+    return m;
   }
 
+  /** The day file of a message, with the partition's watermark raised past it; undefined: not stored (counted). */
   function route(timeNs: bigint, topic: string, partition: number, offset: string): DayWriter | undefined {
     if (failed) return undefined;
     if (timeNs < floorNs) {
@@ -136,10 +145,13 @@ export async function runStore(opts: StoreOptions, stop: AbortSignal): Promise<S
       return undefined;
     }
     const w = writerFor(dayOf(timeNs));
-    if (Number(offset) < watermark(w, topic, partition)) {
+    const m = markOf(w, topic, partition);
+    const off = Number(offset);
+    if (off < m.next) {
       stats.alreadyStored++;
       return undefined;
     }
+    m.next = off + 1;
     touched.add(w);
     return w;
   }
@@ -157,27 +169,28 @@ export async function runStore(opts: StoreOptions, stop: AbortSignal): Promise<S
     log.fatal({ err }, 'store failed; stopping');
     ctl.abort();
   }
-  /** Offsets of the batches sealed since the last flush: meta.db takes them after the day files. */
+  /** Offsets of the batches read to their end since the last flush: meta.db takes them after the day files. */
   const pendingOffsets = new Map<string, { topic: string; partition: number; next: bigint }>();
-  let sealedBatches = 0;
+  let batches = 0;
   let lastAnalyze = Date.now();
+  function commitWriter(w: DayWriter): void {
+    const n = w.commit();
+    stats.stored += n.events;
+    stats.alerts += n.alerts;
+    if (n.events + n.alerts > 0) stats.commits++;
+  }
   /**
-   * Commit the sealed batches: each day file's rows with its watermarks, then the offsets. One
-   * transaction per file for many Kafka batches: index pages dirtied once per commit, not per batch.
+   * Commit every day file's rows with its watermarks, then the offsets of the batches read to
+   * their end. One transaction per file for many Kafka batches: the rows' index pages are written
+   * once per commit, not once per batch.
    */
   function flush(): void {
-    if (failed || pendingOffsets.size === 0) return;
+    if (failed) return;
     try {
-      for (const w of writers.values()) {
-        const n = w.commit();
-        stats.stored += n.events;
-        stats.alerts += n.alerts;
-        if (n.events + n.alerts > 0) stats.commits++;
-      }
-      meta.setOffsets([...pendingOffsets.values()]);
+      for (const w of writers.values()) commitWriter(w);
+      if (pendingOffsets.size) meta.setOffsets([...pendingOffsets.values()]);
       pendingOffsets.clear();
-      last = { mark: -1 }; // watermarks moved
-      sealedBatches = 0;
+      batches = 0;
       if (Date.now() - lastAnalyze > ANALYZE_MS) {
         lastAnalyze = Date.now();
         for (const w of writers.values()) w.analyze();
@@ -216,12 +229,9 @@ export async function runStore(opts: StoreOptions, stop: AbortSignal): Promise<S
     },
     afterBatch: async ({ topic, partition, lastOffset }) => {
       if (failed || lastOffset === undefined) return;
-      const next = BigInt(lastOffset) + 1n;
-      for (const w of touched) w.seal(topic, partition, next);
       touched.clear();
-      pendingOffsets.set(`${topic}\u0000${partition}`, { topic, partition, next });
-      last = { mark: -1 };
-      if (++sealedBatches >= FLUSH_BATCHES || [...writers.values()].some((w) => w.pending >= FLUSH_ROWS)) flush();
+      pendingOffsets.set(`${topic}\u0000${partition}`, { topic, partition, next: BigInt(lastOffset) + 1n });
+      if (++batches >= FLUSH_BATCHES || [...writers.values()].some((w) => w.pending >= FLUSH_ROWS)) flush();
     },
     onEnd: opts.untilEnd
       ? () => {
@@ -243,7 +253,7 @@ export async function runStore(opts: StoreOptions, stop: AbortSignal): Promise<S
     clearInterval(timer);
     await sub.stop();
     clearInterval(flushTimer);
-    // Sealed batches are committed; rows of a batch cut short by the stop are not (nor its offset).
+    // Every row read is committed with its watermark; the offset of a batch cut short is not.
     flush();
     for (const w of writers.values()) w.close();
     meta.close();

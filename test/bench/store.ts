@@ -1,11 +1,13 @@
 /**
  * Store and search benchmark.
  *
- *   node dist/test/bench/store.js ingest [events=1000000]
+ *   node dist/test/bench/store.js ingest [events=1000000] [baseline-cli [rounds=1]]
  *     preloads N fleet-shaped events (16 hosts, over the last hour: current times, so the broker's
  *     retention cannot delete them mid-run) into a fresh topic set, then runs
  *     `store --until-end` into a fresh directory and reports its rate (per wall and per CPU second,
- *     from its final log line) and the bytes per event on disk.
+ *     from its final log line) and the bytes per event on disk. With a baseline CLI (another
+ *     build's dist/consumer/cli.js, e.g. of main in a second worktree), the baseline and this
+ *     build take turns on the same topics, `rounds` times: before and after at the same load.
  *
  *   node dist/test/bench/store.js query [events=10000000] [dir]
  *     writes N fleet-shaped events spread over the last 3 days straight into a store directory
@@ -49,7 +51,35 @@ function dirBytes(dir: string): number {
   return fs.readdirSync(dir).filter((f) => f.startsWith('events-')).reduce((s, f) => s + fs.statSync(path.join(dir, f)).size, 0);
 }
 
-async function ingest(n: number): Promise<void> {
+/** One `store --until-end` run of a CLI over the preloaded topics into a fresh directory. */
+async function storeRun(cli: string, label: string, prefix: string, n: number): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ea-bench-store-'));
+  try {
+    // A group of its own per run: the offsets are the store's, and no run waits for another's session.
+    const group = `${prefix}-${label}-${Date.now().toString(36)}`;
+    const child = spawn(process.execPath, [cli, 'store', '--db', dir, '--topic-prefix', prefix, '--brokers', BROKERS, '--group', group, '--until-end', '--log-level', 'info'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const line = err.split('\n').find((l) => l.includes('"msg":"store stopped"'));
+    if (code !== 0 || !line) throw new Error(`store exited ${code}: ${err.slice(-2000)}`);
+    const j = JSON.parse(line);
+    const stored = j.store.stored as number;
+    const bytes = dirBytes(dir);
+    console.log(`${label}: store --until-end: ${stored} events in ${(j.elapsedMs / 1000).toFixed(2)} s: ${k(stored / (j.elapsedMs / 1000))} events/s wall, ${k(stored / (j.cpuMs / 1000))} events/s per CPU second (${((j.cpuMs * 1e3) / stored).toFixed(2)} µs CPU/event)`);
+    console.log(`${label}: on disk: ${(bytes / 1048576).toFixed(1)} MiB, ${(bytes / stored).toFixed(1)} bytes/event (day files after checkpoint; meta.db ${fs.statSync(path.join(dir, 'meta.db')).size} bytes)`);
+    if (stored !== n) throw new Error(`${label}: stored ${stored} of ${n}`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Preloads the events once, then runs this build's store over them; with a baseline CLI (another
+ * build's dist/consumer/cli.js), runs the two in turn, `rounds` times each, on the same topics at
+ * the same machine load: a before/after comparison.
+ */
+async function ingest(n: number, baseline?: string, rounds = 1): Promise<void> {
   const events = makeEvents(n);
   retime(events, Date.now() - 3600_000, Date.now());
   const prefix = `bench-store-${Date.now().toString(36)}`;
@@ -57,20 +87,12 @@ async function ingest(n: number): Promise<void> {
   await createTopicSet(prefix);
   await preload(prefix, events, { batch: 10000 });
   console.log(`preloaded ${n} events into ${prefix}.{file,net,process} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ea-bench-store-'));
-  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
-  const child = spawn(process.execPath, [CONSUMER_CLI, 'store', '--db', dir, '--topic-prefix', prefix, '--brokers', BROKERS, '--until-end', '--log-level', 'info'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-  const line = err.split('\n').find((l) => l.includes('"msg":"store stopped"'));
-  if (code !== 0 || !line) throw new Error(`store exited ${code}: ${err.slice(-2000)}`);
-  const j = JSON.parse(line);
-  const stored = j.store.stored as number;
-  const bytes = dirBytes(dir);
-  console.log(`store --until-end: ${stored} events in ${(j.elapsedMs / 1000).toFixed(2)} s: ${k(stored / (j.elapsedMs / 1000))} events/s wall, ${k(stored / (j.cpuMs / 1000))} events/s per CPU second (${((j.cpuMs * 1e3) / stored).toFixed(2)} µs CPU/event)`);
-  console.log(`on disk: ${(bytes / 1048576).toFixed(1)} MiB, ${(bytes / stored).toFixed(1)} bytes/event (day files after checkpoint; meta.db ${fs.statSync(path.join(dir, 'meta.db')).size} bytes)`);
-  if (stored !== n) throw new Error(`stored ${stored} of ${n}`);
+  events.length = 0;
+  for (let r = 0; r < rounds; r++) {
+    if (baseline) await storeRun(baseline, 'baseline', prefix, n);
+    await storeRun(CONSUMER_CLI, baseline ? 'this build' : 'store', prefix, n);
+  }
+  console.log(`(load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')})`);
 }
 
 /** Indexes of the event tables: dropped while the benchmark loads, built at the end (a sort is faster than 10M random inserts). */
@@ -203,7 +225,7 @@ async function query(n: number, dirArg?: string): Promise<void> {
 }
 
 const [mode, count, dir] = process.argv.slice(2);
-(mode === 'query' ? query(Number(count ?? 10_000_000), dir) : ingest(Number(count ?? 1_000_000))).then(
+(mode === 'query' ? query(Number(count ?? 10_000_000), dir) : ingest(Number(count ?? 1_000_000), dir, Number(process.argv[5] ?? 1))).then(
   () => process.exit(0),
   (err: unknown) => {
     console.error(err);

@@ -100,6 +100,13 @@ test('producer -> Kafka -> OpenSearch -> search: the same answers as the SQLite 
   assert.match(lineage[1], new RegExp(`^  PID:${chain.pid} Exe:"[^"]*/bash" Comm:"bash"`), story.join('\n'));
   assert.ok(story.some((l) => l.includes(`Path: "${file}"`)), story.join('\n'));
 
+  // The newer fields: cat's login uid as the kernel has it (-1 when unset), tested and grouped; the connect's local end.
+  const loginuid = Number(fs.readFileSync('/proc/self/loginuid', 'utf8').trim()) | 0;
+  assert.match(same(['--where', `proc.pid = ${catPid} and proc.loginuid = ${loginuid} and evt.kind = file`]), new RegExp(`Path: "${esc(file)}"`));
+  assert.equal(same(['--where', `proc.pid = ${catPid} and proc.loginuid != ${loginuid}`]), '');
+  same(['--top', 'proc.loginuid,proc.user', '--where', `proc.pid = ${catPid}`]);
+  same(['--where', `proc.pid = ${connect.pid} and (fd.lip in (127.0.0.0/8) or net.socket_type = stream or proc.cap_effective contains CAP_SYS_ADMIN)`]);
+
   const bad = run(opensearch(['--where', 'proc.name = cat and']));
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--where:1:\d+: /);

@@ -98,6 +98,16 @@ test('producer -> Kafka -> store -> search: path, pid, time range, CIDR, a proce
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--where:1:\d+: /);
 
+  // The newer fields (the ext JSON): cat's login uid as the kernel has it (-1 when unset), tested and grouped.
+  const loginuid = Number(fs.readFileSync('/proc/self/loginuid', 'utf8').trim()) | 0;
+  assert.match(search(db, ['--where', `proc.pid = ${catPid} and proc.loginuid = ${loginuid} and evt.kind = file`]).stdout, new RegExp(`Path: "${esc(file)}"`));
+  assert.equal(search(db, ['--where', `proc.pid = ${catPid} and proc.loginuid != ${loginuid}`]).stdout, '');
+  assert.match(search(db, ['--top', 'proc.loginuid', '--where', `proc.pid = ${catPid}`]).stdout, new RegExp(`^\\s*\\d+\\s+"${loginuid}"$`, 'm'));
+  // A field no column holds names itself: exit 2.
+  const unsearchable = search(db, ['--where', 'fd.sip = 127.0.0.1']);
+  assert.equal(unsearchable.status, 2);
+  assert.match(unsearchable.stderr, /field "fd\.sip" cannot be searched in the store/);
+
   assert.equal(await store.stop('SIGINT'), 0);
   assert.match(store.stderr(), /"msg":"store stopped"/);
 });

@@ -23,6 +23,7 @@ import { launchBrowser, needsChromium, screenshotDir } from '../helpers/web-brow
 // The functions given to page.waitForFunction and friends run in the page, where these exist.
 interface PageElement {
   textContent: string | null;
+  querySelector(s: string): PageElement | null;
   addEventListener(type: string, fn: (e: { timeStamp: number }) => void, capture?: boolean): void;
 }
 declare const document: {
@@ -95,16 +96,22 @@ test('web console in Chromium: live, alerts, search, process view, hostile names
   const t0 = Date.now();
   const chain = spawnSync('bash', ['-c', 'cat "$1" "$2" > /dev/null; true', 'bash', marked, path.join(work, HOSTILE)], { encoding: 'utf8' });
   assert.equal(chain.status, 0, chain.stderr);
-  await page.waitForFunction((name) => [...document.querySelectorAll('.etable .tr')].some((r) => r.textContent?.includes(name)), path.basename(marked), { timeout: 30000 });
+  // cat's open of the marked file (the test's own write of it is a row too, with node's pid).
+  await page.waitForFunction(
+    (name) => [...document.querySelectorAll('.etable .tr')].some((r) => r.querySelector('.c-comm')?.textContent === 'cat' && r.textContent?.includes(name)),
+    path.basename(marked),
+    { timeout: 30000 },
+  );
   const liveMs = Date.now() - t0;
   console.log(`# web live: a marked cat reached the live page ${liveMs} ms after it ran`);
   assert.ok(liveMs <= 3000, `the marked cat took ${liveMs} ms to reach the live page`);
   // The hostile name is text: the row shows it literally, no element was made of it, no dialog.
   await page.waitForFunction((name) => [...document.querySelectorAll('.etable .tr')].some((r) => r.textContent?.includes(name)), HOSTILE, { timeout: 10000 });
   assert.equal(await page.locator('.etable img').count(), 0);
-  const catPid = Number(await page.textContent(`.etable .tr:has-text("${path.basename(marked)}") .c-pid a`));
+  const catRow = `.etable .tr:has(.c-comm:text-is("cat")):has-text("${path.basename(marked)}")`;
+  const catPid = Number(await page.textContent(`${catRow} .c-pid a`));
   assert.ok(catPid > 0, 'no cat pid in the live row');
-  await page.click(`.etable .tr:has-text("${path.basename(marked)}")`);
+  await page.click(catRow);
   await page.waitForSelector('.detail');
   await page.screenshot({ path: path.join(shots, 'web-live.png') });
 

@@ -13,6 +13,7 @@ import { createBulkWriter } from '../../consumer/store/opensearch/bulk-writer';
 import { toDocument } from '../../consumer/store/opensearch/document';
 import { eventId } from '../../consumer/store/opensearch/event-id';
 import { createIndexNamer, installTemplate } from '../../consumer/store/opensearch/indices';
+import { MAPPINGS } from '../../consumer/store/opensearch/mapping';
 import { openOpenSearchSearch } from '../../consumer/store/opensearch/os-search';
 import { openSearchBackend } from '../../consumer/store/opensearch/os-backend';
 import { huntRules } from '../../consumer/search/retro-hunt';
@@ -92,6 +93,38 @@ test('OpenSearch retro-hunt: a test of ancestors (proc.aname) is decided over th
     await backend.close();
     assert.deepEqual(hunt.alerts.map((a) => (a.events[0].event as { path: string }).path), [alerted]);
     assert.match(hunt.alerts[0].message, /proc=cp .*parent=bash/);
+  } finally {
+    await deleteIndices(client, prefix);
+  }
+});
+
+test('OpenSearch: an index made under mapping version 1 takes documents with the newer fields once the template is installed, and finds them', async (t) => {
+  if (await needsOpenSearch(t)) return;
+  const client = testOpenSearch();
+  const prefix = uniquePrefix('osupg');
+  const ev = dataSet(400).find((e) => e.kind === 'process' && e.event.process.tty === 34816 && e.event.process.loginuid === 1000)!;
+  assert.ok(ev, 'the data set has a process event with a terminal and a login uid');
+  // Version 1: the same mapping without the fields version 2 added.
+  const v1 = structuredClone(MAPPINGS) as { _meta: Record<string, number>; properties: { ebpf_audit: { properties: Record<string, { properties: Record<string, unknown> }> } } };
+  const x = v1.properties.ebpf_audit.properties;
+  for (const f of ['tty', 'loginuid', 'user_name', 'effective_user_name', 'login_user_name', 'cap_names', 'exe_upper_layer']) delete x.process.properties[f];
+  delete x.file.properties.target;
+  for (const f of ['local_ip', 'local_port', 'socket_type', 'socket_protocol']) delete x.net.properties[f];
+  delete x.ptrace;
+  delete x.module;
+  v1._meta.ebpf_audit_mapping = 1;
+  const index = createIndexNamer(prefix)(ev.kind, ev.event.time_ns);
+  try {
+    await client.indices.create({ index, body: { settings: { number_of_shards: 1, number_of_replicas: 0 }, mappings: v1 } } as never);
+    const put = () => client.index({ index, id: eventId(ev), body: toDocument(ev), refresh: true } as never);
+    await assert.rejects(put(), /strict_dynamic_mapping_exception/, 'the old mapping refuses the new fields');
+    await installTemplate(client, prefix, { shards: 1, replicas: 0 }, quietLogger);
+    await put();
+    const { env } = loadRules([readRuleFile(DEFAULT_RULES)]);
+    const nc = normalize(parseCondition('proc.tty = 34816 and user.loginuid = 1000'), env, (offset) => ({ file: '--where', line: 1, col: offset + 1 }));
+    const search = openOpenSearchSearch({ client, indexPrefix: prefix });
+    const got = await search.events({ cond: nc, kinds: kindsOf(nc), sinceNs: 0n, untilNs: 2n ** 63n - 1n, hosts: [] }, 10);
+    assert.deepEqual(got.events.map((e) => e.ev.event.time_ns), [ev.event.time_ns]);
   } finally {
     await deleteIndices(client, prefix);
   }

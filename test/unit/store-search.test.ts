@@ -92,6 +92,9 @@ test('count, top (with distinct), histogram and time windows', () => {
   const h = s.histogram(makeFilter({}, env), 5_000_000_000n);
   assert.deepEqual(h.map((b) => b.events), [4, 4]);
   assert.throws(() => makeFilter({ where: 'file.path = /x and net.dst_port = 1' }, env), /can never match/);
+  // A field no store holds: exit 2 (a RuleError), naming the field, where it is and why.
+  assert.throws(() => makeFilter({ where: 'proc.pid = 1 or fd.sip = 10.0.0.1' }, env), /^.*--where:1:17: field "fd\.sip" cannot be searched in the store: no column holds it \(the engine derives it from the socket's two ends/);
+  assert.throws(() => makeFilter({ where: 'proc.args contains x' }, env), /field "proc\.args" cannot be searched in the store: .*argv is kept on exec events only/);
   const alerts = s.alerts(makeFilter({ hosts: ['web-1'] }, env), 10);
   assert.deepEqual(alerts.alerts.map((a) => [a.rule_id, a.time_ns, a.host.name, JSON.parse(a.event).path]), [['cred-file-read', at(4), 'web-1', '/etc/shadow']]);
   assert.equal(s.alerts(makeFilter({ sinceNs: at(5) }, env), 10).alerts.length, 0);

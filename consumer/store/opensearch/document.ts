@@ -15,7 +15,9 @@ import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { AuditEvent, Creds, FileEvent, NetEvent, Process, ProcessEvent } from '../../../schemas/types';
 import { toEcs } from '../../core/output/json';
+import { capabilityNames } from '../../rules/capabilities';
 import { flagNames } from '../../rules/fields';
+import { userName } from '../../rules/fields-proc';
 import { extensionOf, withExtension } from '../extension';
 
 export type Doc = Record<string, unknown>;
@@ -128,6 +130,7 @@ export function toDocument(ev: AuditEvent): Doc {
     if (pe.truncated) x.truncated = true;
     if (pe.cred_change) x.cred = { old: creds(pe.cred_change.old), new: creds(pe.cred_change.new), ...credFlags(pe.cred_change.old, pe.cred_change.new) };
   }
+  indexNewer(ev, x);
   // The newer fields: stored, not indexed. The ECS names toEcs gives some of them (user.name,
   // file.target_path, ptrace) are not in this store's strict mapping: they live here instead.
   const ext = extensionOf(ev);
@@ -138,6 +141,38 @@ export function toDocument(ev: AuditEvent): Doc {
   if (Object.keys(extra).length) x.extra = extra;
   doc.ebpf_audit = x;
   return doc;
+}
+
+/**
+ * Indexed copies of the newer fields, for search (search-fields.ts): only values other than the
+ * defaults, as in the ext value (a document without one holds the default); user.name's value as
+ * the rule engine derives it; capabilities by name. extra.ext stays the source for fromDocument.
+ */
+function indexNewer(ev: AuditEvent, x: Obj): void {
+  const p = ev.event.process;
+  const xp = x.process;
+  if (p.tty) xp.tty = p.tty;
+  if (p.loginuid !== -1) xp.loginuid = p.loginuid;
+  if (p.user_name) xp.user_name = p.user_name;
+  const eff = userName(ev);
+  if (eff) xp.effective_user_name = eff;
+  if (p.login_user_name) xp.login_user_name = p.login_user_name;
+  if (p.cap_effective) xp.cap_names = capabilityNames(p.cap_effective);
+  if (p.exe_upper_layer) xp.exe_upper_layer = true;
+  if (ev.kind === 'file') {
+    if (ev.event.target) x.file.target = ev.event.target;
+  } else if (ev.kind === 'net') {
+    const n = ev.event;
+    // An address that is not an IP would make the ip field reject the document: left out (reads as "").
+    if (n.local_ip && isIP(n.local_ip)) x.net.local_ip = n.local_ip;
+    if (n.local_port) x.net.local_port = n.local_port;
+    if (n.socket_type) x.net.socket_type = n.socket_type;
+    if (n.socket_protocol) x.net.socket_protocol = n.socket_protocol;
+  } else {
+    const e = ev.event;
+    if (e.ptrace) x.ptrace = { request: e.ptrace.request, target_pid: e.ptrace.target_pid };
+    if (e.module) x.module = { path: e.module.path, params: e.module.params };
+  }
 }
 
 const KIND_OF_DATASET: Record<string, AuditEvent['kind']> = { 'ebpf-audit.file': 'file', 'ebpf-audit.net': 'net', 'ebpf-audit.process': 'process' };

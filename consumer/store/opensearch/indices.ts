@@ -4,7 +4,7 @@
  */
 import type { Client } from '@opensearch-project/opensearch';
 import type { Logger } from '../../../common/logger';
-import { indexTemplate, type TemplateOptions } from './mapping';
+import { indexTemplate, MAPPINGS, type TemplateOptions } from './mapping';
 
 export const INDEX_KINDS = ['file', 'net', 'process', 'alerts'] as const;
 export type IndexKind = (typeof INDEX_KINDS)[number];
@@ -45,6 +45,10 @@ export function indexPatterns(prefix: string, kinds: readonly IndexKind[] = INDE
 export async function installTemplate(client: Client, prefix: string, o: Omit<TemplateOptions, 'patterns'>, log: Logger): Promise<void> {
   const name = `${prefix}-ebpf-audit`;
   await client.indices.putIndexTemplate({ name, body: indexTemplate({ ...o, patterns: indexPatterns(prefix) }) as never });
+  // Indices made under an older template: the fields added since (only additions; see mapping.ts),
+  // so that today's index takes the new documents (its mapping is strict). Documents indexed before
+  // keep their values in ebpf_audit.extra only: search reads them as defaults.
+  await client.indices.putMapping({ index: indexPatterns(prefix).join(','), allow_no_indices: true, body: MAPPINGS } as never);
   log.info({ template: name, patterns: indexPatterns(prefix), shards: o.shards, replicas: o.replicas }, 'index template installed');
 }
 

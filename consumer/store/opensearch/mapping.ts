@@ -20,7 +20,11 @@ const creds = obj({
   cap_effective: long, cap_permitted: long,
 });
 
-export const MAPPING_VERSION = 1;
+/**
+ * 2: the newer fields indexed (ebpf_audit.process.tty ..., file.target, net.local_*, ptrace.*,
+ * module.*), for search. Only added fields: installTemplate puts them on existing indices too.
+ */
+export const MAPPING_VERSION = 2;
 
 export const MAPPINGS: Mapping = {
   dynamic: 'strict',
@@ -48,9 +52,14 @@ export const MAPPINGS: Mapping = {
       ktime_ns: long,
       res: long,
       truncated: bool,
-      process: obj({ uid: long, euid: long, gid: long, egid: long, start_ns: long, cgroup_id: long, exe_from_memfd: bool, exe_deleted: bool }),
-      file: obj({ dirfd: long, flags: long, mode: long, flag_names: kw, write: bool, read: bool }),
-      net: obj({ family: kw, fd: long }),
+      process: obj({
+        uid: long, euid: long, gid: long, egid: long, start_ns: long, cgroup_id: long, exe_from_memfd: bool, exe_deleted: bool,
+        tty: long, loginuid: long, user_name: kw, effective_user_name: kw, login_user_name: kw, cap_names: kw, exe_upper_layer: bool,
+      }),
+      file: obj({ dirfd: long, flags: long, mode: long, flag_names: kw, write: bool, read: bool, target: kw }),
+      net: obj({ family: kw, fd: long, local_ip: ip, local_port: long, socket_type: kw, socket_protocol: long }),
+      ptrace: obj({ request: kw, target_pid: long }),
+      module: obj({ path: kw, params: kw }),
       exec: obj({ filename: kw }),
       exit: obj({ signal: long }),
       cred: obj({ old: creds, new: creds, changed: bool, to_root: bool, caps_raised: bool }),

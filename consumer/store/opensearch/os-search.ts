@@ -126,7 +126,7 @@ export function openOpenSearchSearch(opts: { client: Client; indexPrefix: string
       const when = c.when || c.unless ? guard : MATCH_ALL;
       const v = c.value;
       if ('const' in v) return { when, constant: typeof v.const === 'boolean' ? (v.const ? '1' : '0') : String(v.const) };
-      if ('path' in v) return { when, source: { terms: { field: v.path, missing_bucket: v.missing !== undefined } }, missing: v.missing === undefined ? undefined : String(v.missing) };
+      if ('path' in v) return { when, source: { terms: { field: v.path, missing_bucket: v.missing !== undefined } }, missing: v.missing === undefined ? undefined : keyText(v.missing, undefined) };
       if ('time' in v) return { when, source: { terms: { script: { lang: 'painless', source: "def z = doc['@timestamp'].value.toInstant(); String n = Long.toString(z.getNano()); return Long.toString(z.getEpochSecond()) + '.' + '000000000'.substring(n.length()) + n;" } } } };
       throw new ConfigError(`--top ${name}: not supported by the OpenSearch store (it is looked up per event; use --where on it, or the SQLite store)`);
     });

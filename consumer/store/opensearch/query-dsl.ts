@@ -193,9 +193,16 @@ function caseQuery(c: Case, t: Test): Query | undefined {
   if ('const' in v) q = evalTest(t, v.const) ? MATCH_ALL : undefined;
   else if ('short' in v) q = shortTest(v.short, t);
   else if ('lookup' in v) throw new Error('lookup fields are resolved by the caller');
-  else if (v.type === 'ip') {
-    if (t.t !== 'ip') q = kwTest(v.path, t);
+  else if (v.type === 'ip' && v.missing !== undefined) {
+    // Absent: '' (net.local_ip), in no range. A string test (net.dst_ip) reads the text field instead.
+    if (t.t === 'exists') q = exists(v.path);
+    else if (t.t !== 'ip') q = kwTest(v.path, t);
     else q = t.negate ? not(ipIn(v.path, t.ranges)) : ipIn(v.path, t.ranges);
+  } else if (v.type === 'ip') {
+    // Absent: no value (fd.lip): every test needs the field, its negation included.
+    if (t.t === 'exists') q = exists(v.path);
+    else if (t.t !== 'ip') q = kwTest(v.path, t);
+    else q = t.negate ? and([exists(v.path), not(ipIn(v.path, t.ranges))]) : ipIn(v.path, t.ranges);
   } else {
     const present = v.type === 'kw' ? kwTest(v.path, t) : v.type === 'num' ? numTest(v.path, t) : t.t === 'exists' ? exists(v.path) : { term: { [v.path]: (t as { value: boolean }).value } };
     q = v.missing !== undefined && evalTest(t, v.missing) ? or([present, not(exists(v.path))]) : present;

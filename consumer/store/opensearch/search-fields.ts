@@ -10,7 +10,7 @@ import type { EventKind } from '../../../schemas/types';
 export type Query = Record<string, unknown>;
 
 export type Value =
-  | { path: string; type: 'kw' | 'num' | 'bool' | 'ip'; missing?: '' | 0 }
+  | { path: string; type: 'kw' | 'num' | 'bool' | 'ip'; missing?: string | number | boolean }
   | { const: string | number | boolean }
   /** A container id as the language has it, its first 12 characters: evaluated by a script. */
   | { short: string }
@@ -24,9 +24,9 @@ export interface Case {
 }
 
 const term = (path: string, value: string | number | boolean): Query => ({ term: { [path]: value } });
-const kw = (path: string, missing?: ''): Value => ({ path, type: 'kw', missing });
-const num = (path: string, missing?: 0): Value => ({ path, type: 'num', missing });
-const bool = (path: string): Value => ({ path, type: 'bool' });
+const kw = (path: string, missing?: string): Value => ({ path, type: 'kw', missing });
+const num = (path: string, missing?: number): Value => ({ path, type: 'num', missing });
+const bool = (path: string, missing?: boolean): Value => ({ path, type: 'bool', missing });
 const one = (value: Value): Case[] => [{ value }];
 const all = (cases: Case[]): Partial<Record<EventKind, Case[]>> => ({ file: cases, net: cases, process: cases });
 
@@ -64,6 +64,19 @@ const boolCases = (q: Query, guard?: Query): Case[] => [
 ];
 const FILELESS = { bool: { should: [term('ebpf_audit.process.exe_from_memfd', true), term('ebpf_audit.process.exe_deleted', true)], minimum_should_match: 1 } };
 
+/** Opens (creat too): a link has no flags, mode or open test; only links have a target. */
+const OPENS_ALL = { terms: { 'event.action': ['open', 'openat', 'openat2', 'creat'] } };
+const LINK = (value: Value): Case[] => [{ unless: OPENS_ALL, value }];
+const OPEN = (value: Value): Case[] => [{ when: OPENS_ALL, value }];
+/** Sockets with ends (fd.lip ...): IP sockets, not a fresh socket(). */
+const INET = { terms: { 'ebpf_audit.net.family': ['inet', 'inet6'] } };
+const HAS_ENDS = { bool: { filter: [INET], must_not: [term('event.action', 'socket')] } };
+// The newer fields (document.ts indexNewer): a document without one holds its default.
+const XP = 'ebpf_audit.process';
+const CAPS = all(one(kw(`${XP}.cap_names`, '')));
+const LOGINUID = all(one(num(`${XP}.loginuid`, -1)));
+const UPPER = all(one(bool(`${XP}.exe_upper_layer`, false)));
+
 const MAP: Record<string, Partial<Record<EventKind, Case[]>>> = {
   'evt.kind': { file: one({ const: 'file' }), net: one({ const: 'net' }), process: one({ const: 'process' }) },
   // evt.type tests arrive as the stored names (search/normalize.ts rewrites Falco's: execve -> exec).
@@ -72,8 +85,8 @@ const MAP: Record<string, Partial<Record<EventKind, Case[]>>> = {
   'evt.rawres': all(one(num('ebpf_audit.res'))),
   'evt.failed': all(boolCases(NEGATIVE)),
   'evt.errno': all(one(kw('error.code', ''))),
-  'evt.is_open_write': { file: boolCases(WRITE) },
-  'evt.is_open_read': { file: boolCases(READ) },
+  'evt.is_open_write': { file: boolCases(WRITE, OPENS_ALL) },
+  'evt.is_open_read': { file: boolCases(READ, OPENS_ALL) },
   'proc.pid': all(one(num('process.pid'))),
   'proc.tid': all(one(num('process.thread.id'))),
   'proc.ppid': all(one(num('process.parent.pid'))),
@@ -93,9 +106,9 @@ const MAP: Record<string, Partial<Record<EventKind, Case[]>>> = {
   'file.path': { file: one(kw('file.path')) },
   'file.name': { file: one(kw('file.name')) },
   'file.directory': { file: one(kw('file.directory')) },
-  'file.flags': { file: one(kw('ebpf_audit.file.flag_names')) },
-  'file.mode': { file: one(num('ebpf_audit.file.mode')) },
-  'net.dst_ip': { net: [{ when: UNIX, value: { const: '' } }, ...remote('ip', (p) => ({ path: p, type: 'ip' })).map((c) => ({ ...c, unless: c.unless ? { bool: { should: [c.unless, UNIX] } } : UNIX }))] },
+  'file.flags': { file: OPEN(kw('ebpf_audit.file.flag_names')) },
+  'file.mode': { file: OPEN(num('ebpf_audit.file.mode')) },
+  'net.dst_ip': { net: [{ when: UNIX, value: { const: '' } }, ...remote('ip', (p) => ({ path: p, type: 'ip', missing: '' })).map((c) => ({ ...c, unless: c.unless ? { bool: { should: [c.unless, UNIX] } } : UNIX }))] },
   'net.dst_port': { net: remote('port', (p) => num(p, 0)) },
   'net.proto': { net: one(kw('network.transport', '')) },
   'net.family': { net: one(kw('ebpf_audit.net.family')) },
@@ -105,6 +118,45 @@ const MAP: Record<string, Partial<Record<EventKind, Case[]>>> = {
   // As in Falco: 12 characters, "host" on the host (toEcs leaves the host's empty id out).
   'container.id': all([{ unless: HAS_CONTAINER, value: { const: 'host' } }, { when: HAS_CONTAINER, value: { short: 'container.id' } }]),
   'container.full_id': all([{ unless: HAS_CONTAINER, value: { const: 'host' } }, { when: HAS_CONTAINER, value: kw('container.id') }]),
+  'proc.tty': all(one(num(`${XP}.tty`, 0))),
+  'proc.loginuid': LOGINUID,
+  'user.loginuid': LOGINUID,
+  'proc.user': all(one(kw(`${XP}.user_name`, ''))),
+  'user.name': all(one(kw(`${XP}.effective_user_name`))),
+  'proc.loginuser': all(one(kw(`${XP}.login_user_name`, ''))),
+  'user.loginname': all(one(kw(`${XP}.login_user_name`))),
+  'proc.cap_effective': CAPS,
+  'thread.cap_effective': CAPS,
+  'proc.exe_upper_layer': UPPER,
+  'proc.is_exe_upper_layer': UPPER,
+  'user.uid': all(one(num(`${XP}.euid`))),
+  'group.gid': all(one(num(`${XP}.egid`))),
+  'thread.tid': all(one(num('process.thread.id'))),
+  'file.target': { file: LINK(kw('ebpf_audit.file.target', '')) },
+  'fs.path.source': { file: LINK(kw('ebpf_audit.file.target', '')) },
+  'net.local_ip': { net: one({ path: 'ebpf_audit.net.local_ip', type: 'ip', missing: '' }) },
+  'net.local_port': { net: one(num('ebpf_audit.net.local_port', 0)) },
+  'net.socket_type': { net: one(kw('ebpf_audit.net.socket_type', '')) },
+  'net.socket_protocol': { net: one(num('ebpf_audit.net.socket_protocol', 0)) },
+  'net.fd': { net: one(num('ebpf_audit.net.fd')) },
+  // No value without a local address: the test needs the field (no `missing`).
+  'fd.lip': { net: [{ when: HAS_ENDS, value: { path: 'ebpf_audit.net.local_ip', type: 'ip' } }] },
+  'fd.lport': { net: [{ when: { bool: { filter: [HAS_ENDS, { exists: { field: 'ebpf_audit.net.local_ip' } }] } }, value: num('ebpf_audit.net.local_port', 0) }] },
+  'ptrace.request': { process: one(kw('ebpf_audit.ptrace.request')) },
+  'ptrace.target_pid': { process: one(num('ebpf_audit.ptrace.target_pid')) },
+  'module.path': { process: one(kw('ebpf_audit.module.path')) },
+  'module.params': { process: one(kw('ebpf_audit.module.params')) },
+  'evt.arg.request': { process: [{ when: term('event.action', 'ptrace'), value: kw('ebpf_audit.ptrace.request') }] },
+  'evt.arg.uargs': { process: [{ when: { terms: { 'event.action': ['init_module', 'finit_module'] } }, value: kw('ebpf_audit.module.params') }] },
+  // Falco's names over the same fields, where the engine gives them a value.
+  'proc.is_exe_from_memfd': all(one(bool('ebpf_audit.process.exe_from_memfd'))),
+  'evt.hostname': all(one(kw('host.name'))),
+  'fd.nameraw': { file: OPEN(kw('file.path', '')) },
+  'fs.path.nameraw': { file: LINK(kw('file.path', '')) },
+  'fd.lnet': { net: [{ when: HAS_ENDS, value: { path: 'ebpf_audit.net.local_ip', type: 'ip' } }] },
+  'fd.l4proto': { net: [{ when: INET, value: kw('network.transport', '') }] },
+  'fd.sockfamily': { net: [{ when: INET, value: { const: 'ip' } }, { when: UNIX, value: { const: 'unix' } }] },
+  'fd.is_server': { net: boolCases(ACCEPT, HAS_ENDS) },
   'cred.changed': { process: one(bool('ebpf_audit.cred.changed')) },
   'cred.to_root': { process: boolCases(TO_ROOT, HAS_CRED) },
   'cred.caps_raised': { process: one(bool('ebpf_audit.cred.caps_raised')) },
