@@ -46,9 +46,10 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
   const log = opts.logger.child({ component: 'pipeline' });
   const { ring, registry, enricher, publisher, topics } = opts;
   const key = Buffer.from(opts.hostId);
-  // One headers object per kind, shared by every message of that kind (kafkajs only reads it).
+  // One headers object per kind, shared by every message of that kind; frozen, so kafkajs
+  // (patched) encodes it once instead of for every record.
   const headers = Object.fromEntries(
-    EVENT_KINDS.map((k) => [k, { kind: k, schema: registry.current(k).id, host: opts.hostId }]),
+    EVENT_KINDS.map((k) => [k, Object.freeze({ kind: k, schema: registry.current(k).id, host: opts.hostId })]),
   ) as unknown as Record<EventKind, Message["headers"]>;
   const stats: PipelineStats = { decoded: 0, decodeErrors: 0, encodeErrors: 0, backpressureTicks: 0, byKind: { file: 0, net: 0, process: 0 } };
   let timer: NodeJS.Timeout | undefined;

@@ -26,13 +26,26 @@ export interface Entry {
 /** Record overhead in a v2 record batch (varints, attributes, header keys) plus headers: an upper estimate. */
 const RECORD_OVERHEAD = 64;
 
-export function sizeOf(m: Message): number {
-  let n = RECORD_OVERHEAD + (m.value ? (m.value as Buffer).length : 0) + (m.key ? Buffer.byteLength(m.key as Buffer | string) : 0);
-  if (m.headers) for (const [k, v] of Object.entries(m.headers)) n += k.length + (v ? Buffer.byteLength(v as Buffer | string) : 0);
+const headerBytes = new WeakMap<object, number>();
+
+function headersSize(h: NonNullable<Message['headers']>): number {
+  let n = 0;
+  for (const [k, v] of Object.entries(h)) n += k.length + (v ? Buffer.byteLength(v as Buffer | string) : 0);
   return n;
 }
 
-const headerBytes = new WeakMap<Record<string, string>, number>();
+export function sizeOf(m: Message): number {
+  let n = RECORD_OVERHEAD + (m.value ? (m.value as Buffer).length : 0) + (m.key ? Buffer.byteLength(m.key as Buffer | string) : 0);
+  const h = m.headers;
+  if (h) {
+    // A frozen header set (the pipeline shares one per kind) cannot change: measured once.
+    if (!Object.isFrozen(h)) return n + headersSize(h);
+    let hs = headerBytes.get(h);
+    if (hs === undefined) headerBytes.set(h, (hs = headersSize(h)));
+    n += hs;
+  }
+  return n;
+}
 
 /** sizeOf for a spooled record (header sets are shared, so their size is computed once each). */
 export function recordSizeOf(r: SpoolRecord): number {

@@ -112,7 +112,8 @@ export function decodeRecord(p: Buffer): SpoolRecord {
       o += 2 + vlen;
     }
     if (o !== p.length) throw new RangeError('headers do not fill the record');
-    return h;
+    // Frozen: shared by every record with these bytes, and kafkajs encodes a frozen set once.
+    return Object.freeze(h);
   });
   return { topic, key, value, timestamp, headers };
 }

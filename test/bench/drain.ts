@@ -27,6 +27,11 @@ function cpuNs(pid: number): number {
   return (Number(f[11]) + Number(f[12])) * TICK_NS; // utime + stime
 }
 
+/** A /proc/PID/status memory line (VmRSS, VmHWM) in MiB. */
+function statusMb(pid: number, field: string): number {
+  return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+}
+
 async function topicCount(prefix: string): Promise<number> {
   const admin = testKafka('bench').admin();
   await admin.connect();
@@ -53,6 +58,7 @@ async function main(): Promise<void> {
   await producer.waitForLine(/"msg":"capturing"/, 60000, 'stderr');
   const pid = Number(/"pid":(\d+)/.exec(producer.stderr())![1]);
   await new Promise((r) => setTimeout(r, 1000));
+  const idleRssMb = statusMb(pid, 'VmRSS');
   const cpu0 = cpuNs(pid);
   const t0 = process.hrtime.bigint();
   const monitored = run(pace);
@@ -68,7 +74,8 @@ async function main(): Promise<void> {
   }
   const seconds = Number(changedAt - t0) / 1e9;
   const cpu = cpuNs(pid) - cpu0;
-  const rssMb = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+  const rssMb = statusMb(pid, 'VmRSS');
+  const peakRssMb = statusMb(pid, 'VmHWM');
   await producer.stop('SIGINT');
   const final = JSON.parse(producer.stderr().split('\n').find((l) => l.includes('"final stats"'))!).stats;
   fs.rmSync(work, { recursive: true, force: true });
@@ -87,11 +94,14 @@ async function main(): Promise<void> {
     kernelToKafkaEventsPerSec: Math.round(inKafka / seconds),
     producerCpuUsPerEvent: +(cpu / 1000 / inKafka).toFixed(2),
     producerRssMb: Math.round(rssMb),
+    /** Before the loop (captured nothing yet), and the peak over the whole run (VmHWM). */
+    producerIdleRssMb: Math.round(idleRssMb),
+    producerPeakRssMb: Math.round(peakRssMb),
   };
   console.log(JSON.stringify(result));
   if (pace) console.log(`open loop: paced at ${pace}/s, ran at ${Math.round(monitored.rate)}/s for ${monitored.seconds.toFixed(2)} s`);
   else console.log(`open loop: ${Math.round(base.rate)}/s alone, ${Math.round(monitored.rate)}/s monitored (${(result.keptRatio * 100).toFixed(0)}% kept)`);
-  console.log(`kernel -> Kafka: ${inKafka} events in ${seconds.toFixed(2)} s = ${result.kernelToKafkaEventsPerSec}/s (all in Kafka ${result.lagSeconds} s after the loop ended), ${result.producerCpuUsPerEvent} us CPU/event, RSS ${result.producerRssMb} MiB, lost ${final.lost}`);
+  console.log(`kernel -> Kafka: ${inKafka} events in ${seconds.toFixed(2)} s = ${result.kernelToKafkaEventsPerSec}/s (all in Kafka ${result.lagSeconds} s after the loop ended), ${result.producerCpuUsPerEvent} us CPU/event, RSS ${result.producerIdleRssMb} MiB idle, ${result.producerPeakRssMb} MiB peak, lost ${final.lost}`);
 }
 
 main().then(

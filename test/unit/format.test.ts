@@ -55,6 +55,8 @@ test('privilege changes list what changed, ids unsigned, capabilities in hex', (
 test('timestamps: seconds since the epoch with nine decimals', () => {
   assert.equal(formatTimestamp(0n), '0.000000000');
   assert.equal(formatTimestamp(1_000_000_007n), '1.000000007');
+  assert.equal(formatTimestamp(999_999_999n), '0.999999999');
+  assert.equal(formatTimestamp(1_764_012_345_000_000_001n), '1764012345.000000001');
 });
 
 test('hostile names cannot inject escapes, end the field or forge a line', () => {
@@ -66,6 +68,11 @@ test('hostile names cannot inject escapes, end the field or forge a line', () =>
   assert.match(line, /Path: "x\\"\\x0aPID:1 \\x1b\[31mred\\x07\\\\\\u202e\\x9b"$/);
   assert.equal(escapeField('plain/path-ü'), 'plain/path-ü');
   assert.equal(escapeField('bad\ufffdutf8'), 'bad\\ufffdutf8');
+  // Short fields are scanned by a loop, long ones by the regex: both escape alike.
+  const pad = 'y'.repeat(70);
+  for (const c of ['"', '\\', '\x00', '\x1f', '\x7f', '\x9f', '\u2028', '\u202e', '\u2066', '\ufffd', 'ü', '中']) {
+    assert.equal(`${pad}${escapeField(c)}`, escapeField(`${pad}${c}`), JSON.stringify(c));
+  }
 });
 
 test('links, sockets, dups, ptrace and module loads get lines in the same style', () => {

@@ -1,6 +1,7 @@
 /**
- * The kafkajs patches (patches/kafkajs+2.2.4.patch) change how every produce request is encoded:
- * their output must be byte-for-byte what upstream's code computes.
+ * The kafkajs patches (patches/kafkajs+2.2.4.patch) change how every produce request is encoded
+ * and how every fetched record is decoded: their output must be byte-for-byte, and their decoded
+ * records field-for-field, what upstream's code computes.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -11,6 +12,10 @@ const Encoder = require('kafkajs/src/protocol/encoder');
 const Decoder = require('kafkajs/src/protocol/decoder');
 const Long = require('kafkajs/src/utils/long');
 const crc32C: (b: Buffer) => number = require('kafkajs/src/protocol/recordBatch/crc32C/crc32C');
+const { RecordBatch, RecordBatchOfMessages } = require('kafkajs/src/protocol/recordBatch/v0');
+const Record = require('kafkajs/src/protocol/recordBatch/record/v0');
+const decodeRecordBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder');
+const Batch = require('kafkajs/src/consumer/batch');
 
 /** Upstream's varlong: zigzag over Long, 7 bits at a time. */
 function upstreamVarLong(value: number): Buffer {
@@ -57,5 +62,90 @@ test('CRC32C: the check value, and the reference on random buffers', () => {
   for (const n of [0, 1, 7, 64, 1000, 65537]) {
     const b = randomBytes(n);
     assert.equal(crc32C(b), referenceCrc32c(b), `${n} bytes`);
+  }
+});
+
+test('readVarLongNumber: the number for varlongs of up to 7 bytes, readVarLong\'s Long beyond', () => {
+  const values = [...VALUES, 2 ** 47, -(2 ** 47), 2 ** 48 - 1, -(2 ** 48), 2 ** 48, -(2 ** 48) - 1, 2 ** 53 - 1, -(2 ** 53) + 1];
+  for (const v of values) {
+    const buf = new Encoder().writeVarLong(Long.fromNumber(v)).writeInt8(7).buffer;
+    const d = new Decoder(buf);
+    const n = d.readVarLongNumber();
+    const expected = new Decoder(buf).readVarLong();
+    if (Math.abs(v) < 2 ** 48) assert.equal(n, v, `number for ${v}`);
+    assert.equal(Long.fromValue(n).toString(), expected.toString(), `value of ${v}`);
+    assert.equal(d.readInt8(), 7, `position after ${v}`);
+  }
+});
+
+/** Offsets and timestamps as upstream computes them: Long arithmetic on the batch's strings. */
+const longAdd = (base: string, delta: number | string): string => Long.fromValue(base).add(Long.fromValue(delta)).toString();
+
+async function roundTrip(firstOffset: string, firstTimestamp: number, records: Array<{ offsetDelta: number; timestampDelta: number | string; headers: Record<string, unknown> }>) {
+  const encoded = await RecordBatch({
+    firstOffset: Long.fromString(firstOffset),
+    firstTimestamp,
+    maxTimestamp: firstTimestamp,
+    lastOffsetDelta: records.length - 1,
+    records: records.map((r, i) => Record({ ...r, timestampDelta: Long.fromValue(r.timestampDelta), key: Buffer.from(`k${i}`), value: Buffer.from(`v${i}`) })),
+  });
+  return (await decodeRecordBatch(new Decoder(encoded.buffer))).records;
+}
+
+test('record batches decode with exact offsets and timestamps, numbers or Longs, and upstream\'s headers', async () => {
+  const proto = JSON.parse('{"__proto__": "p"}') as Record<string, unknown>; // an own key named __proto__
+  const headers = [{}, { kind: 'file', host: 'h1' }, { dup: ['a', 'b', 'c'], one: 'x' }, proto];
+  for (const [firstOffset, firstTimestamp] of [['0', 1_764_012_345_678], ['9007199254740000', 1_764_012_345_678], ['9223372036854775000', -1]] as const) {
+    const deltas = [0, 1, 500, 999];
+    const specs = deltas.map((d, i) => ({ offsetDelta: d, timestampDelta: i === 3 ? '300000000000000' : d * 7, headers: headers[i] }));
+    const records = await roundTrip(firstOffset, firstTimestamp, specs);
+    assert.equal(records.length, specs.length);
+    records.forEach((r: any, i: number) => {
+      assert.equal(r.offset, longAdd(firstOffset, specs[i].offsetDelta), `offset ${firstOffset}+${specs[i].offsetDelta}`);
+      assert.equal(r.timestamp, longAdd(String(firstTimestamp), specs[i].timestampDelta), `timestamp of record ${i}`);
+      assert.deepEqual(r.key, Buffer.from(`k${i}`));
+      assert.deepEqual(r.value, Buffer.from(`v${i}`));
+      // Upstream's own reduce over the header pairs, in the encoder's order.
+      const pairs = Object.keys(specs[i].headers).flatMap((k) => [specs[i].headers[k]].flat().map((v) => ({ key: k, value: Buffer.from(String(v)) })));
+      const upstream = pairs.reduce(
+        (obj: any, { key, value }) => ({ ...obj, [key]: obj[key] === undefined ? value : Array.isArray(obj[key]) ? obj[key].concat([value]) : [obj[key], value] }),
+        {},
+      );
+      assert.deepEqual(r.headers, upstream);
+      assert.deepEqual(Object.keys(r.headers), Object.keys(specs[i].headers));
+    });
+  }
+});
+
+test('a fetched batch keeps the messages at or after the fetched offset, numbers or Longs', () => {
+  const msgs = (offsets: string[]) => offsets.map((offset) => ({ offset, key: null, isControlRecord: false, batchContext: {} }));
+  const kept = (fetched: string, offsets: string[]) => new Batch('t', fetched, { partition: 0, highWatermark: '0', messages: msgs(offsets), abortedTransactions: [] }).messages.map((m: { offset: string }) => m.offset);
+  assert.deepEqual(kept('5', ['3', '4', '5', '6']), ['5', '6']);
+  assert.deepEqual(kept('9007199254740993', ['9007199254740992', '9007199254740993', '9007199254740994']), ['9007199254740993', '9007199254740994']);
+  assert.deepEqual(kept('9007199254740991', ['9007199254740990', '9007199254740991', '9007199254740992']), ['9007199254740991', '9007199254740992']);
+});
+
+test('uncompressed batches written in one buffer: the bytes of RecordBatch over Record encoders', async () => {
+  const shared = Object.freeze({ kind: 'file', schema: 'ab12', host: 'h1' });
+  const messages = [
+    { key: Buffer.from('host-1'), value: randomBytes(200), timestamp: '1764012345678', headers: shared },
+    { key: 'text key é', value: 'text value ü', timestamp: '1764012345600', headers: { a: ['1', '2'], b: Buffer.from([0, 1]) } },
+    { key: null, value: null, headers: {} },
+    { key: Buffer.alloc(0), value: randomBytes(70_000), timestamp: '1764012345999', headers: shared },
+    { key: Buffer.from('k'), value: Buffer.from('v'), timestamp: '1764012345000' },
+    { key: Buffer.from('host-1'), value: randomBytes(33), timestamp: '1764012345678', headers: shared }, // the frozen headers, from cache
+  ];
+  const dateNow = 1_764_012_346_000;
+  for (const transactional of [false, true]) {
+    const firstTimestamp = '1764012345000';
+    const maxTimestamp = '1764012345999';
+    const args = { firstTimestamp, maxTimestamp, producerId: Long.fromValue(7), producerEpoch: 2, firstSequence: 11, transactional };
+    const upstream = await RecordBatch({
+      ...args,
+      lastOffsetDelta: messages.length - 1,
+      records: messages.map((m, i) => Record({ key: m.key, value: m.value, headers: m.headers, offsetDelta: i, timestampDelta: Number(m.timestamp || dateNow) - Number(firstTimestamp) })),
+    });
+    const direct = RecordBatchOfMessages({ ...args, messages, dateNow });
+    assert.deepEqual(direct.buffer, upstream.buffer, `transactional ${transactional}`);
   }
 });

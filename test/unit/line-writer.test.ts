@@ -16,6 +16,17 @@ test('lines are written in order, newline-terminated', async () => {
   assert.equal(w.lines, 5000);
 });
 
+test('multi-byte text and lines larger than the write buffer come out byte-exact', async () => {
+  const chunks: Buffer[] = [];
+  const stream = new Writable({ write: (c: Buffer, _e, cb) => (chunks.push(Buffer.from(c)), cb()) });
+  const w = createLineWriter({ stream, onClosed: () => assert.fail('not closed') });
+  const lines = ['ascii', 'ü中😀', 'x'.repeat(100_000), '中'.repeat(40_000), ''];
+  for (let i = 0; i < 3000; i++) lines.push(`${i} ${'é'.repeat(i % 50)} 😀`);
+  for (const l of lines) await w.write(l);
+  await w.flush();
+  assert.equal(Buffer.concat(chunks).toString('utf8'), `${lines.join('\n')}\n`);
+});
+
 test('a reader that goes away (EPIPE) ends the writer quietly', async () => {
   // A real pipe to `head -n 1`, which exits after one line.
   const head = spawn('head', ['-n', '1'], { stdio: ['pipe', 'ignore', 'inherit'] });

@@ -55,3 +55,50 @@ test('evolution: a newer consumer reads an older producer and fills the default'
   const body = registry.encode('net', netEvent).subarray(10);
   assert.deepEqual(plain(newer.fromBuffer(body, resolver)), { ...netEvent, container_id: 'none' });
 });
+
+/** The Avro spec's long encoding, computed with BigInt arithmetic. */
+function zigzagVarint(v: bigint): Buffer {
+  let z = BigInt.asUintN(64, (v << 1n) ^ (v >> 63n));
+  const out: number[] = [];
+  for (; z > 0x7fn; z >>= 7n) out.push(Number(z & 0x7fn) | 0x80);
+  out.push(Number(z));
+  return Buffer.from(out);
+}
+
+test('longs round-trip exactly across the varint byte lengths (the direct BigInt reader and writer), truncated ones fail', () => {
+  const registry = createSchemaRegistry();
+  const edges = [0n, 1n, -1n, 63n, -64n, 2n ** 27n, 2n ** 28n, 2n ** 48n - 1n, 2n ** 48n, -(2n ** 48n), -(2n ** 48n) - 1n, 2n ** 49n, 2n ** 52n - 1n, 2n ** 52n, -(2n ** 52n) + 1n, -(2n ** 52n), 2n ** 53n + 1n, -(2n ** 53n) - 3n, 2n ** 62n, 2n ** 63n - 1n, -(2n ** 63n)];
+  const random = Array.from({ length: 2000 }, (_, i) => BigInt.asIntN(64, BigInt(`0x${crypto.randomBytes(8).toString('hex')}`) >> BigInt(i % 64)));
+  for (const v of [...edges, ...random]) {
+    const ev = { ...fileEvent, time_ns: v, ktime_ns: BigInt.asIntN(64, -v), process: { ...fileEvent.process, start_time_ns: v >> 7n, cgroup_id: BigInt.asIntN(64, v * 3n) } };
+    const wire = registry.encode('file', ev);
+    // time_ns opens the body: its bytes are the Avro spec's zigzag varint, whatever wrote them.
+    const ref = zigzagVarint(v);
+    assert.deepEqual(wire.subarray(10, 10 + ref.length), ref, `wire bytes of ${v}`);
+    const back = registry.decode('file', wire) as typeof fileEvent;
+    assert.equal(back.time_ns, v);
+    assert.equal(back.ktime_ns, BigInt.asIntN(64, -v));
+    assert.equal(back.process.start_time_ns, v >> 7n);
+    assert.equal(back.process.cgroup_id, BigInt.asIntN(64, v * 3n));
+  }
+  const full = registry.encode('file', { ...fileEvent, time_ns: -(2n ** 63n) });
+  // Cut inside the first long (time_ns: 10 bytes after the 10-byte header).
+  assert.throws(() => registry.decode('file', full.subarray(0, 15)), DecodeError);
+});
+
+test('encoded messages are views of shared slabs: each keeps its bytes while later ones are encoded, any size', () => {
+  const registry = createSchemaRegistry();
+  const sizes = [10, 5000, 70_000, 3, 200_000, 64 * 1024, 1, 30_000];
+  const made: Array<{ path: string; wire: Buffer; copy: Buffer }> = [];
+  for (let round = 0; round < 40; round++) {
+    for (const n of sizes) {
+      const path = `/p${round}/${'x'.repeat(n)}`;
+      const wire = registry.encode('file', { ...fileEvent, path });
+      made.push({ path, wire, copy: Buffer.from(wire) });
+    }
+  }
+  for (const m of made) {
+    assert.deepEqual(m.wire, m.copy); // not overwritten by a later message
+    assert.equal((registry.decode('file', m.wire) as typeof fileEvent).path, m.path);
+  }
+});

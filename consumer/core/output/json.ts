@@ -4,28 +4,60 @@
  * exact JSON numbers. JSON.stringify escapes C0 controls; C1 controls, DEL and bidi/line
  * separators are escaped here too, so no field can drive a terminal or split a line.
  */
+import * as avro from 'avsc';
 import type { AuditEvent } from '../../../schemas/types';
 import { errnoName } from './errno';
-
-const UNSAFE = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-const BIG = '\u0000big:';
+import { jsonString, recordWriter, writeJson } from './json-writer';
 
 /** JSON for one line: bigints as exact numbers, terminal-unsafe characters escaped. */
 export function stringify(value: unknown): string {
-  const json = JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? `${BIG}${v}` : v));
-  return json
-    .replace(new RegExp(`"\\\\u0000big:(-?\\d+)"`, 'g'), '$1')
-    .replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return writeJson(value) ?? 'null';
 }
+
+/** The last second formatted by isoNs: events come in bursts of the same second. */
+let isoSecond = '';
+let isoPrefix = '';
 
 /** ISO 8601 UTC with nanoseconds: 2026-11-24T19:47:19.123456789Z. */
 export function isoNs(ns: bigint): string {
-  const ms = Number(ns / 1_000_000n);
-  const frac = (ns % 1_000_000_000n).toString().padStart(9, '0');
-  return `${new Date(ms).toISOString().slice(0, 19)}.${frac}Z`;
+  if (ns < 1_000_000_000n) return `${new Date(Number(ns / 1_000_000n)).toISOString().slice(0, 19)}.${(ns % 1_000_000_000n).toString().padStart(9, '0')}Z`;
+  // Seconds and nanoseconds from the decimal digits: no BigInt division per event.
+  const digits = ns.toString();
+  const second = digits.slice(0, -9);
+  if (second !== isoSecond) {
+    isoSecond = second;
+    isoPrefix = new Date(Number(second) * 1000).toISOString().slice(0, 19);
+  }
+  return `${isoPrefix}.${digits.slice(-9)}Z`;
 }
 
+/**
+ * One event as {"kind":..., "time":..., ...its fields}: a field of the event named kind or time
+ * (a process event's kind: exec, exit ...) takes that key's place, as an object spread would.
+ */
+function lineWriter(type: avro.types.RecordType): (ev: AuditEvent) => string {
+  const names = type.fields.map((f) => f.name);
+  const ownKind = names.includes('kind');
+  const ownTime = names.includes('time');
+  const rest = recordWriter(type, ['kind', 'time']);
+  return (ev) => {
+    const e = ev.event as unknown as Record<string, unknown>;
+    const kind = ownKind ? writeJson(e.kind) : jsonString(ev.kind);
+    const time = ownTime ? writeJson(e.time) : jsonString(isoNs(ev.event.time_ns));
+    return rest(e, `{"kind":${kind},"time":${time}`);
+  };
+}
+
+const lineWriters = new WeakMap<avro.Type, (ev: AuditEvent) => string>();
+
 export function formatJson(ev: AuditEvent): string {
+  // Decoded events are avsc records: their constructor knows the schema, and the compiled writer.
+  const type = (ev.event.constructor as { type?: unknown }).type;
+  if (type instanceof avro.types.RecordType) {
+    let w = lineWriters.get(type);
+    if (!w) lineWriters.set(type, (w = lineWriter(type)));
+    return w(ev);
+  }
   return stringify({ kind: ev.kind, time: isoNs(ev.event.time_ns), ...ev.event });
 }
 

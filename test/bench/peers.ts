@@ -1,0 +1,235 @@
+/**
+ * Side by side, in one run: the open/close loop unmonitored and monitored by ebpf-audit, by
+ * libbpf-tools' opensnoop, by bpftrace's opensnoop.bt and by auditd (installed from Debian when
+ * missing). Each tool traces only the loop's pid, filtered in the kernel, so other activity on the
+ * machine (other producers included) is not counted. For each tool the loop runs three passes of
+ * N opens: alone, monitored (the kept rate), and monitored with BPF statistics on (BPF run
+ * time per event; not for auditd), in several rounds, the tool started and stopped in each (this
+ * machine is shared: medians of rounds, each kept rate against its own round's pass alone). It
+ * checks that every event of the monitored passes was delivered (ebpf-audit: in Kafka; opensnoop,
+ * bpftrace: lines in their output; auditd: SYSCALL records in its log) and prints the table.
+ * Needs root and the local broker.
+ *   node dist/test/bench/peers.js [opens=300000] [tools=ebpf-audit,opensnoop,bpftrace,auditd] [rounds=3]
+ * Afterwards nothing stays attached, auditd is stopped and audit is as it was (see peers/auditd.ts).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ROOT_DIR } from '../helpers/env';
+import { buildLoadgen, startLoop, type PassResult } from './lib/loop';
+import { bpfProgIds, bpfRunTimes, cpuNs, loadAverage, peakRssMiB, sleep } from './lib/proc-stats';
+import { auditd } from './peers/auditd';
+import { ebpfAudit } from './peers/ebpf-audit';
+import { outputTool } from './peers/output-tool';
+import type { Peer } from './peers/peer';
+
+const opens = Number(process.argv[2] ?? 300_000);
+const only = (process.argv[3] ?? 'ebpf-audit,opensnoop,bpftrace,auditd').split(',');
+const rounds = Number(process.argv[4] ?? 3);
+const LOOP_CPU = 1;
+const RING_MB = 64;
+
+interface Round {
+  alone: PassResult;
+  monitored: PassResult;
+  expected: number;
+  delivered: number;
+  bpfNsPerEvent?: number;
+  cpuUsPerEvent: number;
+  peakRssMiB: number;
+  remark: string;
+}
+
+interface Row {
+  tool: string;
+  rounds: Round[];
+  bpfRuns?: string;
+}
+
+/** The Debian packages of the peers, installed when missing (their services are not started here). */
+function installPeers(): void {
+  const want: Record<string, string> = { opensnoop: 'libbpf-tools', bpftrace: 'bpftrace', auditd: 'auditd' };
+  const missing = Object.entries(want).filter(([bin]) => only.includes(bin)).filter(([bin]) => {
+    try {
+      execFileSync('sh', ['-c', `command -v ${bin === 'auditd' ? 'auditctl' : bin}`], { stdio: 'ignore' });
+      return false;
+    } catch {
+      return true;
+    }
+  }).map(([, pkg]) => pkg);
+  if (missing.length === 0) return;
+  console.log(`installing from Debian: ${missing.join(' ')}`);
+  execFileSync('apt-get', ['install', '-y', '--no-install-recommends', ...missing], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+}
+
+/** Wait until `peer` delivered `n` events, or its count stopped growing for `quietMs` (lost, or held in a buffer until exit). */
+async function settle(peer: Peer, n: number, quietMs: number): Promise<number> {
+  let seen = -1;
+  let changed = Date.now();
+  for (;;) {
+    const d = await peer.delivered();
+    if (d >= n) return d;
+    if (d !== seen) changed = Date.now();
+    seen = d;
+    if (Date.now() - changed > quietMs) return d;
+    await sleep(200);
+  }
+}
+
+const cpuOf = (pids: number[]): number => pids.reduce((t, p) => t + cpuNs(p), 0);
+
+/**
+ * BPF run-time statistics on until the returned function is called: `stats-on` (as bpf-cost.sh
+ * uses it) holds a BPF_ENABLE_STATS fd while its child runs. Unlike the kernel.bpf_stats_enabled
+ * sysctl, no other process on this shared machine can turn them off mid-pass, nor does this
+ * benchmark turn them off under anyone else.
+ */
+async function statsOn(): Promise<() => Promise<void>> {
+  const bin = path.join(ROOT_DIR, 'test/bench/build/stats-on');
+  execFileSync('cc', ['-O2', '-o', bin, path.join(ROOT_DIR, 'test/bench/stats-on.c')]);
+  // The child says "on" once stats-on holds the fd (it forks only after BPF_ENABLE_STATS), then waits.
+  const holder = spawn(bin, ['sh', '-c', 'echo on; exec cat'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise<number | null>((resolve) => holder.once('exit', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    holder.stdout.once('data', () => resolve());
+    void exited.then((code) => reject(new Error(`stats-on exited with ${code} before enabling BPF statistics`)));
+  });
+  return async () => {
+    holder.stdin.end(); // cat ends, then stats-on closes the fd and exits
+    await exited;
+  };
+}
+
+/** The BPF run time of `holder`'s programs during one pass with BPF statistics on. */
+async function bpfPass(holder: number, pass: () => Promise<PassResult>): Promise<{ ns: number; runs: string }> {
+  const ids = bpfProgIds(holder);
+  const off = await statsOn();
+  const before = bpfRunTimes();
+  try {
+    await pass();
+  } finally {
+    await off();
+  }
+  const after = bpfRunTimes();
+  let ns = 0;
+  const runs: string[] = [];
+  for (const id of ids) {
+    const a = after.get(id)!;
+    const b = before.get(id)!;
+    ns += a.runTimeNs - b.runTimeNs;
+    if (a.runCnt > b.runCnt) runs.push(`${a.name} ${a.runCnt - b.runCnt}`);
+  }
+  return { ns, runs: runs.join(', ') };
+}
+
+/**
+ * Rounds of: the loop alone; the tool started; the loop monitored (kept rate, the tool's CPU until
+ * it delivered the pass); a pass with bpf_stats on (BPF time); the tool stopped (it flushes) and
+ * its delivery counted. One loop process for all rounds, so pid filters hold.
+ */
+async function measure(peer: Peer, loadgen: string, target: string): Promise<Row> {
+  await peer.beforeLoop?.();
+  const loop = startLoop({ loadgen, opens, target, cpu: LOOP_CPU });
+  const row: Row = { tool: peer.name, rounds: [] };
+  try {
+    await peer.afterLoopStarted?.();
+    for (let r = 0; r < rounds; r++) {
+      const alone = await loop.pass();
+      await peer.start({ loopPid: loop.pid, target });
+      await sleep(1000);
+      const cpu0 = cpuOf(peer.cpuPids());
+      const monitored = await loop.pass();
+      await settle(peer, opens, 2000);
+      const cpu = cpuOf(peer.cpuPids()) - cpu0;
+      let expected = opens;
+      let bpfNsPerEvent: number | undefined;
+      const holder = peer.bpfPid();
+      if (holder !== undefined) {
+        const b = await bpfPass(holder, () => loop.pass());
+        bpfNsPerEvent = b.ns / opens;
+        row.bpfRuns = b.runs;
+        expected += opens;
+      }
+      await settle(peer, expected, 3000);
+      const rss = peakRssMiB(peer.rssPid());
+      const stopped = await peer.stop();
+      row.rounds.push({ alone, monitored, expected, delivered: stopped.delivered, bpfNsPerEvent, cpuUsPerEvent: cpu / 1000 / opens, peakRssMiB: rss, remark: stopped.remark });
+      console.log(`  round ${r + 1}: alone ${Math.round(alone.rate)}/s, monitored ${Math.round(monitored.rate)}/s, delivered ${stopped.delivered} of ${expected}; ${stopped.remark}`);
+    }
+    return row;
+  } finally {
+    await peer.cleanup();
+    await loop.close();
+  }
+}
+
+const median = (xs: number[]): number => {
+  const v = [...xs].sort((a, b) => a - b);
+  return v.length % 2 ? v[v.length >> 1] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+};
+
+function otherPrograms(): number {
+  return bpfRunTimes().size;
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('needs root');
+  installPeers();
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ea-peers-'));
+  const target = path.join(work, 'target');
+  fs.writeFileSync(target, 'x');
+  const loadgen = buildLoadgen('ea-peers-loop');
+  const all: Peer[] = [
+    ebpfAudit({ work, prefix: `bench-peers-${Date.now().toString(36)}`, ringMb: RING_MB }),
+    outputTool({ name: 'opensnoop', work, command: 'opensnoop', args: (c) => ['-p', String(c.loopPid)] }),
+    outputTool({ name: 'bpftrace', work, command: 'bpftrace', args: (c) => [path.join(ROOT_DIR, 'test/bench/peers/opensnoop-pid.bt'), String(c.loopPid)], startTimeoutMs: 120000 }),
+    auditd({ work }),
+  ];
+  const peers = all.filter((p) => only.includes(p.name));
+  const stop = (): void => {
+    void Promise.all(peers.map((p) => p.cleanup())).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const load0 = loadAverage();
+  const programs0 = otherPrograms();
+  const rows: Row[] = [];
+  try {
+    for (const p of peers) {
+      console.log(`${p.name}: measuring`);
+      rows.push(await measure(p, loadgen, target));
+    }
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+  const fmt = (n: number | undefined, d = 0): string => (n === undefined ? '-' : n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
+  console.log(`\n${os.hostname()}: ${os.cpus().length} CPUs, kernel ${os.release()}; loop pinned to CPU ${LOOP_CPU}, tools unpinned; ${fmt(opens)} opens per pass; ebpf-audit ring ${RING_MB} MiB`);
+  console.log(`load average ${load0} at start, ${loadAverage()} at end; ${programs0} BPF programs of other processes loaded at start`);
+  console.log(`\nmedians of ${rounds} rounds (kept: the monitored pass against the round's own pass alone; range in brackets)\n`);
+  console.log('| tool | loop alone | monitored | kept | delivered | BPF time per event | CPU per event | peak RSS |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    const kept = r.rounds.map((x) => (100 * x.monitored.rate) / x.alone.rate);
+    const delivered = r.rounds.reduce((n, x) => n + x.delivered, 0);
+    const expected = r.rounds.reduce((n, x) => n + x.expected, 0);
+    const ok = delivered === expected ? 'all' : `**${fmt(delivered)} of ${fmt(expected)}**`;
+    const bpf = r.rounds[0].bpfNsPerEvent === undefined ? '-' : `${fmt(median(r.rounds.map((x) => x.bpfNsPerEvent!)))} ns`;
+    console.log(
+      `| ${r.tool} | ${fmt(median(r.rounds.map((x) => x.alone.rate)))}/s | ${fmt(median(r.rounds.map((x) => x.monitored.rate)))}/s | ` +
+        `${median(kept).toFixed(1)}% (${Math.min(...kept).toFixed(1)}-${Math.max(...kept).toFixed(1)}) | ${ok} | ${bpf} | ` +
+        `${fmt(median(r.rounds.map((x) => x.cpuUsPerEvent)), 2)} µs | ${fmt(Math.max(...r.rounds.map((x) => x.peakRssMiB)))} MiB |`,
+    );
+  }
+  console.log('');
+  for (const r of rows) console.log(`${r.tool}: ${r.rounds.map((x) => x.remark).join('; ')}${r.bpfRuns ? `; program runs in the last stats pass: ${r.bpfRuns}` : ''}`);
+  if (rows.some((r) => r.tool === 'ebpf-audit' && r.rounds.some((x) => x.delivered !== x.expected))) process.exitCode = 1;
+}
+
+main().then(
+  () => process.exit(process.exitCode ?? 0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
