@@ -141,7 +141,7 @@ test('detect --until-end: the alert printed and published, malformed messages co
     assert.equal(s.topic, `${prefix}.file`);
     assert.match(`${s.partition}/${s.offset}`, /^\d+\/\d+$/);
   }
-  assert.match(skipped.map((s) => s.err.message).join('\n'), /unknown writer schema 0102030405060708/);
+  assert.match(skipped.map((s) => s.reason).join('\n'), /unknown writer schema 0102030405060708/);
   const final = JSON.parse(r.stderr.split('\n').find((l) => l.includes('"detect stopped"'))!);
   assert.equal(final.events.malformed, want.malformed);
   assert.equal(final.alerts.published, want.shadow);

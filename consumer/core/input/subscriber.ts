@@ -169,7 +169,8 @@ export function createSubscriber<K extends SchemaKind = EventKind>(opts: Subscri
           if (final instanceof RegistryWaitAborted) return { handled, complete: false };
           if (!(final instanceof DecodeError)) throw final; // the heartbeat's rebalance: kafkajs rejoins
           stats.malformed++;
-          log.warn({ topic, partition, offset: message.offset, err: final, malformed: stats.malformed }, 'malformed message skipped');
+          // Bad input, not a fault of ours: its reason, without a stack (one per message would bury the log).
+          log.warn({ topic, partition, offset: message.offset, reason: final.message, malformed: stats.malformed }, 'malformed message skipped');
         }
       }
       handled = message.offset;
