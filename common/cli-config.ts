@@ -197,7 +197,13 @@ function fromEnv(o: Option, raw: string, name: string): unknown {
     throw new ConfigError(`${name} must be true or false (or 1/0, yes/no, on/off), got "${raw}"`);
   }
   // A list from the environment is comma-separated, as on the command line.
-  const items = isList(o) && !o.parseArg ? raw.split(',').map((s) => s.trim()).filter((s) => s) : [raw];
+  const items =
+    isList(o) && !o.parseArg
+      ? raw
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s)
+      : [raw];
   return parsed(o, items, name);
 }
 
@@ -240,4 +246,3 @@ export function locateConfigError(err: unknown): unknown {
   if (message === err.message) return err;
   return new ConfigError(first && !message.startsWith(first) ? `${first}: ${message}` : message, { cause: err });
 }
-

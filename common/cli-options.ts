@@ -11,7 +11,12 @@ import { SUBJECT_STRATEGIES, type SubjectStrategy } from '../schemas/subjects';
 
 /** Commander collector for a repeatable, comma-separated list option. */
 export const collect = (value: string, previous: string[]): string[] =>
-  previous.concat(value.split(',').map((s) => s.trim()).filter((s) => s));
+  previous.concat(
+    value
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s),
+  );
 
 /**
  * --brokers and --topic-prefix. EBPF_AUDIT_BROKERS, like every EBPF_AUDIT_<OPTION>, is applied by
@@ -32,7 +37,10 @@ export function addConnectionOptions(cmd: Command, _envBrokers?: string): Comman
   return addKafkaOptions(cmd)
     .option('--schema-registry <url>', 'Confluent-compatible schema registry (http[s]://host:port[/path]): write the Confluent framing, read it')
     .option('--schema-registry-user <name>', 'basic-auth user for the schema registry (env EBPF_AUDIT_SCHEMA_REGISTRY_USER)')
-    .option('--schema-registry-password-file <file>', 'file holding its password (else env EBPF_AUDIT_SCHEMA_REGISTRY_PASSWORD or "schema-registry-password:" in the config file; never a flag)')
+    .option(
+      '--schema-registry-password-file <file>',
+      'file holding its password (else env EBPF_AUDIT_SCHEMA_REGISTRY_PASSWORD or "schema-registry-password:" in the config file; never a flag)',
+    )
     .addOption(secretOption('--schema-registry-password <password>', 'schema registry password: environment or config file only'))
     .option('--schema-registry-ca <file>', 'PEM CA certificate(s) to verify an https schema registry with (default: the system CAs)');
 }
@@ -70,7 +78,8 @@ export function schemaRegistryOption(o: SchemaRegistryFlags): SchemaRegistryConf
     throw new ConfigError(`--schema-registry: "${o.schemaRegistry}" is not a URL such as http://127.0.0.1:8081`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`--schema-registry: must be an http or https URL, got ${url.protocol}`);
-  if (url.username || url.password) throw new ConfigError('--schema-registry: no credentials in the URL (they would show in ps); use --schema-registry-user and --schema-registry-password-file');
+  if (url.username || url.password)
+    throw new ConfigError('--schema-registry: no credentials in the URL (they would show in ps); use --schema-registry-user and --schema-registry-password-file');
   if (url.search || url.hash) throw new ConfigError('--schema-registry: the URL takes no query or fragment');
   if (o.schemaRegistryCa && url.protocol !== 'https:') throw new ConfigError('--schema-registry-ca needs an https:// --schema-registry');
   const username = o.schemaRegistryUser;
@@ -87,7 +96,11 @@ export function schemaRegistryOption(o: SchemaRegistryFlags): SchemaRegistryConf
 
 /** For the commands that write (producer, detect): under which subject their schemas are registered. */
 export function addSubjectStrategyOption(cmd: Command): Command {
-  return cmd.option('--subject-strategy <name>', `with --schema-registry, the subject of each topic's schema: ${SUBJECT_STRATEGIES.join(', ')} (<topic>-value, the record name, <topic>-<record name>)`, 'topic');
+  return cmd.option(
+    '--subject-strategy <name>',
+    `with --schema-registry, the subject of each topic's schema: ${SUBJECT_STRATEGIES.join(', ')} (<topic>-value, the record name, <topic>-<record name>)`,
+    'topic',
+  );
 }
 
 export function subjectStrategyOption(value: string): SubjectStrategy {

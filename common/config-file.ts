@@ -34,7 +34,7 @@ export function readConfigFile(file: string, optional: boolean): ConfigFile | un
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (optional && code === 'ENOENT') return undefined;
-    throw new ConfigError(`config file ${file}: ${code === 'ENOENT' ? 'not found' : code ?? (err as Error).message}`);
+    throw new ConfigError(`config file ${file}: ${code === 'ENOENT' ? 'not found' : (code ?? (err as Error).message)}`);
   }
   return { path: file, entries: parseConfigText(file, text) };
 }

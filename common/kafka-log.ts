@@ -35,29 +35,31 @@ export function transientCondition(message: string, fields: Record<string, unkno
 export function kafkaLogCreator(logger: Logger, opts: { transientLevel?: 'info' | 'debug' } = {}): logCreator {
   const base = logger.child({ component: 'kafkajs' });
   const said = new Map<string, { at: number; repeats: number }>();
-  return () => ({ namespace, level, log }) => {
-    const { message, timestamp: _ts, logger: _l, ...fields } = log as Record<string, unknown>;
-    const msg = namespace ? `${namespace}: ${String(message)}` : String(message);
-    if (level <= KafkaLogLevel.WARN) {
-      const condition = transientCondition(String(message), fields);
-      if (condition) {
-        const now = Date.now();
-        const s = said.get(condition);
-        if (opts.transientLevel !== 'debug' && (!s || now - s.at >= REPEAT_MS)) {
-          said.set(condition, { at: now, repeats: 0 });
-          base.info({ condition, detail: msg, repeatsSinceLast: s?.repeats }, `Kafka: ${condition}; retrying`);
-        } else {
-          if (s) s.repeats++;
-          base.debug({ ...fields, stack: undefined }, msg);
+  return () =>
+    ({ namespace, level, log }) => {
+      const { message, timestamp: _ts, logger: _l, ...fields } = log as Record<string, unknown>;
+      const msg = namespace ? `${namespace}: ${String(message)}` : String(message);
+      if (level <= KafkaLogLevel.WARN) {
+        const condition = transientCondition(String(message), fields);
+        if (condition) {
+          const now = Date.now();
+          const s = said.get(condition);
+          if (opts.transientLevel !== 'debug' && (!s || now - s.at >= REPEAT_MS)) {
+            said.set(condition, { at: now, repeats: 0 });
+            base.info({ condition, detail: msg, repeatsSinceLast: s?.repeats }, `Kafka: ${condition}; retrying`);
+          } else {
+            if (s) s.repeats++;
+            base.debug({ ...fields, stack: undefined }, msg);
+          }
+          return;
         }
-        return;
       }
-    }
-    // A protocol error in a response is thrown to the caller, which logs it with its context.
-    if (namespace === 'Connection' && /^Response /.test(String(message))) base.debug(fields, msg);
-    else if (level <= KafkaLogLevel.ERROR) base.error(fields, msg);
-    else if (level === KafkaLogLevel.WARN) base.warn(fields, msg);
-    else if (level === KafkaLogLevel.INFO) base.debug(fields, msg); // kafkajs INFO is chatty
-    else base.trace(fields, msg);
-  };
+      // A protocol error in a response is thrown to the caller, which logs it with its context.
+      if (namespace === 'Connection' && /^Response /.test(String(message))) base.debug(fields, msg);
+      else if (level <= KafkaLogLevel.ERROR) base.error(fields, msg);
+      else if (level === KafkaLogLevel.WARN) base.warn(fields, msg);
+      else if (level === KafkaLogLevel.INFO)
+        base.debug(fields, msg); // kafkajs INFO is chatty
+      else base.trace(fields, msg);
+    };
 }

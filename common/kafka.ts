@@ -43,7 +43,10 @@ export function createKafka(opts: KafkaConnectionOptions): Kafka {
 
 /** Parse "host:port,host:port" into a broker list; throws on an empty or malformed entry. */
 export function parseBrokers(value: string): string[] {
-  const list = value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const list = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
   if (list.length === 0) throw new Error('no broker given');
   for (const b of list) {
     if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}$/.test(b)) throw new Error(`broker "${b}" is not host:port`);

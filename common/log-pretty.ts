@@ -18,8 +18,7 @@ const RESET = '\x1b[0m';
 /** Fields every line has, shown in the prefix or not at all. */
 const SKIP = new Set(['level', 'time', 'pid', 'hostname', 'name', 'msg', 'component']);
 
-export const escapeControl = (s: string): string =>
-  s.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+export const escapeControl = (s: string): string => s.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 
 function value(v: unknown): string {
   if (typeof v === 'string') return /^[\w./:@+-]+$/.test(v) ? v : escapeControl(JSON.stringify(v));
@@ -51,7 +50,14 @@ export function formatRecord(json: string, color: boolean): string {
   for (const [k, v] of Object.entries(r)) if (!SKIP.has(k) && v !== undefined) line += ` ${escapeControl(k)}=${value(v)}`;
   // A failure's stack, indented under its line.
   const stack = (r.err as { stack?: unknown } | undefined)?.stack;
-  if (level >= 50 && typeof stack === 'string') line += '\n' + escapeControl(stack).split('\\x0a').slice(1).map((l) => `    ${l.trim()}`).join('\n');
+  if (level >= 50 && typeof stack === 'string')
+    line +=
+      '\n' +
+      escapeControl(stack)
+        .split('\\x0a')
+        .slice(1)
+        .map((l) => `    ${l.trim()}`)
+        .join('\n');
   return line + '\n';
 }
 

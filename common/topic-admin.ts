@@ -23,11 +23,8 @@ export const BROKER_DEFAULTS: TopicSettings = { partitions: -1, replicationFacto
 /** Event, stats and alerts topics as configured; the schemas topic compacted, one partition, kept forever. */
 export function topicSpecs(prefix: string, s: TopicSettings): ITopicConfig[] {
   const retention = s.retentionMs === undefined ? [] : [{ name: 'retention.ms', value: String(s.retentionMs) }];
-  return [
-    ...EVENT_KINDS.map((k) => topicFor(prefix, k)),
-    statsTopic(prefix),
-    alertsTopic(prefix),
-  ].map((topic) => ({ topic, numPartitions: s.partitions, replicationFactor: s.replicationFactor, configEntries: retention }))
+  return [...EVENT_KINDS.map((k) => topicFor(prefix, k)), statsTopic(prefix), alertsTopic(prefix)]
+    .map((topic) => ({ topic, numPartitions: s.partitions, replicationFactor: s.replicationFactor, configEntries: retention }))
     .concat({ topic: schemasTopic(prefix), numPartitions: 1, replicationFactor: s.replicationFactor, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] });
 }
 
@@ -90,7 +87,11 @@ export async function ensureTopics(kafka: Kafka, specs: ITopicConfig[], logger: 
     } catch (err) {
       throw await creationError(admin, err, missing);
     }
-    await waitForLeaders(admin, missing.map((t) => t.topic), 30000);
+    await waitForLeaders(
+      admin,
+      missing.map((t) => t.topic),
+      30000,
+    );
     logger.info({ topics: missing.map((t) => t.topic) }, 'created topics');
     return missing.map((t) => t.topic);
   });

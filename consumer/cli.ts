@@ -24,7 +24,14 @@ import { storeChoices, type StoreFlags } from './store/store-options';
 import { createOpenSearchClient, openSearchConnection, type OpenSearchFlags } from './store/opensearch/connection';
 import { openSearchBackend } from './store/opensearch/os-backend';
 import { runOpenSearchStore } from './store/opensearch/opensearch-store';
-import { addBackendOptions, addOpenSearchStoreOptions, backendOption, indexPrefixOption, openSearchStoreChoices, type OpenSearchStoreFlags } from './store/opensearch/opensearch-options';
+import {
+  addBackendOptions,
+  addOpenSearchStoreOptions,
+  backendOption,
+  indexPrefixOption,
+  openSearchStoreChoices,
+  type OpenSearchStoreFlags,
+} from './store/opensearch/opensearch-options';
 import { checkReport } from './detect/check-report';
 import { runDetect } from './detect/detect';
 import { SEVERITIES } from './rules/loader';
@@ -100,7 +107,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--no-default-rules', 'do not load the default rule pack')
     .option('--disable <ids>', 'switch rules off by id (comma-separated, repeatable)', collect, [])
     .option('--min-severity <level>', `run only rules of this severity or higher: ${SEVERITIES.join(', ')}`, 'info')
-    .option('--learning-period <duration>', 'learning period of every first_seen rule (e.g. 10m), replacing the rule files\' values')
+    .option('--learning-period <duration>', "learning period of every first_seen rule (e.g. 10m), replacing the rule files' values")
     .option('--from-beginning', 'a group without committed offsets starts at the oldest retained event (default: new events only)')
     .option('--since <time>', 'start at a time: ISO 8601 or back from now (30s, 10m, 2h, 1d)')
     .option('--group <name>', 'consumer group: instances in one group share the partitions (default: <prefix>-detect)')
@@ -124,7 +131,10 @@ async function main(argv: string[]): Promise<number> {
     const { logger, kafka, registryClient } = connect('ebpf-audit-detect', c);
     for (const sk of loaded.skipped) logger.warn({ rule: sk.id, at: `${sk.pos.file}:${sk.pos.line}:${sk.pos.col}` }, `rule skipped: ${sk.reason}`);
     for (const w of loaded.warnings) logger.warn({ at: `${w.pos.file}:${w.pos.line}:${w.pos.col}` }, w.message);
-    await runDetect({ ...c, kafka, logger, registry: createSchemaRegistry(), registryClient, rules: loaded.rules, hostnames: [...loaded.env.hostnames], out: process.stdout }, stopSignal());
+    await runDetect(
+      { ...c, kafka, logger, registry: createSchemaRegistry(), registryClient, rules: loaded.rules, hostnames: [...loaded.env.hostnames], out: process.stdout },
+      stopSignal(),
+    );
   });
 
   const store = program
@@ -157,16 +167,19 @@ async function main(argv: string[]): Promise<number> {
     }
     const choices = storeChoices(o);
     const { logger, kafka, registryClient } = connect('ebpf-audit-store', c);
-    await runStore({ ...c, ...choices, kafka, logger, registry: createSchemaRegistry(), registryClient, groupId: o.group ?? `${c.topicPrefix}-store`, untilEnd: o.untilEnd }, stopSignal());
+    await runStore(
+      { ...c, ...choices, kafka, logger, registry: createSchemaRegistry(), registryClient, groupId: o.group ?? `${c.topicPrefix}-store`, untilEnd: o.untilEnd },
+      stopSignal(),
+    );
   });
 
   const search = program
     .command('search')
-    .description('search the store: events matching a condition, counts, top values, histograms, a process\'s story, retro-hunts')
+    .description("search the store: events matching a condition, counts, top values, histograms, a process's story, retro-hunts")
     .option('--db <dir>', 'store directory (written by `store`)', DEFAULT_STORE_DIR)
     .option('--since <time>', 'from this time: ISO 8601 (2026-11-24T10:00:00Z) or back from now (30s, 10m, 2h, 1d)')
     .option('--until <time>', 'up to this time, same forms as --since')
-    .option('--where <expr>', 'a condition in the rules\' language, with the default pack\'s macros and lists')
+    .option('--where <expr>', "a condition in the rules' language, with the default pack's macros and lists")
     .option('--kind <kinds>', 'only these kinds: file, net, process (comma-separated, repeatable)', collect, [])
     .option('--host <ids>', 'only these hosts (id or name)', collect, [])
     .option('--limit <n>', 'at most this many events, alerts or timeline entries', '1000')
@@ -175,7 +188,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--top <fields>', 'the most frequent values of a field; FIELD,FIELD: values of the first ranked by distinct values of the second')
     .option('--top-n <n>', 'how many --top values', '10')
     .option('--histogram <interval>', 'matching events per interval: 10s, 1m, 1h')
-    .option('--process <host:pid[@start]>', 'a process\'s lineage, then its files, connections, children and alerts in time order')
+    .option('--process <host:pid[@start]>', "a process's lineage, then its files, connections, children and alerts in time order")
     .option('--rule <ids>', 'retro-hunt: what these stateless rules would have raised (comma-separated, repeatable)', collect, [])
     .option('--rules <file>', 'retro-hunt with the rules of a YAML file (repeatable)', (v: string, prev: string[]) => [...prev, v], [])
     .option('--timeout <seconds>', 'give up after this long (exit 1)')

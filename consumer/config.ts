@@ -168,7 +168,11 @@ export function detectRules(files: string[], o: Pick<DetectFlags, 'learningPerio
   const rules = loaded.rules.map((r) => ({ ...r, enabled: r.enabled && !o.disable.includes(r.id) && SEVERITIES.indexOf(r.severity) >= min }));
   // --strict: a rule skipped for what is not available here is an error, as a bad rule is.
   if (o.strict && loaded.skipped.length) {
-    throw new ConfigError(`--strict: ${loaded.skipped.length} rule(s) skipped:\n${checkReport({ ...loaded, rules }).filter((l) => l.startsWith('skipped')).join('\n')}`);
+    throw new ConfigError(
+      `--strict: ${loaded.skipped.length} rule(s) skipped:\n${checkReport({ ...loaded, rules })
+        .filter((l) => l.startsWith('skipped'))
+        .join('\n')}`,
+    );
   }
   return { ...loaded, rules };
 }

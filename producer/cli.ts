@@ -18,7 +18,9 @@ const DEFAULT_OBJECT = path.resolve(__dirname, '../../bpf/build/ebpf-audit.bpf.o
 
 async function main(argv: string[]): Promise<number> {
   const program = new Command('ebpf-audit-producer')
-    .description('Capture file opens, network connects, exec and exit with eBPF and publish them to Kafka (Avro). Run as root, or with CAP_BPF, CAP_PERFMON, CAP_DAC_READ_SEARCH and CAP_SYS_PTRACE (README: Least privilege).')
+    .description(
+      'Capture file opens, network connects, exec and exit with eBPF and publish them to Kafka (Avro). Run as root, or with CAP_BPF, CAP_PERFMON, CAP_DAC_READ_SEARCH and CAP_SYS_PTRACE (README: Least privilege).',
+    )
     .option('--client-id <id>', 'Kafka client id', `ebpf-audit-producer-${os.hostname()}`)
     .option('--host-id <id>', 'host identity and Kafka key (default: /etc/machine-id)')
     .option('--host-name <name>', "host name in events (default: the system's; in a pod, give the node's)")

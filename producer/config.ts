@@ -170,4 +170,3 @@ export function buildProducerConfig(o: RawProducerOptions, env: { username?: str
 export function readFilters(cfg: ProducerConfig): FilterSpec {
   return cfg.filterFile === undefined ? cfg.filter : mergeFilters(cfg.filter, readFilterFile(cfg.filterFile));
 }
-

@@ -28,9 +28,24 @@ function mirror(c: Counter<string>) {
 
 export async function startMetricsServer(opts: { port: number; host: string; sources: StatsSources; logger: Logger }): Promise<MetricsServer> {
   const registry = new Registry();
-  const emitted = new Counter({ name: 'ebpf_audit_events_captured_total', help: 'Records the kernel wrote to the ring buffer, per record type', labelNames: ['type'], registers: [registry] });
-  const dropped = new Counter({ name: 'ebpf_audit_events_dropped_total', help: 'Events lost, per record type and reason (ring_full, stash_full) or stage (decode, encode, queue, rejected, spool_full)', labelNames: ['type', 'reason'], registers: [registry] });
-  const filtered = new Counter({ name: 'ebpf_audit_events_filtered_total', help: 'Events dropped on purpose by filter rules, per record type', labelNames: ['type'], registers: [registry] });
+  const emitted = new Counter({
+    name: 'ebpf_audit_events_captured_total',
+    help: 'Records the kernel wrote to the ring buffer, per record type',
+    labelNames: ['type'],
+    registers: [registry],
+  });
+  const dropped = new Counter({
+    name: 'ebpf_audit_events_dropped_total',
+    help: 'Events lost, per record type and reason (ring_full, stash_full) or stage (decode, encode, queue, rejected, spool_full)',
+    labelNames: ['type', 'reason'],
+    registers: [registry],
+  });
+  const filtered = new Counter({
+    name: 'ebpf_audit_events_filtered_total',
+    help: 'Events dropped on purpose by filter rules, per record type',
+    labelNames: ['type'],
+    registers: [registry],
+  });
   const sent = new Counter({ name: 'ebpf_audit_messages_sent_total', help: 'Messages acknowledged by Kafka', registers: [registry] });
   const spooled = new Counter({ name: 'ebpf_audit_messages_spooled_total', help: 'Messages written to the disk spool', registers: [registry] });
   const queue = new Gauge({ name: 'ebpf_audit_queue_depth', help: 'Messages waiting in memory for Kafka', registers: [registry] });

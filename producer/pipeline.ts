@@ -48,9 +48,10 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
   const key = Buffer.from(opts.hostId);
   // One headers object per kind, shared by every message of that kind; frozen, so kafkajs
   // (patched) encodes it once instead of for every record.
-  const headers = Object.fromEntries(
-    EVENT_KINDS.map((k) => [k, Object.freeze({ kind: k, schema: registry.current(k).id, host: opts.hostId })]),
-  ) as unknown as Record<EventKind, Message["headers"]>;
+  const headers = Object.fromEntries(EVENT_KINDS.map((k) => [k, Object.freeze({ kind: k, schema: registry.current(k).id, host: opts.hostId })])) as unknown as Record<
+    EventKind,
+    Message['headers']
+  >;
   const stats: PipelineStats = { decoded: 0, decodeErrors: 0, encodeErrors: 0, backpressureTicks: 0, byKind: { file: 0, net: 0, process: 0 } };
   let timer: NodeJS.Timeout | undefined;
   let running = false;

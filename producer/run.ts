@@ -38,12 +38,7 @@ const CLIENT_RETRY = { retries: 0 };
 const REQUEST_TIMEOUT_MS = 10_000;
 
 /** `onReload` registers what SIGHUP does: re-read the filter file and apply it in the kernel. */
-export async function runProducer(
-  cfg: ProducerConfig,
-  logger: Logger,
-  stop: AbortSignal,
-  onReload: (fn: () => void) => void = () => undefined,
-): Promise<void> {
+export async function runProducer(cfg: ProducerConfig, logger: Logger, stop: AbortSignal, onReload: (fn: () => void) => void = () => undefined): Promise<void> {
   const { host, processes, containers, users } = openHostView({ procRoot: cfg.procRoot, hostId: cfg.hostId, hostName: cfg.hostName, logger });
   const registry = createSchemaRegistry();
   const topics = Object.fromEntries(EVENT_KINDS.map((k) => [k, topicFor(cfg.topicPrefix, k)])) as Record<EventKind, string>;
@@ -52,8 +47,13 @@ export async function runProducer(
   if (!(await useSchemaRegistry(cfg, registry, logger, stop))) return;
 
   const kafka = createKafka({
-    brokers: cfg.brokers, clientId: cfg.clientId, logger, security: cfg.security,
-    retry: CLIENT_RETRY, requestTimeoutMs: REQUEST_TIMEOUT_MS, transientLevel: 'debug', // the publisher reports outages
+    brokers: cfg.brokers,
+    clientId: cfg.clientId,
+    logger,
+    security: cfg.security,
+    retry: CLIENT_RETRY,
+    requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    transientLevel: 'debug', // the publisher reports outages
   });
   let metrics: MetricsServer | undefined;
   const spool = openSpool({ dir: cfg.spoolDir, maxBytes: cfg.spoolMaxBytes, logger });
@@ -158,7 +158,8 @@ export async function runProducer(
   const final = snapshot(sources);
   publishStats(final, true);
   if (delivered) await publisher.flush(2000).catch(() => undefined);
-  if (delivered === false) logger.warn({ spoolBytes: spool.stats().bytes, queued: publisher.queued }, 'Kafka unavailable at shutdown: undelivered messages stay in the spool for the next start');
+  if (delivered === false)
+    logger.warn({ spoolBytes: spool.stats().bytes, queued: publisher.queued }, 'Kafka unavailable at shutdown: undelivered messages stay in the spool for the next start');
   publisher.close(); // what is still in memory goes to the spool
   await sender.disconnect();
   logger.info({ stats: final, spool: spool.stats() }, 'final stats');

@@ -46,7 +46,12 @@ export function toStatsEvent(snap: StatsSnapshot, meta: { timeNs: bigint; host: 
     started_ns: meta.startedNs,
     final: meta.final,
     kernel: Object.entries(snap.kernel).map(([type, k]) => ({
-      type, emitted: n(k.emitted), ring_full: n(k.ringFull), stash_full: n(k.stashFull), truncated: n(k.truncated), filtered: n(k.filtered),
+      type,
+      emitted: n(k.emitted),
+      ring_full: n(k.ringFull),
+      stash_full: n(k.stashFull),
+      truncated: n(k.truncated),
+      filtered: n(k.filtered),
     })),
     decoded: n(snap.pipeline.decoded),
     decode_errors: n(snap.pipeline.decodeErrors),
@@ -65,10 +70,7 @@ export function toStatsEvent(snap: StatsSnapshot, meta: { timeNs: bigint; host: 
  * Every intervalMs: log a snapshot (a warning when the loss total grew) and hand it to `publish`
  * (the stats topic). Returns a stop function.
  */
-export function startStatsReporter(
-  s: StatsSources,
-  opts: { intervalMs: number; logger: Logger; publish: (snap: StatsSnapshot) => void },
-): () => void {
+export function startStatsReporter(s: StatsSources, opts: { intervalMs: number; logger: Logger; publish: (snap: StatsSnapshot) => void }): () => void {
   const log = opts.logger.child({ component: 'stats' });
   let lastLost = 0;
   const timer = setInterval(() => {

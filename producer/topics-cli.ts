@@ -49,19 +49,19 @@ async function main(argv: string[]): Promise<number> {
       .exitOverride();
     addKafkaOptions(cmd); // topics carry no messages: no schema registry options
     addSecurityOptions(cmd).action(async (o: Options & SecurityFlags) => {
-        const { brokers, prefix, s } = settings(o);
-        const security = securityOption(o);
-        const kafka = createKafka({ brokers, clientId: 'ebpf-audit-topics', logger, security });
-        const specs = topicSpecs(prefix, s);
-        if (name === 'create') {
-          const created = await ensureTopics(kafka, specs, logger);
-          process.stdout.write(`created: ${created.length ? created.join(' ') : '(none: all exist)'}\n`);
-        }
-        const problems = await checkTopics(kafka, specs);
-        for (const p of problems) process.stdout.write(`${p}\n`);
-        if (problems.length === 0) process.stdout.write(`ok: ${specs.length} topics as specified\n`);
-        code = problems.length ? 1 : 0;
-      });
+      const { brokers, prefix, s } = settings(o);
+      const security = securityOption(o);
+      const kafka = createKafka({ brokers, clientId: 'ebpf-audit-topics', logger, security });
+      const specs = topicSpecs(prefix, s);
+      if (name === 'create') {
+        const created = await ensureTopics(kafka, specs, logger);
+        process.stdout.write(`created: ${created.length ? created.join(' ') : '(none: all exist)'}\n`);
+      }
+      const problems = await checkTopics(kafka, specs);
+      for (const p of problems) process.stdout.write(`${p}\n`);
+      if (problems.length === 0) process.stdout.write(`ok: ${specs.length} topics as specified\n`);
+      code = problems.length ? 1 : 0;
+    });
   }
   await parseWithConfig(program, argv, { env: process.env, fileName: () => 'topics' });
   return code;

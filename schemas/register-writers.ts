@@ -32,9 +32,7 @@ export interface RegisterWritersOptions {
 
 /** The subject each kind's schema is registered under. */
 export function writerSubjects(topics: Partial<Record<SchemaKind, string>>, registry: SchemaRegistry, strategy: SubjectStrategy): Partial<Record<SchemaKind, string>> {
-  return Object.fromEntries(
-    (Object.entries(topics) as [SchemaKind, string][]).map(([kind, topic]) => [kind, subjectName(strategy, topic, registry.current(kind).type.name!)]),
-  );
+  return Object.fromEntries((Object.entries(topics) as [SchemaKind, string][]).map(([kind, topic]) => [kind, subjectName(strategy, topic, registry.current(kind).type.name!)]));
 }
 
 /** True when every kind is registered and framed; false when `signal` aborted the wait first. */
@@ -73,7 +71,9 @@ async function registerAll(opts: RegisterWritersOptions, subjects: [SchemaKind, 
       });
     } catch (err) {
       if (err instanceof RegistryWaitAborted) throw err;
-      throw new ConfigError(`schema registry refused the ${kind} schema (${opts.registry.current(kind).type.name}) under subject "${subject}": ${(err as Error).message}`, { cause: err });
+      throw new ConfigError(`schema registry refused the ${kind} schema (${opts.registry.current(kind).type.name}) under subject "${subject}": ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     opts.registry.useRegistryId(kind, id);
     opts.cache?.set(key(kind, subject), id);

@@ -13,9 +13,8 @@ import { CONFLUENT_HEADER_SIZE, encodeConfluentHeader, isConfluentFramed, readCo
 import { encodeHeader, HEADER_SIZE, splitMessage } from './wire';
 
 /** Where the .avsc files live: beside this module in the source tree, two levels up from dist/. */
-export const SCHEMA_DIR = [path.resolve(__dirname), path.resolve(__dirname, '../../schemas')].find((d) =>
-  fs.existsSync(path.join(d, 'file_event.avsc')),
-) ?? path.resolve(__dirname, '../../schemas');
+export const SCHEMA_DIR =
+  [path.resolve(__dirname), path.resolve(__dirname, '../../schemas')].find((d) => fs.existsSync(path.join(d, 'file_event.avsc'))) ?? path.resolve(__dirname, '../../schemas');
 
 /** avsc packs the 8 bytes into its own buffer at once (packLongBytes): one scratch buffer serves every write. */
 const longScratch = Buffer.alloc(8);
@@ -120,8 +119,7 @@ const bigLong = Object.freeze(Object.create(bigLongBase, { _read: { value: readB
 function parseOptions(registry: Record<string, avro.Type>): avro.ForSchemaOptions {
   return {
     registry,
-    typeHook: (schema: avro.Schema) =>
-      schema === 'long' || (typeof schema === 'object' && (schema as { type?: unknown }).type === 'long') ? bigLong : undefined,
+    typeHook: (schema: avro.Schema) => (schema === 'long' || (typeof schema === 'object' && (schema as { type?: unknown }).type === 'long') ? bigLong : undefined),
   } as unknown as avro.ForSchemaOptions;
 }
 
@@ -144,10 +142,12 @@ let recordNames: Record<EventKind, string> | undefined;
  */
 export function eventRecordNames(dir = SCHEMA_DIR): Record<EventKind, string> {
   if (recordNames && dir === SCHEMA_DIR) return recordNames;
-  const names = Object.fromEntries(EVENT_KINDS.map((k) => {
-    const s = readSchema(dir, EVENT_SCHEMAS[k]) as { name: string; namespace: string };
-    return [k, `${s.namespace}.${s.name}`];
-  })) as Record<EventKind, string>;
+  const names = Object.fromEntries(
+    EVENT_KINDS.map((k) => {
+      const s = readSchema(dir, EVENT_SCHEMAS[k]) as { name: string; namespace: string };
+      return [k, `${s.namespace}.${s.name}`];
+    }),
+  ) as Record<EventKind, string>;
   if (dir === SCHEMA_DIR) recordNames = names;
   return names;
 }

@@ -119,10 +119,7 @@ export type EventKind = 'file' | 'net' | 'process';
 /** Every event kind, in topic order: one topic and one schema each. */
 export const EVENT_KINDS: readonly EventKind[] = ['file', 'net', 'process'];
 
-export type AuditEvent =
-  | { kind: 'file'; event: FileEvent }
-  | { kind: 'net'; event: NetEvent }
-  | { kind: 'process'; event: ProcessEvent };
+export type AuditEvent = { kind: 'file'; event: FileEvent } | { kind: 'net'; event: NetEvent } | { kind: 'process'; event: ProcessEvent };
 
 export interface KernelCounterRow {
   type: string;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The quick lane: typecheck, lint, unit tests. No root, no broker, no kernel beyond what the build
+# The quick lane: typecheck, lint, formatting, unit tests. No root, no broker, no kernel beyond what the build
 # needs (the ABI unit test runs bpf/build/abi-probe, built by `make -C bpf`). test/run.sh runs it
 # first and stops when it fails, before any server starts. On its own, after `npm ci`:
 #   npm run test:quick
@@ -13,6 +13,8 @@ step 'typecheck (tsc --noEmit, main and web tsconfigs)'
 npm run --silent typecheck
 step 'lint (eslint)'
 npm run --silent lint
+step 'format (prettier --check)'
+npm run --silent format:check
 if [[ ${1:-} != --built ]]; then
   step 'build'
   npm run --silent build >/dev/null

@@ -52,7 +52,9 @@ export function createAlertSink(opts: AlertSinkOptions): AlertSink {
   const log = opts.logger.child({ component: 'alerts' });
   const topic = alertsTopic(opts.topicPrefix);
   const retryMs = opts.retryMs ?? 1000;
-  const producer: Producer | undefined = opts.publish ? opts.kafka.producer({ allowAutoTopicCreation: false, idempotent: false, createPartitioner: Partitioners.DefaultPartitioner }) : undefined;
+  const producer: Producer | undefined = opts.publish
+    ? opts.kafka.producer({ allowAutoTopicCreation: false, idempotent: false, createPartitioner: Partitioners.DefaultPartitioner })
+    : undefined;
   const entry = opts.registry.current('alert');
   const format = opts.output === 'none' ? undefined : FORMATS[opts.output];
   let pending: Message[] = [];
@@ -63,7 +65,14 @@ export function createAlertSink(opts: AlertSinkOptions): AlertSink {
   const sleep = (ms: number, stop: AbortSignal): Promise<void> =>
     new Promise((resolve) => {
       const t = setTimeout(resolve, ms);
-      stop.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+      stop.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(t);
+          resolve();
+        },
+        { once: true },
+      );
     });
 
   return {

@@ -87,7 +87,10 @@ class KeyTree<S> {
   size = 0;
   evicted = 0;
 
-  constructor(private readonly gets: FieldDef['get'][], private readonly maxKeys: number) {}
+  constructor(
+    private readonly gets: FieldDef['get'][],
+    private readonly maxKeys: number,
+  ) {}
 
   /** The leaf of ev's key, created with `make` when new. */
   find(ev: AuditEvent, ctx: EvalContext, make: () => S): Leaf<S> {

@@ -47,7 +47,27 @@ export interface Compiled {
   why?: Map<string, string>;
 }
 
-const STR_OPS = new Set(['=', '!=', '<', '<=', '>', '>=', 'in', 'intersects', 'startswith', 'endswith', 'contains', 'icontains', 'bcontains', 'bstartswith', 'glob', 'iglob', 'regex', 'pmatch', 'exists']);
+const STR_OPS = new Set([
+  '=',
+  '!=',
+  '<',
+  '<=',
+  '>',
+  '>=',
+  'in',
+  'intersects',
+  'startswith',
+  'endswith',
+  'contains',
+  'icontains',
+  'bcontains',
+  'bstartswith',
+  'glob',
+  'iglob',
+  'regex',
+  'pmatch',
+  'exists',
+]);
 const OPS: Record<FieldType, Set<string>> = {
   str: STR_OPS,
   res: STR_OPS,
@@ -159,7 +179,8 @@ function compileNames(node: Cmp, lhs: Value, items: ValueItem[], env: CompileEnv
   names.forEach((n) => env.hostnames.add(n));
   const neg = node.op === '!=';
   return {
-    kinds: new Set(['net']), gaps: new Map(),
+    kinds: new Set(['net']),
+    gaps: new Map(),
     pred: (ev, ctx) => {
       const ip = ev.kind === 'net' ? ipOf(ev.event) : undefined;
       if (ip === undefined) return false;
@@ -211,30 +232,47 @@ function compileCmp(node: Cmp, env: CompileEnv, loc: Locator): Compiled {
   }
   if (all) {
     return {
-      kinds, gaps: new Map(),
+      kinds,
+      gaps: new Map(),
       pred: (ev, c) => {
         for (const v of all(ev, c)) if (v !== undefined && t(v)) return true;
         return false;
       },
     };
   }
-  return { kinds, gaps: new Map(), pred: (ev, c) => { const v = get(ev, c); return v !== undefined && t(v); } };
+  return {
+    kinds,
+    gaps: new Map(),
+    pred: (ev, c) => {
+      const v = get(ev, c);
+      return v !== undefined && t(v);
+    },
+  };
 }
 
 /** `fd.name = val(proc.cwd)`, `tolower(proc.name) = val(proc.pname)`: two values of the event. */
 function compileFieldPair(node: Cmp, lhs: Value, rhs: Value, loc: Locator): Compiled {
   if (rhs.missing) return never(new Map([[rhs.name, rhs.missing]]));
   const cmp: Record<string, (a: string | number | boolean, b: string | number | boolean) => boolean> = {
-    '=': (a, b) => a === b, '!=': (a, b) => a !== b, '<': (a, b) => a < b, '<=': (a, b) => a <= b, '>': (a, b) => a > b, '>=': (a, b) => a >= b,
-    in: (a, b) => a === b, contains: (a, b) => String(a).includes(String(b)), icontains: (a, b) => String(a).toLowerCase().includes(String(b).toLowerCase()),
-    startswith: (a, b) => String(a).startsWith(String(b)), endswith: (a, b) => String(a).endsWith(String(b)),
+    '=': (a, b) => a === b,
+    '!=': (a, b) => a !== b,
+    '<': (a, b) => a < b,
+    '<=': (a, b) => a <= b,
+    '>': (a, b) => a > b,
+    '>=': (a, b) => a >= b,
+    in: (a, b) => a === b,
+    contains: (a, b) => String(a).includes(String(b)),
+    icontains: (a, b) => String(a).toLowerCase().includes(String(b).toLowerCase()),
+    startswith: (a, b) => String(a).startsWith(String(b)),
+    endswith: (a, b) => String(a).endsWith(String(b)),
   };
   const f = cmp[node.op];
   if (!f) throw new RuleError(`operator "${node.op}" with a field on the right is not supported (use ${Object.keys(cmp).join(', ')})`, loc(node.opAt));
   const a = lhs.get;
   const b = rhs.get;
   return {
-    kinds: new Set(lhs.kinds.filter((k) => rhs.kinds.includes(k))), gaps: new Map(),
+    kinds: new Set(lhs.kinds.filter((k) => rhs.kinds.includes(k))),
+    gaps: new Map(),
     pred: (ev, c) => {
       const x = a(ev, c);
       const y = b(ev, c);
@@ -298,4 +336,3 @@ export function compile(node: Node, env: CompileEnv, loc: Locator, stack: string
       return compileCmp(node, env, loc);
   }
 }
-

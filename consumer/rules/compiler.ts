@@ -107,7 +107,8 @@ function exceptionNode(ex: ExceptionInfo): Node | undefined {
   if (typeof ex.fields === 'string') {
     const comp = ex.comps ?? 'in';
     if (Array.isArray(comp)) throw new RuleError(`exception "${ex.name}": with one field, comps is one operator`, ex.pos);
-    if (!LIST_OPS.has(compOf(comp, ex.pos).op) && !comp.includes(' ')) throw new RuleError(`exception "${ex.name}": with one field, comps must be in, pmatch or intersects`, ex.pos);
+    if (!LIST_OPS.has(compOf(comp, ex.pos).op) && !comp.includes(' '))
+      throw new RuleError(`exception "${ex.name}": with one field, comps must be in, pmatch or intersects`, ex.pos);
     const vals = ex.values.map((v) => {
       if (typeof v !== 'string') throw new RuleError(`exception "${ex.name}": with one field, each value is a string`, ex.pos);
       return v;
@@ -117,10 +118,12 @@ function exceptionNode(ex: ExceptionInfo): Node | undefined {
   const fields = ex.fields ?? [];
   const comps = ex.comps === undefined ? fields.map(() => '=') : ex.comps;
   if (!Array.isArray(comps) || comps.length !== fields.length) throw new RuleError(`exception "${ex.name}": fields and comps must be lists of the same length`, ex.pos);
-  return any(ex.values.map((tuple) => {
-    if (!Array.isArray(tuple) || tuple.length !== fields.length) throw new RuleError(`exception "${ex.name}": each value is a list of ${fields.length} (one per field)`, ex.pos);
-    return tuple.map((v, i) => cmp(fields[i], comps[i], v) as Node).reduce((acc, n) => ({ n: 'and', left: acc, right: n, at: 0 }));
-  }));
+  return any(
+    ex.values.map((tuple) => {
+      if (!Array.isArray(tuple) || tuple.length !== fields.length) throw new RuleError(`exception "${ex.name}": each value is a list of ${fields.length} (one per field)`, ex.pos);
+      return tuple.map((v, i) => cmp(fields[i], comps[i], v) as Node).reduce((acc, n) => ({ n: 'and', left: acc, right: n, at: 0 }));
+    }),
+  );
 }
 
 function describeGaps(gaps: Map<string, string>): string {
@@ -132,7 +135,12 @@ function compileRule(r: RuleInfo, env: CompileEnv, opts: CompileOptions, warning
   const p = r.priority;
   const severity = p.falco ? severityOfPriority(p.value) : isSeverity(p.value) ? p.value : undefined;
   if (!severity) {
-    throw new RuleError(p.falco ? `priority "${p.value}" is not one of emergency, alert, critical, error, warning, notice, informational, debug` : `severity must be one of info, low, medium, high, critical, not "${p.value}"`, p.pos);
+    throw new RuleError(
+      p.falco
+        ? `priority "${p.value}" is not one of emergency, alert, critical, error, warning, notice, informational, debug`
+        : `severity must be one of info, low, medium, high, critical, not "${p.value}"`,
+      p.pos,
+    );
   }
   let compiled: Compiled;
   let condition: Node;
@@ -161,9 +169,20 @@ function compileRule(r: RuleInfo, env: CompileEnv, opts: CompileOptions, warning
   }
   for (const f of output.missing.keys()) if (!opts.outputGaps.has(f)) opts.outputGaps.set(f, r.output.loc(0));
   return {
-    id: r.name, description: r.desc ?? '', severity, priority: p.falco ? p.value : undefined, tags: r.tags ?? [], enabled: r.enabled ?? true,
-    kinds: compiled.kinds, types: compiled.types, pred: compiled.pred, output: output.render, aggregate, source: r.pos,
-    condition, conditionLoc: r.condition.loc,
+    id: r.name,
+    description: r.desc ?? '',
+    severity,
+    priority: p.falco ? p.value : undefined,
+    tags: r.tags ?? [],
+    enabled: r.enabled ?? true,
+    kinds: compiled.kinds,
+    types: compiled.types,
+    pred: compiled.pred,
+    output: output.render,
+    aggregate,
+    source: r.pos,
+    condition,
+    conditionLoc: r.condition.loc,
   };
 }
 
@@ -195,4 +214,3 @@ export function compileCollected(c: Collected, opts: { learningMs?: number } = {
   }
   return { rules, skipped, warnings, env: { ...env, used: undefined } };
 }
-

@@ -13,7 +13,11 @@ export type Locator = (offset: number) => Position;
 /** A bad rule file: "file:line:col: reason". The CLI exits 2 on it. */
 export class RuleError extends ConfigError {
   /** `unknown-field`: a field no one defines (a rule with skip-if-unknown-filter is skipped instead). */
-  constructor(readonly reason: string, readonly pos: Position, readonly code?: 'unknown-field') {
+  constructor(
+    readonly reason: string,
+    readonly pos: Position,
+    readonly code?: 'unknown-field',
+  ) {
     super(`${pos.file}:${pos.line}:${pos.col}: ${reason}`);
   }
 }

@@ -19,13 +19,27 @@ const t = (name: string, kind: EventKind, internal = name): EventType => ({ name
 
 /** What the producer captures. */
 export const CAPTURED: readonly EventType[] = [
-  t('open', 'file'), t('openat', 'file'), t('openat2', 'file'), t('creat', 'file'),
-  t('symlink', 'file'), t('symlinkat', 'file'), t('link', 'file'), t('linkat', 'file'),
-  t('connect', 'net'), t('accept', 'net'), t('accept4', 'net'), t('socket', 'net'),
-  t('dup', 'net'), t('dup2', 'net'), t('dup3', 'net'),
-  t('execve', 'process', 'exec'), t('procexit', 'process', 'exit'),
+  t('open', 'file'),
+  t('openat', 'file'),
+  t('openat2', 'file'),
+  t('creat', 'file'),
+  t('symlink', 'file'),
+  t('symlinkat', 'file'),
+  t('link', 'file'),
+  t('linkat', 'file'),
+  t('connect', 'net'),
+  t('accept', 'net'),
+  t('accept4', 'net'),
+  t('socket', 'net'),
+  t('dup', 'net'),
+  t('dup2', 'net'),
+  t('dup3', 'net'),
+  t('execve', 'process', 'exec'),
+  t('procexit', 'process', 'exit'),
   ...['setuid', 'setgid', 'setreuid', 'setregid', 'setresuid', 'setresgid', 'setfsuid', 'setfsgid', 'capset'].map((n) => t(n, 'process')),
-  t('ptrace', 'process'), t('init_module', 'process'), t('finit_module', 'process'),
+  t('ptrace', 'process'),
+  t('init_module', 'process'),
+  t('finit_module', 'process'),
 ];
 
 /** The open family: the events with a file descriptor on a path (links have none). */
@@ -48,10 +62,7 @@ export function typeName(ev: AuditEvent): string {
   return BY_INTERNAL.get(i)?.name ?? i;
 }
 
-export type TypeCheck =
-  | { captured: EventType }
-  | { uncaptured: string }
-  | { unknown: true };
+export type TypeCheck = { captured: EventType } | { uncaptured: string } | { unknown: true };
 
 /** What a name in `evt.type = NAME` is: captured here, one of Falco's that is not, or neither. */
 export function checkType(value: string): TypeCheck {

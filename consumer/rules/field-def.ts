@@ -28,4 +28,3 @@ export const ALL_KINDS: readonly EventKind[] = ['file', 'net', 'process'];
 export function missingField(name: string, missing: string, type: FieldType = 'str'): FieldDef {
   return { name, type, doc: missing, kinds: ALL_KINDS, missing, get: () => undefined };
 }
-

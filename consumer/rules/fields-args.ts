@@ -10,9 +10,18 @@ import { flagNames } from './fields-fd';
 
 type Arg = (ev: AuditEvent) => string | number | undefined;
 
-const file = (f: (e: Extract<AuditEvent, { kind: 'file' }>['event']) => string | number): Arg => (ev) => (ev.kind === 'file' ? f(ev.event) : undefined);
-const net = (f: (e: Extract<AuditEvent, { kind: 'net' }>['event']) => string | number): Arg => (ev) => (ev.kind === 'net' ? f(ev.event) : undefined);
-const proc = (f: (e: Extract<AuditEvent, { kind: 'process' }>['event']) => string | number | undefined): Arg => (ev) => (ev.kind === 'process' ? f(ev.event) : undefined);
+const file =
+  (f: (e: Extract<AuditEvent, { kind: 'file' }>['event']) => string | number): Arg =>
+  (ev) =>
+    ev.kind === 'file' ? f(ev.event) : undefined;
+const net =
+  (f: (e: Extract<AuditEvent, { kind: 'net' }>['event']) => string | number): Arg =>
+  (ev) =>
+    ev.kind === 'net' ? f(ev.event) : undefined;
+const proc =
+  (f: (e: Extract<AuditEvent, { kind: 'process' }>['event']) => string | number | undefined): Arg =>
+  (ev) =>
+    ev.kind === 'process' ? f(ev.event) : undefined;
 const cred = (f: (c: Creds) => number | bigint): Arg => proc((e) => (e.cred_change ? String(f(e.cred_change.new)) : undefined));
 const octal = (n: number): string => `0${n.toString(8)}`;
 
@@ -26,39 +35,162 @@ const res: Arg = (ev) => (ev.kind === 'process' ? (ev.event.kind === 'exit' ? un
 
 /** The arguments of each captured type, by the producer's type name. */
 const PARAMS: Record<string, [string, Arg][]> = {
-  open: [['fd', fd], ['name', name], ['flags', flags], ['mode', mode]],
-  openat: [['fd', fd], ['dirfd', file((e) => e.dirfd)], ['name', name], ['flags', flags], ['mode', mode]],
-  openat2: [['fd', fd], ['dirfd', file((e) => e.dirfd)], ['name', name], ['flags', flags], ['mode', mode]],
-  creat: [['fd', fd], ['name', name], ['mode', mode]],
-  connect: [['res', res], ['tuple', tuple], ['fd', net((e) => e.fd)]],
-  accept: [['fd', res], ['tuple', tuple]],
-  accept4: [['fd', res], ['tuple', tuple]],
+  open: [
+    ['fd', fd],
+    ['name', name],
+    ['flags', flags],
+    ['mode', mode],
+  ],
+  openat: [
+    ['fd', fd],
+    ['dirfd', file((e) => e.dirfd)],
+    ['name', name],
+    ['flags', flags],
+    ['mode', mode],
+  ],
+  openat2: [
+    ['fd', fd],
+    ['dirfd', file((e) => e.dirfd)],
+    ['name', name],
+    ['flags', flags],
+    ['mode', mode],
+  ],
+  creat: [
+    ['fd', fd],
+    ['name', name],
+    ['mode', mode],
+  ],
+  connect: [
+    ['res', res],
+    ['tuple', tuple],
+    ['fd', net((e) => e.fd)],
+  ],
+  accept: [
+    ['fd', res],
+    ['tuple', tuple],
+  ],
+  accept4: [
+    ['fd', res],
+    ['tuple', tuple],
+  ],
   exec: [
-    ['res', res], ['exe', proc((e) => e.args[0])], ['args', proc((e) => e.args.slice(1).join(' '))], ['tid', proc((e) => e.process.tid)],
-    ['pid', proc((e) => e.process.pid)], ['ptid', proc((e) => e.process.ppid)], ['cwd', proc((e) => e.cwd)], ['comm', proc((e) => e.process.comm)],
+    ['res', res],
+    ['exe', proc((e) => e.args[0])],
+    ['args', proc((e) => e.args.slice(1).join(' '))],
+    ['tid', proc((e) => e.process.tid)],
+    ['pid', proc((e) => e.process.pid)],
+    ['ptid', proc((e) => e.process.ppid)],
+    ['cwd', proc((e) => e.cwd)],
+    ['comm', proc((e) => e.process.comm)],
     ['filename', proc((e) => e.filename)],
   ],
-  symlink: [['res', res], ['target', file((e) => e.target)], ['linkpath', file((e) => e.path)]],
-  symlinkat: [['res', res], ['target', file((e) => e.target)], ['linkdirfd', file((e) => e.dirfd)], ['linkpath', file((e) => e.path)]],
-  link: [['res', res], ['oldpath', file((e) => e.target)], ['newpath', file((e) => e.path)]],
-  linkat: [['res', res], ['oldpath', file((e) => e.target)], ['newpath', file((e) => e.path)], ['flags', file((e) => e.flags)]],
-  socket: [['fd', res], ['domain', net((e) => AF[e.family] ?? e.family)], ['type', net((e) => `SOCK_${e.socket_type.toUpperCase()}`)], ['proto', net((e) => e.socket_protocol)]],
-  dup: [['res', res], ['oldfd', net((e) => e.fd)]],
-  dup2: [['res', res], ['oldfd', net((e) => e.fd)], ['newfd', res]],
-  dup3: [['res', res], ['oldfd', net((e) => e.fd)], ['newfd', res]],
-  ptrace: [['res', res], ['request', proc((e) => e.ptrace?.request)], ['pid', proc((e) => e.ptrace?.target_pid)], ['addr', proc((e) => e.ptrace?.addr.toString())], ['data', proc((e) => e.ptrace?.data.toString())]],
-  init_module: [['res', res], ['length', proc((e) => e.module?.size.toString())], ['uargs', proc((e) => e.module?.params)]],
-  finit_module: [['res', res], ['fd', proc((e) => e.module?.fd)], ['uargs', proc((e) => e.module?.params)], ['flags', proc((e) => e.module?.flags)]],
-  exit: [['ret', proc((e) => e.exit_code)], ['sig', proc((e) => e.signal)]],
-  setuid: [['res', res], ['uid', cred((c) => c.uid)]],
-  setgid: [['res', res], ['gid', cred((c) => c.gid)]],
-  setreuid: [['res', res], ['ruid', cred((c) => c.uid)], ['euid', cred((c) => c.euid)]],
-  setregid: [['res', res], ['rgid', cred((c) => c.gid)], ['egid', cred((c) => c.egid)]],
-  setresuid: [['res', res], ['ruid', cred((c) => c.uid)], ['euid', cred((c) => c.euid)], ['suid', cred((c) => c.suid)]],
-  setresgid: [['res', res], ['rgid', cred((c) => c.gid)], ['egid', cred((c) => c.egid)], ['sgid', cred((c) => c.sgid)]],
-  setfsuid: [['res', res], ['uid', cred((c) => c.fsuid)]],
-  setfsgid: [['res', res], ['gid', cred((c) => c.fsgid)]],
-  capset: [['res', res], ['cap_permitted', cred((c) => c.cap_permitted)], ['cap_effective', cred((c) => c.cap_effective)]],
+  symlink: [
+    ['res', res],
+    ['target', file((e) => e.target)],
+    ['linkpath', file((e) => e.path)],
+  ],
+  symlinkat: [
+    ['res', res],
+    ['target', file((e) => e.target)],
+    ['linkdirfd', file((e) => e.dirfd)],
+    ['linkpath', file((e) => e.path)],
+  ],
+  link: [
+    ['res', res],
+    ['oldpath', file((e) => e.target)],
+    ['newpath', file((e) => e.path)],
+  ],
+  linkat: [
+    ['res', res],
+    ['oldpath', file((e) => e.target)],
+    ['newpath', file((e) => e.path)],
+    ['flags', file((e) => e.flags)],
+  ],
+  socket: [
+    ['fd', res],
+    ['domain', net((e) => AF[e.family] ?? e.family)],
+    ['type', net((e) => `SOCK_${e.socket_type.toUpperCase()}`)],
+    ['proto', net((e) => e.socket_protocol)],
+  ],
+  dup: [
+    ['res', res],
+    ['oldfd', net((e) => e.fd)],
+  ],
+  dup2: [
+    ['res', res],
+    ['oldfd', net((e) => e.fd)],
+    ['newfd', res],
+  ],
+  dup3: [
+    ['res', res],
+    ['oldfd', net((e) => e.fd)],
+    ['newfd', res],
+  ],
+  ptrace: [
+    ['res', res],
+    ['request', proc((e) => e.ptrace?.request)],
+    ['pid', proc((e) => e.ptrace?.target_pid)],
+    ['addr', proc((e) => e.ptrace?.addr.toString())],
+    ['data', proc((e) => e.ptrace?.data.toString())],
+  ],
+  init_module: [
+    ['res', res],
+    ['length', proc((e) => e.module?.size.toString())],
+    ['uargs', proc((e) => e.module?.params)],
+  ],
+  finit_module: [
+    ['res', res],
+    ['fd', proc((e) => e.module?.fd)],
+    ['uargs', proc((e) => e.module?.params)],
+    ['flags', proc((e) => e.module?.flags)],
+  ],
+  exit: [
+    ['ret', proc((e) => e.exit_code)],
+    ['sig', proc((e) => e.signal)],
+  ],
+  setuid: [
+    ['res', res],
+    ['uid', cred((c) => c.uid)],
+  ],
+  setgid: [
+    ['res', res],
+    ['gid', cred((c) => c.gid)],
+  ],
+  setreuid: [
+    ['res', res],
+    ['ruid', cred((c) => c.uid)],
+    ['euid', cred((c) => c.euid)],
+  ],
+  setregid: [
+    ['res', res],
+    ['rgid', cred((c) => c.gid)],
+    ['egid', cred((c) => c.egid)],
+  ],
+  setresuid: [
+    ['res', res],
+    ['ruid', cred((c) => c.uid)],
+    ['euid', cred((c) => c.euid)],
+    ['suid', cred((c) => c.suid)],
+  ],
+  setresgid: [
+    ['res', res],
+    ['rgid', cred((c) => c.gid)],
+    ['egid', cred((c) => c.egid)],
+    ['sgid', cred((c) => c.sgid)],
+  ],
+  setfsuid: [
+    ['res', res],
+    ['uid', cred((c) => c.fsuid)],
+  ],
+  setfsgid: [
+    ['res', res],
+    ['gid', cred((c) => c.fsgid)],
+  ],
+  capset: [
+    ['res', res],
+    ['cap_permitted', cred((c) => c.cap_permitted)],
+    ['cap_effective', cred((c) => c.cap_effective)],
+  ],
 };
 
 const KIND_OF: Record<string, AuditEvent['kind']> = {};
@@ -77,7 +209,9 @@ function argField(fieldName: string, param: string, raw: boolean): FieldDef {
   const numeric = raw && NUMERIC.has(param);
   const type: FieldType = numeric ? 'num' : 'str';
   return {
-    name: fieldName, type, kinds: [...new Set([...byType.keys()].map((t) => KIND_OF[t]))],
+    name: fieldName,
+    type,
+    kinds: [...new Set([...byType.keys()].map((t) => KIND_OF[t]))],
     doc: `the event's argument "${param}"${raw ? ' (raw)' : ''}`,
     get: (ev) => {
       const v = byType.get(internalType(ev))?.(ev);
@@ -96,8 +230,14 @@ export function ARG_FIELDS(name: string, arg: string | undefined): FieldDef | { 
   if (/^\d+$/.test(param)) {
     const n = Number(param);
     return {
-      name: `${name}[${n}]`, type: 'str', kinds: ['file', 'net', 'process'], doc: `the event's argument number ${n}`,
-      get: (ev) => { const v = PARAMS[internalType(ev)]?.[n]?.[1](ev); return v === undefined ? undefined : String(v); },
+      name: `${name}[${n}]`,
+      type: 'str',
+      kinds: ['file', 'net', 'process'],
+      doc: `the event's argument number ${n}`,
+      get: (ev) => {
+        const v = PARAMS[internalType(ev)]?.[n]?.[1](ev);
+        return v === undefined ? undefined : String(v);
+      },
     };
   }
   return argField(m[2] ? name : `${name}[${param}]`, param, raw);

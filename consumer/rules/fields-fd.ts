@@ -16,9 +16,20 @@ import type { EvalContext } from './process-tree';
 const O_ACCMODE = 3;
 const O_DIRECTORY = 0o200000;
 const FLAG_NAMES: [number, string][] = [
-  [0o100, 'O_CREAT'], [0o200, 'O_EXCL'], [0o400, 'O_NOCTTY'], [0o1000, 'O_TRUNC'], [0o2000, 'O_APPEND'],
-  [0o4000, 'O_NONBLOCK'], [0o10000, 'O_DSYNC'], [0o40000, 'O_DIRECT'], [0o200000, 'O_DIRECTORY'],
-  [0o400000, 'O_NOFOLLOW'], [0o1000000, 'O_NOATIME'], [0o2000000, 'O_CLOEXEC'], [0o10000000, 'O_PATH'], [0o20000000, 'O_TMPFILE'],
+  [0o100, 'O_CREAT'],
+  [0o200, 'O_EXCL'],
+  [0o400, 'O_NOCTTY'],
+  [0o1000, 'O_TRUNC'],
+  [0o2000, 'O_APPEND'],
+  [0o4000, 'O_NONBLOCK'],
+  [0o10000, 'O_DSYNC'],
+  [0o40000, 'O_DIRECT'],
+  [0o200000, 'O_DIRECTORY'],
+  [0o400000, 'O_NOFOLLOW'],
+  [0o1000000, 'O_NOATIME'],
+  [0o2000000, 'O_CLOEXEC'],
+  [0o10000000, 'O_PATH'],
+  [0o20000000, 'O_TMPFILE'],
 ];
 
 /** "O_WRONLY|O_CREAT|O_TRUNC": what `file.flags contains O_TRUNC` looks in. */
@@ -43,12 +54,26 @@ const server = (e: NetEvent): boolean => e.op !== 'accept' && e.op !== 'accept4'
 const hasEnds = (e: NetEvent): boolean => inet(e) && e.op !== 'socket';
 
 type Get = (ev: AuditEvent, ctx: EvalContext) => string | number | boolean | undefined;
-const onOpen = (f: (e: FileEvent) => string | number | boolean | undefined): Get => (ev) => (ev.kind === 'file' && OPENS.has(ev.event.op) ? f(ev.event) : undefined);
-const onFile = (f: (e: FileEvent) => string | number | boolean | undefined): Get => (ev) => (ev.kind === 'file' ? f(ev.event) : undefined);
-const onLink = (f: (e: FileEvent) => string | number | boolean | undefined): Get => (ev) => (ev.kind === 'file' && !OPENS.has(ev.event.op) ? f(ev.event) : undefined);
-const onNet = (f: (e: NetEvent) => string | number | boolean | undefined): Get => (ev) => (ev.kind === 'net' ? f(ev.event) : undefined);
-const onBoth = (file: (e: FileEvent) => string | number | boolean | undefined, net: (e: NetEvent) => string | number | boolean | undefined): Get =>
-  (ev) => (ev.kind === 'file' ? (OPENS.has(ev.event.op) ? file(ev.event) : undefined) : ev.kind === 'net' ? net(ev.event) : undefined);
+const onOpen =
+  (f: (e: FileEvent) => string | number | boolean | undefined): Get =>
+  (ev) =>
+    ev.kind === 'file' && OPENS.has(ev.event.op) ? f(ev.event) : undefined;
+const onFile =
+  (f: (e: FileEvent) => string | number | boolean | undefined): Get =>
+  (ev) =>
+    ev.kind === 'file' ? f(ev.event) : undefined;
+const onLink =
+  (f: (e: FileEvent) => string | number | boolean | undefined): Get =>
+  (ev) =>
+    ev.kind === 'file' && !OPENS.has(ev.event.op) ? f(ev.event) : undefined;
+const onNet =
+  (f: (e: NetEvent) => string | number | boolean | undefined): Get =>
+  (ev) =>
+    ev.kind === 'net' ? f(ev.event) : undefined;
+const onBoth =
+  (file: (e: FileEvent) => string | number | boolean | undefined, net: (e: NetEvent) => string | number | boolean | undefined): Get =>
+  (ev) =>
+    ev.kind === 'file' ? (OPENS.has(ev.event.op) ? file(ev.event) : undefined) : ev.kind === 'net' ? net(ev.event) : undefined;
 
 const def = (name: string, type: FieldType, doc: string, kinds: FieldDef['kinds'], get: Get, same?: string): FieldDef => ({ name, type, doc, kinds, get, same });
 const F: FieldDef['kinds'] = ['file'];
@@ -78,38 +103,193 @@ const typeOf = (ev: AuditEvent): [string, string] | undefined => {
 const fdNum = (e: NetEvent): number => (e.op === 'connect' || e.op.startsWith('dup') ? e.fd : e.result < 0 ? -1 : e.result);
 
 export const FD_FIELDS: FieldDef[] = [
-  def('file.path', 'str', 'the path opened, or the link created, absolute, as captured (not normalized)', F, onFile((e) => e.path), 'fd.nameraw'),
-  def('file.name', 'str', 'its last component', F, onFile((e) => e.path.slice(e.path.lastIndexOf('/') + 1))),
-  def('file.directory', 'str', 'the path without its last component', F, onFile((e) => e.path.slice(0, Math.max(e.path.lastIndexOf('/'), 1)))),
-  def('file.flags', 'str', 'open flags by name: O_WRONLY|O_CREAT|O_TRUNC', F, onOpen((e) => flagNames(e.flags)), 'evt.arg.flags'),
-  def('file.mode', 'num', 'creation mode', F, onOpen((e) => e.mode)),
-  def('file.target', 'str', 'links: a symlink\'s text as given, a hard link\'s existing file', F, onLink((e) => e.target)),
-  def('fs.path.name', 'str', 'links: the path created, absolute and normalized', F, onLink((e) => normalizePath(e.path))),
-  def('fs.path.nameraw', 'str', 'links: the path created, as captured', F, onLink((e) => e.path)),
-  def('fs.path.source', 'str', 'links: what the link points to (a symlink\'s text, a hard link\'s file)', F, onLink((e) => e.target)),
-  def('fs.path.target', 'str', 'links: the path created', F, onLink((e) => normalizePath(e.path))),
+  def(
+    'file.path',
+    'str',
+    'the path opened, or the link created, absolute, as captured (not normalized)',
+    F,
+    onFile((e) => e.path),
+    'fd.nameraw',
+  ),
+  def(
+    'file.name',
+    'str',
+    'its last component',
+    F,
+    onFile((e) => e.path.slice(e.path.lastIndexOf('/') + 1)),
+  ),
+  def(
+    'file.directory',
+    'str',
+    'the path without its last component',
+    F,
+    onFile((e) => e.path.slice(0, Math.max(e.path.lastIndexOf('/'), 1))),
+  ),
+  def(
+    'file.flags',
+    'str',
+    'open flags by name: O_WRONLY|O_CREAT|O_TRUNC',
+    F,
+    onOpen((e) => flagNames(e.flags)),
+    'evt.arg.flags',
+  ),
+  def(
+    'file.mode',
+    'num',
+    'creation mode',
+    F,
+    onOpen((e) => e.mode),
+  ),
+  def(
+    'file.target',
+    'str',
+    "links: a symlink's text as given, a hard link's existing file",
+    F,
+    onLink((e) => e.target),
+  ),
+  def(
+    'fs.path.name',
+    'str',
+    'links: the path created, absolute and normalized',
+    F,
+    onLink((e) => normalizePath(e.path)),
+  ),
+  def(
+    'fs.path.nameraw',
+    'str',
+    'links: the path created, as captured',
+    F,
+    onLink((e) => e.path),
+  ),
+  def(
+    'fs.path.source',
+    'str',
+    "links: what the link points to (a symlink's text, a hard link's file)",
+    F,
+    onLink((e) => e.target),
+  ),
+  def(
+    'fs.path.target',
+    'str',
+    'links: the path created',
+    F,
+    onLink((e) => normalizePath(e.path)),
+  ),
   // This project's fields keep their first meaning, as the stores search them: "" (0) where there is no
   // address (unix sockets, a fresh socket), where Falco's fd.* have no value.
-  def('net.dst_ip', 'ip', 'remote address: the destination of a connect, the peer of an accept; "" for unix sockets and fresh sockets', N, onNet((e) => e.dst_ip)),
-  def('net.dst_port', 'num', 'remote port (0 without an address)', N, onNet((e) => e.dst_port)),
-  def('net.local_ip', 'ip', 'local address of an IP socket once bound, else ""', N, onNet((e) => e.local_ip)),
-  def('net.local_port', 'num', 'local port of an IP socket once bound, else 0', N, onNet((e) => e.local_port)),
-  def('net.proto', 'str', 'tcp, udp, unix, raw ...', N, onNet((e) => e.protocol), 'fd.l4proto'),
-  def('net.family', 'str', 'inet, inet6, unix (socket: also packet, netlink ...)', N, onNet((e) => e.family)),
-  def('net.unix_path', 'str', 'unix socket path (@name for abstract ones), else ""', N, onNet((e) => e.unix_path)),
-  def('net.fd', 'num', 'the socket\'s fd (a dup\'s old fd; evt.rawres is the new one)', N, onNet((e) => e.fd)),
-  def('net.socket_type', 'str', 'stream, dgram, raw, seqpacket, packet ...', N, onNet((e) => e.socket_type)),
-  def('net.socket_protocol', 'num', 'protocol number (IPPROTO_*; a packet socket\'s ethertype as passed)', N, onNet((e) => e.socket_protocol)),
+  def(
+    'net.dst_ip',
+    'ip',
+    'remote address: the destination of a connect, the peer of an accept; "" for unix sockets and fresh sockets',
+    N,
+    onNet((e) => e.dst_ip),
+  ),
+  def(
+    'net.dst_port',
+    'num',
+    'remote port (0 without an address)',
+    N,
+    onNet((e) => e.dst_port),
+  ),
+  def(
+    'net.local_ip',
+    'ip',
+    'local address of an IP socket once bound, else ""',
+    N,
+    onNet((e) => e.local_ip),
+  ),
+  def(
+    'net.local_port',
+    'num',
+    'local port of an IP socket once bound, else 0',
+    N,
+    onNet((e) => e.local_port),
+  ),
+  def(
+    'net.proto',
+    'str',
+    'tcp, udp, unix, raw ...',
+    N,
+    onNet((e) => e.protocol),
+    'fd.l4proto',
+  ),
+  def(
+    'net.family',
+    'str',
+    'inet, inet6, unix (socket: also packet, netlink ...)',
+    N,
+    onNet((e) => e.family),
+  ),
+  def(
+    'net.unix_path',
+    'str',
+    'unix socket path (@name for abstract ones), else ""',
+    N,
+    onNet((e) => e.unix_path),
+  ),
+  def(
+    'net.fd',
+    'num',
+    "the socket's fd (a dup's old fd; evt.rawres is the new one)",
+    N,
+    onNet((e) => e.fd),
+  ),
+  def(
+    'net.socket_type',
+    'str',
+    'stream, dgram, raw, seqpacket, packet ...',
+    N,
+    onNet((e) => e.socket_type),
+  ),
+  def(
+    'net.socket_protocol',
+    'num',
+    "protocol number (IPPROTO_*; a packet socket's ethertype as passed)",
+    N,
+    onNet((e) => e.socket_protocol),
+  ),
 
-  def('fd.num', 'num', 'the fd: the result of an open, accept or socket (-1 when it failed), the socket of a connect, the old fd of a dup', FN,
-    onBoth((e) => (e.result < 0 ? -1 : e.result), fdNum)),
+  def(
+    'fd.num',
+    'num',
+    'the fd: the result of an open, accept or socket (-1 when it failed), the socket of a connect, the old fd of a dup',
+    FN,
+    onBoth((e) => (e.result < 0 ? -1 : e.result), fdNum),
+  ),
   def('fd.type', 'str', 'file, directory, ipv4, ipv6, unix, netlink, unknown', FN, (ev) => typeOf(ev)?.[0]),
   def('fd.typechar', 'str', 'f (file), d (directory), 4 (IPv4), 6 (IPv6), u (unix), n (netlink), o (other)', FN, (ev) => typeOf(ev)?.[1]),
-  def('fd.name', 'str', 'a file\'s absolute, normalized path; a socket\'s tuple "cip:cport->sip:sport"; a unix socket\'s path', FN,
-    onBoth((e) => normalizePath(e.path), (e) => (hasEnds(e) ? tuple(e) : e.family === 'unix' ? e.unix_path : ''))),
-  def('fd.nameraw', 'str', 'a file\'s path as captured: absolute, not normalized', F, onOpen((e) => e.path), 'file.path'),
-  def('fd.directory', 'str', 'the directory of fd.name', F, onOpen((e) => path.posix.dirname(normalizePath(e.path)))),
-  def('fd.filename', 'str', 'the last component of fd.name', F, onOpen((e) => path.posix.basename(normalizePath(e.path)))),
+  def(
+    'fd.name',
+    'str',
+    "a file's absolute, normalized path; a socket's tuple \"cip:cport->sip:sport\"; a unix socket's path",
+    FN,
+    onBoth(
+      (e) => normalizePath(e.path),
+      (e) => (hasEnds(e) ? tuple(e) : e.family === 'unix' ? e.unix_path : ''),
+    ),
+  ),
+  def(
+    'fd.nameraw',
+    'str',
+    "a file's path as captured: absolute, not normalized",
+    F,
+    onOpen((e) => e.path),
+    'file.path',
+  ),
+  def(
+    'fd.directory',
+    'str',
+    'the directory of fd.name',
+    F,
+    onOpen((e) => path.posix.dirname(normalizePath(e.path))),
+  ),
+  def(
+    'fd.filename',
+    'str',
+    'the last component of fd.name',
+    F,
+    onOpen((e) => path.posix.basename(normalizePath(e.path))),
+  ),
   def('fd.sip', 'ip', 'server address: the remote end of a connect, the local end of an accept', N, onNet(serverIp)),
   def('fd.cip', 'ip', 'client address: the local end of a connect, the remote end of an accept', N, onNet(clientIp)),
   def('fd.rip', 'ip', 'remote address', N, onNet(remote), 'net.dst_ip'),
@@ -125,20 +305,52 @@ export const FD_FIELDS: FieldDef[] = [
   def('fd.cnet', 'ip', 'matches the client network', N, onNet(clientIp)),
   def('fd.rnet', 'ip', 'matches the remote network', N, onNet(remote)),
   def('fd.lnet', 'ip', 'matches the local network', N, onNet(local)),
-  def('fd.l4proto', 'str', 'tcp, udp, icmp or raw (IP sockets)', N, onNet((e) => (inet(e) ? e.protocol : undefined)), 'net.proto'),
-  def('fd.sockfamily', 'str', 'ip or unix', N, onNet((e) => (inet(e) ? 'ip' : e.family === 'unix' ? 'unix' : undefined))),
-  def('fd.is_server', 'bool', 'the process is the server end: true for an accept', N, onNet((e) => (hasEnds(e) ? !server(e) : undefined))),
-  def('fd.connected', 'bool', 'the socket is connected: a connect that returned 0, an accept, a dup of a connected socket', N,
-    onNet((e) => (e.op === 'connect' ? e.result === 0 : e.op === 'socket' ? false : e.result >= 0))),
-  def('fd.sip.name', 'str', 'a domain name the server address resolves from (=, != and in: the name is resolved and the address compared)', N,
-    (ev, ctx) => { const ip = ev.kind === 'net' ? serverIp(ev.event) : undefined; return ip && (ctx.names.namesOf(ip).join(' ') || undefined); }),
-  def('fd.rip.name', 'str', 'a domain name the remote address resolves from (as fd.sip.name)', N,
-    (ev, ctx) => { const ip = ev.kind === 'net' ? remote(ev.event) : undefined; return ip && (ctx.names.namesOf(ip).join(' ') || undefined); }),
-  def('fd.cip.name', 'str', 'a domain name the client address resolves from (as fd.sip.name)', N,
-    (ev, ctx) => { const ip = ev.kind === 'net' ? clientIp(ev.event) : undefined; return ip && (ctx.names.namesOf(ip).join(' ') || undefined); }),
-  def('fd.lip.name', 'str', 'a domain name the local address resolves from (as fd.sip.name)', N,
-    (ev, ctx) => { const ip = ev.kind === 'net' ? local(ev.event) : undefined; return ip && (ctx.names.namesOf(ip).join(' ') || undefined); }),
-  missingField('fd.name_changed', 'sendto and sendmsg, where a socket\'s tuple can change, are not captured', 'bool'),
+  def(
+    'fd.l4proto',
+    'str',
+    'tcp, udp, icmp or raw (IP sockets)',
+    N,
+    onNet((e) => (inet(e) ? e.protocol : undefined)),
+    'net.proto',
+  ),
+  def(
+    'fd.sockfamily',
+    'str',
+    'ip or unix',
+    N,
+    onNet((e) => (inet(e) ? 'ip' : e.family === 'unix' ? 'unix' : undefined)),
+  ),
+  def(
+    'fd.is_server',
+    'bool',
+    'the process is the server end: true for an accept',
+    N,
+    onNet((e) => (hasEnds(e) ? !server(e) : undefined)),
+  ),
+  def(
+    'fd.connected',
+    'bool',
+    'the socket is connected: a connect that returned 0, an accept, a dup of a connected socket',
+    N,
+    onNet((e) => (e.op === 'connect' ? e.result === 0 : e.op === 'socket' ? false : e.result >= 0)),
+  ),
+  def('fd.sip.name', 'str', 'a domain name the server address resolves from (=, != and in: the name is resolved and the address compared)', N, (ev, ctx) => {
+    const ip = ev.kind === 'net' ? serverIp(ev.event) : undefined;
+    return ip && (ctx.names.namesOf(ip).join(' ') || undefined);
+  }),
+  def('fd.rip.name', 'str', 'a domain name the remote address resolves from (as fd.sip.name)', N, (ev, ctx) => {
+    const ip = ev.kind === 'net' ? remote(ev.event) : undefined;
+    return ip && (ctx.names.namesOf(ip).join(' ') || undefined);
+  }),
+  def('fd.cip.name', 'str', 'a domain name the client address resolves from (as fd.sip.name)', N, (ev, ctx) => {
+    const ip = ev.kind === 'net' ? clientIp(ev.event) : undefined;
+    return ip && (ctx.names.namesOf(ip).join(' ') || undefined);
+  }),
+  def('fd.lip.name', 'str', 'a domain name the local address resolves from (as fd.sip.name)', N, (ev, ctx) => {
+    const ip = ev.kind === 'net' ? local(ev.event) : undefined;
+    return ip && (ctx.names.namesOf(ip).join(' ') || undefined);
+  }),
+  missingField('fd.name_changed', "sendto and sendmsg, where a socket's tuple can change, are not captured", 'bool'),
 ];
 
 /** The names resolved for fd.*ip.name comparisons: which end of the socket each reads. */

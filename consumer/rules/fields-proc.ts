@@ -39,15 +39,19 @@ export const PROC_FIELDS: FieldDef[] = [
   num('proc.pid', 'process id', (ev) => p(ev).pid),
   num('proc.tid', 'thread id', (ev) => p(ev).tid, 'thread.tid'),
   num('thread.tid', 'thread id', (ev) => p(ev).tid, 'proc.tid'),
-  { name: 'thread.ismain', type: 'bool', doc: 'the thread is the process\'s main thread', kinds: ALL_KINDS, get: (ev) => p(ev).pid === p(ev).tid },
+  { name: 'thread.ismain', type: 'bool', doc: "the thread is the process's main thread", kinds: ALL_KINDS, get: (ev) => p(ev).pid === p(ev).tid },
   num('proc.ppid', 'parent process id', (ev) => p(ev).ppid),
   num('proc.uid', 'real user id (user.uid is the effective one)', (ev) => p(ev).uid >>> 0),
   num('proc.euid', 'effective user id', (ev) => p(ev).euid >>> 0, 'user.uid'),
   num('proc.gid', 'real group id', (ev) => p(ev).gid >>> 0),
   num('proc.egid', 'effective group id', (ev) => p(ev).egid >>> 0, 'group.gid'),
-  num('user.uid', 'effective user id (as Falco\'s)', (ev) => p(ev).euid >>> 0, 'proc.euid'),
-  num('group.gid', 'effective group id (as Falco\'s)', (ev) => p(ev).egid >>> 0, 'proc.egid'),
-  str('user.name', 'name of the effective uid on the host (the producer resolves the real uid\'s; in a setuid program an effective uid 0 reads root, another has no value)', userName),
+  num('user.uid', "effective user id (as Falco's)", (ev) => p(ev).euid >>> 0, 'proc.euid'),
+  num('group.gid', "effective group id (as Falco's)", (ev) => p(ev).egid >>> 0, 'proc.egid'),
+  str(
+    'user.name',
+    "name of the effective uid on the host (the producer resolves the real uid's; in a setuid program an effective uid 0 reads root, another has no value)",
+    userName,
+  ),
   str('proc.user', 'name of the real uid on the host ("" if none)', (ev) => p(ev).user_name),
   num('user.loginuid', 'audit login uid; -1 when unset', (ev) => p(ev).loginuid, 'proc.loginuid'),
   num('proc.loginuid', 'audit login uid; -1 when unset', (ev) => p(ev).loginuid, 'user.loginuid'),
@@ -67,27 +71,77 @@ export const PROC_FIELDS: FieldDef[] = [
   // On later events, the name at the exec (the stores keep that one).
   str('proc.cmdline', 'proc.name and the arguments, joined by spaces, as at the exec', (ev, ctx) => (isExec(ev) ? cmdline(p(ev).comm, argvOf(ev, ctx)) : recCmdline(ctx.self(ev)))),
   str('proc.exeline', 'proc.exe and the arguments (argv joined by spaces)', (ev, ctx) => argvOf(ev, ctx)?.join(' ')),
-  num('proc.cmdnargs', 'number of arguments after argv[0]', (ev, ctx) => { const a = argvOf(ev, ctx); return a && Math.max(a.length - 1, 0); }),
-  num('proc.cmdlenargs', 'characters in the arguments after argv[0]', (ev, ctx) => argvOf(ev, ctx)?.slice(1).reduce((n, s) => n + s.length, 0)),
-  { name: 'proc.cwd', type: 'str', doc: 'exec: the working directory', kinds: ['process'], get: (ev) => (ev.kind === 'process' && ev.event.kind === 'exec' ? ev.event.cwd : undefined) },
-  str('proc.pname', 'parent\'s command name', (ev, ctx) => ctx.ancestor(ev, 1)?.comm),
-  str('proc.pexe', 'parent\'s argv[0]', (ev, ctx) => ctx.ancestor(ev, 1)?.argv?.[0]),
-  str('proc.pexepath', 'parent\'s executable path', (ev, ctx) => ctx.ancestor(ev, 1)?.exepath),
-  str('proc.pcmdline', 'parent\'s proc.cmdline', (ev, ctx) => recCmdline(ctx.ancestor(ev, 1))),
-  num('proc.ppid.duration', 'ns since the parent started', (ev, ctx) => { const a = ctx.ancestor(ev, 1); return a && Number(ev.event.ktime_ns - a.start); }),
-  num('proc.tty', 'controlling terminal (Falco\'s device number encoding, pts/3 is 34819); 0: none', (ev) => p(ev).tty),
-  { name: 'proc.exe_from_memfd', type: 'bool', kinds: ALL_KINDS, doc: 'the executable is a memfd (memfd_create + fexecve): fileless', get: (ev) => p(ev).exe_from_memfd, same: 'proc.is_exe_from_memfd' },
-  { name: 'proc.is_exe_from_memfd', type: 'bool', kinds: ALL_KINDS, doc: 'the executable is a memfd (Falco\'s name)', get: (ev) => p(ev).exe_from_memfd, same: 'proc.exe_from_memfd' },
+  num('proc.cmdnargs', 'number of arguments after argv[0]', (ev, ctx) => {
+    const a = argvOf(ev, ctx);
+    return a && Math.max(a.length - 1, 0);
+  }),
+  num('proc.cmdlenargs', 'characters in the arguments after argv[0]', (ev, ctx) =>
+    argvOf(ev, ctx)
+      ?.slice(1)
+      .reduce((n, s) => n + s.length, 0),
+  ),
   {
-    name: 'proc.exe_deleted', type: 'bool', kinds: ALL_KINDS, doc: 'the executable has no name on disk at this event: deleted or replaced since start, O_TMPFILE, memfd',
+    name: 'proc.cwd',
+    type: 'str',
+    doc: 'exec: the working directory',
+    kinds: ['process'],
+    get: (ev) => (ev.kind === 'process' && ev.event.kind === 'exec' ? ev.event.cwd : undefined),
+  },
+  str('proc.pname', "parent's command name", (ev, ctx) => ctx.ancestor(ev, 1)?.comm),
+  str('proc.pexe', "parent's argv[0]", (ev, ctx) => ctx.ancestor(ev, 1)?.argv?.[0]),
+  str('proc.pexepath', "parent's executable path", (ev, ctx) => ctx.ancestor(ev, 1)?.exepath),
+  str('proc.pcmdline', "parent's proc.cmdline", (ev, ctx) => recCmdline(ctx.ancestor(ev, 1))),
+  num('proc.ppid.duration', 'ns since the parent started', (ev, ctx) => {
+    const a = ctx.ancestor(ev, 1);
+    return a && Number(ev.event.ktime_ns - a.start);
+  }),
+  num('proc.tty', "controlling terminal (Falco's device number encoding, pts/3 is 34819); 0: none", (ev) => p(ev).tty),
+  {
+    name: 'proc.exe_from_memfd',
+    type: 'bool',
+    kinds: ALL_KINDS,
+    doc: 'the executable is a memfd (memfd_create + fexecve): fileless',
+    get: (ev) => p(ev).exe_from_memfd,
+    same: 'proc.is_exe_from_memfd',
+  },
+  {
+    name: 'proc.is_exe_from_memfd',
+    type: 'bool',
+    kinds: ALL_KINDS,
+    doc: "the executable is a memfd (Falco's name)",
+    get: (ev) => p(ev).exe_from_memfd,
+    same: 'proc.exe_from_memfd',
+  },
+  {
+    name: 'proc.exe_deleted',
+    type: 'bool',
+    kinds: ALL_KINDS,
+    doc: 'the executable has no name on disk at this event: deleted or replaced since start, O_TMPFILE, memfd',
     get: (ev) => p(ev).exe_deleted,
   },
   {
-    name: 'proc.exe_fileless', type: 'bool', kinds: ALL_KINDS, doc: 'fileless: the executable is a memfd, or not on disk (deleted after start, replaced, O_TMPFILE)',
+    name: 'proc.exe_fileless',
+    type: 'bool',
+    kinds: ALL_KINDS,
+    doc: 'fileless: the executable is a memfd, or not on disk (deleted after start, replaced, O_TMPFILE)',
     get: (ev) => p(ev).exe_from_memfd || p(ev).exe_deleted,
   },
-  { name: 'proc.is_exe_upper_layer', type: 'bool', kinds: ALL_KINDS, doc: 'the executable is on an overlayfs upper layer: written in the container, not from its image', get: (ev) => p(ev).exe_upper_layer, same: 'proc.exe_upper_layer' },
-  { name: 'proc.exe_upper_layer', type: 'bool', kinds: ALL_KINDS, doc: 'the executable is on an overlayfs upper layer', get: (ev) => p(ev).exe_upper_layer, same: 'proc.is_exe_upper_layer' },
+  {
+    name: 'proc.is_exe_upper_layer',
+    type: 'bool',
+    kinds: ALL_KINDS,
+    doc: 'the executable is on an overlayfs upper layer: written in the container, not from its image',
+    get: (ev) => p(ev).exe_upper_layer,
+    same: 'proc.exe_upper_layer',
+  },
+  {
+    name: 'proc.exe_upper_layer',
+    type: 'bool',
+    kinds: ALL_KINDS,
+    doc: 'the executable is on an overlayfs upper layer',
+    get: (ev) => p(ev).exe_upper_layer,
+    same: 'proc.is_exe_upper_layer',
+  },
   missingField('proc.is_exe_lower_layer', `exec of a file on an overlay's lower layer: ${PRODUCER}`, 'bool'),
   missingField('proc.is_exe_writable', `exec of a file writable by the user: ${PRODUCER}`, 'bool'),
   str('thread.cap_effective', 'effective capabilities by name: CAP_CHOWN CAP_SYS_ADMIN ...', (ev) => capabilityNames(p(ev).cap_effective), 'proc.cap_effective'),
@@ -141,7 +195,10 @@ export const ANCESTOR_FIELDS: Record<string, { any: FieldDef; at(n: number): Fie
       return false;
     };
     const any: FieldDef = {
-      name, type: f.type, kinds: ALL_KINDS, doc: `${f.what} of an ancestor: without an index, a comparison is true when one of the ancestors matches`,
+      name,
+      type: f.type,
+      kinds: ALL_KINDS,
+      doc: `${f.what} of an ancestor: without an index, a comparison is true when one of the ancestors matches`,
       all: walk,
       some,
       get: (ev, ctx) => {
@@ -150,8 +207,14 @@ export const ANCESTOR_FIELDS: Record<string, { any: FieldDef; at(n: number): Fie
       },
     };
     const at = (n: number): FieldDef => ({
-      name: `${name}[${n}]`, type: f.type, kinds: ALL_KINDS, doc: `${f.what} of the ancestor ${n} levels up (0: the process)`,
-      get: (ev, ctx) => { const r = level(ev, ctx, n); return r && f.of(r); },
+      name: `${name}[${n}]`,
+      type: f.type,
+      kinds: ALL_KINDS,
+      doc: `${f.what} of the ancestor ${n} levels up (0: the process)`,
+      get: (ev, ctx) => {
+        const r = level(ev, ctx, n);
+        return r && f.of(r);
+      },
     });
     return [name, { any, at }];
   }),

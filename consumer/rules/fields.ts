@@ -20,24 +20,28 @@ export * from './field-def';
 export { flagNames } from './fields-fd';
 export { globToRegExp } from './tests';
 
-const FIXED: ReadonlyMap<string, FieldDef> = new Map(
-  [...EVT_FIELDS, ...PROC_FIELDS, ...FD_FIELDS, ...OTHER_FIELDS].map((d) => [d.name, d]),
-);
+const FIXED: ReadonlyMap<string, FieldDef> = new Map([...EVT_FIELDS, ...PROC_FIELDS, ...FD_FIELDS, ...OTHER_FIELDS].map((d) => [d.name, d]));
 
 /** Every field with a fixed name, for error hints and the README table. */
 export const FIELDS: ReadonlyMap<string, FieldDef> = FIXED;
 
 /** The kind of each event type, by Falco's name, the producer's name and the accepted aliases. */
 export const TYPE_KINDS: Readonly<Record<string, EventKind>> = Object.fromEntries([
-  ...CAPTURED.flatMap((t) => [[t.name, t.kind], [t.internal, t.kind]]),
+  ...CAPTURED.flatMap((t) => [
+    [t.name, t.kind],
+    [t.internal, t.kind],
+  ]),
   ...Object.entries(TYPE_ALIASES).map(([alias, name]) => [alias, BY_NAME.get(name)!.kind]),
 ]);
 
 /** Why whole families of Falco's fields have no data here. */
 const FAMILIES: [RegExp, string][] = [
-  [/^k8s\./, 'Kubernetes metadata is not collected: Falco reads it from the container runtime\'s labels'],
+  [/^k8s\./, "Kubernetes metadata is not collected: Falco reads it from the container runtime's labels"],
   [/^(container\.|proc\.is_container_)/, 'container runtime metadata is not collected: no runtime API is queried, the container id comes from the cgroup'],
-  [/^(evt\.(latency|deltatime|cpu|buf|count|around|abspath|is_io|is_wait|is_syslog|io_dir|infra|plugin|async|wait)|syscall\.|thread\.(pfm|vm|cpu|exectime|totexectime|cgroup))/, 'this kind of measurement is not captured'],
+  [
+    /^(evt\.(latency|deltatime|cpu|buf|count|around|abspath|is_io|is_wait|is_syslog|io_dir|infra|plugin|async|wait)|syscall\.|thread\.(pfm|vm|cpu|exectime|totexectime|cgroup))/,
+    'this kind of measurement is not captured',
+  ],
   [/^(fdlist\.|fd\.types)/, 'fd tables of whole processes are not kept'],
 ];
 
@@ -81,6 +85,10 @@ function suggest(name: string): string {
   const ns = name.split('.')[0];
   const same = [...FIXED.values()].filter((f) => f.name.startsWith(`${ns}.`) && !f.missing).map((f) => f.name);
   if (!same.length) return `; namespaces: ${[...new Set([...FIXED.keys()].map((f) => f.split('.')[0]))].join(', ')}`;
-  const near = same.map((f) => [f, distance(name, f)] as const).sort((a, b) => a[1] - b[1]).slice(0, 3).map(([f]) => f);
+  const near = same
+    .map((f) => [f, distance(name, f)] as const)
+    .sort((a, b) => a[1] - b[1])
+    .slice(0, 3)
+    .map(([f]) => f);
   return `; did you mean ${near.join(', ')}? (fields of "${ns}": see README)`;
 }

@@ -5,7 +5,10 @@
  */
 
 export class SyntaxError_ extends Error {
-  constructor(message: string, readonly offset: number) {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
     super(message);
   }
 }
@@ -94,4 +97,3 @@ export class Lexer {
     throw new SyntaxError_(msg, at);
   }
 }
-

@@ -35,9 +35,9 @@ export interface RuleFile {
 }
 
 /** The default rule pack, beside this module in the source tree, three levels up from dist/. */
-export const DEFAULT_RULES = [__dirname, path.resolve(__dirname, '../../../consumer/rules')]
-  .map((d) => path.join(d, 'default-rules.yaml'))
-  .find((f) => fs.existsSync(f)) ?? path.resolve(__dirname, '../../../consumer/rules/default-rules.yaml');
+export const DEFAULT_RULES =
+  [__dirname, path.resolve(__dirname, '../../../consumer/rules')].map((d) => path.join(d, 'default-rules.yaml')).find((f) => fs.existsSync(f)) ??
+  path.resolve(__dirname, '../../../consumer/rules/default-rules.yaml');
 
 export function readRuleFile(file: string): RuleFile {
   try {

@@ -48,7 +48,10 @@ export function operandOf(ast: Ast, loc: Locator): Operand {
   if (ast.fn === 'concat') {
     const gets = args.map((a) => a.get);
     return {
-      name, type: 'str', kinds, missing,
+      name,
+      type: 'str',
+      kinds,
+      missing,
       get: (ev, c) => {
         let out = '';
         for (const g of gets) {
@@ -65,8 +68,16 @@ export function operandOf(ast: Ast, loc: Locator): Operand {
   if (ast.fn === 'len') {
     const { get, all } = a;
     return {
-      name, type: 'num', kinds, missing,
-      get: all ? (ev, c) => all(ev, c).length : (ev, c) => { const v = get(ev, c); return typeof v === 'string' ? v.length : undefined; },
+      name,
+      type: 'num',
+      kinds,
+      missing,
+      get: all
+        ? (ev, c) => all(ev, c).length
+        : (ev, c) => {
+            const v = get(ev, c);
+            return typeof v === 'string' ? v.length : undefined;
+          },
     };
   }
   const fn = STRING_FNS[ast.fn];
@@ -74,7 +85,10 @@ export function operandOf(ast: Ast, loc: Locator): Operand {
   if (a.type !== 'str' && a.type !== 'res') throw new RuleError(`${ast.fn}() takes a string field; ${a.name} is not one`, loc(ast.at));
   const { get, all, some } = a;
   return {
-    name, type: 'str', kinds, missing,
+    name,
+    type: 'str',
+    kinds,
+    missing,
     get: (ev, c) => fn(get(ev, c)),
     all: all && ((ev, c) => all(ev, c).map(fn)),
     some: some && ((ev, c, t) => some(ev, c, (v) => t(fn(v)))),

@@ -141,7 +141,8 @@ export function createProcessTree(opts: { maxProcesses: number; names?: NameLook
         if (r && r.exitNs === undefined) r.exitNs = e.time_ns;
         return;
       }
-      if (e.kind === 'exec') add(tableOf(e.host.id), { pid: p.pid, ppid: p.ppid, start: p.start_time_ns, comm: p.comm, exepath: p.exe, argv: e.args, cwd: e.cwd, ancestors: e.ancestors });
+      if (e.kind === 'exec')
+        add(tableOf(e.host.id), { pid: p.pid, ppid: p.ppid, start: p.start_time_ns, comm: p.comm, exepath: p.exe, argv: e.args, cwd: e.cwd, ancestors: e.ancestors });
     },
     self,
     ancestor: (ev, n) => ancestorOf(ev, n, self(ev), (pid) => lookup(ev, pid)),

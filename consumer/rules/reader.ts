@@ -50,15 +50,50 @@ export type Item =
   | { t: 'rule'; name: string; fields: RuleFields; pos: Position; update?: Record<string, Op>; enableOnly?: boolean }
   | { t: 'warning'; message: string; pos: Position };
 
-const RULE_KEYS = ['rule', 'condition', 'output', 'desc', 'description', 'priority', 'severity', 'source', 'enabled', 'tags', 'exceptions',
-  'override', 'append', 'skip-if-unknown-filter', 'capture', 'capture_duration', 'warn_evttypes', 'aggregate'];
+const RULE_KEYS = [
+  'rule',
+  'condition',
+  'output',
+  'desc',
+  'description',
+  'priority',
+  'severity',
+  'source',
+  'enabled',
+  'tags',
+  'exceptions',
+  'override',
+  'append',
+  'skip-if-unknown-filter',
+  'capture',
+  'capture_duration',
+  'warn_evttypes',
+  'aggregate',
+];
 const APPENDABLE = ['condition', 'output', 'desc', 'description', 'tags', 'exceptions'];
-const REPLACEABLE = ['condition', 'output', 'desc', 'description', 'priority', 'severity', 'tags', 'exceptions', 'enabled', 'skip-if-unknown-filter',
-  'capture', 'capture_duration', 'warn_evttypes', 'aggregate'];
+const REPLACEABLE = [
+  'condition',
+  'output',
+  'desc',
+  'description',
+  'priority',
+  'severity',
+  'tags',
+  'exceptions',
+  'enabled',
+  'skip-if-unknown-filter',
+  'capture',
+  'capture_duration',
+  'warn_evttypes',
+  'aggregate',
+];
 
 class Entry {
   readonly keys = new Map<string, Pair<Scalar, YNode>>();
-  constructor(readonly c: FileCtx, readonly map: YAMLMap<Scalar, YNode>) {
+  constructor(
+    readonly c: FileCtx,
+    readonly map: YAMLMap<Scalar, YNode>,
+  ) {
     for (const pair of map.items) this.keys.set(String(pair.key?.value), pair);
   }
 
@@ -121,12 +156,17 @@ function exceptions(e: Entry): ExceptionInfo[] {
   return n.items.map((it) => {
     if (!isMap(it)) throw new RuleError('a rule exception must be a mapping', e.at(it as YNode));
     const x = new Entry(e.c, it as YAMLMap<Scalar, YNode>);
-    for (const k of x.keys.keys()) if (!['name', 'fields', 'comps', 'values'].includes(k)) throw new RuleError(`unknown key "${k}" in an exception (allowed: name, fields, comps, values)`, x.at(x.keys.get(k)!.key));
+    for (const k of x.keys.keys())
+      if (!['name', 'fields', 'comps', 'values'].includes(k))
+        throw new RuleError(`unknown key "${k}" in an exception (allowed: name, fields, comps, values)`, x.at(x.keys.get(k)!.key));
     const one = (k: string): string | string[] | undefined => (x.has(k) ? exceptionValue(e.c, x.node(k)) : undefined);
     const vals = x.node('values');
     if (vals !== undefined && !isSeq(vals)) throw new RuleError('exception values must be a list', x.at(vals));
     return {
-      name: x.str('name', 'exception name'), fields: one('fields'), comps: one('comps'), pos: x.at(it as YNode),
+      name: x.str('name', 'exception name'),
+      fields: one('fields'),
+      comps: one('comps'),
+      pos: x.at(it as YNode),
       values: vals ? (vals as { items: unknown[] }).items.map((v) => (isSeq(v) ? v.items.map((w) => exceptionValue(e.c, w)) : exceptionValue(e.c, v))) : [],
     };
   });
@@ -188,10 +228,13 @@ function readEntry(e: Entry): Item {
       if (!isMap(it)) throw new RuleError('a required plugin must be a mapping with name and version', e.at(it as YNode));
       const p = new Entry(e.c, it as YAMLMap<Scalar, YNode>);
       const alts = p.has('alternatives') && isSeq(p.node('alternatives')) ? (p.node('alternatives') as { items: unknown[] }).items : [];
-      return [{ name: p.str('name'), version: p.str('version') }, ...alts.map((a) => {
-        const q = new Entry(e.c, a as YAMLMap<Scalar, YNode>);
-        return { name: q.str('name'), version: q.str('version') };
-      })];
+      return [
+        { name: p.str('name'), version: p.str('version') },
+        ...alts.map((a) => {
+          const q = new Entry(e.c, a as YAMLMap<Scalar, YNode>);
+          return { name: q.str('name'), version: q.str('version') };
+        }),
+      ];
     });
     return { t: 'plugins', plugins, pos };
   }
@@ -232,7 +275,14 @@ function readEntry(e: Entry): Item {
 /** Every item of a rule file, in order. */
 export function readItems(file: string, text: string): Item[] {
   const lc = new LineCounter();
-  const c: FileCtx = { file, src: text, pos: (offset) => { const p = lc.linePos(offset); return { file, line: p.line, col: p.col }; } };
+  const c: FileCtx = {
+    file,
+    src: text,
+    pos: (offset) => {
+      const p = lc.linePos(offset);
+      return { file, line: p.line, col: p.col };
+    },
+  };
   const docs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const items: Item[] = [];
   for (const doc of Array.isArray(docs) ? docs : [docs]) {

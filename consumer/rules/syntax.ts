@@ -63,11 +63,7 @@ export interface Cmp {
   at: number;
 }
 
-export type Node =
-  | { n: 'and' | 'or'; left: Node; right: Node; at: number }
-  | { n: 'not'; arg: Node; at: number }
-  | { n: 'ref'; name: string; at: number }
-  | Cmp;
+export type Node = { n: 'and' | 'or'; left: Node; right: Node; at: number } | { n: 'not'; arg: Node; at: number } | { n: 'ref'; name: string; at: number } | Cmp;
 
 export const TRANSFORMERS = ['tolower', 'toupper', 'b64', 'basename', 'len', 'join', 'concat', 'getopt'];
 const NUM_OPS = ['<=', '<', '>=', '>'];

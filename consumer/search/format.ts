@@ -40,7 +40,9 @@ export function formatCsv(ev: AuditEvent): string {
     args = ev.event.args.join(' ');
   }
   const failed = ev.kind !== 'process' && res < 0 && res !== -115;
-  return [isoNs(e.time_ns), e.time_ns, ev.kind, type, e.host.name, p.pid, p.ppid, p.uid >>> 0, p.comm, p.exe, pathOrUnix, ip, port, res, failed ? errnoName(-res) : '', args].map(cell).join(',');
+  return [isoNs(e.time_ns), e.time_ns, ev.kind, type, e.host.name, p.pid, p.ppid, p.uid >>> 0, p.comm, p.exe, pathOrUnix, ip, port, res, failed ? errnoName(-res) : '', args]
+    .map(cell)
+    .join(',');
 }
 
 const FORMATS: Record<SearchOutput, (ev: AuditEvent) => string> = { text: formatLine, json: formatJson, ecs: formatEcs, csv: formatCsv };
@@ -50,9 +52,16 @@ export function eventFormatter(o: SearchOutput): (ev: AuditEvent) => string {
 }
 
 export function formatTop(rows: TopRow[], fields: string[], o: SearchOutput): string[] {
-  if (o === 'json' || o === 'ecs') return rows.map((r) => stringify({ [fields[0]]: r.value, events: r.events, ...(r.distinct === undefined ? {} : { [`distinct ${fields[1]}`]: r.distinct }) }));
-  if (o === 'csv') return [[fields[0], 'events', ...(fields[1] ? [`distinct ${fields[1]}`] : [])].map(cell).join(','), ...rows.map((r) => [r.value, r.events, ...(r.distinct === undefined ? [] : [r.distinct])].map(cell).join(','))];
-  return rows.map((r) => `${String(r.distinct ?? r.events).padStart(10)}${r.distinct === undefined ? '' : ` distinct ${fields[1]} in ${r.events} events`}  "${escapeField(r.value)}"`);
+  if (o === 'json' || o === 'ecs')
+    return rows.map((r) => stringify({ [fields[0]]: r.value, events: r.events, ...(r.distinct === undefined ? {} : { [`distinct ${fields[1]}`]: r.distinct }) }));
+  if (o === 'csv')
+    return [
+      [fields[0], 'events', ...(fields[1] ? [`distinct ${fields[1]}`] : [])].map(cell).join(','),
+      ...rows.map((r) => [r.value, r.events, ...(r.distinct === undefined ? [] : [r.distinct])].map(cell).join(',')),
+    ];
+  return rows.map(
+    (r) => `${String(r.distinct ?? r.events).padStart(10)}${r.distinct === undefined ? '' : ` distinct ${fields[1]} in ${r.events} events`}  "${escapeField(r.value)}"`,
+  );
 }
 
 export function formatHistogram(rows: { startNs: bigint; events: number }[], o: SearchOutput): string[] {

@@ -52,15 +52,29 @@ export interface Story {
 }
 
 type Row = Record<string, unknown>;
-const KINDS: [EventKind, string][] = [['file', 'file_events'], ['net', 'net_events'], ['process', 'proc_events']];
+const KINDS: [EventKind, string][] = [
+  ['file', 'file_events'],
+  ['net', 'net_events'],
+  ['process', 'proc_events'],
+];
 
 function infoOf(r: DayReader, row: Row): ProcInfo {
   const n = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : Number(v));
   const b = (v: unknown): bigint | undefined => (v === null || v === undefined ? undefined : BigInt(v as bigint));
   return {
-    host: r.resolver.host(Number(row.host)), pid: Number(row.pid), startNs: BigInt(row.start_ns as bigint), ppid: Number(row.ppid), uid: Number(row.uid),
-    comm: r.resolver.str(Number(row.comm)), exe: r.resolver.str(Number(row.exe)), cmdline: (row.cmdline as string | null) ?? undefined,
-    firstNs: BigInt(row.first_ns as bigint), execNs: b(row.exec_ns), exitNs: b(row.exit_ns), exitCode: n(row.exit_code), signal: n(row.signal),
+    host: r.resolver.host(Number(row.host)),
+    pid: Number(row.pid),
+    startNs: BigInt(row.start_ns as bigint),
+    ppid: Number(row.ppid),
+    uid: Number(row.uid),
+    comm: r.resolver.str(Number(row.comm)),
+    exe: r.resolver.str(Number(row.exe)),
+    cmdline: (row.cmdline as string | null) ?? undefined,
+    firstNs: BigInt(row.first_ns as bigint),
+    execNs: b(row.exec_ns),
+    exitNs: b(row.exit_ns),
+    exitCode: n(row.exit_code),
+    signal: n(row.signal),
   };
 }
 
@@ -72,7 +86,9 @@ function merge(a: ProcInfo | undefined, b: ProcInfo): ProcInfo {
   return {
     ...first,
     ...(later.execNs !== undefined ? { execNs: later.execNs, cmdline: later.cmdline, comm: later.comm, exe: later.exe, ppid: later.ppid } : {}),
-    exitNs: later.exitNs ?? first.exitNs, exitCode: later.exitCode ?? first.exitCode, signal: later.signal ?? first.signal,
+    exitNs: later.exitNs ?? first.exitNs,
+    exitCode: later.exitCode ?? first.exitCode,
+    signal: later.signal ?? first.signal,
   };
 }
 
@@ -86,7 +102,10 @@ export function processStory(search: Search, ref: ProcessRef, opts: { limit: num
   function find(where: string, params: unknown[]): Map<string, { info: ProcInfo; days: DayReader[] }> {
     const found = new Map<string, { info: ProcInfo; days: DayReader[] }>();
     for (const r of days) {
-      for (const row of r.db.prepare(`SELECT * FROM processes p WHERE ${where}`).safeIntegers(true).iterate(...params) as Iterable<Row>) {
+      for (const row of r.db
+        .prepare(`SELECT * FROM processes p WHERE ${where}`)
+        .safeIntegers(true)
+        .iterate(...params) as Iterable<Row>) {
         const info = infoOf(r, row);
         const k = `${hostKey(info.host)}\u0000${info.pid}\u0000${info.startNs}`;
         const f = found.get(k);
@@ -105,7 +124,7 @@ export function processStory(search: Search, ref: ProcessRef, opts: { limit: num
   // Ancestors: the latest process with the parent's pid that started no later than the child.
   const lineage: ProcInfo[] = [];
   let end: Story['end'] = { at: 'init' };
-  for (let cur = me; cur.pid > 1 && cur.ppid > 0 && lineage.length < 64; ) {
+  for (let cur = me; cur.pid > 1 && cur.ppid > 0 && lineage.length < 64;) {
     const parents = [...find(`p.host IN (${HOSTS}) AND p.pid = ? AND p.start_ns <= ?`, [...hk, cur.ppid, cur.startNs]).values()];
     const parent = parents.sort((a, b) => (a.info.startNs > b.info.startNs ? -1 : 1))[0]?.info;
     if (!parent) {
@@ -137,12 +156,24 @@ export function processStory(search: Search, ref: ProcessRef, opts: { limit: num
       }
     }
     const alerts = r.db
-      .prepare(`SELECT time_ns, rule_id, severity, message, count FROM alerts WHERE host IN (SELECT id FROM hosts WHERE host_id = ?) AND ev_pid = ? AND json_extract(event, '$.process.start_time_ns') = ? LIMIT ?`)
+      .prepare(
+        `SELECT time_ns, rule_id, severity, message, count FROM alerts WHERE host IN (SELECT id FROM hosts WHERE host_id = ?) AND ev_pid = ? AND json_extract(event, '$.process.start_time_ns') = ? LIMIT ?`,
+      )
       .safeIntegers(true)
       .all(me.host.id, me.pid, me.startNs, opts.limit) as Row[];
-    for (const a of alerts) timeline.push({ t: a.time_ns as bigint, what: 'alert', alert: { rule_id: a.rule_id as string, severity: a.severity as string, message: a.message as string, count: Number(a.count) } });
+    for (const a of alerts)
+      timeline.push({
+        t: a.time_ns as bigint,
+        what: 'alert',
+        alert: { rule_id: a.rule_id as string, severity: a.severity as string, message: a.message as string, count: Number(a.count) },
+      });
   }
-  const children = find(`p.host IN (${HOSTS}) AND p.ppid = ? AND p.start_ns >= ?${nextStart === undefined ? '' : ' AND p.start_ns < ?'} LIMIT ${opts.limit}`, [...hk, me.pid, me.startNs, ...(nextStart === undefined ? [] : [nextStart])]);
+  const children = find(`p.host IN (${HOSTS}) AND p.ppid = ? AND p.start_ns >= ?${nextStart === undefined ? '' : ' AND p.start_ns < ?'} LIMIT ${opts.limit}`, [
+    ...hk,
+    me.pid,
+    me.startNs,
+    ...(nextStart === undefined ? [] : [nextStart]),
+  ]);
   for (const { info } of children.values()) timeline.push({ t: info.execNs ?? info.firstNs, what: 'child', child: info });
   timeline.sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : 0));
   if (timeline.length > opts.limit) {

@@ -35,7 +35,10 @@ function storeLookup(search: Search): EvalContext {
        (SELECT s FROM strings WHERE id = p.exe) AS exe, (SELECT s FROM strings WHERE id = p.ext) AS ext, p.ppid, p.pid
      FROM proc_events p WHERE p.host IN (SELECT id FROM hosts WHERE host_id = ? AND boot_id = ?) AND p.pid = ? AND p.time_ns <= ?
      AND p.type IN (SELECT id FROM strings WHERE s IN ('exec', 'exit')) ORDER BY p.time_ns DESC, p.id DESC LIMIT 1`;
-  const reader = (ev: AuditEvent) => search.readers({ cond: { op: 'const', value: true }, kinds: [], sinceNs: ev.event.time_ns, untilNs: ev.event.time_ns, hosts: [] }).find((r) => r.day === dayOf(ev.event.time_ns));
+  const reader = (ev: AuditEvent) =>
+    search
+      .readers({ cond: { op: 'const', value: true }, kinds: [], sinceNs: ev.event.time_ns, untilNs: ev.event.time_ns, hosts: [] })
+      .find((r) => r.day === dayOf(ev.event.time_ns));
   // An ancestor test walks the chain once per test: the answers are kept for the hunt (bounded by its events' chains).
   const seen = new Map<string, ProcRecord | undefined>();
   const exec = (ev: AuditEvent, pid: number): ProcRecord | undefined => {
@@ -43,7 +46,19 @@ function storeLookup(search: Search): EvalContext {
     if (seen.has(key)) return seen.get(key);
     const row = reader(ev)?.db.prepare(SQL).get(ev.event.host.id, ev.event.host.boot_id, pid, ev.event.time_ns) as Record<string, unknown> | undefined;
     // No row, or the last of exec and exit was an exit: not known.
-    const rec = !row || row.args === null ? undefined : { pid, ppid: Number(row.ppid), start: BigInt(row.start_ns as number | bigint), comm: String(row.comm), exepath: String(row.exe), argv: JSON.parse(String(row.args)) as string[], cwd: String(row.cwd ?? ''), ancestors: row.ext ? ((JSON.parse(String(row.ext)) as { ancestors?: Ancestor[] }).ancestors ?? []) : [] };
+    const rec =
+      !row || row.args === null
+        ? undefined
+        : {
+            pid,
+            ppid: Number(row.ppid),
+            start: BigInt(row.start_ns as number | bigint),
+            comm: String(row.comm),
+            exepath: String(row.exe),
+            argv: JSON.parse(String(row.args)) as string[],
+            cwd: String(row.cwd ?? ''),
+            ancestors: row.ext ? ((JSON.parse(String(row.ext)) as { ancestors?: Ancestor[] }).ancestors ?? []) : [],
+          };
     seen.set(key, rec);
     return rec;
   };
@@ -70,7 +85,17 @@ export function retroHunt(search: Search, rules: Rule[], env: CompileEnv, base: 
     for (const { ev } of found.events) {
       // A widened condition found a superset: the engine's predicate, over the stored process tree, decides.
       if (!exact && !rule.pred(ev, lookup)) continue;
-      alerts.push({ time_ns: ev.event.time_ns, rule_id: rule.id, severity: rule.severity, description: rule.description, message: rule.output(ev, lookup), tags: rule.tags, host: ev.event.host, count: 1, events: [ev] });
+      alerts.push({
+        time_ns: ev.event.time_ns,
+        rule_id: rule.id,
+        severity: rule.severity,
+        description: rule.description,
+        message: rule.output(ev, lookup),
+        tags: rule.tags,
+        host: ev.event.host,
+        count: 1,
+        events: [ev],
+      });
     }
   });
   alerts.sort((x, y) => (x.time_ns < y.time_ns ? -1 : x.time_ns > y.time_ns ? 1 : 0));

@@ -78,7 +78,8 @@ export function searchRequest(o: SearchFlags): SearchRequest {
   if (o.count) modes.push({ mode: 'count' });
   if (o.top !== undefined) {
     const fields = o.top.split(',').map((s) => s.trim());
-    if (fields.length < 1 || fields.length > 2) throw new ConfigError(`--top takes one field, or two (FIELD,FIELD: the first ranked by distinct values of the second), got "${o.top}"`);
+    if (fields.length < 1 || fields.length > 2)
+      throw new ConfigError(`--top takes one field, or two (FIELD,FIELD: the first ranked by distinct values of the second), got "${o.top}"`);
     for (const f of fields) {
       if (!FIELDS.has(f)) throw new ConfigError(`--top: unknown field "${f}"`);
       if (!searchable(f)) throw new ConfigError(`--top: field "${f}" cannot be searched in the store`);
@@ -95,7 +96,15 @@ export function searchRequest(o: SearchFlags): SearchRequest {
   if (o.rule.length || o.rules.length) modes.push({ mode: 'hunt', ruleIds: o.rule, ruleFiles: o.rules });
   if (modes.length > 1) throw new ConfigError('--count, --top, --histogram, --process and --rule/--rules exclude each other');
   return {
-    dir: o.db, where: o.where, kinds: o.kind as EventKind[], hosts: o.host, sinceNs, untilNs, limit: Number(o.limit), output: o.output as SearchOutput,
-    timeoutMs: o.timeout === undefined ? undefined : Number(o.timeout) * 1000, what: modes[0] ?? { mode: 'events' },
+    dir: o.db,
+    where: o.where,
+    kinds: o.kind as EventKind[],
+    hosts: o.host,
+    sinceNs,
+    untilNs,
+    limit: Number(o.limit),
+    output: o.output as SearchOutput,
+    timeoutMs: o.timeout === undefined ? undefined : Number(o.timeout) * 1000,
+    what: modes[0] ?? { mode: 'events' },
   };
 }

@@ -150,7 +150,12 @@ export function openSearch(opts: { dir: string }): Search {
       let n = 0;
       for (const { r, q } of pieces(f)) {
         check(b);
-        n += Number(r.db.prepare(`SELECT count(*) FROM ${q.from} WHERE ${q.where}`).pluck().get(...q.params));
+        n += Number(
+          r.db
+            .prepare(`SELECT count(*) FROM ${q.from} WHERE ${q.where}`)
+            .pluck()
+            .get(...q.params),
+        );
       }
       return n;
     },
@@ -158,7 +163,11 @@ export function openSearch(opts: { dir: string }): Search {
       const buckets = new Map<bigint, number>();
       for (const { r, q } of pieces(f)) {
         check(b);
-        const rows = r.db.prepare(`SELECT e.time_ns / ? AS b, count(*) AS n FROM ${q.from} WHERE ${q.where} GROUP BY b`).raw().safeIntegers(true).all(bucketNs, ...q.params) as [bigint, bigint][];
+        const rows = r.db
+          .prepare(`SELECT e.time_ns / ? AS b, count(*) AS n FROM ${q.from} WHERE ${q.where} GROUP BY b`)
+          .raw()
+          .safeIntegers(true)
+          .all(bucketNs, ...q.params) as [bigint, bigint][];
         for (const [k, n] of rows) buckets.set(k, (buckets.get(k) ?? 0) + Number(n));
       }
       return [...buckets].sort((x, y) => (x[0] < y[0] ? -1 : 1)).map(([k, n]) => ({ startNs: k * bucketNs, events: n }));
@@ -167,7 +176,9 @@ export function openSearch(opts: { dir: string }): Search {
       const out: StoredAlert[] = [];
       for (const r of readers(f)) {
         check(b);
-        const hosts = f.hosts.length ? ` AND host IN (SELECT id FROM hosts WHERE host_id IN (${f.hosts.map(() => '?').join(', ')}) OR name IN (${f.hosts.map(() => '?').join(', ')}))` : '';
+        const hosts = f.hosts.length
+          ? ` AND host IN (SELECT id FROM hosts WHERE host_id IN (${f.hosts.map(() => '?').join(', ')}) OR name IN (${f.hosts.map(() => '?').join(', ')}))`
+          : '';
         const rows = r.db
           .prepare(`SELECT * FROM alerts WHERE time_ns BETWEEN ? AND ?${hosts} ORDER BY time_ns, id LIMIT ?`)
           .safeIntegers(true)
@@ -175,8 +186,16 @@ export function openSearch(opts: { dir: string }): Search {
         for (const a of rows) {
           if (out.length >= limit) return { alerts: out, more: true };
           out.push({
-            day: r.day, time_ns: a.time_ns as bigint, rule_id: a.rule_id as string, severity: a.severity as string, description: a.description as string, message: a.message as string,
-            tags: JSON.parse(a.tags as string) as string[], host: r.resolver.host(Number(a.host)), count: Number(a.count), event: a.event as string,
+            day: r.day,
+            time_ns: a.time_ns as bigint,
+            rule_id: a.rule_id as string,
+            severity: a.severity as string,
+            description: a.description as string,
+            message: a.message as string,
+            tags: JSON.parse(a.tags as string) as string[],
+            host: r.resolver.host(Number(a.host)),
+            count: Number(a.count),
+            event: a.event as string,
           });
         }
       }
@@ -215,7 +234,8 @@ export function openSearch(opts: { dir: string }): Search {
           if (c.values) {
             const size = c.values.size;
             c.values.add(label(1, row[1]));
-            if (c.values.size > size && ++pairs > MAX_PAIRS) throw new QueryTimeoutError(`more than ${MAX_PAIRS} distinct pairs of ${fields.join(', ')}; narrow the time range or the condition`);
+            if (c.values.size > size && ++pairs > MAX_PAIRS)
+              throw new QueryTimeoutError(`more than ${MAX_PAIRS} distinct pairs of ${fields.join(', ')}; narrow the time range or the condition`);
           }
         }
       }

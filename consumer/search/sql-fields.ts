@@ -23,20 +23,31 @@ export type SqlField =
   | ExtField;
 
 /** The names the console prints (consumer/core/output/errno.ts), as SQL sees them. */
-const ERRNO: Record<number, string> = Object.fromEntries(
-  Array.from({ length: 200 }, (_, i) => [i + 1, errnoName(i + 1)] as const).filter(([n, name]) => name !== String(n)),
-);
+const ERRNO: Record<number, string> = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [i + 1, errnoName(i + 1)] as const).filter(([n, name]) => name !== String(n)));
 
 /** evt.errno's failure (this project's: a connect in progress is not one). */
 const FAILED = '(e.res < 0 AND e.res <> -115)';
 /** Falco's evt.failed: any negative result (an exit's code never is). */
 const FALCO_FAILED = '(e.res < 0)';
 const OPENS = "e.type IN (SELECT id FROM strings WHERE s IN ('open', 'openat', 'openat2'))";
-const ERRNO_NAME = `CASE -e.res ${Object.entries(ERRNO).map(([n, s]) => `WHEN ${n} THEN '${s}'`).join(' ')} ELSE CAST(-e.res AS TEXT) END`;
+const ERRNO_NAME = `CASE -e.res ${Object.entries(ERRNO)
+  .map(([n, s]) => `WHEN ${n} THEN '${s}'`)
+  .join(' ')} ELSE CAST(-e.res AS TEXT) END`;
 const FLAG_NAMES: [number, string][] = [
-  [0o100, 'O_CREAT'], [0o200, 'O_EXCL'], [0o400, 'O_NOCTTY'], [0o1000, 'O_TRUNC'], [0o2000, 'O_APPEND'],
-  [0o4000, 'O_NONBLOCK'], [0o10000, 'O_DSYNC'], [0o40000, 'O_DIRECT'], [0o200000, 'O_DIRECTORY'],
-  [0o400000, 'O_NOFOLLOW'], [0o1000000, 'O_NOATIME'], [0o2000000, 'O_CLOEXEC'], [0o10000000, 'O_PATH'], [0o20000000, 'O_TMPFILE'],
+  [0o100, 'O_CREAT'],
+  [0o200, 'O_EXCL'],
+  [0o400, 'O_NOCTTY'],
+  [0o1000, 'O_TRUNC'],
+  [0o2000, 'O_APPEND'],
+  [0o4000, 'O_NONBLOCK'],
+  [0o10000, 'O_DSYNC'],
+  [0o40000, 'O_DIRECT'],
+  [0o200000, 'O_DIRECTORY'],
+  [0o400000, 'O_NOFOLLOW'],
+  [0o1000000, 'O_NOATIME'],
+  [0o2000000, 'O_CLOEXEC'],
+  [0o10000000, 'O_PATH'],
+  [0o20000000, 'O_TMPFILE'],
 ];
 const FLAGS_TEXT = `(CASE e.flags & 3 WHEN 1 THEN 'O_WRONLY' WHEN 2 THEN 'O_RDWR' ELSE 'O_RDONLY' END${FLAG_NAMES.map(([b, n]) => ` || CASE WHEN e.flags & ${b} = ${b} THEN '|${n}' ELSE '' END`).join('')})`;
 
@@ -67,9 +78,17 @@ const PNAME = `coalesce((SELECT CASE WHEN p.cmdline IS NOT NULL THEN (SELECT s F
   (SELECT CASE WHEN p.cmdline IS NOT NULL AND p.start_ns = e.start_ns AND ${LISTED('pid')} = e.ppid THEN ${LISTED('comm')} END ${LAST_EXEC_OR_EXIT('e.pid')}))`;
 
 /** A value of the ext JSON at `path`, `dflt` (SQL) when the JSON leaves it out (its Avro default). */
-const J = (path: string) => (s: string): string => `json_extract(${s}, '$.${path}')`;
-const ext = (type: ExtType, path: string, dflt: string, o: Partial<ExtField> = {}): ExtField =>
-  ({ k: 'ext', type, val: (s) => (dflt === 'NULL' ? J(path)(s) : `coalesce(${J(path)(s)}, ${dflt})`), dflt, ...o });
+const J =
+  (path: string) =>
+  (s: string): string =>
+    `json_extract(${s}, '$.${path}')`;
+const ext = (type: ExtType, path: string, dflt: string, o: Partial<ExtField> = {}): ExtField => ({
+  k: 'ext',
+  type,
+  val: (s) => (dflt === 'NULL' ? J(path)(s) : `coalesce(${J(path)(s)}, ${dflt})`),
+  dflt,
+  ...o,
+});
 /** Present only when not '' (the engine's `x || undefined`). */
 const nonEmpty = (path: string, o: Partial<ExtField> = {}): ExtField => ext('text', path, 'NULL', { val: (s) => `nullif(${J(path)(s)}, '')`, ...o });
 const typeIn = (...types: string[]): string => `e.type IN (SELECT id FROM strings WHERE s IN (${types.map((t) => `'${t}'`).join(', ')}))`;
@@ -116,7 +135,11 @@ const MAP: Record<string, PerKind> = {
   'proc.exe_deleted': all({ k: 'bool', expr: '(e.exe_flags & 2) <> 0' }),
   'proc.exe_fileless': all({ k: 'bool', expr: 'e.exe_flags <> 0' }),
   'proc.start': all({ k: 'num', expr: 'e.start_ns', nn: true }),
-  'proc.cmdline': { file: { k: 'text', expr: CMDLINE_LOOKUP }, net: { k: 'text', expr: CMDLINE_LOOKUP }, process: { k: 'text', expr: `CASE WHEN e.cmdline IS NOT NULL THEN ${FALCO_CMDLINE('e')} ELSE ${CMDLINE_LOOKUP} END` } },
+  'proc.cmdline': {
+    file: { k: 'text', expr: CMDLINE_LOOKUP },
+    net: { k: 'text', expr: CMDLINE_LOOKUP },
+    process: { k: 'text', expr: `CASE WHEN e.cmdline IS NOT NULL THEN ${FALCO_CMDLINE('e')} ELSE ${CMDLINE_LOOKUP} END` },
+  },
   'proc.pname': all({ k: 'text', expr: PNAME }),
   'proc.cwd': { process: { k: 'dict', col: 'e.cwd', nullable: true } },
   'file.path': { file: { k: 'dict', col: 'e.path' } },
@@ -201,8 +224,14 @@ const WHY_NOT: [RegExp, string][] = [
   [/^evt\.(time|datetime|rawtime)/, 'time is selected with --since and --until'],
   [/^evt\.(num|args|is_open_exec|dir|source)$/, 'the engine derives it while reading the stream; no store keeps it'],
   [/^proc\.(exe|args|exeline|cmdnargs|cmdlenargs)$/, 'argv is kept on exec events only; use proc.cmdline'],
-  [/^proc\.(pexe|pexepath|pcmdline|ppid\.duration|duration|pid\.ts)$|^proc\.a|^thread\.ismain$/, 'the engine derives it from the process tree or several values per event; use proc.pname, proc.cmdline or --rule (retro-hunt)'],
-  [/^fd\.|^fs\.path\.(name|target)$/, 'the engine derives it from the socket\'s two ends or the normalized path per event type; use net.dst_ip, net.local_ip, fd.lip, fd.lport, file.path or fd.nameraw'],
+  [
+    /^proc\.(pexe|pexepath|pcmdline|ppid\.duration|duration|pid\.ts)$|^proc\.a|^thread\.ismain$/,
+    'the engine derives it from the process tree or several values per event; use proc.pname, proc.cmdline or --rule (retro-hunt)',
+  ],
+  [
+    /^fd\.|^fs\.path\.(name|target)$/,
+    "the engine derives it from the socket's two ends or the normalized path per event type; use net.dst_ip, net.local_ip, fd.lip, fd.lport, file.path or fd.nameraw",
+  ],
   [/^evt\.(raw)?arg/, 'of the arguments the stores search evt.arg.request and evt.arg.uargs; the result is evt.rawres'],
 ];
 

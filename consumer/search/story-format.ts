@@ -18,7 +18,8 @@ export function formatStoryText(s: Story): string[] {
   for (const o of s.others) out.push(`  (pid ${o.pid} was also a process started at ${o.startNs}: add @${o.startNs} to choose it)`);
   out.push('Lineage (parent first):');
   for (const p of s.lineage) out.push(`  ${proc(p)}`);
-  if (s.end.at === 'unknown') out.push(`  ancestry unknown above PID ${s.end.pid}: the store holds no event of that process (it started before the store, or its events were not captured)`);
+  if (s.end.at === 'unknown')
+    out.push(`  ancestry unknown above PID ${s.end.pid}: the store holds no event of that process (it started before the store, or its events were not captured)`);
   else out.push(s.lineage.length && s.lineage[s.lineage.length - 1].pid === 1 ? '  (init)' : '  (init: PID 1)');
   out.push('Timeline:');
   for (const e of s.timeline) {
@@ -42,7 +43,11 @@ export function formatStoryJson(s: Story): string {
     lineage: s.lineage.map(procJson),
     end: s.end,
     timeline: s.timeline.map((e) =>
-      e.what === 'event' ? { time: isoNs(e.t), event: { kind: e.ev.kind, ...e.ev.event } } : e.what === 'child' ? { time: isoNs(e.t), child: procJson(e.child) } : { time: isoNs(e.t), alert: e.alert },
+      e.what === 'event'
+        ? { time: isoNs(e.t), event: { kind: e.ev.kind, ...e.ev.event } }
+        : e.what === 'child'
+          ? { time: isoNs(e.t), child: procJson(e.child) }
+          : { time: isoNs(e.t), alert: e.alert },
     ),
     more: s.more,
   });

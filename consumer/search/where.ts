@@ -62,7 +62,11 @@ export function tableQuery(r: DayReader, f: Filter, kind: EventKind, cond: NCond
   if (f.untilNs < r.startNs || f.sinceNs >= r.endNs) return undefined;
   const params: unknown[] = [];
   const parts: string[] = [];
-  const ids = (sql: string, ps: unknown[]): number[] => r.db.prepare(sql).pluck().all(...ps) as number[];
+  const ids = (sql: string, ps: unknown[]): number[] =>
+    r.db
+      .prepare(sql)
+      .pluck()
+      .all(...ps) as number[];
   let ranges: [bigint, bigint][] | undefined;
   if (f.sinceNs > r.startNs || f.untilNs < r.endNs - 1n) {
     ranges = r.idRanges(kind, f.sinceNs, f.untilNs);

@@ -83,7 +83,9 @@ export function openDayWriter(dir: string, day: string): DayWriter {
     procNew: db.prepare('INSERT OR IGNORE INTO processes (host, pid, start_ns, ppid, uid, comm, exe, first_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
     procExec: db.prepare('UPDATE processes SET exec_ns = ?, cmdline = ?, cwd = ?, comm = ?, exe = ?, ppid = ?, uid = ? WHERE host = ? AND pid = ? AND start_ns = ?'),
     procExit: db.prepare('UPDATE processes SET exit_ns = ?, exit_code = ?, signal = ? WHERE host = ? AND pid = ? AND start_ns = ?'),
-    alert: db.prepare('INSERT INTO alerts (time_ns, host, rule_id, severity, description, message, tags, count, ev_kind, ev_time_ns, ev_pid, ev_tid, ev_ktime_ns, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+    alert: db.prepare(
+      'INSERT INTO alerts (time_ns, host, rule_id, severity, description, message, tags, count, ev_kind, ev_time_ns, ev_pid, ev_tid, ev_ktime_ns, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
     mark: db.prepare('INSERT INTO watermarks VALUES (?, ?, ?) ON CONFLICT (topic, partition) DO UPDATE SET next_offset = excluded.next_offset'),
     begin: db.prepare('BEGIN'),
     commit: db.prepare('COMMIT'),
@@ -211,8 +213,20 @@ export function openDayWriter(dir: string, day: string): DayWriter {
       const ev = a.events[a.events.length - 1];
       const p = ev.event.process;
       q.alert.run(
-        a.time_ns, interner.host(a.host), a.rule_id, a.severity, a.description, a.message, JSON.stringify(a.tags), a.count,
-        ev.kind, ev.event.time_ns, p.pid, p.tid, ev.event.ktime_ns, formatJson(ev),
+        a.time_ns,
+        interner.host(a.host),
+        a.rule_id,
+        a.severity,
+        a.description,
+        a.message,
+        JSON.stringify(a.tags),
+        a.count,
+        ev.kind,
+        ev.event.time_ns,
+        p.pid,
+        p.tid,
+        ev.event.ktime_ns,
+        formatJson(ev),
       );
       counts.alerts++;
     },

@@ -52,7 +52,8 @@ export function withExtension(ev: AuditEvent, x: Extension | undefined): AuditEv
     login_user_name: o.login_user_name ?? '',
   });
   if (ev.kind === 'file') ev.event.target = o.target ?? '';
-  else if (ev.kind === 'net') Object.assign(ev.event, { local_ip: o.local_ip ?? '', local_port: o.local_port ?? 0, socket_type: o.socket_type ?? '', socket_protocol: o.socket_protocol ?? 0 });
+  else if (ev.kind === 'net')
+    Object.assign(ev.event, { local_ip: o.local_ip ?? '', local_port: o.local_port ?? 0, socket_type: o.socket_type ?? '', socket_protocol: o.socket_protocol ?? 0 });
   else {
     const e: ProcessEvent = ev.event;
     e.result = o.result ?? 0;

@@ -166,9 +166,16 @@ const u32 = (v: Col): number => Number(v) | 0; // uids were stored unsigned; the
 
 function readCreds(r: Record<string, Col>, w: 'old' | 'new'): Creds {
   return {
-    uid: u32(r[`${w}_uid`]), euid: u32(r[`${w}_euid`]), suid: u32(r[`${w}_suid`]), fsuid: u32(r[`${w}_fsuid`]),
-    gid: u32(r[`${w}_gid`]), egid: u32(r[`${w}_egid`]), sgid: u32(r[`${w}_sgid`]), fsgid: u32(r[`${w}_fsgid`]),
-    cap_effective: BigInt.asIntN(64, r[`${w}_cap_eff`] as bigint), cap_permitted: BigInt.asIntN(64, r[`${w}_cap_perm`] as bigint),
+    uid: u32(r[`${w}_uid`]),
+    euid: u32(r[`${w}_euid`]),
+    suid: u32(r[`${w}_suid`]),
+    fsuid: u32(r[`${w}_fsuid`]),
+    gid: u32(r[`${w}_gid`]),
+    egid: u32(r[`${w}_egid`]),
+    sgid: u32(r[`${w}_sgid`]),
+    fsgid: u32(r[`${w}_fsgid`]),
+    cap_effective: BigInt.asIntN(64, r[`${w}_cap_eff`] as bigint),
+    cap_permitted: BigInt.asIntN(64, r[`${w}_cap_perm`] as bigint),
   };
 }
 
@@ -180,27 +187,57 @@ export function fromRow(kind: EventKind, r: Record<string, Col>, d: Resolver): A
 /** The event's fields that have columns of their own; the rest come from `ext`. */
 function kindFromRow(kind: EventKind, r: Record<string, Col>, d: Resolver): AuditEvent {
   const process = {
-    pid: n(r.pid), tid: n(r.tid), ppid: n(r.ppid), uid: u32(r.uid), gid: u32(r.gid), euid: u32(r.euid), egid: u32(r.egid),
-    comm: d.str(n(r.comm)), exe: d.str(n(r.exe)), start_time_ns: r.start_ns as bigint, cgroup_id: BigInt.asUintN(64, r.cgroup_id as bigint),
-    container_id: d.str(n(r.container)), exe_from_memfd: (n(r.exe_flags) & 1) !== 0, exe_deleted: (n(r.exe_flags) & 2) !== 0,
+    pid: n(r.pid),
+    tid: n(r.tid),
+    ppid: n(r.ppid),
+    uid: u32(r.uid),
+    gid: u32(r.gid),
+    euid: u32(r.euid),
+    egid: u32(r.egid),
+    comm: d.str(n(r.comm)),
+    exe: d.str(n(r.exe)),
+    start_time_ns: r.start_ns as bigint,
+    cgroup_id: BigInt.asUintN(64, r.cgroup_id as bigint),
+    container_id: d.str(n(r.container)),
+    exe_from_memfd: (n(r.exe_flags) & 1) !== 0,
+    exe_deleted: (n(r.exe_flags) & 2) !== 0,
   } as Process;
   const base = { time_ns: r.time_ns as bigint, ktime_ns: r.ktime_ns as bigint, host: d.host(n(r.host)), process };
   const type = d.str(n(r.type));
   switch (kind) {
     case 'file':
-      return { kind, event: { ...base, op: type, path: d.str(n(r.path)), dirfd: n(r.dirfd), flags: n(r.flags), mode: n(r.mode), result: n(r.res), truncated: r.truncated === 1n } as FileEvent };
+      return {
+        kind,
+        event: { ...base, op: type, path: d.str(n(r.path)), dirfd: n(r.dirfd), flags: n(r.flags), mode: n(r.mode), result: n(r.res), truncated: r.truncated === 1n } as FileEvent,
+      };
     case 'net':
       return {
         kind,
-        event: { ...base, op: type, family: d.str(n(r.family)), dst_ip: d.addr(n(r.dst)), dst_port: n(r.dst_port), fd: n(r.fd), result: n(r.res), protocol: d.str(n(r.proto)), unix_path: d.str(n(r.unix_path)) } as NetEvent,
+        event: {
+          ...base,
+          op: type,
+          family: d.str(n(r.family)),
+          dst_ip: d.addr(n(r.dst)),
+          dst_port: n(r.dst_port),
+          fd: n(r.fd),
+          result: n(r.res),
+          protocol: d.str(n(r.proto)),
+          unix_path: d.str(n(r.unix_path)),
+        } as NetEvent,
       };
     case 'process': {
       const exec = type === 'exec';
       return {
         kind,
         event: {
-          ...base, kind: type, filename: exec ? d.str(n(r.filename)) : '', args: exec ? (JSON.parse(r.args as string) as string[]) : [], cwd: exec ? d.str(n(r.cwd)) : '',
-          exit_code: r.exit_code === null ? 0 : n(r.exit_code), signal: r.signal === null ? 0 : n(r.signal), truncated: r.truncated === 1n,
+          ...base,
+          kind: type,
+          filename: exec ? d.str(n(r.filename)) : '',
+          args: exec ? (JSON.parse(r.args as string) as string[]) : [],
+          cwd: exec ? d.str(n(r.cwd)) : '',
+          exit_code: r.exit_code === null ? 0 : n(r.exit_code),
+          signal: r.signal === null ? 0 : n(r.signal),
+          truncated: r.truncated === 1n,
           cred_change: r.old_uid === null ? null : { old: readCreds(r, 'old'), new: readCreds(r, 'new') },
         } as ProcessEvent,
       };

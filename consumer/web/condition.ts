@@ -51,7 +51,10 @@ export function compileCondition(text: string | undefined): Compiled | undefined
 export function parseKinds(value: string | undefined): EventKind[] {
   const all: EventKind[] = ['file', 'net', 'process'];
   if (!value) return all;
-  const kinds = value.split(',').map((s) => s.trim()).filter((s) => s);
+  const kinds = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s);
   for (const k of kinds) if (!(all as string[]).includes(k)) throw new ConditionRejected({ error: `unknown kind "${k}": file, net or process` });
   return kinds as EventKind[];
 }

@@ -47,7 +47,15 @@ function kernelTotals(s: StatsEvent): NonNullable<HostRow['kernel']> {
 }
 
 function deliveryTotals(s: StatsEvent): NonNullable<HostRow['delivery']> {
-  return { sent: n(s.sent), lost: n(s.lost), queueDrops: n(s.queue_drops), spoolDrops: n(s.spool_drops), rejected: n(s.rejected), queued: n(s.queued), spoolBytes: n(s.spool_bytes) };
+  return {
+    sent: n(s.sent),
+    lost: n(s.lost),
+    queueDrops: n(s.queue_drops),
+    spoolDrops: n(s.spool_drops),
+    rejected: n(s.rejected),
+    queued: n(s.queued),
+    spoolBytes: n(s.spool_bytes),
+  };
 }
 
 export function createHostTable(opts: { maxHosts?: number; now?: () => number } = {}): HostTable {
@@ -63,7 +71,13 @@ export function createHostTable(opts: { maxHosts?: number; now?: () => number } 
         for (const x of hosts.values()) if (!oldest || x.touched < oldest.touched) oldest = x;
         hosts.delete(oldest!.id);
       }
-      h = { id, name, touched: now(), slots: new Float64Array(BUCKETS).fill(-1), buckets: { file: new Float64Array(BUCKETS), net: new Float64Array(BUCKETS), process: new Float64Array(BUCKETS) } };
+      h = {
+        id,
+        name,
+        touched: now(),
+        slots: new Float64Array(BUCKETS).fill(-1),
+        buckets: { file: new Float64Array(BUCKETS), net: new Float64Array(BUCKETS), process: new Float64Array(BUCKETS) },
+      };
       hosts.set(id, h);
     }
     if (name) h.name = name;

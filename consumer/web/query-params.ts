@@ -23,7 +23,10 @@ export function one(q: Query, name: string): string | undefined {
 export function list(q: Query, name: string): string[] {
   const v = q[name];
   const raw = Array.isArray(v) ? v : v === undefined ? [] : [v];
-  return raw.flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s);
+  return raw
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter((s) => s);
 }
 
 export function timeMs(name: string, v: string, now: number): number {

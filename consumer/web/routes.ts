@@ -51,7 +51,11 @@ export function registerRoutes(app: FastifyInstance, o: RoutesOptions): void {
 
   app.get('/api/status', async (): Promise<StatusResponse> => {
     const s = o.status();
-    return { ...s, store: { dir: o.storeDir, available: o.store.available(), days: o.store.available() ? o.store.days() : 0 }, live: { clients: o.hub.stats().clients, received: s.received, malformed: s.malformed } };
+    return {
+      ...s,
+      store: { dir: o.storeDir, available: o.store.available(), days: o.store.available() ? o.store.days() : 0 },
+      live: { clients: o.hub.stats().clients, received: s.received, malformed: s.malformed },
+    };
   });
 
   app.get('/api/fields', async () => ({
@@ -95,7 +99,13 @@ export function registerRoutes(app: FastifyInstance, o: RoutesOptions): void {
   app.get<Q>('/api/alerts', async (req, reply) => {
     try {
       const r = range(req.query, o.maxRangeMs);
-      const q: AlertQuery = { ...r, severities: list(req.query, 'severity'), rules: list(req.query, 'rule'), hosts: list(req.query, 'hosts'), limit: count(req.query, 'limit', 200, MAX_PAGE) };
+      const q: AlertQuery = {
+        ...r,
+        severities: list(req.query, 'severity'),
+        rules: list(req.query, 'rule'),
+        hosts: list(req.query, 'hosts'),
+        limit: count(req.query, 'limit', 200, MAX_PAGE),
+      };
       for (const s of q.severities) if (!(SEVERITIES as readonly string[]).includes(s)) throw new BadRequest(`severity: "${s}" is not one of ${SEVERITIES.join(', ')}`);
       if (o.store.available() && one(req.query, 'source') !== 'live') return await o.store.alerts(q);
       return o.alerts.query(q);

@@ -33,7 +33,11 @@ export interface StoreBackend {
 
 /** An API answer that is not a bug: a status code and a message for the page. */
 export class StoreError extends Error {
-  constructor(readonly statusCode: number, message: string, readonly col?: number) {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+    readonly col?: number,
+  ) {
     super(message);
   }
 }

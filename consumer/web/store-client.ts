@@ -27,9 +27,7 @@ export interface StoreClientOptions {
 
 /** Messages from the worker. */
 export type WorkerReply =
-  | { id: number; ok: true; result: unknown }
-  | { id: number; ok: false; status: number; error: string; col?: number; stack?: string }
-  | { id: number; chunk: string };
+  { id: number; ok: true; result: unknown } | { id: number; ok: false; status: number; error: string; col?: number; stack?: string } | { id: number; chunk: string };
 
 /** A request to the worker: the StoreBackend method and its arguments, with the deadline. */
 export interface WorkerRequest {

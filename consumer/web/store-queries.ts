@@ -42,8 +42,20 @@ export function bucketFor(sinceNs: bigint, untilNs: bigint, buckets: number): bi
 /** Rows of the store's process story as the page's rows. */
 function procRow(p: ProcInfo): ProcInfoRow {
   return {
-    host: p.host.name, hostId: p.host.id, pid: p.pid, ppid: p.ppid, uid: p.uid >>> 0, start: p.startNs.toString(), comm: p.comm, exe: p.exe, cmdline: p.cmdline,
-    first: p.firstNs.toString(), exec: p.execNs?.toString(), exit: p.exitNs?.toString(), exitCode: p.exitCode, signal: p.signal,
+    host: p.host.name,
+    hostId: p.host.id,
+    pid: p.pid,
+    ppid: p.ppid,
+    uid: p.uid >>> 0,
+    start: p.startNs.toString(),
+    comm: p.comm,
+    exe: p.exe,
+    cmdline: p.cmdline,
+    first: p.firstNs.toString(),
+    exec: p.execNs?.toString(),
+    exit: p.exitNs?.toString(),
+    exitCode: p.exitCode,
+    signal: p.signal,
   };
 }
 
@@ -55,7 +67,8 @@ export function eventFromJson(text: string): AuditEvent {
     if (Array.isArray(v)) return v.map(big);
     if (v && typeof v === 'object') {
       const out: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v)) out[k] = typeof x === 'string' && /^(time_ns|ktime_ns|start_time_ns|cgroup_id|cap_effective|cap_permitted)$/.test(k) ? BigInt(x) : big(x);
+      for (const [k, x] of Object.entries(v))
+        out[k] = typeof x === 'string' && /^(time_ns|ktime_ns|start_time_ns|cgroup_id|cap_effective|cap_permitted)$/.test(k) ? BigInt(x) : big(x);
       return out;
     }
     return v;
@@ -169,13 +182,19 @@ export function openStoreQueries(dir: string): StoreQueries {
       // Newest day first: the list is newest first and stops at the limit.
       for (const r of search.readers(all).reverse()) {
         if (b.deadlineMs !== undefined && Date.now() > b.deadlineMs) throw new StoreError(503, 'the query ran out of time; narrow the time range');
-        for (const c of r.db.prepare(`SELECT a.rule_id AS rule, a.severity AS severity, count(*) AS n ${sql} GROUP BY a.rule_id, a.severity`).all(...params) as { rule: string; severity: string; n: number }[]) {
+        for (const c of r.db.prepare(`SELECT a.rule_id AS rule, a.severity AS severity, count(*) AS n ${sql} GROUP BY a.rule_id, a.severity`).all(...params) as {
+          rule: string;
+          severity: string;
+          n: number;
+        }[]) {
           const x = byRule.get(c.rule) ?? { rule: c.rule, severity: c.severity, n: 0 };
           x.n += c.n;
           byRule.set(c.rule, x);
         }
         if (alerts.length > q.limit) continue;
-        const stmt = r.db.prepare(`SELECT a.time_ns, h.host_id, h.name, a.rule_id, a.severity, a.description, a.message, a.tags, a.count, a.event ${sql} ORDER BY a.time_ns DESC LIMIT ?`).safeIntegers(true);
+        const stmt = r.db
+          .prepare(`SELECT a.time_ns, h.host_id, h.name, a.rule_id, a.severity, a.description, a.message, a.tags, a.count, a.event ${sql} ORDER BY a.time_ns DESC LIMIT ?`)
+          .safeIntegers(true);
         for (const row of stmt.all(...params, q.limit + 1 - alerts.length) as Record<string, unknown>[]) {
           let event;
           try {
@@ -184,8 +203,16 @@ export function openStoreQueries(dir: string): StoreQueries {
             event = undefined; // an unreadable event does not hide the alert
           }
           alerts.push({
-            time: String(row.time_ns), rule: row.rule_id as string, severity: row.severity as string, description: row.description as string, message: row.message as string,
-            tags: JSON.parse(row.tags as string) as string[], host: row.name as string, hostId: row.host_id as string, count: Number(row.count), event,
+            time: String(row.time_ns),
+            rule: row.rule_id as string,
+            severity: row.severity as string,
+            description: row.description as string,
+            message: row.message as string,
+            tags: JSON.parse(row.tags as string) as string[],
+            host: row.name as string,
+            hostId: row.host_id as string,
+            count: Number(row.count),
+            event,
           });
         }
       }
@@ -229,7 +256,9 @@ export function openStoreQueries(dir: string): StoreQueries {
       for (const r of search.readers(all).filter((x) => days.includes(x.day))) {
         // The newest rows of each table (ids follow arrival), and each process's latest sign of life:
         // bounded reads, however large the day.
-        const parts = ['file_events', 'net_events', 'proc_events'].map((t) => `SELECT host, max(time_ns) AS t FROM ${t} WHERE id > (SELECT coalesce(max(id), 0) - 100000 FROM ${t}) GROUP BY host`);
+        const parts = ['file_events', 'net_events', 'proc_events'].map(
+          (t) => `SELECT host, max(time_ns) AS t FROM ${t} WHERE id > (SELECT coalesce(max(id), 0) - 100000 FROM ${t}) GROUP BY host`,
+        );
         parts.push('SELECT host, max(coalesce(exit_ns, exec_ns, first_ns)) AS t FROM processes GROUP BY host');
         const sql = `SELECT h.host_id, h.name, max(x.t) AS t FROM (${parts.join(' UNION ALL ')}) x JOIN hosts h ON h.id = x.host GROUP BY h.host_id, h.name`;
         for (const row of r.db.prepare(sql).safeIntegers(true).all() as { host_id: string; name: string; t: bigint }[]) {

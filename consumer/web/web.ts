@@ -94,7 +94,8 @@ export async function runWeb(opts: WebOptions, stop: AbortSignal): Promise<void>
   const how = opts.auth ? `login required${opts.https ? '' : ', no TLS: put it behind HTTPS'}` : 'no login: loopback only';
   opts.out.write(`ebpf-audit web console: ${server.url} (${how}; store ${opts.store.available() ? opts.storeDir : `${opts.storeDir}, not there yet`})\n`);
   log.info({ url: server.url, auth: opts.auth !== undefined, tls: opts.https !== undefined, store: opts.storeDir }, 'web console listening');
-  if (!opts.loopback && !opts.https) log.warn('listening off loopback without TLS: credentials and events cross the network in clear text (use --https-cert/--https-key or a TLS proxy)');
+  if (!opts.loopback && !opts.https)
+    log.warn('listening off loopback without TLS: credentials and events cross the network in clear text (use --https-cert/--https-key or a TLS proxy)');
 
   // Seed the hosts page with each host's last stored event, so a silent host shows even now.
   if (opts.store.available()) {

@@ -19,9 +19,7 @@ export interface KernelCapabilities {
 
 export function probeCapabilities(): KernelCapabilities {
   const L = lib();
-  const progTypes = Object.fromEntries(
-    Object.entries(PROG_TYPES).map(([name, type]) => [name, L.libbpf_probe_bpf_prog_type([type, 0]) === 1]),
-  ) as KernelCapabilities['progTypes'];
+  const progTypes = Object.fromEntries(Object.entries(PROG_TYPES).map(([name, type]) => [name, L.libbpf_probe_bpf_prog_type([type, 0]) === 1])) as KernelCapabilities['progTypes'];
   return {
     progTypes,
     kprobeEvents: fs.existsSync('/sys/bus/event_source/devices/kprobe'),

@@ -49,9 +49,19 @@ export const HOOKS: readonly Hook[] = [
   ]),
   // link/symlink/dup2 do not exist on arm64; init_module/finit_module not on kernels without modules.
   ...(
-    [['symlink', 'file', true], ['symlinkat', 'file', false], ['link', 'file', true], ['linkat', 'file', false],
-      ['socket', 'net', false], ['dup', 'net', false], ['dup2', 'net', true], ['dup3', 'net', false],
-      ['ptrace', 'process', false], ['init_module', 'process', true], ['finit_module', 'process', true]] as const
+    [
+      ['symlink', 'file', true],
+      ['symlinkat', 'file', false],
+      ['link', 'file', true],
+      ['linkat', 'file', false],
+      ['socket', 'net', false],
+      ['dup', 'net', false],
+      ['dup2', 'net', true],
+      ['dup3', 'net', false],
+      ['ptrace', 'process', false],
+      ['init_module', 'process', true],
+      ['finit_module', 'process', true],
+    ] as const
   ).flatMap(([sc, family, optional]): Hook[] => [
     tp(`ea_enter_${sc}`, family, `tracepoint/syscalls/sys_enter_${sc}`, optional),
     tp(`ea_exit_${sc}`, family, `tracepoint/syscalls/sys_exit_${sc}`, optional),

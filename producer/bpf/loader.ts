@@ -116,9 +116,7 @@ function openWith(opts: BpfProbeOptions, set: SyscallHooks, log: Logger): BpfPro
     }
     const err = L.bpf_object__load([obj]);
     if (err !== 0) {
-      throw new BpfError(
-        `loading ${opts.objectPath} failed: ${strerror(err)} (needs root or CAP_BPF+CAP_PERFMON, and a kernel with BTF)`,
-      );
+      throw new BpfError(`loading ${opts.objectPath} failed: ${strerror(err)} (needs root or CAP_BPF+CAP_PERFMON, and a kernel with BTF)`);
     }
 
     // The producer's own syscalls are never recorded (they would feed back forever), from the
@@ -152,13 +150,13 @@ function openWith(opts: BpfProbeOptions, set: SyscallHooks, log: Logger): BpfPro
       const twin = hook.program.replace(/^ea_enter_/, 'ea_exit_');
       if (twin !== hook.program && !links.some((l) => l.hook.program === twin)) {
         L.bpf_link__destroy([link]);
-        links.splice(links.findIndex((l) => l.link === link), 1);
+        links.splice(
+          links.findIndex((l) => l.link === link),
+          1,
+        );
       }
     }
-    log.info(
-      { syscallHooks: set, hooks: links.map((l) => l.hook.attachPoint), ringBytes: opts.ringBytes },
-      `attached ${links.length} programs`,
-    );
+    log.info({ syscallHooks: set, hooks: links.map((l) => l.hook.attachPoint), ringBytes: opts.ringBytes }, `attached ${links.length} programs`);
 
     return {
       ringFd: mapFd(obj, 'events'),

@@ -5,8 +5,26 @@
 import { DecodeError } from '../../common/errors';
 import type { Creds } from '../../schemas/types';
 import {
-  COMM_LEN, CREDS, EXE, F_TRUNCATED, FILE_LINK, FILE_OPEN, HDR, NET, OPS, PARAMS_MAX, PATH_MAX, PROC_CRED, PROC_EXEC,
-  PROC_EXIT, PROC_MODULE, PROC_PTRACE, RECORD_TYPES, TASK, TASK_EXE_UNLINKED, UNIX_PATH_MAX,
+  COMM_LEN,
+  CREDS,
+  EXE,
+  F_TRUNCATED,
+  FILE_LINK,
+  FILE_OPEN,
+  HDR,
+  NET,
+  OPS,
+  PARAMS_MAX,
+  PATH_MAX,
+  PROC_CRED,
+  PROC_EXEC,
+  PROC_EXIT,
+  PROC_MODULE,
+  PROC_PTRACE,
+  RECORD_TYPES,
+  TASK,
+  TASK_EXE_UNLINKED,
+  UNIX_PATH_MAX,
 } from '../../bpf/layout';
 import type { RawNet, RawRecord, RawTask } from './records';
 import { AF_INET, AF_INET6, AF_UNIX, familyName, formatAddress, protocolName, socketTypeName, unixPath } from './socket-text';
@@ -15,8 +33,15 @@ export type * from './records';
 export { formatAddress, formatIpv6, protocolName, unixPath } from './socket-text';
 
 const PTRACE_REQUESTS: Record<number, string> = {
-  0: 'PTRACE_TRACEME', 4: 'PTRACE_POKETEXT', 5: 'PTRACE_POKEDATA', 6: 'PTRACE_POKEUSR', 13: 'PTRACE_SETREGS',
-  15: 'PTRACE_SETFPREGS', 16: 'PTRACE_ATTACH', 0x4205: 'PTRACE_SETREGSET', 0x4206: 'PTRACE_SEIZE',
+  0: 'PTRACE_TRACEME',
+  4: 'PTRACE_POKETEXT',
+  5: 'PTRACE_POKEDATA',
+  6: 'PTRACE_POKEUSR',
+  13: 'PTRACE_SETREGS',
+  15: 'PTRACE_SETFPREGS',
+  16: 'PTRACE_ATTACH',
+  0x4205: 'PTRACE_SETREGSET',
+  0x4206: 'PTRACE_SEIZE',
 };
 
 function cstr(buf: Buffer, start: number, max: number): string {
@@ -58,9 +83,16 @@ function splitArgs(buf: Buffer, start: number, len: number): string[] {
 function creds(buf: Buffer, o: number): Creds {
   const u = (f: number): number => buf.readUInt32LE(o + f) | 0; // ids as Avro int: 4294967295 (-1) stays -1
   return {
-    uid: u(CREDS.uid), euid: u(CREDS.euid), suid: u(CREDS.suid), fsuid: u(CREDS.fsuid),
-    gid: u(CREDS.gid), egid: u(CREDS.egid), sgid: u(CREDS.sgid), fsgid: u(CREDS.fsgid),
-    cap_effective: buf.readBigUInt64LE(o + CREDS.cap_effective), cap_permitted: buf.readBigUInt64LE(o + CREDS.cap_permitted),
+    uid: u(CREDS.uid),
+    euid: u(CREDS.euid),
+    suid: u(CREDS.suid),
+    fsuid: u(CREDS.fsuid),
+    gid: u(CREDS.gid),
+    egid: u(CREDS.egid),
+    sgid: u(CREDS.sgid),
+    fsgid: u(CREDS.fsgid),
+    cap_effective: buf.readBigUInt64LE(o + CREDS.cap_effective),
+    cap_permitted: buf.readBigUInt64LE(o + CREDS.cap_permitted),
   };
 }
 

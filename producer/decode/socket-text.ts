@@ -5,8 +5,22 @@ export const AF_INET = 2;
 export const AF_INET6 = 10;
 
 const FAMILIES: Record<number, string> = {
-  1: 'unix', 2: 'inet', 3: 'ax25', 4: 'ipx', 5: 'appletalk', 9: 'x25', 10: 'inet6', 15: 'key', 16: 'netlink', 17: 'packet',
-  29: 'can', 31: 'bluetooth', 38: 'alg', 40: 'vsock', 44: 'xdp', 45: 'mctp',
+  1: 'unix',
+  2: 'inet',
+  3: 'ax25',
+  4: 'ipx',
+  5: 'appletalk',
+  9: 'x25',
+  10: 'inet6',
+  15: 'key',
+  16: 'netlink',
+  17: 'packet',
+  29: 'can',
+  31: 'bluetooth',
+  38: 'alg',
+  40: 'vsock',
+  44: 'xdp',
+  45: 'mctp',
 };
 const IP_PROTOCOLS: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'icmpv6', 132: 'sctp', 136: 'udplite', 255: 'raw' };
 const SOCK_TYPES: Record<number, string> = { 1: 'stream', 2: 'dgram', 3: 'raw', 4: 'rdm', 5: 'seqpacket', 6: 'dccp', 10: 'packet' };
@@ -44,7 +58,7 @@ export function formatAddress(family: number, addr: Buffer): { family: 'inet' | 
 export function formatIpv6(groups: number[]): string {
   let best = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;

@@ -91,7 +91,10 @@ export function createContainerResolver(opts: {
   function fromProc(pid: number, cgroupId: bigint): string | undefined {
     if (!opts.root) return undefined;
     try {
-      const line = fs.readFileSync(`${opts.procRoot ?? '/proc'}/${pid}/cgroup`, 'utf8').split('\n').find((l) => l.startsWith('0::'));
+      const line = fs
+        .readFileSync(`${opts.procRoot ?? '/proc'}/${pid}/cgroup`, 'utf8')
+        .split('\n')
+        .find((l) => l.startsWith('0::'));
       if (!line) return undefined;
       const rel = line.slice(3).replace(/^\/+/, '');
       // The process may have moved since the event: trust the path only if it is that cgroup.

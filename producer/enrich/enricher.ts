@@ -53,7 +53,19 @@ export function createEnricher(opts: EnricherOptions): Enricher {
   const known = (t: RawTask): Process => proc(t, processes.exeOf(t.pid, t.startNs, t.comm, t.ppid));
 
   /** The fields of a process event that only some kinds fill, at their defaults. */
-  const processBase = { filename: '', args: [] as string[], cwd: '', exit_code: 0, signal: 0, truncated: false, cred_change: null, result: 0, ptrace: null, module: null, ancestors: [] };
+  const processBase = {
+    filename: '',
+    args: [] as string[],
+    cwd: '',
+    exit_code: 0,
+    signal: 0,
+    truncated: false,
+    cred_change: null,
+    result: 0,
+    ptrace: null,
+    module: null,
+    ancestors: [],
+  };
 
   return {
     enrich(rec) {
@@ -64,23 +76,56 @@ export function createEnricher(opts: EnricherOptions): Enricher {
       switch (rec.type) {
         case 'file': {
           const event: FileEvent = {
-            time_ns, ktime_ns, host, process: known(t), op: rec.op, path: rec.path, dirfd: rec.dirfd, flags: rec.flags, mode: rec.mode,
-            result: rec.result, truncated: rec.truncated, target: '',
+            time_ns,
+            ktime_ns,
+            host,
+            process: known(t),
+            op: rec.op,
+            path: rec.path,
+            dirfd: rec.dirfd,
+            flags: rec.flags,
+            mode: rec.mode,
+            result: rec.result,
+            truncated: rec.truncated,
+            target: '',
           };
           return { kind: 'file', event };
         }
         case 'link': {
           const event: FileEvent = {
-            time_ns, ktime_ns, host, process: known(t), op: rec.op, path: rec.path, dirfd: rec.newdirfd, flags: rec.flags, mode: 0,
-            result: rec.result, truncated: rec.truncated, target: rec.target,
+            time_ns,
+            ktime_ns,
+            host,
+            process: known(t),
+            op: rec.op,
+            path: rec.path,
+            dirfd: rec.newdirfd,
+            flags: rec.flags,
+            mode: 0,
+            result: rec.result,
+            truncated: rec.truncated,
+            target: rec.target,
           };
           return { kind: 'file', event };
         }
         case 'net': {
           const event: NetEvent = {
-            time_ns, ktime_ns, host, process: known(t), op: rec.op, family: rec.family, dst_ip: rec.ip, dst_port: rec.port, fd: rec.fd,
-            result: rec.result, protocol: rec.protocol, unix_path: rec.unixPath, local_ip: rec.localIp, local_port: rec.localPort,
-            socket_type: rec.socketType, socket_protocol: rec.socketProtocol,
+            time_ns,
+            ktime_ns,
+            host,
+            process: known(t),
+            op: rec.op,
+            family: rec.family,
+            dst_ip: rec.ip,
+            dst_port: rec.port,
+            fd: rec.fd,
+            result: rec.result,
+            protocol: rec.protocol,
+            unix_path: rec.unixPath,
+            local_ip: rec.localIp,
+            local_port: rec.localPort,
+            socket_type: rec.socketType,
+            socket_protocol: rec.socketProtocol,
           };
           return { kind: 'net', event };
         }
@@ -88,8 +133,17 @@ export function createEnricher(opts: EnricherOptions): Enricher {
           const info: ProcInfo = { exe: rec.exe, memfd: rec.exeMemfd, upper: rec.exeUpperLayer, comm: t.comm, ppid: t.ppid };
           processes.exec(t.pid, t.startNs, info);
           const event: ProcessEvent = {
-            ...processBase, time_ns, ktime_ns, host, process: proc(t, info), kind: 'exec', filename: rec.filename, args: rec.args, cwd: rec.cwd,
-            truncated: rec.truncated, ancestors: processes.ancestors(t.ppid),
+            ...processBase,
+            time_ns,
+            ktime_ns,
+            host,
+            process: proc(t, info),
+            kind: 'exec',
+            filename: rec.filename,
+            args: rec.args,
+            cwd: rec.cwd,
+            truncated: rec.truncated,
+            ancestors: processes.ancestors(t.ppid),
           };
           return { kind: 'process', event };
         }

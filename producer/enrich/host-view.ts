@@ -38,7 +38,7 @@ export function checkProcRoot(procRoot: string, ownPid: number): void {
   if (self !== String(ownPid)) {
     throw new ConfigError(
       `--proc-root ${procRoot} belongs to another PID namespace (it names this process ${self}, not ${ownPid}): ` +
-        'run the producer in the host\'s PID namespace (hostPID: true in Kubernetes)',
+        "run the producer in the host's PID namespace (hostPID: true in Kubernetes)",
     );
   }
 }

@@ -159,7 +159,7 @@ export function createProcessTable(opts: { procRoot?: string; logger: Logger }):
     },
     ancestors(ppid) {
       const out: Ancestor[] = [];
-      for (let pid = ppid; pid > 0 && out.length < MAX_ANCESTORS; ) {
+      for (let pid = ppid; pid > 0 && out.length < MAX_ANCESTORS;) {
         let e = table.get(pid);
         if (!e) {
           e = fromProc(pid);

@@ -47,7 +47,10 @@ export function createOutageReport(opts: { logger: Logger; intervalMs: number; s
     },
     end(fields) {
       if (since === undefined) return;
-      log.info({ downForS: downForS(Date.now()), failedAttempts: attempts, ...fields }, opts.spooling ? 'Kafka takes messages again: replaying the spool' : 'Kafka takes messages again');
+      log.info(
+        { downForS: downForS(Date.now()), failedAttempts: attempts, ...fields },
+        opts.spooling ? 'Kafka takes messages again: replaying the spool' : 'Kafka takes messages again',
+      );
       since = undefined;
     },
   };

@@ -90,4 +90,3 @@ export interface Publisher {
   close(): void;
   stats(): PublisherStats;
 }
-

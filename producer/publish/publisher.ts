@@ -57,13 +57,16 @@ export function createPublisher(opts: PublisherOptions): Publisher {
   const notify = (): void => waiters.notify();
   const spoolBytes = (): number => spool?.stats().bytes ?? 0;
 
-  const watchdog = setInterval(() => {
-    const at = queue.oldestAt();
-    if (state === 'memory' && spool && at !== undefined && Date.now() - at >= spoolAfterMs) {
-      fire('unacknowledged', started ? `not acknowledged within ${spoolAfterMs} ms` : `Kafka not reached within ${spoolAfterMs} ms`);
-    }
-    outage.tick(() => ({ queued: queue.size, spoolBytes: spoolBytes(), retryInMs: backoffMs }));
-  }, Math.max(10, Math.min(250, spoolAfterMs / 4)));
+  const watchdog = setInterval(
+    () => {
+      const at = queue.oldestAt();
+      if (state === 'memory' && spool && at !== undefined && Date.now() - at >= spoolAfterMs) {
+        fire('unacknowledged', started ? `not acknowledged within ${spoolAfterMs} ms` : `Kafka not reached within ${spoolAfterMs} ms`);
+      }
+      outage.tick(() => ({ queued: queue.size, spoolBytes: spoolBytes(), retryInMs: backoffMs }));
+    },
+    Math.max(10, Math.min(250, spoolAfterMs / 4)),
+  );
   watchdog.unref();
 
   /** The one place where the state changes, with what each transition does. */

@@ -86,9 +86,11 @@ export function openSpool(opts: SpoolOptions): Spool {
   const sizes = new Map(segs.map((s) => [s, fs.statSync(file(s)).size]));
   const cursor = readCursor(cursorFile);
   let committed: SpoolPos =
-    cursor && sizes.has(cursor.seq) ? { seq: cursor.seq, offset: Math.min(cursor.offset, sizes.get(cursor.seq)!) }
-    : cursor && (segs.length === 0 || cursor.seq > segs[segs.length - 1]) ? { seq: cursor.seq, offset: 0 }
-    : { seq: segs[0] ?? 1, offset: 0 };
+    cursor && sizes.has(cursor.seq)
+      ? { seq: cursor.seq, offset: Math.min(cursor.offset, sizes.get(cursor.seq)!) }
+      : cursor && (segs.length === 0 || cursor.seq > segs[segs.length - 1])
+        ? { seq: cursor.seq, offset: 0 }
+        : { seq: segs[0] ?? 1, offset: 0 };
   // Segments before the committed one are done (a crash between commit and delete).
   for (const s of segs.filter((s) => s < committed.seq)) {
     fs.rmSync(file(s), { force: true });
@@ -110,7 +112,7 @@ export function openSpool(opts: SpoolOptions): Spool {
   let closed = false;
   const stats = { appended: 0, replayed: 0, corrupt: 0, corruptBytes: 0, full: 0 };
 
-  const sizeOf = (seq: number): number => (seq === writeSeq ? writeOffset : sizes.get(seq) ?? 0);
+  const sizeOf = (seq: number): number => (seq === writeSeq ? writeOffset : (sizes.get(seq) ?? 0));
   function bytes(): number {
     let n = -committed.offset;
     for (let s = committed.seq; s <= writeSeq; s++) n += sizeOf(s);

@@ -29,7 +29,9 @@ function main(): void {
   const errs = rows.map((r) => Number(r.errorNs)).sort((a, b) => a - b);
   const singleErrs = rows.map((r) => Number(r.singleErrorNs)).sort((a, b) => a - b);
   console.log(`${runs} fresh processes: offset spread ${spread('single').toFixed(1)} us with one bracketed read, ${spread('best').toFixed(1)} us with the tightest of 64`);
-  console.log(`error bound (half the tightest bracket): median ${errs[errs.length >> 1]} ns, max ${errs[errs.length - 1]} ns; one read: median ${singleErrs[singleErrs.length >> 1]} ns, max ${singleErrs[singleErrs.length - 1]} ns`);
+  console.log(
+    `error bound (half the tightest bracket): median ${errs[errs.length >> 1]} ns, max ${errs[errs.length - 1]} ns; one read: median ${singleErrs[singleErrs.length >> 1]} ns, max ${singleErrs[singleErrs.length - 1]} ns`,
+  );
 }
 
 if (process.argv[2] === 'once') once();

@@ -80,7 +80,9 @@ function report(name: string, u: Usage): void {
   const perWall = u.received / (u.elapsedMs / 1000);
   const perCpu = u.received / (u.cpuMs / 1000);
   const extra = u.alerts === undefined ? '' : `, ${u.alerts} alerts`;
-  console.log(`${name.padEnd(34)} ${u.received} events in ${(u.elapsedMs / 1000).toFixed(2)} s: ${k(perWall)} events/s wall, ${k(perCpu)} events/s per CPU second (${((u.cpuMs * 1e3) / u.received).toFixed(2)} µs CPU/event)${extra}`);
+  console.log(
+    `${name.padEnd(34)} ${u.received} events in ${(u.elapsedMs / 1000).toFixed(2)} s: ${k(perWall)} events/s wall, ${k(perCpu)} events/s per CPU second (${((u.cpuMs * 1e3) / u.received).toFixed(2)} µs CPU/event)${extra}`,
+  );
 }
 
 async function main(): Promise<void> {

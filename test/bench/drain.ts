@@ -54,7 +54,28 @@ async function main(): Promise<void> {
 
   const base = run();
   const prefix = `bench-${Date.now().toString(36)}`;
-  const producer = start('taskset', ['-c', '0', process.execPath, PRODUCER_CLI, '--brokers', BROKERS, '--topic-prefix', prefix, '--ring-buffer-mb', ringMb, '--stats-interval', '1', '--log-level', 'info', '--include-comm', 'loadgen', '--include-path', `${work}/`, '--spool-dir', path.join(work, 'spool')]);
+  const producer = start('taskset', [
+    '-c',
+    '0',
+    process.execPath,
+    PRODUCER_CLI,
+    '--brokers',
+    BROKERS,
+    '--topic-prefix',
+    prefix,
+    '--ring-buffer-mb',
+    ringMb,
+    '--stats-interval',
+    '1',
+    '--log-level',
+    'info',
+    '--include-comm',
+    'loadgen',
+    '--include-path',
+    `${work}/`,
+    '--spool-dir',
+    path.join(work, 'spool'),
+  ]);
   await producer.waitForLine(/"msg":"capturing"/, 60000, 'stderr');
   const pid = Number(/"pid":(\d+)/.exec(producer.stderr())![1]);
   await new Promise((r) => setTimeout(r, 1000));
@@ -77,7 +98,12 @@ async function main(): Promise<void> {
   const rssMb = statusMb(pid, 'VmRSS');
   const peakRssMb = statusMb(pid, 'VmHWM');
   await producer.stop('SIGINT');
-  const final = JSON.parse(producer.stderr().split('\n').find((l) => l.includes('"final stats"'))!).stats;
+  const final = JSON.parse(
+    producer
+      .stderr()
+      .split('\n')
+      .find((l) => l.includes('"final stats"'))!,
+  ).stats;
   fs.rmSync(work, { recursive: true, force: true });
   const result = {
     opens,
@@ -101,7 +127,9 @@ async function main(): Promise<void> {
   console.log(JSON.stringify(result));
   if (pace) console.log(`open loop: paced at ${pace}/s, ran at ${Math.round(monitored.rate)}/s for ${monitored.seconds.toFixed(2)} s`);
   else console.log(`open loop: ${Math.round(base.rate)}/s alone, ${Math.round(monitored.rate)}/s monitored (${(result.keptRatio * 100).toFixed(0)}% kept)`);
-  console.log(`kernel -> Kafka: ${inKafka} events in ${seconds.toFixed(2)} s = ${result.kernelToKafkaEventsPerSec}/s (all in Kafka ${result.lagSeconds} s after the loop ended), ${result.producerCpuUsPerEvent} us CPU/event, RSS ${result.producerIdleRssMb} MiB idle, ${result.producerPeakRssMb} MiB peak, lost ${final.lost}`);
+  console.log(
+    `kernel -> Kafka: ${inKafka} events in ${seconds.toFixed(2)} s = ${result.kernelToKafkaEventsPerSec}/s (all in Kafka ${result.lagSeconds} s after the loop ended), ${result.producerCpuUsPerEvent} us CPU/event, RSS ${result.producerIdleRssMb} MiB idle, ${result.producerPeakRssMb} MiB peak, lost ${final.lost}`,
+  );
 }
 
 main().then(

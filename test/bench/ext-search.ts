@@ -61,8 +61,15 @@ function main(n: number): void {
       ['ext: proc.loginuid = 1000', () => search.count(makeFilter({ where: 'proc.loginuid = 1000' }, env))],
       ['ext: proc.cap_effective contains CAP_SYS_ADMIN', () => search.count(makeFilter({ where: 'proc.cap_effective contains CAP_SYS_ADMIN' }, env))],
       ['ext: fd.lport >= 55000 (many values)', () => search.count(makeFilter({ where: 'fd.lport >= 55000' }, env))],
-      ['for scale: proc.tty != 0 as a JSON parse per row', () =>
-        ['file_events', 'net_events', 'proc_events'].reduce((s, t) => s + (db.prepare(`SELECT count(*) FROM ${t} e WHERE coalesce(json_extract((SELECT s FROM strings WHERE id = e.ext), '$.tty'), 0) <> 0`).pluck().get() as number), 0)],
+      [
+        'for scale: proc.tty != 0 as a JSON parse per row',
+        () =>
+          ['file_events', 'net_events', 'proc_events'].reduce(
+            (s, t) =>
+              s + (db.prepare(`SELECT count(*) FROM ${t} e WHERE coalesce(json_extract((SELECT s FROM strings WHERE id = e.ext), '$.tty'), 0) <> 0`).pluck().get() as number),
+            0,
+          ),
+      ],
     ];
     console.log(`${'query'.padEnd(52)} ${'ms'.padStart(8)} ${'matches'.padStart(9)}`);
     for (const [name, f] of rows) {

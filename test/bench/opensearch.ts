@@ -28,7 +28,10 @@ const NODE_PID = path.join(process.env.EBPF_AUDIT_OPENSEARCH_HOME ?? '/var/lib/e
 /** CPU time (ms) the local node has used, from /proc: what indexing costs the node per document. */
 function nodeCpuMs(): number | undefined {
   try {
-    const f = fs.readFileSync(`/proc/${fs.readFileSync(NODE_PID, 'utf8').trim()}/stat`, 'utf8').split(') ')[1].split(' ');
+    const f = fs
+      .readFileSync(`/proc/${fs.readFileSync(NODE_PID, 'utf8').trim()}/stat`, 'utf8')
+      .split(') ')[1]
+      .split(' ');
     return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // clock ticks of 10 ms
   } catch {
     return undefined;
@@ -38,7 +41,9 @@ const k = (n: number): string => `${(n / 1000).toFixed(1)}k`;
 
 function store(args: string[]): Promise<{ stored: number; elapsedMs: number; cpuMs: number; line: Record<string, any> }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CONSUMER_CLI, 'store', ...args, '--brokers', BROKERS, '--until-end', '--log-level', 'info', '--stats-interval', '3600'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [CONSUMER_CLI, 'store', ...args, '--brokers', BROKERS, '--until-end', '--log-level', 'info', '--stats-interval', '3600'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let err = '';
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
     child.on('exit', (code) => {
@@ -80,18 +85,24 @@ async function main(): Promise<void> {
   const client = createOpenSearchClient({ nodes: [OPENSEARCH_URL] });
   try {
     const s = await store(['--db', dir, '--topic-prefix', prefix]);
-    console.log(`ingest  sqlite:     ${s.stored} events in ${(s.elapsedMs / 1000).toFixed(1)} s: ${k(s.stored / (s.elapsedMs / 1000))} events/s (store CPU ${((s.cpuMs * 1e3) / s.stored).toFixed(2)} µs/event)`);
+    console.log(
+      `ingest  sqlite:     ${s.stored} events in ${(s.elapsedMs / 1000).toFixed(1)} s: ${k(s.stored / (s.elapsedMs / 1000))} events/s (store CPU ${((s.cpuMs * 1e3) / s.stored).toFixed(2)} µs/event)`,
+    );
     const cpu0 = nodeCpuMs();
     const o = await store(['--backend', 'opensearch', '--opensearch-url', OPENSEARCH_URL, '--topic-prefix', prefix]);
     const cpu1 = nodeCpuMs();
     const indexed = o.line.bulk.indexed as number;
     const node = cpu0 === undefined || cpu1 === undefined ? '' : `; node CPU ${(((cpu1 - cpu0) * 1e3) / indexed).toFixed(1)} µs/event`;
-    console.log(`ingest  opensearch: ${indexed} events in ${(o.elapsedMs / 1000).toFixed(1)} s: ${k(indexed / (o.elapsedMs / 1000))} events/s (store CPU ${((o.cpuMs * 1e3) / indexed).toFixed(2)} µs/event${node}; ${o.line.bulk.requests} bulk requests)`);
+    console.log(
+      `ingest  opensearch: ${indexed} events in ${(o.elapsedMs / 1000).toFixed(1)} s: ${k(indexed / (o.elapsedMs / 1000))} events/s (store CPU ${((o.cpuMs * 1e3) / indexed).toFixed(2)} µs/event${node}; ${o.line.bulk.requests} bulk requests)`,
+    );
     await client.indices.refresh({ index: `${prefix}-*` });
     await client.indices.forcemerge({ index: `${prefix}-*`, max_num_segments: 1 } as never).catch(() => undefined);
     const stats = await client.indices.stats({ index: `${prefix}-*`, metric: 'store,docs' } as never);
     const all = (stats.body as unknown as { _all: { primaries: { store: { size_in_bytes: number }; docs: { count: number } } } })._all.primaries;
-    console.log(`on disk opensearch: ${(all.store.size_in_bytes / 1048576).toFixed(1)} MiB, ${(all.store.size_in_bytes / all.docs.count).toFixed(1)} bytes/event (after force merge)`);
+    console.log(
+      `on disk opensearch: ${(all.store.size_in_bytes / 1048576).toFixed(1)} MiB, ${(all.store.size_in_bytes / all.docs.count).toFixed(1)} bytes/event (after force merge)`,
+    );
 
     const day = new Date(startMs + 86400_000).toISOString().slice(0, 10);
     const hour = Date.parse(`${day}T12:00:00Z`);

@@ -94,7 +94,14 @@ async function main(): Promise<void> {
       of: opens,
       duplicates: mine.reduce((n, [, c]) => n + c - 1, 0),
       // What the restarted producer had to say about its replay.
-      restartLog: again[i].stderr().split('\n').filter((l) => /"component":"publisher"/.test(l)).map((l) => { const j = JSON.parse(l); return [j.msg, j.reason ?? j.err?.message ?? j.failedAttempts ?? ''].join(' '); }),
+      restartLog: again[i]
+        .stderr()
+        .split('\n')
+        .filter((l) => /"component":"publisher"/.test(l))
+        .map((l) => {
+          const j = JSON.parse(l);
+          return [j.msg, j.reason ?? j.err?.message ?? j.failedAttempts ?? ''].join(' ');
+        }),
     };
   });
   console.log(JSON.stringify({ brokers: BROKERS, opens, result }, null, 2));

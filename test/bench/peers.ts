@@ -50,17 +50,23 @@ interface Row {
 /** The Debian packages of the peers, installed when missing (their services are not started here). */
 function installPeers(): void {
   const want: Record<string, string> = { opensnoop: 'libbpf-tools', bpftrace: 'bpftrace', auditd: 'auditd' };
-  const missing = Object.entries(want).filter(([bin]) => only.includes(bin)).filter(([bin]) => {
-    try {
-      execFileSync('sh', ['-c', `command -v ${bin === 'auditd' ? 'auditctl' : bin}`], { stdio: 'ignore' });
-      return false;
-    } catch {
-      return true;
-    }
-  }).map(([, pkg]) => pkg);
+  const missing = Object.entries(want)
+    .filter(([bin]) => only.includes(bin))
+    .filter(([bin]) => {
+      try {
+        execFileSync('sh', ['-c', `command -v ${bin === 'auditd' ? 'auditctl' : bin}`], { stdio: 'ignore' });
+        return false;
+      } catch {
+        return true;
+      }
+    })
+    .map(([, pkg]) => pkg);
   if (missing.length === 0) return;
   console.log(`installing from Debian: ${missing.join(' ')}`);
-  execFileSync('apt-get', ['install', '-y', '--no-install-recommends', ...missing], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  execFileSync('apt-get', ['install', '-y', '--no-install-recommends', ...missing], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
 }
 
 /** Wait until `peer` delivered `n` events, or its count stopped growing for `quietMs` (lost, or held in a buffer until exit). */
@@ -155,7 +161,9 @@ async function measure(peer: Peer, loadgen: string, target: string): Promise<Row
       const rss = peakRssMiB(peer.rssPid());
       const stopped = await peer.stop();
       row.rounds.push({ alone, monitored, expected, delivered: stopped.delivered, bpfNsPerEvent, cpuUsPerEvent: cpu / 1000 / opens, peakRssMiB: rss, remark: stopped.remark });
-      console.log(`  round ${r + 1}: alone ${Math.round(alone.rate)}/s, monitored ${Math.round(monitored.rate)}/s, delivered ${stopped.delivered} of ${expected}; ${stopped.remark}`);
+      console.log(
+        `  round ${r + 1}: alone ${Math.round(alone.rate)}/s, monitored ${Math.round(monitored.rate)}/s, delivered ${stopped.delivered} of ${expected}; ${stopped.remark}`,
+      );
     }
     return row;
   } finally {
@@ -204,7 +212,9 @@ async function main(): Promise<void> {
     fs.rmSync(work, { recursive: true, force: true });
   }
   const fmt = (n: number | undefined, d = 0): string => (n === undefined ? '-' : n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
-  console.log(`\n${os.hostname()}: ${os.cpus().length} CPUs, kernel ${os.release()}; loop pinned to CPU ${LOOP_CPU}, tools unpinned; ${fmt(opens)} opens per pass; ebpf-audit ring ${RING_MB} MiB`);
+  console.log(
+    `\n${os.hostname()}: ${os.cpus().length} CPUs, kernel ${os.release()}; loop pinned to CPU ${LOOP_CPU}, tools unpinned; ${fmt(opens)} opens per pass; ebpf-audit ring ${RING_MB} MiB`,
+  );
   console.log(`load average ${load0} at start, ${loadAverage()} at end; ${programs0} BPF programs of other processes loaded at start`);
   console.log(`\nmedians of ${rounds} rounds (kept: the monitored pass against the round's own pass alone; range in brackets)\n`);
   console.log('| tool | loop alone | monitored | kept | delivered | BPF time per event | CPU per event | peak RSS |');

@@ -16,8 +16,11 @@ import { ROOT_DIR } from '../helpers/env';
 import { makeEvents } from './workload';
 
 const N = Number(process.argv[2] ?? 1_000_000);
-const FALCO = [process.argv[3], process.env.EBPF_AUDIT_FALCO_RULES, ...[1, 2].map((up) => path.resolve(ROOT_DIR, ...Array<string>(up).fill('..'), 'shared/reference/falco-rules/falco_rules.yaml'))]
-  .find((f) => f !== undefined && fs.existsSync(f));
+const FALCO = [
+  process.argv[3],
+  process.env.EBPF_AUDIT_FALCO_RULES,
+  ...[1, 2].map((up) => path.resolve(ROOT_DIR, ...Array<string>(up).fill('..'), 'shared/reference/falco-rules/falco_rules.yaml')),
+].find((f) => f !== undefined && fs.existsSync(f));
 
 function run(name: string, files: RuleFile[], events: AuditEvent[]): void {
   const { rules } = loadRules(files);
@@ -36,7 +39,9 @@ function run(name: string, files: RuleFile[], events: AuditEvent[]): void {
     processes = engine.stats().processes;
   }
   const us = best / 1000 / events.length;
-  console.log(`${name.padEnd(36)} ${String(on).padStart(2)} rules: ${us.toFixed(2)} µs/event, ${(events.length / (best / 1e9) / 1000).toFixed(1)}k events/s, ${alerts} alerts, ${processes} processes tracked`);
+  console.log(
+    `${name.padEnd(36)} ${String(on).padStart(2)} rules: ${us.toFixed(2)} µs/event, ${(events.length / (best / 1e9) / 1000).toFixed(1)}k events/s, ${alerts} alerts, ${processes} processes tracked`,
+  );
 }
 
 function main(): void {
@@ -46,7 +51,7 @@ function main(): void {
   const pack = readRuleFile(DEFAULT_RULES);
   run('default pack', [pack], events);
   if (!FALCO) {
-    console.log('Falco\'s stable rules not found: give the path as the second argument');
+    console.log("Falco's stable rules not found: give the path as the second argument");
     return;
   }
   const falco = readRuleFile(FALCO);

@@ -48,7 +48,10 @@ function retime(events: AuditEvent[], startMs: number, endMs: number): void {
 }
 
 function dirBytes(dir: string): number {
-  return fs.readdirSync(dir).filter((f) => f.startsWith('events-')).reduce((s, f) => s + fs.statSync(path.join(dir, f)).size, 0);
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.startsWith('events-'))
+    .reduce((s, f) => s + fs.statSync(path.join(dir, f)).size, 0);
 }
 
 /** One `store --until-end` run of a CLI over the preloaded topics into a fresh directory. */
@@ -57,7 +60,9 @@ async function storeRun(cli: string, label: string, prefix: string, n: number): 
   try {
     // A group of its own per run: the offsets are the store's, and no run waits for another's session.
     const group = `${prefix}-${label}-${Date.now().toString(36)}`;
-    const child = spawn(process.execPath, [cli, 'store', '--db', dir, '--topic-prefix', prefix, '--brokers', BROKERS, '--group', group, '--until-end', '--log-level', 'info'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [cli, 'store', '--db', dir, '--topic-prefix', prefix, '--brokers', BROKERS, '--group', group, '--until-end', '--log-level', 'info'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let err = '';
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
@@ -66,8 +71,12 @@ async function storeRun(cli: string, label: string, prefix: string, n: number): 
     const j = JSON.parse(line);
     const stored = j.store.stored as number;
     const bytes = dirBytes(dir);
-    console.log(`${label}: store --until-end: ${stored} events in ${(j.elapsedMs / 1000).toFixed(2)} s: ${k(stored / (j.elapsedMs / 1000))} events/s wall, ${k(stored / (j.cpuMs / 1000))} events/s per CPU second (${((j.cpuMs * 1e3) / stored).toFixed(2)} µs CPU/event)`);
-    console.log(`${label}: on disk: ${(bytes / 1048576).toFixed(1)} MiB, ${(bytes / stored).toFixed(1)} bytes/event (day files after checkpoint; meta.db ${fs.statSync(path.join(dir, 'meta.db')).size} bytes)`);
+    console.log(
+      `${label}: store --until-end: ${stored} events in ${(j.elapsedMs / 1000).toFixed(2)} s: ${k(stored / (j.elapsedMs / 1000))} events/s wall, ${k(stored / (j.cpuMs / 1000))} events/s per CPU second (${((j.cpuMs * 1e3) / stored).toFixed(2)} µs CPU/event)`,
+    );
+    console.log(
+      `${label}: on disk: ${(bytes / 1048576).toFixed(1)} MiB, ${(bytes / stored).toFixed(1)} bytes/event (day files after checkpoint; meta.db ${fs.statSync(path.join(dir, 'meta.db')).size} bytes)`,
+    );
     if (stored !== n) throw new Error(`${label}: stored ${stored} of ${n}`);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -92,7 +101,12 @@ async function ingest(n: number, baseline?: string, rounds = 1): Promise<void> {
     if (baseline) await storeRun(baseline, 'baseline', prefix, n);
     await storeRun(CONSUMER_CLI, baseline ? 'this build' : 'store', prefix, n);
   }
-  console.log(`(load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')})`);
+  console.log(
+    `(load average ${os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')})`,
+  );
 }
 
 /** Indexes of the event tables: dropped while the benchmark loads, built at the end (a sort is faster than 10M random inserts). */

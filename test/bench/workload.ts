@@ -21,9 +21,26 @@ function makeEvent(i: number, r: () => number, hosts: Host[], startNs: bigint): 
   const comm = COMMS[Math.floor(r() * COMMS.length)];
   const pid = 1000 + Math.floor(r() * 500);
   const proc: Process = {
-    pid, tid: pid, ppid: 1, uid: r() < 0.7 ? 33 : 0, gid: 33, euid: 33, egid: 33, comm, exe: `/usr/bin/${comm}`,
-    start_time_ns: BigInt(pid) * 1_000_000n, cgroup_id: 1n, container_id: r() < 0.3 ? 'c'.repeat(64) : '', exe_from_memfd: false, exe_deleted: false,
-    exe_upper_layer: false, cap_effective: 0n, tty: 0, loginuid: -1, user_name: 'www-data', login_user_name: '',
+    pid,
+    tid: pid,
+    ppid: 1,
+    uid: r() < 0.7 ? 33 : 0,
+    gid: 33,
+    euid: 33,
+    egid: 33,
+    comm,
+    exe: `/usr/bin/${comm}`,
+    start_time_ns: BigInt(pid) * 1_000_000n,
+    cgroup_id: 1n,
+    container_id: r() < 0.3 ? 'c'.repeat(64) : '',
+    exe_from_memfd: false,
+    exe_deleted: false,
+    exe_upper_layer: false,
+    cap_effective: 0n,
+    tty: 0,
+    loginuid: -1,
+    user_name: 'www-data',
+    login_user_name: '',
   };
   const base = { time_ns: startNs + BigInt(i) * 50_000n, ktime_ns: BigInt(i), host, process: proc };
   const x = r();
@@ -38,13 +55,45 @@ function makeEvent(i: number, r: () => number, hosts: Host[], startNs: bigint): 
   }
   if (x < 0.95) {
     const ip = `10.${Math.floor(r() * 4)}.${Math.floor(r() * 250)}.${Math.floor(r() * 250)}`;
-    return { kind: 'net', event: { ...base, op: 'connect', family: 'inet', dst_ip: ip, dst_port: [443, 80, 5432, 6379][Math.floor(r() * 4)], fd: 5, result: r() < 0.1 ? -111 : 0, protocol: 'tcp', unix_path: '', local_ip: '10.9.0.1', local_port: 40000 + Math.floor(r() * 20000), socket_type: 'stream', socket_protocol: 6 } };
+    return {
+      kind: 'net',
+      event: {
+        ...base,
+        op: 'connect',
+        family: 'inet',
+        dst_ip: ip,
+        dst_port: [443, 80, 5432, 6379][Math.floor(r() * 4)],
+        fd: 5,
+        result: r() < 0.1 ? -111 : 0,
+        protocol: 'tcp',
+        unix_path: '',
+        local_ip: '10.9.0.1',
+        local_port: 40000 + Math.floor(r() * 20000),
+        socket_type: 'stream',
+        socket_protocol: 6,
+      },
+    };
   }
   const shell = SHELLS[Math.floor(r() * SHELLS.length)];
   const p = r() < 0.5 ? proc : { ...proc, comm: shell, exe: `/usr/bin/${shell}` };
   return {
     kind: 'process',
-    event: { ...base, process: p, kind: r() < 0.5 ? 'exec' : 'exit', filename: p.exe, args: [p.comm, '-c', `/srv/app/bin/job --port=${8000 + Math.floor(r() * 10)}`], cwd: '/srv/app', exit_code: 0, signal: 0, truncated: false, cred_change: null, result: 0, ptrace: null, module: null, ancestors: [] },
+    event: {
+      ...base,
+      process: p,
+      kind: r() < 0.5 ? 'exec' : 'exit',
+      filename: p.exe,
+      args: [p.comm, '-c', `/srv/app/bin/job --port=${8000 + Math.floor(r() * 10)}`],
+      cwd: '/srv/app',
+      exit_code: 0,
+      signal: 0,
+      truncated: false,
+      cred_change: null,
+      result: 0,
+      ptrace: null,
+      module: null,
+      ancestors: [],
+    },
   };
 }
 

@@ -59,7 +59,10 @@ test('every panel reads a metric the producer exports or a documented exporter m
   }
   // Every producer metric family is on the dashboard somewhere.
   for (const family of ['captured', 'dropped', 'filtered', 'sent', 'spooled', 'queue_depth', 'spool_bytes', 'send_latency']) {
-    assert.ok([...seen].some((n) => n.includes(family)), `no panel shows the ${family} metric`);
+    assert.ok(
+      [...seen].some((n) => n.includes(family)),
+      `no panel shows the ${family} metric`,
+    );
   }
   const readme = fs.readFileSync(path.join(ROOT_DIR, 'README.md'), 'utf8');
   for (const n of Object.keys(EXTERNAL_METRICS)) if (n !== 'up') assert.ok(readme.includes(n), `README documents ${n}`);

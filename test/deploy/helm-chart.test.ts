@@ -67,7 +67,10 @@ function render(helm: string, values: object, kubeVersion: string): { status: nu
   return { status: r.status, yaml: r.stdout, stderr: r.stderr };
 }
 
-const objects = (yaml: string): K8sObject[] => parseAllDocuments(yaml).map((d) => d.toJS() as K8sObject).filter(Boolean);
+const objects = (yaml: string): K8sObject[] =>
+  parseAllDocuments(yaml)
+    .map((d) => d.toJS() as K8sObject)
+    .filter(Boolean);
 const find = (objs: K8sObject[], kind: string, name: string): K8sObject => {
   const o = objs.find((x) => x.kind === kind && x.metadata.name === name);
   assert.ok(o, `${kind} ${name} rendered`);
@@ -87,7 +90,10 @@ test('the chart lints and every rendered object is valid against the Kubernetes 
       assert.equal(r.status, 0, r.stderr);
       const count = objects(r.yaml).length;
       const location = path.join(tl.schemas, '{{.NormalizedKubernetesVersion}}-standalone{{.StrictSuffix}}/{{.ResourceKind}}{{.KindSuffix}}.json');
-      const kc: SpawnSyncReturns<string> = spawnSync(tl.kubeconform, ['-strict', '-summary', '-kubernetes-version', version, '-schema-location', location, '-'], { input: r.yaml, encoding: 'utf8' });
+      const kc: SpawnSyncReturns<string> = spawnSync(tl.kubeconform, ['-strict', '-summary', '-kubernetes-version', version, '-schema-location', location, '-'], {
+        input: r.yaml,
+        encoding: 'utf8',
+      });
       assert.equal(kc.status, 0, `Kubernetes ${version}: ${kc.stdout}${kc.stderr}`);
       assert.match(kc.stdout, new RegExp(`${count} resources found.*Valid: ${count}, Invalid: 0, Errors: 0, Skipped: 0`), `Kubernetes ${version}: every object checked`);
     }
@@ -105,7 +111,10 @@ test('kubeconform in this setup rejects what the API server would', { timeout: F
     ['port: metrics\n', 'port: metrics\n      scrapeEvery: 30s\n', 'PodMonitor'],
   ]) {
     assert.ok(r.yaml.includes(from), from);
-    const kc: SpawnSyncReturns<string> = spawnSync(tl.kubeconform, ['-strict', '-kubernetes-version', tl.versions[0], '-schema-location', location, '-'], { input: r.yaml.replace(from, to), encoding: 'utf8' });
+    const kc: SpawnSyncReturns<string> = spawnSync(tl.kubeconform, ['-strict', '-kubernetes-version', tl.versions[0], '-schema-location', location, '-'], {
+      input: r.yaml.replace(from, to),
+      encoding: 'utf8',
+    });
     assert.equal(kc.status, 1, `${to}: must be invalid`);
     assert.match(kc.stdout, new RegExp(`${where} .* is invalid`));
   }
@@ -145,7 +154,10 @@ test('the producer: host PID namespace, the four capabilities instead of privile
   assert.deepEqual(newer.spec.containers[0].securityContext.appArmorProfile, { type: 'Unconfined' });
   assert.equal(newer.metadata.annotations['container.apparmor.security.beta.kubernetes.io/producer'], undefined);
   // Only detect is on by default; store and web are opt-in.
-  assert.deepEqual(objs.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name), ['audit-ebpf-audit-detect']);
+  assert.deepEqual(
+    objs.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name),
+    ['audit-ebpf-audit-detect'],
+  );
   assert.ok(!objs.some((o) => o.kind === 'PodMonitor' || o.kind === 'Secret'));
 });
 
@@ -172,7 +184,12 @@ test('every option on: unprivileged consumers, credentials only in Secrets, the 
 
   // The password is in a Secret, mounted as a file the config names; never in a ConfigMap.
   const config = find(objs, 'ConfigMap', 'audit-ebpf-audit-config').data!;
-  assert.ok(!r.yaml.split('\n---').filter((d) => !/\nkind: Secret\n/.test(d)).some((d) => d.includes(PASSWORD)));
+  assert.ok(
+    !r.yaml
+      .split('\n---')
+      .filter((d) => !/\nkind: Secret\n/.test(d))
+      .some((d) => d.includes(PASSWORD)),
+  );
   const sasl = find(objs, 'Secret', 'audit-ebpf-audit-kafka-sasl');
   assert.equal(Buffer.from(sasl.data!.password, 'base64').toString(), PASSWORD);
   for (const cmd of ['producer', 'detect', 'store', 'web']) {

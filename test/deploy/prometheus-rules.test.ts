@@ -31,8 +31,13 @@ test('promtool checks the alert rules and passes their unit tests', { timeout: F
 test('the alert rules cover the four fleet conditions and read only metrics that exist', async () => {
   const rules = (parse(fs.readFileSync(RULES, 'utf8')) as { groups: { rules: { alert: string; expr: string }[] }[] }).groups.flatMap((g) => g.rules);
   assert.deepEqual(rules.map((r) => r.alert).sort(), [
-    'EbpfAuditConsumerLag', 'EbpfAuditDeliveryDrops', 'EbpfAuditKernelDrops', 'EbpfAuditProducerDown',
-    'EbpfAuditProducerSilent', 'EbpfAuditProducersAbsent', 'EbpfAuditSpoolGrowing',
+    'EbpfAuditConsumerLag',
+    'EbpfAuditDeliveryDrops',
+    'EbpfAuditKernelDrops',
+    'EbpfAuditProducerDown',
+    'EbpfAuditProducerSilent',
+    'EbpfAuditProducersAbsent',
+    'EbpfAuditSpoolGrowing',
   ]);
   const exported = await producerMetricNames();
   for (const r of rules) {

@@ -64,9 +64,18 @@ test('paths: long, relative after chdir, dirfd-relative, symlink; failures with 
   await tail.waitForLine(line(missing.pid, `${dir}/missing`, ' Error:ENOENT'), 60000);
   await tail.waitForLine(line(denied.pid, '/etc/shadow', ' Error:EACCES'), 60000);
   const escaped = await tail.waitForLine(new RegExp(`PID:${catHostile.pid} .* Path: "[^"]*/evil`), 60000);
-  assert.equal(escaped.slice(escaped.indexOf(' PID:')), ` PID:${catHostile.pid} Exe:"/usr/bin/cat" Comm:"cat" Path: "${dir}/evil\\x1b[2J\\x1b[31m\\"red\\x0aPID:1 Exe:\\"x\\" Comm:\\"x\\" Path: \\"forged\\""`);
+  assert.equal(
+    escaped.slice(escaped.indexOf(' PID:')),
+    ` PID:${catHostile.pid} Exe:"/usr/bin/cat" Comm:"cat" Path: "${dir}/evil\\x1b[2J\\x1b[31m\\"red\\x0aPID:1 Exe:\\"x\\" Comm:\\"x\\" Path: \\"forged\\""`,
+  );
   assert.doesNotMatch(tail.stdout(), /\x1b/, 'no raw escape character reaches the terminal');
-  assert.ok(!tail.stdout().split('\n').some((l) => l.startsWith('PID:1 ')), 'no forged line');
+  assert.ok(
+    !tail
+      .stdout()
+      .split('\n')
+      .some((l) => l.startsWith('PID:1 ')),
+    'no forged line',
+  );
   // setpriv dropped to nobody first: a privilege change with old and new ids.
   await tail.waitForLine(new RegExp(`^\\[\\d+\\.\\d{9}\\] PID:${denied.pid} Exe:"[^"]*setpriv" Comm:"setpriv" Privilege: setre[s]?uid uid:0->65534 euid:0->65534`), 60000);
   assert.equal(await producer.stop('SIGINT'), 0);
@@ -83,7 +92,14 @@ test('each open-family syscall is recorded with its op, flags and mode', { timeo
   const cases: [string, string, (e: import('../../schemas/types').FileEvent) => void][] = [
     ['openat2', existing, (e) => assert.equal(e.flags, 0)],
     ['open', existing, (e) => assert.equal(e.flags, 0)],
-    ['creat', path.join(dir, 'created'), (e) => { assert.equal(e.flags, 0o1101); assert.equal(e.mode, 0o640); }],
+    [
+      'creat',
+      path.join(dir, 'created'),
+      (e) => {
+        assert.equal(e.flags, 0o1101);
+        assert.equal(e.mode, 0o640);
+      },
+    ],
   ];
   for (const [op, file, check] of cases) {
     const r = spawnSync(opener, [op, file], { encoding: 'utf8' });
@@ -135,7 +151,10 @@ test('network: IPv6, refused, unix and UDP connects, accepts with the peer; exec
   await tail.waitForLine(new RegExp(`PID:${process.pid} Exe:"[^"]*" Comm:"[^"]*" PEER_IP:::1$`), 60000);
   const isNet = (pid: number | undefined) => (ev: import('../../schemas/types').AuditEvent) => ev.kind === 'net' && ev.event.process.pid === pid && ev.event.op === 'connect';
   const udpEv = await findEvent(prefix, ['net'], isNet(udp.pid), 30000);
-  assert.ok(udpEv.kind === 'net' && udpEv.event.protocol === 'udp' && udpEv.event.dst_port === 9, JSON.stringify(udpEv.event, (_k, v) => (typeof v === 'bigint' ? String(v) : v)));
+  assert.ok(
+    udpEv.kind === 'net' && udpEv.event.protocol === 'udp' && udpEv.event.dst_port === 9,
+    JSON.stringify(udpEv.event, (_k, v) => (typeof v === 'bigint' ? String(v) : v)),
+  );
   // glibc's getaddrinfo may connect a UDP socket first to rank addresses: pick bash's connect to the listener.
   const tcpEv = await findEvent(prefix, ['net'], (ev) => isNet(v6.pid)(ev) && ev.kind === 'net' && ev.event.dst_port === port, 30000);
   assert.ok(tcpEv.kind === 'net' && tcpEv.event.protocol === 'tcp' && tcpEv.event.family === 'inet6' && tcpEv.event.dst_port === port);
@@ -198,7 +217,12 @@ test('overflow: a burst into a 1 MiB ring is lost only as counted, and Kafka hol
   execFileSync(loadgen, [String(N), target]);
   producer.child.kill('SIGCONT');
   assert.equal(await producer.stop('SIGINT'), 0);
-  const stats = JSON.parse(producer.stderr().split('\n').find((l) => l.includes('"final stats"'))!).stats;
+  const stats = JSON.parse(
+    producer
+      .stderr()
+      .split('\n')
+      .find((l) => l.includes('"final stats"'))!,
+  ).stats;
   const file = stats.kernel.file;
   assert.ok(file.ringFull > 0, 'the burst did not overflow a 1 MiB ring');
   assert.equal(file.emitted + file.ringFull, N, 'every open is either emitted or counted as lost');

@@ -38,25 +38,39 @@ test('every file the Containerfile copies, and every script it runs, is in the r
   fs.accessSync(path.join(ROOT_DIR, 'deploy/container/entrypoint.sh'), fs.constants.X_OK);
 });
 
-test('the image\'s runtime stage runs every command through the entrypoint with the chart\'s configuration', { timeout: FLEET_TOOLS_TIMEOUT_MS }, async (t) => {
+test("the image's runtime stage runs every command through the entrypoint with the chart's configuration", { timeout: FLEET_TOOLS_TIMEOUT_MS }, async (t) => {
   if (needsRoot(t)) return;
   const helm = fleetTool(t, 'helm');
   if (!helm) return;
   const values = {
     kafka: { brokers: ['127.0.0.1:9092'] },
     producer: { filters: { exclude: { comm: ['chronyd'] } } },
-    detect: { rules: { 'local.yaml': '- rule: image-test-rule\n  description: a rule from the chart\n  severity: low\n  condition: file.path = /etc/image-test\n  output: "image test %proc.name"\n' } },
+    detect: {
+      rules: {
+        'local.yaml':
+          '- rule: image-test-rule\n  description: a rule from the chart\n  severity: low\n  condition: file.path = /etc/image-test\n  output: "image test %proc.name"\n',
+      },
+    },
   };
   const valuesFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ea-image-')), 'values.json');
   fs.writeFileSync(valuesFile, JSON.stringify(values));
-  const rendered = execFileSync(helm, ['template', 'audit', path.join(ROOT_DIR, 'deploy/helm/ebpf-audit'), '--kube-version', '1.28.0', '-f', valuesFile], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  const objs = parseAllDocuments(rendered).map((d) => d.toJS()).filter(Boolean);
+  const rendered = execFileSync(helm, ['template', 'audit', path.join(ROOT_DIR, 'deploy/helm/ebpf-audit'), '--kube-version', '1.28.0', '-f', valuesFile], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  const objs = parseAllDocuments(rendered)
+    .map((d) => d.toJS())
+    .filter(Boolean);
   const config = objs.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'audit-ebpf-audit-config').data as Record<string, string>;
   const rules = objs.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'audit-ebpf-audit-rules').data as Record<string, string>;
   const producerArgs: string[] = objs.find((o) => o.kind === 'DaemonSet').spec.template.spec.containers[0].args;
 
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ea-image-deb-'));
-  const deb = execFileSync(path.join(ROOT_DIR, 'deploy/debian/build.sh'), ['--out', out, '--uncompressed'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300000 }).trim();
+  const deb = execFileSync(path.join(ROOT_DIR, 'deploy/debian/build.sh'), ['--out', out, '--uncompressed'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 300000,
+  }).trim();
   // As the pod mounts it: the host's /proc at /host/proc.
   const c = await startContainer('image', { boot: false, bindsRo: ['/proc:/host/proc'] });
   t.after(() => c.stop());

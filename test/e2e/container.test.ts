@@ -34,8 +34,7 @@ test('a process in a docker-<id>.scope cgroup carries the container id', { timeo
   assert.equal(inside.stdout, 'x');
   const outside = spawnSync('cat', [file]);
 
-  const match = (pid: number | undefined) => (ev: import('../../schemas/types').AuditEvent) =>
-    ev.kind === 'file' && ev.event.process.pid === pid && ev.event.path === file;
+  const match = (pid: number | undefined) => (ev: import('../../schemas/types').AuditEvent) => ev.kind === 'file' && ev.event.process.pid === pid && ev.event.path === file;
   const ev = await findEvent(prefix, ['file'], match(inside.pid), 30000);
   assert.equal(ev.event.process.container_id, id);
   assert.equal(ev.event.process.cgroup_id, cgroupId);

@@ -31,7 +31,11 @@ interface AlertLine {
 
 /** Alerts printed so far (detect --output json). */
 function alerts(detect: Running): AlertLine[] {
-  return detect.stdout().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as AlertLine);
+  return detect
+    .stdout()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as AlertLine);
 }
 
 const pids = (a: AlertLine): number[] => a.events.map((e) => e.process.pid);
@@ -43,7 +47,11 @@ async function waitForAlert(detect: Running, rule: string, pid: number | undefin
     const hit = alerts(detect).find((a) => a.rule_id === rule && pids(a).includes(pid));
     if (hit) return hit;
     if (Date.now() > deadline) {
-      throw new Error(`no ${rule} alert for pid ${pid} within ${timeoutMs} ms; alerts: ${alerts(detect).map((a) => `${a.rule_id}:${pids(a).join(',')}`).join(' ')}\nstderr: ${detect.stderr().slice(-2000)}`);
+      throw new Error(
+        `no ${rule} alert for pid ${pid} within ${timeoutMs} ms; alerts: ${alerts(detect)
+          .map((a) => `${a.rule_id}:${pids(a).join(',')}`)
+          .join(' ')}\nstderr: ${detect.stderr().slice(-2000)}`,
+      );
     }
     if (detect.child.exitCode !== null) throw new Error(`detect exited: ${detect.stderr().slice(-2000)}`);
     await new Promise((r) => setTimeout(r, 200));
@@ -86,8 +94,23 @@ test('every default rule fires on its real trigger and not on a harmless neighbo
   await producer.waitForLine(/"msg":"capturing"/, 60000, 'stderr');
   const LEARNING_S = 10;
   const detect = start(process.execPath, [
-    CONSUMER_CLI, 'detect', '--brokers', BROKERS, '--topic-prefix', prefix, '--from-beginning', '--group', `${prefix}-detect`,
-    '--output', 'json', '--learning-period', `${LEARNING_S}s`, '--log-level', 'info', '--stats-interval', '5',
+    CONSUMER_CLI,
+    'detect',
+    '--brokers',
+    BROKERS,
+    '--topic-prefix',
+    prefix,
+    '--from-beginning',
+    '--group',
+    `${prefix}-detect`,
+    '--output',
+    'json',
+    '--learning-period',
+    `${LEARNING_S}s`,
+    '--log-level',
+    'info',
+    '--stats-interval',
+    '5',
   ]);
   t.after(() => detect.stop('SIGKILL'));
   await detect.waitForLine(/"msg":"subscribed"/, 60000, 'stderr');
@@ -170,7 +193,13 @@ test('every default rule fires on its real trigger and not on a harmless neighbo
   fs.mkdirSync(many);
   const files = Array.from({ length: 600 }, (_, i) => path.join(many, `f${i}`));
   files.forEach((f) => fs.writeFileSync(f, 'x'));
-  const b14 = ok(run('cat', files.map(() => files[0])), 'one file 600 times');
+  const b14 = ok(
+    run(
+      'cat',
+      files.map(() => files[0]),
+    ),
+    'one file 600 times',
+  );
   expect('mass-file-access', ok(run('cat', files), '600 files'), [b14]);
   const denied = (n: number): SpawnSyncReturns<Buffer> => run('setpriv', [...NOBODY, 'bash', '-c', `for i in $(seq ${n}); do : < /etc/shadow; done 2>/dev/null; true`]);
   const b15 = ok(denied(10), '10 denials');
@@ -196,10 +225,15 @@ test('every default rule fires on its real trigger and not on a harmless neighbo
   // Published too: the alerts topic holds the cred-file-read alert as an Avro record.
   const registry = createSchemaRegistry();
   const credPid = fired.get('cred-file-read')!.trigger;
-  const values = await readTopic(alertsTopic(prefix), (vs) => vs.some((v) => {
-    const a = alertFromAvro(registry.decode('alert', v) as Record<string, unknown>);
-    return a.rule_id === 'cred-file-read' && a.events[0].event.process.pid === credPid;
-  }), 30000);
+  const values = await readTopic(
+    alertsTopic(prefix),
+    (vs) =>
+      vs.some((v) => {
+        const a = alertFromAvro(registry.decode('alert', v) as Record<string, unknown>);
+        return a.rule_id === 'cred-file-read' && a.events[0].event.process.pid === credPid;
+      }),
+    30000,
+  );
   const published = values.map((v) => alertFromAvro(registry.decode('alert', v) as Record<string, unknown>));
   const cred = published.find((a) => a.rule_id === 'cred-file-read' && a.events[0].event.process.pid === credPid)!;
   assert.equal(cred.events[0].kind, 'file');
@@ -207,7 +241,12 @@ test('every default rule fires on its real trigger and not on a harmless neighbo
   assert.deepEqual(cred.tags, ['T1003.008', 'credential_access']);
 
   assert.equal(await detect.stop('SIGINT'), 0);
-  const final = JSON.parse(detect.stderr().split('\n').find((l) => l.includes('"detect stopped"'))!);
+  const final = JSON.parse(
+    detect
+      .stderr()
+      .split('\n')
+      .find((l) => l.includes('"detect stopped"'))!,
+  );
   assert.equal(final.alerts.unpublished, 0);
   assert.equal(final.alerts.published, final.alerts.raised);
   assert.equal(final.events.malformed, 0);

@@ -36,10 +36,11 @@ function opener(bin: string): { child: ChildProcess; open(file: string): Promise
   });
   return {
     child,
-    open: (file) => new Promise((resolve) => {
-      waiters.push(resolve);
-      child.stdin!.write(`${file}\n`);
-    }),
+    open: (file) =>
+      new Promise((resolve) => {
+        waiters.push(resolve);
+        child.stdin!.write(`${file}\n`);
+      }),
     close: async () => {
       child.stdin!.end();
       if (child.exitCode === null) await once(child, 'exit');
@@ -48,7 +49,11 @@ function opener(bin: string): { child: ChildProcess; open(file: string): Promise
 }
 
 function jsonEvents(tail: Running): JsonEvent[] {
-  return tail.stdout().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as JsonEvent);
+  return tail
+    .stdout()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as JsonEvent);
 }
 
 async function waitFor<T>(what: string, get: () => T | undefined, timeoutMs = 60000): Promise<T> {
@@ -127,8 +132,7 @@ test('Exe for memfd, deleted, replaced and gone-before-read processes', { timeou
   t.after(() => [text, json].forEach((p) => p.stop('SIGKILL')));
 
   // (The test wrote each marker itself: pick the open by the process under test.)
-  const openOf = (file: string, pid: number | undefined): JsonEvent | undefined =>
-    jsonEvents(json).find((e) => e.kind === 'file' && e.path === file && e.process.pid === pid);
+  const openOf = (file: string, pid: number | undefined): JsonEvent | undefined => jsonEvents(json).find((e) => e.kind === 'file' && e.path === file && e.process.pid === pid);
   const cases: [string, number | undefined, string, boolean, boolean][] = [
     ['m1', m.pid, memfdExe, true, true],
     ['d1', del.child.pid, delBin, false, false],

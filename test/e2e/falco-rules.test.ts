@@ -38,12 +38,20 @@ const CANNOT_FIRE: Record<string, RegExp> = {
 const K8S_API = 'kubernetes.default.svc.cluster.local';
 const K8S_IP = '127.0.0.3';
 
-const alerts = (detect: Running): AlertLine[] => detect.stdout().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as AlertLine);
+const alerts = (detect: Running): AlertLine[] =>
+  detect
+    .stdout()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as AlertLine);
 const byPid = (pid: number | undefined): Match => {
   assert.ok(pid, 'the trigger has no pid');
   return (a) => a.events.some((e) => e.process.pid === pid);
 };
-const byText = (s: string): Match => (a) => a.message.includes(s);
+const byText =
+  (s: string): Match =>
+  (a) =>
+    a.message.includes(s);
 
 const run = (cmd: string, args: string[]): SpawnSyncReturns<Buffer> => spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 30000 });
 function ok(r: SpawnSyncReturns<Buffer>, what: string): number {
@@ -75,13 +83,14 @@ test("Falco's stable rules, unchanged: each fires on its real trigger and not on
   const expect = (rule: string, trigger: Match, benign: Match): void => void expected.set(rule, { trigger, benign });
 
   // Cleanups run even when one of them fails (an after hook that throws stops the next ones).
-  const cleanup = (what: string, f: () => unknown): void => t.after(() => {
-    try {
-      f();
-    } catch (err) {
-      console.error(`cleanup ${what}: ${(err as Error).message}`);
-    }
-  });
+  const cleanup = (what: string, f: () => unknown): void =>
+    t.after(() => {
+      try {
+        f();
+      } catch (err) {
+        console.error(`cleanup ${what}: ${(err as Error).message}`);
+      }
+    });
   const tag = randomBytes(4).toString('hex');
   const dir = fs.realpathSync(fs.mkdtempSync(path.join('/tmp', `ea-falco-${tag}-`)));
   fs.chmodSync(dir, 0o755);
@@ -108,9 +117,30 @@ test("Falco's stable rules, unchanged: each fires on its real trigger and not on
   const hosts = path.join(dir, 'hosts');
   fs.writeFileSync(hosts, `127.0.0.1 localhost\n::1 localhost\n${K8S_IP} ${K8S_API}\n`);
   const detect = start('unshare', [
-    '--mount', '--propagation', 'private', '--', 'sh', '-c', 'mount --bind "$0" /etc/hosts && exec "$@"', hosts,
-    process.execPath, CONSUMER_CLI, 'detect', '--no-default-rules', falco, '--brokers', BROKERS, '--topic-prefix', prefix,
-    '--from-beginning', '--group', `${prefix}-detect`, '--output', 'json', '--log-level', 'info',
+    '--mount',
+    '--propagation',
+    'private',
+    '--',
+    'sh',
+    '-c',
+    'mount --bind "$0" /etc/hosts && exec "$@"',
+    hosts,
+    process.execPath,
+    CONSUMER_CLI,
+    'detect',
+    '--no-default-rules',
+    falco,
+    '--brokers',
+    BROKERS,
+    '--topic-prefix',
+    prefix,
+    '--from-beginning',
+    '--group',
+    `${prefix}-detect`,
+    '--output',
+    'json',
+    '--log-level',
+    'info',
   ]);
   t.after(() => detect.stop('SIGKILL'));
   await detect.waitForLine(new RegExp(`"domain":"${K8S_API.replace(/\./g, '\\.')}","addresses":\\["${K8S_IP}"\\].*"name resolved for rules"`), 60000, 'stderr');
@@ -241,7 +271,8 @@ test("Falco's stable rules, unchanged: each fires on its real trigger and not on
   // detect has read the exec by then whichever topic it reads first.
   const sshConfig = path.join(dir, 'ssh_config');
   fs.writeFileSync(sshConfig, 'Match exec "sleep 2"\n  BatchMode yes\n');
-  const ssh = (p: number): number => run('ssh', ['-F', sshConfig, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'ConnectTimeout=5', '-p', String(p), '::1', 'true']).pid!;
+  const ssh = (p: number): number =>
+    run('ssh', ['-F', sshConfig, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'ConnectTimeout=5', '-p', String(p), '::1', 'true']).pid!;
   const bSsh = ssh(otherPort);
   const tSsh = ssh(sshPort);
   expect('Disallowed SSH Connection Non Standard Port', byPid(tSsh), byPid(bSsh));

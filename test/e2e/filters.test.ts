@@ -51,7 +51,12 @@ test('comm, path and result filters act in the kernel and change on SIGHUP', { t
   assert.doesNotMatch(out, new RegExp(`PID:${c2.pid} .*Path: "${skipped}"`), 'excluded path reached Kafka');
   assert.doesNotMatch(out, new RegExp(`PID:${sh.pid} `), 'a comm outside --include-comm reached Kafka');
   assert.doesNotMatch(out, new RegExp(`PID:${c3.pid} .*Path: "${skipped}"`), 'a successful open passed --only-failed rules');
-  const stats = JSON.parse(producer.stderr().split('\n').find((l) => l.includes('"final stats"'))!).stats;
+  const stats = JSON.parse(
+    producer
+      .stderr()
+      .split('\n')
+      .find((l) => l.includes('"final stats"'))!,
+  ).stats;
   assert.ok(stats.kernel.file.filtered > 0, 'filtered events were not counted');
   assert.equal(stats.lost, 0);
   assert.equal(await tail.stop('SIGINT'), 0);

@@ -42,7 +42,12 @@ async function until<T>(what: string, get: () => T | undefined, timeoutMs = 6000
   }
 }
 
-const events = (tail: Running): Json[] => tail.stdout().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Json);
+const events = (tail: Running): Json[] =>
+  tail
+    .stdout()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Json);
 
 for (const hooks of ['raw', 'tracepoint'] as const) {
   test(`new kinds (${hooks} hooks): links, sockets, dups onto stdio, ptrace, module loads`, { timeout: 180000 }, async (t) => {
@@ -70,7 +75,8 @@ for (const hooks of ['raw', 'tracepoint'] as const) {
     const mods = runKinds(kinds, 'module', modFile);
 
     const pids = [links.pid, socks.pid, dup.pid!, traced.pid, traced.out['traceme.pid'], mods.pid];
-    const tail = (...extra: string[]) => start(process.execPath, [CONSUMER_CLI, 'tail', '--brokers', BROKERS, '--topic-prefix', prefix, '--from-beginning', '--pid', pids.join(','), ...extra]);
+    const tail = (...extra: string[]) =>
+      start(process.execPath, [CONSUMER_CLI, 'tail', '--brokers', BROKERS, '--topic-prefix', prefix, '--from-beginning', '--pid', pids.join(','), ...extra]);
     const json = tail('--output', 'json');
     const text = tail();
     t.after(() => [json, text].forEach((p) => p.stop('SIGKILL')));
@@ -109,10 +115,16 @@ for (const hooks of ['raw', 'tracepoint'] as const) {
 
     // Dups: the socket onto 0, 1 and 2 with both ends; not the file onto 0, not the socket onto 7.
     const dups = await until('three dups', () => {
-      const d = events(json).filter((e) => e.process.pid === dup.pid && e.kind === 'net' && (e as NetEvent).op.startsWith('dup')).map(net_);
+      const d = events(json)
+        .filter((e) => e.process.pid === dup.pid && e.kind === 'net' && (e as NetEvent).op.startsWith('dup'))
+        .map(net_);
       return d.length >= 3 ? d : undefined;
     });
-    assert.deepEqual(dups.map((d) => [d.op, d.fd, d.result]).sort(), [['dup', sockFd, 2], ['dup2', sockFd, 0], ['dup3', sockFd, 1]]);
+    assert.deepEqual(dups.map((d) => [d.op, d.fd, d.result]).sort(), [
+      ['dup', sockFd, 2],
+      ['dup2', sockFd, 0],
+      ['dup3', sockFd, 1],
+    ]);
     for (const d of dups) {
       assert.deepEqual([d.family, d.protocol, d.dst_ip, d.dst_port, d.local_ip], ['inet', 'tcp', '127.0.0.1', port, '127.0.0.1']);
       assert.ok(d.local_port > 0);
@@ -129,7 +141,12 @@ for (const hooks of ['raw', 'tracepoint'] as const) {
     const me = proc(await one(traced.out['traceme.pid'], 'process', 'ptrace'));
     assert.deepEqual([me.ptrace!.request, me.ptrace!.target_pid], ['PTRACE_TRACEME', 0]);
     await text.waitForLine(new RegExp(`PID:${traced.pid} .* Ptrace: PTRACE_ATTACH Target:${child}$`), 30000);
-    assert.deepEqual(of(traced.pid, 'process', 'ptrace').map((e) => proc(e).ptrace!.request).sort(), ['PTRACE_ATTACH', 'PTRACE_POKEDATA']);
+    assert.deepEqual(
+      of(traced.pid, 'process', 'ptrace')
+        .map((e) => proc(e).ptrace!.request)
+        .sort(),
+      ['PTRACE_ATTACH', 'PTRACE_POKEDATA'],
+    );
 
     // Module loads, refused or not (this kernel may have no modules: ENOSYS), are recorded. A
     // kernel built without modules has no module syscall tracepoints: the fallback set cannot see
@@ -149,7 +166,12 @@ for (const hooks of ['raw', 'tracepoint'] as const) {
 
     // The kernel's per-type counters name the new kinds.
     assert.equal(await producer.stop('SIGINT'), 0);
-    const final = JSON.parse(producer.stderr().split('\n').find((l) => l.includes('"final stats"'))!).stats.kernel;
+    const final = JSON.parse(
+      producer
+        .stderr()
+        .split('\n')
+        .find((l) => l.includes('"final stats"'))!,
+    ).stats.kernel;
     for (const k of ['link', 'socket', 'dup', 'ptrace', 'module']) assert.ok(final[k].emitted > 0, `${k} emitted`);
   });
 }
@@ -171,8 +193,9 @@ test('every event says its terminal, login uid, capabilities, user names; an exe
 
   // On a pseudo-terminal (script(1)), with a login uid (65534) set as pam_loginuid would, then
   // dropped to nobody: each open reports what /proc says of the process at that moment.
-  const script = `echo 65534 > /proc/self/loginuid; read -r t _ < <(awk '{print $7}' /proc/$$/stat); echo "tty=$t";`
-    + ` : < ${marker}; exec setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all bash -c ': < ${marker}.2 2>/dev/null; echo pid=$$'`;
+  const script =
+    `echo 65534 > /proc/self/loginuid; read -r t _ < <(awk '{print $7}' /proc/$$/stat); echo "tty=$t";` +
+    ` : < ${marker}; exec setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all bash -c ': < ${marker}.2 2>/dev/null; echo pid=$$'`;
   fs.writeFileSync(`${marker}.2`, 'y');
   fs.chmodSync(`${marker}.2`, 0o644);
   fs.chmodSync(dir, 0o755);
@@ -196,8 +219,19 @@ test('every event says its terminal, login uid, capabilities, user names; an exe
   // Ancestors: bash -> bash -> true, started by this test.
   const chain = spawnSync('bash', ['-c', 'bash -c "/usr/bin/true; exit 0"; exit 0']);
 
-  const json = start(process.execPath, [CONSUMER_CLI, 'tail', '--brokers', BROKERS, '--topic-prefix', prefix, '--from-beginning', '--output', 'json',
-    '--pid', [pid, image.pid, dropped.pid].join(',')]);
+  const json = start(process.execPath, [
+    CONSUMER_CLI,
+    'tail',
+    '--brokers',
+    BROKERS,
+    '--topic-prefix',
+    prefix,
+    '--from-beginning',
+    '--output',
+    'json',
+    '--pid',
+    [pid, image.pid, dropped.pid].join(','),
+  ]);
   t.after(() => json.stop('SIGKILL'));
   const opened = (file: string) => until(`open of ${file}`, () => events(json).find((e) => e.kind === 'file' && (e as FileEvent).path === file && e.process.pid === pid));
   const root = (await opened(marker)).process;
@@ -209,10 +243,26 @@ test('every event says its terminal, login uid, capabilities, user names; an exe
   assert.deepEqual([(await execOf(image.pid)).process.exe_upper_layer, (await execOf(dropped.pid)).process.exe_upper_layer], [false, true]);
   await json.stop('SIGKILL');
 
-  const all = start(process.execPath, [CONSUMER_CLI, 'tail', '--brokers', BROKERS, '--topic-prefix', prefix, '--from-beginning', '--output', 'json', '--kind', 'process', '--exe', '/usr/bin/true']);
+  const all = start(process.execPath, [
+    CONSUMER_CLI,
+    'tail',
+    '--brokers',
+    BROKERS,
+    '--topic-prefix',
+    prefix,
+    '--from-beginning',
+    '--output',
+    'json',
+    '--kind',
+    'process',
+    '--exe',
+    '/usr/bin/true',
+  ]);
   t.after(() => all.stop('SIGKILL'));
-  const trueExec = await until('exec of true under two bashes', () =>
-    events(all).find((e) => (e as ProcessEvent).kind === 'exec' && (e as ProcessEvent).ancestors?.[1]?.pid === chain.pid) as ProcessEvent | undefined);
+  const trueExec = await until(
+    'exec of true under two bashes',
+    () => events(all).find((e) => (e as ProcessEvent).kind === 'exec' && (e as ProcessEvent).ancestors?.[1]?.pid === chain.pid) as ProcessEvent | undefined,
+  );
   const a = trueExec.ancestors;
   assert.deepEqual([a[0].comm, a[0].exe, a[1].comm, a[1].pid, a[2].pid], ['bash', '/usr/bin/bash', 'bash', chain.pid, process.pid]);
   assert.equal(a[0].pid, trueExec.process.ppid);

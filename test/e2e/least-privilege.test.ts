@@ -22,13 +22,19 @@ const CAP_BITS: Record<string, number> = { dac_read_search: 2, sys_ptrace: 19, p
 const UID = 64123; // no passwd entry: the producer needs none
 
 function requireUidAndTools(): void {
-  const inUse = fs.readFileSync('/etc/passwd', 'utf8').split('\n').some((l) => l.split(':')[2] === String(UID));
+  const inUse = fs
+    .readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .some((l) => l.split(':')[2] === String(UID));
   if (inUse) throw new Error(`uid ${UID} exists in /etc/passwd; the test needs a uid nobody uses`);
   for (const tool of ['setpriv', 'prlimit']) if (spawnSync(tool, ['--version']).status !== 0) throw new Error(`${tool} (util-linux) missing`);
 }
 
 function capMask(caps: string[]): string {
-  return caps.reduce((m, c) => m | (1n << BigInt(CAP_BITS[c])), 0n).toString(16).padStart(16, '0');
+  return caps
+    .reduce((m, c) => m | (1n << BigInt(CAP_BITS[c])), 0n)
+    .toString(16)
+    .padStart(16, '0');
 }
 
 /** The producer as UID with only `caps` (inheritable, ambient and bounding), under a 64 KiB memlock limit. */
@@ -37,8 +43,25 @@ function producerWith(caps: string[], prefix: string, extra: string[] = []): { r
   fs.chownSync(spool, UID, UID);
   const set = ['-all', ...caps.map((c) => `+${c}`)].join(',');
   const run = start('prlimit', [
-    '--memlock=65536:65536', 'setpriv', `--reuid=${UID}`, `--regid=${UID}`, '--clear-groups', `--inh-caps=${set}`, `--ambient-caps=${set}`, `--bounding-set=${set}`,
-    process.execPath, PRODUCER_CLI, '--brokers', BROKERS, '--topic-prefix', prefix, '--spool-dir', spool, '--ring-buffer-mb', '32', ...extra,
+    '--memlock=65536:65536',
+    'setpriv',
+    `--reuid=${UID}`,
+    `--regid=${UID}`,
+    '--clear-groups',
+    `--inh-caps=${set}`,
+    `--ambient-caps=${set}`,
+    `--bounding-set=${set}`,
+    process.execPath,
+    PRODUCER_CLI,
+    '--brokers',
+    BROKERS,
+    '--topic-prefix',
+    prefix,
+    '--spool-dir',
+    spool,
+    '--ring-buffer-mb',
+    '32',
+    ...extra,
   ]);
   return { run, spool };
 }
@@ -65,7 +88,7 @@ function markerDir(t: TestContext): string {
   return dir;
 }
 
-test('the producer captures as a non-root uid with only the unit\'s four capabilities and a 64 KiB memlock limit', { timeout: 180000 }, async (t) => {
+test("the producer captures as a non-root uid with only the unit's four capabilities and a 64 KiB memlock limit", { timeout: 180000 }, async (t) => {
   if (needsRoot(t) || (await needsBroker(t))) return;
   requireUidAndTools();
   const dir = markerDir(t);
@@ -91,8 +114,30 @@ test('the producer captures as a non-root uid with only the unit\'s four capabil
   assert.match(b.event.process.exe, /\/bash$/);
 
   // A consumer needs no privilege at all: no capability, not root.
-  const tail = spawnSync('setpriv', [`--reuid=${UID}`, `--regid=${UID}`, '--clear-groups', '--inh-caps=-all', '--bounding-set=-all',
-    process.execPath, CONSUMER_CLI, 'tail', '--brokers', BROKERS, '--topic-prefix', prefix, '--from-beginning', '--until-end', '--kind', 'file', '--pid', String(cat.pid)], { encoding: 'utf8', timeout: 120000 });
+  const tail = spawnSync(
+    'setpriv',
+    [
+      `--reuid=${UID}`,
+      `--regid=${UID}`,
+      '--clear-groups',
+      '--inh-caps=-all',
+      '--bounding-set=-all',
+      process.execPath,
+      CONSUMER_CLI,
+      'tail',
+      '--brokers',
+      BROKERS,
+      '--topic-prefix',
+      prefix,
+      '--from-beginning',
+      '--until-end',
+      '--kind',
+      'file',
+      '--pid',
+      String(cat.pid),
+    ],
+    { encoding: 'utf8', timeout: 120000 },
+  );
   assert.equal(tail.status, 0, tail.stderr);
   assert.match(tail.stdout, new RegExp(`PID:${cat.pid} Exe:"/usr/bin/cat" Comm:"cat" Path: "${viaExec}"`));
 
@@ -101,7 +146,11 @@ test('the producer captures as a non-root uid with only the unit\'s four capabil
   assert.ok(held.size > 0);
   assert.equal(await producer.stop('SIGINT'), 0);
   const loaded = loadedProgramIds();
-  assert.deepEqual([...held].filter((id) => loaded.has(id)), [], 'programs left loaded after the producer stopped');
+  assert.deepEqual(
+    [...held].filter((id) => loaded.has(id)),
+    [],
+    'programs left loaded after the producer stopped',
+  );
 });
 
 test('each of the four capabilities is needed: without it, what the README names fails', { timeout: 180000 }, async (t) => {

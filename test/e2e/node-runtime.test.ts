@@ -14,9 +14,10 @@ import { startContainer } from '../helpers/nspawn';
 const NODE = 'v20.20.2';
 const NPM = '10.9.9';
 
-test('install.sh ends with Node 20 on a Debian 12 without Node, and on one with Debian\'s Node 18', { timeout: 600000 }, async (t) => {
+test("install.sh ends with Node 20 on a Debian 12 without Node, and on one with Debian's Node 18", { timeout: 600000 }, async (t) => {
   if (needsRoot(t)) return;
-  if (spawnSync('sh', ['-c', 'command -v systemd-nspawn && command -v debootstrap']).status !== 0) throw new Error('systemd-nspawn/debootstrap missing: deploy/install.sh installs them');
+  if (spawnSync('sh', ['-c', 'command -v systemd-nspawn && command -v debootstrap']).status !== 0)
+    throw new Error('systemd-nspawn/debootstrap missing: deploy/install.sh installs them');
   const c = await startContainer('runtime', { boot: false, bindsRo: [`${ROOT_DIR}:/src`], binds: ['/var/cache/ebpf-audit'] });
   t.after(() => c.stop());
   const versions = (): string => c.ok('echo "$(command -v node) $(node --version) $(npm --version)"').trim();
@@ -27,10 +28,10 @@ test('install.sh ends with Node 20 on a Debian 12 without Node, and on one with 
     assert.equal(versions(), `/usr/local/bin/node ${NODE} ${NPM}`);
     // The project's own commands run on it (native addons included: ffi-rs, lz4, crc32).
     assert.equal(c.ok('node /src/dist/consumer/cli.js detect --check'), defaultPackCheck());
-    assert.match(c.ok('node -e "require(\'/src/node_modules/ffi-rs\'); require(\'/src/node_modules/@node-rs/crc32\'); console.log(\'addons ok\')"'), /addons ok/);
+    assert.match(c.ok("node -e \"require('/src/node_modules/ffi-rs'); require('/src/node_modules/@node-rs/crc32'); console.log('addons ok')\""), /addons ok/);
   });
 
-  await t.test('Debian\'s nodejs 18 installed first', () => {
+  await t.test("Debian's nodejs 18 installed first", () => {
     c.ok('rm -rf /usr/local/bin/node /usr/local/bin/npm /usr/local/bin/npx /usr/local/lib/ebpf-audit-node');
     c.ok('DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs >/dev/null', 300000);
     assert.match(c.ok('/usr/bin/node --version'), /^v18\./);

@@ -39,7 +39,20 @@ test('producer -> Kafka -> OpenSearch -> search: the same answers as the SQLite 
   await producer.waitForLine(/"msg":"capturing"/, 60000, 'stderr');
   const stores = [
     start(process.execPath, [CONSUMER_CLI, 'store', '--brokers', BROKERS, '--topic-prefix', prefix, '--db', db, '--stats-interval', '1']),
-    start(process.execPath, [CONSUMER_CLI, 'store', '--backend', 'opensearch', '--opensearch-url', OPENSEARCH_URL, '--brokers', BROKERS, '--topic-prefix', prefix, '--stats-interval', '1']),
+    start(process.execPath, [
+      CONSUMER_CLI,
+      'store',
+      '--backend',
+      'opensearch',
+      '--opensearch-url',
+      OPENSEARCH_URL,
+      '--brokers',
+      BROKERS,
+      '--topic-prefix',
+      prefix,
+      '--stats-interval',
+      '1',
+    ]),
   ];
   for (const s of stores) t.after(() => s.stop('SIGKILL'));
 
@@ -67,7 +80,12 @@ test('producer -> Kafka -> OpenSearch -> search: the same answers as the SQLite 
     counts = [run(sqlite(['--count'])), run(opensearch(['--count']))].map((r) => r.stdout.trim());
     if (counts[0] === counts[1] && Number(counts[0]) > 0) break;
   }
-  const last = (s: (typeof stores)[number]): string => s.stderr().split('\n').filter((l) => l.includes('"msg":"store stats"')).pop() ?? s.stderr().slice(-2000);
+  const last = (s: (typeof stores)[number]): string =>
+    s
+      .stderr()
+      .split('\n')
+      .filter((l) => l.includes('"msg":"store stats"'))
+      .pop() ?? s.stderr().slice(-2000);
   assert.equal(counts[0], counts[1], `the two stores hold the same number of events\nsqlite: ${last(stores[0])}\nopensearch: ${last(stores[1])}`);
 
   const same = (args: string[]): string => {
@@ -86,7 +104,10 @@ test('producer -> Kafka -> OpenSearch -> search: the same answers as the SQLite 
   same(['--where', `proc.pid = ${catPid} and evt.kind = file`]);
   assert.match(same(['--since', before, '--until', after, '--kind', 'file', '--where', `proc.pid = ${catPid}`]), new RegExp(`Path: "${esc(file)}"`));
   assert.equal(same(['--until', new Date(Date.now() - 3600_000).toISOString(), '--where', `proc.pid = ${catPid}`]), '');
-  assert.match(same(['--where', `net.dst_ip in (127.0.0.0/8) and net.dst_port = ${port} and proc.pid = ${connect.pid}`]), new RegExp(`^${TS} PID:${connect.pid} Exe:"[^"]*/bash" Comm:"bash" DST_IP:127\\.0\\.0\\.1$`, 'm'));
+  assert.match(
+    same(['--where', `net.dst_ip in (127.0.0.0/8) and net.dst_port = ${port} and proc.pid = ${connect.pid}`]),
+    new RegExp(`^${TS} PID:${connect.pid} Exe:"[^"]*/bash" Comm:"bash" DST_IP:127\\.0\\.0\\.1$`, 'm'),
+  );
   const evil = same(['--where', `proc.pid = ${catPid} and file.name startswith evil`]);
   assert.ok(evil.trim().endsWith(`Path: "${work}/evil\\x1b[31m\\"\\x0a\\u202e${process.pid}.txt"`), evil);
   same(['--where', `proc.pid = ${catPid}`, '--output', 'json']);
@@ -98,7 +119,10 @@ test('producer -> Kafka -> OpenSearch -> search: the same answers as the SQLite 
   const story = same(['--process', `${os.hostname()}:${catPid}`]).split('\n');
   const lineage = story.slice(story.indexOf('Lineage (parent first):') + 1, story.indexOf('Timeline:'));
   assert.match(lineage[1], new RegExp(`^  PID:${chain.pid} Exe:"[^"]*/bash" Comm:"bash"`), story.join('\n'));
-  assert.ok(story.some((l) => l.includes(`Path: "${file}"`)), story.join('\n'));
+  assert.ok(
+    story.some((l) => l.includes(`Path: "${file}"`)),
+    story.join('\n'),
+  );
 
   // The newer fields: cat's login uid as the kernel has it (-1 when unset), tested and grouped; the connect's local end.
   const loginuid = Number(fs.readFileSync('/proc/self/loginuid', 'utf8').trim()) | 0;

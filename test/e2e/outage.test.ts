@@ -50,7 +50,12 @@ function openMissing(dir: string, name: string): void {
 
 /** The producer's log records (JSON on a pipe), those from `sinceMs` on. */
 const logLines = (p: Running, sinceMs = 0): { level: number; msg: string; time: string; component?: string; failedAttempts?: number }[] =>
-  p.stderr().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).filter((l) => Date.parse(l.time) >= sinceMs);
+  p
+    .stderr()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l))
+    .filter((l) => Date.parse(l.time) >= sinceMs);
 
 test('a 20 s broker outage during a steady stream loses nothing', { timeout: 300000 }, async (t) => {
   if (needsRoot(t) || (await needsBroker(t)) || needsLocalBroker(t)) return;
@@ -79,11 +84,20 @@ test('a 20 s broker outage during a steady stream loses nothing', { timeout: 300
   const seen = await countMarkers([topicFor(prefix, 'file')], new RegExp(`${dir}/m-\\d+`, 'g'), (c) => c.size >= N, 120000);
   assert.equal(seen.size, N, 'some events never reached Kafka');
   assert.equal(await producer.stop('SIGINT'), 0);
-  const stats = JSON.parse(producer.stderr().split('\n').find((l) => l.includes('"final stats"'))!).stats;
+  const stats = JSON.parse(
+    producer
+      .stderr()
+      .split('\n')
+      .find((l) => l.includes('"final stats"'))!,
+  ).stats;
   assert.equal(stats.lost, 0);
   assert.ok(stats.publisher.spooled > 0, 'nothing went through the spool');
   assert.match(producer.stderr(), /spool drained: back to sending from memory/);
-  assert.deepEqual(logLines(producer).filter((l) => l.level >= 50), [], 'an outage is not an error');
+  assert.deepEqual(
+    logLines(producer).filter((l) => l.level >= 50),
+    [],
+    'an outage is not an error',
+  );
 });
 
 interface Subject {
@@ -96,78 +110,100 @@ interface Subject {
   marked: number;
 }
 
-test('kill -9 in the first second of an outage, after 5 s, after 30 s and as the broker comes back: the restarted producer delivers every marked event', { timeout: 360000 }, async (t) => {
-  if (needsRoot(t) || (await needsBroker(t)) || needsLocalBroker(t)) return;
-  t.after(() => broker.start());
-  // One producer per moment, all through one broker stop/start; each marks events of its own directory.
-  const subjects: Subject[] = ['first-second', 'after-5s', 'after-30s', 'broker-back'].map((name) => {
-    const prefix = uniquePrefix(`kill9-${name}`);
-    const dir = tmpDir(t, 'ea-kill9-');
-    const spool = tmpDir(t, 'ea-spool-');
-    return { name, prefix, dir, spool, producer: startProducer(prefix, spool, dir), marked: 0 };
-  });
-  const running: Running[] = subjects.map((s) => s.producer);
-  t.after(() => Promise.all(running.map((p) => p.stop('SIGKILL'))));
-  for (const s of subjects) await s.producer.waitForLine(/"msg":"capturing"/, 120000, 'stderr');
-  // Healthy first: every producer has delivered an event, so each is sending from memory.
-  for (const s of subjects) openMissing(s.dir, 'warm');
-  const warm = await countMarkers(subjects.map((s) => topicFor(s.prefix, 'file')), /\/ea-kill9-\w+\/warm/g, (c) => c.size === subjects.length, 60000);
-  assert.equal(warm.size, subjects.length, 'a producer never delivered its first event');
+test(
+  'kill -9 in the first second of an outage, after 5 s, after 30 s and as the broker comes back: the restarted producer delivers every marked event',
+  { timeout: 360000 },
+  async (t) => {
+    if (needsRoot(t) || (await needsBroker(t)) || needsLocalBroker(t)) return;
+    t.after(() => broker.start());
+    // One producer per moment, all through one broker stop/start; each marks events of its own directory.
+    const subjects: Subject[] = ['first-second', 'after-5s', 'after-30s', 'broker-back'].map((name) => {
+      const prefix = uniquePrefix(`kill9-${name}`);
+      const dir = tmpDir(t, 'ea-kill9-');
+      const spool = tmpDir(t, 'ea-spool-');
+      return { name, prefix, dir, spool, producer: startProducer(prefix, spool, dir), marked: 0 };
+    });
+    const running: Running[] = subjects.map((s) => s.producer);
+    t.after(() => Promise.all(running.map((p) => p.stop('SIGKILL'))));
+    for (const s of subjects) await s.producer.waitForLine(/"msg":"capturing"/, 120000, 'stderr');
+    // Healthy first: every producer has delivered an event, so each is sending from memory.
+    for (const s of subjects) openMissing(s.dir, 'warm');
+    const warm = await countMarkers(
+      subjects.map((s) => topicFor(s.prefix, 'file')),
+      /\/ea-kill9-\w+\/warm/g,
+      (c) => c.size === subjects.length,
+      60000,
+    );
+    assert.equal(warm.size, subjects.length, 'a producer never delivered its first event');
 
-  const mark = (s: Subject, n: number): void => {
-    for (let i = 0; i < n; i++) openMissing(s.dir, `k-${s.marked++}`);
-  };
-  /** SIGKILL, then a new producer on the same spool (while the broker is still away, but the last). */
-  const killAndRestart = async (s: Subject): Promise<void> => {
-    s.producer.child.kill('SIGKILL');
-    await s.producer.exited();
-    s.producer = startProducer(s.prefix, s.spool, s.dir);
-    running.push(s.producer);
-  };
-  const [first, five, thirty, back] = subjects;
+    const mark = (s: Subject, n: number): void => {
+      for (let i = 0; i < n; i++) openMissing(s.dir, `k-${s.marked++}`);
+    };
+    /** SIGKILL, then a new producer on the same spool (while the broker is still away, but the last). */
+    const killAndRestart = async (s: Subject): Promise<void> => {
+      s.producer.child.kill('SIGKILL');
+      await s.producer.exited();
+      s.producer = startProducer(s.prefix, s.spool, s.dir);
+      running.push(s.producer);
+    };
+    const [first, five, thirty, back] = subjects;
 
-  const stopping = Date.now(); // the broker refuses requests while it shuts down
-  broker.stop();
-  const t0 = Date.now();
-  for (const s of subjects) mark(s, 300);
-  const at = async (seconds: number): Promise<void> => void (await sleep(Math.max(0, t0 + seconds * 1000 - Date.now())));
+    const stopping = Date.now(); // the broker refuses requests while it shuts down
+    broker.stop();
+    const t0 = Date.now();
+    for (const s of subjects) mark(s, 300);
+    const at = async (seconds: number): Promise<void> => void (await sleep(Math.max(0, t0 + seconds * 1000 - Date.now())));
 
-  await at(1);
-  await killAndRestart(first);
-  // The restarted producer captures from its first second, though Kafka is away.
-  await first.producer.waitForLine(/"msg":"capturing"/, 60000, 'stderr');
-  mark(first, 100);
-  await at(5);
-  await killAndRestart(five);
-  mark(back, 300); // more, while its producer is spooling
-  await at(30);
-  await killAndRestart(thirty);
-  assert.deepEqual(logLines(back.producer).filter((l) => l.level >= 50), [], '30 s of outage logged no error');
-  const summaries = logLines(back.producer, stopping).filter((l) => l.component === 'publisher' && l.level >= 40);
-  assert.equal(summaries.filter((l) => /spooling to disk/.test(l.msg)).length, 1, 'the outage is announced once');
-  const lastSummary = summaries.filter((l) => /Kafka still unavailable/.test(l.msg)).pop();
-  assert.ok(lastSummary && lastSummary.failedAttempts! > summaries.length, `summarised, not one line per failed attempt: ${JSON.stringify(summaries)}`);
-  assert.deepEqual(logLines(back.producer, t0).filter((l) => /spool drained/.test(l.msg)), [], 'not "drained" while Kafka is away');
+    await at(1);
+    await killAndRestart(first);
+    // The restarted producer captures from its first second, though Kafka is away.
+    await first.producer.waitForLine(/"msg":"capturing"/, 60000, 'stderr');
+    mark(first, 100);
+    await at(5);
+    await killAndRestart(five);
+    mark(back, 300); // more, while its producer is spooling
+    await at(30);
+    await killAndRestart(thirty);
+    assert.deepEqual(
+      logLines(back.producer).filter((l) => l.level >= 50),
+      [],
+      '30 s of outage logged no error',
+    );
+    const summaries = logLines(back.producer, stopping).filter((l) => l.component === 'publisher' && l.level >= 40);
+    assert.equal(summaries.filter((l) => /spooling to disk/.test(l.msg)).length, 1, 'the outage is announced once');
+    const lastSummary = summaries.filter((l) => /Kafka still unavailable/.test(l.msg)).pop();
+    assert.ok(lastSummary && lastSummary.failedAttempts! > summaries.length, `summarised, not one line per failed attempt: ${JSON.stringify(summaries)}`);
+    assert.deepEqual(
+      logLines(back.producer, t0).filter((l) => /spool drained/.test(l.msg)),
+      [],
+      'not "drained" while Kafka is away',
+    );
 
-  broker.start();
-  await killAndRestart(back);
+    broker.start();
+    await killAndRestart(back);
 
-  const seen = await countMarkers(
-    subjects.map((s) => topicFor(s.prefix, 'file')),
-    /\/ea-kill9-\w+\/k-\d+/g,
-    (c) => c.size >= subjects.reduce((n, s) => n + s.marked, 0),
-    180000,
-  );
-  for (const s of subjects) {
-    const mine = [...seen.keys()].filter((k) => k.startsWith(`/${path.basename(s.dir)}/`)).length;
-    assert.equal(mine, s.marked, `kill -9 ${s.name}: ${mine} of ${s.marked} marked events reached Kafka`);
-  }
-  for (const s of subjects) {
-    assert.equal(await s.producer.stop('SIGINT'), 0);
-    const final = JSON.parse(s.producer.stderr().split('\n').find((l) => l.includes('"final stats"'))!);
-    assert.equal(final.stats.lost, 0, `${s.name}: events lost`);
-  }
-});
+    const seen = await countMarkers(
+      subjects.map((s) => topicFor(s.prefix, 'file')),
+      /\/ea-kill9-\w+\/k-\d+/g,
+      (c) => c.size >= subjects.reduce((n, s) => n + s.marked, 0),
+      180000,
+    );
+    for (const s of subjects) {
+      const mine = [...seen.keys()].filter((k) => k.startsWith(`/${path.basename(s.dir)}/`)).length;
+      assert.equal(mine, s.marked, `kill -9 ${s.name}: ${mine} of ${s.marked} marked events reached Kafka`);
+    }
+    for (const s of subjects) {
+      assert.equal(await s.producer.stop('SIGINT'), 0);
+      const final = JSON.parse(
+        s.producer
+          .stderr()
+          .split('\n')
+          .find((l) => l.includes('"final stats"'))!,
+      );
+      assert.equal(final.stats.lost, 0, `${s.name}: events lost`);
+    }
+  },
+);
 
 test('started while Kafka is unreachable: captures at once, SIGINT does not wait for Kafka, and the next start delivers the spool', { timeout: 180000 }, async (t) => {
   if (needsRoot(t) || (await needsBroker(t))) return;
@@ -179,7 +215,19 @@ test('started while Kafka is unreachable: captures at once, SIGINT does not wait
   const port = (closed.address() as net.AddressInfo).port;
   await new Promise((r) => closed.close(r)); // nothing listens there now
   // A shutdown timeout longer than stop()'s own (20 s, then SIGKILL): waiting for Kafka would fail this test.
-  const away = start(process.execPath, [PRODUCER_CLI, '--brokers', `127.0.0.1:${port}`, '--topic-prefix', prefix, '--spool-dir', spool, '--include-path', `${dir}/`, '--shutdown-timeout', '120']);
+  const away = start(process.execPath, [
+    PRODUCER_CLI,
+    '--brokers',
+    `127.0.0.1:${port}`,
+    '--topic-prefix',
+    prefix,
+    '--spool-dir',
+    spool,
+    '--include-path',
+    `${dir}/`,
+    '--shutdown-timeout',
+    '120',
+  ]);
   t.after(() => away.stop('SIGKILL'));
   await away.waitForLine(/"msg":"capturing"/, 60000, 'stderr');
   for (let i = 0; i < 200; i++) openMissing(dir, `u-${i}`);

@@ -42,7 +42,11 @@ async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs
 }
 
 function buildPackage(version: string, out: string): string {
-  return execFileSync(path.join(ROOT_DIR, 'deploy/debian/build.sh'), ['--version', version, '--out', out, '--uncompressed'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300000 }).trim();
+  return execFileSync(path.join(ROOT_DIR, 'deploy/debian/build.sh'), ['--version', version, '--out', out, '--uncompressed'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 300000,
+  }).trim();
 }
 
 const journal = (c: Container, unit: string): string => c.ok(`journalctl -u ${unit} -o cat --no-pager`);
@@ -75,7 +79,7 @@ test('the Debian package on a clean Debian 12 with systemd: install, hardened un
   // shutdown-timeout: an upgrade restarts the producer while Kafka is away; it need not wait long.
   const config = (brokers: string) => `brokers: "${brokers}"\ntopic-prefix: ${prefix}\ninclude-comm: [cat]\nshutdown-timeout: 3\n`;
 
-  await t.test('installs from Debian 12\'s own repositories alone, with its own Node 20', () => {
+  await t.test("installs from Debian 12's own repositories alone, with its own Node 20", () => {
     assert.notEqual(c.sh('command -v node').status, 0, 'a fresh Debian 12 has no Node');
     const sources = c.ok("cat /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null | grep -oE 'https?://[^ ]+' || true").trim().split('\n');
     assert.ok(sources.length > 0 && sources.every((u) => /\/debian\/?$/.test(u)), `only Debian's archive: ${sources.join(' ')}`);
@@ -99,9 +103,10 @@ test('the Debian package on a clean Debian 12 with systemd: install, hardened un
   });
 
   const marker = `/var/tmp/${prefix}-first`;
-  await t.test('systemctl start: a marked cat reaches Kafka and the tail service\'s journal; detect raises an alert', async () => {
+  await t.test("systemctl start: a marked cat reaches Kafka and the tail service's journal; detect raises an alert", async () => {
     fs.writeFileSync(path.join(c.root, 'etc/ebpf-audit/producer.yaml'), config(BROKERS));
-    for (const cmd of ['tail', 'detect']) fs.writeFileSync(path.join(c.root, `etc/ebpf-audit/${cmd}.yaml`), `brokers: "${BROKERS}"\ntopic-prefix: ${prefix}\nfrom-beginning: true\n`);
+    for (const cmd of ['tail', 'detect'])
+      fs.writeFileSync(path.join(c.root, `etc/ebpf-audit/${cmd}.yaml`), `brokers: "${BROKERS}"\ntopic-prefix: ${prefix}\nfrom-beginning: true\n`);
     await startUnits(c, [PRODUCER, TAIL, DETECT]);
     const producer = statusOf(c, PRODUCER);
     const uid = c.ok('id -u ebpf-audit').trim();
@@ -116,10 +121,10 @@ test('the Debian package on a clean Debian 12 with systemd: install, hardened un
     const ev = await findEvent(prefix, ['file'], (e) => e.kind === 'file' && e.event.path === marker, 60000);
     assert.equal(ev.event.process.exe, '/usr/bin/cat');
     const line = new RegExp(`^\\[\\d+\\.\\d{9}\\] PID:${ev.event.process.pid} Exe:"/usr/bin/cat" Comm:"cat" Path: "${marker}"$`, 'm');
-    await until('the marked line in the tail service\'s journal', () => line.test(journal(c, TAIL)));
+    await until("the marked line in the tail service's journal", () => line.test(journal(c, TAIL)));
     // detect under its hardened unit: the default pack's cred-file-read, in its journal and in Kafka.
     c.ok('cat /etc/shadow >/dev/null');
-    await until('the alert in the detect service\'s journal', () => /ALERT high cred-file-read .*Comm:"cat"/.test(journal(c, DETECT)));
+    await until("the alert in the detect service's journal", () => /ALERT high cred-file-read .*Comm:"cat"/.test(journal(c, DETECT)));
   });
 
   await t.test('systemctl stop detaches every program', async () => {
@@ -127,7 +132,11 @@ test('the Debian package on a clean Debian 12 with systemd: install, hardened un
     assert.ok(held.size >= 4, `the producer holds ${held.size} programs`);
     c.ok(`systemctl stop ${PRODUCER} ${TAIL} ${DETECT}`);
     const loaded = loadedProgramIds();
-    assert.deepEqual([...held].filter((id) => loaded.has(id)), [], 'programs still loaded after systemctl stop');
+    assert.deepEqual(
+      [...held].filter((id) => loaded.has(id)),
+      [],
+      'programs still loaded after systemctl stop',
+    );
     assert.match(journal(c, PRODUCER), /"msg":"detached all programs"/);
     assert.equal(c.sh(`systemctl is-active ${PRODUCER}`).stdout.trim(), 'inactive', 'a clean stop, not a failure');
   });
@@ -159,7 +168,11 @@ test('the Debian package on a clean Debian 12 with systemd: install, hardened un
     assert.ok(held.size >= 4);
     c.ok('DEBIAN_FRONTEND=noninteractive apt-get remove -y -q ebpf-audit', 300000);
     const loaded = loadedProgramIds();
-    assert.deepEqual([...held].filter((id) => loaded.has(id)), [], 'programs still loaded after apt-get remove');
+    assert.deepEqual(
+      [...held].filter((id) => loaded.has(id)),
+      [],
+      'programs still loaded after apt-get remove',
+    );
     assert.equal(c.sh("stat -c %U /proc/[0-9]* 2>/dev/null | grep -q '^ebpf-audit'").status, 1, 'no ebpf-audit process left');
     assert.equal(c.sh('test -e /usr/bin/ebpf-audit-producer').status, 1);
     assert.equal(c.sh('test -f /etc/ebpf-audit/producer.yaml').status, 0, 'remove keeps the config');

@@ -23,12 +23,16 @@ test('quickstart.sh --topic-prefix X: the tail reads the topics the producer wri
   const marker = path.join(tmp, 'marker');
   fs.writeFileSync(marker, 'x');
   // --spool-dir and --include-comm are producer options: given to the tail, it would exit 2.
-  const qs = spawn(path.join(ROOT_DIR, 'deploy/quickstart.sh'), [`--brokers=${BROKERS}`, '--topic-prefix', prefix, '--spool-dir', path.join(tmp, 'spool'), '--include-comm', 'cat', '--', '--kind', 'file'], {
-    detached: true, // its own process group, like a terminal's job
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // The tail starts after the producer: read the new topics from their start (no producer option).
-    env: { ...process.env, EBPF_AUDIT_QUICKSTART_SKIP_INSTALL: '1', EBPF_AUDIT_LOG_DIR: tmp, EBPF_AUDIT_FROM_BEGINNING: 'true' },
-  });
+  const qs = spawn(
+    path.join(ROOT_DIR, 'deploy/quickstart.sh'),
+    [`--brokers=${BROKERS}`, '--topic-prefix', prefix, '--spool-dir', path.join(tmp, 'spool'), '--include-comm', 'cat', '--', '--kind', 'file'],
+    {
+      detached: true, // its own process group, like a terminal's job
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // The tail starts after the producer: read the new topics from their start (no producer option).
+      env: { ...process.env, EBPF_AUDIT_QUICKSTART_SKIP_INSTALL: '1', EBPF_AUDIT_LOG_DIR: tmp, EBPF_AUDIT_FROM_BEGINNING: 'true' },
+    },
+  );
   let out = '';
   let err = '';
   qs.stdout!.on('data', (d: Buffer) => (out += d.toString()));

@@ -33,7 +33,10 @@ test('a small ring read through small windows: every record, intact, none lost',
   filter.include.path.push(`${dir}/`);
   const ringBytes = 256 << 10;
   const probe = openBpfProbe({
-    objectPath: BPF_OBJECT, ringBytes, logger: quietLogger, syscallHooks: 'auto',
+    objectPath: BPF_OBJECT,
+    ringBytes,
+    logger: quietLogger,
+    syscallHooks: 'auto',
     beforeAttach: (mapFd) => createFilterMaps({ mapFd, logger: quietLogger }).apply(filter),
   });
   const ring = openRingReader({ fd: probe.ringFd, size: probe.ringBytes, windowBytes: 8 << 10 });

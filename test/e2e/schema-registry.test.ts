@@ -19,7 +19,7 @@ import { registryClient, startOwnRegistry } from '../helpers/schema-registry';
 const VENV_PYTHON = path.join(process.env.EBPF_AUDIT_PY_VENV ?? '/var/lib/ebpf-audit/venv-confluent', 'bin/python');
 const READER = path.join(ROOT_DIR, 'test/python/confluent_reader.py');
 
-test('producer with --schema-registry: tail and Confluent\'s Python deserializer read it; a stopped registry does not stop delivery', { timeout: 300000 }, async (t) => {
+test("producer with --schema-registry: tail and Confluent's Python deserializer read it; a stopped registry does not stop delivery", { timeout: 300000 }, async (t) => {
   if (needsRoot(t) || (await needsBroker(t))) return;
   if (spawnSync(VENV_PYTHON, ['-c', 'import confluent_kafka.schema_registry.avro'], { stdio: 'ignore' }).status !== 0) {
     missing(t, `no Confluent Python client in ${VENV_PYTHON} (run test/python/setup-venv.sh)`);
@@ -38,10 +38,20 @@ test('producer with --schema-registry: tail and Confluent\'s Python deserializer
   const producer = start(process.execPath, args);
   t.after(() => producer.stop('SIGKILL'));
   await producer.waitForLine(/"msg":"capturing"/, 90000, 'stderr');
-  const registered = producer.stderr().split('\n').filter((l) => l.includes('writer schema registered')).map((l) => JSON.parse(l) as { kind: string; subject: string; id: number });
-  assert.deepEqual(registered.map((r) => [r.kind, r.subject]), [
-    ['file', `${topicFor(prefix, 'file')}-value`], ['net', `${topicFor(prefix, 'net')}-value`], ['process', `${topicFor(prefix, 'process')}-value`], ['stats', `${statsTopic(prefix)}-value`],
-  ]);
+  const registered = producer
+    .stderr()
+    .split('\n')
+    .filter((l) => l.includes('writer schema registered'))
+    .map((l) => JSON.parse(l) as { kind: string; subject: string; id: number });
+  assert.deepEqual(
+    registered.map((r) => [r.kind, r.subject]),
+    [
+      ['file', `${topicFor(prefix, 'file')}-value`],
+      ['net', `${topicFor(prefix, 'net')}-value`],
+      ['process', `${topicFor(prefix, 'process')}-value`],
+      ['stats', `${statsTopic(prefix)}-value`],
+    ],
+  );
   const fileId = registered[0].id;
 
   const tail = start(process.execPath, [CONSUMER_CLI, 'tail', '--brokers', BROKERS, '--topic-prefix', prefix, '--kind', 'file', '--from-beginning', '--schema-registry', reg.url]);
@@ -50,7 +60,10 @@ test('producer with --schema-registry: tail and Confluent\'s Python deserializer
   await tail.waitForLine(new RegExp(`PID:${cat1.pid} .*Comm:"cat" Path: "${files[0]}"$`), 60000);
 
   // An independent reader: Confluent's client fetches the writer schema by the message's id.
-  const py = spawnSync(VENV_PYTHON, [READER, '--brokers', BROKERS, '--topic', topicFor(prefix, 'file'), '--registry', reg.url, '--count', '1', '--timeout', '60'], { encoding: 'utf8', timeout: 90000 });
+  const py = spawnSync(VENV_PYTHON, [READER, '--brokers', BROKERS, '--topic', topicFor(prefix, 'file'), '--registry', reg.url, '--count', '1', '--timeout', '60'], {
+    encoding: 'utf8',
+    timeout: 90000,
+  });
   assert.equal(py.status, 0, py.stderr);
   const rec = JSON.parse(py.stdout.trim().split('\n')[0]) as { id: number; value: { path: string; op: string; process: { pid: number; comm: string } } };
   assert.equal(rec.id, fileId);
@@ -76,7 +89,10 @@ test('producer with --schema-registry: tail and Confluent\'s Python deserializer
   assert.equal(await again.stop('SIGINT'), 0);
   // Its stats are in the Confluent framing too.
   const stats = await readTopic(statsTopic(prefix), (vs) => vs.length >= 2, 30000);
-  assert.ok(stats.every((v) => v[0] === 0 && v.readUInt32BE(1) === registered[3].id), 'stats messages framed 00 + the stats id');
+  assert.ok(
+    stats.every((v) => v[0] === 0 && v.readUInt32BE(1) === registered[3].id),
+    'stats messages framed 00 + the stats id',
+  );
   assert.equal(await tail.stop('SIGINT'), 0);
   assert.doesNotMatch(tail.stderr(), /malformed/);
 });

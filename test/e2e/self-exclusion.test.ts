@@ -54,8 +54,24 @@ for (const { pidns, hooks } of CASES) {
     fs.writeFileSync(filterFile, JSON.stringify({ result: 'all' }));
 
     const producerCmd = [
-      process.execPath, PRODUCER_CLI, '--brokers', BROKERS, '--topic-prefix', prefix, '--spool-dir', path.join(dir, 'spool'),
-      '--include-path', `${dir}/`, '--filter-file', filterFile, '--metrics-port', '0', '--log-level', 'info', '--syscall-hooks', hooks,
+      process.execPath,
+      PRODUCER_CLI,
+      '--brokers',
+      BROKERS,
+      '--topic-prefix',
+      prefix,
+      '--spool-dir',
+      path.join(dir, 'spool'),
+      '--include-path',
+      `${dir}/`,
+      '--filter-file',
+      filterFile,
+      '--metrics-port',
+      '0',
+      '--log-level',
+      'info',
+      '--syscall-hooks',
+      hooks,
     ];
     // --kill-child: if the test dies, unshare's death takes the producer (PID 1 inside) with it.
     const producer = pidns ? start('unshare', ['--pid', '--fork', '--mount-proc', '--kill-child', ...producerCmd]) : start(producerCmd[0], producerCmd.slice(1));
@@ -83,7 +99,9 @@ for (const { pidns, hooks } of CASES) {
     await producer.waitForLine(/reloaded.*filters applied in the kernel/, 30000, 'stderr');
     // Another process in the producer's namespaces reads the marked file and the filter file.
     const catArgs = ['cat', marked, filterFile];
-    const cat = pidns ? spawnSync('nsenter', ['-t', String(tgid), '--pid', '--mount', ...catArgs], { encoding: 'utf8' }) : spawnSync(catArgs[0], catArgs.slice(1), { encoding: 'utf8' });
+    const cat = pidns
+      ? spawnSync('nsenter', ['-t', String(tgid), '--pid', '--mount', ...catArgs], { encoding: 'utf8' })
+      : spawnSync(catArgs[0], catArgs.slice(1), { encoding: 'utf8' });
     assert.equal(cat.status, 0, `cat: ${cat.stderr}`);
     await findEvent(prefix, ['file'], (e) => e.kind === 'file' && e.event.path === marked, 60000);
 
@@ -96,7 +114,10 @@ for (const { pidns, hooks } of CASES) {
       timeout: 60000,
     });
     assert.equal(tail.status, 0, tail.stderr);
-    const events = tail.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as AuditEvent['event'] & { kind: string });
+    const events = tail.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as AuditEvent['event'] & { kind: string });
     const own = events.filter((e) => e.process.pid === tgid);
     assert.deepEqual(
       own.map((e) => `${e.kind} ${'op' in e ? e.op : ''} ${'path' in e ? e.path : ''}${'dst_port' in e ? e.dst_port : ''}`),
@@ -105,8 +126,14 @@ for (const { pidns, hooks } of CASES) {
     );
     // What others did in the same directory and on the same connection is there.
     const catOpens = events.filter((e) => e.kind === 'file' && e.process.comm === 'cat' && 'path' in e);
-    assert.ok(catOpens.some((e) => 'path' in e && e.path === marked), 'the cat of the marked file is missing');
-    assert.ok(catOpens.some((e) => 'path' in e && e.path === filterFile), "the cat's open of the filter file is missing");
+    assert.ok(
+      catOpens.some((e) => 'path' in e && e.path === marked),
+      'the cat of the marked file is missing',
+    );
+    assert.ok(
+      catOpens.some((e) => 'path' in e && e.path === filterFile),
+      "the cat's open of the filter file is missing",
+    );
     const port = Number(new URL(url).port);
     assert.ok(
       events.some((e) => e.kind === 'net' && e.process.pid === process.pid && 'dst_port' in e && e.dst_port === port),

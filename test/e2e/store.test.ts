@@ -75,14 +75,25 @@ test('producer -> Kafka -> store -> search: path, pid, time range, CIDR, a proce
   assert.equal(early.status, 0, early.stderr);
   assert.equal(early.stdout, '');
   // The loopback connect by CIDR.
-  await searchUntil(db, ['--where', `net.dst_ip in (127.0.0.0/8) and net.dst_port = ${port} and proc.pid = ${connect.pid}`], new RegExp(`^${TS} PID:${connect.pid} Exe:"[^"]*/bash" Comm:"bash" DST_IP:127\\.0\\.0\\.1$`));
+  await searchUntil(
+    db,
+    ['--where', `net.dst_ip in (127.0.0.0/8) and net.dst_port = ${port} and proc.pid = ${connect.pid}`],
+    new RegExp(`^${TS} PID:${connect.pid} Exe:"[^"]*/bash" Comm:"bash" DST_IP:127\\.0\\.0\\.1$`),
+  );
 
   // The hostile name prints escaped: no raw escape sequence, quote or line break from the file name.
   const evil = await searchUntil(db, ['--where', `proc.pid = ${catPid} and file.name startswith evil`], /Path: "/);
   assert.ok(evil.endsWith(`Path: "${work}/evil\\x1b[31m\\"\\x0a${process.pid}.txt"`), evil);
   const raw = search(db, ['--where', `proc.pid = ${catPid}`, '--kind', 'file']).stdout;
   assert.doesNotMatch(raw, /\u001b/);
-  assert.equal(raw.split('\n').filter(Boolean).every((l) => new RegExp(`^${TS} PID:`).test(l)), true, raw);
+  assert.equal(
+    raw
+      .split('\n')
+      .filter(Boolean)
+      .every((l) => new RegExp(`^${TS} PID:`).test(l)),
+    true,
+    raw,
+  );
 
   // --process: cat's lineage holds sh, then bash; its timeline has the open.
   await searchUntil(db, ['--process', `${os.hostname()}:${catPid}`], new RegExp(`^  PID:\\d+ Exe:"[^"]*/bash" Comm:"bash"`));
@@ -90,7 +101,10 @@ test('producer -> Kafka -> store -> search: path, pid, time range, CIDR, a proce
   const lineage = story.slice(story.indexOf('Lineage (parent first):') + 1, story.indexOf('Timeline:'));
   assert.match(lineage[0], /^ {2}PID:\d+ Exe:"[^"]*\/(dash|sh|bash)" Comm:"sh"/, story.join('\n'));
   assert.match(lineage[1], new RegExp(`^  PID:${chain.pid} Exe:"[^"]*/bash" Comm:"bash"`), story.join('\n'));
-  assert.ok(story.some((l) => l.includes(`Path: "${file}"`)), story.join('\n'));
+  assert.ok(
+    story.some((l) => l.includes(`Path: "${file}"`)),
+    story.join('\n'),
+  );
   assert.match(story[0], new RegExp(`^Process Host:"${esc(os.hostname())}" PID:${catPid} Exe:"[^"]*/cat" Comm:"cat"`));
 
   // A bad condition: line:col and exit 2.

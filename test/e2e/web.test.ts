@@ -80,7 +80,7 @@ test('web console in Chromium: live, alerts, search, process view, hostile names
   await page.goto(`${url}#/live`);
   await page.fill('.cond-input', 'file.pth = x');
   await page.waitForSelector('.cond-error');
-  assert.match(await page.textContent('.cond-error') ?? '', /column 1: unknown field "file\.pth"/);
+  assert.match((await page.textContent('.cond-error')) ?? '', /column 1: unknown field "file\.pth"/);
   assert.equal(await page.isDisabled('.cond button'), true);
 
   // Live: the work directory's events; a marked cat appears within 3 s.
@@ -139,7 +139,7 @@ test('web console in Chromium: live, alerts, search, process view, hostile names
   }
   await page.waitForFunction(() => /^[1-9]/.test(document.getElementById('match-total')?.textContent ?? ''));
   assert.equal(await page.textContent('#match-total'), '1');
-  assert.equal(await page.locator('.histogram canvas').count() >= 1, true);
+  assert.equal((await page.locator('.histogram canvas').count()) >= 1, true);
   assert.match((await page.textContent('.top[data-field="proc.exepath"]')) ?? '', /\/cat/);
   // The hostile name, searched for: still text.
   await page.goto(`${url}#/search?since=15m&where=${encodeURIComponent(`file.name = "${HOSTILE}"`)}`);
@@ -181,15 +181,19 @@ test('web console in Chromium: live, alerts, search, process view, hostile names
   await page.evaluate(() => {
     const w = window as unknown as { clickMs: number[] };
     w.clickMs = [];
-    document.getElementById('pause')!.addEventListener('click', (e: { timeStamp: number }) => {
-      const b = document.getElementById('pause')!;
-      const before = b.textContent;
-      const frame = (): void => {
-        if (b.textContent === before) requestAnimationFrame(frame);
-        else requestAnimationFrame(() => w.clickMs.push(performance.now() - e.timeStamp));
-      };
-      requestAnimationFrame(frame);
-    }, true);
+    document.getElementById('pause')!.addEventListener(
+      'click',
+      (e: { timeStamp: number }) => {
+        const b = document.getElementById('pause')!;
+        const before = b.textContent;
+        const frame = (): void => {
+          if (b.textContent === before) requestAnimationFrame(frame);
+          else requestAnimationFrame(() => w.clickMs.push(performance.now() - e.timeStamp));
+        };
+        requestAnimationFrame(frame);
+      },
+      true,
+    );
   });
   const roundTrips: number[] = [];
   const rates: number[] = [];

@@ -22,7 +22,12 @@ export async function findEvent(prefix: string, kinds: EventKind[], match: (ev: 
     return await new Promise<AuditEvent>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no matching event in ${prefix} within ${timeoutMs} ms`)), timeoutMs);
       sub = createSubscriber({
-        kafka: testKafka('find-event'), logger: quietLogger, registry: createSchemaRegistry(), topicPrefix: prefix, kinds, fromBeginning: true,
+        kafka: testKafka('find-event'),
+        logger: quietLogger,
+        registry: createSchemaRegistry(),
+        topicPrefix: prefix,
+        kinds,
+        fromBeginning: true,
         onEvent: (ev) => {
           if (match(ev)) {
             clearTimeout(timer);

@@ -6,12 +6,7 @@
 import { testKafka } from './kafka';
 
 /** How often each marker (every match of `re`, which must be global) appears across `topics`. */
-export async function countMarkers(
-  topics: string[],
-  re: RegExp,
-  done: (counts: Map<string, number>) => boolean,
-  timeoutMs: number,
-): Promise<Map<string, number>> {
+export async function countMarkers(topics: string[], re: RegExp, done: (counts: Map<string, number>) => boolean, timeoutMs: number): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   const consumer = testKafka('count-markers').consumer({ groupId: `test-markers-${process.pid}-${Date.now().toString(36)}` });
   await consumer.connect();

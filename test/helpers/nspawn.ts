@@ -56,10 +56,18 @@ export async function startContainer(name: string, opts: { boot: boolean; bindsR
   const siteCas = '/usr/local/share/ca-certificates';
   if (fs.existsSync(siteCas)) fs.cpSync(siteCas, path.join(root, siteCas), { recursive: true });
   const args = [
-    '-D', root, '--register=no', '--keep-unit', `--machine=ea-${name}-${process.pid}`, '--console=passive', '-q',
+    '-D',
+    root,
+    '--register=no',
+    '--keep-unit',
+    `--machine=ea-${name}-${process.pid}`,
+    '--console=passive',
+    '-q',
     // BPF inside: the capabilities and the two syscalls nspawn withholds by default; tracefs is
     // not mounted in a container's /sys, so the host's is bound in (libbpf reads tracepoint ids).
-    '--capability=CAP_BPF,CAP_PERFMON', '--system-call-filter=bpf perf_event_open', '--bind-ro=/sys/kernel/tracing',
+    '--capability=CAP_BPF,CAP_PERFMON',
+    '--system-call-filter=bpf perf_event_open',
+    '--bind-ro=/sys/kernel/tracing',
     ...(opts.bindsRo ?? []).map((b) => `--bind-ro=${b}`),
     ...(opts.binds ?? []).map((b) => `--bind=${b}`),
     ...(opts.boot ? ['-b'] : ['/bin/sleep', 'infinity']),
@@ -97,7 +105,11 @@ export async function startContainer(name: string, opts: { boot: boolean; bindsR
     throw new Error(`systemd-nspawn did not start a container:\n${log}`);
   }
   const sh = (script: string, timeoutMs = 120000): SpawnSyncReturns<string> =>
-    spawnSync('nsenter', ['-t', String(init), '-a', '/bin/sh', '-c', script], { encoding: 'utf8', timeout: timeoutMs, env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' } });
+    spawnSync('nsenter', ['-t', String(init), '-a', '/bin/sh', '-c', script], {
+      encoding: 'utf8',
+      timeout: timeoutMs,
+      env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' },
+    });
   const ok = (script: string, timeoutMs?: number): string => {
     const r = sh(script, timeoutMs);
     if (r.status !== 0) throw new Error(`in the container, exit ${r.status ?? r.signal}: ${script}\n${r.stdout}\n${r.stderr}`);
@@ -126,7 +138,10 @@ export async function startContainer(name: string, opts: { boot: boolean; bindsR
       for (const p of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
         try {
           if (fs.readlinkSync(`/proc/${p}/ns/pid`) !== pidNs) continue;
-          const nspid = /^NSpid:\s+(.*)$/m.exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'))?.[1].trim().split(/\s+/);
+          const nspid = /^NSpid:\s+(.*)$/m
+            .exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'))?.[1]
+            .trim()
+            .split(/\s+/);
           if (nspid && Number(nspid[nspid.length - 1]) === pid) return Number(p);
         } catch {
           // gone meanwhile

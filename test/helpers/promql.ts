@@ -9,9 +9,31 @@ import { startMetricsServer } from '../../producer/metrics';
 import type { StatsSources } from '../../producer/stats';
 
 const FUNCTIONS_AND_KEYWORDS = new Set([
-  'sum', 'min', 'max', 'avg', 'count', 'stddev', 'stdvar', 'topk', 'bottomk', 'quantile', 'count_values', 'group',
-  'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'and', 'or', 'unless', 'bool', 'offset',
-  'inf', 'nan',
+  'sum',
+  'min',
+  'max',
+  'avg',
+  'count',
+  'stddev',
+  'stdvar',
+  'topk',
+  'bottomk',
+  'quantile',
+  'count_values',
+  'group',
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'and',
+  'or',
+  'unless',
+  'bool',
+  'offset',
+  'inf',
+  'nan',
 ]);
 
 export function metricNames(expr: string): string[] {
@@ -41,12 +63,22 @@ export async function producerMetricNames(): Promise<Set<string>> {
   server.observeSend(3);
   try {
     const body = await new Promise<string>((resolve, reject) => {
-      http.get({ host: '127.0.0.1', port: server.port, path: '/metrics' }, (res) => {
-        let text = '';
-        res.setEncoding('utf8').on('data', (d: string) => (text += d)).on('end', () => resolve(text));
-      }).on('error', reject);
+      http
+        .get({ host: '127.0.0.1', port: server.port, path: '/metrics' }, (res) => {
+          let text = '';
+          res
+            .setEncoding('utf8')
+            .on('data', (d: string) => (text += d))
+            .on('end', () => resolve(text));
+        })
+        .on('error', reject);
     });
-    return new Set(body.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(/[{ ]/)[0]));
+    return new Set(
+      body
+        .split('\n')
+        .filter((l) => l && !l.startsWith('#'))
+        .map((l) => l.split(/[{ ]/)[0]),
+    );
   } finally {
     await server.close();
   }

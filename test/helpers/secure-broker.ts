@@ -56,37 +56,60 @@ export async function startSecureBroker(): Promise<SecureBroker> {
 
   const conf = path.join(dir, 'server.properties');
   const p = USERS.plain;
-  fs.writeFileSync(conf, [
-    'process.roles=broker,controller',
-    'node.id=1',
-    'controller.quorum.voters=1@127.0.0.1:29093',
-    `listeners=SASL_SSL://127.0.0.1:${SECURE_PORT},CONTROLLER://127.0.0.1:29093,INTERNAL://127.0.0.1:29095`,
-    `advertised.listeners=SASL_SSL://127.0.0.1:${SECURE_PORT},INTERNAL://127.0.0.1:29095`,
-    'controller.listener.names=CONTROLLER',
-    'inter.broker.listener.name=INTERNAL',
-    'listener.security.protocol.map=SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT,INTERNAL:PLAINTEXT',
-    'sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
-    `listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_${p.username}="${p.password}";`,
-    'listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
-    'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
-    'ssl.keystore.type=PEM',
-    `ssl.keystore.location=${dir}/server-keystore.pem`,
-    'ssl.truststore.type=PEM',
-    `ssl.truststore.location=${dir}/ca.pem`,
-    'ssl.client.auth=required',
-    `log.dirs=${dir}/data`,
-    'num.partitions=1',
-    'offsets.topic.replication.factor=1',
-    'transaction.state.log.replication.factor=1',
-    'transaction.state.log.min.isr=1',
-    'share.coordinator.state.topic.replication.factor=1',
-    'group.initial.rebalance.delay.ms=0',
-    '',
-  ].join('\n'));
-  const java = (args: string[]) => ['-cp', `${libs}/*`, `-Dlog4j2.configurationFile=${path.join(ROOT_DIR, 'deploy/kafka/log4j2.properties')}`, `-Dkafka.logs.dir=${dir}/logs`, ...args];
+  fs.writeFileSync(
+    conf,
+    [
+      'process.roles=broker,controller',
+      'node.id=1',
+      'controller.quorum.voters=1@127.0.0.1:29093',
+      `listeners=SASL_SSL://127.0.0.1:${SECURE_PORT},CONTROLLER://127.0.0.1:29093,INTERNAL://127.0.0.1:29095`,
+      `advertised.listeners=SASL_SSL://127.0.0.1:${SECURE_PORT},INTERNAL://127.0.0.1:29095`,
+      'controller.listener.names=CONTROLLER',
+      'inter.broker.listener.name=INTERNAL',
+      'listener.security.protocol.map=SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT,INTERNAL:PLAINTEXT',
+      'sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
+      `listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_${p.username}="${p.password}";`,
+      'listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+      'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+      'ssl.keystore.type=PEM',
+      `ssl.keystore.location=${dir}/server-keystore.pem`,
+      'ssl.truststore.type=PEM',
+      `ssl.truststore.location=${dir}/ca.pem`,
+      'ssl.client.auth=required',
+      `log.dirs=${dir}/data`,
+      'num.partitions=1',
+      'offsets.topic.replication.factor=1',
+      'transaction.state.log.replication.factor=1',
+      'transaction.state.log.min.isr=1',
+      'share.coordinator.state.topic.replication.factor=1',
+      'group.initial.rebalance.delay.ms=0',
+      '',
+    ].join('\n'),
+  );
+  const java = (args: string[]) => [
+    '-cp',
+    `${libs}/*`,
+    `-Dlog4j2.configurationFile=${path.join(ROOT_DIR, 'deploy/kafka/log4j2.properties')}`,
+    `-Dkafka.logs.dir=${dir}/logs`,
+    ...args,
+  ];
   const scram = (m: 'scram-sha-256' | 'scram-sha-512') => `${m.toUpperCase()}=[name=${USERS[m].username},password=${USERS[m].password}]`;
-  execFileSync('java', java(['kafka.tools.StorageTool', 'format', '-t', randomUUID().replace(/-/g, '').slice(0, 22), '-c', conf,
-    '--add-scram', scram('scram-sha-256'), '--add-scram', scram('scram-sha-512')]), { stdio: 'ignore' });
+  execFileSync(
+    'java',
+    java([
+      'kafka.tools.StorageTool',
+      'format',
+      '-t',
+      randomUUID().replace(/-/g, '').slice(0, 22),
+      '-c',
+      conf,
+      '--add-scram',
+      scram('scram-sha-256'),
+      '--add-scram',
+      scram('scram-sha-512'),
+    ]),
+    { stdio: 'ignore' },
+  );
   const child: ChildProcess = spawn('java', ['-Xmx512m', ...java(['kafka.Kafka', conf])], { stdio: 'ignore', detached: false });
   const deadline = Date.now() + 120000;
   const log = path.join(dir, 'logs/server.log');

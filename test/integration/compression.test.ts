@@ -28,13 +28,21 @@ for (const codec of COMPRESSIONS) {
     const paths: string[] = [];
     const ctl = new AbortController();
     const sub = createSubscriber({
-      kafka, logger: quietLogger, registry, topicPrefix: prefix, kinds: ['file'], fromBeginning: true,
+      kafka,
+      logger: quietLogger,
+      registry,
+      topicPrefix: prefix,
+      kinds: ['file'],
+      fromBeginning: true,
       onEvent: (ev) => void (ev.kind === 'file' && paths.push(ev.event.path)),
     });
     await sub.start(ctl.signal);
     for (let i = 0; i < 100 && paths.length < 500; i++) await new Promise((r) => setTimeout(r, 200));
     await sub.stop();
-    assert.deepEqual(paths, Array.from({ length: 500 }, (_, i) => `/c/${i}`));
+    assert.deepEqual(
+      paths,
+      Array.from({ length: 500 }, (_, i) => `/c/${i}`),
+    );
     assert.equal(sub.stats().malformed, 0);
   });
 }

@@ -33,7 +33,9 @@ test('detect --check: 0 and a summary for valid files, 2 and file:line:column fo
   const ok = cli(['detect', '--check', ...none]);
   assert.equal(ok.status, 0, ok.stderr);
   assert.match(ok.stdout, /^ok: 17 rules \(17 enabled\), 0 skipped, \d+ macros, \d+ lists\n$/);
-  const user = ruleFile('- rule: port-scan\n  enabled: false\n- rule: my-rule\n  severity: low\n  output: "x %proc.name"\n  condition: open_read and proc.name in (shell_binaries)\n');
+  const user = ruleFile(
+    '- rule: port-scan\n  enabled: false\n- rule: my-rule\n  severity: low\n  output: "x %proc.name"\n  condition: open_read and proc.name in (shell_binaries)\n',
+  );
   const withUser = cli(['detect', '--check', user, ...none]);
   assert.equal(withUser.status, 0, withUser.stderr);
   assert.match(withUser.stdout, /^ok: 18 rules \(17 enabled\)/);
@@ -49,7 +51,7 @@ test('detect --check: 0 and a summary for valid files, 2 and file:line:column fo
   assert.equal(cli(['tail', '--where', 'proc.name = ', ...none]).status, 2);
 });
 
-test('detect --check loads Falco\'s stable rules unchanged: no rule skipped for lack of an event type; --strict fails on a skip', (t) => {
+test("detect --check loads Falco's stable rules unchanged: no rule skipped for lack of an event type; --strict fails on a skip", (t) => {
   const falco = falcoRules(t);
   if (!falco) return;
   const none = ['--brokers', '127.0.0.1:1'];
@@ -61,7 +63,11 @@ test('detect --check loads Falco\'s stable rules unchanged: no rule skipped for 
   assert.equal(Number(m[1]) + Number(m[3]), 25, 'all 25 rules are read');
   const skipped = rest.filter((l) => l.startsWith('skipped: '));
   assert.equal(skipped.length, Number(m[3]));
-  assert.deepEqual(skipped.filter((l) => l.includes('event type')), [], 'no rule is skipped for lack of an event type');
+  assert.deepEqual(
+    skipped.filter((l) => l.includes('event type')),
+    [],
+    'no rule is skipped for lack of an event type',
+  );
   for (const l of skipped) assert.match(l, /^skipped: .*falco_rules\.yaml:\d+:3: rule "[^"]+": it needs what is not captured here: \S+ \(/);
   // Together with the default pack, as detect runs by default.
   const both = cli(['detect', '--check', falco, ...none]);
@@ -128,14 +134,20 @@ test('detect --until-end: the alert printed and published, malformed messages co
 
   const r = cli(['detect', ...base, '--output', 'json', '--group', `${prefix}-a`]);
   assert.equal(r.status, 0, r.stderr);
-  const alerts = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const alerts = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.equal(alerts.length, want.shadow, r.stdout);
   for (const a of alerts) {
     assert.equal(a.rule_id, 'cred-file-read');
     assert.equal(a.events[0].process.pid, 4242);
     assert.equal(a.events[0].path, '/etc/shadow');
   }
-  const skipped = r.stderr.split('\n').filter((l) => l.includes('malformed message skipped')).map((l) => JSON.parse(l));
+  const skipped = r.stderr
+    .split('\n')
+    .filter((l) => l.includes('malformed message skipped'))
+    .map((l) => JSON.parse(l));
   assert.equal(skipped.length, want.malformed);
   for (const s of skipped) {
     assert.equal(s.topic, `${prefix}.file`);
@@ -155,7 +167,10 @@ test('detect --until-end: the alert printed and published, malformed messages co
   assert.match(alert.message, /^Credential file read \(file=\/etc\/shadow proc=cat /);
 
   // stdout closed before the first line: detection goes on, alerts still reach Kafka, exit 0.
-  const closed = spawnSync('bash', ['-c', `exec 1>&-; exec "$0" "$@"`, process.execPath, CONSUMER_CLI, 'detect', ...base, '--group', `${prefix}-b`], { encoding: 'utf8', timeout: 120000 });
+  const closed = spawnSync('bash', ['-c', `exec 1>&-; exec "$0" "$@"`, process.execPath, CONSUMER_CLI, 'detect', ...base, '--group', `${prefix}-b`], {
+    encoding: 'utf8',
+    timeout: 120000,
+  });
   assert.equal(closed.status, 0, closed.stderr);
   const b = JSON.parse(closed.stderr.split('\n').find((l) => l.includes('"detect stopped"'))!);
   assert.equal(b.alerts.raised, want.shadow);

@@ -35,7 +35,11 @@ async function preload(prefix: string): Promise<void> {
   const ts = (t: bigint): string => String(t / 1_000_000n);
   for (let i = 0; i < N; i++) {
     const t = timeOf(i);
-    p.offer(topicFor(prefix, 'file'), { key: 'host-1', timestamp: ts(t), value: registry.encode('file', { ...fileEvent, time_ns: t, path: `/srv/order/${i}`, process: procOf(i) }) });
+    p.offer(topicFor(prefix, 'file'), {
+      key: 'host-1',
+      timestamp: ts(t),
+      value: registry.encode('file', { ...fileEvent, time_ns: t, path: `/srv/order/${i}`, process: procOf(i) }),
+    });
   }
   await p.flush(30000);
   for (let i = 0; i < N; i++) {
@@ -58,9 +62,36 @@ test('detect hands on no file event before the exec of its process: every alert 
   const rules = path.join(dir, 'rules.yaml');
   fs.writeFileSync(rules, '- rule: order\n  severity: low\n  output: "cmd=%proc.cmdline parent=%proc.pname file=%file.path"\n  condition: file.path startswith /srv/order/\n');
   const run = (orderWait: string) => {
-    const r = spawnSync(process.execPath, [CONSUMER_CLI, 'detect', rules, '--no-default-rules', '--brokers', BROKERS, '--topic-prefix', prefix, '--from-beginning', '--until-end', '--no-publish', '--output', 'json', '--order-wait', orderWait, '--group', `${prefix}-${orderWait}`, '--log-level', 'info'], { encoding: 'utf8', timeout: 200000, maxBuffer: 64 << 20 });
+    const r = spawnSync(
+      process.execPath,
+      [
+        CONSUMER_CLI,
+        'detect',
+        rules,
+        '--no-default-rules',
+        '--brokers',
+        BROKERS,
+        '--topic-prefix',
+        prefix,
+        '--from-beginning',
+        '--until-end',
+        '--no-publish',
+        '--output',
+        'json',
+        '--order-wait',
+        orderWait,
+        '--group',
+        `${prefix}-${orderWait}`,
+        '--log-level',
+        'info',
+      ],
+      { encoding: 'utf8', timeout: 200000, maxBuffer: 64 << 20 },
+    );
     assert.equal(r.status, 0, r.stderr);
-    const alerts = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { message: string });
+    const alerts = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { message: string });
     assert.ok(alerts.length >= N, `${alerts.length} alerts`); // at least once: a retried preload may repeat some
     const wrong = alerts.filter((a) => {
       const i = /file=\/srv\/order\/(\d+)$/.exec(a.message)?.[1];

@@ -53,7 +53,12 @@ test('1000 events keep per-host order; malformed messages are counted and skippe
   const got: AuditEvent[] = [];
   const ctl = new AbortController();
   const sub = createSubscriber({
-    kafka, logger: quietLogger, registry, topicPrefix: prefix, kinds: ['file', 'net', 'process'], fromBeginning: true,
+    kafka,
+    logger: quietLogger,
+    registry,
+    topicPrefix: prefix,
+    kinds: ['file', 'net', 'process'],
+    fromBeginning: true,
     onEvent: (ev) => void got.push(ev),
   });
   t.after(() => sub.stop());
@@ -68,8 +73,15 @@ test('1000 events keep per-host order; malformed messages are counted and skippe
   assert.ok(got.some((e) => e.kind === 'net'));
   for (const h of hosts) {
     const seen = new Set<number>();
-    const seq = files.filter((e) => e.event.host.id === h).map((e) => Number(e.event.ktime_ns)).filter((k) => !seen.has(k) && seen.add(k));
-    assert.deepEqual(seq, [...seq].sort((a, b) => a - b), `events of ${h} out of order`);
+    const seq = files
+      .filter((e) => e.event.host.id === h)
+      .map((e) => Number(e.event.ktime_ns))
+      .filter((k) => !seen.has(k) && seen.add(k));
+    assert.deepEqual(
+      seq,
+      [...seq].sort((a, b) => a - b),
+      `events of ${h} out of order`,
+    );
     assert.equal(seq.length, h === 'host-a' ? 334 : 333);
   }
 });

@@ -20,7 +20,13 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const PORT = 9210;
 const URL = `http://127.0.0.1:${PORT}`;
 const LOCAL = path.join(ROOT_DIR, 'deploy/opensearch/local.sh');
-const env = { ...process.env, EBPF_AUDIT_OPENSEARCH_HOME: '/var/lib/ebpf-audit/opensearch-outage-test', EBPF_AUDIT_OPENSEARCH_PORT: String(PORT), EBPF_AUDIT_OPENSEARCH_TRANSPORT_PORT: String(PORT + 100), EBPF_AUDIT_OPENSEARCH_HEAP: '512m' };
+const env = {
+  ...process.env,
+  EBPF_AUDIT_OPENSEARCH_HOME: '/var/lib/ebpf-audit/opensearch-outage-test',
+  EBPF_AUDIT_OPENSEARCH_PORT: String(PORT),
+  EBPF_AUDIT_OPENSEARCH_TRANSPORT_PORT: String(PORT + 100),
+  EBPF_AUDIT_OPENSEARCH_HEAP: '512m',
+};
 const node = (cmd: 'start' | 'stop' | 'reset'): void => {
   execFileSync(LOCAL, [cmd], { env, stdio: ['ignore', 'ignore', 'pipe'], timeout: 240000 });
 };
@@ -47,7 +53,22 @@ test('store --backend opensearch: the node stopped for 20 s mid-stream, then sta
   const base = BigInt(Date.now() - 600_000) * 1_000_000n;
   events.forEach((ev, i) => (ev.event.time_ns = base + BigInt(i) * 1000n));
   const bulkMb = 1;
-  const store = start(process.execPath, [CONSUMER_CLI, 'store', '--backend', 'opensearch', '--opensearch-url', URL, '--brokers', BROKERS, '--topic-prefix', prefix, '--stats-interval', '1', '--bulk-mb', String(bulkMb)]);
+  const store = start(process.execPath, [
+    CONSUMER_CLI,
+    'store',
+    '--backend',
+    'opensearch',
+    '--opensearch-url',
+    URL,
+    '--brokers',
+    BROKERS,
+    '--topic-prefix',
+    prefix,
+    '--stats-interval',
+    '1',
+    '--bulk-mb',
+    String(bulkMb),
+  ]);
   t.after(() => store.stop('SIGKILL'));
   await store.waitForLine(/"msg":"subscribed"/, 90000, 'stderr');
 
@@ -74,7 +95,10 @@ test('store --backend opensearch: the node stopped for 20 s mid-stream, then sta
   // It waited: bulk requests failed and were retried while the node was away ...
   assert.match(during, /"msg":"bulk request failed; retrying"/);
   // ... holding a bounded amount: at most the requests in flight and the one gathering, each about --bulk-mb.
-  const pending = during.split('\n').filter((l) => l.includes('"msg":"store stats"')).map((l) => JSON.parse(l).bulk.pendingBytes as number);
+  const pending = during
+    .split('\n')
+    .filter((l) => l.includes('"msg":"store stats"'))
+    .map((l) => JSON.parse(l).bulk.pendingBytes as number);
   assert.ok(pending.length > 5, 'stats were logged during the outage');
   assert.ok(Math.max(...pending) < 4 * bulkMb * 1024 * 1024, `pending bytes ${Math.max(...pending)}`);
   assert.equal(await store.stop('SIGINT'), 0);

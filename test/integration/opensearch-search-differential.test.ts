@@ -89,9 +89,17 @@ test('OpenSearch retro-hunt: a test of ancestors (proc.aname) is decided over th
     await client.indices.refresh({ index: `${prefix}-*` });
     const { env, rules } = loadRules([readRuleFile(DEFAULT_RULES)]);
     const backend = openSearchBackend({ client: testOpenSearch(), indexPrefix: prefix });
-    const hunt = await backend.hunt(huntRules(rules, ['write-below-binary-dir']), env, { cond: { op: 'const', value: true }, kinds: ['file'], sinceNs: 0n, untilNs: 2n ** 63n - 1n, hosts: [] }, 100);
+    const hunt = await backend.hunt(
+      huntRules(rules, ['write-below-binary-dir']),
+      env,
+      { cond: { op: 'const', value: true }, kinds: ['file'], sinceNs: 0n, untilNs: 2n ** 63n - 1n, hosts: [] },
+      100,
+    );
     await backend.close();
-    assert.deepEqual(hunt.alerts.map((a) => (a.events[0].event as { path: string }).path), [alerted]);
+    assert.deepEqual(
+      hunt.alerts.map((a) => (a.events[0].event as { path: string }).path),
+      [alerted],
+    );
     assert.match(hunt.alerts[0].message, /proc=cp .*parent=bash/);
   } finally {
     await deleteIndices(client, prefix);
@@ -124,7 +132,10 @@ test('OpenSearch: an index made under mapping version 1 takes documents with the
     const nc = normalize(parseCondition('proc.tty = 34816 and user.loginuid = 1000'), env, (offset) => ({ file: '--where', line: 1, col: offset + 1 }));
     const search = openOpenSearchSearch({ client, indexPrefix: prefix });
     const got = await search.events({ cond: nc, kinds: kindsOf(nc), sinceNs: 0n, untilNs: 2n ** 63n - 1n, hosts: [] }, 10);
-    assert.deepEqual(got.events.map((e) => e.ev.event.time_ns), [ev.event.time_ns]);
+    assert.deepEqual(
+      got.events.map((e) => e.ev.event.time_ns),
+      [ev.event.time_ns],
+    );
   } finally {
     await deleteIndices(client, prefix);
   }

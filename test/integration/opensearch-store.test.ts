@@ -58,7 +58,17 @@ test('store --backend opensearch: one document per event across kill -9 during a
   t.after(() => deleteIndices(testOpenSearch(), prefix));
   await createTopicSet(prefix);
   const events = timed(40_000, Date.now() - 600_000);
-  const alert = (ev: AuditEvent, i: number): Alert => ({ time_ns: ev.event.time_ns + 1n, rule_id: `r-${i}`, severity: 'high', description: 'd', message: `m ${i}`, tags: ['T1'], host: ev.event.host, count: 1, events: [ev] });
+  const alert = (ev: AuditEvent, i: number): Alert => ({
+    time_ns: ev.event.time_ns + 1n,
+    rule_id: `r-${i}`,
+    severity: 'high',
+    description: 'd',
+    message: `m ${i}`,
+    tags: ['T1'],
+    host: ev.event.host,
+    count: 1,
+    events: [ev],
+  });
 
   // A steady stream until the kills are done: 1,000 events every 150 ms, an alert with each
   // batch, a malformed message now and then.
@@ -99,10 +109,14 @@ test('store --backend opensearch: one document per event across kill -9 during a
   // Every malformed message was counted and logged with its place by one of the runs (which one
   // depends on where the kills fell; a message re-read after a kill is logged again).
   const skipped = new Set(
-    [...logs, last.stderr].join('\n').split('\n').filter((l) => l.includes('malformed message skipped')).map((l) => {
-      const m = JSON.parse(l) as { topic: string; partition: number; offset: string };
-      return `${m.topic}/${m.partition}/${m.offset}`;
-    }),
+    [...logs, last.stderr]
+      .join('\n')
+      .split('\n')
+      .filter((l) => l.includes('malformed message skipped'))
+      .map((l) => {
+        const m = JSON.parse(l) as { topic: string; partition: number; offset: string };
+        return `${m.topic}/${m.partition}/${m.offset}`;
+      }),
   );
   assert.equal(skipped.size, garbage, 'each malformed message logged with topic/partition/offset');
 
@@ -123,13 +137,25 @@ test('store --backend opensearch: a hostile path comes back byte for byte; alert
   const hostile = `/tmp/evil\u001b[31m"\n\\\u0001\u009b\u202e\u2028 é 😀 ${'x'.repeat(200)}\ufffd`;
   const [base] = timed(1, Date.now() - 60_000);
   const ev: AuditEvent = { kind: 'file', event: { ...(base.event as Extract<AuditEvent, { kind: 'file' }>['event']), path: hostile, op: 'openat' } };
-  const a: Alert = { time_ns: ev.event.time_ns, rule_id: 'cred-file-read', severity: 'high', description: 'd', message: `read ${hostile}`, tags: ['T1003.008'], host: ev.event.host, count: 1, events: [ev] };
+  const a: Alert = {
+    time_ns: ev.event.time_ns,
+    rule_id: 'cred-file-read',
+    severity: 'high',
+    description: 'd',
+    message: `read ${hostile}`,
+    tags: ['T1003.008'],
+    host: ev.event.host,
+    count: 1,
+    events: [ev],
+  };
   await preload(prefix, [ev], { alerts: [a] });
   const run = spawnSync(process.execPath, storeArgs(prefix, ['--until-end']), { encoding: 'utf8', timeout: 90000 });
   assert.equal(run.status, 0, run.stderr.slice(-3000));
   await docs(prefix);
 
-  const json = spawnSync(process.execPath, searchArgs(prefix, ['--where', `file.path = "${hostile.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`, '--output', 'json']), { encoding: 'utf8' });
+  const json = spawnSync(process.execPath, searchArgs(prefix, ['--where', `file.path = "${hostile.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`, '--output', 'json']), {
+    encoding: 'utf8',
+  });
   assert.equal(json.status, 0, json.stderr);
   const lines = json.stdout.split('\n').filter(Boolean);
   assert.equal(lines.length, 1, json.stdout);
@@ -145,7 +171,10 @@ test('store --backend opensearch: a hostile path comes back byte for byte; alert
   const { alerts, more } = await backend.alerts({ cond: { op: 'const', value: true }, kinds: [], sinceNs: 0n, untilNs: 2n ** 63n - 1n, hosts: [ev.event.host.name] }, 10);
   await backend.close();
   assert.equal(more, false);
-  assert.deepEqual(alerts.map((x) => [x.rule_id, x.message, x.time_ns, JSON.parse(x.event).path]), [['cred-file-read', a.message, a.time_ns, hostile]]);
+  assert.deepEqual(
+    alerts.map((x) => [x.rule_id, x.message, x.time_ns, JSON.parse(x.event).path]),
+    [['cred-file-read', a.message, a.time_ns, hostile]],
+  );
 });
 
 test('store --backend opensearch: two stores in one consumer group share the partitions', { timeout: 180000 }, async (t) => {
@@ -164,8 +193,19 @@ test('store --backend opensearch: two stores in one consumer group share the par
   for (let until = Date.now() + 120000; Date.now() < until; await sleep(1000)) if (JSON.stringify(await docs(prefix)) === JSON.stringify(want)) break;
   assert.deepEqual(await docs(prefix), want);
   for (const s of stores) assert.equal(await s.stop('SIGINT'), 0);
-  const received = stores.map((s) => JSON.parse(s.stderr().split('\n').find((l) => l.includes('"msg":"store stopped"'))!).events.received as number);
-  assert.ok(received.every((n) => n > 0), `each store took a share: ${received}`);
+  const received = stores.map(
+    (s) =>
+      JSON.parse(
+        s
+          .stderr()
+          .split('\n')
+          .find((l) => l.includes('"msg":"store stopped"'))!,
+      ).events.received as number,
+  );
+  assert.ok(
+    received.every((n) => n > 0),
+    `each store took a share: ${received}`,
+  );
   assert.equal(received[0] + received[1], events.length, `each event was read by one store: ${received}`);
 });
 
@@ -176,7 +216,10 @@ test('store --backend opensearch --retention: daily indices past it are deleted 
   await createTopicSet(prefix);
   const day = 86400_000;
   const now = Date.now();
-  await preload(prefix, [3 * day + 3600_000, 2 * day - 3600_000, 3600_000].flatMap((age) => timed(50, now - age)));
+  await preload(
+    prefix,
+    [3 * day + 3600_000, 2 * day - 3600_000, 3600_000].flatMap((age) => timed(50, now - age)),
+  );
   const names = async (): Promise<string[]> => {
     const res = await testOpenSearch().cat.indices({ index: `${prefix}-*`, format: 'json', h: 'index' } as never);
     return (res.body as unknown as { index: string }[]).map((r) => r.index).sort();

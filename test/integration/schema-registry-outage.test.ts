@@ -50,14 +50,30 @@ test('registry stopped mid-stream: known ids still decode, an unknown id waits (
   };
 
   // Without the CA the https registry is refused at start: a configuration error, exit 2.
-  const noCa = spawnSync(process.execPath, [CONSUMER_CLI, 'tail', '--brokers', BROKERS, '--topic-prefix', prefix, '--schema-registry', reg.url], { encoding: 'utf8', timeout: 60000 });
+  const noCa = spawnSync(process.execPath, [CONSUMER_CLI, 'tail', '--brokers', BROKERS, '--topic-prefix', prefix, '--schema-registry', reg.url], {
+    encoding: 'utf8',
+    timeout: 60000,
+  });
   assert.equal(noCa.status, 2, noCa.stderr);
   assert.match(noCa.stderr, /--schema-registry: GET .*\/config: .*(certificate|CERT)/i);
 
   await send(v1.encode('file', { ...fileEvent, path: '/outage/1' }));
   const tail = start(process.execPath, [
-    CONSUMER_CLI, 'tail', '--brokers', BROKERS, '--topic-prefix', prefix, '--kind', 'file', '--from-beginning', '--log-level', 'info',
-    '--schema-registry', reg.url, '--schema-registry-ca', reg.ca!,
+    CONSUMER_CLI,
+    'tail',
+    '--brokers',
+    BROKERS,
+    '--topic-prefix',
+    prefix,
+    '--kind',
+    'file',
+    '--from-beginning',
+    '--log-level',
+    'info',
+    '--schema-registry',
+    reg.url,
+    '--schema-registry-ca',
+    reg.ca!,
   ]);
   t.after(() => tail.stop('SIGKILL'));
   await tail.waitForLine(/Path: "\/outage\/1"$/, 60000);

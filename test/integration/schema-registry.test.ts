@@ -131,15 +131,24 @@ test('evolution under BACKWARD: a newer writer and an older reader, an older wri
   await sub.start(ctl.signal);
   await new Promise<void>((resolve) => (ctl.signal.aborted ? resolve() : ctl.signal.addEventListener('abort', () => resolve())));
   await sub.stop();
-  assert.deepEqual(got.map((e) => [e.path, e.label]), [['/evolve/v1', 'none'], ['/evolve/v2', 'from-v2']]);
+  assert.deepEqual(
+    got.map((e) => [e.path, e.label]),
+    [
+      ['/evolve/v1', 'none'],
+      ['/evolve/v2', 'from-v2'],
+    ],
+  );
   assert.equal(sub.stats().malformed, 0);
 
   // A field without a default is not BACKWARD-compatible: refused, with the registry's answer.
   const v3 = createSchemaRegistry({ dir: schemaVersion((fields) => [...fields, { name: 'required', type: 'string' }]) });
-  await assert.rejects(registeredWriter(prefix, v3), (err: Error) => err.name === 'ConfigError' && err.message.includes(`subject "${subject}"`) && /HTTP 409: Incompatible/.test(err.message));
+  await assert.rejects(
+    registeredWriter(prefix, v3),
+    (err: Error) => err.name === 'ConfigError' && err.message.includes(`subject "${subject}"`) && /HTTP 409: Incompatible/.test(err.message),
+  );
 });
 
-test('the producer refuses to start with a schema the subject finds incompatible: exit 2 with the registry\'s answer', { timeout: 60000 }, async (t) => {
+test("the producer refuses to start with a schema the subject finds incompatible: exit 2 with the registry's answer", { timeout: 60000 }, async (t) => {
   if ((await needsBroker(t)) || (await needsRegistry(t))) return;
   const prefix = uniquePrefix('sr-refused');
   const subject = `${topicFor(prefix, 'file')}-value`;
@@ -148,7 +157,12 @@ test('the producer refuses to start with a schema the subject finds incompatible
   await registryClient().setCompatibility('BACKWARD', subject);
   const r = spawnSync(process.execPath, [...producerArgs(prefix), '--schema-registry', REGISTRY_URL], { encoding: 'utf8', timeout: 60000 });
   assert.equal(r.status, 2, r.stderr);
-  assert.match(r.stderr, new RegExp(`schema registry refused the file schema \\(io.ebpfaudit.FileEvent\\) under subject "${subject.replace(/\./g, '\\.')}": POST .*/subjects/.*/versions: HTTP 409: Incompatible`));
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `schema registry refused the file schema \\(io.ebpfaudit.FileEvent\\) under subject "${subject.replace(/\./g, '\\.')}": POST .*/subjects/.*/versions: HTTP 409: Incompatible`,
+    ),
+  );
 });
 
 test('detect --schema-registry reads framed events and publishes its alerts framed, under <prefix>.alerts-value', { timeout: 120000 }, async (t) => {
@@ -156,16 +170,24 @@ test('detect --schema-registry reads framed events and publishes its alerts fram
   const prefix = uniquePrefix('sr-detect');
   const framed = await registeredWriter(prefix);
   await publish(prefix, [framed.encode('file', ev('/srv/harmless')), framed.encode('file', { ...ev('/etc/shadow'), process: { ...fileEvent.process, pid: 4343 } })]);
-  const r = spawnSync(process.execPath, [
-    CONSUMER_CLI, 'detect', '--brokers', BROKERS, '--topic-prefix', prefix, '--from-beginning', '--until-end', '--output', 'json', '--schema-registry', REGISTRY_URL,
-  ], { encoding: 'utf8', timeout: 90000 });
+  const r = spawnSync(
+    process.execPath,
+    [CONSUMER_CLI, 'detect', '--brokers', BROKERS, '--topic-prefix', prefix, '--from-beginning', '--until-end', '--output', 'json', '--schema-registry', REGISTRY_URL],
+    { encoding: 'utf8', timeout: 90000 },
+  );
   assert.equal(r.status, 0, r.stderr);
-  const printed = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { rule_id: string; events: { path: string }[] });
+  const printed = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { rule_id: string; events: { path: string }[] });
   assert.deepEqual([...new Set(printed.map((a) => `${a.rule_id} ${a.events[0].path}`))], ['cred-file-read /etc/shadow']);
 
   const values = await readTopic(alertsTopic(prefix), (vs) => vs.length >= printed.length, 30000);
   const id = values[0].readUInt32BE(1);
-  assert.ok(values.every((v) => v[0] === 0 && v.readUInt32BE(1) === id), 'every alert framed 00 + one id');
+  assert.ok(
+    values.every((v) => v[0] === 0 && v.readUInt32BE(1) === id),
+    'every alert framed 00 + one id',
+  );
   const schema = await registryClient().schemaById(id);
   assert.match(schema, /"name":"io\.ebpfaudit\.Alert"/);
   // Registering the same schema under the subject answers the same id: it is registered there.

@@ -40,8 +40,11 @@ test('SASL_SSL with client certificates: PLAIN and SCRAM, secrets from files and
 
   // The topics command over SCRAM-SHA-256, password from the environment.
   const env = { ...process.env, EBPF_AUDIT_SASL_PASSWORD: s256.password };
-  const topics = spawnSync(process.execPath, [TOPICS_CLI, 'create', '--brokers', BROKER, '--topic-prefix', prefix, '--partitions', '1',
-    ...tls, '--sasl-mechanism', 'scram-sha-256', '--sasl-username', s256.username], { encoding: 'utf8', env, timeout: 120000 });
+  const topics = spawnSync(
+    process.execPath,
+    [TOPICS_CLI, 'create', '--brokers', BROKER, '--topic-prefix', prefix, '--partitions', '1', ...tls, '--sasl-mechanism', 'scram-sha-256', '--sasl-username', s256.username],
+    { encoding: 'utf8', env, timeout: 120000 },
+  );
   assert.equal(topics.status, 0, topics.stdout + topics.stderr);
   assert.match(topics.stdout, /ok: 6 topics as specified/);
 
@@ -60,8 +63,24 @@ test('SASL_SSL with client certificates: PLAIN and SCRAM, secrets from files and
   // Consume with the tail CLI over PLAIN, password from a file, logging at trace level.
   const pwFile = path.join(broker.dir, 'plain-password');
   fs.writeFileSync(pwFile, `${plain.password}\n`, { mode: 0o600 });
-  const tail = start(process.execPath, [CONSUMER_CLI, 'tail', '--brokers', BROKER, '--topic-prefix', prefix, '--from-beginning', '--log-level', 'trace',
-    ...tls, '--sasl-mechanism', 'plain', '--sasl-username', plain.username, '--sasl-password-file', pwFile]);
+  const tail = start(process.execPath, [
+    CONSUMER_CLI,
+    'tail',
+    '--brokers',
+    BROKER,
+    '--topic-prefix',
+    prefix,
+    '--from-beginning',
+    '--log-level',
+    'trace',
+    ...tls,
+    '--sasl-mechanism',
+    'plain',
+    '--sasl-username',
+    plain.username,
+    '--sasl-password-file',
+    pwFile,
+  ]);
   t.after(() => tail.stop('SIGKILL'));
   await tail.waitForLine(/Path: "\/over\/tls"$/, 120000);
   assert.equal(await tail.stop('SIGINT'), 0);
@@ -69,12 +88,18 @@ test('SASL_SSL with client certificates: PLAIN and SCRAM, secrets from files and
   assert.ok(!tail.stderr().includes(plain.password), 'the password appeared in the logs');
 
   // A wrong password, and no client certificate, are refused.
-  const wrong = spawnSync(process.execPath, [TOPICS_CLI, 'check', '--brokers', BROKER, '--topic-prefix', prefix, ...tls,
-    '--sasl-mechanism', 'scram-sha-256', '--sasl-username', s256.username], { encoding: 'utf8', env: { ...process.env, EBPF_AUDIT_SASL_PASSWORD: 'wrong' }, timeout: 120000 });
+  const wrong = spawnSync(
+    process.execPath,
+    [TOPICS_CLI, 'check', '--brokers', BROKER, '--topic-prefix', prefix, ...tls, '--sasl-mechanism', 'scram-sha-256', '--sasl-username', s256.username],
+    { encoding: 'utf8', env: { ...process.env, EBPF_AUDIT_SASL_PASSWORD: 'wrong' }, timeout: 120000 },
+  );
   assert.equal(wrong.status, 1);
   assert.match(wrong.stderr, /SASL|authentication/i);
   assert.ok(!wrong.stderr.includes(s256.password));
-  const noCert = spawnSync(process.execPath, [TOPICS_CLI, 'check', '--brokers', BROKER, '--topic-prefix', prefix, '--tls-ca', broker.ca,
-    '--sasl-mechanism', 'scram-sha-256', '--sasl-username', s256.username], { encoding: 'utf8', env, timeout: 120000 });
+  const noCert = spawnSync(
+    process.execPath,
+    [TOPICS_CLI, 'check', '--brokers', BROKER, '--topic-prefix', prefix, '--tls-ca', broker.ca, '--sasl-mechanism', 'scram-sha-256', '--sasl-username', s256.username],
+    { encoding: 'utf8', env, timeout: 120000 },
+  );
   assert.equal(noCert.status, 1);
 });

@@ -55,7 +55,8 @@ test('tail --since --until-end prints each event at or after the time once', { t
   await preload(prefix);
   for (const since of ['10m', new Date(Date.now() - 600_000).toISOString()]) {
     const r = spawnSync(process.execPath, [CONSUMER_CLI, 'tail', '--brokers', BROKERS, '--topic-prefix', prefix, '--since', since, '--until-end', '--output', 'json'], {
-      encoding: 'utf8', timeout: 90000,
+      encoding: 'utf8',
+      timeout: 90000,
     });
     assert.equal(r.status, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
@@ -71,10 +72,37 @@ test('detect --since --until-end raises one alert per event at or after the time
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ea-since-'));
   const rules = path.join(dir, 'rules.yaml');
   fs.writeFileSync(rules, '- rule: every-file\n  description: every file event\n  severity: info\n  condition: evt.kind = file\n  output: "%file.path"\n');
-  const r = spawnSync(process.execPath, [CONSUMER_CLI, 'detect', rules, '--no-default-rules', '--brokers', BROKERS, '--topic-prefix', prefix, '--since', '10m', '--until-end', '--no-publish', '--output', 'json', '--group', `${prefix}-g`], {
-    encoding: 'utf8', timeout: 90000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    [
+      CONSUMER_CLI,
+      'detect',
+      rules,
+      '--no-default-rules',
+      '--brokers',
+      BROKERS,
+      '--topic-prefix',
+      prefix,
+      '--since',
+      '10m',
+      '--until-end',
+      '--no-publish',
+      '--output',
+      'json',
+      '--group',
+      `${prefix}-g`,
+    ],
+    {
+      encoding: 'utf8',
+      timeout: 90000,
+    },
+  );
   assert.equal(r.status, 0, r.stderr);
-  assertEachRecentOnce(r.stdout.trim().split('\n').map((l) => JSON.parse(l).message as string));
+  assertEachRecentOnce(
+    r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).message as string),
+  );
   fs.rmSync(dir, { recursive: true });
 });

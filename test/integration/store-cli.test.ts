@@ -52,7 +52,17 @@ test('store: every message stored exactly once across kill -9 during a steady st
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   await createTopicSet(prefix);
   const events = timed(60_000, Date.now() - 600_000);
-  const alert = (ev: AuditEvent, i: number): Alert => ({ time_ns: ev.event.time_ns + 1n, rule_id: `r-${i}`, severity: 'high', description: 'd', message: `m ${i}`, tags: ['T1'], host: ev.event.host, count: 1, events: [ev] });
+  const alert = (ev: AuditEvent, i: number): Alert => ({
+    time_ns: ev.event.time_ns + 1n,
+    rule_id: `r-${i}`,
+    severity: 'high',
+    description: 'd',
+    message: `m ${i}`,
+    tags: ['T1'],
+    host: ev.event.host,
+    count: 1,
+    events: [ev],
+  });
 
   // A steady stream until the kills are done: 1,000 events every 150 ms, an alert with each
   // batch, a malformed message now and then.
@@ -109,10 +119,17 @@ test('store: --retention drops the oldest day whole, logs it, and does not store
   const day = 86400_000;
   const now = Date.now();
   const ages = [3 * day + 3600_000, 2 * day - 3600_000, 3600_000];
-  await preload(prefix, ages.flatMap((age) => timed(100, now - age)));
+  await preload(
+    prefix,
+    ages.flatMap((age) => timed(100, now - age)),
+  );
   const first = spawnSync(process.execPath, storeArgs(prefix, dir, ['--until-end']), { encoding: 'utf8', timeout: 60000 });
   assert.equal(first.status, 0, first.stderr);
-  const days = (): string[] => fs.readdirSync(dir).filter((f) => /^events-.*\.db$/.test(f)).sort();
+  const days = (): string[] =>
+    fs
+      .readdirSync(dir)
+      .filter((f) => /^events-.*\.db$/.test(f))
+      .sort();
   const before = days();
   assert.equal(before.length, 3, before.join(' '));
   assert.equal(rowsIn(dir).rows, 300);

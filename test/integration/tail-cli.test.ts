@@ -75,7 +75,10 @@ test('tail --from-beginning prints the documented lines and exits 0 on SIGINT', 
   const lines = tail.stdout().trim().split('\n');
   const fileLines = pathLines(tail.stdout());
   // Byte-exact lines for every event, one line per file event in the topic.
-  assert.deepEqual([...new Set(fileLines)], [0, 1, 2].map((i) => `[1764012345.123456789] PID:1234 Exe:"/usr/bin/cat" Comm:"cat" Path: "/data/${i}"`));
+  assert.deepEqual(
+    [...new Set(fileLines)],
+    [0, 1, 2].map((i) => `[1764012345.123456789] PID:1234 Exe:"/usr/bin/cat" Comm:"cat" Path: "/data/${i}"`),
+  );
   assert.equal(fileLines.length, wantFile);
   assert.ok(lines.includes('[1764012345.000000001] PID:1234 Exe:"/usr/bin/curl" Comm:"curl" DST_IP:::1'));
   assert.equal(await tail.stop('SIGINT'), 0);
@@ -110,11 +113,18 @@ test('tail --output json and ecs with --kind and --comm filters', { timeout: 900
     await tail.waitForLine(re, 30000);
     await settle(tail.stdout, (out) => out.trim().split('\n').length, want);
     assert.equal(await tail.stop('SIGINT'), 0);
-    return tail.stdout().trim().split('\n').map((l) => JSON.parse(l));
+    return tail
+      .stdout()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
   };
   const wantNet = await eventsIn(prefix, 'net');
   const net = await run(['--output', 'json', '--kind', 'net'], /"dst_ip":"::1"/, wantNet);
-  assert.ok(net.every((o) => o.kind === 'net'), 'only net events with --kind net');
+  assert.ok(
+    net.every((o) => o.kind === 'net'),
+    'only net events with --kind net',
+  );
   assert.equal(net.length, wantNet);
   assert.equal(net[0].process.comm, 'curl');
   const wantFile = await eventsIn(prefix, 'file');
@@ -137,7 +147,10 @@ test('tail --since starts at a time: older events are not printed', { timeout: 9
   await p.connect();
   const hour = 3_600_000;
   const now = Date.now();
-  for (const [name, ms] of [['old', now - 3 * hour], ['recent', now - 10 * 60_000]] as const) {
+  for (const [name, ms] of [
+    ['old', now - 3 * hour],
+    ['recent', now - 10 * 60_000],
+  ] as const) {
     const ev = { ...fileEvent, time_ns: BigInt(ms) * 1_000_000n, path: `/${name}` };
     p.offer(topicFor(prefix, 'file'), { key: 'h', value: registry.encode('file', ev), timestamp: String(ms) });
   }
@@ -166,7 +179,10 @@ test('on a terminal, tail ends with a one-line summary by kind', { timeout: 9000
   assert.equal(r.status, 0, r.stdout);
   assert.match(r.stdout, new RegExp(`tail: ${wantFile + wantNet} events shown \\(file ${wantFile}, net ${wantNet}, process 0\\), ${malformed} malformed\\r?\\n`));
   // Not a terminal: no summary on stderr (scripts read the final log line instead).
-  const plain = spawnSync(process.execPath, [CONSUMER_CLI, 'tail', '--brokers', BROKERS, '--topic-prefix', prefix, '--from-beginning', '--until-end'], { encoding: 'utf8', timeout: 60000 });
+  const plain = spawnSync(process.execPath, [CONSUMER_CLI, 'tail', '--brokers', BROKERS, '--topic-prefix', prefix, '--from-beginning', '--until-end'], {
+    encoding: 'utf8',
+    timeout: 60000,
+  });
   assert.equal(plain.status, 0, plain.stderr);
   assert.doesNotMatch(plain.stderr, /events shown/);
 });

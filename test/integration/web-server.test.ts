@@ -71,7 +71,9 @@ function stream(url: string, done: (events: { type: string; data: unknown }[]) =
 }
 
 function startWeb(prefix: string, extra: string[], env: Record<string, string> = {}) {
-  const web = start(process.execPath, [CONSUMER_CLI, 'web', '--brokers', BROKERS, '--topic-prefix', prefix, '--listen', '127.0.0.1:0', '--db', '/nonexistent-store', ...extra], { env });
+  const web = start(process.execPath, [CONSUMER_CLI, 'web', '--brokers', BROKERS, '--topic-prefix', prefix, '--listen', '127.0.0.1:0', '--db', '/nonexistent-store', ...extra], {
+    env,
+  });
   return web;
 }
 const urlOf = async (web: ReturnType<typeof start>): Promise<string> => /(https?:\/\/127\.0\.0\.1:\d+\/)/.exec(await web.waitForLine(/^ebpf-audit web console: http/, 30000))![1];
@@ -110,7 +112,7 @@ test('headers, Host check, methods, bounded parameters, and events from Kafka on
   assert.equal((await get(`${url}api/search`)).status, 503, 'no store: said so');
   assert.match(JSON.parse((await get(`${url}api/search/top?field=secret`)).body).error, /field/);
   assert.deepEqual(JSON.parse((await get(`${url}api/validate?where=${encodeURIComponent('proc.name = cat and')}`)).body).ok, false);
-  assert.equal(JSON.parse((await get(`${url}api/validate?where=${encodeURIComponent('open_write')}`)).body).ok, true, 'the default pack\'s macros');
+  assert.equal(JSON.parse((await get(`${url}api/validate?where=${encodeURIComponent('open_write')}`)).body).ok, true, "the default pack's macros");
   assert.equal((await get(`${url}api/live?where=${encodeURIComponent('file.pth = 1')}`)).status, 400);
 
   // The live stream, filtered to one path: events published to Kafka arrive as rows.
@@ -118,9 +120,15 @@ test('headers, Host check, methods, bounded parameters, and events from Kafka on
   const producer = kafka.producer();
   await producer.connect();
   t.after(() => producer.disconnect());
-  const live = stream(`${url}api/live?where=${encodeURIComponent('file.path = /etc/wanted')}`, (evs) => evs.some((e) => e.type === 'batch' && (e.data as { rows: unknown[] }).rows.length > 0));
+  const live = stream(`${url}api/live?where=${encodeURIComponent('file.path = /etc/wanted')}`, (evs) =>
+    evs.some((e) => e.type === 'batch' && (e.data as { rows: unknown[] }).rows.length > 0),
+  );
   await new Promise((r) => setTimeout(r, 500));
-  const send = (p: string) => producer.send({ topic: topicFor(prefix, 'file'), messages: [{ key: 'host-1', value: registry.encode('file', { ...fileEvent, time_ns: BigInt(Date.now()) * 1_000_000n, path: p }) }] });
+  const send = (p: string) =>
+    producer.send({
+      topic: topicFor(prefix, 'file'),
+      messages: [{ key: 'host-1', value: registry.encode('file', { ...fileEvent, time_ns: BigInt(Date.now()) * 1_000_000n, path: p }) }],
+    });
   const pump = setInterval(() => void send('/etc/unwanted').then(() => send('/etc/wanted')), 300);
   const got = await live.finally(() => clearInterval(pump));
   const rows = got.filter((e) => e.type === 'batch').flatMap((e) => (e.data as { rows: { detail: string }[] }).rows);
@@ -132,10 +140,21 @@ test('login by token and HTTPS: 401 without, 200 with Bearer or Basic, 429 after
   if (await needsBroker(t)) return;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ea-web-tls-'));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { cwd: dir, stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'],
+    { cwd: dir, stdio: 'ignore' },
+  );
   const token = 'a-test-token-that-is-long-enough';
   fs.writeFileSync(path.join(dir, 'token'), `${token}\n`, { mode: 0o600 });
-  const web = startWeb(uniquePrefix('web-auth'), ['--auth-token-file', path.join(dir, 'token'), '--https-cert', path.join(dir, 'cert.pem'), '--https-key', path.join(dir, 'key.pem')]);
+  const web = startWeb(uniquePrefix('web-auth'), [
+    '--auth-token-file',
+    path.join(dir, 'token'),
+    '--https-cert',
+    path.join(dir, 'cert.pem'),
+    '--https-key',
+    path.join(dir, 'key.pem'),
+  ]);
   t.after(() => web.stop('SIGKILL'));
   const url = await urlOf(web);
   assert.match(url, /^https:/);

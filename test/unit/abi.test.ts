@@ -44,10 +44,17 @@ test('record header, task and every record match the C layout', () => {
 test('constants match: record types, ops, counter slots, flags', () => {
   const k = cLayout().constants;
   const types: Record<string, number> = {
-    EA_FILE_OPEN: L.RECORD_TYPES.file, EA_NET_CONNECT: L.RECORD_TYPES.net, EA_PROC_EXEC: L.RECORD_TYPES.exec,
-    EA_PROC_EXIT: L.RECORD_TYPES.exit, EA_PROC_CRED: L.RECORD_TYPES.cred, EA_FILE_LINK: L.RECORD_TYPES.link,
-    EA_NET_SOCKET: L.RECORD_TYPES.socket, EA_NET_DUP: L.RECORD_TYPES.dup, EA_PROC_PTRACE: L.RECORD_TYPES.ptrace,
-    EA_PROC_MODULE: L.RECORD_TYPES.module, EA_TYPE_MAX: L.TYPE_MAX,
+    EA_FILE_OPEN: L.RECORD_TYPES.file,
+    EA_NET_CONNECT: L.RECORD_TYPES.net,
+    EA_PROC_EXEC: L.RECORD_TYPES.exec,
+    EA_PROC_EXIT: L.RECORD_TYPES.exit,
+    EA_PROC_CRED: L.RECORD_TYPES.cred,
+    EA_FILE_LINK: L.RECORD_TYPES.link,
+    EA_NET_SOCKET: L.RECORD_TYPES.socket,
+    EA_NET_DUP: L.RECORD_TYPES.dup,
+    EA_PROC_PTRACE: L.RECORD_TYPES.ptrace,
+    EA_PROC_MODULE: L.RECORD_TYPES.module,
+    EA_TYPE_MAX: L.TYPE_MAX,
   };
   for (const [name, v] of Object.entries(types)) assert.equal(k[name], v, name);
   assert.equal(Object.keys(L.RECORD_TYPES).length, L.TYPE_MAX - 1, 'every record type has a counter name');

@@ -123,7 +123,11 @@ test('a secret comes from the file or the environment, never argv, and --print-c
 test('--print-config output is itself a config file that gives the same configuration', async () => {
   const f = write('full.yaml', 'db: "/srv/a b\\u001b[31m.db"\nbatch: "0755"\ntag: [p, q]\nverbose: true\ncompact: false\ninputs: [i.json]\n');
   let printed = '';
-  await parseWithConfig(newCommand({}), ['node', 'x', 'store', '--config', f, '--print-config', '--mode', 'fast'], { env: { EBPF_AUDIT_BATCH: '12' }, dir: tmp, write: (s) => (printed = s) }).catch(() => undefined);
+  await parseWithConfig(newCommand({}), ['node', 'x', 'store', '--config', f, '--print-config', '--mode', 'fast'], {
+    env: { EBPF_AUDIT_BATCH: '12' },
+    dir: tmp,
+    write: (s) => (printed = s),
+  }).catch(() => undefined);
   assert.doesNotMatch(printed, /\x1b/, 'control characters print escaped');
   const again = write('again.yaml', printed);
   const a = await run(['--config', again]);
@@ -131,7 +135,7 @@ test('--print-config output is itself a config file that gives the same configur
   assert.deepEqual(a.args, ['i.json']);
 });
 
-test('a command\'s own error about a flag is located in the file or variable that set it', async () => {
+test("a command's own error about a flag is located in the file or variable that set it", async () => {
   const f = write('loc.yaml', 'batch: 1\n\ndb: /x\n');
   await run(['--config', f]);
   const fromFile = locateConfigError(new ConfigError('--db must be absolute, and --batch at least 2')) as Error;
@@ -149,7 +153,12 @@ function cli(file: string, args: string[], env: Record<string, string> = {}) {
 
 test('every CLI takes --config, EBPF_AUDIT_* and --print-config; bad values exit 2 with file:line:col', () => {
   const f = write('cli.yaml', 'topic-prefix: from-file\nbrokers: "10.0.0.1:9092"\n');
-  for (const [file, args] of [[PRODUCER_CLI, []], [TOPICS_CLI, ['check']], [CONSUMER_CLI, ['tail']], [CONSUMER_CLI, ['detect']]] as const) {
+  for (const [file, args] of [
+    [PRODUCER_CLI, []],
+    [TOPICS_CLI, ['check']],
+    [CONSUMER_CLI, ['tail']],
+    [CONSUMER_CLI, ['detect']],
+  ] as const) {
     const r = cli(file, [...args, '--config', f, '--print-config'], { EBPF_AUDIT_BROKERS: '10.0.0.2:9092', EBPF_AUDIT_SASL_PASSWORD: 'pw-secret' });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^topic-prefix: from-file +# file .*cli\.yaml:1:15$/m);

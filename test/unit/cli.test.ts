@@ -34,7 +34,12 @@ test('--help exits 0 and documents the options', () => {
 });
 
 test('help piped into head: every command exits 0, no EPIPE crash', () => {
-  for (const [cli, args] of [[PRODUCER_CLI, ['--help']], [CONSUMER_CLI, ['tail', '--help']], [CONSUMER_CLI, ['search', '--help']], [CONSUMER_CLI, ['detect', '--help']]] as const) {
+  for (const [cli, args] of [
+    [PRODUCER_CLI, ['--help']],
+    [CONSUMER_CLI, ['tail', '--help']],
+    [CONSUMER_CLI, ['search', '--help']],
+    [CONSUMER_CLI, ['detect', '--help']],
+  ] as const) {
     const r = spawnSync('bash', ['-o', 'pipefail', '-c', `"${process.execPath}" "${cli}" ${args.join(' ')} | head -1`], { encoding: 'utf8', timeout: 20000 });
     assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
     assert.doesNotMatch(r.stderr, /EPIPE/);

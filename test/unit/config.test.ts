@@ -4,11 +4,35 @@ import { ConfigError } from '../../common/errors';
 import { buildProducerConfig, type RawProducerOptions } from '../../producer/config';
 
 const ok: RawProducerOptions = {
-  brokers: '127.0.0.1:9092,[::1]:9093', topicPrefix: 'ebpf-audit', clientId: 'c', logLevel: 'info', procRoot: '/proc', bpfObject: 'x.o', syscallHooks: 'auto',
-  ringBufferMb: '16', drainIntervalMs: '10', lingerMs: '20', batchSize: '1000', maxQueued: '100000', acks: '-1',
-  compression: 'gzip', statsInterval: '10', shutdownTimeout: '10',
-  includePid: [], excludePid: [], includeUid: [], excludeUid: [], includeComm: [], excludeComm: [], includePath: [], excludePath: [],
-  onlyFailed: false, onlySuccessful: false, spoolDir: '/var/lib/ebpf-audit/spool', spoolMaxMb: '1024', metricsHost: '127.0.0.1',
+  brokers: '127.0.0.1:9092,[::1]:9093',
+  topicPrefix: 'ebpf-audit',
+  clientId: 'c',
+  logLevel: 'info',
+  procRoot: '/proc',
+  bpfObject: 'x.o',
+  syscallHooks: 'auto',
+  ringBufferMb: '16',
+  drainIntervalMs: '10',
+  lingerMs: '20',
+  batchSize: '1000',
+  maxQueued: '100000',
+  acks: '-1',
+  compression: 'gzip',
+  statsInterval: '10',
+  shutdownTimeout: '10',
+  includePid: [],
+  excludePid: [],
+  includeUid: [],
+  excludeUid: [],
+  includeComm: [],
+  excludeComm: [],
+  includePath: [],
+  excludePath: [],
+  onlyFailed: false,
+  onlySuccessful: false,
+  spoolDir: '/var/lib/ebpf-audit/spool',
+  spoolMaxMb: '1024',
+  metricsHost: '127.0.0.1',
 };
 
 test('valid options become a typed config', () => {
@@ -45,5 +69,9 @@ test('each bad option is a ConfigError naming the option', () => {
     [{ procRoot: 'proc' }, /--proc-root must be an absolute path/],
     [{ procRoot: '/nonexistent' }, /--proc-root \/nonexistent is not a proc file system/],
   ];
-  for (const [patch, re] of bad) assert.throws(() => buildProducerConfig({ ...ok, ...patch }), (e: unknown) => e instanceof ConfigError && re.test(e.message));
+  for (const [patch, re] of bad)
+    assert.throws(
+      () => buildProducerConfig({ ...ok, ...patch }),
+      (e: unknown) => e instanceof ConfigError && re.test(e.message),
+    );
 });

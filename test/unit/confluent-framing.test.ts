@@ -24,8 +24,14 @@ test('wire: magic byte 0, 4-byte big-endian id, body; short or foreign messages 
   const msg = encodeConfluent(70000, Buffer.from('body'));
   assert.equal(readConfluentId(msg), 70000);
   assert.deepEqual(msg.subarray(5), Buffer.from('body'));
-  assert.throws(() => readConfluentId(Buffer.from([0, 0, 1])), (e) => e instanceof DecodeError && /shorter than the 5-byte/.test(e.message));
-  assert.throws(() => readConfluentId(Buffer.from([0xc3, 1, 2, 3, 4, 5])), (e) => e instanceof DecodeError && /starts with c3, want 00/.test(e.message));
+  assert.throws(
+    () => readConfluentId(Buffer.from([0, 0, 1])),
+    (e) => e instanceof DecodeError && /shorter than the 5-byte/.test(e.message),
+  );
+  assert.throws(
+    () => readConfluentId(Buffer.from([0xc3, 1, 2, 3, 4, 5])),
+    (e) => e instanceof DecodeError && /starts with c3, want 00/.test(e.message),
+  );
   assert.throws(() => encodeConfluentHeader(-1), RangeError);
 });
 
@@ -43,11 +49,20 @@ test('a kind switched to a registry id encodes 00+id; one registry decodes both 
 
   const reader = createSchemaRegistry();
   assert.deepEqual(plain(reader.decode('file', single)), fileEvent);
-  assert.throws(() => reader.decode('file', framed), (e) => e instanceof UnknownRegistryIdError && e.registryId === 42);
+  assert.throws(
+    () => reader.decode('file', framed),
+    (e) => e instanceof UnknownRegistryIdError && e.registryId === 42,
+  );
   reader.addRegistered(42, parseSchema(JSON.stringify(reader.current('file').type.schema({ exportAttrs: true }))));
   assert.deepEqual(plain(reader.decode('file', framed)), fileEvent);
-  assert.throws(() => reader.decode('file', Buffer.concat([framed, Buffer.from([1])])), (e) => e instanceof DecodeError && /trailing data/.test(e.message));
-  assert.throws(() => reader.decode('file', framed.subarray(0, framed.length - 3)), (e) => e instanceof DecodeError && !(e instanceof UnknownRegistryIdError));
+  assert.throws(
+    () => reader.decode('file', Buffer.concat([framed, Buffer.from([1])])),
+    (e) => e instanceof DecodeError && /trailing data/.test(e.message),
+  );
+  assert.throws(
+    () => reader.decode('file', framed.subarray(0, framed.length - 3)),
+    (e) => e instanceof DecodeError && !(e instanceof UnknownRegistryIdError),
+  );
 });
 
 test('a registered writer schema with an extra defaulted field resolves into the reader schema', () => {
@@ -64,7 +79,10 @@ test('subject name strategies', () => {
   assert.equal(subjectName('record', 'ea.file', 'io.ebpfaudit.FileEvent'), 'io.ebpfaudit.FileEvent');
   assert.equal(subjectName('topic-record', 'ea.file', 'io.ebpfaudit.FileEvent'), 'ea.file-io.ebpfaudit.FileEvent');
   assert.deepEqual(writerSubjects({ file: 'ea.file', stats: 'ea.stats' }, createSchemaRegistry(), 'record'), { file: 'io.ebpfaudit.FileEvent', stats: 'io.ebpfaudit.StatsEvent' });
-  assert.throws(() => subjectStrategyOption('subject'), (e) => e instanceof ConfigError && /--subject-strategy must be topic, record, topic-record/.test(e.message));
+  assert.throws(
+    () => subjectStrategyOption('subject'),
+    (e) => e instanceof ConfigError && /--subject-strategy must be topic, record, topic-record/.test(e.message),
+  );
 });
 
 test('--schema-registry flags: URL checks, password from a file or the environment only', () => {
@@ -72,10 +90,18 @@ test('--schema-registry flags: URL checks, password from a file or the environme
   const pw = path.join(dir, 'pw');
   fs.writeFileSync(pw, 'file-s3cret\n');
   const fails = (o: Parameters<typeof schemaRegistryOption>[0], re: RegExp) =>
-    assert.throws(() => schemaRegistryOption(o), (e) => e instanceof ConfigError && re.test(e.message));
+    assert.throws(
+      () => schemaRegistryOption(o),
+      (e) => e instanceof ConfigError && re.test(e.message),
+    );
   assert.equal(schemaRegistryOption({}), undefined);
   assert.deepEqual(schemaRegistryOption({ schemaRegistry: 'http://127.0.0.1:8081/' }), { url: 'http://127.0.0.1:8081', username: undefined, password: undefined, ca: undefined });
-  assert.deepEqual(schemaRegistryOption({ schemaRegistry: 'http://r:8081', schemaRegistryUser: 'u', schemaRegistryPasswordFile: pw }), { url: 'http://r:8081', username: 'u', password: 'file-s3cret', ca: undefined });
+  assert.deepEqual(schemaRegistryOption({ schemaRegistry: 'http://r:8081', schemaRegistryUser: 'u', schemaRegistryPasswordFile: pw }), {
+    url: 'http://r:8081',
+    username: 'u',
+    password: 'file-s3cret',
+    ca: undefined,
+  });
   // schemaRegistryPassword: what the configuration layer took from EBPF_AUDIT_SCHEMA_REGISTRY_PASSWORD.
   assert.equal(schemaRegistryOption({ schemaRegistry: 'http://r:8081', schemaRegistryUser: 'e', schemaRegistryPassword: 'env-s3cret' })?.password, 'env-s3cret');
   fails({ schemaRegistry: 'http://r', schemaRegistryPassword: 'p' }, /a schema registry password needs --schema-registry-user/);
@@ -102,11 +128,15 @@ test('the registry password comes from the environment, never argv, and --print-
   assert.match(onArgv.stderr, /--schema-registry-password is never read from the command line/);
 });
 
-test('registry client: basic auth header, the registry\'s answer in errors, outages retriable and refusals not', async () => {
+test("registry client: basic auth header, the registry's answer in errors, outages retriable and refusals not", async () => {
   // Apicurio's basic auth needs a Keycloak server, so the local registry cannot check credentials:
   // a loopback server records what the client sends and answers as Confluent's registry does.
   const seen: http.IncomingHttpHeaders[] = [];
-  const answers: [number, unknown][] = [[200, { id: 5 }], [409, { error_code: 409, message: 'Schema being registered is incompatible with an earlier schema' }], [503, { message: 'busy' }]];
+  const answers: [number, unknown][] = [
+    [200, { id: 5 }],
+    [409, { error_code: 409, message: 'Schema being registered is incompatible with an earlier schema' }],
+    [503, { message: 'busy' }],
+  ];
   const server = http.createServer((req, res) => {
     seen.push(req.headers);
     const [status, body] = answers.shift()!;
@@ -119,7 +149,14 @@ test('registry client: basic auth header, the registry\'s answer in errors, outa
     assert.equal(await client.register('ea.file-value', '"string"'), 5);
     assert.equal(seen[0].authorization, `Basic ${Buffer.from('svc:pä ss:word').toString('base64')}`);
     assert.equal(seen[0]['content-type'], 'application/vnd.schemaregistry.v1+json');
-    await assert.rejects(client.register('ea.file-value', '"string"'), (e) => e instanceof RegistryError && e.status === 409 && !e.retriable && /\/base\/subjects\/ea\.file-value\/versions: HTTP 409: Schema being registered is incompatible/.test(e.message));
+    await assert.rejects(
+      client.register('ea.file-value', '"string"'),
+      (e) =>
+        e instanceof RegistryError &&
+        e.status === 409 &&
+        !e.retriable &&
+        /\/base\/subjects\/ea\.file-value\/versions: HTTP 409: Schema being registered is incompatible/.test(e.message),
+    );
     await assert.rejects(client.schemaById(1), (e) => e instanceof RegistryError && e.status === 503 && e.retriable);
   } finally {
     server.closeAllConnections();

@@ -8,7 +8,17 @@ import { fileEvent, netEvent } from '../helpers/samples';
 const common = { brokers: '127.0.0.1:9092', topicPrefix: 'ea', clientId: 'c', logLevel: 'warn' };
 const tail = (o: Partial<TailFlags> = {}): TailFlags => ({ ...common, output: 'text', kind: [], host: [], pid: [], comm: [], exe: [], pathPrefix: [], untilEnd: false, ...o });
 const detect = (o: Partial<DetectFlags> = {}): DetectFlags => ({
-  ...common, check: false, defaultRules: true, disable: [], minSeverity: 'info', output: 'text', publish: true, statsInterval: '60', orderWait: '1000', untilEnd: false, ...o,
+  ...common,
+  check: false,
+  defaultRules: true,
+  disable: [],
+  minSeverity: 'info',
+  output: 'text',
+  publish: true,
+  statsInterval: '60',
+  orderWait: '1000',
+  untilEnd: false,
+  ...o,
 });
 const fails = (fn: () => unknown, msg: RegExp) => assert.throws(fn, (err: unknown) => err instanceof ConfigError && msg.test(err.message));
 

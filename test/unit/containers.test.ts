@@ -37,7 +37,7 @@ test('cgroup ids (directory inodes) resolve through a cached, rate-limited scan'
   assert.equal(r.stats().scans, 2);
 });
 
-test('a cgroup created after the last scan resolves at once through the process\'s /proc/PID/cgroup', () => {
+test("a cgroup created after the last scan resolves at once through the process's /proc/PID/cgroup", () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ea-cg-'));
   const proc = fs.mkdtempSync(path.join(os.tmpdir(), 'ea-proc-'));
   let clock = 0;

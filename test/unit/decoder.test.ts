@@ -42,8 +42,20 @@ test('file open record: fields, failed result, variable length', () => {
   assert.equal(r.type, 'file');
   if (r.type !== 'file') return;
   assert.deepEqual(r.task, {
-    pid: 4242, tid: 4243, ppid: 1, uid: 1000, gid: 1001, euid: 0, egid: 0, startNs: 77_000_000_000n, cgroupId: 9n, comm: 'cat', exeUnlinked: false,
-    capEffective: 1n << 21n, tty: 34819, loginuid: 1000,
+    pid: 4242,
+    tid: 4243,
+    ppid: 1,
+    uid: 1000,
+    gid: 1001,
+    euid: 0,
+    egid: 0,
+    startNs: 77_000_000_000n,
+    cgroupId: 9n,
+    comm: 'cat',
+    exeUnlinked: false,
+    capEffective: 1n << 21n,
+    tty: 34819,
+    loginuid: 1000,
   });
   assert.equal(r.ktimeNs, 5_000_000_123n);
   assert.equal(r.path, path);
@@ -78,14 +90,37 @@ test('net records: IPv4, IPv6 compressed, v4-mapped shown as IPv4, unix paths, a
   assert.ok(v4.type === 'net' && v4.ip === '127.0.0.1' && v4.port === 8080 && v4.family === 'inet' && v4.result === -111 && v4.fd === 7);
   assert.ok(v4.type === 'net' && v4.protocol === 'tcp' && v4.op === 'connect' && v4.unixPath === '');
   // A pathname ends at its first NUL: what follows within addrlen is the caller's buffer.
-  const sock = make(1, [], 0, (p) => { p.u16('path_len', 12); p.bytes('path', Buffer.from('/run/x.s\0N{\x7f')); p.u16('protocol', 0); }, 12);
+  const sock = make(
+    1,
+    [],
+    0,
+    (p) => {
+      p.u16('path_len', 12);
+      p.bytes('path', Buffer.from('/run/x.s\0N{\x7f'));
+      p.u16('protocol', 0);
+    },
+    12,
+  );
   assert.ok(sock.type === 'net' && sock.family === 'unix' && sock.unixPath === '/run/x.s' && sock.protocol === 'stream' && sock.ip === '');
   // An abstract name is every byte of addrlen after its leading NUL, NULs included; nothing past it.
-  const abstract = make(1, [], 0, (p) => { p.u16('path_len', 6); p.bytes('path', Buffer.from('\0ab\0c\0garbage')); }, 6);
+  const abstract = make(
+    1,
+    [],
+    0,
+    (p) => {
+      p.u16('path_len', 6);
+      p.bytes('path', Buffer.from('\0ab\0c\0garbage'));
+    },
+    6,
+  );
   assert.ok(abstract.type === 'net' && abstract.unixPath === '@ab\0c\0');
   const unnamed = make(1, [], 0, (p) => p.bytes('path', Buffer.from('leftover')), 0);
   assert.ok(unnamed.type === 'net' && unnamed.unixPath === '');
-  const udp6 = make(10, [0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], 53, (p) => { p.u16('op', 7); p.u16('sock_type', 2); p.u16('protocol', 17); });
+  const udp6 = make(10, [0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], 53, (p) => {
+    p.u16('op', 7);
+    p.u16('sock_type', 2);
+    p.u16('protocol', 17);
+  });
   assert.ok(udp6.type === 'net' && udp6.op === 'accept4' && udp6.protocol === 'udp' && udp6.ip === 'fe80::1');
   const v6 = make(10, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], 443);
   assert.ok(v6.type === 'net' && v6.ip === '::1' && v6.family === 'inet6');
@@ -96,20 +131,52 @@ test('net records: IPv4, IPv6 compressed, v4-mapped shown as IPv4, unix paths, a
 test('socket and dup records: any family, local and remote ends', () => {
   const base = cLayout().ea_net.fields.path[0];
   const make = (type: number, write: (p: Putter) => void, pathLen = 0) =>
-    decodeRecord(cRecord('ea_net', (p) => { task(p, type, base + pathLen); write(p); }), 0, base + pathLen);
+    decodeRecord(
+      cRecord('ea_net', (p) => {
+        task(p, type, base + pathLen);
+        write(p);
+      }),
+      0,
+      base + pathLen,
+    );
   // socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL)) = 4
-  const packet = make(7, (p) => { p.s64('ret', 4n); p.s32('fd', 4); p.u16('family', 17); p.u16('op', 21); p.u16('sock_type', 3); p.u16('protocol', 0x300); });
+  const packet = make(7, (p) => {
+    p.s64('ret', 4n);
+    p.s32('fd', 4);
+    p.u16('family', 17);
+    p.u16('op', 21);
+    p.u16('sock_type', 3);
+    p.u16('protocol', 0x300);
+  });
   assert.ok(packet.type === 'net');
   if (packet.type !== 'net') return;
   assert.deepEqual([packet.op, packet.family, packet.socketType, packet.socketProtocol, packet.protocol, packet.ip, packet.localIp], ['socket', 'packet', 'raw', 768, '', '', '']);
-  const tcp = make(7, (p) => { p.s64('ret', 3n); p.u16('family', 2); p.u16('op', 21); p.u16('sock_type', 1); p.u16('protocol', 6); });
+  const tcp = make(7, (p) => {
+    p.s64('ret', 3n);
+    p.u16('family', 2);
+    p.u16('op', 21);
+    p.u16('sock_type', 1);
+    p.u16('protocol', 6);
+  });
   assert.ok(tcp.type === 'net' && tcp.family === 'inet' && tcp.protocol === 'tcp' && tcp.ip === '' && tcp.port === 0);
-  const odd = make(7, (p) => { p.s64('ret', -97n); p.u16('family', 99); p.u16('op', 21); });
+  const odd = make(7, (p) => {
+    p.s64('ret', -97n);
+    p.u16('family', 99);
+    p.u16('op', 21);
+  });
   assert.ok(odd.type === 'net' && odd.family === 'af-99' && odd.result === -97 && odd.socketType === '');
   // dup2(3, 0) of a connected TCP socket: old fd, new fd, both ends.
   const dup = make(8, (p) => {
-    p.s64('ret', 0n); p.s32('fd', 3); p.u16('family', 2); p.u16('op', 23); p.u16('sock_type', 1); p.u16('protocol', 6);
-    p.bytes('addr', Buffer.from([192, 0, 2, 7])); p.u16('port', 4444); p.bytes('local_addr', Buffer.from([10, 0, 0, 5])); p.u16('local_port', 51000);
+    p.s64('ret', 0n);
+    p.s32('fd', 3);
+    p.u16('family', 2);
+    p.u16('op', 23);
+    p.u16('sock_type', 1);
+    p.u16('protocol', 6);
+    p.bytes('addr', Buffer.from([192, 0, 2, 7]));
+    p.u16('port', 4444);
+    p.bytes('local_addr', Buffer.from([10, 0, 0, 5]));
+    p.u16('local_port', 51000);
   });
   assert.ok(dup.type === 'net');
   if (dup.type !== 'net') return;
@@ -120,31 +187,58 @@ test('link, ptrace and module records', () => {
   const c = cLayout();
   const target = Buffer.from('/etc/shadow');
   const lsize = c.ea_file_link.fields.target[0] + target.length;
-  const link = decodeRecord(cRecord('ea_file_link', (p) => {
-    task(p, 6, lsize);
-    p.s64('ret', 0n); p.s32('olddirfd', -1); p.s32('newdirfd', -100); p.u16('op', 18);
-    p.u16('path_len', 8); p.bytes('path', Buffer.from('/tmp/lnk')); p.u16('target_len', target.length); p.bytes('target', target);
-  }), 0, lsize);
+  const link = decodeRecord(
+    cRecord('ea_file_link', (p) => {
+      task(p, 6, lsize);
+      p.s64('ret', 0n);
+      p.s32('olddirfd', -1);
+      p.s32('newdirfd', -100);
+      p.u16('op', 18);
+      p.u16('path_len', 8);
+      p.bytes('path', Buffer.from('/tmp/lnk'));
+      p.u16('target_len', target.length);
+      p.bytes('target', target);
+    }),
+    0,
+    lsize,
+  );
   assert.ok(link.type === 'link');
   if (link.type !== 'link') return;
   assert.deepEqual([link.op, link.path, link.target, link.olddirfd, link.newdirfd, link.result], ['symlinkat', '/tmp/lnk', '/etc/shadow', -1, -100, 0]);
 
   const psize = c.ea_proc_ptrace.size;
-  const pt = decodeRecord(cRecord('ea_proc_ptrace', (p) => {
-    task(p, 9, psize);
-    p.s64('ret', -1n); p.s64('request', 0x4206n); p.s32('target', 777); p.u64('addr', 0xffff_ffff_ffff_fff0n); p.u64('data', 42n);
-  }), 0, psize);
+  const pt = decodeRecord(
+    cRecord('ea_proc_ptrace', (p) => {
+      task(p, 9, psize);
+      p.s64('ret', -1n);
+      p.s64('request', 0x4206n);
+      p.s32('target', 777);
+      p.u64('addr', 0xffff_ffff_ffff_fff0n);
+      p.u64('data', 42n);
+    }),
+    0,
+    psize,
+  );
   assert.ok(pt.type === 'ptrace');
   if (pt.type !== 'ptrace') return;
   assert.deepEqual([pt.request, pt.requestCode, pt.target, pt.result, pt.addr, pt.data], ['PTRACE_SEIZE', 0x4206, 777, -1, 0xffff_ffff_ffff_fff0n, 42n]);
 
   const params = Buffer.from('debug=1');
   const msize = c.ea_proc_module.fields.params[0] + params.length;
-  const mod = decodeRecord(cRecord('ea_proc_module', (p) => {
-    task(p, 10, msize);
-    p.s64('ret', -38n); p.s32('fd', 5); p.u16('op', 27); p.u16('path_len', 9); p.bytes('path', Buffer.from('/tmp/x.ko'));
-    p.u16('params_len', params.length); p.bytes('params', params);
-  }), 0, msize);
+  const mod = decodeRecord(
+    cRecord('ea_proc_module', (p) => {
+      task(p, 10, msize);
+      p.s64('ret', -38n);
+      p.s32('fd', 5);
+      p.u16('op', 27);
+      p.u16('path_len', 9);
+      p.bytes('path', Buffer.from('/tmp/x.ko'));
+      p.u16('params_len', params.length);
+      p.bytes('params', params);
+    }),
+    0,
+    msize,
+  );
   assert.ok(mod.type === 'module');
   if (mod.type !== 'module') return;
   assert.deepEqual([mod.op, mod.path, mod.params, mod.fd, mod.result, mod.size], ['finit_module', '/tmp/x.ko', 'debug=1', 5, -38, 0]);
@@ -193,7 +287,14 @@ test('exec and exit records', () => {
   const m = decodeRecord(memfdExec, 0, size);
   assert.ok(m.type === 'exec' && m.exeMemfd && m.task.exeUnlinked && m.exe === '/memfd:x-load');
   const exitRec = (status: number) =>
-    decodeRecord(cRecord('ea_proc_exit', (p) => { task(p, 4, c.ea_proc_exit.size); p.s32('exit_code', status); }), 0, c.ea_proc_exit.size);
+    decodeRecord(
+      cRecord('ea_proc_exit', (p) => {
+        task(p, 4, c.ea_proc_exit.size);
+        p.s32('exit_code', status);
+      }),
+      0,
+      c.ea_proc_exit.size,
+    );
   const normal = exitRec(3 << 8);
   assert.ok(normal.type === 'exit' && normal.exitCode === 3 && normal.signal === 0);
   const killed = exitRec(9);

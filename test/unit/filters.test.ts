@@ -20,7 +20,10 @@ test('includes set the include bits; excludes only the rule bits; an exclude win
   });
   assert.equal(flags, FLT.COMM_INCLUDE | FLT.PATH_INCLUDE | FLT.TASK_RULES | FLT.PATH_RULES | FLT.FAILED_ONLY);
   const etc = entries.filter((e) => e.map === 'path_rules');
-  assert.deepEqual(etc.map((e) => e.value), [RULE.include, RULE.exclude]); // written in this order: exclude last
+  assert.deepEqual(
+    etc.map((e) => e.value),
+    [RULE.include, RULE.exclude],
+  ); // written in this order: exclude last
   const comm = entries.find((e) => e.map === 'comm_rules')!;
   assert.equal(comm.key.length, 16);
   assert.equal(comm.key.toString('utf8', 0, 3), 'cat');
@@ -44,8 +47,14 @@ test('filter files: validated with the file named, merged with the flags', () =>
   assert.deepEqual(merged.include.uid, [0, 1000]);
   assert.equal(merged.result, 'successful');
   fs.writeFileSync(file, JSON.stringify({ include: { user: [1] } }));
-  assert.throws(() => readFilterFile(file), (e: unknown) => e instanceof ConfigError && /unknown key "user"/.test(e.message));
+  assert.throws(
+    () => readFilterFile(file),
+    (e: unknown) => e instanceof ConfigError && /unknown key "user"/.test(e.message),
+  );
   fs.writeFileSync(file, '{ not json');
-  assert.throws(() => readFilterFile(file), (e: unknown) => e instanceof ConfigError && e.message.includes(file));
+  assert.throws(
+    () => readFilterFile(file),
+    (e: unknown) => e instanceof ConfigError && e.message.includes(file),
+  );
   assert.throws(() => mergeFilters({ ...emptyFilter(), result: 'failed' }, { ...emptyFilter(), result: 'successful' }), /conflicting/);
 });

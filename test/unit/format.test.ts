@@ -5,17 +5,11 @@ import { escapeField, formatTimestamp } from '../../consumer/core/output/text';
 import { execEvent, fileEvent, netEvent } from '../helpers/samples';
 
 test('file line is byte-exact: space after Path:, quoted fields', () => {
-  assert.equal(
-    formatLine({ kind: 'file', event: fileEvent }),
-    '[1764012345.123456789] PID:1234 Exe:"/usr/bin/cat" Comm:"cat" Path: "/etc/passwd"',
-  );
+  assert.equal(formatLine({ kind: 'file', event: fileEvent }), '[1764012345.123456789] PID:1234 Exe:"/usr/bin/cat" Comm:"cat" Path: "/etc/passwd"');
 });
 
 test('net line is byte-exact: no space after DST_IP:', () => {
-  assert.equal(
-    formatLine({ kind: 'net', event: netEvent }),
-    '[1764012345.000000001] PID:1234 Exe:"/usr/bin/curl" Comm:"curl" DST_IP:10.1.2.3',
-  );
+  assert.equal(formatLine({ kind: 'net', event: netEvent }), '[1764012345.000000001] PID:1234 Exe:"/usr/bin/curl" Comm:"curl" DST_IP:10.1.2.3');
   assert.match(formatLine({ kind: 'net', event: { ...netEvent, dst_ip: '::1', family: 'inet6' } }), / DST_IP:::1$/);
 });
 
@@ -35,10 +29,7 @@ test('accepts and unix connects in the same style', () => {
 });
 
 test('exec and exit lines in the same style', () => {
-  assert.equal(
-    formatLine({ kind: 'process', event: execEvent }),
-    '[1764012345.000000000] PID:1234 Exe:"/usr/bin/cat" Comm:"cat" Exec: "/bin/cat" Args: "cat" "/etc/hosts"',
-  );
+  assert.equal(formatLine({ kind: 'process', event: execEvent }), '[1764012345.000000000] PID:1234 Exe:"/usr/bin/cat" Comm:"cat" Exec: "/bin/cat" Args: "cat" "/etc/hosts"');
   assert.match(formatLine({ kind: 'process', event: { ...execEvent, kind: 'exit', exit_code: 2 } }), / Exit:2$/);
   assert.match(formatLine({ kind: 'process', event: { ...execEvent, kind: 'exit', exit_code: -1, signal: 9 } }), / Exit:signal 9$/);
 });
@@ -80,7 +71,20 @@ test('links, sockets, dups, ptrace and module loads get lines in the same style'
   const link = { ...fileEvent, op: 'symlinkat', path: '/tmp/l', target: '../etc/"shadow"', result: 0 };
   assert.equal(tail({ kind: 'file', event: link }), 'Symlink: "/tmp/l" Target: "../etc/\\"shadow\\""');
   assert.equal(tail({ kind: 'file', event: { ...link, op: 'linkat', target: '/etc/shadow', result: -18 } }), 'Link: "/tmp/l" Target: "/etc/shadow" Error:EXDEV');
-  const sock = { ...netEvent, op: 'socket', family: 'packet', dst_ip: '', dst_port: 0, fd: 4, result: 4, protocol: '', local_ip: '', local_port: 0, socket_type: 'raw', socket_protocol: 768 };
+  const sock = {
+    ...netEvent,
+    op: 'socket',
+    family: 'packet',
+    dst_ip: '',
+    dst_port: 0,
+    fd: 4,
+    result: 4,
+    protocol: '',
+    local_ip: '',
+    local_port: 0,
+    socket_type: 'raw',
+    socket_protocol: 768,
+  };
   assert.equal(tail({ kind: 'net', event: sock }), 'Socket: packet raw Protocol:768');
   assert.equal(tail({ kind: 'net', event: { ...sock, family: 'inet', socket_type: 'stream', protocol: 'tcp', socket_protocol: 6 } }), 'Socket: inet stream Protocol:tcp');
   assert.equal(tail({ kind: 'net', event: { ...sock, result: -1 } }), 'Socket: packet raw Protocol:768 Error:EPERM');
@@ -90,8 +94,14 @@ test('links, sockets, dups, ptrace and module loads get lines in the same style'
   assert.equal(tail({ kind: 'net', event: { ...dup, protocol: 'udp', dst_ip: '' } }), 'Dup: 3->0 Socket: inet udp 10.0.0.5:51000');
   const ptrace = { ...execEvent, kind: 'ptrace', result: 0, ptrace: { request: 'PTRACE_ATTACH', request_code: 16, target_pid: 4321, addr: 0n, data: 0n } };
   assert.equal(tail({ kind: 'process', event: ptrace }), 'Ptrace: PTRACE_ATTACH Target:4321');
-  assert.equal(tail({ kind: 'process', event: { ...ptrace, result: -1, ptrace: { ...ptrace.ptrace, request: 'PTRACE_TRACEME', target_pid: 0 } } }), 'Ptrace: PTRACE_TRACEME Error:EPERM');
+  assert.equal(
+    tail({ kind: 'process', event: { ...ptrace, result: -1, ptrace: { ...ptrace.ptrace, request: 'PTRACE_TRACEME', target_pid: 0 } } }),
+    'Ptrace: PTRACE_TRACEME Error:EPERM',
+  );
   const mod = { ...execEvent, kind: 'finit_module', result: -38, module: { path: '/tmp/x.ko', size: 0n, fd: 3, flags: 0, params: 'debug=1' } };
   assert.equal(tail({ kind: 'process', event: mod }), 'Module: finit_module File: "/tmp/x.ko" Params: "debug=1" Error:ENOSYS');
-  assert.equal(tail({ kind: 'process', event: { ...mod, kind: 'init_module', module: { ...mod.module, path: '', size: 1234n, fd: -1 } } }), 'Module: init_module Size:1234 Params: "debug=1" Error:ENOSYS');
+  assert.equal(
+    tail({ kind: 'process', event: { ...mod, kind: 'init_module', module: { ...mod.module, path: '', size: 1234n, fd: -1 } } }),
+    'Module: init_module Size:1234 Params: "debug=1" Error:ENOSYS',
+  );
 });

@@ -46,9 +46,12 @@ test('boot id, executables and container ids all come from --proc-root', () => {
   assert.equal(view.containers.containerOf(cgroupIno, 4242), cid);
 });
 
-test('--proc-root must be a procfs of the producer\'s own PID namespace', () => {
+test("--proc-root must be a procfs of the producer's own PID namespace", () => {
   const { procRoot } = fakeHost();
-  assert.throws(() => checkProcRoot(procRoot, process.pid + 1), (e: unknown) => e instanceof ConfigError && /another PID namespace.*hostPID/.test(e.message));
+  assert.throws(
+    () => checkProcRoot(procRoot, process.pid + 1),
+    (e: unknown) => e instanceof ConfigError && /another PID namespace.*hostPID/.test(e.message),
+  );
   assert.throws(() => checkProcRoot(path.dirname(procRoot), process.pid), /is not a proc file system/);
   checkProcRoot('/proc', process.pid); // the real one
 });

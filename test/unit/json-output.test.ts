@@ -69,12 +69,21 @@ test('tail filters: lists are alternatives, every given list must match', () => 
 test('ecs: links, sockets, dups, ptrace and module loads', () => {
   const l = toEcs({ kind: 'file', event: { ...fileEvent, op: 'symlink', path: '/tmp/l', target: '/etc/shadow', result: 0 } }) as Record<string, any>;
   assert.deepEqual([l.event.type, l.event.action, l.file.target_path], [['creation'], 'symlink', '/etc/shadow']);
-  const s = toEcs({ kind: 'net', event: { ...netEvent, op: 'socket', family: 'packet', dst_ip: '', dst_port: 0, protocol: '', socket_type: 'raw', socket_protocol: 768, result: 4 } }) as Record<string, any>;
+  const s = toEcs({
+    kind: 'net',
+    event: { ...netEvent, op: 'socket', family: 'packet', dst_ip: '', dst_port: 0, protocol: '', socket_type: 'raw', socket_protocol: 768, result: 4 },
+  }) as Record<string, any>;
   assert.deepEqual([s.event.type, s.event.action, s.destination], [['info'], 'socket', { ip: '', port: 0, address: '' }]);
   const d = toEcs({ kind: 'net', event: { ...netEvent, op: 'dup2', fd: 3, result: 0 } }) as Record<string, any>;
   assert.deepEqual([d.destination.ip, d.source.ip, d.source.port], ['10.1.2.3', '10.0.0.5', 40000]);
-  const p = toEcs({ kind: 'process', event: { ...execEvent, kind: 'ptrace', result: -1, ptrace: { request: 'PTRACE_ATTACH', request_code: 16, target_pid: 9, addr: 0n, data: 0n } } }) as Record<string, any>;
+  const p = toEcs({
+    kind: 'process',
+    event: { ...execEvent, kind: 'ptrace', result: -1, ptrace: { request: 'PTRACE_ATTACH', request_code: 16, target_pid: 9, addr: 0n, data: 0n } },
+  }) as Record<string, any>;
   assert.deepEqual([p.event.action, p.event.outcome, p.ptrace, p.error.code], ['ptrace', 'failure', { request: 'PTRACE_ATTACH', target: { pid: 9 } }, 'EPERM']);
-  const m = toEcs({ kind: 'process', event: { ...execEvent, kind: 'finit_module', result: 0, module: { path: '/tmp/x.ko', size: 0n, fd: 3, flags: 0, params: '' } } }) as Record<string, any>;
+  const m = toEcs({ kind: 'process', event: { ...execEvent, kind: 'finit_module', result: 0, module: { path: '/tmp/x.ko', size: 0n, fd: 3, flags: 0, params: '' } } }) as Record<
+    string,
+    any
+  >;
   assert.deepEqual([m.event.category, m.event.action, m.file.path, m.user.name], [['driver'], 'finit_module', '/tmp/x.ko', 'alice']);
 });

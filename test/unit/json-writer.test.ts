@@ -15,9 +15,20 @@ function reference(value: unknown): string {
 }
 
 const NASTY = [
-  '', 'plain', 'quote " and \\ backslash', 'tab\tnew\nline\r', 'nul\u0000 esc\u001b[31m', 'del\u007f c1\u0085\u009b',
-  'bidi\u202e x \u2066 y \u2069', 'line\u2028para\u2029', 'é ü 中文', 'emoji 😀', 'lone \ud800 surrogate', 'replacement \ufffd',
-  `${'long path segment/'.repeat(8)}\u009b`, 'x'.repeat(200),
+  '',
+  'plain',
+  'quote " and \\ backslash',
+  'tab\tnew\nline\r',
+  'nul\u0000 esc\u001b[31m',
+  'del\u007f c1\u0085\u009b',
+  'bidi\u202e x \u2066 y \u2069',
+  'line\u2028para\u2029',
+  'é ü 中文',
+  'emoji 😀',
+  'lone \ud800 surrogate',
+  'replacement \ufffd',
+  `${'long path segment/'.repeat(8)}\u009b`,
+  'x'.repeat(200),
 ];
 
 test('jsonString equals JSON.stringify plus the unsafe escapes, short and long strings', () => {
@@ -28,7 +39,12 @@ test('writeJson equals JSON.stringify on plain values: undefined left out, NaN a
   const values: unknown[] = [
     { a: 1, b: undefined, c: () => 1, d: [1, undefined, () => 2, null], e: NaN, f: -0, g: 1.5e300, h: new Date(0) },
     { big: 2n ** 63n - 1n, neg: -(2n ** 62n), nested: { list: [1n, 'x', true, false, {}] }, '': 'empty key', 'k"ey\u2028': 1 },
-    [], [[]], null, 'str', 3, true,
+    [],
+    [[]],
+    null,
+    'str',
+    3,
+    true,
   ];
   for (const v of values) assert.equal(stringify(v), reference(v));
   assert.equal(writeJson(undefined), undefined);

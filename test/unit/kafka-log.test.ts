@@ -32,7 +32,11 @@ test('a broker that refuses connections: one info line says so, no ERROR lines, 
   const kafka = createKafka({ brokers: [`127.0.0.1:${await closedPort()}`], clientId: 'log-test', logger, retry: { retries: 4, initialRetryTime: 10, maxRetryTime: 20 } });
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await assert.rejects(producer.connect());
-  assert.deepEqual(lines.filter((l) => l.level >= 40), [], 'no warnings or errors');
+  assert.deepEqual(
+    lines.filter((l) => l.level >= 40),
+    [],
+    'no warnings or errors',
+  );
   const info = lines.filter((l) => l.level === 30);
   assert.equal(info.length, 1);
   assert.match(info[0].msg, /^Kafka: broker unreachable or restarting; retrying$/);
@@ -59,7 +63,8 @@ test('each condition is said once at info (again after a quiet minute); real err
   const entry = (level: logLevel, message: string, extra: Record<string, unknown> = {}) =>
     log({ namespace: 'Runner', level, label: 'ERROR', log: { timestamp: new Date().toISOString(), message, ...extra } });
   for (let i = 0; i < 10; i++) entry(logLevel.ERROR, 'The group coordinator is not available', { groupId: 'g' });
-  for (let i = 0; i < 5; i++) entry(logLevel.ERROR, 'Response Metadata(key: 3, version: 6)', { error: 'There is no leader for this topic-partition as we are in the middle of a leadership election' });
+  for (let i = 0; i < 5; i++)
+    entry(logLevel.ERROR, 'Response Metadata(key: 3, version: 6)', { error: 'There is no leader for this topic-partition as we are in the middle of a leadership election' });
   entry(logLevel.ERROR, 'Error when calling eachMessage', { error: 'boom' });
   assert.deepEqual(
     lines.filter((l) => l.level >= 30).map((l) => [l.level, l.msg]),
@@ -72,5 +77,9 @@ test('each condition is said once at info (again after a quiet minute); real err
   const quiet = capture();
   const silent = kafkaLogCreator(quiet.logger, { transientLevel: 'debug' })(logLevel.INFO);
   silent({ namespace: 'Connection', level: logLevel.ERROR, label: 'ERROR', log: { timestamp: '', message: 'Connection error: connect ECONNREFUSED 127.0.0.1:1' } });
-  assert.deepEqual(quiet.lines.map((l) => l.level), [20], 'a client whose caller reports outages keeps them at debug');
+  assert.deepEqual(
+    quiet.lines.map((l) => l.level),
+    [20],
+    'a client whose caller reports outages keeps them at debug',
+  );
 });

@@ -44,7 +44,9 @@ const VALUES = [0, 1, -1, 63, 64, -64, -65, 127, 128, 8191, 8192, -8193, 2 ** 20
 test('varints written in place and small varlongs decode to what was written, with upstream bytes and sizes', () => {
   for (const v of VALUES) {
     const e = new Encoder();
-    e.writeVarInt(v).writeVarLong(v).writeUVarInt(Math.abs(v) >>> 0);
+    e.writeVarInt(v)
+      .writeVarLong(v)
+      .writeUVarInt(Math.abs(v) >>> 0);
     const d = new Decoder(e.buffer);
     assert.equal(d.readVarInt(), v);
     assert.equal(d.readVarLong().toNumber(), v);
@@ -65,7 +67,7 @@ test('CRC32C: the check value, and the reference on random buffers', () => {
   }
 });
 
-test('readVarLongNumber: the number for varlongs of up to 7 bytes, readVarLong\'s Long beyond', () => {
+test("readVarLongNumber: the number for varlongs of up to 7 bytes, readVarLong's Long beyond", () => {
   const values = [...VALUES, 2 ** 47, -(2 ** 47), 2 ** 48 - 1, -(2 ** 48), 2 ** 48, -(2 ** 48) - 1, 2 ** 53 - 1, -(2 ** 53) + 1];
   for (const v of values) {
     const buf = new Encoder().writeVarLong(Long.fromNumber(v)).writeInt8(7).buffer;
@@ -92,10 +94,14 @@ async function roundTrip(firstOffset: string, firstTimestamp: number, records: A
   return (await decodeRecordBatch(new Decoder(encoded.buffer))).records;
 }
 
-test('record batches decode with exact offsets and timestamps, numbers or Longs, and upstream\'s headers', async () => {
+test("record batches decode with exact offsets and timestamps, numbers or Longs, and upstream's headers", async () => {
   const proto = JSON.parse('{"__proto__": "p"}') as Record<string, unknown>; // an own key named __proto__
   const headers = [{}, { kind: 'file', host: 'h1' }, { dup: ['a', 'b', 'c'], one: 'x' }, proto];
-  for (const [firstOffset, firstTimestamp] of [['0', 1_764_012_345_678], ['9007199254740000', 1_764_012_345_678], ['9223372036854775000', -1]] as const) {
+  for (const [firstOffset, firstTimestamp] of [
+    ['0', 1_764_012_345_678],
+    ['9007199254740000', 1_764_012_345_678],
+    ['9223372036854775000', -1],
+  ] as const) {
     const deltas = [0, 1, 500, 999];
     const specs = deltas.map((d, i) => ({ offsetDelta: d, timestampDelta: i === 3 ? '300000000000000' : d * 7, headers: headers[i] }));
     const records = await roundTrip(firstOffset, firstTimestamp, specs);
@@ -119,7 +125,8 @@ test('record batches decode with exact offsets and timestamps, numbers or Longs,
 
 test('a fetched batch keeps the messages at or after the fetched offset, numbers or Longs', () => {
   const msgs = (offsets: string[]) => offsets.map((offset) => ({ offset, key: null, isControlRecord: false, batchContext: {} }));
-  const kept = (fetched: string, offsets: string[]) => new Batch('t', fetched, { partition: 0, highWatermark: '0', messages: msgs(offsets), abortedTransactions: [] }).messages.map((m: { offset: string }) => m.offset);
+  const kept = (fetched: string, offsets: string[]) =>
+    new Batch('t', fetched, { partition: 0, highWatermark: '0', messages: msgs(offsets), abortedTransactions: [] }).messages.map((m: { offset: string }) => m.offset);
   assert.deepEqual(kept('5', ['3', '4', '5', '6']), ['5', '6']);
   assert.deepEqual(kept('9007199254740993', ['9007199254740992', '9007199254740993', '9007199254740994']), ['9007199254740993', '9007199254740994']);
   assert.deepEqual(kept('9007199254740991', ['9007199254740990', '9007199254740991', '9007199254740992']), ['9007199254740991', '9007199254740992']);
@@ -143,7 +150,9 @@ test('uncompressed batches written in one buffer: the bytes of RecordBatch over 
     const upstream = await RecordBatch({
       ...args,
       lastOffsetDelta: messages.length - 1,
-      records: messages.map((m, i) => Record({ key: m.key, value: m.value, headers: m.headers, offsetDelta: i, timestampDelta: Number(m.timestamp || dateNow) - Number(firstTimestamp) })),
+      records: messages.map((m, i) =>
+        Record({ key: m.key, value: m.value, headers: m.headers, offsetDelta: i, timestampDelta: Number(m.timestamp || dateNow) - Number(firstTimestamp) }),
+      ),
     });
     const direct = RecordBatchOfMessages({ ...args, messages, dateNow });
     assert.deepEqual(direct.buffer, upstream.buffer, `transactional ${transactional}`);

@@ -91,9 +91,15 @@ test('the bound holds across re-reads of a deferred message', async () => {
 
 test('only the leader partitions this member holds count; one unknown at start counts as caught up', () => {
   const o = make();
-  o.assignLeader([{ partition: 0, next: 0, end: 100 }, { partition: 1, next: 5, end: 5 }]);
+  o.assignLeader([
+    { partition: 0, next: 0, end: 100 },
+    { partition: 1, next: 5, end: 5 },
+  ]);
   assert.equal(o.frontier, -Infinity);
-  o.assignLeader([{ partition: 1, next: 5, end: 5 }, { partition: 2, next: 0, end: 0 }]);
+  o.assignLeader([
+    { partition: 1, next: 5, end: 5 },
+    { partition: 2, next: 0, end: 0 },
+  ]);
   assert.equal(o.frontier, Infinity, 'partition 0 went to another member');
   assert.equal(o.followerBatch('f', 0, running).admit(1000, '0'), true);
 });

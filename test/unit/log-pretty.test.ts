@@ -5,8 +5,14 @@ import { formatRecord } from '../../common/log-pretty';
 const rec = (r: Record<string, unknown>): string => JSON.stringify({ level: 30, time: '2026-01-02T03:04:05.678Z', pid: 1, hostname: 'h', name: 'ebpf-audit-producer', ...r });
 
 test('a record reads as one short line: time, level, component, message, then its fields', () => {
-  const line = formatRecord(rec({ level: 40, component: 'publisher', msg: 'spooling to disk until Kafka takes messages again', reason: 'send failed: connect ECONNREFUSED 127.0.0.1:9092', queued: 12 }), false);
-  assert.match(line, /^\d\d:\d\d:\d\d\.\d{3} WARN {2}publisher: spooling to disk until Kafka takes messages again reason="send failed: connect ECONNREFUSED 127.0.0.1:9092" queued=12\n$/);
+  const line = formatRecord(
+    rec({ level: 40, component: 'publisher', msg: 'spooling to disk until Kafka takes messages again', reason: 'send failed: connect ECONNREFUSED 127.0.0.1:9092', queued: 12 }),
+    false,
+  );
+  assert.match(
+    line,
+    /^\d\d:\d\d:\d\d\.\d{3} WARN {2}publisher: spooling to disk until Kafka takes messages again reason="send failed: connect ECONNREFUSED 127.0.0.1:9092" queued=12\n$/,
+  );
   assert.doesNotMatch(line, /pid|hostname|ebpf-audit-producer/);
 });
 

@@ -20,7 +20,14 @@ const hostile = 'a"b\\c\nd\u0000e\u001b[31m\u009b\u202e\u2028\ufffd/😀 ' + 'x'
 const EVENTS: AuditEvent[] = [
   { kind: 'file', event: fileEvent },
   { kind: 'file', event: { ...fileEvent, path: hostile, flags: 0o1101, mode: 0o644, result: -13, truncated: true, dirfd: 7 } },
-  { kind: 'file', event: { ...fileEvent, ktime_ns: 2n ** 63n - 1n, process: { ...proc, uid: -1, gid: -2, exe: '', start_time_ns: 2n ** 62n + 3n, cgroup_id: 2n ** 63n - 5n, container_id: 'c0ffee', exe_from_memfd: true, exe_deleted: true } } },
+  {
+    kind: 'file',
+    event: {
+      ...fileEvent,
+      ktime_ns: 2n ** 63n - 1n,
+      process: { ...proc, uid: -1, gid: -2, exe: '', start_time_ns: 2n ** 62n + 3n, cgroup_id: 2n ** 63n - 5n, container_id: 'c0ffee', exe_from_memfd: true, exe_deleted: true },
+    },
+  },
   { kind: 'net', event: netEvent },
   { kind: 'net', event: { ...netEvent, op: 'accept4', family: 'inet6', dst_ip: 'fd00::1', dst_port: 22, result: 4 } },
   { kind: 'net', event: { ...netEvent, family: 'unix', dst_ip: '', dst_port: 0, unix_path: '@abstract\u0001', protocol: '', result: -111 } },
@@ -31,11 +38,60 @@ const EVENTS: AuditEvent[] = [
   { kind: 'process', event: { ...execEvent, kind: 'exit', args: ['stale'], cwd: '/x', filename: 'f', exit_code: 3, signal: 0 } },
   { kind: 'process', event: { ...execEvent, kind: 'setresuid', args: [], cwd: '', filename: '', cred_change: { old: creds(1000), new: creds(0) } } },
   // The newer kinds and fields (consumer/store/extension.ts), at values other than their defaults.
-  { kind: 'file', event: { ...fileEvent, op: 'symlinkat', target: '../etc/shadow', result: 0, process: { ...proc, exe_upper_layer: true, cap_effective: -1n, tty: 34816, loginuid: 1000, login_user_name: 'alice' } } },
-  { kind: 'net', event: { ...netEvent, op: 'socket', family: 'packet', dst_ip: '', dst_port: 0, protocol: '', local_ip: '', local_port: 0, socket_type: 'raw', socket_protocol: 768, result: 3, fd: 3 } },
+  {
+    kind: 'file',
+    event: {
+      ...fileEvent,
+      op: 'symlinkat',
+      target: '../etc/shadow',
+      result: 0,
+      process: { ...proc, exe_upper_layer: true, cap_effective: -1n, tty: 34816, loginuid: 1000, login_user_name: 'alice' },
+    },
+  },
+  {
+    kind: 'net',
+    event: {
+      ...netEvent,
+      op: 'socket',
+      family: 'packet',
+      dst_ip: '',
+      dst_port: 0,
+      protocol: '',
+      local_ip: '',
+      local_port: 0,
+      socket_type: 'raw',
+      socket_protocol: 768,
+      result: 3,
+      fd: 3,
+    },
+  },
   { kind: 'net', event: { ...netEvent, op: 'dup2', fd: 3, result: 0 } },
-  { kind: 'process', event: { ...execEvent, kind: 'ptrace', args: [], cwd: '', filename: '', result: -1, ancestors: [], ptrace: { request: 'PTRACE_POKETEXT', request_code: 4, target_pid: 9, addr: -16n, data: 2n ** 63n - 1n } } },
-  { kind: 'process', event: { ...execEvent, kind: 'init_module', args: [], cwd: '', filename: '', result: -38, ancestors: [], module: { path: '', size: 2n ** 40n, fd: -1, flags: 0, params: hostile } } },
+  {
+    kind: 'process',
+    event: {
+      ...execEvent,
+      kind: 'ptrace',
+      args: [],
+      cwd: '',
+      filename: '',
+      result: -1,
+      ancestors: [],
+      ptrace: { request: 'PTRACE_POKETEXT', request_code: 4, target_pid: 9, addr: -16n, data: 2n ** 63n - 1n },
+    },
+  },
+  {
+    kind: 'process',
+    event: {
+      ...execEvent,
+      kind: 'init_module',
+      args: [],
+      cwd: '',
+      filename: '',
+      result: -38,
+      ancestors: [],
+      module: { path: '', size: 2n ** 40n, fd: -1, flags: 0, params: hostile },
+    },
+  },
 ];
 
 test('opensearch documents: every event comes back exactly, hostile strings included', () => {
@@ -112,7 +168,8 @@ test('opensearch ids: the dedup key (boot id, kernel time, thread, kind, type) a
     { kind: 'file', event: { ...fileEvent, process: { ...proc, tid: 1 } } },
     { kind: 'file', event: { ...fileEvent, host: { ...host, boot_id: 'other' } } },
     { kind: 'file', event: { ...fileEvent, op: 'open' } },
-  ] as AuditEvent[]) assert.notEqual(id(ev), a);
+  ] as AuditEvent[])
+    assert.notEqual(id(ev), a);
   // No collisions among many events of one instant.
   const many = new Set<string>();
   for (let t = 0; t < 50_000; t++) many.add(id({ kind: 'file', event: { ...fileEvent, ktime_ns: BigInt(t), process: { ...proc, tid: t % 7 } } }));

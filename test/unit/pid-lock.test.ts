@@ -20,7 +20,10 @@ test('a directory lock: taken once, refused while a live process holds it, taken
   const live = spawn('sleep', ['30']);
   try {
     fs.writeFileSync(file, String(live.pid));
-    assert.throws(() => lockSpoolDir(d), (e: Error) => e instanceof SpoolLockedError && e.message === `spool directory ${d} is in use by process ${live.pid}`);
+    assert.throws(
+      () => lockSpoolDir(d),
+      (e: Error) => e instanceof SpoolLockedError && e.message === `spool directory ${d} is in use by process ${live.pid}`,
+    );
     assert.equal(fs.readFileSync(file, 'utf8'), String(live.pid), 'a live owner keeps its lock');
   } finally {
     live.kill('SIGKILL');
@@ -34,7 +37,10 @@ test('a directory lock: taken once, refused while a live process holds it, taken
   const live2 = spawn('sleep', ['30']);
   try {
     fs.writeFileSync(path.join(s, 'store.lock'), String(live2.pid));
-    assert.throws(() => lockStore(s), (e: Error) => e instanceof ConfigError && /store directory .* is in use by process \d+/.test(e.message));
+    assert.throws(
+      () => lockStore(s),
+      (e: Error) => e instanceof ConfigError && /store directory .* is in use by process \d+/.test(e.message),
+    );
   } finally {
     live2.kill('SIGKILL');
   }

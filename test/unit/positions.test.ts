@@ -40,7 +40,10 @@ test('committed offsets win in the default modes; without them, latest starts at
 });
 
 test('stored offsets are the truth at every assignment; one older than the oldest retained message is a counted gap', () => {
-  const stored = new Map([[0, 10n], [1, 2n]]);
+  const stored = new Map([
+    [0, 10n],
+    [1, 2n],
+  ]);
   const { p, gaps } = make({ from: 'stored', offsetOf: (_t, part) => stored.get(part) }, [part(0, 0n, 100n), part(1, 5n, 30n), part(2, 3n, 9n)]);
   assert.deepEqual(p.assigned({ t: [0, 1, 2] }), [
     { topic: 't', partition: 0, offset: '10' },

@@ -61,8 +61,14 @@ function fakeKafka() {
         if (!ok) throw Object.assign(new Error('Request Produce(key: 0, version: 7) timed out'), { name: 'KafkaJSRequestTimeoutError' });
       }
       const n = batch.reduce((s, t) => s + t.messages.length, 0);
-      k.largest = Math.max(k.largest, batch.reduce((s, t) => s + t.messages.reduce((b, m) => b + sizeOf(m), 0), 0));
-      const tooLarge = Object.assign(new Error('The request included a message larger than the max message size the server will accept'), { type: 'MESSAGE_TOO_LARGE', retriable: false });
+      k.largest = Math.max(
+        k.largest,
+        batch.reduce((s, t) => s + t.messages.reduce((b, m) => b + sizeOf(m), 0), 0),
+      );
+      const tooLarge = Object.assign(new Error('The request included a message larger than the max message size the server will accept'), {
+        type: 'MESSAGE_TOO_LARGE',
+        retriable: false,
+      });
       if (n > k.maxMessages || batch.some((t) => t.messages.some((m) => String(m.value) === k.poison))) throw tooLarge;
       batch.forEach((t, i) => {
         if (k.failAfterFirstTopic > 0 && i > 0) return;
@@ -86,8 +92,17 @@ function setup(o: Partial<PublisherOptions> & { spoolDir?: string | null } = {})
   const spool: Spool | undefined = o.spoolDir === null ? undefined : openSpool({ dir: o.spoolDir ?? tmp(), maxBytes: 64 << 20, logger: quiet, flushMs: 10 });
   const states: DeliveryState[] = [];
   const p: Publisher = createPublisher({
-    send: kafka.send, logger: quiet, lingerMs: 0, batchSize: 50, maxQueued: 1000, spool, spoolAfterMs: 200, retryMinMs: 5, retryMaxMs: 20,
-    onTransition: (_from, to) => void states.push(to), ...o,
+    send: kafka.send,
+    logger: quiet,
+    lingerMs: 0,
+    batchSize: 50,
+    maxQueued: 1000,
+    spool,
+    spoolAfterMs: 200,
+    retryMinMs: 5,
+    retryMaxMs: 20,
+    onTransition: (_from, to) => void states.push(to),
+    ...o,
   });
   states.push(p.state);
   const offer = (from: number, to: number, topic = (i: number) => (i % 3 ? 't.file' : 't.net')): void => {
@@ -99,7 +114,9 @@ function setup(o: Partial<PublisherOptions> & { spoolDir?: string | null } = {})
 
 /** m<from>..m<to-1> of `topic` in order, as the scripted Kafka keeps them. */
 const expected = (from: number, to: number, topic: string): string[] =>
-  Array.from({ length: to - from }, (_, i) => from + i).filter((i) => (i % 3 ? 't.file' : 't.net') === topic).map((i) => `m${i}`);
+  Array.from({ length: to - from }, (_, i) => from + i)
+    .filter((i) => (i % 3 ? 't.file' : 't.net') === topic)
+    .map((i) => `m${i}`);
 
 test('the transition table: memory spools on failure, age or a full queue; only a success replays; only an empty spool returns to memory', () => {
   assert.equal(nextState('memory', 'sendFailed'), 'spooling');
@@ -275,7 +292,10 @@ test('shutdown without a broker: flush says so at once, close leaves every messa
   done();
   const reopened = openSpool({ dir, maxBytes: 1 << 20, logger: quiet });
   const back = reopened.read(1000, 1 << 30).map((r) => String(r.rec.value));
-  assert.deepEqual(back, Array.from({ length: 100 }, (_, i) => `m${i}`));
+  assert.deepEqual(
+    back,
+    Array.from({ length: 100 }, (_, i) => `m${i}`),
+  );
   reopened.close();
 });
 
@@ -299,7 +319,10 @@ test('without a spool: a failed send is retried from memory, and a full queue re
   await waitFor('retries', () => kafka.requests > 3);
   kafka.mode = 'up';
   assert.equal(await p.flush(5000), true);
-  assert.deepEqual(kafka.taken.get('t.file'), Array.from({ length: 20 }, (_, i) => `m${i}`));
+  assert.deepEqual(
+    kafka.taken.get('t.file'),
+    Array.from({ length: 20 }, (_, i) => `m${i}`),
+  );
   done();
 });
 

@@ -10,7 +10,12 @@ const registry = createSchemaRegistry();
 const plain = (v: unknown): unknown => structuredClone(v);
 
 test('each kind round-trips through single-object encoding, BigInt times exact', () => {
-  for (const [kind, ev] of [['file', fileEvent], ['net', netEvent], ['process', execEvent], ['stats', statsEvent]] as const) {
+  for (const [kind, ev] of [
+    ['file', fileEvent],
+    ['net', netEvent],
+    ['process', execEvent],
+    ['stats', statsEvent],
+  ] as const) {
     const buf = registry.encode(kind, ev);
     assert.deepEqual([...buf.subarray(0, 2)], [0xc3, 0x01]);
     assert.equal(buf.toString('hex', 2, 10), registry.current(kind).id);
@@ -67,7 +72,29 @@ function zigzagVarint(v: bigint): Buffer {
 
 test('longs round-trip exactly across the varint byte lengths (the direct BigInt reader and writer), truncated ones fail', () => {
   const registry = createSchemaRegistry();
-  const edges = [0n, 1n, -1n, 63n, -64n, 2n ** 27n, 2n ** 28n, 2n ** 48n - 1n, 2n ** 48n, -(2n ** 48n), -(2n ** 48n) - 1n, 2n ** 49n, 2n ** 52n - 1n, 2n ** 52n, -(2n ** 52n) + 1n, -(2n ** 52n), 2n ** 53n + 1n, -(2n ** 53n) - 3n, 2n ** 62n, 2n ** 63n - 1n, -(2n ** 63n)];
+  const edges = [
+    0n,
+    1n,
+    -1n,
+    63n,
+    -64n,
+    2n ** 27n,
+    2n ** 28n,
+    2n ** 48n - 1n,
+    2n ** 48n,
+    -(2n ** 48n),
+    -(2n ** 48n) - 1n,
+    2n ** 49n,
+    2n ** 52n - 1n,
+    2n ** 52n,
+    -(2n ** 52n) + 1n,
+    -(2n ** 52n),
+    2n ** 53n + 1n,
+    -(2n ** 53n) - 3n,
+    2n ** 62n,
+    2n ** 63n - 1n,
+    -(2n ** 63n),
+  ];
   const random = Array.from({ length: 2000 }, (_, i) => BigInt.asIntN(64, BigInt(`0x${crypto.randomBytes(8).toString('hex')}`) >> BigInt(i % 64)));
   for (const v of [...edges, ...random]) {
     const ev = { ...fileEvent, time_ns: v, ktime_ns: BigInt.asIntN(64, -v), process: { ...fileEvent.process, start_time_ns: v >> 7n, cgroup_id: BigInt.asIntN(64, v * 3n) } };

@@ -25,7 +25,11 @@ function connect(at: bigint, port: number, opts: { pid?: number; h?: Host; ip?: 
   return {
     kind: 'net',
     event: {
-      ...netEvent, time_ns: at, dst_port: port, dst_ip: opts.ip ?? '10.0.0.1', host: opts.h ?? host,
+      ...netEvent,
+      time_ns: at,
+      dst_port: port,
+      dst_ip: opts.ip ?? '10.0.0.1',
+      host: opts.h ?? host,
       process: { ...proc, pid: opts.pid ?? 10, comm: 'nc', exe: opts.exe ?? '/usr/bin/nc' },
     },
   };
@@ -36,16 +40,31 @@ const run = (engine: ReturnType<typeof createEngine>, evs: AuditEvent[]): Alert[
 test('count > N within T fires on the N+1th event inside the window, then counts afresh', () => {
   const engine = createEngine({ rules: rules(agg('evt.type = connect', 'count > 3 within 10s by proc.pid')) });
   // Four events spread over 17 s: never more than two inside 10 s.
-  assert.equal(run(engine, [0n, 5n, 11n, 17n].map((s) => connect(T0 + s * SEC, 1))).length, 0);
+  assert.equal(
+    run(
+      engine,
+      [0n, 5n, 11n, 17n].map((s) => connect(T0 + s * SEC, 1)),
+    ).length,
+    0,
+  );
   // Two more at 18 s and 19 s: 11, 17, 18, 19 are four within 10 s.
-  const alerts = run(engine, [18n, 19n].map((s) => connect(T0 + s * SEC, 1)));
+  const alerts = run(
+    engine,
+    [18n, 19n].map((s) => connect(T0 + s * SEC, 1)),
+  );
   assert.equal(alerts.length, 1);
   assert.equal(alerts[0].count, 4);
   assert.equal(alerts[0].time_ns, T0 + 19n * SEC);
   assert.equal(alerts[0].events.length, 1, 'the event that crossed the threshold');
   assert.equal(alerts[0].message, 'n=nc port=1');
   // State was reset: three more do not fire, the fourth does.
-  assert.equal(run(engine, [20n, 20n, 20n].map((s) => connect(T0 + s * SEC, 1))).length, 0);
+  assert.equal(
+    run(
+      engine,
+      [20n, 20n, 20n].map((s) => connect(T0 + s * SEC, 1)),
+    ).length,
+    0,
+  );
   assert.equal(run(engine, [connect(T0 + 21n * SEC, 1)]).length, 1);
 });
 
@@ -59,13 +78,25 @@ test('count keys: per pid and per host', () => {
 test('distinct(...) > N within T counts distinct values, forgetting those older than T', () => {
   const engine = createEngine({ rules: rules(agg('evt.type = connect', 'distinct(net.dst_ip, net.dst_port) > 3 within 10s by proc.pid')) });
   // One destination many times: no alert.
-  assert.equal(run(engine, Array.from({ length: 50 }, (_, i) => connect(T0 + BigInt(i) * 100_000_000n, 80))).length, 0);
+  assert.equal(
+    run(
+      engine,
+      Array.from({ length: 50 }, (_, i) => connect(T0 + BigInt(i) * 100_000_000n, 80)),
+    ).length,
+    0,
+  );
   // 81, 82 at 5 s (three distinct with 80); 83 at 16 s, when 80, 81 and 82 have aged out.
   assert.equal(run(engine, [connect(T0 + 5n * SEC, 81), connect(T0 + 5n * SEC, 82), connect(T0 + 16n * SEC, 83)]).length, 0);
-  const alerts = run(engine, [84, 85, 86].map((p) => connect(T0 + 17n * SEC, p)));
+  const alerts = run(
+    engine,
+    [84, 85, 86].map((p) => connect(T0 + 17n * SEC, p)),
+  );
   assert.equal(alerts.length, 1);
   assert.equal(alerts[0].count, 4);
-  assert.deepEqual(alerts[0].events.map((e) => (e.kind === 'net' ? e.event.dst_port : 0)), [86]);
+  assert.deepEqual(
+    alerts[0].events.map((e) => (e.kind === 'net' ? e.event.dst_port : 0)),
+    [86],
+  );
 });
 
 test('first_seen: silent while learning, then fires once per new tuple; learning is per host', () => {
@@ -84,7 +115,10 @@ test('first_seen: silent while learning, then fires once per new tuple; learning
 
 test('aggregate keys are bounded: the oldest are dropped and counted', () => {
   const engine = createEngine({ rules: rules(agg('evt.type = connect', 'count > 5 within 10s by proc.pid')), maxKeys: 100 });
-  run(engine, Array.from({ length: 1000 }, (_, i) => connect(T0, 1, { pid: i })));
+  run(
+    engine,
+    Array.from({ length: 1000 }, (_, i) => connect(T0, 1, { pid: i })),
+  );
   assert.deepEqual(engine.stats().aggregates.a, { keys: 100, evicted: 900 });
 });
 
@@ -95,7 +129,10 @@ test('first_seen at its key cap: a new host keeps what it just learned, and the 
   assert.equal(run(engine, [connect(T0, 1), connect(T0, 2)]).length, 0);
   // host-2 learns nothing, then meets port 9 twice: one alert, not one per event.
   assert.equal(run(engine, [connect(T0, 5, { h: h2 })]).length, 0, 'host-2 learning');
-  const a = run(engine, [9, 9, 9].map((p) => connect(T0 + 2n * SEC, p, { h: h2 })));
+  const a = run(
+    engine,
+    [9, 9, 9].map((p) => connect(T0 + 2n * SEC, p, { h: h2 })),
+  );
   assert.equal(a.length, 1, 'port 9 is new once');
   assert.deepEqual(engine.stats().aggregates.a, { keys: 2, evicted: 2 });
   // The evicted keys were host-1's oldest: port 2 was kept until port 9 came, port 1 went first.
@@ -117,10 +154,15 @@ test('a consumer group split by host raises the alerts one consumer does', () =>
 });
 
 test('rules run only on the kinds they can match; disabled rules do not run', () => {
-  const r = rules(`- rule: f\n  severity: low\n  output: o\n  condition: proc.name = cat\n- rule: n\n  severity: low\n  output: o\n  condition: evt.type = connect\n  enabled: false\n`);
+  const r = rules(
+    `- rule: f\n  severity: low\n  output: o\n  condition: proc.name = cat\n- rule: n\n  severity: low\n  output: o\n  condition: evt.type = connect\n  enabled: false\n`,
+  );
   const engine = createEngine({ rules: r });
   const file: AuditEvent = { kind: 'file', event: fileEvent };
-  assert.deepEqual(run(engine, [file, connect(T0, 1)]).map((x) => x.rule_id), ['f']);
+  assert.deepEqual(
+    run(engine, [file, connect(T0, 1)]).map((x) => x.rule_id),
+    ['f'],
+  );
   assert.deepEqual(Object.keys(engine.stats().byRule), ['f']);
 });
 
@@ -149,7 +191,10 @@ test('the default pack loads, and every rule has an id, a description, a severit
   assert.ok(pack.length >= 12, `${pack.length} rules`);
   for (const r of pack) {
     assert.ok(r.description.length > 20, r.id);
-    assert.ok(r.tags.some((t) => /^T\d{4}(\.\d{3})?$/.test(t)), `${r.id} has no ATT&CK technique`);
+    assert.ok(
+      r.tags.some((t) => /^T\d{4}(\.\d{3})?$/.test(t)),
+      `${r.id} has no ATT&CK technique`,
+    );
     assert.ok(r.enabled, r.id);
   }
 });

@@ -138,29 +138,50 @@ test('errors name file:line:column and the reason', () => {
   assert.equal(errorOf(rule('"proc.name = \\"a"')), 'r.yaml:4:27: unterminated string');
   assert.equal(errorOf(rule('no_such_macro')), 'r.yaml:4:14: unknown macro "no_such_macro"');
   assert.equal(errorOf(rule('proc.name in nolist')), 'r.yaml:4:27: unknown list "nolist"');
-  assert.equal(errorOf(rule('evt.type = execv')), 'r.yaml:4:25: evt.type is never "execv"; captured here: open, openat, openat2, creat, symlink, symlinkat, link, linkat, connect, accept, accept4, socket, dup, dup2, dup3, execve, procexit, setuid, setgid, setreuid, setregid, setresuid, setresgid, setfsuid, setfsgid, capset, ptrace, init_module, finit_module (and Falco\'s other event types)');
+  assert.equal(
+    errorOf(rule('evt.type = execv')),
+    'r.yaml:4:25: evt.type is never "execv"; captured here: open, openat, openat2, creat, symlink, symlinkat, link, linkat, connect, accept, accept4, socket, dup, dup2, dup3, execve, procexit, setuid, setgid, setreuid, setregid, setresuid, setresgid, setfsuid, setfsgid, capset, ptrace, init_module, finit_module (and Falco\'s other event types)',
+  );
   assert.equal(errorOf(rule('net.dst_ip in (10.0.0.0/33)')), 'r.yaml:4:29: "10.0.0.0/33" is not an IP address or CIDR range');
   assert.equal(errorOf(rule('evt.type = connect and file.path = /x')), 'r.yaml:4:14: rule "r1" can never match: its condition requires two different event kinds at once');
   assert.equal(errorOf(rule('proc.name = a !x')), 'r.yaml:4:28: unexpected "!x": expected "and", "or" or the end');
   assert.equal(errorOf(rule('proc.name = a and')), 'r.yaml:4:31: expected a field, a macro, "not" or "(", found the end of the condition');
   assert.equal(errorOf(rule('proc.name startswith')), 'r.yaml:4:34: expected a value after "startswith", found the end of the condition');
-  assert.equal(errorOf(rule('proc.name is bash')), 'r.yaml:4:24: expected an operator after proc.name (exists, <=, <, >=, >, =, !=, glob, iglob, contains, icontains, bcontains, startswith, bstartswith, endswith, regex, intersects, in, pmatch), found "is"');
+  assert.equal(
+    errorOf(rule('proc.name is bash')),
+    'r.yaml:4:24: expected an operator after proc.name (exists, <=, <, >=, >, =, !=, glob, iglob, contains, icontains, bcontains, startswith, bstartswith, endswith, regex, intersects, in, pmatch), found "is"',
+  );
 });
 
 test('errors inside folded and literal block conditions point at the token', () => {
-  assert.equal(errorOf(rule('>-\n    proc.name = a\n    and file.pth = b')), 'r.yaml:6:9: unknown field "file.pth"; did you mean file.path, file.name, file.mode? (fields of "file": see README)');
+  assert.equal(
+    errorOf(rule('>-\n    proc.name = a\n    and file.pth = b')),
+    'r.yaml:6:9: unknown field "file.pth"; did you mean file.path, file.name, file.mode? (fields of "file": see README)',
+  );
   assert.equal(errorOf(rule('|\n    proc.name = a and\n      (proc.pid = x)')), 'r.yaml:6:19: proc.pid is a number; "x" is not');
   assert.equal(errorOf(`- macro: m1\n  condition: m2\n- macro: m2\n  condition: proc.name = a and m1\n`), 'r.yaml:4:32: macro "m1" refers to itself (m1 -> m2 -> m1)');
 });
 
 test('file structure errors', () => {
   assert.equal(errorOf('{a: 1}'), 'r.yaml:1:1: a rule file is a YAML list of "- rule:", "- macro:" and "- list:" entries');
-  assert.match(errorOf('- rule: r1\n  severity: high\n  output: x\n  condition: proc.pid = 1\n  sevrity: x\n'), /^r\.yaml:5:3: unknown key "sevrity" in a rule \(allowed: rule, condition, output, desc, description, priority, severity, /);
+  assert.match(
+    errorOf('- rule: r1\n  severity: high\n  output: x\n  condition: proc.pid = 1\n  sevrity: x\n'),
+    /^r\.yaml:5:3: unknown key "sevrity" in a rule \(allowed: rule, condition, output, desc, description, priority, severity, /,
+  );
   assert.equal(errorOf('- rule: r1\n  output: x\n  condition: proc.pid = 1\n'), 'r.yaml:1:3: rule "r1" has no priority (or severity)');
-  assert.equal(errorOf('- rule: r1\n  output: x\n  priority: WARNING\n  severity: high\n  condition: proc.pid = 1\n'), 'r.yaml:4:13: rule "r1" has both priority and severity: keep one');
-  assert.equal(errorOf('- rule: r1\n  output: x\n  priority: LOUD\n  condition: proc.pid = 1\n'), 'r.yaml:3:13: priority "LOUD" is not one of emergency, alert, critical, error, warning, notice, informational, debug');
+  assert.equal(
+    errorOf('- rule: r1\n  output: x\n  priority: WARNING\n  severity: high\n  condition: proc.pid = 1\n'),
+    'r.yaml:4:13: rule "r1" has both priority and severity: keep one',
+  );
+  assert.equal(
+    errorOf('- rule: r1\n  output: x\n  priority: LOUD\n  condition: proc.pid = 1\n'),
+    'r.yaml:3:13: priority "LOUD" is not one of emergency, alert, critical, error, warning, notice, informational, debug',
+  );
   assert.equal(errorOf(rule('proc.pid = 1').replace('high', 'urgent')), 'r.yaml:2:13: severity must be one of info, low, medium, high, critical, not "urgent"');
-  assert.equal(errorOf(rule('proc.pid = 1').replace('x %proc.name', 'x %proc.nme')), 'r.yaml:3:15: unknown field "proc.nme"; did you mean proc.name, proc.exe, proc.pname? (fields of "proc": see README)');
+  assert.equal(
+    errorOf(rule('proc.pid = 1').replace('x %proc.name', 'x %proc.nme')),
+    'r.yaml:3:15: unknown field "proc.nme"; did you mean proc.name, proc.exe, proc.pname? (fields of "proc": see README)',
+  );
   assert.equal(errorOf(rule('proc.pid = 1').replace('x %proc.name', '100% x')), 'r.yaml:3:15: output: "%" must be followed by a field, such as %proc.name');
   assert.equal(errorOf(rule('proc.pid = 1', '  enabled: yes please\n')), 'r.yaml:5:12: enabled must be true or false');
 
@@ -169,7 +190,10 @@ test('file structure errors', () => {
   assert.equal(errorOf('- list: l\n  items: [a]\n  append: true\n'), 'r.yaml:1:3: list "l" appends to no earlier list of that name');
   assert.match(errorOf('- rule: [a\n'), /^r\.yaml:\d+:\d+: YAML: /);
   assert.equal(errorOf(rule('evt.kind = file', '  aggregate: count > 3 within 10 by proc.pid\n')), 'r.yaml:5:31: expected a duration such as 500ms, 10s, 5m, 1h or 1d');
-  assert.equal(errorOf(rule('evt.kind = file', '  aggregate: distinct(file.pth) > 3 within 10s\n')), 'r.yaml:5:23: unknown field "file.pth"; did you mean file.path, file.name, file.mode? (fields of "file": see README)');
+  assert.equal(
+    errorOf(rule('evt.kind = file', '  aggregate: distinct(file.pth) > 3 within 10s\n')),
+    'r.yaml:5:23: unknown field "file.pth"; did you mean file.path, file.name, file.mode? (fields of "file": see README)',
+  );
   assert.equal(errorOf(rule('evt.kind = file', '  aggregate: sum > 3\n')), 'r.yaml:5:14: an aggregate starts with count, distinct(...) or first_seen(...), not "sum"');
 });
 

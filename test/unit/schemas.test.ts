@@ -7,7 +7,15 @@ import type { Alert } from '../../consumer/rules/engine';
 import { execEvent, fileEvent, host, netEvent, proc, statsEvent } from '../helpers/samples';
 
 const alert: Alert = {
-  time_ns: 1n, rule_id: 'r', severity: 'high', description: 'd', message: 'm', tags: [], host, count: 1, events: [{ kind: 'file', event: fileEvent }],
+  time_ns: 1n,
+  rule_id: 'r',
+  severity: 'high',
+  description: 'd',
+  message: 'm',
+  tags: [],
+  host,
+  count: 1,
+  events: [{ kind: 'file', event: fileEvent }],
 };
 
 function fields(file: string): { name: string; doc?: string }[] {
@@ -27,7 +35,11 @@ test('TypeScript types have exactly the .avsc fields, in order', () => {
     [EVENT_SCHEMAS.alert, alert],
   ];
   for (const [file, sample] of cases) {
-    assert.deepEqual(Object.keys(sample), fields(file).map((f) => f.name), file);
+    assert.deepEqual(
+      Object.keys(sample),
+      fields(file).map((f) => f.name),
+      file,
+    );
   }
 });
 

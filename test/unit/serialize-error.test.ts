@@ -32,7 +32,12 @@ async function refusingServer(): Promise<{ url: string; close: () => Promise<voi
   const server = http.createServer((req, res) => {
     req.resume();
     res.writeHead(401, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ error: { type: 'security_exception', reason: 'unable to authenticate user', root_cause: [{ type: 'security_exception', reason: 'unable to authenticate user' }] }, status: 401 }));
+    res.end(
+      JSON.stringify({
+        error: { type: 'security_exception', reason: 'unable to authenticate user', root_cause: [{ type: 'security_exception', reason: 'unable to authenticate user' }] },
+        status: 401,
+      }),
+    );
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((r) => server.close(() => r())) };

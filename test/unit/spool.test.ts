@@ -28,7 +28,10 @@ test('records come back in order, exactly, across segments; commit deletes finis
     got.push(...batch.map((b) => b.rec));
     s.commit(batch[batch.length - 1].pos);
   }
-  assert.deepEqual(got, Array.from({ length: 500 }, (_, i) => rec(i)));
+  assert.deepEqual(
+    got,
+    Array.from({ length: 500 }, (_, i) => rec(i)),
+  );
   assert.ok(s.isEmpty());
   assert.ok(fs.readdirSync(d).filter((f) => f.endsWith('.seg')).length <= 1);
   s.close();
@@ -40,9 +43,15 @@ test('rewind hands out the uncommitted records again', () => {
   const a = s.read(4, 1 << 20);
   s.commit(a[3].pos);
   const b = s.read(3, 1 << 20);
-  assert.deepEqual(b.map((x) => x.rec), [4, 5, 6].map(rec));
+  assert.deepEqual(
+    b.map((x) => x.rec),
+    [4, 5, 6].map(rec),
+  );
   s.rewind(); // the send of 4..6 failed
-  assert.deepEqual(s.read(100, 1 << 20).map((x) => x.rec), [4, 5, 6, 7, 8, 9].map(rec));
+  assert.deepEqual(
+    s.read(100, 1 << 20).map((x) => x.rec),
+    [4, 5, 6, 7, 8, 9].map(rec),
+  );
   assert.equal(s.isEmpty(), false);
   s.close();
 });
@@ -67,7 +76,10 @@ test('a reopened spool (after a crash) resumes at the committed cursor', () => {
   const again = openSpool({ dir: d, maxBytes: 1 << 20, segmentBytes: 2048, logger });
   const rest: SpoolRecord[] = [];
   for (let b = again.read(1000, 1 << 20); b.length; b = again.read(1000, 1 << 20)) rest.push(...b.map((x) => x.rec));
-  assert.deepEqual(rest, Array.from({ length: 70 }, (_, i) => rec(30 + i)));
+  assert.deepEqual(
+    rest,
+    Array.from({ length: 70 }, (_, i) => rec(30 + i)),
+  );
   again.close();
 });
 
@@ -77,7 +89,11 @@ function capture(): { logger: pino.Logger; lines: Record<string, unknown>[] } {
   return { lines, logger: pino({ level: 'warn' }, { write: (s: string) => void lines.push(JSON.parse(s)) }) };
 }
 
-const segments = (d: string): string[] => fs.readdirSync(d).filter((f) => f.endsWith('.seg')).sort();
+const segments = (d: string): string[] =>
+  fs
+    .readdirSync(d)
+    .filter((f) => f.endsWith('.seg'))
+    .sort();
 
 /** Read everything left, committing as a publisher does. */
 function drainAll(s: ReturnType<typeof openSpool>): SpoolRecord[] {
@@ -146,7 +162,10 @@ test('a corrupted record in the middle of a segment: only it is skipped; every r
   assert.equal(t.stats().corrupt, 1);
   assert.equal(t.stats().corruptBytes, offsets[4] - offsets[3]);
   const damage = lines.filter((l) => /damaged spool data skipped/.test(String(l.msg)));
-  assert.deepEqual(damage.map((l) => [l.segment, l.offset]), [[path.basename(seg), offsets[3]]]);
+  assert.deepEqual(
+    damage.map((l) => [l.segment, l.offset]),
+    [[path.basename(seg), offsets[3]]],
+  );
   t.close();
 });
 
@@ -168,9 +187,15 @@ test('damage read again after a rewind (a failed send) is counted once', () => {
   bytes[offsets[2] + 9] ^= 0x55;
   fs.writeFileSync(seg, bytes);
   const t = openSpool({ dir: d, maxBytes: 1 << 20, logger });
-  assert.deepEqual(t.read(100, 1 << 20).map((x) => x.rec), [0, 1, 3, 4, 5].map(rec));
+  assert.deepEqual(
+    t.read(100, 1 << 20).map((x) => x.rec),
+    [0, 1, 3, 4, 5].map(rec),
+  );
   t.rewind();
-  assert.deepEqual(t.read(100, 1 << 20).map((x) => x.rec), [0, 1, 3, 4, 5].map(rec));
+  assert.deepEqual(
+    t.read(100, 1 << 20).map((x) => x.rec),
+    [0, 1, 3, 4, 5].map(rec),
+  );
   assert.equal(t.stats().corrupt, 1);
   t.close();
 });
@@ -181,6 +206,9 @@ test('committing a position from end() acknowledges everything appended before i
   const end = s.end();
   for (let i = 20; i < 25; i++) s.append(rec(i));
   s.commit(end);
-  assert.deepEqual(s.read(100, 1 << 20).map((x) => x.rec), [20, 21, 22, 23, 24].map(rec));
+  assert.deepEqual(
+    s.read(100, 1 << 20).map((x) => x.rec),
+    [20, 21, 22, 23, 24].map(rec),
+  );
   s.close();
 });

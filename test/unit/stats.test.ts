@@ -9,7 +9,19 @@ import { host } from '../helpers/samples';
 const kernel = { file: { emitted: 100, ringFull: 3, stashFull: 1, truncated: 2, filtered: 50 }, exec: { emitted: 5, ringFull: 1, stashFull: 0, truncated: 0, filtered: 0 } };
 const pipeline: PipelineStats = { decoded: 99, decodeErrors: 1, encodeErrors: 2, backpressureTicks: 0, byKind: { file: 95, net: 0, process: 4 } };
 const publisher: PublisherStats = {
-  state: 'memory', sent: 90, batches: 3, sendErrors: 1, rejected: 4, queued: 0, lastBatchMs: 1, spooling: false, spooled: 10, spoolBytes: 0, spoolCorrupt: 0, spoolDrops: 5, queueFull: 6,
+  state: 'memory',
+  sent: 90,
+  batches: 3,
+  sendErrors: 1,
+  rejected: 4,
+  queued: 0,
+  lastBatchMs: 1,
+  spooling: false,
+  spooled: 10,
+  spoolBytes: 0,
+  spoolCorrupt: 0,
+  spoolDrops: 5,
+  queueFull: 6,
 };
 const processes = { size: 1, stats: () => ({ hits: 1, procLookups: 0, misses: 0 }) } as unknown as ProcessTable;
 
@@ -21,5 +33,11 @@ test('lost sums every counted loss exactly once; filtered and truncated are not 
   assert.equal(ev.lost, 23n);
   assert.equal(ev.queue_drops, 6n);
   assert.equal(ev.spool_drops, 5n);
-  assert.deepEqual(ev.kernel.map((k) => [k.type, k.filtered]), [['file', 50n], ['exec', 0n]]);
+  assert.deepEqual(
+    ev.kernel.map((k) => [k.type, k.filtered]),
+    [
+      ['file', 50n],
+      ['exec', 0n],
+    ],
+  );
 });

@@ -10,7 +10,13 @@ const logger = pino({ level: 'silent' });
 
 test('passwd: the first entry of a uid wins, comments and broken lines are skipped', () => {
   const names = parsePasswd('root:x:0:0:root:/root:/bin/bash\n# comment\nbroken\ntoor:x:0:0::/:/bin/sh\nnobody:x:65534:65534::/:/usr/sbin/nologin\n');
-  assert.deepEqual([...names], [[0, 'root'], [65534, 'nobody']]);
+  assert.deepEqual(
+    [...names],
+    [
+      [0, 'root'],
+      [65534, 'nobody'],
+    ],
+  );
 });
 
 test('user names: unknown uid is "", a changed file is read again, a missing one gives ""', async () => {

@@ -40,7 +40,10 @@ test('a tick of 5,000 events becomes one batch of at most 60 rows, in time order
   assert.equal(b.rows.length, 60);
   assert.equal(b.sampled, 4940);
   const times = b.rows.map((r) => BigInt(r.time));
-  assert.deepEqual(times, [...times].sort((x, y) => (x < y ? -1 : 1)));
+  assert.deepEqual(
+    times,
+    [...times].sort((x, y) => (x < y ? -1 : 1)),
+  );
   // A uniform sample, not the last 60 published (those have the smallest times here).
   assert.ok(times[times.length - 1] - times[0] > 1000n, 'the sample spans the tick');
 });
@@ -59,10 +62,21 @@ test('each stream has its own filter: kinds, hosts, a condition; events:false ge
   hub.publish(file(2, '/tmp/x'));
   hub.publish({ kind: 'net', event: netEvent });
   hub.publishAlert({ rule: 'r', severity: 'high' } as AlertRow);
-  const [a, b, c, d] = await Promise.all([next<LiveBatch>(byCond, 'batch'), next<LiveBatch>(byKind, 'batch'), next<LiveBatch>(byHost, 'batch'), next<LiveBatch>(alertsOnly, 'batch')]);
+  const [a, b, c, d] = await Promise.all([
+    next<LiveBatch>(byCond, 'batch'),
+    next<LiveBatch>(byKind, 'batch'),
+    next<LiveBatch>(byHost, 'batch'),
+    next<LiveBatch>(alertsOnly, 'batch'),
+  ]);
   hub.stop();
-  assert.deepEqual(a.rows.map((r) => r.detail), ['/etc/passwd']);
-  assert.deepEqual(b.rows.map((r) => r.kind), ['net']);
+  assert.deepEqual(
+    a.rows.map((r) => r.detail),
+    ['/etc/passwd'],
+  );
+  assert.deepEqual(
+    b.rows.map((r) => r.kind),
+    ['net'],
+  );
   assert.equal(c.rows.length, 0);
   assert.equal(c.arrived, 3);
   assert.equal(d.rows.length, 0);
@@ -88,7 +102,11 @@ test('a congested stream skips rows (counted as sampled) and a new stream starts
   assert.deepEqual([counted.rows.length, counted.sampled, counted.matched], [0, 10, 10]);
   congested = false;
   assert.ok(hub.attach(ALL, () => true));
-  assert.equal(hub.attach(ALL, () => true), undefined, 'the client limit holds');
+  assert.equal(
+    hub.attach(ALL, () => true),
+    undefined,
+    'the client limit holds',
+  );
   hub.stop();
 });
 
@@ -117,17 +135,36 @@ test('hosts: rates by kind, and the stats topic makes a host lossy, silent or st
 
 test('the alerts ring: newest first, filtered, counted per rule, bounded', () => {
   const ring = createAlertRing(3);
-  const a = (t: number, rule: string, severity = 'high'): AlertRow => ({ time: String(t), rule, severity, description: '', message: '', tags: [], host: 'h', hostId: 'h1', count: 1 });
+  const a = (t: number, rule: string, severity = 'high'): AlertRow => ({
+    time: String(t),
+    rule,
+    severity,
+    description: '',
+    message: '',
+    tags: [],
+    host: 'h',
+    hostId: 'h1',
+    count: 1,
+  });
   [a(1, 'x'), a(2, 'y', 'low'), a(3, 'x'), a(4, 'x')].forEach((x) => ring.add(x));
   assert.equal(ring.size(), 3);
   const all = ring.query({ sinceNs: 0n, untilNs: 10n, severities: [], rules: [], hosts: [], limit: 2 });
-  assert.deepEqual(all.alerts.map((x) => x.time), ['4', '3']);
+  assert.deepEqual(
+    all.alerts.map((x) => x.time),
+    ['4', '3'],
+  );
   assert.equal(all.more, true);
-  assert.deepEqual(all.byRule, [{ rule: 'x', severity: 'high', n: 2 }, { rule: 'y', severity: 'low', n: 1 }]);
-  assert.deepEqual(ring.query({ sinceNs: 0n, untilNs: 10n, severities: ['low'], rules: [], hosts: ['h'], limit: 9 }).alerts.map((x) => x.rule), ['y']);
+  assert.deepEqual(all.byRule, [
+    { rule: 'x', severity: 'high', n: 2 },
+    { rule: 'y', severity: 'low', n: 1 },
+  ]);
+  assert.deepEqual(
+    ring.query({ sinceNs: 0n, untilNs: 10n, severities: ['low'], rules: [], hosts: ['h'], limit: 9 }).alerts.map((x) => x.rule),
+    ['y'],
+  );
 });
 
-test('events as the page\'s rows: the console line\'s fields, exact times, failures, argv, privilege changes', () => {
+test("events as the page's rows: the console line's fields, exact times, failures, argv, privilege changes", () => {
   const f = eventRow({ kind: 'file', event: { ...fileEvent, result: -13 } });
   assert.deepEqual([f.type, f.time, f.detail, f.error, f.start], ['openat', '1764012345123456789', '/etc/passwd', 'EACCES', '123456789000']);
   assert.equal(eventRow({ kind: 'net', event: { ...netEvent, result: -115 } }).error, '', 'EINPROGRESS is not a failure');
@@ -142,6 +179,9 @@ test('events as the page\'s rows: the console line\'s fields, exact times, failu
   assert.equal(eventRow({ kind: 'file', event: { ...fileEvent, op: 'symlink', path: '/tmp/l', target: '/etc/shadow' } }).detail, '/tmp/l -> /etc/shadow');
   assert.equal(eventRow({ kind: 'net', event: { ...netEvent, op: 'socket', family: 'packet', protocol: '', socket_type: 'raw', socket_protocol: 768 } }).detail, 'packet raw 768');
   assert.equal(eventRow({ kind: 'net', event: { ...netEvent, op: 'dup2', fd: 3, result: 0 } }).detail, 'fd 3->0 10.0.0.5:40000->10.1.2.3:443');
-  const pt = eventRow({ kind: 'process', event: { ...execEvent, kind: 'ptrace', result: -1, ptrace: { request: 'PTRACE_ATTACH', request_code: 16, target_pid: 9, addr: 0n, data: 0n } } });
+  const pt = eventRow({
+    kind: 'process',
+    event: { ...execEvent, kind: 'ptrace', result: -1, ptrace: { request: 'PTRACE_ATTACH', request_code: 16, target_pid: 9, addr: 0n, data: 0n } },
+  });
   assert.deepEqual([pt.detail, pt.error], ['PTRACE_ATTACH 9', 'EPERM']);
 });

@@ -47,7 +47,17 @@ test('Host check: loopback names, the listen address and --allowed-host only', (
 });
 
 const flags = (o: Partial<WebFlags>): WebFlags => ({
-  brokers: '127.0.0.1:9092', topicPrefix: 'p', clientId: 'c', logLevel: 'info', listen: '127.0.0.1:8480', db: '/nonexistent', queryTimeout: '10', maxRange: '31d', maxClients: '32', allowedHost: [], ...o,
+  brokers: '127.0.0.1:9092',
+  topicPrefix: 'p',
+  clientId: 'c',
+  logLevel: 'info',
+  listen: '127.0.0.1:8480',
+  db: '/nonexistent',
+  queryTimeout: '10',
+  maxRange: '31d',
+  maxClients: '32',
+  allowedHost: [],
+  ...o,
 });
 
 test('listen address: loopback without credentials; any other needs them, which come from files or the environment', () => {
@@ -75,7 +85,8 @@ test('listen address: loopback without credentials; any other needs them, which 
 });
 
 test('the CLI: a secret on the command line and an open address without login exit 2 and say why', () => {
-  const run = (args: string[], env: Record<string, string> = {}) => spawnSync(process.execPath, [CONSUMER_CLI, 'web', ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, ...env } });
+  const run = (args: string[], env: Record<string, string> = {}) =>
+    spawnSync(process.execPath, [CONSUMER_CLI, 'web', ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, ...env } });
   const argv = run(['--auth-token', 'abcdefghijklmnopqrstuvwxyz']);
   assert.equal(argv.status, 2);
   assert.match(argv.stderr, /--auth-token is never read from the command line/);

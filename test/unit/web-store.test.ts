@@ -23,11 +23,47 @@ import type { AuditEvent, Host, Process } from '../../schemas/types';
 
 const HOST: Host = { id: 'machine-1', name: 'web-1', boot_id: 'boot-1' };
 const T0 = BigInt(Date.UTC(2026, 10, 24, 10)) * 1_000_000n;
-const proc = (pid: number, ppid: number, comm: string): Process => ({ pid, tid: pid, ppid, uid: 0, gid: 0, euid: 0, egid: 0, comm, exe: `/usr/bin/${comm}`, start_time_ns: BigInt(pid) * 1000n, cgroup_id: 1n, container_id: '', exe_from_memfd: false, exe_deleted: false, ...NEW_PROCESS_FIELDS });
+const proc = (pid: number, ppid: number, comm: string): Process => ({
+  pid,
+  tid: pid,
+  ppid,
+  uid: 0,
+  gid: 0,
+  euid: 0,
+  egid: 0,
+  comm,
+  exe: `/usr/bin/${comm}`,
+  start_time_ns: BigInt(pid) * 1000n,
+  cgroup_id: 1n,
+  container_id: '',
+  exe_from_memfd: false,
+  exe_deleted: false,
+  ...NEW_PROCESS_FIELDS,
+});
 const bash = proc(200, 1, 'bash');
 const cat = proc(201, 200, 'cat');
-const exec = (t: bigint, p: Process): AuditEvent => ({ kind: 'process', event: { time_ns: t, ktime_ns: t, host: HOST, process: p, kind: 'exec', filename: p.exe, args: [p.comm], cwd: '/', exit_code: 0, signal: 0, truncated: false, cred_change: null, ...NEW_PROCESS_EVENT_FIELDS } });
-const open = (t: bigint, p: Process, file: string): AuditEvent => ({ kind: 'file', event: { time_ns: t, ktime_ns: t, host: HOST, process: p, op: 'openat', path: file, dirfd: -100, flags: 0, mode: 0, result: 3, truncated: false, target: '' } });
+const exec = (t: bigint, p: Process): AuditEvent => ({
+  kind: 'process',
+  event: {
+    time_ns: t,
+    ktime_ns: t,
+    host: HOST,
+    process: p,
+    kind: 'exec',
+    filename: p.exe,
+    args: [p.comm],
+    cwd: '/',
+    exit_code: 0,
+    signal: 0,
+    truncated: false,
+    cred_change: null,
+    ...NEW_PROCESS_EVENT_FIELDS,
+  },
+});
+const open = (t: bigint, p: Process, file: string): AuditEvent => ({
+  kind: 'file',
+  event: { time_ns: t, ktime_ns: t, host: HOST, process: p, op: 'openat', path: file, dirfd: -100, flags: 0, mode: 0, result: 3, truncated: false, target: '' },
+});
 
 /** 2 execs and 250 opens, 50 of them at the very same nanosecond (ties across a page boundary). */
 function makeStore(): { dir: string; events: AuditEvent[] } {
@@ -59,13 +95,18 @@ test('pages by cursor: every event once, in time order, ties at one nanosecond a
       cursor = p.next;
       pages++;
     } while (cursor && pages < 100);
-    const want = events.filter((e) => e.event.process.comm === 'cat').map((e) => `${e.kind === 'file' ? 'openat' : 'exec'}:${e.kind === 'file' ? e.event.path : '/usr/bin/cat'}:${e.event.time_ns}`);
+    const want = events
+      .filter((e) => e.event.process.comm === 'cat')
+      .map((e) => `${e.kind === 'file' ? 'openat' : 'exec'}:${e.kind === 'file' ? e.event.path : '/usr/bin/cat'}:${e.event.time_ns}`);
     assert.equal(seen.length, want.length);
     assert.deepEqual([...seen].sort(), [...want].sort());
     assert.equal(new Set(seen).size, seen.length, 'no row twice');
     assert.equal(pages, Math.ceil(want.length / 30));
     assert.throws(() => q.search(ALL, 10, 'bm90IGEgY3Vyc29y', {}), /cursor/);
-    assert.throws(() => q.search({ ...ALL, where: 'proc.name = cat and' }, 10, undefined, {}), (e: Error & { col?: number }) => e.col !== undefined);
+    assert.throws(
+      () => q.search({ ...ALL, where: 'proc.name = cat and' }, 10, undefined, {}),
+      (e: Error & { col?: number }) => e.col !== undefined,
+    );
   } finally {
     q.close();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -79,8 +120,14 @@ test('histogram, top-N, stored alerts with the exact event, the process story, t
     const h = q.histogram(ALL, 60, {});
     assert.equal(h.total, events.length);
     assert.equal(h.bucketMs, 2000); // 61 s in at most 60 bars
-    assert.equal(h.buckets.reduce((s, b) => s + b.n, 0), events.length);
-    assert.deepEqual(q.top(ALL, 'proc.name', 5, {}).rows, [{ value: 'cat', events: 251 }, { value: 'bash', events: 1 }]);
+    assert.equal(
+      h.buckets.reduce((s, b) => s + b.n, 0),
+      events.length,
+    );
+    assert.deepEqual(q.top(ALL, 'proc.name', 5, {}).rows, [
+      { value: 'cat', events: 251 },
+      { value: 'bash', events: 1 },
+    ]);
     const a = q.alerts({ sinceNs: ALL.sinceNs, untilNs: ALL.untilNs, severities: ['high'], rules: [], hosts: ['web-1'], limit: 10 }, {});
     assert.equal(a.source, 'store');
     assert.deepEqual(a.byRule, [{ rule: 'cred-file-read', severity: 'high', n: 1 }]);
@@ -88,7 +135,10 @@ test('histogram, top-N, stored alerts with the exact event, the process story, t
     assert.equal(a.alerts[0].event?.start, '201000');
     assert.equal(q.alerts({ sinceNs: ALL.sinceNs, untilNs: ALL.untilNs, severities: ['low'], rules: [], hosts: [], limit: 10 }, {}).alerts.length, 0);
     const story = q.story({ host: 'web-1', pid: 201 }, 1000)!;
-    assert.deepEqual(story.lineage.map((p) => p.comm), ['bash']);
+    assert.deepEqual(
+      story.lineage.map((p) => p.comm),
+      ['bash'],
+    );
     assert.equal(story.process.cmdline, 'cat');
     assert.ok(story.timeline.some((e) => e.what === 'alert'));
     const chunks = [...q.exportChunks(ALL, 'csv', 1000, {}, 100)];

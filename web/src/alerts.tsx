@@ -75,7 +75,11 @@ export function AlertsPage({ params }: { params: URLSearchParams }) {
         <div class="toggles">
           <span class="label">severity</span>
           {SEVERITIES.map((s) => (
-            <button class={`toggle sev-${s}`} aria-pressed={severity.length === 0 || severity.includes(s)} onClick={() => go({ severity: severity.includes(s) ? severity.filter((x) => x !== s) : [...severity, s] })}>
+            <button
+              class={`toggle sev-${s}`}
+              aria-pressed={severity.length === 0 || severity.includes(s)}
+              onClick={() => go({ severity: severity.includes(s) ? severity.filter((x) => x !== s) : [...severity, s] })}
+            >
               {s}
             </button>
           ))}
@@ -88,7 +92,11 @@ export function AlertsPage({ params }: { params: URLSearchParams }) {
           <span class="muted">{data ? `${data.source === 'store' ? 'from the store' : 'from Kafka (no store)'}, ${rangeLabel(range)}` : ''}</span>
         </div>
       </div>
-      {error && <div class="error" role="alert">{error}</div>}
+      {error && (
+        <div class="error" role="alert">
+          {error}
+        </div>
+      )}
       <div class="split">
         <aside class="panel byrule">
           <h3>Alerts per rule</h3>
@@ -108,7 +116,9 @@ export function AlertsPage({ params }: { params: URLSearchParams }) {
             <div class={`alert${fresh.includes(a) ? ' fresh' : ''}${open === a ? ' open' : ''}`} data-rule={a.rule}>
               <div class="alert-line" onClick={() => setOpen(open === a ? undefined : a)}>
                 <span class={`sev sev-${a.severity}`}>{a.severity}</span>
-                <span class="a-time" title={exact(a.time)}>{stamp(a.time)}</span>
+                <span class="a-time" title={exact(a.time)}>
+                  {stamp(a.time)}
+                </span>
                 <span class="a-rule">{visible(a.rule)}</span>
                 <span class="a-host">{visible(a.host)}</span>
                 {a.event && (
@@ -123,7 +133,11 @@ export function AlertsPage({ params }: { params: URLSearchParams }) {
                 <div class="alert-more">
                   <p class="a-full">{visible(a.message)}</p>
                   <p>{visible(a.description)}</p>
-                  <p class="tags">{a.tags.map((t) => <span class="chip">{visible(t)}</span>)}</p>
+                  <p class="tags">
+                    {a.tags.map((t) => (
+                      <span class="chip">{visible(t)}</span>
+                    ))}
+                  </p>
                   {a.event && <EventDetail r={a.event} />}
                 </div>
               )}

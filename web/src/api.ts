@@ -1,7 +1,11 @@
 /** Calls to the console's JSON API (same origin; the browser sends the login itself). */
 
 export class ApiError extends Error {
-  constructor(readonly status: number, message: string, readonly col?: number) {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly col?: number,
+  ) {
     super(message);
   }
 }

@@ -47,7 +47,9 @@ export function ConditionBox({ value, onApply, placeholder, label = 'Apply' }: P
           value={text}
           onInput={(e) => setText((e.target as HTMLInputElement).value)}
         />
-        <button type="submit" disabled={!!error}>{label}</button>
+        <button type="submit" disabled={!!error}>
+          {label}
+        </button>
       </div>
       {error && (
         <div class="cond-error" role="alert">
@@ -58,7 +60,10 @@ export function ConditionBox({ value, onApply, placeholder, label = 'Apply' }: P
               {' '.repeat(Math.max(0, error.col - 1))}^
             </pre>
           )}
-          <span>{error.col !== undefined ? `column ${error.col}: ` : ''}{error.message}</span>
+          <span>
+            {error.col !== undefined ? `column ${error.col}: ` : ''}
+            {error.message}
+          </span>
         </div>
       )}
     </form>

@@ -64,13 +64,27 @@ export function EventTable({ rows, onSelect, selected, class: cls = '', empty = 
         style={{ transform: `translateY(${i * H}px)` }}
         onClick={() => onSelect?.(r)}
       >
-        <span class="c-time" title={exact(r.time)}>{clock(r.time)}</span>
-        <span class="c-host" title={visible(r.hostId)}>{visible(r.host)}</span>
-        <span class="c-type"><span class={`tag k-${r.kind}`}>{r.type}</span></span>
-        <span class="c-pid"><a href={procLink(r)} title="process view" onClick={(e) => e.stopPropagation()}>{r.pid}</a></span>
+        <span class="c-time" title={exact(r.time)}>
+          {clock(r.time)}
+        </span>
+        <span class="c-host" title={visible(r.hostId)}>
+          {visible(r.host)}
+        </span>
+        <span class="c-type">
+          <span class={`tag k-${r.kind}`}>{r.type}</span>
+        </span>
+        <span class="c-pid">
+          <a href={procLink(r)} title="process view" onClick={(e) => e.stopPropagation()}>
+            {r.pid}
+          </a>
+        </span>
         <span class="c-comm">{visible(r.comm)}</span>
-        <span class="c-exe" title={visible(r.exe)}>{visible(r.exe)}</span>
-        <span class="c-detail" title={detailText(r)}>{detailText(r)}</span>
+        <span class="c-exe" title={visible(r.exe)}>
+          {visible(r.exe)}
+        </span>
+        <span class="c-detail" title={detailText(r)}>
+          {detailText(r)}
+        </span>
         <span class="c-res">{r.error}</span>
       </div>,
     );
@@ -115,8 +129,14 @@ export function EventDetail({ r, onClose }: { r: EventRow; onClose?: () => void 
     <div class="detail">
       <div class="detail-head">
         <strong>Event</strong>
-        <a href={procLink(r)}>process view of {visible(r.comm)} ({r.pid}) →</a>
-        {onClose && <button class="link" onClick={onClose}>close</button>}
+        <a href={procLink(r)}>
+          process view of {visible(r.comm)} ({r.pid}) →
+        </a>
+        {onClose && (
+          <button class="link" onClick={onClose}>
+            close
+          </button>
+        )}
       </div>
       <dl>
         {fields.map(([k, v]) => (

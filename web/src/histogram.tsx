@@ -27,9 +27,18 @@ export function Histogram({ bucketMs, buckets, onZoom }: Props) {
       scales: { x: { time: true, range: (_u, min, max) => [min, max + bucketMs / 1000] } },
       axes: [
         { stroke: '#8b98a8', grid: { stroke: '#243040' }, ticks: { stroke: '#243040' } },
-        { stroke: '#8b98a8', grid: { stroke: '#243040' }, ticks: { stroke: '#243040' }, size: 64, values: (_u, vals) => vals.map((v) => (v >= 1e6 ? `${v / 1e6}M` : v >= 1e3 ? `${v / 1e3}k` : String(v))) },
+        {
+          stroke: '#8b98a8',
+          grid: { stroke: '#243040' },
+          ticks: { stroke: '#243040' },
+          size: 64,
+          values: (_u, vals) => vals.map((v) => (v >= 1e6 ? `${v / 1e6}M` : v >= 1e3 ? `${v / 1e3}k` : String(v))),
+        },
       ],
-      series: [{}, { label: 'events', fill: 'rgba(79,179,255,0.55)', stroke: '#4fb3ff', width: 1, paths: uPlot.paths.bars!({ size: [0.9, 60], align: 1 }), points: { show: false } }],
+      series: [
+        {},
+        { label: 'events', fill: 'rgba(79,179,255,0.55)', stroke: '#4fb3ff', width: 1, paths: uPlot.paths.bars!({ size: [0.9, 60], align: 1 }), points: { show: false } },
+      ],
       hooks: {
         setSelect: [
           (u) => {

@@ -34,7 +34,11 @@ export function HostsPage() {
   }, []);
   return (
     <section class="page hosts">
-      {error && <div class="error" role="alert">{error}</div>}
+      {error && (
+        <div class="error" role="alert">
+          {error}
+        </div>
+      )}
       <div class="panel">
         <h3>Hosts</h3>
         <table class="grid" id="hosts">
@@ -47,9 +51,15 @@ export function HostsPage() {
               <th class="n">file/s</th>
               <th class="n">net/s</th>
               <th class="n">process/s</th>
-              <th class="n" title="records the kernel could not hand over (ring buffer full, argument stash full), cumulative">kernel drops</th>
-              <th class="n" title="paths or arguments cut at their maximum length">truncated</th>
-              <th class="n" title="messages lost before Kafka had them (queue, spool cap, broker refusal), cumulative">delivery lost</th>
+              <th class="n" title="records the kernel could not hand over (ring buffer full, argument stash full), cumulative">
+                kernel drops
+              </th>
+              <th class="n" title="paths or arguments cut at their maximum length">
+                truncated
+              </th>
+              <th class="n" title="messages lost before Kafka had them (queue, spool cap, broker refusal), cumulative">
+                delivery lost
+              </th>
               <th class="n">sent</th>
               <th class="n">spool</th>
             </tr>
@@ -65,7 +75,7 @@ export function HostsPage() {
             {rows?.map((h) => (
               <tr class={`st-${h.status}`} data-host={h.host}>
                 <td title={visible(h.hostId)}>
-                  <a href={href("search", { where: `host.id = ${quote(h.hostId)}`, since: "15m" })}>{visible(h.host)}</a>
+                  <a href={href('search', { where: `host.id = ${quote(h.hostId)}`, since: '15m' })}>{visible(h.host)}</a>
                 </td>
                 <td>
                   <span class={`status s-${h.status}`} title={STATUS[h.status]}>
@@ -88,8 +98,9 @@ export function HostsPage() {
           </tbody>
         </table>
         <p class="muted">
-          Rates are events per second over the last minute as they arrived from Kafka. Drops and losses are the producer's own cumulative counters from its last stats message
-          (<code>&lt;prefix&gt;.stats</code>); a host turns <em>lossy</em> when they grew between its last two, and <em>silent</em> when neither stats nor events arrived for three stats intervals.
+          Rates are events per second over the last minute as they arrived from Kafka. Drops and losses are the producer's own cumulative counters from its last stats message (
+          <code>&lt;prefix&gt;.stats</code>); a host turns <em>lossy</em> when they grew between its last two, and <em>silent</em> when neither stats nor events arrived for three
+          stats intervals.
         </p>
       </div>
     </section>

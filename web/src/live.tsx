@@ -41,7 +41,10 @@ export function LivePage({ params }: { params: URLSearchParams }) {
 
   useEffect(() => {
     const load = (): void => {
-      getJson<{ hosts: HostRow[] }>('/api/hosts').then((r) => setKnownHosts(r.hosts), () => undefined);
+      getJson<{ hosts: HostRow[] }>('/api/hosts').then(
+        (r) => setKnownHosts(r.hosts),
+        () => undefined,
+      );
     };
     load();
     const t = setInterval(load, 10_000);

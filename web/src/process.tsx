@@ -30,7 +30,13 @@ function Proc({ p, here }: { p: ProcInfoRow; here?: boolean }) {
       {p.cmdline !== undefined && <span class="p-cmd">{visible(p.cmdline)}</span>}
     </>
   );
-  return here ? <span class="proc here">{body}</span> : <a class="proc" href={link(p)}>{body}</a>;
+  return here ? (
+    <span class="proc here">{body}</span>
+  ) : (
+    <a class="proc" href={link(p)}>
+      {body}
+    </a>
+  );
 }
 
 function Lookup({ host, pid }: { host?: string; pid?: string }) {
@@ -68,11 +74,19 @@ export function ProcessPage({ params }: { params: URLSearchParams }) {
     setError(undefined);
     if (!host || !pid) return;
     const ctl = new AbortController();
-    getJson<ProcessStoryResponse>('/api/process', { host, pid, start }, ctl.signal).then(setStory, (e: unknown) => !ctl.signal.aborted && setError(e instanceof ApiError ? e.message : String(e)));
+    getJson<ProcessStoryResponse>('/api/process', { host, pid, start }, ctl.signal).then(
+      setStory,
+      (e: unknown) => !ctl.signal.aborted && setError(e instanceof ApiError ? e.message : String(e)),
+    );
     return () => ctl.abort();
   }, [host, pid, start]);
 
-  if (!host || !pid) return <section class="page process"><Lookup /></section>;
+  if (!host || !pid)
+    return (
+      <section class="page process">
+        <Lookup />
+      </section>
+    );
   const s = story;
   const counts = new Map<Filter, number>();
   for (const e of s?.timeline ?? []) counts.set(classOf(e), (counts.get(classOf(e)) ?? 0) + 1);
@@ -81,7 +95,11 @@ export function ProcessPage({ params }: { params: URLSearchParams }) {
   return (
     <section class="page process">
       <Lookup host={host} pid={pid} />
-      {error && <div class="error" role="alert">{error}</div>}
+      {error && (
+        <div class="error" role="alert">
+          {error}
+        </div>
+      )}
       {!s && !error && <p class="muted">Loading…</p>}
       {s && (
         <>
@@ -115,7 +133,11 @@ export function ProcessPage({ params }: { params: URLSearchParams }) {
           <div class="panel">
             <h3>Lineage</h3>
             <ol class="lineage" id="lineage">
-              {s.end.at === 'unknown' ? <li class="muted">… ancestry unknown above pid {s.end.pid} (not in the store)</li> : chain[0]?.pid !== 1 && <li class="muted">init (pid 1)</li>}
+              {s.end.at === 'unknown' ? (
+                <li class="muted">… ancestry unknown above pid {s.end.pid} (not in the store)</li>
+              ) : (
+                chain[0]?.pid !== 1 && <li class="muted">init (pid 1)</li>
+              )}
               {chain.map((p) => (
                 <li>
                   <Proc p={p} />
@@ -131,35 +153,50 @@ export function ProcessPage({ params }: { params: URLSearchParams }) {
               <h3>Time line</h3>
               <div class="toggles">
                 {FILTERS.map((f) => (
-                  <button class={`toggle t-${f}`} aria-pressed={!off.has(f)} onClick={() => setOff((o) => { const n = new Set(o); if (n.has(f)) n.delete(f); else n.add(f); return n; })}>
+                  <button
+                    class={`toggle t-${f}`}
+                    aria-pressed={!off.has(f)}
+                    onClick={() =>
+                      setOff((o) => {
+                        const n = new Set(o);
+                        if (n.has(f)) n.delete(f);
+                        else n.add(f);
+                        return n;
+                      })
+                    }
+                  >
                     {f} {num(counts.get(f) ?? 0)}
                   </button>
                 ))}
               </div>
             </div>
             <ol class="timeline" id="timeline">
-              {s.timeline.filter((e) => !off.has(classOf(e))).map((e) => (
-                <li class={`t-${classOf(e)}`}>
-                  <span class="t-time" title={exact(e.t)}>{stamp(e.t)}</span>
-                  <span class="t-what">{e.what === 'event' ? e.event.type : e.what}</span>
-                  {e.what === 'event' && (
-                    <span class="t-text">
-                      {detailText(e.event)}
-                      {e.event.error && <span class="failed-tag"> {e.event.error}</span>}
+              {s.timeline
+                .filter((e) => !off.has(classOf(e)))
+                .map((e) => (
+                  <li class={`t-${classOf(e)}`}>
+                    <span class="t-time" title={exact(e.t)}>
+                      {stamp(e.t)}
                     </span>
-                  )}
-                  {e.what === 'child' && (
-                    <span class="t-text">
-                      <Proc p={e.child} />
-                    </span>
-                  )}
-                  {e.what === 'alert' && (
-                    <span class="t-text">
-                      <span class={`sev sev-${e.alert.severity}`}>{e.alert.severity}</span> {visible(e.alert.rule)}: {visible(e.alert.message)}
-                    </span>
-                  )}
-                </li>
-              ))}
+                    <span class="t-what">{e.what === 'event' ? e.event.type : e.what}</span>
+                    {e.what === 'event' && (
+                      <span class="t-text">
+                        {detailText(e.event)}
+                        {e.event.error && <span class="failed-tag"> {e.event.error}</span>}
+                      </span>
+                    )}
+                    {e.what === 'child' && (
+                      <span class="t-text">
+                        <Proc p={e.child} />
+                      </span>
+                    )}
+                    {e.what === 'alert' && (
+                      <span class="t-text">
+                        <span class={`sev sev-${e.alert.severity}`}>{e.alert.severity}</span> {visible(e.alert.rule)}: {visible(e.alert.message)}
+                      </span>
+                    )}
+                  </li>
+                ))}
             </ol>
             {s.more && <p class="muted">The time line is cut at its limit: older entries first, the rest is in the store (search by pid).</p>}
           </div>

@@ -107,7 +107,11 @@ export function SearchPage({ params }: { params: URLSearchParams }) {
           </a>
         </div>
       </div>
-      {error && <div class="error" role="alert">{error}</div>}
+      {error && (
+        <div class="error" role="alert">
+          {error}
+        </div>
+      )}
       <div class="panel">
         <div class="panel-head">
           <h3>

@@ -199,7 +199,10 @@ export function createKindOrder(opts: KindOrderOptions): KindOrder {
             heads.delete(key);
             gaveUp = true;
             stats.unordered++;
-            log.warn({ topic, partition, offset, eventTimeMs: ms, frontierMs: frontier, maxWaitMs: opts.maxWaitMs, unordered: stats.unordered }, 'leader topic lags: events handled before the processes they name were read');
+            log.warn(
+              { topic, partition, offset, eventTimeMs: ms, frontierMs: frontier, maxWaitMs: opts.maxWaitMs, unordered: stats.unordered },
+              'leader topic lags: events handled before the processes they name were read',
+            );
             return true;
           }
           if (state === 'idle' || stopped()) {

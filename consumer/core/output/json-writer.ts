@@ -126,7 +126,10 @@ function compileRecord(type: avro.types.RecordType, seen: Map<avro.Type, Writer>
   const fields = type.fields.filter((f) => !skip.includes(f.name));
   const writers = fields.map((f) => typeWriter(f.type, seen));
   let body = `return function (v${head ? ', h' : ''}) { return ${head ? 'h + ' : ''}`;
-  body += fields.length === 0 ? `'${head ? '}' : '{}'}'` : fields.map((f, i) => `${JSON.stringify(`${i === 0 ? (head ? ',' : '{') : ','}${key(f.name)}`)} + w${i}(v[${JSON.stringify(f.name)}])`).join(' + ') + " + '}'";
+  body +=
+    fields.length === 0
+      ? `'${head ? '}' : '{}'}'`
+      : fields.map((f, i) => `${JSON.stringify(`${i === 0 ? (head ? ',' : '{') : ','}${key(f.name)}`)} + w${i}(v[${JSON.stringify(f.name)}])`).join(' + ') + " + '}'";
   body += '; };';
   self = new Function(...writers.map((_, i) => `w${i}`), body)(...writers) as Writer;
   return self;

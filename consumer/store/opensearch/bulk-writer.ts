@@ -140,7 +140,10 @@ export function createBulkWriter(opts: BulkWriterOptions): BulkWriter {
         } else {
           stats.rejected++;
           stats.pendingBytes -= todo[i].bytes;
-          log.error({ status: r.status, error: r.error, action: JSON.parse(todo[i].action), document: todo[i].source, rejected: stats.rejected }, 'document rejected by OpenSearch; skipped');
+          log.error(
+            { status: r.status, error: r.error, action: JSON.parse(todo[i].action), document: todo[i].source, rejected: stats.rejected },
+            'document rejected by OpenSearch; skipped',
+          );
         }
       }
       if (again.length) {

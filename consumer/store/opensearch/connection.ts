@@ -40,7 +40,10 @@ export function addOpenSearchOptions(cmd: Command): Command {
     .option('--opensearch-url <urls>', `OpenSearch nodes, comma-separated, repeatable (default ${DEFAULT_OPENSEARCH_URL})`, collect, [])
     .option('--opensearch-ca <file>', 'PEM CA certificate(s) to verify the OpenSearch nodes with (default: the system CAs)')
     .option('--opensearch-username <name>', 'basic auth user')
-    .option('--opensearch-password-file <file>', 'file holding the basic auth password (else env EBPF_AUDIT_OPENSEARCH_PASSWORD or "opensearch-password:" in the config file; never a flag)')
+    .option(
+      '--opensearch-password-file <file>',
+      'file holding the basic auth password (else env EBPF_AUDIT_OPENSEARCH_PASSWORD or "opensearch-password:" in the config file; never a flag)',
+    )
     .addOption(secretOption('--opensearch-password <password>', 'basic auth password: environment or config file only'))
     .option('--opensearch-api-key-file <file>', 'file holding an API key, sent as "Authorization: ApiKey <key>" (else env EBPF_AUDIT_OPENSEARCH_API_KEY)')
     .addOption(secretOption('--opensearch-api-key <key>', 'API key: environment or config file only'));
@@ -67,14 +70,16 @@ export function openSearchConnection(o: OpenSearchFlags): OpenSearchConnection {
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`--opensearch-url: "${u}" must be http:// or https://`);
     // Credentials in a URL would show in `ps` and in logs.
-    if (url.username || url.password) throw new ConfigError('--opensearch-url: no credentials in the URL; use --opensearch-username with --opensearch-password-file, or --opensearch-api-key-file');
+    if (url.username || url.password)
+      throw new ConfigError('--opensearch-url: no credentials in the URL; use --opensearch-username with --opensearch-password-file, or --opensearch-api-key-file');
   }
   const c: OpenSearchConnection = { nodes: urls };
   if (o.opensearchCa) c.ca = readFile('--opensearch-ca', o.opensearchCa);
   const username = o.opensearchUsername;
   const password = o.opensearchPasswordFile ? firstLine(readFile('--opensearch-password-file', o.opensearchPasswordFile)) : o.opensearchPassword;
   const apiKey = o.opensearchApiKeyFile ? firstLine(readFile('--opensearch-api-key-file', o.opensearchApiKeyFile)) : o.opensearchApiKey;
-  if (apiKey && (o.opensearchUsername || o.opensearchPasswordFile)) throw new ConfigError('--opensearch-api-key-file and basic auth (--opensearch-username/--opensearch-password-file) exclude each other');
+  if (apiKey && (o.opensearchUsername || o.opensearchPasswordFile))
+    throw new ConfigError('--opensearch-api-key-file and basic auth (--opensearch-username/--opensearch-password-file) exclude each other');
   if (apiKey) c.apiKey = apiKey;
   else if (username || password) {
     if (!username) throw new ConfigError('an OpenSearch password needs --opensearch-username');

@@ -85,8 +85,14 @@ export function toDocument(ev: AuditEvent): Doc {
   const x: Obj = {
     ktime_ns: String(e.ktime_ns),
     process: {
-      uid: p.uid >>> 0, euid: p.euid >>> 0, gid: p.gid >>> 0, egid: p.egid >>> 0, start_ns: String(p.start_time_ns), cgroup_id: String(p.cgroup_id),
-      exe_from_memfd: p.exe_from_memfd, exe_deleted: p.exe_deleted,
+      uid: p.uid >>> 0,
+      euid: p.euid >>> 0,
+      gid: p.gid >>> 0,
+      egid: p.egid >>> 0,
+      start_ns: String(p.start_time_ns),
+      cgroup_id: String(p.cgroup_id),
+      exe_from_memfd: p.exe_from_memfd,
+      exe_deleted: p.exe_deleted,
     },
   };
   if (ev.kind === 'file') {
@@ -116,8 +122,7 @@ export function toDocument(ev: AuditEvent): Doc {
       x.exec = { filename: pe.filename };
       // ECS's command line: what proc.cmdline reads, for this exec and the events after it.
       doc.process.command_line = pe.args.join(' ');
-    }
-    else {
+    } else {
       if (pe.filename) extra.filename = pe.filename;
       if (pe.args.length) extra.args = pe.args;
       if (pe.cwd) extra.cwd = pe.cwd;
@@ -186,11 +191,20 @@ export function fromDocument(src: Doc): AuditEvent {
   if (!kind) throw new Error(`not an event document: event.dataset ${JSON.stringify(d.event?.dataset)}`);
   const xp = x.process;
   const process: Process = {
-    pid: d.process.pid, tid: d.process.thread.id, ppid: d.process.parent.pid,
-    uid: xp.uid | 0, gid: xp.gid | 0, euid: xp.euid | 0, egid: xp.egid | 0,
-    comm: d.process.name, exe: d.process.executable ?? '',
-    start_time_ns: BigInt(xp.start_ns), cgroup_id: BigInt(xp.cgroup_id), container_id: d.container?.id ?? '',
-    exe_from_memfd: xp.exe_from_memfd === true, exe_deleted: xp.exe_deleted === true,
+    pid: d.process.pid,
+    tid: d.process.thread.id,
+    ppid: d.process.parent.pid,
+    uid: xp.uid | 0,
+    gid: xp.gid | 0,
+    euid: xp.euid | 0,
+    egid: xp.egid | 0,
+    comm: d.process.name,
+    exe: d.process.executable ?? '',
+    start_time_ns: BigInt(xp.start_ns),
+    cgroup_id: BigInt(xp.cgroup_id),
+    container_id: d.container?.id ?? '',
+    exe_from_memfd: xp.exe_from_memfd === true,
+    exe_deleted: xp.exe_deleted === true,
   } as Process;
   const common = { time_ns: parseIsoNs(d['@timestamp']), ktime_ns: BigInt(x.ktime_ns), host: { id: d.host.id, name: d.host.name, boot_id: d.host.boot.id }, process };
   const action: string = d.event.action;
@@ -203,17 +217,22 @@ export function fromDocument(src: Doc): AuditEvent {
     const remote = (action === 'accept' || action === 'accept4' ? d.source : d.destination) ?? {};
     const unix = x.net.family === 'unix';
     const event = {
-      ...common, op: action, family: x.net.family,
+      ...common,
+      op: action,
+      family: x.net.family,
       dst_ip: unix ? (extra.dst_ip ?? '') : (remote.address ?? ''),
       dst_port: unix ? (extra.dst_port ?? 0) : (remote.port ?? 0),
-      fd: x.net.fd, result: x.res, protocol: d.network?.transport ?? '',
+      fd: x.net.fd,
+      result: x.res,
+      protocol: d.network?.transport ?? '',
       unix_path: unix ? (remote.address ?? '') : (extra.unix_path ?? ''),
     } as NetEvent;
     return withExtension({ kind, event }, extra.ext);
   }
   const exec = action === 'exec';
   const event = {
-    ...common, kind: action,
+    ...common,
+    kind: action,
     filename: exec ? x.exec.filename : (extra.filename ?? ''),
     args: exec ? d.process.args : (extra.args ?? []),
     cwd: exec ? (d.process.working_directory ?? '') : (extra.cwd ?? ''),

@@ -75,7 +75,12 @@ export function retentionFloorNs(retentionMs: number, nowMs: number): bigint {
 export async function enforceRetention(client: Client, prefix: string, retentionMs: number, log: Logger, nowMs = Date.now()): Promise<string[]> {
   const res = await client.cat.indices({ index: indexPatterns(prefix), format: 'json', h: 'index,docs.count,store.size', expand_wildcards: 'open,closed' } as never);
   const rows = (res.body as unknown as { index: string; 'docs.count'?: string; 'store.size'?: string }[]) ?? [];
-  const expired = expiredIndices(rows.map((r) => r.index), prefix, retentionMs, nowMs);
+  const expired = expiredIndices(
+    rows.map((r) => r.index),
+    prefix,
+    retentionMs,
+    nowMs,
+  );
   for (let i = 0; i < expired.length; i += 50) {
     const batch = expired.slice(i, i + 50);
     await client.indices.delete({ index: batch.join(',') });

@@ -83,7 +83,9 @@ export function createLookups(o: LookupOptions): Lookups {
     const q: Query[] = [];
     if (f.sinceNs > 0n || f.untilNs < MAX_NS) {
       // Lookups look back to the start of the day (a day is the unit the SQLite store looks in).
-      q.push({ range: { '@timestamp': { gte: new Date(Number(dayStart(f.sinceNs) / 1_000_000n)).toISOString(), lte: isoEndOfDay(f.untilNs), format: 'strict_date_optional_time_nanos' } } });
+      q.push({
+        range: { '@timestamp': { gte: new Date(Number(dayStart(f.sinceNs) / 1_000_000n)).toISOString(), lte: isoEndOfDay(f.untilNs), format: 'strict_date_optional_time_nanos' } },
+      });
     }
     if (f.hosts.length) q.push(or([{ terms: { 'host.id': f.hosts } }, { terms: { 'host.name': f.hosts } }]));
     return q;
@@ -94,7 +96,9 @@ export function createLookups(o: LookupOptions): Lookups {
     let after: unknown[] | undefined;
     for (;;) {
       const body = {
-        size: 5000, query, track_total_hits: false,
+        size: 5000,
+        query,
+        track_total_hits: false,
         _source: ['host', 'process.pid', 'process.name', 'process.args', 'ebpf_audit.process.start_ns', '@timestamp', 'event.action', 'ebpf_audit.extra.ext.ancestors'],
         sort: [{ '@timestamp': 'asc' }, { 'ebpf_audit.ktime_ns': 'asc' }],
         ...(after ? { search_after: after } : {}),
@@ -103,8 +107,14 @@ export function createLookups(o: LookupOptions): Lookups {
       for (const h of res.hits.hits) {
         const s = h._source;
         rows.push({
-          id: h._id, key: hostKey(s), pid: s.process.pid, start: String(s.ebpf_audit.process.start_ns), t: parseIsoNs(s['@timestamp']),
-          exec: s.event.action === 'exec', cmdline: falcoCmdline(s.process.name ?? '', s.process.args ?? []), comm: s.process.name ?? '',
+          id: h._id,
+          key: hostKey(s),
+          pid: s.process.pid,
+          start: String(s.ebpf_audit.process.start_ns),
+          t: parseIsoNs(s['@timestamp']),
+          exec: s.event.action === 'exec',
+          cmdline: falcoCmdline(s.process.name ?? '', s.process.args ?? []),
+          comm: s.process.name ?? '',
           listed: s.ebpf_audit?.extra?.ext?.ancestors?.[0],
         });
       }
@@ -118,7 +128,12 @@ export function createLookups(o: LookupOptions): Lookups {
    * Intervals of the execs passing `execTest` (and `keep`), up to their pid's next exec or exit:
    * keyed by host, pid, and what `suffix` adds (start time, listed parent); `ids`: those execs' documents.
    */
-  async function intervals(execTest: Query, t: NTest, keep?: (r: ExecRow) => boolean, suffix: (r: ExecRow) => string[] = () => []): Promise<{ w: Record<string, string[]>; pids: number[]; ids: string[] }> {
+  async function intervals(
+    execTest: Query,
+    t: NTest,
+    keep?: (r: ExecRow) => boolean,
+    suffix: (r: ExecRow) => string[] = () => [],
+  ): Promise<{ w: Record<string, string[]>; pids: number[]; ids: string[] }> {
     const execs = (await fetchRows(and([EXEC, execTest, ...window()]))).filter((r) => !keep || keep(r));
     if (execs.length > MAX_LOOKUP_EXECS) throw unsupported(t, `more than ${MAX_LOOKUP_EXECS} execs to look up; narrow the time range, the hosts or the condition`);
     const w: Record<string, string[]> = {};
@@ -157,7 +172,12 @@ export function createLookups(o: LookupOptions): Lookups {
   async function resolveTest(t: NTest, kind: EventKind): Promise<Query> {
     const SELF = ['process.pid', 'ebpf_audit.process.start_ns'];
     if (t.field === 'proc.cmdline') {
-      const iv = await intervals(MATCH_ALL, t, (r) => evalTest(t.test, r.cmdline), (r) => [r.start]);
+      const iv = await intervals(
+        MATCH_ALL,
+        t,
+        (r) => evalTest(t.test, r.cmdline),
+        (r) => [r.start],
+      );
       const others = inIntervals(iv, SELF);
       if (kind !== 'process') return others;
       // An exec's own command line, then the other process events after it.
@@ -168,7 +188,12 @@ export function createLookups(o: LookupOptions): Lookups {
     const parent = inIntervals(await intervals(testOnKeyword('process.name', t.test, ''), t), ['process.parent.pid']);
     // ... else, when the parent has no exec in force, the parent the producer listed at the
     // process's exec, while it is still the parent (process-tree.ts's ancestorOf).
-    const listed = await intervals(MATCH_ALL, t, (r) => r.listed !== undefined && evalTest(t.test, r.listed.comm), (r) => [r.start, String(r.listed!.pid)]);
+    const listed = await intervals(
+      MATCH_ALL,
+      t,
+      (r) => r.listed !== undefined && evalTest(t.test, r.listed.comm),
+      (r) => [r.start, String(r.listed!.pid)],
+    );
     if (!listed.pids.length) return parent;
     const listedPids = [...new Set(Object.keys(listed.w).map((k) => Number(k.split('\u0000').pop())))];
     const anyParentExec = inIntervals(await intervals({ terms: { 'process.pid': listedPids } }, t), ['process.parent.pid']);

@@ -49,7 +49,7 @@ export function addBackendOptions(cmd: Command): Command {
 export function addOpenSearchStoreOptions(cmd: Command): Command {
   return cmd
     .option('--opensearch-shards <n>', 'primary shards per daily index', '1')
-    .option('--opensearch-replicas <n>', 'replicas per daily index (default: the cluster\'s)')
+    .option('--opensearch-replicas <n>', "replicas per daily index (default: the cluster's)")
     .option('--bulk-mb <n>', 'OpenSearch bulk requests are sent at this size (MiB)', '5')
     .option('--bulk-in-flight <n>', 'bulk requests out at once; beyond, consumption waits', '2');
 }

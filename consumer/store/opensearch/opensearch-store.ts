@@ -80,7 +80,14 @@ export async function runOpenSearchStore(opts: OpenSearchStoreOptions, stop: Abo
   stop.addEventListener('abort', () => ctl.abort(), { once: true });
   const done = new Promise<void>((resolve) => ctl.signal.addEventListener('abort', () => resolve(), { once: true }));
   const stats: OpenSearchStoreStats = { events: 0, alerts: 0, expired: 0, unindexable: 0, deletedIndices: 0 };
-  const writer = createBulkWriter({ client: opts.client, logger: log, maxBytes: opts.bulkBytes, maxInFlight: opts.bulkInFlight, maxBackoffMs: opts.maxBackoffMs, stop: giveUp.signal });
+  const writer = createBulkWriter({
+    client: opts.client,
+    logger: log,
+    maxBytes: opts.bulkBytes,
+    maxInFlight: opts.bulkInFlight,
+    maxBackoffMs: opts.maxBackoffMs,
+    stop: giveUp.signal,
+  });
   const indexName = createIndexNamer(opts.indexPrefix);
   let floorNs = opts.retentionMs === undefined ? -1n : retentionFloorNs(opts.retentionMs, Date.now());
   let failed: unknown;
@@ -99,7 +106,8 @@ export async function runOpenSearchStore(opts: OpenSearchStoreOptions, stop: Abo
       break;
     } catch (err) {
       const status = (err as { meta?: { statusCode?: number } }).meta?.statusCode;
-      if (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429) throw Object.assign(new Error(`OpenSearch refused the index template (${status}): ${errorMessage(err)}`), { fatal: true });
+      if (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429)
+        throw Object.assign(new Error(`OpenSearch refused the index template (${status}): ${errorMessage(err)}`), { fatal: true });
       log.warn({ err, retryInMs: backoff }, 'OpenSearch not reachable; waiting');
       await new Promise((r) => setTimeout(r, backoff));
     }

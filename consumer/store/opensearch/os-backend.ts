@@ -8,7 +8,8 @@ import { openOpenSearchSearch } from './os-search';
 export function openSearchBackend(opts: { client: Client; indexPrefix: string }): SearchBackend {
   const search = openOpenSearchSearch(opts);
   const post = async <T>(path: string, body: unknown): Promise<T> => search.post<T>(path, body);
-  const msearch = async (ndjson: string): Promise<{ responses: { hits?: { hits: { _source: Record<string, any> }[] } }[] }> => { // eslint-disable-line @typescript-eslint/no-explicit-any
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const msearch = async (ndjson: string): Promise<{ responses: { hits?: { hits: { _source: Record<string, any> }[] } }[] }> => {
     const res = await opts.client.transport.request({ method: 'POST', path: '/_msearch', bulkBody: ndjson });
     return res.body as never;
   };

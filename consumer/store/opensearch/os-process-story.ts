@@ -51,10 +51,20 @@ export async function osProcessStory(post: Post, indexPrefix: string, ref: Proce
     let after: unknown;
     for (;;) {
       const body = {
-        size: 0, query: filter,
+        size: 0,
+        query: filter,
         aggs: {
           p: {
-            composite: { size: 1000, sources: [{ h: { terms: { field: 'host.id' } } }, { b: { terms: { field: 'host.boot.id' } } }, { pid: { terms: { field: 'process.pid' } } }, { s: { terms: { field: 'ebpf_audit.process.start_ns' } } }], ...(after ? { after } : {}) },
+            composite: {
+              size: 1000,
+              sources: [
+                { h: { terms: { field: 'host.id' } } },
+                { b: { terms: { field: 'host.boot.id' } } },
+                { pid: { terms: { field: 'process.pid' } } },
+                { s: { terms: { field: 'ebpf_audit.process.start_ns' } } },
+              ],
+              ...(after ? { after } : {}),
+            },
             aggs: {
               first: { top_hits: { size: 1, sort: [{ '@timestamp': 'asc' }], _source: SOURCE } },
               exec: { filter: { term: { 'event.action': 'exec' } }, aggs: { last: { top_hits: { size: 1, sort: [{ '@timestamp': 'desc' }], _source: SOURCE } } } },
@@ -82,7 +92,7 @@ export async function osProcessStory(post: Post, indexPrefix: string, ref: Proce
   // Ancestors: the latest process with the parent's pid that started no later than the child.
   const lineage: ProcInfo[] = [];
   let end: Story['end'] = { at: 'init' };
-  for (let cur = me; cur.pid > 1 && cur.ppid > 0 && lineage.length < 64; ) {
+  for (let cur = me; cur.pid > 1 && cur.ppid > 0 && lineage.length < 64;) {
     const parents = await find(and([...hostIs(me.host), { term: { 'process.pid': cur.ppid } }, { range: { 'ebpf_audit.process.start_ns': { lte: String(cur.startNs) } } }]));
     const parent = parents.sort((a, b) => (a.startNs > b.startNs ? -1 : 1))[0];
     if (!parent) {
@@ -94,19 +104,29 @@ export async function osProcessStory(post: Post, indexPrefix: string, ref: Proce
   }
 
   // The same pid started again later (reuse): children after that start are the newer process's.
-  const later = (await find(and([...hostIs(me.host), { term: { 'process.pid': me.pid } }, { range: { 'ebpf_audit.process.start_ns': { gt: String(me.startNs) } } }]))).map((p) => p.startNs);
+  const later = (await find(and([...hostIs(me.host), { term: { 'process.pid': me.pid } }, { range: { 'ebpf_audit.process.start_ns': { gt: String(me.startNs) } } }]))).map(
+    (p) => p.startNs,
+  );
   const nextStart = later.length ? later.reduce((a, b) => (a < b ? a : b)) : undefined;
 
   // Its events, per index (a kind's day, as SQLite reads per day file and table), each bounded.
   const mine = and([...hostIs(me.host), { term: { 'process.pid': me.pid } }, { term: { 'ebpf_audit.process.start_ns': String(me.startNs) } }]);
-  const perIndex = await post<{ aggregations?: { i: { buckets: { key: string }[] } } }>(`/${events}/_search`, { size: 0, query: mine, aggs: { i: { terms: { field: '_index', size: 10_000 } } } });
+  const perIndex = await post<{ aggregations?: { i: { buckets: { key: string }[] } } }>(`/${events}/_search`, {
+    size: 0,
+    query: mine,
+    aggs: { i: { terms: { field: '_index', size: 10_000 } } },
+  });
   const indices = (perIndex.aggregations?.i.buckets ?? []).map((b) => b.key).sort();
   const timeline: StoryEntry[] = [];
   let more = false;
   const days = new Set<string>();
   for (const index of indices) {
     days.add(index.slice(index.lastIndexOf('-') + 1));
-    const res = await post<{ hits: { hits: Hit[] } }>(`/${index}/_search`, { size: opts.limit + 1, query: mine, sort: [{ '@timestamp': 'asc' }, { 'ebpf_audit.ktime_ns': 'asc' }] });
+    const res = await post<{ hits: { hits: Hit[] } }>(`/${index}/_search`, {
+      size: opts.limit + 1,
+      query: mine,
+      sort: [{ '@timestamp': 'asc' }, { 'ebpf_audit.ktime_ns': 'asc' }],
+    });
     const hits = res.hits.hits;
     if (hits.length > opts.limit) more = true;
     for (const h of hits.slice(0, opts.limit)) {
@@ -124,7 +144,9 @@ export async function osProcessStory(post: Post, indexPrefix: string, ref: Proce
   }
   const startRange: Record<string, string> = { gte: String(me.startNs) };
   if (nextStart !== undefined) startRange.lt = String(nextStart);
-  const children = (await find(and([...hostIs(me.host), { term: { 'process.parent.pid': me.pid } }, { range: { 'ebpf_audit.process.start_ns': startRange } }]))).filter((c) => c.ppid === me.pid);
+  const children = (await find(and([...hostIs(me.host), { term: { 'process.parent.pid': me.pid } }, { range: { 'ebpf_audit.process.start_ns': startRange } }]))).filter(
+    (c) => c.ppid === me.pid,
+  );
   for (const child of children.slice(0, opts.limit)) timeline.push({ t: child.execNs ?? child.firstNs, what: 'child', child });
   timeline.sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : 0));
   if (timeline.length > opts.limit) {

@@ -39,15 +39,33 @@ export async function storeLookup(msearch: Msearch, indexPrefix: string, events:
         const query = {
           bool: {
             filter: [
-              { term: { 'host.id': e.host.id } }, { term: { 'host.name': e.host.name } }, { term: { 'host.boot.id': e.host.boot_id } },
-              { term: { 'process.pid': pid } }, { terms: { 'event.action': ['exec', 'exit'] } },
+              { term: { 'host.id': e.host.id } },
+              { term: { 'host.name': e.host.name } },
+              { term: { 'host.boot.id': e.host.boot_id } },
+              { term: { 'process.pid': pid } },
+              { terms: { 'event.action': ['exec', 'exit'] } },
               { range: { '@timestamp': { lte: isoNs(e.time_ns), format: 'strict_date_optional_time_nanos' } } },
             ],
           },
         };
         return [
           stringify({ index: `${indexPrefix}-process-${dayOfNs(e.time_ns)}`, ignore_unavailable: true }),
-          stringify({ size: 1, query, sort: [{ '@timestamp': 'desc' }, { 'ebpf_audit.ktime_ns': 'desc' }], _source: ['event.action', 'process.args', 'process.name', 'process.executable', 'process.working_directory', 'process.pid', 'process.parent.pid', 'ebpf_audit.process.start_ns', 'ebpf_audit.extra.ext.ancestors'] }),
+          stringify({
+            size: 1,
+            query,
+            sort: [{ '@timestamp': 'desc' }, { 'ebpf_audit.ktime_ns': 'desc' }],
+            _source: [
+              'event.action',
+              'process.args',
+              'process.name',
+              'process.executable',
+              'process.working_directory',
+              'process.pid',
+              'process.parent.pid',
+              'ebpf_audit.process.start_ns',
+              'ebpf_audit.extra.ext.ancestors',
+            ],
+          }),
         ];
       });
       const res = await msearch(`${lines.join('\n')}\n`);
@@ -57,9 +75,23 @@ export async function storeLookup(msearch: Msearch, indexPrefix: string, events:
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const record = (p: Record<string, any> | null | undefined): ProcRecord | undefined =>
     p && p.event.action === 'exec'
-      ? { pid: p.process.pid, ppid: p.process.parent?.pid ?? 0, start: BigInt(p.ebpf_audit.process.start_ns), comm: p.process.name, exepath: p.process.executable ?? '', argv: p.process.args ?? [], cwd: p.process.working_directory ?? '', ancestors: p.ebpf_audit.extra?.ext?.ancestors ?? [] }
+      ? {
+          pid: p.process.pid,
+          ppid: p.process.parent?.pid ?? 0,
+          start: BigInt(p.ebpf_audit.process.start_ns),
+          comm: p.process.name,
+          exepath: p.process.executable ?? '',
+          argv: p.process.args ?? [],
+          cwd: p.process.working_directory ?? '',
+          ancestors: p.ebpf_audit.extra?.ext?.ancestors ?? [],
+        }
       : undefined;
-  await fetch(events.flatMap((ev) => [{ ev, pid: ev.event.process.pid }, { ev, pid: ev.event.process.ppid }]));
+  await fetch(
+    events.flatMap((ev) => [
+      { ev, pid: ev.event.process.pid },
+      { ev, pid: ev.event.process.ppid },
+    ]),
+  );
   // Ancestors level by level: each round asks for the parent of the last record known on each chain.
   let chains = deep.map((ev) => ({ ev, pid: ev.event.process.ppid }));
   for (let level = 1; level < MAX_DEPTH && chains.length > 0; level++) {
@@ -78,7 +110,16 @@ export async function storeLookup(msearch: Msearch, indexPrefix: string, events:
   });
 }
 
-export async function osRetroHunt(search: OsSearch, msearch: Msearch, indexPrefix: string, rules: Rule[], env: CompileEnv, base: SearchFilter, limit: number, b?: Budget): Promise<{ alerts: Alert[]; more: boolean }> {
+export async function osRetroHunt(
+  search: OsSearch,
+  msearch: Msearch,
+  indexPrefix: string,
+  rules: Rule[],
+  env: CompileEnv,
+  base: SearchFilter,
+  limit: number,
+  b?: Budget,
+): Promise<{ alerts: Alert[]; more: boolean }> {
   const found: { rule: Rule; ev: AuditEvent; exact: boolean }[] = [];
   let more = false;
   for (const rule of rules) {
@@ -89,11 +130,26 @@ export async function osRetroHunt(search: OsSearch, msearch: Msearch, indexPrefi
     more ||= r.more;
     for (const { ev } of r.events) found.push({ rule, ev, exact });
   }
-  const lookup = await storeLookup(msearch, indexPrefix, found.map((x) => x.ev), found.filter((x) => !x.exact).map((x) => x.ev));
+  const lookup = await storeLookup(
+    msearch,
+    indexPrefix,
+    found.map((x) => x.ev),
+    found.filter((x) => !x.exact).map((x) => x.ev),
+  );
   // A widened condition found a superset: the engine's predicate, over the stored execs, decides.
-  const alerts: Alert[] = found.filter(({ rule, ev, exact }) => exact || rule.pred(ev, lookup)).map(({ rule, ev }) => ({
-    time_ns: ev.event.time_ns, rule_id: rule.id, severity: rule.severity, description: rule.description, message: rule.output(ev, lookup), tags: rule.tags, host: ev.event.host, count: 1, events: [ev],
-  }));
+  const alerts: Alert[] = found
+    .filter(({ rule, ev, exact }) => exact || rule.pred(ev, lookup))
+    .map(({ rule, ev }) => ({
+      time_ns: ev.event.time_ns,
+      rule_id: rule.id,
+      severity: rule.severity,
+      description: rule.description,
+      message: rule.output(ev, lookup),
+      tags: rule.tags,
+      host: ev.event.host,
+      count: 1,
+      events: [ev],
+    }));
   alerts.sort((x, y) => (x.time_ns < y.time_ns ? -1 : x.time_ns > y.time_ns ? 1 : 0));
   if (alerts.length > limit) {
     alerts.length = limit;

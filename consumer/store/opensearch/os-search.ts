@@ -45,7 +45,10 @@ const MAX_DAY_NAMES = 62;
 async function post<T>(client: Client, path: string, body: unknown, b?: Budget): Promise<T> {
   const timeout = b?.deadlineMs === undefined ? undefined : Math.max(1, b.deadlineMs - Date.now());
   if (timeout !== undefined && timeout <= 1) throw new QueryTimeoutError('the query ran out of time; narrow the time range or the condition');
-  const res = await client.transport.request({ method: 'POST', path, body: stringify(body), querystring: { ignore_unavailable: 'true', allow_no_indices: 'true' } }, timeout ? { requestTimeout: timeout } : {});
+  const res = await client.transport.request(
+    { method: 'POST', path, body: stringify(body), querystring: { ignore_unavailable: 'true', allow_no_indices: 'true' } },
+    timeout ? { requestTimeout: timeout } : {},
+  );
   return res.body as T;
 }
 
@@ -73,7 +76,8 @@ export function openOpenSearchSearch(opts: { client: Client; indexPrefix: string
       perKind.push(and([{ term: { 'event.dataset': `ebpf-audit.${kind}` } }, toDsl(c, kind, lookups.resolve)]));
     }
     const filters: Query[] = [or(perKind)];
-    if (f.sinceNs > 0n || f.untilNs < MAX_NS) filters.push({ range: { '@timestamp': { gte: isoNs(f.sinceNs), lte: isoNs(f.untilNs), format: 'strict_date_optional_time_nanos' } } });
+    if (f.sinceNs > 0n || f.untilNs < MAX_NS)
+      filters.push({ range: { '@timestamp': { gte: isoNs(f.sinceNs), lte: isoNs(f.untilNs), format: 'strict_date_optional_time_nanos' } } });
     if (f.hosts.length) filters.push(or([{ terms: { 'host.id': f.hosts } }, { terms: { 'host.name': f.hosts } }]));
     return { index: indices(f), query: and(filters) };
   }
@@ -86,7 +90,9 @@ export function openOpenSearchSearch(opts: { client: Client; indexPrefix: string
     while (out.length <= limit) {
       const size = Math.min(PAGE, limit + 1 - out.length);
       const body = {
-        size, query, track_total_hits: false,
+        size,
+        query,
+        track_total_hits: false,
         // Time order; at one instant, file before net before process (as SQLite merges its tables).
         sort: [{ '@timestamp': 'asc' }, { 'event.dataset': 'asc' }, { 'ebpf_audit.ktime_ns': 'asc' }, { 'process.thread.id': 'asc' }],
         ...(after ? { search_after: after } : {}),
@@ -126,8 +132,25 @@ export function openOpenSearchSearch(opts: { client: Client; indexPrefix: string
       const when = c.when || c.unless ? guard : MATCH_ALL;
       const v = c.value;
       if ('const' in v) return { when, constant: typeof v.const === 'boolean' ? (v.const ? '1' : '0') : String(v.const) };
-      if ('path' in v) return { when, source: { terms: { field: v.path, missing_bucket: v.missing !== undefined } }, missing: v.missing === undefined ? undefined : keyText(v.missing, undefined) };
-      if ('time' in v) return { when, source: { terms: { script: { lang: 'painless', source: "def z = doc['@timestamp'].value.toInstant(); String n = Long.toString(z.getNano()); return Long.toString(z.getEpochSecond()) + '.' + '000000000'.substring(n.length()) + n;" } } } };
+      if ('path' in v)
+        return {
+          when,
+          source: { terms: { field: v.path, missing_bucket: v.missing !== undefined } },
+          missing: v.missing === undefined ? undefined : keyText(v.missing, undefined),
+        };
+      if ('time' in v)
+        return {
+          when,
+          source: {
+            terms: {
+              script: {
+                lang: 'painless',
+                source:
+                  "def z = doc['@timestamp'].value.toInstant(); String n = Long.toString(z.getNano()); return Long.toString(z.getEpochSecond()) + '.' + '000000000'.substring(n.length()) + n;",
+              },
+            },
+          },
+        };
       throw new ConfigError(`--top ${name}: not supported by the OpenSearch store (it is looked up per event; use --where on it, or the SQLite store)`);
     });
   }
@@ -144,7 +167,8 @@ export function openOpenSearchSearch(opts: { client: Client; indexPrefix: string
       if (c.values && second !== undefined) {
         const size = c.values.size;
         c.values.add(second);
-        if (c.values.size > size && ++pairs > MAX_PAIRS) throw new QueryTimeoutError(`more than ${MAX_PAIRS} distinct pairs of ${fields.join(', ')}; narrow the time range or the condition`);
+        if (c.values.size > size && ++pairs > MAX_PAIRS)
+          throw new QueryTimeoutError(`more than ${MAX_PAIRS} distinct pairs of ${fields.join(', ')}; narrow the time range or the condition`);
       }
     };
     for (const kind of f.kinds) {
@@ -166,7 +190,12 @@ export function openOpenSearchSearch(opts: { client: Client; indexPrefix: string
           let after: unknown;
           for (;;) {
             const body = { size: 0, query: q, aggs: { g: { composite: { size: 10_000, sources, ...(after ? { after } : {}) } } } };
-            const res = await post<{ aggregations?: { g: { buckets: { key: Record<string, unknown>; doc_count: number }[]; after_key?: unknown } } }>(client, `/${index}/_search`, body, b);
+            const res = await post<{ aggregations?: { g: { buckets: { key: Record<string, unknown>; doc_count: number }[]; after_key?: unknown } } }>(
+              client,
+              `/${index}/_search`,
+              body,
+              b,
+            );
             const g = res.aggregations?.g;
             if (!g) break;
             for (const bk of g.buckets) {
@@ -189,20 +218,35 @@ export function openOpenSearchSearch(opts: { client: Client; indexPrefix: string
   /** Stored alerts in the window and hosts, oldest first (the condition and kinds do not apply). */
   async function alerts(f: SearchFilter, limit: number, b?: Budget): Promise<{ alerts: StoredAlert[]; more: boolean }> {
     const filters: Query[] = [];
-    if (f.sinceNs > 0n || f.untilNs < MAX_NS) filters.push({ range: { '@timestamp': { gte: isoNs(f.sinceNs), lte: isoNs(f.untilNs), format: 'strict_date_optional_time_nanos' } } });
+    if (f.sinceNs > 0n || f.untilNs < MAX_NS)
+      filters.push({ range: { '@timestamp': { gte: isoNs(f.sinceNs), lte: isoNs(f.untilNs), format: 'strict_date_optional_time_nanos' } } });
     if (f.hosts.length) filters.push(or([{ terms: { 'host.id': f.hosts } }, { terms: { 'host.name': f.hosts } }]));
     const out: StoredAlert[] = [];
     let after: unknown[] | undefined;
     while (out.length <= limit) {
       const size = Math.min(PAGE, limit + 1 - out.length);
-      const body = { size, query: filters.length ? and(filters) : MATCH_ALL, track_total_hits: false, sort: [{ '@timestamp': 'asc' }, { 'rule.id': 'asc' }], ...(after ? { search_after: after } : {}) };
+      const body = {
+        size,
+        query: filters.length ? and(filters) : MATCH_ALL,
+        track_total_hits: false,
+        sort: [{ '@timestamp': 'asc' }, { 'rule.id': 'asc' }],
+        ...(after ? { search_after: after } : {}),
+      };
       const res = await post<{ hits: { hits: { _index: string; _source: Doc; sort: unknown[] }[] } }>(client, `/${indexPrefix}-alerts-*/_search`, body, b);
       for (const h of res.hits.hits) {
         const a = alertFromDocument(h._source);
         const last = a.events[a.events.length - 1];
         out.push({
-          day: h._index.slice(h._index.lastIndexOf('-') + 1).replace(/\./g, '-'), time_ns: a.time_ns, rule_id: a.rule_id, severity: a.severity, description: a.description,
-          message: a.message, tags: a.tags, host: a.host, count: a.count, event: last ? formatJson(last) : '',
+          day: h._index.slice(h._index.lastIndexOf('-') + 1).replace(/\./g, '-'),
+          time_ns: a.time_ns,
+          rule_id: a.rule_id,
+          severity: a.severity,
+          description: a.description,
+          message: a.message,
+          tags: a.tags,
+          host: a.host,
+          count: a.count,
+          event: last ? formatJson(last) : '',
         });
       }
       if (res.hits.hits.length < size) break;

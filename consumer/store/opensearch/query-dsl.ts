@@ -33,7 +33,17 @@ export function evalTest(t: Test, v: string | number | boolean): boolean {
       return v === t.value;
     case 'cmp': {
       const n = v as number;
-      return t.cmp === '=' ? n === t.value : t.cmp === '!=' ? n !== t.value : t.cmp === '<' ? n < t.value : t.cmp === '<=' ? n <= t.value : t.cmp === '>' ? n > t.value : n >= t.value;
+      return t.cmp === '='
+        ? n === t.value
+        : t.cmp === '!='
+          ? n !== t.value
+          : t.cmp === '<'
+            ? n < t.value
+            : t.cmp === '<='
+              ? n <= t.value
+              : t.cmp === '>'
+                ? n > t.value
+                : n >= t.value;
     }
     case 'in':
       return t.values.includes(v as number);
@@ -204,7 +214,8 @@ function caseQuery(c: Case, t: Test): Query | undefined {
     else if (t.t !== 'ip') q = kwTest(v.path, t);
     else q = t.negate ? and([exists(v.path), not(ipIn(v.path, t.ranges))]) : ipIn(v.path, t.ranges);
   } else {
-    const present = v.type === 'kw' ? kwTest(v.path, t) : v.type === 'num' ? numTest(v.path, t) : t.t === 'exists' ? exists(v.path) : { term: { [v.path]: (t as { value: boolean }).value } };
+    const present =
+      v.type === 'kw' ? kwTest(v.path, t) : v.type === 'num' ? numTest(v.path, t) : t.t === 'exists' ? exists(v.path) : { term: { [v.path]: (t as { value: boolean }).value } };
     q = v.missing !== undefined && evalTest(t, v.missing) ? or([present, not(exists(v.path))]) : present;
   }
   if (!q) return undefined;

@@ -99,7 +99,10 @@ const MAP: Record<string, Partial<Record<EventKind, Case[]>>> = {
   'proc.start': all(one(num('ebpf_audit.process.start_ns'))),
   'proc.exe_from_memfd': all(one(bool('ebpf_audit.process.exe_from_memfd'))),
   'proc.exe_deleted': all(one(bool('ebpf_audit.process.exe_deleted'))),
-  'proc.exe_fileless': all([{ when: FILELESS, value: { const: true } }, { unless: FILELESS, value: { const: false } }]),
+  'proc.exe_fileless': all([
+    { when: FILELESS, value: { const: true } },
+    { unless: FILELESS, value: { const: false } },
+  ]),
   'proc.cmdline': all(one({ lookup: 'cmdline' })),
   'proc.pname': all(one({ lookup: 'pname' })),
   'proc.cwd': { process: [{ when: EXEC, value: kw('process.working_directory', '') }] },
@@ -108,16 +111,29 @@ const MAP: Record<string, Partial<Record<EventKind, Case[]>>> = {
   'file.directory': { file: one(kw('file.directory')) },
   'file.flags': { file: OPEN(kw('ebpf_audit.file.flag_names')) },
   'file.mode': { file: OPEN(num('ebpf_audit.file.mode')) },
-  'net.dst_ip': { net: [{ when: UNIX, value: { const: '' } }, ...remote('ip', (p) => ({ path: p, type: 'ip', missing: '' })).map((c) => ({ ...c, unless: c.unless ? { bool: { should: [c.unless, UNIX] } } : UNIX }))] },
+  'net.dst_ip': {
+    net: [
+      { when: UNIX, value: { const: '' } },
+      ...remote('ip', (p) => ({ path: p, type: 'ip', missing: '' })).map((c) => ({ ...c, unless: c.unless ? { bool: { should: [c.unless, UNIX] } } : UNIX })),
+    ],
+  },
   'net.dst_port': { net: remote('port', (p) => num(p, 0)) },
   'net.proto': { net: one(kw('network.transport', '')) },
   'net.family': { net: one(kw('ebpf_audit.net.family')) },
-  'net.unix_path': { net: [{ unless: UNIX, value: { const: '' } }, ...remote('address', (p) => kw(p, '')).map((c) => ({ ...c, when: c.when ? { bool: { filter: [c.when, UNIX] } } : UNIX }))] },
+  'net.unix_path': {
+    net: [{ unless: UNIX, value: { const: '' } }, ...remote('address', (p) => kw(p, '')).map((c) => ({ ...c, when: c.when ? { bool: { filter: [c.when, UNIX] } } : UNIX }))],
+  },
   'host.name': all(one(kw('host.name'))),
   'host.id': all(one(kw('host.id'))),
   // As in Falco: 12 characters, "host" on the host (toEcs leaves the host's empty id out).
-  'container.id': all([{ unless: HAS_CONTAINER, value: { const: 'host' } }, { when: HAS_CONTAINER, value: { short: 'container.id' } }]),
-  'container.full_id': all([{ unless: HAS_CONTAINER, value: { const: 'host' } }, { when: HAS_CONTAINER, value: kw('container.id') }]),
+  'container.id': all([
+    { unless: HAS_CONTAINER, value: { const: 'host' } },
+    { when: HAS_CONTAINER, value: { short: 'container.id' } },
+  ]),
+  'container.full_id': all([
+    { unless: HAS_CONTAINER, value: { const: 'host' } },
+    { when: HAS_CONTAINER, value: kw('container.id') },
+  ]),
   'proc.tty': all(one(num(`${XP}.tty`, 0))),
   'proc.loginuid': LOGINUID,
   'user.loginuid': LOGINUID,
@@ -155,13 +171,19 @@ const MAP: Record<string, Partial<Record<EventKind, Case[]>>> = {
   'fs.path.nameraw': { file: LINK(kw('file.path', '')) },
   'fd.lnet': { net: [{ when: HAS_ENDS, value: { path: 'ebpf_audit.net.local_ip', type: 'ip' } }] },
   'fd.l4proto': { net: [{ when: INET, value: kw('network.transport', '') }] },
-  'fd.sockfamily': { net: [{ when: INET, value: { const: 'ip' } }, { when: UNIX, value: { const: 'unix' } }] },
+  'fd.sockfamily': {
+    net: [
+      { when: INET, value: { const: 'ip' } },
+      { when: UNIX, value: { const: 'unix' } },
+    ],
+  },
   'fd.is_server': { net: boolCases(ACCEPT, HAS_ENDS) },
   'cred.changed': { process: one(bool('ebpf_audit.cred.changed')) },
   'cred.to_root': { process: boolCases(TO_ROOT, HAS_CRED) },
   'cred.caps_raised': { process: one(bool('ebpf_audit.cred.caps_raised')) },
 };
-for (const w of ['old', 'new']) for (const f of ['uid', 'euid', 'suid', 'fsuid', 'gid', 'egid', 'sgid', 'fsgid']) MAP[`cred.${w}.${f}`] = { process: one(num(`ebpf_audit.cred.${w}.${f}`)) };
+for (const w of ['old', 'new'])
+  for (const f of ['uid', 'euid', 'suid', 'fsuid', 'gid', 'egid', 'sgid', 'fsgid']) MAP[`cred.${w}.${f}`] = { process: one(num(`ebpf_audit.cred.${w}.${f}`)) };
 
 /**
  * String tests on net.dst_ip (startswith ...) read the address as text: for an IP connect that is

@@ -57,7 +57,12 @@ export interface ProgRun {
 
 /** Cumulative run time and count of every loaded program (counted while BPF statistics are on). */
 export function bpfRunTimes(): Map<number, ProgRun> {
-  const progs = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8', maxBuffer: 64 << 20 })) as Array<{ id: number; name?: string; run_time_ns?: number; run_cnt?: number }>;
+  const progs = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8', maxBuffer: 64 << 20 })) as Array<{
+    id: number;
+    name?: string;
+    run_time_ns?: number;
+    run_cnt?: number;
+  }>;
   return new Map(progs.map((p) => [p.id, { id: p.id, name: p.name ?? '', runTimeNs: p.run_time_ns ?? 0, runCnt: p.run_cnt ?? 0 }]));
 }
 

@@ -69,17 +69,22 @@ export function auditd(opts: { work: string }): Peer {
       saved = s;
       // Debian's auditd.conf, but logging here without rotation, and no dispatcher plugins.
       fs.mkdirSync(path.join(dir, 'plugins.d'), { recursive: true });
-      const conf = fs.readFileSync('/etc/audit/auditd.conf', 'utf8')
+      const conf = fs
+        .readFileSync('/etc/audit/auditd.conf', 'utf8')
         .replace(/^log_file = .*$/m, `log_file = ${log}`)
         .replace(/^max_log_file_action = .*$/m, 'max_log_file_action = IGNORE')
         .replace(/^plugin_dir = .*$/m, `plugin_dir = ${path.join(dir, 'plugins.d')}`);
       fs.writeFileSync(path.join(dir, 'auditd.conf'), conf, { mode: 0o640 });
       child = spawn('auditd', ['-n', '-s', 'nochange', '-c', dir], { stdio: ['ignore', 'ignore', fs.openSync(path.join(dir, 'auditd.err'), 'w')] });
       exited = new Promise((resolve) => child!.once('exit', () => resolve()));
-      await waitFor('auditd to register with the kernel', () => {
-        if (child!.exitCode !== null) throw new Error(`auditd exited: ${fs.readFileSync(path.join(dir, 'auditd.err'), 'utf8')}`);
-        return status().pid === pid();
-      }, 20000);
+      await waitFor(
+        'auditd to register with the kernel',
+        () => {
+          if (child!.exitCode !== null) throw new Error(`auditd exited: ${fs.readFileSync(path.join(dir, 'auditd.err'), 'utf8')}`);
+          return status().pid === pid();
+        },
+        20000,
+      );
       // Debian's default rules file (/etc/audit/rules.d/audit.rules): its buffer and wait settings.
       auditctl('-b', '8192', '--backlog_wait_time', '60000', '-f', '1');
       auditctl('-e', '1');

@@ -27,13 +27,30 @@ export function ebpfAudit(opts: { work: string; prefix: string; ringMb: number }
     async start(ctx) {
       // Topics and spool of their own in each round: a round counts only its own events.
       prefix = `${opts.prefix}-${++round}`;
-      producer = start(process.execPath, [PRODUCER_CLI, '--brokers', BROKERS, '--topic-prefix', prefix, '--ring-buffer-mb', String(opts.ringMb), '--include-pid', String(ctx.loopPid), '--spool-dir', path.join(opts.work, `spool-${round}`), '--log-level', 'info']);
+      producer = start(process.execPath, [
+        PRODUCER_CLI,
+        '--brokers',
+        BROKERS,
+        '--topic-prefix',
+        prefix,
+        '--ring-buffer-mb',
+        String(opts.ringMb),
+        '--include-pid',
+        String(ctx.loopPid),
+        '--spool-dir',
+        path.join(opts.work, `spool-${round}`),
+        '--log-level',
+        'info',
+      ]);
       await producer.waitForLine(/"msg":"capturing"/, 60000, 'stderr');
     },
     delivered: inKafka,
     async stop() {
       await producer!.stop('SIGINT', 60000);
-      const finalLine = producer!.stderr().split('\n').find((l) => l.includes('"final stats"'));
+      const finalLine = producer!
+        .stderr()
+        .split('\n')
+        .find((l) => l.includes('"final stats"'));
       const lost = finalLine ? JSON.parse(finalLine).stats.lost : 'no final stats';
       return { delivered: await inKafka(), remark: `lost ${lost} (final stats)` };
     },

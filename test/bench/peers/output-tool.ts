@@ -40,10 +40,14 @@ export function outputTool(opts: { name: string; work: string; command: string; 
       const dead = (): boolean => child!.exitCode !== null || child!.signalCode !== null;
       // Attached once it holds its programs and waits in its poll loop (output is block-buffered,
       // so a banner line cannot tell).
-      await waitFor(`${opts.name} to attach`, () => {
-        if (dead()) throw new Error(`${opts.name} exited: ${fs.readFileSync(err, 'utf8').slice(-2000)}`);
-        return bpfProgIds(pid()).length > 0 && POLLING.has(currentSyscall(pid()));
-      }, opts.startTimeoutMs ?? 60000);
+      await waitFor(
+        `${opts.name} to attach`,
+        () => {
+          if (dead()) throw new Error(`${opts.name} exited: ${fs.readFileSync(err, 'utf8').slice(-2000)}`);
+          return bpfProgIds(pid()).length > 0 && POLLING.has(currentSyscall(pid()));
+        },
+        opts.startTimeoutMs ?? 60000,
+      );
     },
     delivered: async () => count(),
     async stop() {
