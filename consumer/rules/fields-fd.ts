@@ -15,7 +15,8 @@ import type { EvalContext } from './process-tree';
 
 const O_ACCMODE = 3;
 const O_DIRECTORY = 0o200000;
-const FLAG_NAMES: [number, string][] = [
+/** open(2)'s flag bits by name, as evt.arg.flags prints them (the store's SQL prints the same). */
+export const FLAG_NAMES: [number, string][] = [
   [0o100, 'O_CREAT'],
   [0o200, 'O_EXCL'],
   [0o400, 'O_NOCTTY'],

@@ -6,6 +6,7 @@
  */
 import type { EventKind } from '../../schemas/types';
 import { errnoName } from '../core/output/errno';
+import { FLAG_NAMES } from '../rules/fields-fd';
 import { capabilityNames } from '../rules/capabilities';
 import { extRowValue, type ExtField, type ExtType } from './sql-ext';
 
@@ -33,22 +34,6 @@ const OPENS = "e.type IN (SELECT id FROM strings WHERE s IN ('open', 'openat', '
 const ERRNO_NAME = `CASE -e.res ${Object.entries(ERRNO)
   .map(([n, s]) => `WHEN ${n} THEN '${s}'`)
   .join(' ')} ELSE CAST(-e.res AS TEXT) END`;
-const FLAG_NAMES: [number, string][] = [
-  [0o100, 'O_CREAT'],
-  [0o200, 'O_EXCL'],
-  [0o400, 'O_NOCTTY'],
-  [0o1000, 'O_TRUNC'],
-  [0o2000, 'O_APPEND'],
-  [0o4000, 'O_NONBLOCK'],
-  [0o10000, 'O_DSYNC'],
-  [0o40000, 'O_DIRECT'],
-  [0o200000, 'O_DIRECTORY'],
-  [0o400000, 'O_NOFOLLOW'],
-  [0o1000000, 'O_NOATIME'],
-  [0o2000000, 'O_CLOEXEC'],
-  [0o10000000, 'O_PATH'],
-  [0o20000000, 'O_TMPFILE'],
-];
 const FLAGS_TEXT = `(CASE e.flags & 3 WHEN 1 THEN 'O_WRONLY' WHEN 2 THEN 'O_RDWR' ELSE 'O_RDONLY' END${FLAG_NAMES.map(([b, n]) => ` || CASE WHEN e.flags & ${b} = ${b} THEN '|${n}' ELSE '' END`).join('')})`;
 
 /** The directory part of a path with its slash: rtrim strips the trailing run of non-slash characters. */
