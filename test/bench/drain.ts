@@ -123,6 +123,8 @@ async function main(): Promise<void> {
     /** Before the loop (captured nothing yet), and the peak over the whole run (VmHWM). */
     producerIdleRssMb: Math.round(idleRssMb),
     producerPeakRssMb: Math.round(peakRssMb),
+    /** Messages that went through the disk spool (the producer fell more than --spool-after-ms behind). */
+    spooled: final.publisher.spooled as number,
   };
   console.log(JSON.stringify(result));
   if (pace) console.log(`open loop: paced at ${pace}/s, ran at ${Math.round(monitored.rate)}/s for ${monitored.seconds.toFixed(2)} s`);
