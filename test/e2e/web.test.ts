@@ -73,7 +73,13 @@ test('web console in Chromium: live, alerts, search, process view, hostile names
     dialogs.push(d.message());
     void d.dismiss();
   });
-  page.on('pageerror', (e) => errors.push(e.message));
+  // With the stack and the failed request's URL: a failure here must say where it came from.
+  page.on('pageerror', (e) => errors.push(`${e.message}\n${e.stack ?? ''}`));
+  // A request the page cancelled itself (a closed live stream, a query superseded) is not a failure.
+  page.on('requestfailed', (r) => {
+    const why = r.failure()?.errorText ?? '';
+    if (why !== 'net::ERR_ABORTED') errors.push(`request failed: ${r.method()} ${r.url()}: ${why}`);
+  });
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
 
   // A condition with a typo: the box names the column and does not apply it.

@@ -21,8 +21,11 @@ export function qs(params: Params): string {
 
 export async function getJson<T>(path: string, params: Params = {}, signal?: AbortSignal): Promise<T> {
   const res = await fetch(path + qs(params), { signal, headers: { accept: 'application/json' } });
-  const body = (await res.json().catch(() => ({}))) as { error?: string; col?: number };
-  if (!res.ok) throw new ApiError(res.status, body.error ?? `${res.status} ${res.statusText}`, body.col);
+  // A body cut short (the connection dropped mid-response) is an error to show, never an empty
+  // answer for the page to read fields of.
+  const body = (await res.json().catch(() => undefined)) as { error?: string; col?: number } | undefined;
+  if (!res.ok) throw new ApiError(res.status, body?.error ?? `${res.status} ${res.statusText}`, body?.col);
+  if (body === undefined || typeof body !== 'object') throw new ApiError(res.status, `incomplete answer from ${path}: reload to try again`);
   return body as T;
 }
 
