@@ -85,19 +85,29 @@ export function retroHunt(search: Search, rules: Rule[], env: CompileEnv, base: 
     for (const { ev } of found.events) {
       // A widened condition found a superset: the engine's predicate, over the stored process tree, decides.
       if (!exact && !rule.pred(ev, lookup)) continue;
-      alerts.push({
-        time_ns: ev.event.time_ns,
-        rule_id: rule.id,
-        severity: rule.severity,
-        description: rule.description,
-        message: rule.output(ev, lookup),
-        tags: rule.tags,
-        host: ev.event.host,
-        count: 1,
-        events: [ev],
-      });
+      alerts.push(huntAlert(rule, ev, lookup));
     }
   });
+  return firstAlerts(alerts, limit, more);
+}
+
+/** The alert a retro-hunt raises on one stored event (both backends). */
+export function huntAlert(rule: Rule, ev: AuditEvent, lookup: EvalContext): Alert {
+  return {
+    time_ns: ev.event.time_ns,
+    rule_id: rule.id,
+    severity: rule.severity,
+    description: rule.description,
+    message: rule.output(ev, lookup),
+    tags: rule.tags,
+    host: ev.event.host,
+    count: 1,
+    events: [ev],
+  };
+}
+
+/** The earliest `limit` alerts in time order; `more` when some were left out (or already known to be). */
+export function firstAlerts(alerts: Alert[], limit: number, more: boolean): { alerts: Alert[]; more: boolean } {
   alerts.sort((x, y) => (x.time_ns < y.time_ns ? -1 : x.time_ns > y.time_ns ? 1 : 0));
   if (alerts.length > limit) {
     alerts.length = limit;

@@ -13,6 +13,7 @@ import { MAX_DEPTH, storedContext, type EvalContext, type ProcRecord } from '../
 import type { Rule } from '../../rules/loader';
 import { kindsOf, normalize, relax, type NCond } from '../../search/normalize';
 import { osSearchable } from './search-fields';
+import { firstAlerts, huntAlert } from '../../search/retro-hunt';
 import { stringify } from '../../core/output/json';
 import { dayOfNs } from './indices';
 import type { Budget } from '../../search/search';
@@ -137,23 +138,6 @@ export async function osRetroHunt(
     found.filter((x) => !x.exact).map((x) => x.ev),
   );
   // A widened condition found a superset: the engine's predicate, over the stored execs, decides.
-  const alerts: Alert[] = found
-    .filter(({ rule, ev, exact }) => exact || rule.pred(ev, lookup))
-    .map(({ rule, ev }) => ({
-      time_ns: ev.event.time_ns,
-      rule_id: rule.id,
-      severity: rule.severity,
-      description: rule.description,
-      message: rule.output(ev, lookup),
-      tags: rule.tags,
-      host: ev.event.host,
-      count: 1,
-      events: [ev],
-    }));
-  alerts.sort((x, y) => (x.time_ns < y.time_ns ? -1 : x.time_ns > y.time_ns ? 1 : 0));
-  if (alerts.length > limit) {
-    alerts.length = limit;
-    more = true;
-  }
-  return { alerts, more };
+  const alerts: Alert[] = found.filter(({ rule, ev, exact }) => exact || rule.pred(ev, lookup)).map(({ rule, ev }) => huntAlert(rule, ev, lookup));
+  return firstAlerts(alerts, limit, more);
 }
