@@ -38,7 +38,7 @@ int main(void)
 	  F(ea_proc_cred, old); F(ea_proc_cred, new));
 	S(ea_proc_exit, F(ea_proc_exit, hdr); F(ea_proc_exit, task); F(ea_proc_exit, exit_code));
 	S(ea_path_key, F(ea_path_key, prefixlen); F(ea_path_key, path));
-	S(ea_filter_cfg, F(ea_filter_cfg, flags));
+	S(ea_filter_cfg, F(ea_filter_cfg, flags); F(ea_filter_cfg, pids); F(ea_filter_cfg, pid_rules));
 	/* Every constant the decoder and the filter maps use, by name. */
 	printf(",\"constants\":{");
 	const char *csep = "";
@@ -67,10 +67,14 @@ int main(void)
 	C(EA_FLT_UID_INCLUDE);
 	C(EA_FLT_COMM_INCLUDE);
 	C(EA_FLT_PATH_INCLUDE);
-	C(EA_FLT_TASK_RULES);
+	C(EA_FLT_PID_RULES);
+	C(EA_FLT_UID_RULES);
+	C(EA_FLT_COMM_RULES);
 	C(EA_FLT_PATH_RULES);
 	C(EA_FLT_FAILED_ONLY);
 	C(EA_FLT_SUCCESS_ONLY);
+	C(EA_FLT_PID_INLINE);
+	C(EA_PID_INLINE);
 	C(EA_PATH_KEY_LEN);
 	C(EA_TASK_EXE_UNLINKED);
 	C(EA_EXE_MEMFD);

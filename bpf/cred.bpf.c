@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR Apache-2.0
 /*
  * Privilege changes: the setuid family and capset. Enter stashes the credentials by thread id,
- * exit emits old and new when the call succeeded. Reached from the raw sys_enter/sys_exit
- * dispatchers (syscalls.bpf.c), or from the per-syscall tracepoints below in the fallback set.
+ * exit emits old and new when the call succeeded. Enter is the per-syscall tracepoints below in
+ * both hook sets (the raw tp_btf/sys_enter in syscalls.bpf.c only as a fallback: it runs for every
+ * syscall); exit is the raw sys_exit dispatcher, or the tracepoints below in the fallback set.
  */
 #include "maps.bpf.h"
 
@@ -55,8 +56,8 @@ __noinline int ea_cred_exit(__u16 op, long ret)
 	int fs = op == EA_OP_SETFSUID || op == EA_OP_SETFSGID;
 	if (!fs && ret != 0)
 		return 0;
-	struct ea_proc_cred *e = ea_begin(EA_PROC_CRED);
-	if (!e || !ea_task_passes(EA_PROC_CRED, ea_filter_flags(), &e->task))
+	struct ea_proc_cred *e = ea_begin(EA_PROC_CRED, ea_filter_flags());
+	if (!e)
 		return 0;
 	e->ret = ret;
 	e->op = op;

@@ -6,7 +6,7 @@
  * the exit has no arguments, so enter stashes them by thread id.
  */
 #include "maps.bpf.h"
-#include "path.bpf.h"
+#include "file.bpf.h"
 
 #define O_WRONLY 01
 #define O_CREAT 0100
@@ -57,31 +57,12 @@ int ea_enter_creat(struct trace_event_raw_sys_enter *ctx)
 }
 
 /*
- * Emit one open record. Global (not inlined): the raw sys_exit dispatcher in syscalls.bpf.c,
- * which reads the arguments from the saved registers, calls it as well as the tracepoints here.
+ * Emit one open record (file.bpf.h). Global, for the per-syscall tracepoints here and openat2; the
+ * raw sys_exit dispatcher in syscalls.bpf.c inlines the same code for open, openat and creat.
  */
 __noinline int ea_file_emit(struct open_args *a, long ret)
 {
-	if (!a || ea_excluded())
-		return 0;
-	__u32 flags = ea_filter_flags();
-	if (!ea_result_passes(EA_FILE_OPEN, flags, ret))
-		return 0;
-	struct ea_file_open *e = ea_begin(EA_FILE_OPEN);
-	if (!e || !ea_task_passes(EA_FILE_OPEN, flags, &e->task))
-		return 0;
-	e->ret = ret;
-	e->dirfd = a->dirfd;
-	e->flags = a->flags;
-	e->mode = a->mode;
-	e->op = a->op;
-	long n = bpf_probe_read_user_str(e->path, EA_PATH_MAX, (const char *)a->path);
-	e->path_len = ea_strlen(&e->hdr, n, EA_PATH_MAX);
-	e->path_len = make_absolute(&e->hdr, a->dirfd, e->path, e->path_len);
-	if (!ea_path_passes(EA_FILE_OPEN, flags, e->path, e->path_len))
-		return 0;
-	ea_submit(e, offsetof(struct ea_file_open, path) + e->path_len);
-	return 0;
+	return ea_file_record(a, ret);
 }
 
 /* openat2 passes flags and mode in a struct open_how in user memory. */

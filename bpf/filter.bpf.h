@@ -30,15 +30,46 @@ static __always_inline int ea_result_passes(__u32 type, __u32 flags, long ret)
 	return 1;
 }
 
-/* pid, uid and comm rules, checked on the task fields of a record begun by ea_begin. */
-static __always_inline int ea_task_passes(__u32 type, __u32 flags, struct ea_task *t)
+/*
+ * pid, uid and comm rules, on `task` (the current task: the values ea_begin records), before a
+ * record is built. Only the maps that hold rules are looked up, and only their key is read: a
+ * hash lookup is a call and a hash each.
+ */
+static __always_inline int ea_task_passes(__u32 type, __u32 flags, struct task_struct *task)
 {
-	if (!(flags & EA_FLT_TASK_RULES))
+	if (!(flags & (EA_FLT_PID_RULES | EA_FLT_PID_INLINE | EA_FLT_UID_RULES | EA_FLT_COMM_RULES)))
 		return 1;
-	if (ea_rule_passes(&pid_rules, &t->pid, flags, EA_FLT_PID_INCLUDE) &&
-	    ea_rule_passes(&uid_rules, &t->uid, flags, EA_FLT_UID_INCLUDE) &&
-	    ea_rule_passes(&comm_rules, t->comm, flags, EA_FLT_COMM_INCLUDE))
-		return 1;
+	if (flags & EA_FLT_PID_INLINE) {
+		__u32 zero = 0, pid = task->tgid;
+		struct ea_filter_cfg *c = bpf_map_lookup_elem(&filter_cfg, &zero);
+		__u8 v = 0;
+		if (c) {
+#pragma unroll
+			for (int i = 0; i < EA_PID_INLINE; i++)
+				if (c->pids[i] == pid && c->pid_rules[i])
+					v = c->pid_rules[i];
+		}
+		if (v == EA_RULE_EXCLUDE || ((flags & EA_FLT_PID_INCLUDE) && v != EA_RULE_INCLUDE))
+			goto out;
+	} else if (flags & EA_FLT_PID_RULES) {
+		__u32 pid = task->tgid;
+		if (!ea_rule_passes(&pid_rules, &pid, flags, EA_FLT_PID_INCLUDE))
+			goto out;
+	}
+	if (flags & EA_FLT_UID_RULES) {
+		__u32 uid = task->cred->uid.val;
+		if (!ea_rule_passes(&uid_rules, &uid, flags, EA_FLT_UID_INCLUDE))
+			goto out;
+	}
+	if (flags & EA_FLT_COMM_RULES) {
+		__u64 comm[EA_COMM_LEN / 8];
+		comm[0] = ((__u64 *)task->comm)[0];
+		comm[1] = ((__u64 *)task->comm)[1];
+		if (!ea_rule_passes(&comm_rules, comm, flags, EA_FLT_COMM_INCLUDE))
+			goto out;
+	}
+	return 1;
+out:
 	ea_count(type, EA_CNT_FILTERED);
 	return 0;
 }

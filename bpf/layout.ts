@@ -23,11 +23,17 @@ export const FLT = {
   UID_INCLUDE: 1 << 1,
   COMM_INCLUDE: 1 << 2,
   PATH_INCLUDE: 1 << 3,
-  TASK_RULES: 1 << 4,
+  PID_RULES: 1 << 4,
   PATH_RULES: 1 << 5,
   FAILED_ONLY: 1 << 6,
   SUCCESS_ONLY: 1 << 7,
+  UID_RULES: 1 << 8,
+  COMM_RULES: 1 << 9,
+  PID_INLINE: 1 << 10,
 } as const;
+/** struct ea_filter_cfg: the flags word, and up to PID_INLINE pid rules held in it. */
+export const PID_INLINE = 8;
+export const FILTER_CFG = { flags: 0, pids: 4, pid_rules: 4 + 4 * PID_INLINE, SIZE: 4 + 5 * PID_INLINE } as const;
 export const PATH_KEY_LEN = 256;
 
 export const HDR = { type: 0, size: 2, flags: 4, ktime_ns: 8, SIZE: 16 } as const;

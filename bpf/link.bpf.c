@@ -24,8 +24,8 @@ __noinline int ea_link_emit(struct link_args *a, long ret)
 	__u32 flags = ea_filter_flags();
 	if (!ea_result_passes(EA_FILE_LINK, flags, ret))
 		return 0;
-	struct ea_file_link *e = ea_begin(EA_FILE_LINK);
-	if (!e || !ea_task_passes(EA_FILE_LINK, flags, &e->task))
+	struct ea_file_link *e = ea_begin(EA_FILE_LINK, flags);
+	if (!e)
 		return 0;
 	e->ret = ret;
 	e->olddirfd = olddirfd;

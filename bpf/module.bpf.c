@@ -15,8 +15,8 @@ static __always_inline int emit(__u16 op, __s32 fd, __u64 len, __u64 uparams, __
 	__u32 flags = ea_filter_flags();
 	if (!ea_result_passes(EA_PROC_MODULE, flags, ret))
 		return 0;
-	struct ea_proc_module *e = ea_begin(EA_PROC_MODULE);
-	if (!e || !ea_task_passes(EA_PROC_MODULE, flags, &e->task))
+	struct ea_proc_module *e = ea_begin(EA_PROC_MODULE, flags);
+	if (!e)
 		return 0;
 	e->ret = ret;
 	e->len = len;

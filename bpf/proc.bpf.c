@@ -43,8 +43,8 @@ int ea_exec(struct trace_event_raw_sched_process_exec *ctx)
 {
 	if (ea_excluded())
 		return 0;
-	struct ea_proc_exec *e = ea_begin(EA_PROC_EXEC);
-	if (!e || !ea_task_passes(EA_PROC_EXEC, ea_filter_flags(), &e->task))
+	struct ea_proc_exec *e = ea_begin(EA_PROC_EXEC, ea_filter_flags());
+	if (!e)
 		return 0;
 	e->old_tid = ctx->old_pid;
 	unsigned int loc = ctx->__data_loc_filename & 0xFFFF;
@@ -85,8 +85,8 @@ int ea_exit(void *ctx)
 		return 0;
 	if (ea_excluded())
 		return 0;
-	struct ea_proc_exit *e = ea_begin(EA_PROC_EXIT);
-	if (!e || !ea_task_passes(EA_PROC_EXIT, ea_filter_flags(), &e->task))
+	struct ea_proc_exit *e = ea_begin(EA_PROC_EXIT, ea_filter_flags());
+	if (!e)
 		return 0;
 	e->exit_code = BPF_CORE_READ(task, exit_code);
 	e->_pad = 0;

@@ -41,8 +41,8 @@ __noinline int ea_ptrace_emit(long request, __s32 pid, __u64 addr, __u64 data, l
 	__u32 flags = ea_filter_flags();
 	if (!ea_result_passes(EA_PROC_PTRACE, flags, ret))
 		return 0;
-	struct ea_proc_ptrace *e = ea_begin(EA_PROC_PTRACE);
-	if (!e || !ea_task_passes(EA_PROC_PTRACE, flags, &e->task))
+	struct ea_proc_ptrace *e = ea_begin(EA_PROC_PTRACE, flags);
+	if (!e)
 		return 0;
 	e->ret = ret;
 	e->request = request;

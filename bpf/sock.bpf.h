@@ -62,8 +62,8 @@ static __always_inline struct ea_net *ea_net_begin(__u16 type, __u16 op, __s32 f
 	__u32 flags = ea_filter_flags();
 	if (!ea_result_passes(type, flags, ret))
 		return 0;
-	struct ea_net *e = ea_begin(type);
-	if (!e || !ea_task_passes(type, flags, &e->task))
+	struct ea_net *e = ea_begin(type, flags);
+	if (!e)
 		return 0;
 	e->ret = ret;
 	e->fd = fd;

@@ -6,6 +6,7 @@
  * tp_btf, the producer loads the per-syscall tracepoints in file.bpf.c and net.bpf.c instead.
  */
 #include "maps.bpf.h"
+#include "file.bpf.h"
 
 /* Syscall numbers and argument registers per architecture (not in BTF). */
 #if defined(__TARGET_ARCH_x86)
@@ -75,12 +76,10 @@
 #error "syscall numbers for this architecture are missing"
 #endif
 
-#define AT_FDCWD -100
 #define O_WRONLY 01
 #define O_CREAT 0100
 #define O_TRUNC 01000
 
-extern int ea_file_emit(struct open_args *a, long ret);
 extern int ea_file_emit_openat2(__s32 dirfd, __u64 path, __u64 uhow, long ret);
 extern int ea_net_emit(__s32 fd, __u64 uaddr, __u32 addrlen, long ret);
 extern int ea_net_emit_accept(__u16 op, long ret);
@@ -93,7 +92,11 @@ extern int ea_ptrace_emit(long request, __s32 pid, __u64 addr, __u64 data, long 
 extern int ea_module_emit_init(__u64 len, __u64 uparams, long ret);
 extern int ea_module_emit_finit(__s32 fd, __u64 uparams, __u32 mflags, long ret);
 
-/* Credential syscalls need the credentials from before the call: the only work done at enter. */
+/*
+ * Credential syscalls need the credentials from before the call: the only work done at enter.
+ * Attached only if the per-syscall sys_enter_set*id tracepoints cannot be (cred.bpf.c): this
+ * program would run at the entry of every syscall on the machine for nine rare ones.
+ */
 SEC("tp_btf/sys_enter")
 int BPF_PROG(ea_sys_enter, struct pt_regs *regs, long id)
 {
@@ -119,21 +122,21 @@ int BPF_PROG(ea_sys_enter, struct pt_regs *regs, long id)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(ea_sys_exit, struct pt_regs *regs, long ret)
 {
-	struct open_args a = {};
-	struct link_args l = {};
+	struct open_args a;
+	struct link_args l;
 	switch (SC_NR(regs)) {
 	case NR_OPENAT:
 		a = (struct open_args){ .path = SC_ARG1(regs), .flags = SC_ARG2(regs), .mode = SC_ARG3(regs), .dirfd = SC_ARG0(regs), .op = EA_OP_OPENAT };
-		return ea_file_emit(&a, ret);
+		goto open;
 	case NR_OPENAT2:
 		return ea_file_emit_openat2(SC_ARG0(regs), SC_ARG1(regs), SC_ARG2(regs), ret);
 #ifdef NR_OPEN
 	case NR_OPEN:
 		a = (struct open_args){ .path = SC_ARG0(regs), .flags = SC_ARG1(regs), .mode = SC_ARG2(regs), .dirfd = AT_FDCWD, .op = EA_OP_OPEN };
-		return ea_file_emit(&a, ret);
+		goto open;
 	case NR_CREAT:
 		a = (struct open_args){ .path = SC_ARG0(regs), .flags = O_CREAT | O_WRONLY | O_TRUNC, .mode = SC_ARG1(regs), .dirfd = AT_FDCWD, .op = EA_OP_CREAT };
-		return ea_file_emit(&a, ret);
+		goto open;
 #endif
 	case NR_CONNECT:
 		return ea_net_emit(SC_ARG0(regs), SC_ARG1(regs), SC_ARG2(regs), ret);
@@ -192,4 +195,7 @@ int BPF_PROG(ea_sys_exit, struct pt_regs *regs, long ret)
 		return ea_module_emit_finit(SC_ARG0(regs), SC_ARG1(regs), SC_ARG2(regs), ret);
 	}
 	return 0;
+open:
+	/* One inlined copy for open, openat and creat (the hot path), not a call. */
+	return ea_file_record(&a, ret);
 }

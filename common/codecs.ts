@@ -13,31 +13,50 @@ interface Encoder {
 
 let registered = false;
 
+/** A codec loaded on first use: most processes use one codec or none (zstd's WebAssembly alone is 6 MiB of RSS). */
+function lazy(load: () => Codec): () => Codec {
+  let codec: Codec | undefined;
+  return () => (codec ??= load());
+}
+
+interface Codec {
+  compress(encoder: Encoder): Promise<Buffer>;
+  decompress(buffer: Buffer): Promise<Buffer>;
+}
+
+/**
+ * Registers the codecs with kafkajs, each module loaded when kafkajs first asks for its codec (a
+ * producer compressing with it, a consumer meeting a batch compressed with it). A producer asks
+ * for its own codec at start (kafka-sender.ts), so a broken install still fails at once.
+ */
 export function registerCodecs(): void {
   if (registered) return;
   registered = true;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const SnappyCodec = require('kafkajs-snappy');
-  CompressionCodecs[CompressionTypes.Snappy] = SnappyCodec;
+  CompressionCodecs[CompressionTypes.Snappy] = lazy(() => (require('kafkajs-snappy') as () => Codec)());
 
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const lz4 = require('lz4-napi') as { compressFrame(b: Buffer): Promise<Buffer>; decompressFrame(b: Buffer): Promise<Buffer> };
-  CompressionCodecs[CompressionTypes.LZ4] = () => ({
-    compress: (encoder: Encoder) => lz4.compressFrame(encoder.buffer),
-    decompress: (buffer: Buffer) => lz4.decompressFrame(buffer),
+  CompressionCodecs[CompressionTypes.LZ4] = lazy(() => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const lz4 = require('lz4-napi') as { compressFrame(b: Buffer): Promise<Buffer>; decompressFrame(b: Buffer): Promise<Buffer> };
+    return {
+      compress: (encoder: Encoder) => lz4.compressFrame(encoder.buffer),
+      decompress: (buffer: Buffer) => lz4.decompressFrame(buffer),
+    };
   });
 
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const zstd = require('@bokuweb/zstd-wasm') as { init(): Promise<void>; compress(b: Buffer, level?: number): Uint8Array; decompress(b: Buffer): Uint8Array };
-  const ready = zstd.init();
-  CompressionCodecs[CompressionTypes.ZSTD] = () => ({
-    compress: async (encoder: Encoder) => {
-      await ready;
-      return Buffer.from(zstd.compress(encoder.buffer, 3));
-    },
-    decompress: async (buffer: Buffer) => {
-      await ready;
-      return Buffer.from(zstd.decompress(buffer));
-    },
+  CompressionCodecs[CompressionTypes.ZSTD] = lazy(() => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const zstd = require('@bokuweb/zstd-wasm') as { init(): Promise<void>; compress(b: Buffer, level?: number): Uint8Array; decompress(b: Buffer): Uint8Array };
+    const ready = zstd.init();
+    return {
+      compress: async (encoder: Encoder) => {
+        await ready;
+        return Buffer.from(zstd.compress(encoder.buffer, 3));
+      },
+      decompress: async (buffer: Buffer) => {
+        await ready;
+        return Buffer.from(zstd.decompress(buffer));
+      },
+    };
   });
 }

@@ -3,8 +3,9 @@
  * position of every key and value so that each error names file:line:column.
  */
 import * as fs from 'node:fs';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import type { Node } from 'yaml';
 import { ConfigError } from './errors';
+import { yaml } from './yaml-lazy';
 
 /**
  * A value from the file: a scalar, or a list of scalars. Numbers keep their text as written
@@ -39,7 +40,12 @@ export function readConfigFile(file: string, optional: boolean): ConfigFile | un
   return { path: file, entries: parseConfigText(file, text) };
 }
 
+/** Only blank lines and comments: no entries, without loading the YAML parser. */
+const NOTHING_SET = /^(?:[ \t]*(?:#[^\r\n]*)?(?:\r?\n|$))*$/;
+
 export function parseConfigText(file: string, text: string): FileEntry[] {
+  if (NOTHING_SET.test(text)) return [];
+  const { isMap, isScalar, isSeq, LineCounter, parseDocument } = yaml();
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, merge: false });
   const at = (offset: number | undefined): string => {
@@ -70,7 +76,7 @@ export function parseConfigText(file: string, text: string): FileEntry[] {
 }
 
 function scalarOf(node: Node | null, where: string, key: string): string | boolean {
-  if (isScalar(node)) {
+  if (yaml().isScalar(node)) {
     const v = node.value;
     if (typeof v === 'string' || typeof v === 'boolean') return v;
     if (typeof v === 'number' || typeof v === 'bigint') return node.source ?? String(v);

@@ -3,7 +3,7 @@
  * (unset options and secrets are comments), each line saying where its value came from. Strings
  * are YAML-quoted, so control characters print escaped.
  */
-import { stringify } from 'yaml';
+import { yaml } from './yaml-lazy';
 import type { Origin } from './cli-config';
 
 export interface ConfigRow {
@@ -17,7 +17,7 @@ const MASK = '********';
 
 function yamlValue(v: unknown): string {
   if (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v)) return v; // read back as the same text
-  return stringify(v, { collectionStyle: 'flow', lineWidth: 0 }).trimEnd();
+  return yaml().stringify(v, { collectionStyle: 'flow', lineWidth: 0 }).trimEnd();
 }
 
 function originText(o: Origin): string {
@@ -44,7 +44,7 @@ export function renderConfig(c: { command: string; file: string; fileFound: bool
   const lines = body.map((b) => (b.note ? `${b.text.padEnd(width)}  # ${b.note}` : b.text));
   return [
     `# ${c.command}: effective configuration (a flag wins over the environment, the file, the default)`,
-    `# config file: ${stringify(c.file).trimEnd()}${c.fileFound ? '' : ' (not present)'}`,
+    `# config file: ${yaml().stringify(c.file).trimEnd()}${c.fileFound ? '' : ' (not present)'}`,
     ...lines,
     '',
   ].join('\n');

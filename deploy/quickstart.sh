@@ -35,8 +35,9 @@ done
 logdir=${EBPF_AUDIT_LOG_DIR:-/var/log/ebpf-audit}
 mkdir -p "$logdir"
 log=$logdir/producer.log
-start_line=$(($(wc -l <"$log" 2>/dev/null || echo 0) + 1))
-node dist/producer/cli.js "${args[@]}" 2>>"$log" &
+start_line=$(($(wc -l 2>/dev/null <"$log" || echo 0) + 1)) # 2>/dev/null first: it also hides the shell's error for a log not there yet
+# Run through its first line, which gives Node the producer's flags (README: Memory budget).
+dist/producer/cli.js "${args[@]}" 2>>"$log" &
 producer=$!
 cleanup() {
   kill -INT "$producer" 2>/dev/null && wait "$producer" 2>/dev/null || true

@@ -1,8 +1,12 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
 /**
  * ebpf-audit-producer: capture file opens, connects, exec and exit with eBPF and publish them to
  * Kafka. This file only wires options to a typed config, signals to an AbortController, and
  * errors to exit codes (2: bad usage or config, 1: runtime failure).
+ *
+ * The first line's Node flags are the producer's: a young generation of 8 MiB instead of 32
+ * (README: Memory budget). Only Node's command line sets it, so the packages' wrapper
+ * (deploy/debian/build.sh), the quickstart and the benchmarks take the flags from this line.
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -29,10 +33,11 @@ async function main(argv: string[]): Promise<number> {
     .option('--bpf-object <file>', 'compiled BPF object', DEFAULT_OBJECT)
     .option('--syscall-hooks <set>', 'auto (tp_btf raw tracepoints, else per-syscall tracepoints), raw or tracepoint', 'auto')
     .option('--ring-buffer-mb <n>', 'kernel ring buffer size in MiB (power of two)', '16')
-    .option('--drain-interval-ms <n>', 'how often the ring buffer is drained', '10')
-    .option('--linger-ms <n>', 'longest wait to fill a Kafka batch', '20')
+    .option('--drain-interval-ms <n>', 'how often the ring buffer is drained', '5')
+    .option('--linger-ms <n>', 'longest wait to fill a Kafka batch', '5')
     .option('--batch-size <n>', 'most messages per Kafka request', '10000')
     .option('--max-queued <n>', 'most messages waiting for Kafka; beyond it the ring buffer holds them', '200000')
+    .option('--max-queued-mb <n>', 'most MiB of encoded messages waiting for Kafka (less while Kafka is slower); beyond it the ring buffer holds them', '4')
     .option('--acks <n>', '-1 (all in-sync replicas), 1 (leader) or 0', '-1')
     .option('--compression <codec>', 'none, gzip, snappy, lz4 or zstd', 'none')
     .option('--include-pid <pids>', 'record only these processes (comma-separated, repeatable)', collect, [])

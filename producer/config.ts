@@ -15,6 +15,7 @@ import type { LogLevel } from '../common/logger';
 import type { SchemaRegistryConfig } from '../schemas/registry-client';
 import type { SubjectStrategy } from '../schemas/subjects';
 import { checkProcRoot } from './enrich/host-view';
+import { DEFAULT_MAX_QUEUED_BYTES } from './publish/publisher-api';
 import { mergeFilters, parseRules, readFilterFile, type FilterSpec } from './filters';
 
 export const COMPRESSIONS = ['None', 'GZIP', 'Snappy', 'LZ4', 'ZSTD'] as const;
@@ -36,6 +37,8 @@ export interface ProducerConfig {
   lingerMs: number;
   batchSize: number;
   maxQueued: number;
+  /** Most bytes (encoded) in the memory queue. */
+  maxQueuedBytes: number;
   acks: -1 | 0 | 1;
   compression: (typeof COMPRESSIONS)[number];
   statsIntervalMs: number;
@@ -71,6 +74,8 @@ export interface RawProducerOptions extends SecurityFlags, SchemaRegistryFlags {
   lingerMs: string;
   batchSize: string;
   maxQueued: string;
+  /** Optional so configs built before the option existed keep their meaning (the default). */
+  maxQueuedMb?: string;
   acks: string;
   compression: string;
   statsInterval: string;
@@ -159,6 +164,7 @@ export function buildProducerConfig(o: RawProducerOptions, env: { username?: str
     lingerMs: intOption('linger-ms', o.lingerMs, 0, 10000),
     batchSize: intOption('batch-size', o.batchSize, 1, 100000),
     maxQueued: intOption('max-queued', o.maxQueued, 1000, 10_000_000),
+    maxQueuedBytes: intOption('max-queued-mb', o.maxQueuedMb ?? String(DEFAULT_MAX_QUEUED_BYTES >> 20), 1, 4096) * (1 << 20),
     acks,
     compression,
     statsIntervalMs: intOption('stats-interval', o.statsInterval, 1, 86400) * 1000,

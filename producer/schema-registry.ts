@@ -6,10 +6,7 @@
  */
 import * as path from 'node:path';
 import type { Logger } from '../common/logger';
-import { fileIdCache } from '../schemas/registry-id-cache';
 import { statsTopic, topicFor } from '../common/topics';
-import { registerWriters } from '../schemas/register-writers';
-import { createRegistryClient } from '../schemas/registry-client';
 import type { SchemaKind, SchemaRegistry } from '../schemas/registry';
 import { EVENT_KINDS } from '../schemas/types';
 import type { ProducerConfig } from './config';
@@ -24,6 +21,13 @@ export async function useSchemaRegistry(cfg: ProducerConfig, registry: SchemaReg
   const topics: Partial<Record<SchemaKind, string>> = {};
   for (const k of EVENT_KINDS) topics[k] = topicFor(cfg.topicPrefix, k);
   topics.stats = statsTopic(cfg.topicPrefix);
+  // The registry client (node:http/https) and its cache are loaded only with --schema-registry:
+  // a few MiB of RSS on every host that does not use one.
+  const [{ fileIdCache }, { registerWriters }, { createRegistryClient }] = await Promise.all([
+    import('../schemas/registry-id-cache'),
+    import('../schemas/register-writers'),
+    import('../schemas/registry-client'),
+  ]);
   const client = createRegistryClient(cfg.schemaRegistry);
   // Ids kept beside the spool: a restart while the registry is away still captures at once.
   const cache = fileIdCache(path.join(cfg.spoolDir, 'schema-registry-ids.json'), logger);

@@ -1,4 +1,5 @@
 /** Periodic and final accounting: what the kernel emitted and lost, what we decoded and sent. */
+import { getHeapSpaceStatistics } from 'node:v8';
 import type { Logger } from '../common/logger';
 import type { Host, StatsEvent } from '../schemas/types';
 import type { KernelCounters } from './bpf/counters';
@@ -66,6 +67,16 @@ export function toStatsEvent(snap: StatsSnapshot, meta: { timeNs: bigint; host: 
   };
 }
 
+const MiB = 1 << 20;
+const mb = (n: number): number => Math.round((n / MiB) * 10) / 10;
+
+/** The process's memory in MiB: RSS, the V8 heap (its young generation apart), and Buffers' memory outside it. */
+export function memoryMb(): { rss: number; heapTotal: number; heapUsed: number; newSpace: number; arrayBuffers: number } {
+  const m = process.memoryUsage();
+  const young = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
+  return { rss: mb(m.rss), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), newSpace: mb(young?.space_size ?? 0), arrayBuffers: mb(m.arrayBuffers) };
+}
+
 /**
  * Every intervalMs: log a snapshot (a warning when the loss total grew) and hand it to `publish`
  * (the stats topic). Returns a stop function.
@@ -75,8 +86,9 @@ export function startStatsReporter(s: StatsSources, opts: { intervalMs: number; 
   let lastLost = 0;
   const timer = setInterval(() => {
     const snap = snapshot(s);
-    if (snap.lost > lastLost) log.warn({ stats: snap, newlyLost: snap.lost - lastLost }, 'events lost since last report');
-    else log.info({ stats: snap }, 'stats');
+    const memory = memoryMb();
+    if (snap.lost > lastLost) log.warn({ stats: snap, memory, newlyLost: snap.lost - lastLost }, 'events lost since last report');
+    else log.info({ stats: snap, memory }, 'stats');
     lastLost = snap.lost;
     opts.publish(snap);
   }, opts.intervalMs);

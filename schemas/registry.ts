@@ -11,6 +11,8 @@ import { EVENT_KINDS, type EventKind } from './types';
 import { rabinFingerprint } from './fingerprint';
 import { CONFLUENT_HEADER_SIZE, encodeConfluentHeader, isConfluentFramed, readConfluentId } from './confluent-wire';
 import { encodeHeader, HEADER_SIZE, splitMessage } from './wire';
+import { constantRecord, fastString as fastWriteString } from './fast-writers';
+import { longValue, readLongParts, type LongParts } from './zigzag-long';
 
 /** Where the .avsc files live: beside this module in the source tree, two levels up from dist/. */
 export const SCHEMA_DIR =
@@ -44,50 +46,42 @@ interface Tap {
 /**
  * Reads a long's zigzag varint straight into a BigInt. avsc's custom-long path unpacks every long
  * into a fresh zero-filled 8-byte Buffer for fromBuffer: four Buffers per event (a tenth of the
- * consumer's decoding time with the garbage they make). The low 49 bits (7 bytes) are gathered as
- * a number, exactly; the rest (bytes 8-10) only for values of 2^48 and more. A read past the end
- * leaves pos past the end, as avsc's readers do, and decoding reports a truncated buffer.
+ * consumer's decoding time with the garbage they make).
  */
+const longParts: LongParts = { pos: 0, negative: false, half: 0, high: 0 };
 function readBigLong(tap: Tap): bigint {
-  const buf = tap.buf;
-  let pos = tap.pos;
-  let low = 0;
-  let factor = 1;
-  let b: number;
-  do {
-    b = buf[pos++];
-    low += (b & 0x7f) * factor;
-    factor *= 128;
-  } while (b & 0x80 && factor < 2 ** 49);
-  let high = 0;
-  if (b & 0x80) {
-    factor = 1;
-    do {
-      b = buf[pos++];
-      high += (b & 0x7f) * factor;
-      factor *= 128;
-    } while (b & 0x80 && factor < 2 ** 21);
-  }
-  tap.pos = pos;
-  // zigzag: z even is z / 2, z odd is -(z + 1) / 2; the lowest bit is in `low`.
-  const negative = low % 2 === 1;
-  const half = negative ? (low + 1) / 2 : low / 2;
-  if (high === 0) return BigInt(negative ? -half : half);
-  const magnitude = (BigInt(high) << 48n) + BigInt(half);
-  return negative ? -magnitude : magnitude;
+  readLongParts(tap.buf, tap.pos, longParts);
+  tap.pos = longParts.pos;
+  return longValue(longParts);
 }
 /**
  * Writes a BigInt long as its zigzag varint in place. avsc's custom-long path writes the value into
  * an 8-byte scratch Buffer (writeBigInt64LE) and packs those bytes again (packLongBytes), about a
- * quarter of an event's encoding. Values within 2^52 go through avsc's number writer; others are
- * split into two 32-bit halves once. Past the end of the buffer nothing is written but the
- * position moves on, as avsc's writers do (encode then reports the size needed).
+ * quarter of an event's encoding. The value is first read as a double (Number(n), no allocation):
+ *  - within 2^52 the double is exact and avsc's number writer writes it (no BigInt compare);
+ *  - from 2^52 to 2^63 (every wall-clock time_ns: about 2^60.6) the low 32 bits come from one BigInt
+ *    op and the high 32 from the double, off by at most one where rounding crossed a multiple of
+ *    2^32 (the double is within 512 of n), which the low bits tell: three BigInt ops became one;
+ *  - anything else (large negatives, 2^63 and up) is split with BigInt arithmetic.
+ * Past the end of the buffer nothing is written but the position moves on, as avsc's writers do
+ * (encode then reports the size needed).
  */
 function writeBigLong(tap: Tap & { writeLong(n: number): void }, n: bigint): void {
   if (typeof n !== 'bigint') return (bigLongBase as unknown as { _write(t: Tap, v: unknown): void })._write(tap, n); // throws avsc's invalid-value error
-  if (n > -NUMBER_PATH && n < NUMBER_PATH) return tap.writeLong(Number(n));
-  let lo = Number(BigInt.asUintN(32, n));
-  let hi = Number(BigInt.asIntN(32, n >> 32n)) >>> 0;
+  const d = Number(n);
+  if (d > -TWO_52 && d < TWO_52) return tap.writeLong(d);
+  let lo: number;
+  let hi: number;
+  if (d > 0 && d < TWO_63) {
+    lo = Number(BigInt.asUintN(32, n));
+    hi = Math.floor(d / TWO_32);
+    const rest = d - hi * TWO_32; // exact: both are multiples of d's unit in the last place
+    if (lo - rest > TWO_31) hi--;
+    else if (rest - lo > TWO_31) hi++;
+  } else {
+    lo = Number(BigInt.asUintN(32, n));
+    hi = Number(BigInt.asIntN(32, n >> 32n)) >>> 0;
+  }
   // zigzag of the 64-bit pair: (n << 1) ^ (n >> 63)
   const negative = hi >= 0x80000000;
   hi = ((hi << 1) | (lo >>> 31)) >>> 0;
@@ -107,10 +101,69 @@ function writeBigLong(tap: Tap & { writeLong(n: number): void }, n: bigint): voi
   tap.pos = pos;
 }
 /** avsc's number writer is exact while the zigzag value (2|n| or 2|n|-1) stays below 2^53. */
-const NUMBER_PATH = 2n ** 52n;
+const TWO_52 = 2 ** 52;
+const TWO_63 = 2 ** 63;
+const TWO_32 = 2 ** 32;
+const TWO_31 = 2 ** 31;
 
 /** avsc freezes the type __with makes: the reader and writer go on an object that inherits from it. */
 const bigLong = Object.freeze(Object.create(bigLongBase, { _read: { value: readBigLong }, _write: { value: writeBigLong } })) as avro.Type;
+
+/** A long read as a BigInt by readBigLong (every long of a schema parsed here). */
+export const isBigLong = (type: avro.Type): boolean => type === bigLong;
+
+/** What avsc's readString calls: Buffer's own utf8Slice (not in its typings), the fastest UTF-8 decode. */
+export const utf8Slice = (b: Buffer, start: number, stop: number): string => (b as unknown as { utf8Slice(s: number, e: number): string }).utf8Slice(start, stop);
+const fromCharCode = String.fromCharCode;
+
+/**
+ * Reads a string as avsc's Tap.readString does (same value, same position, same failures), without
+ * its call into C++ (utf8Slice) for an empty string or a short ASCII one. Strings were about a fifth
+ * of `tail`'s CPU (utf8Slice and readString in its profile), and an event has a dozen, many short
+ * or empty (container_id, target, login_user_name ...).
+ */
+function readString(tap: Tap & { readLong(): number; _invalidate(): void }): string | undefined {
+  const len = tap.readLong();
+  if (len < 0) {
+    tap._invalidate();
+    return '';
+  }
+  const buf = tap.buf;
+  const pos = tap.pos;
+  const end = pos + len;
+  tap.pos = end;
+  if (end > buf.length) return undefined;
+  if (len === 0) return '';
+  if (len <= 8) {
+    // Up to 8 bytes (comm, op, family, user names, short addresses): one String.fromCharCode call
+    // when they are ASCII, which costs less than the call into C++.
+    let or = 0;
+    for (let i = pos; i < end; i++) or |= buf[i];
+    if (or < 0x80) {
+      switch (len) {
+        case 1:
+          return fromCharCode(buf[pos]);
+        case 2:
+          return fromCharCode(buf[pos], buf[pos + 1]);
+        case 3:
+          return fromCharCode(buf[pos], buf[pos + 1], buf[pos + 2]);
+        case 4:
+          return fromCharCode(buf[pos], buf[pos + 1], buf[pos + 2], buf[pos + 3]);
+        case 5:
+          return fromCharCode(buf[pos], buf[pos + 1], buf[pos + 2], buf[pos + 3], buf[pos + 4]);
+        case 6:
+          return fromCharCode(buf[pos], buf[pos + 1], buf[pos + 2], buf[pos + 3], buf[pos + 4], buf[pos + 5]);
+        case 7:
+          return fromCharCode(buf[pos], buf[pos + 1], buf[pos + 2], buf[pos + 3], buf[pos + 4], buf[pos + 5], buf[pos + 6]);
+        default:
+          return fromCharCode(buf[pos], buf[pos + 1], buf[pos + 2], buf[pos + 3], buf[pos + 4], buf[pos + 5], buf[pos + 6], buf[pos + 7]);
+      }
+    }
+  }
+  return utf8Slice(buf, pos, end);
+}
+/** Strings read by readString and written by fast-writers.ts's writer: both sides inherit from avsc's string type. */
+const fastString = Object.freeze(Object.create(fastWriteString, { _read: { value: readString } })) as avro.Type;
 
 /**
  * Parse options making every long a BigInt, also longs with a logicalType (timestamp-nanos),
@@ -119,11 +172,18 @@ const bigLong = Object.freeze(Object.create(bigLongBase, { _read: { value: readB
 function parseOptions(registry: Record<string, avro.Type>): avro.ForSchemaOptions {
   return {
     registry,
-    typeHook: (schema: avro.Schema) => (schema === 'long' || (typeof schema === 'object' && (schema as { type?: unknown }).type === 'long') ? bigLong : undefined),
+    typeHook: (schema: avro.Schema) => {
+      const type = typeof schema === 'object' ? (schema as { type?: unknown; logicalType?: unknown }).type : schema;
+      if (type === 'long') return bigLong;
+      // A plain string (no logical type): the same bytes, written (fast-writers.ts) and read (readString) faster.
+      if (type === 'string' && (typeof schema !== 'object' || (schema as { logicalType?: unknown }).logicalType === undefined)) return fastString;
+      return undefined;
+    },
   } as unknown as avro.ForSchemaOptions;
 }
 
 const SHARED = ['host.avsc', 'process.avsc'];
+const HOST_RECORD = 'io.ebpfaudit.Host';
 /** Every schema this build writes: the event kinds, the producer's own stats, detect's alerts. */
 export type SchemaKind = EventKind | 'stats' | 'alert';
 
@@ -216,12 +276,19 @@ export interface SchemaRegistry {
    * schema is not known yet.
    */
   decode(kind: SchemaKind, buf: Buffer): unknown;
+  /**
+   * Where the Avro body of `buf` starts when it was written with `kind`'s current schema (either
+   * framing), so it can be read without resolution; -1 otherwise (decode handles those).
+   */
+  currentBodyAt(kind: SchemaKind, buf: Buffer): number;
 }
 
 export function createSchemaRegistry(opts: { dir?: string } = {}): SchemaRegistry {
   const dir = opts.dir ?? SCHEMA_DIR;
   const named: Record<string, avro.Type> = {};
   for (const f of SHARED) avro.Type.forSchema(readSchema(dir, f), parseOptions(named));
+  // The host is the same in every event a producer writes: its bytes are written once and copied.
+  named[HOST_RECORD] = constantRecord(named[HOST_RECORD]);
   const current = {} as Record<SchemaKind, SchemaEntry>;
   const byId = new Map<string, SchemaEntry>();
   // Resolvers keyed by reader kind + writer id, built once: decoding stays a table lookup.
@@ -320,16 +387,22 @@ export function createSchemaRegistry(opts: { dir?: string } = {}): SchemaRegistr
         return decodeBody(kind, writer, buf, CONFLUENT_HEADER_SIZE);
       }
       const reader = current[kind];
-      // Fast path, nearly every message: written with our own schema. Compare the 10 header bytes
-      // (as integers: a Buffer.compare call costs more) and decode in place (no hex fingerprint, no slice).
-      const h = reader.header;
-      if (buf.length >= HEADER_SIZE && buf.readUInt32LE(0) === h.readUInt32LE(0) && buf.readUInt32LE(4) === h.readUInt32LE(4) && buf.readUInt16LE(8) === h.readUInt16LE(8)) {
-        return decodeBody(kind, reader, buf, HEADER_SIZE);
-      }
+      // Fast path, nearly every message: written with our own schema. Decode in place (no hex fingerprint, no slice).
+      if (ownHeader(reader, buf)) return decodeBody(kind, reader, buf, HEADER_SIZE);
       const { fingerprint } = splitMessage(buf);
       const writer = byId.get(fingerprint);
       if (!writer) throw new UnknownSchemaError(fingerprint);
       return decodeBody(kind, writer, buf, HEADER_SIZE);
     },
+    currentBodyAt(kind, buf) {
+      if (isConfluentFramed(buf)) return buf.length >= CONFLUENT_HEADER_SIZE && byRegistryId.get(readConfluentId(buf)) === current[kind] ? CONFLUENT_HEADER_SIZE : -1;
+      return ownHeader(current[kind], buf) ? HEADER_SIZE : -1;
+    },
   };
+}
+
+/** The 10 header bytes are entry's, compared as integers (a Buffer.compare call costs more). */
+function ownHeader(entry: SchemaEntry, buf: Buffer): boolean {
+  const h = entry.header;
+  return buf.length >= HEADER_SIZE && buf.readUInt32LE(0) === h.readUInt32LE(0) && buf.readUInt32LE(4) === h.readUInt32LE(4) && buf.readUInt16LE(8) === h.readUInt16LE(8);
 }

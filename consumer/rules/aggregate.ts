@@ -10,6 +10,7 @@
  * keyed by host in Kafka, each host lives in one partition, and a consumer group spread over the
  * partitions holds exactly the state one consumer would.
  */
+import { ipv4Number } from '../../common/ipv4';
 import type { AuditEvent } from '../../schemas/types';
 import { RuleError, type Locator } from './errors';
 import { resolveField, type FieldDef } from './fields';
@@ -66,19 +67,24 @@ export interface AggregateState {
   stats(): { keys: number; evicted: number };
 }
 
-type KeyFn = (ev: AuditEvent, ctx: EvalContext) => string;
-
 interface Leaf<S> {
   state: S;
+  /** The last key value (the slot it hangs in may hold it alone, with no map of its own). */
+  last: unknown;
   /** The maps from the root down to this leaf's, with the key in each. */
   path: [Map<unknown, unknown>, unknown][];
   alive: boolean;
 }
 
+/** Map keys' equality (SameValueZero). */
+const same = (a: unknown, b: unknown): boolean => a === b || (a !== a && b !== b);
+
 /**
  * Per-key state nested by host id, then each `by` value as it is: numbers stay numbers, so no key
- * string is built and hashed per event (that was most of an aggregate's cost). Bounded: past
- * maxKeys the oldest key goes, and is counted.
+ * string is built and hashed per event (that was most of an aggregate's cost). The last level is
+ * folded into the one above while it has one key (a pid has one start time but at pid reuse): one
+ * map lookup less per event, and no map per key, whose cold memory the lookups mostly waited on.
+ * Bounded: past maxKeys the oldest key goes, and is counted.
  */
 class KeyTree<S> {
   private readonly root = new Map<unknown, unknown>();
@@ -94,30 +100,45 @@ class KeyTree<S> {
 
   /** The leaf of ev's key, created with `make` when new. */
   find(ev: AuditEvent, ctx: EvalContext, make: () => S): Leaf<S> {
+    const gets = this.gets;
+    const n = gets.length;
     let m = this.root;
     let k: unknown = ev.event.host.id;
-    for (const get of this.gets) {
+    if (n === 0) return (m.get(k) as Leaf<S> | undefined) ?? this.add(ev, ctx, m, k, undefined, make());
+    for (let i = 0; i < n - 1; i++) {
       let next = m.get(k) as Map<unknown, unknown> | undefined;
       if (!next) m.set(k, (next = new Map()));
       m = next;
-      k = get(ev, ctx);
+      k = gets[i](ev, ctx);
     }
-    const found = m.get(k) as Leaf<S> | undefined;
-    return found ?? this.add(ev, ctx, make());
+    const last = gets[n - 1](ev, ctx);
+    const slot = m.get(k) as Leaf<S> | Map<unknown, unknown> | undefined;
+    if (slot === undefined) return this.add(ev, ctx, m, k, undefined, make(), last);
+    if (slot instanceof Map) return (slot.get(last) as Leaf<S> | undefined) ?? this.add(ev, ctx, m, k, slot, make(), last);
+    if (same(slot.last, last)) return slot;
+    // A second key under this slot: the slot becomes a map of both.
+    const sub = new Map<unknown, unknown>([[slot.last, slot]]);
+    m.set(k, sub);
+    slot.path.push([sub, slot.last]);
+    return this.add(ev, ctx, m, k, sub, make(), last);
   }
 
-  private add(ev: AuditEvent, ctx: EvalContext, state: S): Leaf<S> {
+  /** A new leaf in slot (m, k), or in the slot's own map `sub` under `last`. */
+  private add(ev: AuditEvent, ctx: EvalContext, m: Map<unknown, unknown>, k: unknown, sub: Map<unknown, unknown> | undefined, state: S, last?: unknown): Leaf<S> {
     const path: [Map<unknown, unknown>, unknown][] = [];
-    let m = this.root;
-    let k: unknown = ev.event.host.id;
-    for (const get of this.gets) {
-      path.push([m, k]);
-      m = m.get(k) as Map<unknown, unknown>;
-      k = get(ev, ctx);
+    let pm = this.root;
+    let pk: unknown = ev.event.host.id;
+    for (let i = 0; pm !== m; i++) {
+      path.push([pm, pk]);
+      pm = pm.get(pk) as Map<unknown, unknown>;
+      pk = this.gets[i](ev, ctx);
     }
     path.push([m, k]);
-    const leaf: Leaf<S> = { state, path, alive: true };
-    m.set(k, leaf);
+    const leaf: Leaf<S> = { state, last, path, alive: true };
+    if (sub) {
+      path.push([sub, last]);
+      sub.set(last, leaf);
+    } else m.set(k, leaf);
     this.fifo.push(leaf);
     if (++this.size > this.maxKeys) {
       while (!this.fifo[this.head].alive) this.head++;
@@ -144,15 +165,33 @@ class KeyTree<S> {
   }
 }
 
-/** Field values as one string: one field as it is, several joined (none: ""). */
-function valueKey(fields: FieldDef[]): KeyFn {
+/**
+ * Field values as one key, equal exactly when the values are: one number field as the number, an
+ * address and a port (IPv4) as one number, anything else as a string (several joined; none: "").
+ * A number never equals a string in a Map, so the forms cannot collide. Numbers, not strings built
+ * per event: no string to allocate, flatten and hash, and a window keeps 16 bytes per value.
+ */
+type ValueKey = (ev: AuditEvent, ctx: EvalContext) => number | string;
+
+function valueKey(fields: FieldDef[]): ValueKey {
   const gets = fields.map((f) => f.get);
   if (gets.length === 1) {
     const [g] = gets;
-    return (ev, ctx) => String(g(ev, ctx));
+    return (ev, ctx) => {
+      const v = g(ev, ctx);
+      return typeof v === 'number' ? v : String(v);
+    };
   }
   if (gets.length === 2) {
     const [a, b] = gets;
+    if (fields[0].type === 'ip' && fields[1].type === 'num') {
+      return (ev, ctx) => {
+        const ip = a(ev, ctx);
+        const port = b(ev, ctx);
+        const v4 = typeof ip === 'string' ? ipv4Number(ip) : -1;
+        return v4 >= 0 && typeof port === 'number' && Number.isInteger(port) && port >= 0 && port <= 0xffff ? v4 * 0x10000 + port : `${ip}\u0000${port}`;
+      };
+    }
     return (ev, ctx) => `${a(ev, ctx)}\u0000${b(ev, ctx)}`;
   }
   return (ev, ctx) => gets.map((g) => String(g(ev, ctx))).join('\u0000');
@@ -188,7 +227,7 @@ export function createAggregateState(spec: AggregateSpec, opts: { maxKeys: numbe
     const window = spec.windowMs;
     interface Distinct {
       /** value -> last seen (ms). */
-      seen: Map<string, number>;
+      seen: Map<number | string, number>;
       prunedAt: number;
     }
     /** Drop values not seen within the window (a walk over at most `threshold` entries). */
@@ -218,17 +257,23 @@ export function createAggregateState(spec: AggregateSpec, opts: { maxKeys: numbe
   }
 
   let evicted = 0;
-  // The sets are per host already: the key is the `by` values, then the tuple.
   const key = valueKey(spec.by);
   const value = valueKey(spec.of);
   const { learningMs } = spec;
-  // Per host: when its learning ends (from its first event), and what it has seen.
-  const hosts = new Map<string, { learnUntil: number; seen: Set<string> }>();
-  // Every key in the order it was learned, across hosts: the cap drops the oldest of all, never
+  /** The tuples seen for one `by` key on one host, and where that set hangs (to drop it when empty). */
+  interface Seen {
+    tuples: Set<number | string>;
+    owner: Map<number | string, Seen>;
+    key: number | string;
+  }
+  // Per host: when its learning ends (from its first event), and per `by` key the tuples seen.
+  // Nested, not one string per tuple: the windows hold the values (numbers where they can be).
+  const hosts = new Map<string, { learnUntil: number; byKey: Map<number | string, Seen> }>();
+  // Every tuple in the order it was learned, across hosts: the cap drops the oldest of all, never
   // the one a host has just learned (which would then be new again on every event).
-  // Two parallel arrays, not one of pairs: no allocation per key beyond the key itself.
-  let orderSets: Set<string>[] = [];
-  let orderKeys: string[] = [];
+  // Two parallel arrays, not one of pairs: no allocation per tuple beyond its value.
+  let orderSeen: Seen[] = [];
+  let orderValues: (number | string)[] = [];
   let head = 0;
   let keys = 0;
   return {
@@ -236,20 +281,26 @@ export function createAggregateState(spec: AggregateSpec, opts: { maxKeys: numbe
       const t = msOf(ev);
       const hostId = ev.event.host.id;
       let h = hosts.get(hostId);
-      if (!h) hosts.set(hostId, (h = { learnUntil: t + learningMs, seen: new Set() }));
-      const k = `${key(ev, ctx)}\u0001${value(ev, ctx)}`;
-      if (h.seen.has(k)) return undefined;
-      h.seen.add(k);
-      orderSets.push(h.seen);
-      orderKeys.push(k);
+      if (!h) hosts.set(hostId, (h = { learnUntil: t + learningMs, byKey: new Map() }));
+      const k = key(ev, ctx);
+      let seen = h.byKey.get(k);
+      if (!seen) h.byKey.set(k, (seen = { tuples: new Set(), owner: h.byKey, key: k }));
+      const v = value(ev, ctx);
+      if (seen.tuples.has(v)) return undefined;
+      seen.tuples.add(v);
+      orderSeen.push(seen);
+      orderValues.push(v);
       if (++keys > maxKeys) {
-        orderSets[head].delete(orderKeys[head]);
+        const old = orderSeen[head];
+        old.tuples.delete(orderValues[head]);
+        // Each tuple has one place in the order, so an empty set has none left: drop it.
+        if (old.tuples.size === 0) old.owner.delete(old.key);
         head++;
         keys--;
         evicted++;
-        if (head > 1024 && head * 2 > orderKeys.length) {
-          orderSets = orderSets.slice(head);
-          orderKeys = orderKeys.slice(head);
+        if (head > 1024 && head * 2 > orderValues.length) {
+          orderSeen = orderSeen.slice(head);
+          orderValues = orderValues.slice(head);
           head = 0;
         }
       }

@@ -15,6 +15,7 @@ import { operandOf, type Operand as Value } from './operands';
 import type { EvalContext } from './process-tree';
 import type { Cmp, Node, ValueItem } from './syntax';
 import { ipSetTest, numTest, strTest, type Test } from './tests';
+import { allOf, anyOf } from './chain';
 
 export type Predicate = (ev: AuditEvent, ctx: EvalContext) => boolean;
 
@@ -45,6 +46,8 @@ export interface Compiled {
   gaps: Map<string, string>;
   /** For a condition known false: the gaps that make it so. */
   why?: Map<string, string>;
+  /** An `and` or `or` of several: its operands, so that a chain becomes one flat test. */
+  chain?: { op: 'and' | 'or'; preds: Predicate[] };
 }
 
 const STR_OPS = new Set([
@@ -289,11 +292,14 @@ export function andOf(l: Compiled, r: Compiled): Compiled {
   }
   if (l.constant === true) return { ...r, gaps };
   if (r.constant === true) return { ...l, gaps };
-  const [a, b] = [l.pred, r.pred];
   const kinds = new Set([...l.kinds].filter((k) => r.kinds.has(k)));
   const types = l.types && r.types ? new Set([...l.types].filter((t) => r.types!.has(t))) : (l.types ?? r.types);
-  return { kinds, types: types && new Set([...types].filter((t) => kinds.has(BY_NAME.get(t)!.kind))), gaps, pred: (ev, c) => a(ev, c) && b(ev, c) };
+  const chain = { op: 'and' as const, preds: [...operands('and', l), ...operands('and', r)] };
+  return { kinds, types: types && new Set([...types].filter((t) => kinds.has(BY_NAME.get(t)!.kind))), gaps, pred: allOf(chain.preds), chain };
 }
+
+/** A side's operands in a chain of `op`: its own when it is such a chain, else itself. */
+const operands = (op: 'and' | 'or', x: Compiled): Predicate[] => (x.chain?.op === op ? x.chain.preds : [x.pred]);
 
 /** Either: kinds join; a side with any type of its kinds widens the type set to "any". */
 export function orOf(l: Compiled, r: Compiled): Compiled {
@@ -302,9 +308,9 @@ export function orOf(l: Compiled, r: Compiled): Compiled {
   if (l.constant === false && r.constant === false) return never(gaps, merge(l.why!, r.why!));
   if (l.constant === false) return { ...r, gaps };
   if (r.constant === false) return { ...l, gaps };
-  const [a, b] = [l.pred, r.pred];
   const types = l.types && r.types ? new Set([...l.types, ...r.types]) : undefined;
-  return { kinds: new Set([...l.kinds, ...r.kinds]), types, gaps, pred: (ev, c) => a(ev, c) || b(ev, c) };
+  const chain = { op: 'or' as const, preds: [...operands('or', l), ...operands('or', r)] };
+  return { kinds: new Set([...l.kinds, ...r.kinds]), types, gaps, pred: anyOf(chain.preds), chain };
 }
 
 export function notOf(x: Compiled): Compiled {

@@ -124,6 +124,40 @@ export function createProcessTree(opts: { maxProcesses: number; names?: NameLook
     return r && r.start === ev.event.process.start_time_ns ? r : undefined;
   }
 
+  // The current event's ancestors, found one level at a time as the rules ask and kept until the
+  // next event is observed: package_management alone asks proc.aname four times per event (each
+  // walk looked the process and its parent up again), and several rules use it.
+  let walkEv: AuditEvent | undefined;
+  let walkSeq = -1;
+  const found: ProcRecord[] = [];
+  let walkPid = 0;
+  let walkList: Ancestor[] | undefined;
+  /** No ancestors beyond `found`. */
+  let walkEnded = false;
+
+  function ancestor(ev: AuditEvent, n: number): ProcRecord | undefined {
+    if (ev !== walkEv || seq !== walkSeq) {
+      walkEv = ev;
+      walkSeq = seq;
+      found.length = 0;
+      walkEnded = false;
+      walkPid = ev.event.process.ppid;
+      walkList = ownList(ev, self(ev));
+    }
+    if (n < 1 || n > MAX_DEPTH) return undefined;
+    while (found.length < n && !walkEnded) {
+      const r = parentOf(ev, walkPid, walkList, lookup);
+      if (!r) walkEnded = true;
+      else {
+        found.push(r);
+        if (r.ppid === walkPid) walkEnded = true; // a loop: pid 0's parent is itself
+        walkPid = r.ppid;
+        walkList = r.ancestors;
+      }
+    }
+    return found[n - 1];
+  }
+
   return {
     get seq() {
       return seq;
@@ -145,7 +179,7 @@ export function createProcessTree(opts: { maxProcesses: number; names?: NameLook
         add(tableOf(e.host.id), { pid: p.pid, ppid: p.ppid, start: p.start_time_ns, comm: p.comm, exepath: p.exe, argv: e.args, cwd: e.cwd, ancestors: e.ancestors });
     },
     self,
-    ancestor: (ev, n) => ancestorOf(ev, n, self(ev), (pid) => lookup(ev, pid)),
+    ancestor,
     size: () => size,
   };
 }
@@ -160,7 +194,7 @@ export interface StoredProcesses {
 
 /** An evaluation context over a store's records (search's retro-hunt): ancestors walked up through the ppids, as in the live tree. */
 export function storedContext(s: StoredProcesses): EvalContext {
-  return { self: (ev) => s.self(ev), ancestor: (ev, n) => ancestorOf(ev, n, s.self(ev), (pid) => s.byPid(ev, pid)), seq: 1, names: NO_NAMES };
+  return { self: (ev) => s.self(ev), ancestor: (ev, n) => ancestorOf(ev, n, s.self(ev), (e, pid) => s.byPid(e, pid)), seq: 1, names: NO_NAMES };
 }
 
 /**
@@ -169,22 +203,30 @@ export function storedContext(s: StoredProcesses): EvalContext {
  * still the parent (a reparented process's new parent is not on the list). The list covers what
  * this consumer cannot see: processes that forked without an exec, or started before it.
  */
-export function ancestorOf(ev: AuditEvent, n: number, own: ProcRecord | undefined, byPid: (pid: number) => ProcRecord | undefined): ProcRecord | undefined {
+export function ancestorOf(ev: AuditEvent, n: number, own: ProcRecord | undefined, byPid: (ev: AuditEvent, pid: number) => ProcRecord | undefined): ProcRecord | undefined {
   let pid = ev.event.process.ppid;
-  let list = ev.kind === 'process' && ev.event.kind === 'exec' ? ev.event.ancestors : own?.ancestors;
+  let list = ownList(ev, own);
   for (let i = 1; i <= Math.min(n, MAX_DEPTH); i++) {
-    if (pid <= 0) return undefined;
-    let r = byPid(pid);
-    if (!r) {
-      const a = list?.[0];
-      if (!a || a.pid !== pid) return undefined;
-      const rest = list!.slice(1);
-      r = { pid, ppid: rest[0]?.pid ?? 0, start: -1n, comm: a.comm, exepath: a.exe, ancestors: rest };
-    }
+    const r = parentOf(ev, pid, list, byPid);
+    if (!r) return undefined;
     if (i === n) return r;
     if (r.ppid === pid) return undefined; // a loop: pid 0's parent is itself
     pid = r.ppid;
     list = r.ancestors;
   }
   return undefined;
+}
+
+/** The producer's list of ev's process's ancestors: the exec's own, else its record's. */
+const ownList = (ev: AuditEvent, own: ProcRecord | undefined): Ancestor[] | undefined => (ev.kind === 'process' && ev.event.kind === 'exec' ? ev.event.ancestors : own?.ancestors);
+
+/** One step up: pid's record, else the first entry of the producer's list when it is pid. */
+function parentOf(ev: AuditEvent, pid: number, list: Ancestor[] | undefined, byPid: (ev: AuditEvent, pid: number) => ProcRecord | undefined): ProcRecord | undefined {
+  if (pid <= 0) return undefined;
+  const r = byPid(ev, pid);
+  if (r) return r;
+  const a = list?.[0];
+  if (!a || a.pid !== pid) return undefined;
+  const rest = list!.slice(1);
+  return { pid, ppid: rest[0]?.pid ?? 0, start: -1n, comm: a.comm, exepath: a.exe, ancestors: rest };
 }

@@ -5,6 +5,7 @@
  * path components (as written: repeated slashes are not folded), regex must match the whole value.
  */
 import * as ipaddr from 'ipaddr.js';
+import { ipv4NumberLenient } from '../../common/ipv4';
 
 export type Test<T> = (v: T) => boolean;
 
@@ -31,13 +32,24 @@ export function globToRegExp(glob: string, caseless = false): RegExp {
   return new RegExp(`^${re}$`, caseless ? 'si' : 's');
 }
 
-/** Path prefixes by whole components: /etc matches /etc and /etc/x, not /etcetera. */
-function pmatch(values: string[]): Test<string> {
+/**
+ * Path prefixes by whole components: /etc matches /etc and /etc/x, not /etcetera. The directories
+ * are grouped by their first two characters, so a path is compared only with those it can start
+ * with: mass-file-access tests every open against ten system trees, and most paths share no more
+ * than the leading slash with any of them.
+ */
+export function pmatch(values: string[]): Test<string> {
   const dirs = values.map((p) => (p.endsWith('/') ? p : `${p}/`));
   const exact = new Set(values.map((p) => p.replace(/\/+$/, '')));
+  const lead = (s: string): number => s.charCodeAt(0) * 0x10000 + s.charCodeAt(1);
+  const short = dirs.filter((d) => d.length < 2); // "/": every absolute path
+  const byLead = new Map<number, string[]>();
+  for (const d of dirs) if (d.length >= 2) byLead.set(lead(d), [...(byLead.get(lead(d)) ?? []), d]);
   return (s) => {
     if (exact.has(s)) return true;
-    for (const d of dirs) if (s.startsWith(d)) return true;
+    for (const d of short) if (s.startsWith(d)) return true;
+    const group = s.length >= 2 ? byLead.get(lead(s)) : undefined;
+    if (group) for (const d of group) if (s.startsWith(d)) return true;
     return false;
   };
 }
@@ -136,28 +148,6 @@ function memo(fn: (s: string) => boolean, max = 4096): (s: string) => boolean {
   };
 }
 
-/** Dotted-quad IPv4 to a uint32, or -1: the producer writes IPv4 (v4-mapped too) this way. */
-function ipv4(s: string): number {
-  let n = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 46) {
-      if (digits === 0 || ++dots > 3) return -1;
-      n = n * 256 + part;
-      part = 0;
-      digits = 0;
-    } else if (c >= 48 && c <= 57 && digits < 3) {
-      part = part * 10 + (c - 48);
-      digits++;
-      if (part > 255) return -1;
-    } else return -1;
-  }
-  return dots === 3 && digits > 0 ? n * 256 + part : -1;
-}
-
 /**
  * Membership in addresses and CIDR ranges. ipaddr.js parses the rule's addresses and ranges (IPv4,
  * IPv6, v4-mapped folded to IPv4); events' IPv4 addresses, nearly all of them, are then tested with
@@ -175,7 +165,7 @@ export function ipSetTest(items: string[], bad: (item: string) => never): Test<s
         if (a.kind() === 'ipv6' && (a as ipaddr.IPv6).isIPv4MappedAddress()) [a, bits] = [(a as ipaddr.IPv6).toIPv4Address(), bits - 96];
         if (a.kind() === 'ipv4') {
           const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-          nets4.push([(ipv4(a.toString()) & mask) >>> 0, mask]);
+          nets4.push([(ipv4NumberLenient(a.toString()) & mask) >>> 0, mask]);
         } else nets6.push([a as ipaddr.IPv6, bits]);
       } else addrs.add(ipaddr.process(it).toNormalizedString());
     } catch {
@@ -190,12 +180,12 @@ export function ipSetTest(items: string[], bad: (item: string) => never): Test<s
     if (!ipaddr.isValid(s)) return false;
     const a = ipaddr.process(s);
     if (addrs.has(a.toNormalizedString())) return true;
-    if (a.kind() === 'ipv4') return v4(ipv4(a.toString()));
+    if (a.kind() === 'ipv4') return v4(ipv4NumberLenient(a.toString()));
     for (const [net, bits] of nets6) if (a.match(net, bits)) return true;
     return false;
   });
   return (s) => {
-    const n = ipv4(s);
+    const n = ipv4NumberLenient(s);
     if (n < 0) return v6(s);
     return (addrs.size > 0 && addrs.has(s)) || v4(n);
   };

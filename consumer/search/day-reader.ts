@@ -7,7 +7,8 @@ import Database from 'better-sqlite3';
 import * as path from 'node:path';
 import type { AuditEvent, EventKind, Host } from '../../schemas/types';
 import { dayEndNs, dayFileName, dayStartNs } from '../store/day-db';
-import { addrBytes, fromRow, ipv4Text, type Resolver } from '../store/rows';
+import { ipv4Text } from '../../common/ipv4';
+import { addrBytes, fromRow, type Resolver } from '../store/rows';
 import { BLOCK_SHIFT, SCHEMA_VERSION, TABLES } from '../store/schema';
 
 export interface DayReader {

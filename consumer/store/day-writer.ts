@@ -14,7 +14,8 @@ import type { Alert } from '../rules/engine';
 import { formatJson } from '../core/output/json';
 import type { AuditEvent, EventKind, Host } from '../../schemas/types';
 import { openDay, type Db } from './day-db';
-import { addrBytes, ipv4Number, toRow, type Interner, type Row } from './rows';
+import { ipv4Number } from '../../common/ipv4';
+import { addrBytes, toRow, type Interner, type Row } from './rows';
 import { COMMON_COLUMNS, KIND_COLUMNS, TABLES } from './schema';
 
 const CACHE_MAX = 200_000;

@@ -121,36 +121,6 @@ function kindRow(ev: AuditEvent, d: Interner, r: Row): number {
   }
 }
 
-/**
- * A dotted-quad IPv4 address as its 32-bit number; -1 for anything else (IPv6, v4-mapped, '',
- * or a form that would not print back the same: leading zeros). Such addresses are stored as
- * numbers; the others go through the addrs dictionary.
- */
-export function ipv4Number(s: string): number {
-  let n = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 46) {
-      if (digits === 0 || ++dots > 3) return -1;
-      n = n * 256 + part;
-      part = 0;
-      digits = 0;
-    } else if (c >= 48 && c <= 57) {
-      if (digits === 3 || (digits === 1 && part === 0)) return -1; // too long, or a leading zero
-      part = part * 10 + (c - 48);
-      digits++;
-      if (part > 255) return -1;
-    } else return -1;
-  }
-  return dots === 3 && digits > 0 ? n * 256 + part : -1;
-}
-
-/** The dotted quad of a 32-bit number (ipv4Number's inverse). */
-export const ipv4Text = (n: number): string => `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
-
 /** 16 bytes, IPv4 as ::ffff:a.b.c.d, so that one range compares both families; null if not an address. */
 export function addrBytes(ip: string): Buffer | null {
   if (!ip || !ipaddr.isValid(ip)) return null;

@@ -9,6 +9,8 @@ import { usage } from '../core/usage';
 import { formatLine } from '../core/output/line-format';
 import { formatEcs, formatJson } from '../core/output/json';
 import { createLineWriter } from '../core/output/line-writer';
+import { byteOut, putJsonLine } from '../core/output/json-bytes';
+import { compileJsonLine, type JsonTranscoder } from '../core/output/json-avro';
 import type { TailOutput } from '../config';
 
 export interface TailOptions {
@@ -42,8 +44,30 @@ export async function runTail(opts: TailOptions, stop: AbortSignal): Promise<voi
   const done = new Promise<void>((resolve) => ctl.signal.addEventListener('abort', () => resolve(), { once: true }));
   const writer = createLineWriter({ stream: opts.out, onClosed: () => ctl.abort() });
   const format = FORMATS[opts.output];
+  // JSON lines are written as bytes straight away (json-bytes.ts): the same text, cheaper.
+  const bytes = opts.output === 'json' ? byteOut() : undefined;
   const shown: Record<EventKind, number> = { file: 0, net: 0, process: 0 };
   const filter = opts.filter;
+  // Without a filter (which needs the record), JSON lines are written straight from the message's
+  // Avro bytes (json-avro.ts): the same text, without decoding. Others are decoded as usual.
+  const transcoders = new Map<EventKind, JsonTranscoder | undefined>();
+  const transcoder = (kind: EventKind): JsonTranscoder | undefined => {
+    if (!transcoders.has(kind)) transcoders.set(kind, compileJsonLine(kind, opts.registry.current(kind).type));
+    return transcoders.get(kind);
+  };
+  const onValue =
+    bytes && !filter
+      ? (kind: EventKind, value: Buffer): boolean | Promise<void> => {
+          const at = opts.registry.currentBodyAt(kind, value);
+          const t = at < 0 ? undefined : transcoder(kind);
+          if (!t) return false;
+          // Written in place at the end of the output chunk (a line is mostly shorter than its message).
+          const o = writer.lineOut(2 * value.length);
+          if (o && !t(o, value, at)) return false;
+          shown[kind]++;
+          return (o && writer.commit(o)) ?? true;
+        }
+      : undefined;
   const sub = createSubscriber({
     kafka: opts.kafka,
     logger: opts.logger,
@@ -55,10 +79,14 @@ export async function runTail(opts: TailOptions, stop: AbortSignal): Promise<voi
     fromBeginning: opts.fromBeginning,
     sinceMs: opts.sinceMs,
     onEnd: opts.untilEnd ? () => ctl.abort() : undefined,
+    onValue,
     onEvent: (ev) => {
       if (filter && !filter(ev)) return;
       shown[ev.kind]++;
-      return writer.write(format(ev));
+      if (!bytes) return writer.write(format(ev));
+      bytes.pos = 0;
+      putJsonLine(ev, bytes);
+      return writer.writeBytes(bytes.buf, bytes.pos);
     },
   });
   const cpu0 = process.cpuUsage();

@@ -5,7 +5,7 @@
  */
 import { BpfError } from '../../common/errors';
 import type { Logger } from '../../common/logger';
-import { COMM_LEN, FLT, PATH_KEY_LEN, RULE } from '../../bpf/layout';
+import { COMM_LEN, FILTER_CFG, FLT, PATH_KEY_LEN, PID_INLINE, RULE } from '../../bpf/layout';
 import type { FilterSpec, RuleSet } from '../filters';
 import { lib, strerror } from './native';
 
@@ -35,11 +35,17 @@ export const pathKey = (s: string): Buffer => {
   return b;
 };
 
-/** The kernel form of a spec: the flags word and every rule-map entry. */
-export function compileFilter(spec: FilterSpec): { flags: number; entries: RuleEntry[] } {
+/**
+ * The kernel form of a spec: the flags word, every rule-map entry, and filter_cfg's value (the
+ * flags, and the pid rules when there are at most PID_INLINE of them: compares in the program
+ * instead of a hash lookup per event).
+ */
+export function compileFilter(spec: FilterSpec): { flags: number; entries: RuleEntry[]; cfg: Buffer } {
   const entries: RuleEntry[] = [];
+  // pid -> rule, the later write winning as in the map (an exclude over an include of the same pid).
+  const pids = new Map<number, number>();
   const add = (set: RuleSet, value: number): void => {
-    for (const p of set.pid) entries.push({ map: 'pid_rules', key: u32(p), value });
+    for (const p of set.pid) pids.set(p, value);
     for (const u of set.uid) entries.push({ map: 'uid_rules', key: u32(u), value });
     for (const c of set.comm) entries.push({ map: 'comm_rules', key: commKey(c), value });
     for (const p of set.path) entries.push({ map: 'path_rules', key: pathKey(p), value });
@@ -53,11 +59,22 @@ export function compileFilter(spec: FilterSpec): { flags: number; entries: RuleE
   if (i.uid.length) flags |= FLT.UID_INCLUDE;
   if (i.comm.length) flags |= FLT.COMM_INCLUDE;
   if (i.path.length) flags |= FLT.PATH_INCLUDE;
-  if (i.pid.length + i.uid.length + i.comm.length + e.pid.length + e.uid.length + e.comm.length) flags |= FLT.TASK_RULES;
+  const inline = pids.size <= PID_INLINE;
+  if (!inline) for (const [p, value] of pids) entries.push({ map: 'pid_rules', key: u32(p), value });
+  if (pids.size) flags |= inline ? FLT.PID_INLINE : FLT.PID_RULES;
+  if (i.uid.length + e.uid.length) flags |= FLT.UID_RULES;
+  if (i.comm.length + e.comm.length) flags |= FLT.COMM_RULES;
   if (i.path.length + e.path.length) flags |= FLT.PATH_RULES;
   if (spec.result === 'failed') flags |= FLT.FAILED_ONLY;
   if (spec.result === 'successful') flags |= FLT.SUCCESS_ONLY;
-  return { flags, entries };
+  const cfg = Buffer.alloc(FILTER_CFG.SIZE);
+  cfg.writeUInt32LE(flags, FILTER_CFG.flags);
+  if (inline)
+    [...pids].forEach(([p, value], k) => {
+      cfg.writeUInt32LE(p, FILTER_CFG.pids + 4 * k);
+      cfg.writeUInt8(value, FILTER_CFG.pid_rules + k);
+    });
+  return { flags, entries, cfg };
 }
 
 export interface FilterMaps {
@@ -72,7 +89,7 @@ export function createFilterMaps(opts: { mapFd: (name: string) => number; logger
 
   return {
     apply(spec) {
-      const { flags, entries } = compileFilter(spec);
+      const { entries, cfg } = compileFilter(spec);
       const keep = new Set(entries.map(id));
       for (const e of written) if (!keep.has(id(e))) L.bpf_map_delete_elem([opts.mapFd(e.map), e.key]);
       for (const e of entries) {
@@ -80,8 +97,6 @@ export function createFilterMaps(opts: { mapFd: (name: string) => number; logger
         if (rc !== 0) throw new BpfError(`writing a ${e.map} entry failed: ${strerror(rc)}`);
       }
       written = entries;
-      const cfg = Buffer.alloc(4);
-      cfg.writeUInt32LE(flags);
       const rc = L.bpf_map_update_elem([opts.mapFd('filter_cfg'), Buffer.alloc(4), cfg, 0]);
       if (rc !== 0) throw new BpfError(`writing filter_cfg failed: ${strerror(rc)}`);
       log.info({ include: spec.include, exclude: spec.exclude, result: spec.result, rules: entries.length }, 'filters applied in the kernel');

@@ -5,8 +5,12 @@
  *               the saved registers (no stash map for opens and connects: the cheapest);
  *   tracepoint: per-syscall tracepoints (syscalls/sys_enter_openat ...), for kernels that refuse
  *               tp_btf programs.
- * The raw set adds tp_btf/sys_enter for the credential syscalls, which need the credentials from
- * before the call. Exec and exit always use the sched tracepoints.
+ * Credential syscalls need the credentials from before the call: both sets take them at enter
+ * with the per-syscall tracepoints (sys_enter_setuid ...). The raw set does so too rather than
+ * with tp_btf/sys_enter, which would run a program at the entry of every syscall on the machine
+ * (two per open+close, 50 ns each with statistics on) for nine rare ones; the per-syscall
+ * tracepoints cost other syscalls one bitmap test. tp_btf/sys_enter remains the raw set's
+ * fallback if one of them cannot be attached. Exec and exit always use the sched tracepoints.
  */
 export type SyscallHooks = 'raw' | 'tracepoint';
 
@@ -14,23 +18,33 @@ export interface Hook {
   program: string;
   family: 'file' | 'net' | 'process';
   attachPoint: string;
-  /** Which syscall program set it belongs to; undefined = always loaded. */
-  set?: SyscallHooks;
+  /** Which syscall program sets it belongs to; undefined = always loaded. */
+  sets?: readonly SyscallHooks[];
   /** A hook that may be missing (open/creat do not exist on arm64); its enter/exit pair is dropped. */
   optional?: boolean;
+  /** Attached only if one of these programs of the same set could not be: it does their work. */
+  fallbackFor?: readonly string[];
 }
 
-const tp = (program: string, family: Hook['family'], attachPoint: string, optional = false): Hook => ({
+const tp = (program: string, family: Hook['family'], attachPoint: string, optional = false, sets: readonly SyscallHooks[] = ['tracepoint']): Hook => ({
   program,
   family,
   attachPoint,
-  set: 'tracepoint',
+  sets,
   optional,
 });
 
+const CRED_SYSCALLS = ['setuid', 'setgid', 'setreuid', 'setregid', 'setresuid', 'setresgid', 'setfsuid', 'setfsgid', 'capset'];
+
 export const HOOKS: readonly Hook[] = [
-  { program: 'ea_sys_enter', family: 'process', attachPoint: 'tp_btf/sys_enter', set: 'raw' },
-  { program: 'ea_sys_exit', family: 'file', attachPoint: 'tp_btf/sys_exit', set: 'raw' },
+  {
+    program: 'ea_sys_enter',
+    family: 'process',
+    attachPoint: 'tp_btf/sys_enter',
+    sets: ['raw'],
+    fallbackFor: CRED_SYSCALLS.map((sc) => `ea_enter_${sc}`),
+  },
+  { program: 'ea_sys_exit', family: 'file', attachPoint: 'tp_btf/sys_exit', sets: ['raw'] },
   tp('ea_enter_openat', 'file', 'tracepoint/syscalls/sys_enter_openat'),
   tp('ea_exit_openat', 'file', 'tracepoint/syscalls/sys_exit_openat'),
   tp('ea_enter_openat2', 'file', 'tracepoint/syscalls/sys_enter_openat2', true),
@@ -43,8 +57,8 @@ export const HOOKS: readonly Hook[] = [
   tp('ea_exit_connect', 'net', 'tracepoint/syscalls/sys_exit_connect'),
   tp('ea_exit_accept', 'net', 'tracepoint/syscalls/sys_exit_accept', true),
   tp('ea_exit_accept4', 'net', 'tracepoint/syscalls/sys_exit_accept4', true),
-  ...['setuid', 'setgid', 'setreuid', 'setregid', 'setresuid', 'setresgid', 'setfsuid', 'setfsgid', 'capset'].flatMap((sc): Hook[] => [
-    tp(`ea_enter_${sc}`, 'process', `tracepoint/syscalls/sys_enter_${sc}`, true),
+  ...CRED_SYSCALLS.flatMap((sc): Hook[] => [
+    tp(`ea_enter_${sc}`, 'process', `tracepoint/syscalls/sys_enter_${sc}`, true, ['raw', 'tracepoint']),
     tp(`ea_exit_${sc}`, 'process', `tracepoint/syscalls/sys_exit_${sc}`, true),
   ]),
   // link/symlink/dup2 do not exist on arm64; init_module/finit_module not on kernels without modules.

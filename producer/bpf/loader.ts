@@ -80,7 +80,7 @@ function openWithRetry(opts: BpfProbeOptions, set: SyscallHooks, log: Logger): B
 }
 
 function openWith(opts: BpfProbeOptions, set: SyscallHooks, log: Logger): BpfProbe {
-  const hooks = (opts.hooks ?? HOOKS).filter((h) => h.set === undefined || h.set === set);
+  const hooks = (opts.hooks ?? HOOKS).filter((h) => h.sets === undefined || h.sets.includes(set));
   const L = lib();
   const opened = L.bpf_object__open_file([opts.objectPath, 0]);
   if (isNull(opened.value)) throw new BpfError(`cannot open ${opts.objectPath}: ${opened.errnoMessage}`);
@@ -124,9 +124,9 @@ function openWith(opts: BpfProbeOptions, set: SyscallHooks, log: Logger): BpfPro
     const self = L.bpf_object__find_program_by_name([obj, 'ea_self_tgid']);
     if (isNull(self)) throw new BpfError(`program ea_self_tgid missing from ${opts.objectPath}`);
     const selfTgid = kernelTgid(L.bpf_program__fd([self]));
-    const key = Buffer.alloc(4);
-    key.writeUInt32LE(selfTgid);
-    const xrc = L.bpf_map_update_elem([mapFd(obj, 'excluded_tgids'), key, Buffer.from([1]), 0]);
+    const tgid = Buffer.alloc(4);
+    tgid.writeUInt32LE(selfTgid);
+    const xrc = L.bpf_map_update_elem([mapFd(obj, 'excluded_tgid'), Buffer.alloc(4), tgid, 0]);
     if (xrc !== 0) throw new BpfError(`cannot exclude the producer's tgid ${selfTgid}: ${strerror(xrc)}`);
     log.info(
       { tgid: selfTgid, pid: process.pid },
@@ -135,26 +135,36 @@ function openWith(opts: BpfProbeOptions, set: SyscallHooks, log: Logger): BpfPro
 
     opts.beforeAttach?.((name) => mapFd(obj, name));
 
-    for (const h of hooks) {
+    const attach = (h: Hook): void => {
       const r = L.bpf_program__attach([programs.get(h.program)!]);
       if (isNull(r.value)) {
         const msg = `attach ${h.program} to ${h.attachPoint} failed: ${r.errnoMessage}`;
         if (!h.optional) throw new BpfError(msg);
         log.warn({ program: h.program, attachPoint: h.attachPoint }, `optional hook unavailable: ${msg}`);
-        continue;
+        return;
       }
       links.push({ hook: h, link: r.value });
+    };
+    const unlink = (program: string): void => {
+      const i = links.findIndex((l) => l.hook.program === program);
+      if (i < 0) return;
+      L.bpf_link__destroy([links[i].link]);
+      links.splice(i, 1);
+    };
+    for (const h of hooks) if (!h.fallbackFor) attach(h);
+    // A fallback replaces its programs as a whole when one of them could not be attached.
+    for (const h of hooks) {
+      const replaced = h.fallbackFor ?? [];
+      if (replaced.every((p) => links.some((l) => l.hook.program === p))) continue;
+      log.warn({ program: h.program, replaces: replaced }, `attaching ${h.program} in place of the hooks it falls back for`);
+      replaced.forEach(unlink);
+      attach(h);
     }
-    // An enter program without its exit would only fill the stash map: drop such halves.
-    for (const { hook, link } of [...links]) {
+    // An enter program whose exit program is in this set but not attached would only fill the
+    // stash map: drop such halves. (The raw set's exits are all in tp_btf/sys_exit.)
+    for (const { hook } of [...links]) {
       const twin = hook.program.replace(/^ea_enter_/, 'ea_exit_');
-      if (twin !== hook.program && !links.some((l) => l.hook.program === twin)) {
-        L.bpf_link__destroy([link]);
-        links.splice(
-          links.findIndex((l) => l.link === link),
-          1,
-        );
-      }
+      if (twin !== hook.program && hooks.some((h) => h.program === twin) && !links.some((l) => l.hook.program === twin)) unlink(hook.program);
     }
     log.info({ syscallHooks: set, hooks: links.map((l) => l.hook.attachPoint), ringBytes: opts.ringBytes }, `attached ${links.length} programs`);
 

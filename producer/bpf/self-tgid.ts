@@ -1,6 +1,6 @@
 /**
  * The producer's thread group id as the kernel knows it: the key of its own entry in
- * excluded_tgids. In a PID namespace of its own (a pod without hostPID, systemd-nspawn,
+ * excluded_tgid. In a PID namespace of its own (a pod without hostPID, systemd-nspawn,
  * unshare --pid) process.pid is that namespace's number, while bpf_get_current_pid_tgid() in our
  * programs gives the global one: excluding process.pid would record the producer's own syscalls
  * (its feedback loop) and silence whichever host process has that number. So the kernel is asked:

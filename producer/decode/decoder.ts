@@ -28,6 +28,7 @@ import {
 } from '../../bpf/layout';
 import type { RawNet, RawRecord, RawTask } from './records';
 import { AF_INET, AF_INET6, AF_UNIX, familyName, formatAddress, protocolName, socketTypeName, unixPath } from './socket-text';
+import { i32, i64Number, u16, u32, u64 } from './le';
 
 export type * from './records';
 export { formatAddress, formatIpv6, protocolName, unixPath } from './socket-text';
@@ -50,28 +51,52 @@ function cstr(buf: Buffer, start: number, max: number): string {
   return buf.toString('utf8', start, end);
 }
 
+/**
+ * The task's comm, as cstr reads it. Records come in runs from the same few tasks: while the bytes
+ * equal the last comm's, its string is handed out again (a 16-byte compare instead of indexOf and
+ * a UTF-8 decode, two calls into C++ and a new string per record).
+ */
+const lastComm = new Uint8Array(COMM_LEN);
+let lastCommLen = -1;
+let lastCommText = '';
+function comm(buf: Buffer, start: number): string {
+  let n = 0;
+  while (n < COMM_LEN && buf[start + n] !== 0) n++;
+  if (n === lastCommLen) {
+    let i = 0;
+    while (i < n && buf[start + i] === lastComm[i]) i++;
+    if (i === n) return lastCommText;
+  }
+  const text = cstr(buf, start, COMM_LEN);
+  if (start + n > buf.length) return text; // cut by the buffer's end: not kept
+  for (let i = 0; i < n; i++) lastComm[i] = buf[start + i];
+  lastCommLen = n;
+  lastCommText = text;
+  return text;
+}
+
 function task(buf: Buffer, o: number): RawTask {
   const t = o + HDR.SIZE;
   return {
-    pid: buf.readUInt32LE(t + TASK.pid),
-    tid: buf.readUInt32LE(t + TASK.tid),
-    ppid: buf.readUInt32LE(t + TASK.ppid),
-    uid: buf.readUInt32LE(t + TASK.uid),
-    gid: buf.readUInt32LE(t + TASK.gid),
-    euid: buf.readUInt32LE(t + TASK.euid),
-    egid: buf.readUInt32LE(t + TASK.egid),
-    startNs: buf.readBigUInt64LE(t + TASK.start_ns),
-    cgroupId: buf.readBigUInt64LE(t + TASK.cgroup_id),
-    comm: cstr(buf, t + TASK.comm, COMM_LEN),
-    exeUnlinked: (buf.readUInt32LE(t + TASK.flags) & TASK_EXE_UNLINKED) !== 0,
-    capEffective: buf.readBigUInt64LE(t + TASK.cap_effective),
-    tty: buf.readUInt32LE(t + TASK.tty),
-    loginuid: buf.readUInt32LE(t + TASK.loginuid),
+    pid: u32(buf, t + TASK.pid),
+    tid: u32(buf, t + TASK.tid),
+    ppid: u32(buf, t + TASK.ppid),
+    uid: u32(buf, t + TASK.uid),
+    gid: u32(buf, t + TASK.gid),
+    euid: u32(buf, t + TASK.euid),
+    egid: u32(buf, t + TASK.egid),
+    startNs: u64(buf, t + TASK.start_ns),
+    cgroupId: u64(buf, t + TASK.cgroup_id),
+    comm: comm(buf, t + TASK.comm),
+    exeUnlinked: (u32(buf, t + TASK.flags) & TASK_EXE_UNLINKED) !== 0,
+    capEffective: u64(buf, t + TASK.cap_effective),
+    tty: u32(buf, t + TASK.tty),
+    loginuid: u32(buf, t + TASK.loginuid),
   };
 }
 
-const ktime = (buf: Buffer, o: number): bigint => buf.readBigUInt64LE(o + HDR.ktime_ns);
-const truncated = (buf: Buffer, o: number): boolean => (buf.readUInt32LE(o + HDR.flags) & F_TRUNCATED) !== 0;
+const ktime = (buf: Buffer, o: number): bigint => u64(buf, o + HDR.ktime_ns);
+const truncated = (buf: Buffer, o: number): boolean => (u32(buf, o + HDR.flags) & F_TRUNCATED) !== 0;
 
 /** argv as the kernel laid it out: NUL-terminated strings; a cut last one is kept as it is. */
 function splitArgs(buf: Buffer, start: number, len: number): string[] {
@@ -81,7 +106,7 @@ function splitArgs(buf: Buffer, start: number, len: number): string[] {
 }
 
 function creds(buf: Buffer, o: number): Creds {
-  const u = (f: number): number => buf.readUInt32LE(o + f) | 0; // ids as Avro int: 4294967295 (-1) stays -1
+  const u = (f: number): number => u32(buf, o + f) | 0; // ids as Avro int: 4294967295 (-1) stays -1
   return {
     uid: u(CREDS.uid),
     euid: u(CREDS.euid),
@@ -91,8 +116,8 @@ function creds(buf: Buffer, o: number): Creds {
     egid: u(CREDS.egid),
     sgid: u(CREDS.sgid),
     fsgid: u(CREDS.fsgid),
-    cap_effective: buf.readBigUInt64LE(o + CREDS.cap_effective),
-    cap_permitted: buf.readBigUInt64LE(o + CREDS.cap_permitted),
+    cap_effective: u64(buf, o + CREDS.cap_effective),
+    cap_permitted: u64(buf, o + CREDS.cap_permitted),
   };
 }
 
@@ -104,8 +129,8 @@ const ZERO16 = Buffer.alloc(16);
  */
 function net(buf: Buffer, o: number, len: number, ipOnly: boolean): RawNet {
   need(len, NET.path, 'net');
-  const family = buf.readUInt16LE(o + NET.family);
-  const pathLen = Math.min(buf.readUInt16LE(o + NET.path_len), UNIX_PATH_MAX);
+  const family = u16(buf, o + NET.family);
+  const pathLen = Math.min(u16(buf, o + NET.path_len), UNIX_PATH_MAX);
   need(len, NET.path + pathLen, 'net');
   const ip = family === AF_INET || family === AF_INET6;
   if (ipOnly && !ip && family !== AF_UNIX) throw new DecodeError(`net record with address family ${family}`);
@@ -113,22 +138,22 @@ function net(buf: Buffer, o: number, len: number, ipOnly: boolean): RawNet {
   const remote = ip ? formatAddress(family, addr(NET.addr)) : undefined;
   // An unbound socket's local address is all zeros: no text for it rather than 0.0.0.0.
   const local = ip && !addr(NET.local_addr).equals(ZERO16) ? formatAddress(family, addr(NET.local_addr)).ip : '';
-  const sockType = buf.readUInt16LE(o + NET.sock_type);
-  const protocol = buf.readUInt16LE(o + NET.protocol);
-  const port = buf.readUInt16LE(o + NET.port);
+  const sockType = u16(buf, o + NET.sock_type);
+  const protocol = u16(buf, o + NET.protocol);
+  const port = u16(buf, o + NET.port);
   return {
     type: 'net',
     ktimeNs: ktime(buf, o),
     truncated: truncated(buf, o),
     task: task(buf, o),
-    op: OPS[buf.readUInt16LE(o + NET.op)] ?? 'unknown',
-    result: Number(buf.readBigInt64LE(o + NET.ret)),
-    fd: buf.readInt32LE(o + NET.fd),
+    op: OPS[u16(buf, o + NET.op)] ?? 'unknown',
+    result: i64Number(buf, o + NET.ret),
+    fd: i32(buf, o + NET.fd),
     family: remote ? remote.family : familyName(family),
     ip: remote && (ipOnly || port !== 0 || !addr(NET.addr).equals(ZERO16)) ? remote.ip : '',
     port,
     localIp: local,
-    localPort: buf.readUInt16LE(o + NET.local_port),
+    localPort: u16(buf, o + NET.local_port),
     protocol: protocolName(family, sockType, protocol),
     socketType: socketTypeName(sockType),
     socketProtocol: protocol,
@@ -145,18 +170,18 @@ function need(len: number, min: number, what: string): void {
 const DECODERS: Record<number, Decoder> = {
   [RECORD_TYPES.file]: (buf, o, len) => {
     need(len, FILE_OPEN.path, 'file');
-    const pathLen = buf.readUInt16LE(o + FILE_OPEN.path_len);
+    const pathLen = u16(buf, o + FILE_OPEN.path_len);
     need(len, FILE_OPEN.path + pathLen, 'file');
     return {
       type: 'file',
       ktimeNs: ktime(buf, o),
       truncated: truncated(buf, o),
       task: task(buf, o),
-      op: OPS[buf.readUInt16LE(o + FILE_OPEN.op)] ?? 'unknown',
-      result: Number(buf.readBigInt64LE(o + FILE_OPEN.ret)),
-      dirfd: buf.readInt32LE(o + FILE_OPEN.dirfd),
-      flags: buf.readUInt32LE(o + FILE_OPEN.flags) | 0,
-      mode: buf.readUInt32LE(o + FILE_OPEN.mode) | 0,
+      op: OPS[u16(buf, o + FILE_OPEN.op)] ?? 'unknown',
+      result: i64Number(buf, o + FILE_OPEN.ret),
+      dirfd: i32(buf, o + FILE_OPEN.dirfd),
+      flags: u32(buf, o + FILE_OPEN.flags) | 0,
+      mode: u32(buf, o + FILE_OPEN.mode) | 0,
       path: buf.toString('utf8', o + FILE_OPEN.path, o + FILE_OPEN.path + pathLen),
     };
   },
@@ -165,82 +190,82 @@ const DECODERS: Record<number, Decoder> = {
   [RECORD_TYPES.dup]: (buf, o, len) => net(buf, o, len, false),
   [RECORD_TYPES.link]: (buf, o, len) => {
     need(len, FILE_LINK.target, 'link');
-    const pl = Math.min(buf.readUInt16LE(o + FILE_LINK.path_len), PATH_MAX - 1);
-    const tl = buf.readUInt16LE(o + FILE_LINK.target_len);
+    const pl = Math.min(u16(buf, o + FILE_LINK.path_len), PATH_MAX - 1);
+    const tl = u16(buf, o + FILE_LINK.target_len);
     need(len, FILE_LINK.target + tl, 'link');
     return {
       type: 'link',
       ktimeNs: ktime(buf, o),
       truncated: truncated(buf, o),
       task: task(buf, o),
-      op: OPS[buf.readUInt16LE(o + FILE_LINK.op)] ?? 'unknown',
-      result: Number(buf.readBigInt64LE(o + FILE_LINK.ret)),
-      olddirfd: buf.readInt32LE(o + FILE_LINK.olddirfd),
-      newdirfd: buf.readInt32LE(o + FILE_LINK.newdirfd),
-      flags: buf.readUInt32LE(o + FILE_LINK.flags) | 0,
+      op: OPS[u16(buf, o + FILE_LINK.op)] ?? 'unknown',
+      result: i64Number(buf, o + FILE_LINK.ret),
+      olddirfd: i32(buf, o + FILE_LINK.olddirfd),
+      newdirfd: i32(buf, o + FILE_LINK.newdirfd),
+      flags: u32(buf, o + FILE_LINK.flags) | 0,
       path: buf.toString('utf8', o + FILE_LINK.path, o + FILE_LINK.path + pl),
       target: buf.toString('utf8', o + FILE_LINK.target, o + FILE_LINK.target + tl),
     };
   },
   [RECORD_TYPES.ptrace]: (buf, o, len) => {
     need(len, PROC_PTRACE.SIZE, 'ptrace');
-    const code = Number(buf.readBigInt64LE(o + PROC_PTRACE.request));
+    const code = i64Number(buf, o + PROC_PTRACE.request);
     return {
       type: 'ptrace',
       ktimeNs: ktime(buf, o),
       truncated: truncated(buf, o),
       task: task(buf, o),
-      result: Number(buf.readBigInt64LE(o + PROC_PTRACE.ret)),
+      result: i64Number(buf, o + PROC_PTRACE.ret),
       request: PTRACE_REQUESTS[code] ?? `PTRACE_${code}`,
       requestCode: code,
-      target: buf.readInt32LE(o + PROC_PTRACE.target),
-      addr: buf.readBigUInt64LE(o + PROC_PTRACE.addr),
-      data: buf.readBigUInt64LE(o + PROC_PTRACE.data),
+      target: i32(buf, o + PROC_PTRACE.target),
+      addr: u64(buf, o + PROC_PTRACE.addr),
+      data: u64(buf, o + PROC_PTRACE.data),
     };
   },
   [RECORD_TYPES.module]: (buf, o, len) => {
     need(len, PROC_MODULE.params, 'module');
-    const pl = Math.min(buf.readUInt16LE(o + PROC_MODULE.path_len), PATH_MAX - 1);
-    const ql = Math.min(buf.readUInt16LE(o + PROC_MODULE.params_len), PARAMS_MAX - 1);
+    const pl = Math.min(u16(buf, o + PROC_MODULE.path_len), PATH_MAX - 1);
+    const ql = Math.min(u16(buf, o + PROC_MODULE.params_len), PARAMS_MAX - 1);
     need(len, PROC_MODULE.params + ql, 'module');
     return {
       type: 'module',
       ktimeNs: ktime(buf, o),
       truncated: truncated(buf, o),
       task: task(buf, o),
-      op: OPS[buf.readUInt16LE(o + PROC_MODULE.op)] ?? 'unknown',
-      result: Number(buf.readBigInt64LE(o + PROC_MODULE.ret)),
+      op: OPS[u16(buf, o + PROC_MODULE.op)] ?? 'unknown',
+      result: i64Number(buf, o + PROC_MODULE.ret),
       path: buf.toString('utf8', o + PROC_MODULE.path, o + PROC_MODULE.path + pl),
-      size: Number(buf.readBigUInt64LE(o + PROC_MODULE.len)),
-      fd: buf.readInt32LE(o + PROC_MODULE.fd),
-      flags: buf.readUInt32LE(o + PROC_MODULE.flags) | 0,
+      size: Number(u64(buf, o + PROC_MODULE.len)),
+      fd: i32(buf, o + PROC_MODULE.fd),
+      flags: u32(buf, o + PROC_MODULE.flags) | 0,
       params: buf.toString('utf8', o + PROC_MODULE.params, o + PROC_MODULE.params + ql),
     };
   },
   [RECORD_TYPES.exec]: (buf, o, len) => {
     need(len, PROC_EXEC.args, 'exec');
-    const fl = Math.min(buf.readUInt16LE(o + PROC_EXEC.filename_len), PATH_MAX - 1);
-    const el = Math.min(buf.readUInt16LE(o + PROC_EXEC.exe_len), PATH_MAX - 1);
-    const cl = Math.min(buf.readUInt16LE(o + PROC_EXEC.cwd_len), PATH_MAX - 1);
-    const al = buf.readUInt16LE(o + PROC_EXEC.args_len);
+    const fl = Math.min(u16(buf, o + PROC_EXEC.filename_len), PATH_MAX - 1);
+    const el = Math.min(u16(buf, o + PROC_EXEC.exe_len), PATH_MAX - 1);
+    const cl = Math.min(u16(buf, o + PROC_EXEC.cwd_len), PATH_MAX - 1);
+    const al = u16(buf, o + PROC_EXEC.args_len);
     need(len, PROC_EXEC.args + al, 'exec');
     return {
       type: 'exec',
       ktimeNs: ktime(buf, o),
       truncated: truncated(buf, o),
       task: task(buf, o),
-      oldTid: buf.readUInt32LE(o + PROC_EXEC.old_tid),
+      oldTid: u32(buf, o + PROC_EXEC.old_tid),
       filename: buf.toString('utf8', o + PROC_EXEC.filename, o + PROC_EXEC.filename + fl),
       exe: buf.toString('utf8', o + PROC_EXEC.exe, o + PROC_EXEC.exe + el),
       cwd: buf.toString('utf8', o + PROC_EXEC.cwd, o + PROC_EXEC.cwd + cl),
       args: splitArgs(buf, o + PROC_EXEC.args, al),
-      exeMemfd: (buf.readUInt32LE(o + PROC_EXEC.exe_flags) & EXE.MEMFD) !== 0,
-      exeUpperLayer: (buf.readUInt32LE(o + PROC_EXEC.exe_flags) & EXE.UPPER_LAYER) !== 0,
+      exeMemfd: (u32(buf, o + PROC_EXEC.exe_flags) & EXE.MEMFD) !== 0,
+      exeUpperLayer: (u32(buf, o + PROC_EXEC.exe_flags) & EXE.UPPER_LAYER) !== 0,
     };
   },
   [RECORD_TYPES.exit]: (buf, o, len) => {
     need(len, PROC_EXIT.SIZE, 'exit');
-    const status = buf.readInt32LE(o + PROC_EXIT.exit_code);
+    const status = i32(buf, o + PROC_EXIT.exit_code);
     const signal = status & 0x7f;
     return { type: 'exit', ktimeNs: ktime(buf, o), truncated: truncated(buf, o), task: task(buf, o), exitCode: signal ? -1 : (status >> 8) & 0xff, signal };
   },
@@ -251,8 +276,8 @@ const DECODERS: Record<number, Decoder> = {
       ktimeNs: ktime(buf, o),
       truncated: truncated(buf, o),
       task: task(buf, o),
-      op: OPS[buf.readUInt16LE(o + PROC_CRED.op)] ?? 'unknown',
-      result: Number(buf.readBigInt64LE(o + PROC_CRED.ret)),
+      op: OPS[u16(buf, o + PROC_CRED.op)] ?? 'unknown',
+      result: i64Number(buf, o + PROC_CRED.ret),
       old: creds(buf, o + PROC_CRED.old),
       new: creds(buf, o + PROC_CRED.new),
     };
@@ -262,8 +287,8 @@ const DECODERS: Record<number, Decoder> = {
 /** Decode the record at `offset` (`length` bytes). Throws DecodeError on an unknown or short record. */
 export function decodeRecord(buf: Buffer, offset: number, length: number): RawRecord {
   if (length < HDR.SIZE + 64) throw new DecodeError(`record of ${length} bytes is shorter than its header`);
-  const type = buf.readUInt16LE(offset + HDR.type);
-  const size = buf.readUInt16LE(offset + HDR.size);
+  const type = u16(buf, offset + HDR.type);
+  const size = u16(buf, offset + HDR.size);
   if (size !== length) throw new DecodeError(`record type ${type} says ${size} bytes, ring says ${length}`);
   const d = DECODERS[type];
   if (!d) throw new DecodeError(`unknown record type ${type}`);

@@ -5,7 +5,7 @@
  * Connects lazily, so an unreachable broker is one more failed send, never a wait before capture
  * starts.
  */
-import { CompressionTypes, type Kafka, type Producer } from 'kafkajs';
+import { CompressionCodecs, CompressionTypes, type Kafka, type Producer } from 'kafkajs';
 import type { Send } from './message-queue';
 import { memoizedDefaultPartitioner } from './partitioner';
 
@@ -42,6 +42,8 @@ export function createKafkaSender(opts: KafkaSenderOptions): KafkaSender {
       throw err;
     }));
   const compression = CompressionTypes[opts.compression];
+  // Codecs load on first use (common/codecs.ts): load ours now, so a broken install fails at start.
+  if (compression !== CompressionTypes.None) CompressionCodecs[compression]();
   return {
     connect,
     async send(topicMessages) {

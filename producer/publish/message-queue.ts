@@ -90,53 +90,96 @@ export function groupByTopic(entries: Iterable<{ topic: string; message: Message
 
 export interface MessageQueue {
   readonly size: number;
-  push(e: Entry): void;
+  /** The queued entries' estimated bytes, summed. */
+  readonly bytes: number;
+  /** Queue a message: its estimated size in a request, and when it was queued (ms). */
+  push(topic: string, message: Message, bytes: number, at: number): void;
   /** When the oldest entry was queued; undefined when empty. */
   oldestAt(): number | undefined;
-  /** How many head entries the next request takes: up to `limit`, and `maxBytes` past the first. */
-  cut(limit: number, maxBytes: number): number;
-  /** The first n entries. */
-  head(n: number): Entry[];
+  /** How many head entries the next request takes (up to `limit`, and `maxBytes` past the first), and their bytes. */
+  cut(limit: number, maxBytes: number): { n: number; bytes: number };
+  /** The first n entries' messages grouped by topic, for a request. */
+  request(n: number): TopicMessages[];
   /** Drop the first n entries (acknowledged or moved elsewhere). */
   take(n: number): void;
   /** Every entry, oldest first, and an empty queue. */
   drain(): Entry[];
 }
 
+/**
+ * The entries are kept in parallel arrays, not an object each: a message waits here tens of
+ * milliseconds, long enough to survive scavenges and be copied and promoted with everything it
+ * holds, so every object less per message is young-generation work and old-generation garbage
+ * less (the sizes and times are stored unboxed in their arrays).
+ */
 export function createMessageQueue(): MessageQueue {
-  let items: Entry[] = [];
+  let topics: string[] = [];
+  let messages: Message[] = [];
+  let sizes: number[] = [];
+  let ats: number[] = [];
   let start = 0;
+  let bytes = 0;
+  const reset = (): void => {
+    topics = [];
+    messages = [];
+    sizes = [];
+    ats = [];
+    start = 0;
+  };
   return {
     get size() {
-      return items.length - start;
+      return messages.length - start;
     },
-    push(e) {
-      items.push(e);
+    get bytes() {
+      return bytes;
     },
-    oldestAt: () => items[start]?.at,
+    push(topic, message, size, at) {
+      topics.push(topic);
+      messages.push(message);
+      sizes.push(size);
+      ats.push(at);
+      bytes += size;
+    },
+    oldestAt: () => (start < ats.length ? ats[start] : undefined),
     cut(limit, maxBytes) {
       let n = 0;
-      let bytes = 0;
-      const size = items.length - start;
-      while (n < size && n < limit && (n === 0 || bytes + items[start + n].bytes <= maxBytes)) bytes += items[start + n++].bytes;
-      return n;
+      let cutBytes = 0;
+      const size = messages.length - start;
+      while (n < size && n < limit && (n === 0 || cutBytes + sizes[start + n] <= maxBytes)) cutBytes += sizes[start + n++];
+      return { n, bytes: cutBytes };
     },
-    head: (n) => items.slice(start, start + n),
+    request(n) {
+      // Nearly always one topic per request (the file events): one slice, no map.
+      const first = topics[start];
+      let i = start + 1;
+      while (i < start + n && topics[i] === first) i++;
+      if (i === start + n) return [{ topic: first, messages: messages.slice(start, start + n) }];
+      const byTopic = new Map<string, Message[]>();
+      for (let j = start; j < start + n; j++) {
+        let list = byTopic.get(topics[j]);
+        if (!list) byTopic.set(topics[j], (list = []));
+        list.push(messages[j]);
+      }
+      return [...byTopic].map(([topic, list]) => ({ topic, messages: list }));
+    },
     take(n) {
+      for (let i = start; i < start + n; i++) bytes -= sizes[i];
       start += n;
       // The consumed prefix is dropped in bulk, not per batch.
-      if (start === items.length) {
-        items = [];
-        start = 0;
-      } else if (start > 65536 && start * 2 > items.length) {
-        items = items.slice(start);
+      if (start === messages.length) reset();
+      else if (start > 65536 && start * 2 > messages.length) {
+        topics = topics.slice(start);
+        messages = messages.slice(start);
+        sizes = sizes.slice(start);
+        ats = ats.slice(start);
         start = 0;
       }
     },
     drain() {
-      const all = items.slice(start);
-      items = [];
-      start = 0;
+      const all: Entry[] = [];
+      for (let i = start; i < messages.length; i++) all.push({ topic: topics[i], message: messages[i], bytes: sizes[i], at: ats[i] });
+      reset();
+      bytes = 0;
       return all;
     },
   };

@@ -24,6 +24,11 @@ export interface PublisherOptions {
   maxBatchBytes?: number;
   /** Most messages queued in memory. */
   maxQueued: number;
+  /**
+   * Most bytes (estimated request size) queued in memory, DEFAULT_MAX_QUEUED_BYTES unless given.
+   * With a spool the cap is lower while Kafka is slower: what it acknowledges in half the age bound.
+   */
+  maxQueuedBytes?: number;
   /** Where messages wait while Kafka is away; without one, failed sends are retried from memory and a full queue refuses offers. */
   spool?: Spool;
   spoolMaxBytes?: number;
@@ -39,6 +44,8 @@ export interface PublisherOptions {
   /** Called after every state change. */
   onTransition?: (from: DeliveryState, to: DeliveryState, event: DeliveryEvent) => void;
 }
+
+export const DEFAULT_MAX_QUEUED_BYTES = 4 << 20;
 
 /** Protocol errors after which the same request can never succeed (anything else is retried). */
 const REFUSED_FOR_GOOD = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'CORRUPT_MESSAGE']);
@@ -59,6 +66,11 @@ export interface PublisherStats {
   /** Messages the broker refused for good (for example too large): counted drops. */
   rejected: number;
   queued: number;
+  queuedBytes: number;
+  /** What the memory queue may hold now (bytes): the hard cap, or what Kafka takes in half the age bound. */
+  queueCapBytes: number;
+  /** Kafka's rate measured on saturated requests (bytes/s; 0: none yet). */
+  kafkaBytesPerSec: number;
   lastBatchMs: number;
   spooling: boolean;
   /** Messages written to the spool (moved from memory, or offered while spooling). */
@@ -77,7 +89,15 @@ export interface Publisher {
   start(): void;
   /** Queue one message; false (counted as dropped) when neither memory nor spool has room. */
   offer(topic: string, message: Message): boolean;
-  hasRoom(n: number): boolean;
+  /**
+   * How many more messages the source should hand over now; the rest waits in the source (the
+   * kernel ring buffer). While Kafka takes messages: what fits under the memory queue's caps
+   * (count, bytes, and what Kafka acknowledges in half the age bound), so overload never reaches
+   * the bound. While Kafka is away (spooling): all, to the spool, until it is full. While the spool
+   * replays: none, so the backlog shrinks and new events wait their turn in the source, unless
+   * `sourceFull` says the source is about to lose them; then they go to the spool.
+   */
+  room(sourceFull?: boolean): number;
   readonly queued: number;
   readonly state: DeliveryState;
   /**

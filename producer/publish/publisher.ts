@@ -8,6 +8,10 @@
  * than the bound moves the whole memory queue to the spool, the batch in flight included (if that
  * request succeeds after all, its records are committed, not sent twice). A healthy stream never
  * touches the disk. One request is in flight at a time, so one host's events keep their order.
+ *
+ * Overload is not an outage: while Kafka acknowledges, `room()` keeps the memory queue within
+ * what Kafka takes in half the bound (queue-cap.ts), so the bound fires only when acknowledgements
+ * stop or fail, and the excess waits in the source (the kernel ring buffer, which counts its loss).
  */
 import type { Message } from 'kafkajs';
 import { errorMessage } from '../../common/errors';
@@ -15,13 +19,17 @@ import { nextState, offersGoToSpool, type DeliveryEvent, type DeliveryState } fr
 import { createWaiters } from './waiters';
 import { createMessageQueue, groupByTopic, recordSizeOf, sizeOf, toMessage, toRecord, type TopicMessages } from './message-queue';
 import { createOutageReport } from './outage-report';
-import { refusedForGood, type Publisher, type PublisherOptions } from './publisher-api';
+import { createQueueCap } from './queue-cap';
+import { DEFAULT_MAX_QUEUED_BYTES, refusedForGood, type Publisher, type PublisherOptions } from './publisher-api';
 import type { SpoolPos } from './spool';
 
 export * from './publisher-api';
 
 interface InFlight {
   n: number;
+  /** From memory: its estimated bytes, and whether more was waiting when it was cut (a rate sample). */
+  bytes?: number;
+  saturated?: boolean;
   /** Read from the spool: acknowledging it commits up to here. */
   lastPos?: SpoolPos;
   /** From memory, moved to the spool while in flight: acknowledging it commits up to here. */
@@ -39,6 +47,14 @@ export function createPublisher(opts: PublisherOptions): Publisher {
   const retryMinMs = opts.retryMinMs ?? 250;
   const retryMaxMs = opts.retryMaxMs ?? 2000;
   const queue = createMessageQueue();
+  const cap = createQueueCap({ maxBytes: opts.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES, floorBytes: 2 * maxBytes, boundMs: spool ? spoolAfterMs : undefined });
+  /** Bytes per message, to turn the byte cap into a count for the source (updated as messages come). */
+  let meanBytes = 512;
+  /**
+   * While replaying: how many new messages the spool may still take when the source is about to
+   * lose them, half of what the replay has delivered, so the backlog shrinks even under overload.
+   */
+  let replayRoom = 0;
   const outage = createOutageReport({ logger: log, intervalMs: opts.outageLogMs ?? 10_000, spooling: !!spool });
   const stats = { sent: 0, batches: 0, sendErrors: 0, rejected: 0, lastBatchMs: 0, spoolDrops: 0, queueFull: 0 };
   let state: DeliveryState = spool && !spool.isEmpty() ? 'replaying' : 'memory';
@@ -82,6 +98,7 @@ export function createPublisher(opts: PublisherOptions): Publisher {
       // of age or a full queue is the guarantee at work, not a failure.
       if (event !== 'sendFailed') log.info({ reason, movedToDisk: queued, spoolBytes: spoolBytes() }, 'memory queue moved to the spool');
     } else if (from === 'spooling' && to === 'replaying') {
+      replayRoom = 0;
       outage.end({ spoolBytes: spoolBytes() });
     } else if (from === 'replaying' && to === 'memory') {
       log.info({ spooled: spool?.stats().appended }, 'spool drained: back to sending from memory');
@@ -123,13 +140,16 @@ export function createPublisher(opts: PublisherOptions): Publisher {
     if (state === 'closed' || !started || inFlight || retryTimer) return;
     if (offersGoToSpool(state)) return void sendFromSpool();
     if (queue.size === 0) return notify();
-    if (queue.size >= opts.batchSize || opts.lingerMs === 0 || waiters.count > 0 || lingerDue) {
+    // A full request, by count or by bytes, goes at once: lingering only helps a request fill, and
+    // with the queue capped in bytes (~4 MiB, a few requests) a count of batchSize may never come.
+    if (queue.size >= opts.batchSize || queue.bytes >= maxBytes || opts.lingerMs === 0 || waiters.count > 0 || lingerDue) {
       if (lingerTimer) clearTimeout(lingerTimer);
       lingerTimer = undefined;
       lingerDue = false;
-      const n = queue.cut(limit, maxBytes);
-      inFlight = { n, unspooled: 0 };
-      void attempt(groupByTopic(queue.head(n)));
+      const cut = queue.cut(limit, maxBytes);
+      const n = cut.n;
+      inFlight = { n, bytes: cut.bytes, saturated: n < queue.size, unspooled: 0 };
+      void attempt(queue.request(n));
     } else if (!lingerTimer) {
       lingerTimer = setTimeout(() => {
         lingerTimer = undefined;
@@ -177,6 +197,8 @@ export function createPublisher(opts: PublisherOptions): Publisher {
   }
 
   function acknowledged(f: InFlight, ms: number): void {
+    if (f.bytes !== undefined && !f.spilledEnd) cap.acknowledged(f.bytes, ms, !!f.saturated);
+    if (f.lastPos && state === 'replaying') replayRoom += f.n / 2;
     settle(f);
     stats.sent += f.n;
     stats.batches++;
@@ -235,7 +257,10 @@ export function createPublisher(opts: PublisherOptions): Publisher {
         stats.queueFull++;
         return false;
       }
-      if (offersGoToSpool(state)) return toSpool(topic, message);
+      if (offersGoToSpool(state)) {
+        if (state === 'replaying') replayRoom--;
+        return toSpool(topic, message);
+      }
       if (queue.size >= opts.maxQueued) {
         if (!spool) {
           stats.queueFull++;
@@ -244,13 +269,17 @@ export function createPublisher(opts: PublisherOptions): Publisher {
         fire('queueFull', 'memory queue full');
         return toSpool(topic, message);
       }
-      queue.push({ topic, message, bytes: sizeOf(message), at: Date.now() });
+      queue.push(topic, message, sizeOf(message), Date.now());
       schedule();
       return true;
     },
-    hasRoom(n) {
-      if (!spool) return queue.size + n <= opts.maxQueued;
-      return offersGoToSpool(state) || queue.size + n > opts.maxQueued ? spoolBytes() < spoolMax * 0.99 : true;
+    room(sourceFull = false) {
+      const spoolRoom = (): number => (spoolBytes() < spoolMax * 0.99 ? Infinity : 0);
+      if (state === 'closed') return 0;
+      if (state === 'spooling') return spoolRoom();
+      if (state === 'replaying') return sourceFull ? Math.min(spoolRoom(), Math.floor(replayRoom)) : 0;
+      if (queue.size > 0) meanBytes = queue.bytes / queue.size;
+      return Math.max(0, Math.min(opts.maxQueued - queue.size, Math.floor((cap.bytes() - queue.bytes) / meanBytes)));
     },
     get queued() {
       return queue.size;
@@ -300,6 +329,9 @@ export function createPublisher(opts: PublisherOptions): Publisher {
         ...stats,
         state,
         queued: queue.size,
+        queuedBytes: queue.bytes,
+        queueCapBytes: Math.round(cap.bytes()),
+        kafkaBytesPerSec: Math.round(cap.rate),
         spooling: offersGoToSpool(state),
         spooled: s?.appended ?? 0,
         spoolBytes: s?.bytes ?? 0,

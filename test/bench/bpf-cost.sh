@@ -2,7 +2,10 @@
 # BPF run time per event (BPF_ENABLE_STATS: run_time_ns / run_cnt of each program) and
 # the open/close loop's rate alone and while the producer runs and drains. Root, local broker.
 #   test/bench/bpf-cost.sh [opens=300000]      (EBPF_AUDIT_SYSCALL_HOOKS=tracepoint for the fallback set;
-#                                               EBPF_AUDIT_PIDNS=1 runs the producer in a PID namespace of its own)
+#                                               EBPF_AUDIT_PIDNS=1 runs the producer in a PID namespace of its own;
+#                                               EBPF_AUDIT_PRODUCER_ARGS adds producer options: with
+#                                               "--include-path /nonexistent/" every record is built and then
+#                                               dropped in the kernel, so the kept rate is the kernel side's alone)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 opens=${1:-300000}
@@ -13,14 +16,17 @@ cc -O2 -o test/bench/build/stats-on test/bench/stats-on.c
 work=$(mktemp -d /tmp/ea-bpf-cost.XXXXXX)
 target=$work/target
 log=$work/producer.log
+# The loop's file exists: every openat succeeds and is closed (a missing file would measure
+# failed opens, with no close, as it did by mistake from 131c378 on).
+: >"$target"
 # $pid: the job to wait for; $prod: the producer's process (unshare's child with EBPF_AUDIT_PIDNS=1).
 trap '[[ -n ${pid:-} ]] && kill -INT ${prod:-$pid} 2>/dev/null && wait $pid; rm -rf "$work"' EXIT
 alone=$(taskset -c 1 test/bench/build/loadgen "$opens" "$target")
 ns=()
 [[ ${EBPF_AUDIT_PIDNS:-0} == 1 ]] && ns=(unshare --pid --fork --mount-proc --kill-child)
-taskset -c 0 "${ns[@]}" node dist/producer/cli.js --topic-prefix "bench-cost-$(node -p "Date.now().toString(36)")" --ring-buffer-mb 64 --log-level info --syscall-hooks "${EBPF_AUDIT_SYSCALL_HOOKS:-auto}" --spool-dir "$work/spool" 2>"$log" &
+taskset -c 0 "${ns[@]}" node dist/producer/cli.js --topic-prefix "bench-cost-$(node -p "Date.now().toString(36)")" --ring-buffer-mb 64 --log-level info --syscall-hooks "${EBPF_AUDIT_SYSCALL_HOOKS:-auto}" ${EBPF_AUDIT_PRODUCER_ARGS:-} --spool-dir "$work/spool" 2>"$log" &
 pid=$!
-for _ in $(seq 1 150); do grep -q '"msg":"capturing"' "$log" && break; sleep 0.2; done
+for _ in $(seq 1 150); do grep -qs '"msg":"capturing"' "$log" && break; sleep 0.2; done
 prod=$pid
 (( ${#ns[@]} )) && prod=$(cat /proc/$pid/task/$pid/children | tr -d ' ')
 grep -h '"msg":"excluding the producer' "$log" | node -e 'const l=JSON.parse(require("fs").readFileSync(0,"utf8"));console.log(`producer: tgid ${l.tgid} excluded, process.pid ${l.pid}`)'

@@ -1,12 +1,13 @@
 /**
  * Consumer benchmark: preload a topic set with N events shaped like a busy fleet (16 hosts; file
  * opens, connects, execs; a few that the default rules flag), then read them all with
- *   tail --from-beginning --until-end > /dev/null           (text lines)
+ *   tail --from-beginning --until-end > /dev/null           (text lines; then --output json, ecs)
  *   detect --from-beginning --until-end --output none       (default pack, alerts published)
  * and, for scale, the rule engine alone on the decoded events in this process.
  * Rates are events per wall second and per CPU second (per core) of the CLI, from its own final
- * log line. One run on this machine; the broker runs here too.
- *   node dist/test/bench/consume.js [events=1000000]
+ * log line, and whether the consumer aims of issue #12 are met. One run on this machine; the broker
+ * runs here too.
+ *   node dist/test/bench/consume.js [events=1000000] [prefix of topics an earlier run preloaded]
  */
 import * as fs from 'node:fs';
 import { spawn } from 'node:child_process';
@@ -23,6 +24,8 @@ import { BROKERS, CONSUMER_CLI } from '../helpers/env';
 import { quietLogger, testKafka } from '../helpers/kafka';
 
 const N = Number(process.argv[2] ?? 1_000_000);
+/** Topics preloaded by an earlier run (its prefix): read them again instead of loading new ones. */
+const REUSE = process.argv[3];
 const registry = createSchemaRegistry();
 
 async function preload(prefix: string, events: AuditEvent[]): Promise<number> {
@@ -87,9 +90,12 @@ function report(name: string, u: Usage): void {
 
 async function main(): Promise<void> {
   let events: AuditEvent[] = makeEvents(N);
-  const prefix = `bench-consume-${Date.now().toString(36)}`;
-  const loadMs = await preload(prefix, events);
-  console.log(`preloaded ${N} events into ${prefix}.{file,net,process} in ${(loadMs / 1000).toFixed(1)} s (${k(N / (loadMs / 1000))}/s)`);
+  const prefix = REUSE ?? `bench-consume-${Date.now().toString(36)}`;
+  if (REUSE) console.log(`reading ${N} events preloaded into ${prefix}.{file,net,process} by an earlier run`);
+  else {
+    const loadMs = await preload(prefix, events);
+    console.log(`preloaded ${N} events into ${prefix}.{file,net,process} in ${(loadMs / 1000).toFixed(1)} s (${k(N / (loadMs / 1000))}/s)`);
+  }
 
   // The engine alone, on events decoded as the consumer gets them (avsc records), a chunk at a
   // time as they would stream in; only the engine is timed.
@@ -116,9 +122,25 @@ async function main(): Promise<void> {
   report('tail --output text > /dev/null', tail);
   const json = await runCli(['tail', '--topic-prefix', prefix, '--from-beginning', '--until-end', '--output', 'json'], 'tail stopped');
   report('tail --output json > /dev/null', json);
-  const detect = await runCli(['detect', '--topic-prefix', prefix, '--from-beginning', '--until-end', '--output', 'none', '--group', `${prefix}-detect`], 'detect stopped');
+  const ecs = await runCli(['tail', '--topic-prefix', prefix, '--from-beginning', '--until-end', '--output', 'ecs'], 'tail stopped');
+  report('tail --output ecs > /dev/null', ecs);
+  // A group of its own per run: a reused prefix would otherwise resume at the group's commits.
+  const group = `${prefix}-detect-${Date.now().toString(36)}`;
+  const detect = await runCli(['detect', '--topic-prefix', prefix, '--from-beginning', '--until-end', '--output', 'none', '--group', group], 'detect stopped');
   report('detect (default pack, publishing)', detect);
-  if (detect.received !== N || tail.received !== N) throw new Error(`read ${tail.received} (tail) and ${detect.received} (detect) of ${N}`);
+  const perCpu = (u: Usage): number => u.received / (u.cpuMs / 1000);
+  console.log(
+    `aims of #12, per CPU second: detect 250.0k (${perCpu(detect) >= 250_000 ? 'met' : 'missed'}: ${k(perCpu(detect))}), ` +
+      `tail --output json 200.0k (${perCpu(json) >= 200_000 ? 'met' : 'missed'}: ${k(perCpu(json))})`,
+  );
+  for (const [name, u] of [
+    ['tail', tail],
+    ['tail json', json],
+    ['tail ecs', ecs],
+    ['detect', detect],
+  ] as const) {
+    if (u.received !== N) throw new Error(`${name} read ${u.received} of ${N}`);
+  }
 }
 
 main().then(

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { topicFor } from '../../common/topics';
-import { BROKERS, PRODUCER_CLI } from '../helpers/env';
+import { BROKERS, PRODUCER_CLI, producerNodeFlags } from '../helpers/env';
 import { localBroker } from '../helpers/local-broker';
 import { countMarkers } from '../helpers/markers';
 import { start, type Running } from '../helpers/proc';
@@ -30,7 +30,20 @@ interface Subject {
 }
 
 const launch = (s: Omit<Subject, 'producer'>): Running =>
-  start(process.execPath, [PRODUCER_CLI, '--brokers', BROKERS, '--topic-prefix', s.prefix, '--spool-dir', s.spool, '--include-path', `${s.dir}/`, '--stats-interval', '5']);
+  start(process.execPath, [
+    ...producerNodeFlags(),
+    PRODUCER_CLI,
+    '--brokers',
+    BROKERS,
+    '--topic-prefix',
+    s.prefix,
+    '--spool-dir',
+    s.spool,
+    '--include-path',
+    `${s.dir}/`,
+    '--stats-interval',
+    '5',
+  ]);
 
 /** Distinct marker names of `dir` in the spool's segment files (the path is stored as plain bytes). */
 function onDisk(spool: string, dir: string): number {

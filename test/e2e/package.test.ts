@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { BROKERS, needsBroker, needsRoot, ROOT_DIR, uniquePrefix, defaultPackCheck } from '../helpers/env';
+import { BROKERS, needsBroker, needsRoot, ROOT_DIR, uniquePrefix, defaultPackCheck, producerNodeFlags } from '../helpers/env';
 import { loadedProgramIds, programIdsHeldBy } from '../helpers/bpf-holders';
 import { findEvent } from '../helpers/kafka';
 import { startContainer, type Container } from '../helpers/nspawn';
@@ -112,6 +112,14 @@ test('the Debian package on a clean Debian 12 with systemd: install, hardened un
     const uid = c.ok('id -u ebpf-audit').trim();
     assert.match(producer, new RegExp(`^Uid:\\s+${uid}\\s+${uid}\\s+${uid}\\s+${uid}$`, 'm'), 'the producer runs as ebpf-audit');
     for (const set of ['CapEff', 'CapPrm', 'CapBnd']) assert.match(producer, new RegExp(`^${set}:\\s+${CAP_MASK}$`, 'm'), `producer ${set}`);
+    // The wrapper gives Node the producer's flags from its first line (the young generation's size).
+    const argv = fs
+      .readFileSync(`/proc/${c.hostPid(mainPid(c, PRODUCER))}/cmdline`, 'utf8')
+      .split('\0')
+      .filter(Boolean);
+    const flags = producerNodeFlags();
+    assert.ok(flags.includes('--max-semi-space-size=4'), `the producer's first line: ${flags.join(' ')}`);
+    assert.deepEqual(argv.slice(0, 1 + flags.length + 1), ['/usr/lib/ebpf-audit/node/bin/node', ...flags, '/usr/lib/ebpf-audit/dist/producer/cli.js']);
     const tail = statusOf(c, TAIL);
     assert.match(tail, new RegExp(`^Uid:\\s+${c.ok('id -u ebpf-audit-consumer').trim()}\\s`, 'm'));
     assert.match(tail, /^CapEff:\s+0{16}$/m);

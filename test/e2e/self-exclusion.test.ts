@@ -15,7 +15,7 @@ import { BROKERS, CONSUMER_CLI, PRODUCER_CLI, missing, needsBroker, needsRoot, u
 import { findEvent } from '../helpers/kafka';
 import { start } from '../helpers/proc';
 
-/** The keys of the excluded_tgids map this process holds (found through its fds: other producers may run). */
+/** The tgids in the excluded_tgid map this process holds (found through its fds: other producers may run). */
 function excludedTgidsOf(pid: number): number[] {
   const ids = new Set<number>();
   for (const fd of fs.readdirSync(`/proc/${pid}/fdinfo`)) {
@@ -24,11 +24,11 @@ function excludedTgidsOf(pid: number): number[] {
   }
   for (const id of ids) {
     const info = JSON.parse(execFileSync('bpftool', ['-j', 'map', 'show', 'id', String(id)], { encoding: 'utf8' })) as { name?: string };
-    if (info.name !== 'excluded_tgids') continue;
-    const entries = JSON.parse(execFileSync('bpftool', ['-j', 'map', 'dump', 'id', String(id)], { encoding: 'utf8' })) as { key: string[] }[];
-    return entries.map((e) => Buffer.from(e.key.map((b) => parseInt(b, 16))).readUInt32LE(0)).sort((a, b) => a - b);
+    if (info.name !== 'excluded_tgid') continue;
+    const entries = JSON.parse(execFileSync('bpftool', ['-j', 'map', 'dump', 'id', String(id)], { encoding: 'utf8' })) as { value: string[] }[];
+    return entries.map((e) => Buffer.from(e.value.map((b) => parseInt(b, 16))).readUInt32LE(0)).sort((a, b) => a - b);
   }
-  throw new Error(`process ${pid} holds no excluded_tgids map`);
+  throw new Error(`process ${pid} holds no excluded_tgid map`);
 }
 
 const CASES = [

@@ -12,6 +12,15 @@ import type { TestContext } from 'node:test';
 export const ROOT_DIR = path.resolve(__dirname, '../../..');
 export const DIST_DIR = path.join(ROOT_DIR, 'dist');
 export const PRODUCER_CLI = path.join(DIST_DIR, 'producer/cli.js');
+/**
+ * The Node flags the producer runs with wherever it is installed: its first line's
+ * (#!/usr/bin/env -S node FLAGS), which the packages' wrapper copies. Benchmarks that measure the
+ * producer run it with them.
+ */
+export function producerNodeFlags(): string[] {
+  const first = fs.readFileSync(PRODUCER_CLI, 'utf8').split('\n', 1)[0];
+  return (/^#!\/usr\/bin\/env -S node(.*)$/.exec(first)?.[1] ?? '').split(' ').filter(Boolean);
+}
 export const CONSUMER_CLI = path.join(DIST_DIR, 'consumer/cli.js');
 export const BPF_OBJECT = path.join(ROOT_DIR, 'bpf/build/ebpf-audit.bpf.o');
 export const BROKERS = process.env.EBPF_AUDIT_BROKERS ?? '127.0.0.1:9092';
@@ -55,9 +64,16 @@ export function uniquePrefix(name: string): string {
   return `test-${name}-${process.pid}-${Date.now().toString(36)}`;
 }
 
+/** Spool directories made for this test process, removed when it exits (a spool under load holds up to GBs). */
+const spools: string[] = [];
+process.on('exit', () => {
+  for (const dir of spools) fs.rmSync(dir, { recursive: true, force: true });
+});
+
 /** Producer CLI arguments for a test: its own topics and its own spool directory. */
 export function producerArgs(prefix: string, extra: string[] = []): string[] {
   const spool = fs.mkdtempSync(path.join(os.tmpdir(), 'ea-spool-'));
+  spools.push(spool);
   return [PRODUCER_CLI, '--brokers', BROKERS, '--topic-prefix', prefix, '--spool-dir', spool, ...extra];
 }
 

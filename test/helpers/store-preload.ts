@@ -8,14 +8,14 @@ import type { AuditEvent } from '../../schemas/types';
 import type { Alert } from '../../consumer/rules/engine';
 import { alertToAvro } from '../../consumer/detect/alert-format';
 import { withAdmin } from '../../common/admin';
-import { quietLogger, testKafka } from './kafka';
+import { exactProducer, quietLogger, testKafka } from './kafka';
 
 const registry = createSchemaRegistry();
 
 export async function createTopicSet(prefix: string): Promise<void> {
   const kafka = testKafka('store-preload');
   await ensureTopics(kafka, topicSpecs(prefix, BROKER_DEFAULTS), quietLogger);
-  const producer = kafka.producer();
+  const producer = exactProducer(kafka);
   await producer.connect();
   for (const kind of ['file', 'net', 'process', 'alert'] as SchemaKind[]) await producer.send({ topic: schemasTopic(prefix), messages: [schemaMessage(registry.current(kind))] });
   await producer.disconnect();
@@ -23,7 +23,7 @@ export async function createTopicSet(prefix: string): Promise<void> {
 
 /** Send events (and alerts) in batches; extra raw messages (malformed ones) go to the file topic. */
 export async function preload(prefix: string, events: AuditEvent[], opts: { alerts?: Alert[]; raw?: Buffer[]; batch?: number } = {}): Promise<void> {
-  const producer = testKafka('store-preload').producer();
+  const producer = exactProducer(testKafka('store-preload'));
   await producer.connect();
   const BATCH = opts.batch ?? 5000;
   for (let i = 0; i < events.length; i += BATCH) {

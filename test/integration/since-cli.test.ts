@@ -14,7 +14,7 @@ import { BROKER_DEFAULTS, ensureTopics, topicSpecs } from '../../common/topic-ad
 import { topicFor } from '../../common/topics';
 import { createSchemaRegistry } from '../../schemas/registry';
 import { BROKERS, CONSUMER_CLI, needsBroker, uniquePrefix } from '../helpers/env';
-import { quietLogger, testKafka } from '../helpers/kafka';
+import { exactProducer, quietLogger, testKafka } from '../helpers/kafka';
 import { fileEvent } from '../helpers/samples';
 
 const OLD = 600; // 20 minutes ago
@@ -33,7 +33,7 @@ async function preload(prefix: string): Promise<void> {
     const ev = { ...fileEvent, time_ns: BigInt(ms) * 1_000_000n, path: recent ? `/recent/${i}` : `/old/${i}` };
     messages.push({ key: `host-${i % 6}`, value: registry.encode('file', ev), timestamp: String(ms) });
   }
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const producer = exactProducer(kafka);
   await producer.connect();
   await producer.send({ topic: topicFor(prefix, 'file'), messages, acks: -1, compression: CompressionTypes.None });
   await producer.disconnect();

@@ -5,7 +5,9 @@ import { test } from 'node:test';
 import { BROKER_DEFAULTS, ensureTopics, topicSpecs } from '../../common/topic-admin';
 import { topicFor } from '../../common/topics';
 import { createKafkaPublisher } from '../../producer/publish/kafka-publisher';
+import { formatJson } from '../../consumer/core/output/json';
 import { createSchemaRegistry } from '../../schemas/registry';
+import type { AuditEvent } from '../../schemas/types';
 import { BROKERS, CONSUMER_CLI, needsBroker, uniquePrefix } from '../helpers/env';
 import { quietLogger, readTopic, testKafka } from '../helpers/kafka';
 import { start } from '../helpers/proc';
@@ -136,6 +138,58 @@ test('tail --output json and ecs with --kind and --comm filters', { timeout: 900
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--output must be text, json or ecs/);
 });
+
+test(
+  'tail --output json, no filter: lines written from the Avro bytes are the decoded lines; a cut message is still counted, logged and skipped',
+  { timeout: 90000 },
+  async (t) => {
+    if (await needsBroker(t)) return;
+    const prefix = uniquePrefix('jsonraw');
+    const kafka = testKafka('jsonraw-preload');
+    await ensureTopics(kafka, topicSpecs(prefix, BROKER_DEFAULTS), quietLogger);
+    const registry = createSchemaRegistry();
+    const p = createKafkaPublisher({ kafka, logger: quietLogger, acks: -1, lingerMs: 0, batchSize: 100, maxQueued: 1000, compression: 'None' });
+    await p.connect();
+    for (const path of ['/plain', '/caf\u00e9 "quoted" \\ \u009b[31m', '']) p.offer(topicFor(prefix, 'file'), { key: 'h', value: registry.encode('file', { ...fileEvent, path }) });
+    const whole = Buffer.from(registry.encode('file', { ...fileEvent, path: '/cut' }));
+    // Our header, a body cut short: the transcoder gives up, the decoder reports it.
+    p.offer(topicFor(prefix, 'file'), { key: 'h', value: whole.subarray(0, whole.length - 3) });
+    p.offer(topicFor(prefix, 'net'), { key: 'h', value: registry.encode('net', netEvent) });
+    await p.flush(30000);
+    await p.disconnect();
+    const expected: string[] = [];
+    let malformed = 0;
+    for (const kind of ['file', 'net'] as const) {
+      const topic = topicFor(prefix, kind);
+      const admin = testKafka('count').admin();
+      await admin.connect();
+      const total = (await admin.fetchTopicOffsets(topic)).reduce((n, q) => n + Number(q.high) - Number(q.low), 0);
+      await admin.disconnect();
+      for (const v of await readTopic(topic, (vs) => vs.length >= total, 30000)) {
+        try {
+          expected.push(formatJson({ kind, event: registry.decode(kind, v) } as AuditEvent));
+        } catch {
+          malformed++;
+        }
+      }
+    }
+    assert.ok(malformed >= 1, 'the cut message is in the topic');
+    const r = spawnSync(
+      process.execPath,
+      [CONSUMER_CLI, 'tail', '--brokers', BROKERS, '--topic-prefix', prefix, '--from-beginning', '--until-end', '--output', 'json', '--kind', 'file,net'],
+      {
+        encoding: 'utf8',
+        timeout: 60000,
+      },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.stdout.trimEnd().split('\n').sort(), expected.sort());
+    assert.ok(r.stdout.includes('"path":"/caf\u00e9 \\"quoted\\" \\\\ \\u009b[31m"'), 'escaped as before');
+    const skipped = r.stderr.split('\n').filter((l) => l.includes('malformed message skipped'));
+    assert.equal(skipped.length, malformed);
+    assert.match(skipped[0], new RegExp(`"topic":"${prefix}.file","partition":\\d+,"offset":"\\d+".*truncated buffer`));
+  },
+);
 
 test('tail --since starts at a time: older events are not printed', { timeout: 90000 }, async (t) => {
   if (await needsBroker(t)) return;

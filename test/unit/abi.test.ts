@@ -75,4 +75,8 @@ test('constants match: record types, ops, counter slots, flags', () => {
   const c = cLayout();
   assert.deepEqual(c.ea_path_key.fields.prefixlen, [0, 4]);
   assert.deepEqual(c.ea_path_key.fields.path, [4, L.PATH_KEY_LEN]);
+  assert.equal(k.EA_PID_INLINE, L.PID_INLINE);
+  assert.deepEqual(c.ea_filter_cfg.fields.pids, [L.FILTER_CFG.pids, 4 * L.PID_INLINE]);
+  assert.deepEqual(c.ea_filter_cfg.fields.pid_rules, [L.FILTER_CFG.pid_rules, L.PID_INLINE]);
+  assert.equal(c.ea_filter_cfg.size, L.FILTER_CFG.SIZE);
 });

@@ -83,6 +83,19 @@ test('--config and EBPF_AUDIT_CONFIG choose the file; an explicit file must exis
   await assert.rejects(run(['--config', path.join(tmp, 'missing.yaml')]), (e: Error) => e instanceof ConfigError && /missing\.yaml: not found/.test(e.message));
 });
 
+test('a file of comments only (as the packages install) gives the defaults; a key after comments is read', async () => {
+  const defaults = { db: '/var/lib/x.db', batch: '100', tag: [], verbose: false, compact: true, mode: 'safe' };
+  for (const text of ['', '\n', '# db: /srv/x.db\n\n  # batch: 5\r\n\t\n#', '   \n# only\n']) {
+    const dir = fs.mkdtempSync(path.join(tmp, 'comments-'));
+    fs.writeFileSync(path.join(dir, 'store.yaml'), text);
+    assert.deepEqual((await run([], {}, dir)).opts, defaults, JSON.stringify(text));
+  }
+  assert.equal((await run(['--config', write('late.yaml', '# defaults below\n\n  # batch: 5\nbatch: 8\n')])).opts?.batch, '8');
+  assert.equal((await run(['--config', write('crlf.yaml', '# x\r\nbatch: 9\r\n')])).opts?.batch, '9');
+  // A line that is not a comment still goes to the parser and its errors.
+  await assert.rejects(run(['--config', write('bad.yaml', '# x\n  batch: 1\n bad\n')]), ConfigError);
+});
+
 test('bad files, keys and values name file:line:col; bad variables name the variable', async () => {
   const cases: [string, RegExp][] = [
     ['batch: 1\nbtach: 2\n', /bad\.yaml:2:1: unknown key "btach"; did you mean "batch"\?/],

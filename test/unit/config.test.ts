@@ -41,6 +41,8 @@ test('valid options become a typed config', () => {
   assert.equal(c.ringBytes, 16 << 20);
   assert.equal(c.compression, 'GZIP');
   assert.equal(c.acks, -1);
+  assert.equal(c.maxQueuedBytes, 4 << 20, 'the memory queue cap by default');
+  assert.equal(buildProducerConfig({ ...ok, maxQueuedMb: '32' }).maxQueuedBytes, 32 << 20);
 });
 
 test('each bad option is a ConfigError naming the option', () => {
@@ -64,6 +66,7 @@ test('each bad option is a ConfigError naming the option', () => {
     [{ filterFile: '/nonexistent/filters.json' }, /filter file \/nonexistent\/filters\.json/],
     [{ spoolDir: 'relative/dir' }, /--spool-dir must be an absolute path/],
     [{ spoolMaxMb: '0' }, /--spool-max-mb/],
+    [{ maxQueuedMb: '0' }, /--max-queued-mb must be an integer from 1/],
     [{ metricsPort: '70000' }, /--metrics-port/],
     [{ metricsHost: 'a b' }, /--metrics-host/],
     [{ procRoot: 'proc' }, /--proc-root must be an absolute path/],

@@ -335,3 +335,29 @@ test('unknown type, short record and size mismatch are DecodeErrors', () => {
   const wrong = cRecord('ea_proc_exit', (p) => task(p, 4, 999));
   assert.throws(() => decodeRecord(wrong, 0, wrong.length), /says 999 bytes/);
 });
+
+test('comm: each record gets its own bytes, also when the last comm is handed out again', () => {
+  const c = cLayout();
+  const withComm = (bytes: Buffer): Buffer =>
+    cRecord('ea_proc_exit', (p) => {
+      task(p, 4, c.ea_proc_exit.size);
+      p.bytes('task.comm', Buffer.concat([bytes, Buffer.alloc(16)]).subarray(0, 16));
+    });
+  const commOf = (rec: Buffer): string => decodeRecord(rec, 0, rec.length).task.comm;
+  const full16 = Buffer.from('sixteen-chars-xy'); // no NUL: all 16 bytes
+  const cases: Array<[Buffer, string]> = [
+    [Buffer.from('abc'), 'abc'],
+    [Buffer.from('abc'), 'abc'],
+    [Buffer.from('abd'), 'abd'],
+    [Buffer.from('ab'), 'ab'],
+    [Buffer.from('abc\0zz'), 'abc'],
+    [Buffer.from(''), ''],
+    [full16, 'sixteen-chars-xy'],
+    [Buffer.from('sixteen-chars-xz'), 'sixteen-chars-xz'],
+    [Buffer.from('ü-é'), 'ü-é'],
+    [Buffer.from([0xff, 0x41]), '\ufffdA'],
+    [Buffer.from([0xfe, 0x41]), '\ufffdA'],
+    [Buffer.from('abc'), 'abc'],
+  ];
+  for (const [bytes, want] of cases) assert.equal(commOf(withComm(bytes)), want, `comm bytes ${bytes.toString('hex')}`);
+});

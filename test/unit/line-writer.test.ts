@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
+import { ascii } from '../../consumer/core/output/json-bytes';
 import { createLineWriter } from '../../consumer/core/output/line-writer';
 
 test('lines are written in order, newline-terminated', async () => {
@@ -25,6 +26,27 @@ test('multi-byte text and lines larger than the write buffer come out byte-exact
   for (const l of lines) await w.write(l);
   await w.flush();
   assert.equal(Buffer.concat(chunks).toString('utf8'), `${lines.join('\n')}\n`);
+});
+
+test('lines encoded in place (lineOut, commit) mix with written ones, in order, also when one outgrows the chunk', async () => {
+  const chunks: Buffer[] = [];
+  const stream = new Writable({ write: (c: Buffer, _e, cb) => (chunks.push(Buffer.from(c)), cb()) });
+  const w = createLineWriter({ stream, onClosed: () => assert.fail('not closed') });
+  const lines: string[] = [];
+  for (let i = 0; i < 4000; i++) {
+    const line = i % 997 === 5 ? `${i} ${'y'.repeat(150_000)}` : `${i} ${'z'.repeat(i % 300)}`;
+    lines.push(line);
+    if (i % 3 === 0) {
+      await w.write(line);
+      continue;
+    }
+    const o = w.lineOut(64)!; // less than the long lines need: ascii grows it
+    ascii(o, line);
+    await w.commit(o);
+  }
+  await w.flush();
+  assert.equal(Buffer.concat(chunks).toString('utf8'), `${lines.join('\n')}\n`);
+  assert.equal(w.lines, 4000);
 });
 
 test('a reader that goes away (EPIPE) ends the writer quietly', async () => {

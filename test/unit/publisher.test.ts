@@ -145,6 +145,16 @@ test('a healthy stream is delivered in order from memory and never touches the d
   done();
 });
 
+test('a request full by bytes is sent at once, without waiting for the linger', async () => {
+  // A minute of linger and a batch size never reached: only the byte limit can start the request.
+  const { kafka, p, done } = setup({ lingerMs: 60_000, batchSize: 100_000, maxBatchBytes: 4096, spoolAfterMs: 120_000 });
+  p.start();
+  for (let i = 0; i < 20; i++) assert.ok(p.offer('t.file', { key: 'h', value: Buffer.alloc(300, i) }));
+  await waitFor('a request', () => kafka.requests > 0, 5000);
+  assert.ok(kafka.taken.get('t.file')!.length >= 4096 / 400, 'the first request carried a full request of messages');
+  done();
+});
+
 test('outage: the first failed send moves memory to disk; replay after it delivers everything, in order, once', async () => {
   const { kafka, spool, p, offer, states, done } = setup({ lingerMs: 5 });
   p.start();

@@ -94,6 +94,22 @@ test('longs round-trip exactly across the varint byte lengths (the direct BigInt
     2n ** 62n,
     2n ** 63n - 1n,
     -(2n ** 63n),
+    // The double-assisted path (2^52 up to 2^63): its top, where Number(n) rounds to 2^63, and
+    // wall-clock nanoseconds (about 2^60.6) around multiples of 2^32, where the rounded double
+    // crosses into the next or previous high word.
+    2n ** 63n - 511n,
+    2n ** 63n - 512n,
+    2n ** 63n - 513n,
+    2n ** 63n - 1025n,
+    1_764_012_345_123_456_789n,
+    ...[2n ** 52n, 2n ** 53n, 1_764_012_345_123_456_789n, 2n ** 62n + 2n ** 40n, 2n ** 63n - 2n ** 33n].flatMap((v) => {
+      const base = (v >> 32n) << 32n;
+      return [0n, 1n, 127n, 128n, 129n, 255n, 256n, 257n, 511n, 512n, 513n, 2n ** 31n, 2n ** 32n - 513n, 2n ** 32n - 512n, 2n ** 32n - 256n, 2n ** 32n - 1n].flatMap((d) => [
+        base + d,
+        base - d,
+        -(base + d),
+      ]);
+    }),
   ];
   const random = Array.from({ length: 2000 }, (_, i) => BigInt.asIntN(64, BigInt(`0x${crypto.randomBytes(8).toString('hex')}`) >> BigInt(i % 64)));
   for (const v of [...edges, ...random]) {

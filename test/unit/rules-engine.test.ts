@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { ipv4Number, ipv4NumberLenient } from '../../common/ipv4';
 import { createEngine, type Alert } from '../../consumer/rules/engine';
 import { DEFAULT_RULES, loadRules, readRuleFile, type RuleFile } from '../../consumer/rules/loader';
 import { alertFromAvro, alertToAvro, formatAlertJson, formatAlertLine } from '../../consumer/detect/alert-format';
@@ -197,4 +198,45 @@ test('the default pack loads, and every rule has an id, a description, a severit
     );
     assert.ok(r.enabled, r.id);
   }
+});
+
+test('keys of two by fields: a reused pid with another start time is another key, in both orders of firing', () => {
+  const engine = createEngine({ rules: rules(agg('evt.type = connect', 'count >= 2 within 10s by proc.pid, proc.start')) });
+  const at = (s: bigint, start: bigint): AuditEvent => {
+    const ev = connect(T0 + s * SEC, 1, { pid: 7 });
+    return { ...ev, event: { ...ev.event, process: { ...ev.event.process, start_time_ns: start } } } as AuditEvent;
+  };
+  assert.equal(run(engine, [at(0n, 100n), at(1n, 200n)]).length, 0, 'one event per key');
+  assert.equal(engine.stats().aggregates.a.keys, 2);
+  assert.equal(run(engine, [at(2n, 100n)]).length, 1, 'the first start fires');
+  assert.equal(run(engine, [at(3n, 200n)]).length, 1, 'the second start still had its count');
+  assert.equal(engine.stats().aggregates.a.keys, 0);
+  assert.equal(run(engine, [at(4n, 100n)]).length, 0, 'counting afresh');
+  assert.equal(run(engine, [at(5n, 100n)]).length, 1);
+});
+
+test('distinct addresses and ports: each spelling of an address is its own value, IPv4 or not', () => {
+  const engine = createEngine({ rules: rules(agg('evt.type = connect', 'distinct(net.dst_ip, net.dst_port) > 3 within 10s by proc.pid')) });
+  const evs = [
+    connect(T0, 80, { ip: '10.0.0.1' }),
+    connect(T0, 80, { ip: '10.0.0.1' }),
+    connect(T0, 80, { ip: '10.0.0.01' }),
+    connect(T0, 80, { ip: '::ffff:10.0.0.1' }),
+    connect(T0, 8080, { ip: '10.0.0.1' }),
+  ];
+  const alerts = run(engine, evs);
+  assert.equal(alerts.length, 1);
+  assert.equal(alerts[0].count, 4);
+  assert.equal(alerts[0].events[0], evs[4]);
+});
+
+test('ipv4: only the canonical dotted form is a number', () => {
+  assert.equal(ipv4Number('0.0.0.0'), 0);
+  assert.equal(ipv4Number('10.1.2.3'), 0x0a010203);
+  assert.equal(ipv4Number('255.255.255.255'), 2 ** 32 - 1);
+  for (const s of ['', '256.0.0.1', '1.2.3', '1.2.3.4.5', '01.2.3.4', '1..2.3', '1.2.3.', '.1.2.3', '1.2.3.4 ', '::1', '1.2.3.-4']) assert.equal(ipv4Number(s), -1, s);
+  // The rules' address tests: leading zeros are read, the rest is refused as above.
+  assert.equal(ipv4NumberLenient('010.001.2.003'), 0x0a010203);
+  assert.equal(ipv4NumberLenient('10.1.2.3'), 0x0a010203);
+  for (const s of ['', '256.0.0.1', '0256.0.0.1', '1.2.3', '1.2.3.4.5', '1..2.3', '1.2.3.', '::1']) assert.equal(ipv4NumberLenient(s), -1, s);
 });

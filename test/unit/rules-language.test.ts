@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { compileExpression, loadRules, type RuleFile } from '../../consumer/rules/loader';
-import { globToRegExp } from '../../consumer/rules/tests';
+import { globToRegExp, pmatch } from '../../consumer/rules/tests';
 import { createProcessTree } from '../../consumer/rules/process-tree';
 import { RuleError } from '../../consumer/rules/errors';
 import type { AuditEvent } from '../../schemas/types';
@@ -28,6 +28,41 @@ function matches(expr: string, ev: AuditEvent): boolean {
 const file = (over: Partial<typeof fileEvent> = {}): AuditEvent => ({ kind: 'file', event: { ...fileEvent, ...over } });
 const net = (over: Partial<typeof netEvent> = {}): AuditEvent => ({ kind: 'net', event: { ...netEvent, ...over } });
 const exec = (args: string[], comm = 'bash'): AuditEvent => ({ kind: 'process', event: { ...execEvent, args, process: { ...proc, comm } } });
+
+test('pmatch, grouped by leading characters, answers as comparing with every directory', () => {
+  const lists = [['/usr', '/lib', '/lib64', '/proc', '/sys', '/snap'], ['/'], ['/etc/', '/etc//x', 'rel', 'r', ''], ['/\u{1F600}x', '/é']];
+  const paths = [
+    '/usr',
+    '/usr/',
+    '/usr/bin/x',
+    '/usrx',
+    '/lib64/a',
+    '/lib6',
+    '/l',
+    '/',
+    '',
+    'r',
+    'r/x',
+    'rel',
+    'rel/a',
+    'relx',
+    '/etc',
+    '/etc/',
+    '/etc//x/y',
+    '/sys/a',
+    '/snapd',
+    '/\u{1F600}x/1',
+    '/\u{1F600}',
+    '/é/x',
+    '/e/x',
+    'u',
+  ];
+  for (const dirs of lists) {
+    const fast = pmatch(dirs);
+    const every = (s: string): boolean => dirs.some((d) => s === d.replace(/\/+$/, '') || s.startsWith(d.endsWith('/') ? d : `${d}/`));
+    for (const s of paths) assert.equal(fast(s), every(s), `${JSON.stringify(s)} pmatch ${JSON.stringify(dirs)}`);
+  }
+});
 
 test('string operators: = != in startswith endswith contains icontains glob pmatch exists', () => {
   const ev = file({ path: '/etc/ssh/sshd_config' });

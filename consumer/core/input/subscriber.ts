@@ -43,6 +43,12 @@ export interface SubscriberOptions<K extends SchemaKind = EventKind> {
    */
   onEvent: (rec: Decoded<K>, partition: number, offset: string) => void | Promise<void>;
   /**
+   * Offered each message's value before it is decoded (a consumer that can use the bytes as they
+   * are: tail's JSON lines). Returns false to leave the message to the decoder and onEvent;
+   * otherwise it has handled a well-formed message (true, or a promise for backpressure).
+   */
+  onValue?: (kind: K, value: Buffer) => boolean | Promise<void>;
+  /**
    * Called after each fetched batch, before its offsets can be committed: what the batch caused
    * (detect's alerts, the store's rows) is made durable here, so a crash re-reads the batch rather
    * than losing it. `lastOffset`: the last message handled (malformed ones included), if any.
@@ -110,6 +116,7 @@ export function createSubscriber<K extends SchemaKind = EventKind>(opts: Subscri
   const consumer: Consumer = opts.kafka.consumer({ groupId, allowAutoTopicCreation: false, sessionTimeout: 30000, heartbeatInterval: 3000 });
   const decoder = createMessageDecoder({ kafka: opts.kafka, registry: opts.registry, registryClient: opts.registryClient, topicPrefix: opts.topicPrefix, logger: log });
   const stats: SubscriberStats = { received: 0, decoded: 0, malformed: 0, skipped: 0 };
+  const onValue = opts.onValue;
   const kindOf = new Map<string, K>(opts.kinds.map((k) => [topicOfKind(opts.topicPrefix, k), k]));
   const mode = startMode(opts);
   let positions: Positions | undefined;
@@ -156,6 +163,17 @@ export function createSubscriber<K extends SchemaKind = EventKind>(opts: Subscri
         const go = follow.admit(ms, message.offset);
         // 'defer': end the batch before this message; the next fetch reads it again.
         if (go !== true && (await go) === 'defer') return { handled, complete: false };
+      }
+      if (onValue && message.value) {
+        const r = onValue(kind, message.value);
+        if (r !== false) {
+          handled = message.offset;
+          stats.received++;
+          stats.decoded++;
+          if (r !== true) await r;
+          if (lead) lead.read(ms);
+          continue;
+        }
       }
       let rec: Decoded<K> | undefined;
       try {

@@ -2,9 +2,20 @@
  * Buffered line output to stdout that respects backpressure and treats a closed pipe as the end
  * of the job, not a crash (`tail | head -3` must exit cleanly; the original tool died here).
  */
+import type { ByteOut } from './json-bytes';
+
 export interface LineWriter {
   /** Queue a line; the returned promise (if any) resolves when the stream can take more. */
   write(line: string): void | Promise<void>;
+  /** The same for a line already encoded: bytes [0, length) of `src`, no newline. */
+  writeBytes(src: Buffer, length: number): void | Promise<void>;
+  /**
+   * For a line encoded in place: the output chunk as a ByteOut at its end, with room for `size`
+   * bytes (it may grow); undefined once the stream has closed. Nothing is written until `commit`.
+   */
+  lineOut(size: number): ByteOut | undefined;
+  /** The line written into lineOut's ByteOut (no newline) is done. */
+  commit(o: ByteOut): void | Promise<void>;
   /** Write out what is buffered. */
   flush(): void | Promise<void>;
   readonly closed: boolean;
@@ -21,7 +32,7 @@ interface Utf8Writable {
 
 export function createLineWriter(opts: { stream: NodeJS.WritableStream; onClosed: () => void }): LineWriter {
   const { stream } = opts;
-  let chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  let chunk: Buffer = Buffer.allocUnsafe(CHUNK_BYTES);
   let bytes = 0;
   let closed = false;
   let lines = 0;
@@ -75,24 +86,56 @@ export function createLineWriter(opts: { stream: NodeJS.WritableStream; onClosed
     return draining;
   }
 
+  /** Room for `size` more bytes in the chunk; false when the stream has closed. */
+  function room(size: number): boolean {
+    if (bytes + size > chunk.length) {
+      void flush(); // its wait, if any, is what `written` returns
+      if (size > chunk.length) chunk = Buffer.allocUnsafe(size);
+    }
+    return !closed;
+  }
+
+  function written(): void | Promise<void> {
+    chunk[bytes++] = 0x0a;
+    lines++;
+    if (bytes >= FLUSH_BYTES) return flush();
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
+    }
+    return draining;
+  }
+
+  /** lineOut's view of the chunk (one object, reused). */
+  const out: ByteOut = { buf: chunk, pos: 0 };
+
   return {
+    lineOut(size) {
+      if (closed || !room(size + 1)) return undefined;
+      out.buf = chunk;
+      out.pos = bytes;
+      return out;
+    },
+    commit(o) {
+      if (closed) return;
+      // It grew: the bigger buffer holds the chunk's lines too (ByteOut's grow copies them).
+      chunk = o.buf;
+      bytes = o.pos;
+      if (!room(1)) return;
+      return written();
+    },
     write(line) {
       if (closed) return;
       // A UTF-16 code unit takes at most 3 bytes of UTF-8.
-      if (bytes + 3 * line.length + 1 > chunk.length) {
-        const r = flush();
-        if (3 * line.length + 1 > chunk.length) chunk = Buffer.allocUnsafe(3 * line.length + 1);
-        if (closed) return r;
-      }
+      if (!room(3 * line.length + 1)) return;
       bytes += (chunk as unknown as Utf8Writable).utf8Write(line, bytes);
-      chunk[bytes++] = 0x0a;
-      lines++;
-      if (bytes >= FLUSH_BYTES) return flush();
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(flush);
-      }
-      return draining;
+      return written();
+    },
+    writeBytes(src, length) {
+      if (closed || !room(length + 1)) return;
+      src.copy(chunk, bytes, 0, length);
+      bytes += length;
+      return written();
     },
     flush,
     get closed() {

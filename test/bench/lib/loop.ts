@@ -12,6 +12,8 @@ export interface PassResult {
   seconds: number;
   /** opens per second */
   rate: number;
+  /** the loop's CPU time (user + system: its syscalls and the BPF programs they run) per open+close */
+  cpu_ns_per_open: number;
 }
 
 export interface Loop {

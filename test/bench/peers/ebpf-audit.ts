@@ -1,7 +1,7 @@
 /** ebpf-audit's producer as a peer: the loop's events are counted in Kafka (topic offsets). */
 import * as path from 'node:path';
 import { topicFor } from '../../../common/topics';
-import { BROKERS, PRODUCER_CLI } from '../../helpers/env';
+import { BROKERS, PRODUCER_CLI, producerNodeFlags } from '../../helpers/env';
 import { testKafka } from '../../helpers/kafka';
 import { start, type Running } from '../../helpers/proc';
 import type { Peer } from './peer';
@@ -28,6 +28,7 @@ export function ebpfAudit(opts: { work: string; prefix: string; ringMb: number }
       // Topics and spool of their own in each round: a round counts only its own events.
       prefix = `${opts.prefix}-${++round}`;
       producer = start(process.execPath, [
+        ...producerNodeFlags(), // as installed
         PRODUCER_CLI,
         '--brokers',
         BROKERS,

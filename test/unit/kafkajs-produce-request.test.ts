@@ -1,0 +1,66 @@
+/**
+ * The kafkajs patch writes an uncompressed produce request whole in one buffer (encodeFramed):
+ * its bytes must be those of the encoder chain it replaces (request.js over encode()).
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+const createRequest = require('kafkajs/src/protocol/request');
+const produce = require('kafkajs/src/protocol/requests/produce');
+const { Types } = require('kafkajs/src/protocol/message/compression');
+const Long = require('kafkajs/src/utils/long');
+
+type Request = { apiKey: number; apiVersion: number; encode: () => Promise<unknown>; encodeFramed?: unknown };
+const bytes = async (request: Request, clientId: string | null): Promise<Buffer> => (await createRequest({ correlationId: 4242, clientId, request })).buffer as Buffer;
+
+const shared = Object.freeze({ kind: 'file', schema: 'ab12', host: 'h1' });
+const message = (size: number, timestamp: number | string | undefined) => ({ key: Buffer.from('host-1'), value: randomBytes(size), timestamp, headers: shared });
+
+test('an uncompressed produce request written in one buffer has the bytes of the encoder chain, every version and shape', async () => {
+  const topicData = [
+    {
+      topic: 'p.file',
+      partitions: [
+        { partition: 0, firstSequence: 0, messages: [message(200, 1764012345678), message(33, 1764012345600), message(10, 1764012345999)] },
+        { partition: 3, firstSequence: 17, messages: [message(70_000, '1764012345000'), { key: null, value: null, headers: {} }, message(5, undefined)] },
+      ],
+    },
+    { topic: 'p.n\u00e9t', partitions: [{ partition: 1, firstSequence: 2, messages: Array.from({ length: 3000 }, (_, i) => message(i % 300, 1764012345000 + i)) }] },
+  ];
+  const realNow = Date.now;
+  Date.now = () => 1_764_012_346_000; // a message without a timestamp gets the time of encoding
+  try {
+    let framed = 0;
+    for (const version of [3, 5, 7]) {
+      for (const transactionalId of [undefined, 'tx-\u00fc']) {
+        for (const clientId of ['ebpf-audit-producer', null]) {
+          const { request } = produce.protocol({ version })({
+            acks: -1,
+            timeout: 30000,
+            compression: Types.None,
+            topicData,
+            transactionalId,
+            producerId: Long.fromValue(7),
+            producerEpoch: 2,
+          });
+          assert.equal(typeof request.encodeFramed, 'function', `v${version}`);
+          const whole = await bytes(request, clientId);
+          const chain = await bytes({ ...request, encodeFramed: undefined }, clientId);
+          assert.deepEqual(whole, chain, `v${version} transactional ${transactionalId} client ${clientId}`);
+          assert.equal(whole.readInt32BE(0), whole.length - 4);
+          framed++;
+        }
+      }
+    }
+    assert.equal(framed, 12);
+  } finally {
+    Date.now = realNow;
+  }
+});
+
+test('a compressed produce request keeps the encoder chain', () => {
+  const { request } = produce.protocol({ version: 7 })({ acks: -1, timeout: 30000, compression: Types.GZIP, topicData: [] });
+  assert.equal(request.encodeFramed, undefined);
+});
