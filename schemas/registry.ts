@@ -11,7 +11,7 @@ import { EVENT_KINDS, type EventKind } from './types';
 import { rabinFingerprint } from './fingerprint';
 import { CONFLUENT_HEADER_SIZE, encodeConfluentHeader, isConfluentFramed, readConfluentId } from './confluent-wire';
 import { encodeHeader, HEADER_SIZE, splitMessage } from './wire';
-import { constantRecord, fastString as fastWriteString } from './fast-writers';
+import { constantRecord, fastString as fastWriteString, sameObjectRecord } from './fast-writers';
 import { longValue, readLongParts, type LongParts } from './zigzag-long';
 
 /** Where the .avsc files live: beside this module in the source tree, two levels up from dist/. */
@@ -184,6 +184,7 @@ function parseOptions(registry: Record<string, avro.Type>): avro.ForSchemaOption
 
 const SHARED = ['host.avsc', 'process.avsc'];
 const HOST_RECORD = 'io.ebpfaudit.Host';
+const PROCESS_RECORD = 'io.ebpfaudit.Process';
 /** Every schema this build writes: the event kinds, the producer's own stats, detect's alerts. */
 export type SchemaKind = EventKind | 'stats' | 'alert';
 
@@ -289,6 +290,8 @@ export function createSchemaRegistry(opts: { dir?: string } = {}): SchemaRegistr
   for (const f of SHARED) avro.Type.forSchema(readSchema(dir, f), parseOptions(named));
   // The host is the same in every event a producer writes: its bytes are written once and copied.
   named[HOST_RECORD] = constantRecord(named[HOST_RECORD]);
+  // A task's events share one frozen Process object (the enricher's): its bytes are written once and copied.
+  named[PROCESS_RECORD] = sameObjectRecord(named[PROCESS_RECORD]);
   const current = {} as Record<SchemaKind, SchemaEntry>;
   const byId = new Map<string, SchemaEntry>();
   // Resolvers keyed by reader kind + writer id, built once: decoding stays a table lookup.

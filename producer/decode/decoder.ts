@@ -75,8 +75,7 @@ function comm(buf: Buffer, start: number): string {
   return text;
 }
 
-function task(buf: Buffer, o: number): RawTask {
-  const t = o + HDR.SIZE;
+function readTask(buf: Buffer, t: number): RawTask {
   return {
     pid: u32(buf, t + TASK.pid),
     tid: u32(buf, t + TASK.tid),
@@ -93,6 +92,33 @@ function task(buf: Buffer, o: number): RawTask {
     tty: u32(buf, t + TASK.tty),
     loginuid: u32(buf, t + TASK.loginuid),
   };
+}
+
+/**
+ * The last task seen per slot (tid modulo TASK_SLOTS): its TASK.SIZE bytes as 32-bit words and the
+ * frozen RawTask read from them. A task's records come in runs, and while its bytes are the same
+ * the same object is handed out: 20 word compares instead of 14 reads, 3 BigInts and an object
+ * (`task` was 3% of the producer's perf samples), and the enricher knows the task by identity.
+ */
+const TASK_SLOTS = 64;
+const TASK_WORDS = TASK.SIZE / 4;
+const taskWords = new Int32Array(TASK_SLOTS * TASK_WORDS);
+const taskObjects: (RawTask | undefined)[] = new Array<RawTask | undefined>(TASK_SLOTS).fill(undefined);
+
+function task(buf: Buffer, o: number): RawTask {
+  const t = o + HDR.SIZE;
+  const slot = u32(buf, t + TASK.tid) & (TASK_SLOTS - 1);
+  const w = slot * TASK_WORDS;
+  const cached = taskObjects[slot];
+  if (cached !== undefined) {
+    let i = 0;
+    while (i < TASK_WORDS && i32(buf, t + 4 * i) === taskWords[w + i]) i++;
+    if (i === TASK_WORDS) return cached;
+  }
+  const fresh = Object.freeze(readTask(buf, t)); // throws RangeError past the buffer's end: nothing is kept
+  for (let i = 0; i < TASK_WORDS; i++) taskWords[w + i] = i32(buf, t + 4 * i);
+  taskObjects[slot] = fresh;
+  return fresh;
 }
 
 const ktime = (buf: Buffer, o: number): bigint => u64(buf, o + HDR.ktime_ns);

@@ -12,6 +12,19 @@ import type { UserNames } from './users';
 const DELETED = ' (deleted)';
 const UNSET_UID = 0xffffffff;
 
+/** Slots of the per-task Process cache (a task's slot: its tid modulo this). */
+const PROCESS_SLOTS = 64;
+
+interface CachedProcess {
+  task: RawTask;
+  /** The table's entry and what it said when the Process was made (an entry's fields may change in place). */
+  info: ProcInfo;
+  exe: string;
+  memfd: boolean;
+  upper: boolean;
+  process: Process;
+}
+
 export interface Enricher {
   enrich(rec: RawRecord): AuditEvent;
 }
@@ -28,7 +41,7 @@ export function createEnricher(opts: EnricherOptions): Enricher {
   const { host, clock, processes, containers, users } = opts;
 
   /** exe as /proc/PID/exe shows it at this event: " (deleted)" once the file has no name on disk. */
-  const proc = (t: RawTask, info: ProcInfo): Process => ({
+  const proc = (t: RawTask, info: ProcInfo, container: string, userName: string, loginName: string): Process => ({
     pid: t.pid,
     tid: t.tid,
     ppid: t.ppid,
@@ -40,17 +53,49 @@ export function createEnricher(opts: EnricherOptions): Enricher {
     exe: t.exeUnlinked && info.exe ? info.exe + DELETED : info.exe,
     start_time_ns: t.startNs,
     cgroup_id: t.cgroupId,
-    container_id: containers.containerOf(t.cgroupId, t.pid),
+    container_id: container,
     exe_from_memfd: info.memfd,
     exe_deleted: t.exeUnlinked,
     exe_upper_layer: info.upper,
     cap_effective: t.capEffective,
     tty: t.tty,
     loginuid: t.loginuid | 0,
-    user_name: users.nameOf(t.uid),
-    login_user_name: t.loginuid === UNSET_UID ? '' : users.nameOf(t.loginuid),
+    user_name: userName,
+    login_user_name: loginName,
   });
-  const known = (t: RawTask): Process => proc(t, processes.exeOf(t.pid, t.startNs, t.comm, t.ppid));
+  /**
+   * The Process of a task's last event, per slot (tid modulo PROCESS_SLOTS), handed out again while
+   * the task (the decoder's frozen RawTask: the same object while its kernel bytes are the same)
+   * and everything the table and resolvers said about it are the same. Frozen and shared by those
+   * events, so the Avro writer copies its bytes (fast-writers.ts sameObjectRecord) instead of
+   * encoding 20 fields per event. An exec replaces the table's entry, a rename or new credentials
+   * change the task's bytes, a container or user name learnt later changes its string: any of
+   * these makes a new Process.
+   */
+  const cache: (CachedProcess | undefined)[] = new Array<CachedProcess | undefined>(PROCESS_SLOTS).fill(undefined);
+  const known = (t: RawTask): Process => {
+    const info = processes.exeOf(t.pid, t.startNs, t.comm, t.ppid);
+    const container = containers.containerOf(t.cgroupId, t.pid);
+    const userName = users.nameOf(t.uid);
+    const loginName = t.loginuid === UNSET_UID ? '' : users.nameOf(t.loginuid);
+    const slot = t.tid & (PROCESS_SLOTS - 1);
+    const c = cache[slot];
+    if (
+      c !== undefined &&
+      c.task === t &&
+      c.info === info &&
+      c.exe === info.exe &&
+      c.memfd === info.memfd &&
+      c.upper === info.upper &&
+      c.process.container_id === container &&
+      c.process.user_name === userName &&
+      c.process.login_user_name === loginName
+    )
+      return c.process;
+    const process = Object.freeze(proc(t, info, container, userName, loginName));
+    cache[slot] = { task: t, info, exe: info.exe, memfd: info.memfd, upper: info.upper, process };
+    return process;
+  };
 
   /** The fields of a process event that only some kinds fill, at their defaults. */
   const processBase = {
@@ -137,7 +182,7 @@ export function createEnricher(opts: EnricherOptions): Enricher {
             time_ns,
             ktime_ns,
             host,
-            process: proc(t, info),
+            process: proc(t, info, containers.containerOf(t.cgroupId, t.pid), users.nameOf(t.uid), t.loginuid === UNSET_UID ? '' : users.nameOf(t.loginuid)),
             kind: 'exec',
             filename: rec.filename,
             args: rec.args,

@@ -361,3 +361,39 @@ test('comm: each record gets its own bytes, also when the last comm is handed ou
   ];
   for (const [bytes, want] of cases) assert.equal(commOf(withComm(bytes)), want, `comm bytes ${bytes.toString('hex')}`);
 });
+
+test("task: the same object while a task's bytes are the same, a new one for any change, tids sharing a slot kept apart", () => {
+  const c = cLayout();
+  const exit = (edit: (p: Putter) => void = () => undefined): Buffer =>
+    cRecord('ea_proc_exit', (p) => {
+      task(p, 4, c.ea_proc_exit.size);
+      edit(p);
+    });
+  const taskOf = (rec: Buffer) => decodeRecord(rec, 0, rec.length).task;
+  const first = taskOf(exit());
+  assert.ok(Object.isFrozen(first));
+  assert.equal(taskOf(exit((p) => p.u64('hdr.ktime_ns', 1n))), first, 'another record of the same task');
+  const changes: Array<[(p: Putter) => void, (t: ReturnType<typeof taskOf>) => unknown, unknown]> = [
+    [(p) => p.u32('task.uid', 0), (t) => t.uid, 0],
+    [(p) => p.u32('task.ppid', 77), (t) => t.ppid, 77],
+    [(p) => p.u64('task.start_ns', 78_000_000_000n), (t) => t.startNs, 78_000_000_000n],
+    [(p) => p.u64('task.cgroup_id', 1n << 40n), (t) => t.cgroupId, 1n << 40n],
+    [(p) => p.bytes('task.comm', Buffer.from('dog\0')), (t) => t.comm, 'dog'],
+    [(p) => p.u32('task.flags', 1), (t) => t.exeUnlinked, true],
+    [(p) => p.u64('task.cap_effective', 0n), (t) => t.capEffective, 0n],
+    [(p) => p.u32('task.loginuid', 0xffffffff), (t) => t.loginuid, 0xffffffff],
+  ];
+  for (const [edit, field, want] of changes) {
+    const t = taskOf(exit(edit));
+    assert.notEqual(t, first);
+    assert.equal(field(t), want);
+    assert.equal(t.pid, 4242);
+    assert.deepEqual(taskOf(exit()), first, 'back to the first bytes: the first values');
+  }
+  // tid and tid + 64 share a slot: each record still gets its own task's values.
+  for (let i = 0; i < 4; i++) {
+    assert.equal(taskOf(exit()).tid, 4243);
+    const other = taskOf(exit((p) => p.u32('task.tid', 4243 + 64)));
+    assert.equal(other.tid, 4243 + 64);
+  }
+});

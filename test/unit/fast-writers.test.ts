@@ -92,3 +92,41 @@ test('the faster writers reject what avsc rejects, with its error, and stay corr
     assert.deepEqual(registry.encode('file', fileEvent).subarray(10), ref.toBuffer(fileEvent));
   }
 });
+
+test("a frozen Process written again is avsc's bytes copied; one that is not frozen is encoded each time", () => {
+  const registry = createSchemaRegistry();
+  const ref = reference(registry.current('file').type.schema() as avro.Schema);
+  const same = (ev: typeof fileEvent): void => assert.deepEqual(registry.encode('file', ev).subarray(10), ref.toBuffer(ev));
+  const frozen = Object.freeze({ ...fileEvent.process, comm: 'frozen' });
+  const other = Object.freeze({ ...fileEvent.process, exe: '/usr/bin/other', cap_effective: 1n << 40n });
+  for (let i = 0; i < 50; i++) {
+    same({ ...fileEvent, process: frozen, path: `/p/${i}` });
+    if (i % 3 === 0) same({ ...fileEvent, process: other });
+  }
+  // Not frozen: it may change between writes, and each write shows the change.
+  const open = { ...fileEvent.process };
+  same({ ...fileEvent, process: open });
+  open.comm = 'renamed';
+  open.start_time_ns = 99n;
+  same({ ...fileEvent, process: open });
+  // An invalid object is avsc's error, frozen or not, and never becomes the remembered one.
+  const bad = Object.freeze({ ...fileEvent.process, pid: 'x' });
+  assert.throws(() => registry.encode('file', { ...fileEvent, process: bad as never }));
+  assert.throws(() => registry.encode('file', { ...fileEvent, process: bad as never }));
+  same({ ...fileEvent, process: frozen });
+});
+
+test('toBuffer of an event with a new host or Process is right the first time; remembered bytes past the end of a small buffer move the position only', () => {
+  const registry = createSchemaRegistry();
+  const type = registry.current('file').type;
+  const ref = reference(type.schema() as avro.Schema);
+  const ev = { ...fileEvent, process: Object.freeze({ ...fileEvent.process }) };
+  const full = type.toBuffer(ev);
+  // The host's and the Process's writers must not use avsc's shared Tap, which toBuffer writes into.
+  assert.deepEqual(full, ref.toBuffer(ev));
+  const moved = { ...ev, host: { ...host, name: 'web-9' }, process: Object.freeze({ ...fileEvent.process, pid: 9 }) };
+  assert.deepEqual(type.toBuffer(moved), ref.toBuffer(moved));
+  assert.deepEqual(type.toBuffer(ev), full); // the second write copies
+  for (const room of [0, 20, full.length - 1]) assert.equal(type.encode(ev, Buffer.alloc(room)), room - full.length);
+  assert.deepEqual(type.toBuffer(ev), full);
+});
