@@ -64,3 +64,38 @@ test('a compressed produce request keeps the encoder chain', () => {
   const { request } = produce.protocol({ version: 7 })({ acks: -1, timeout: 30000, compression: Types.GZIP, topicData: [] });
   assert.equal(request.encodeFramed, undefined);
 });
+
+test('a released request buffer serves the next request, whose bytes are its own; an undersized estimate still gives the right bytes', async () => {
+  const requestOf = (topicData: unknown) =>
+    produce.protocol({ version: 3 })({ acks: -1, timeout: 30000, compression: Types.None, topicData, producerId: Long.fromValue(-1), producerEpoch: 0 }).request as Request;
+  const encode = async (request: Request) => createRequest({ correlationId: 4242, clientId: 'c', request });
+  const realNow = Date.now;
+  Date.now = () => 1_764_012_346_000;
+  try {
+    const first = requestOf([{ topic: 't', partitions: [{ partition: 0, firstSequence: 0, messages: Array.from({ length: 500 }, () => message(300, 1764012345000)) }] }]);
+    const a = await encode(first);
+    const firstBytes = Buffer.from(a.buffer);
+    const arrayBuffer = a.buffer.buffer;
+    a.release();
+    assert.equal(a.buffer.length, 0, 'a released encoder shows no bytes');
+    a.release(); // twice: the buffer is not pooled twice
+    // Smaller: the same memory, now holding the second request's bytes only.
+    const second = requestOf([{ topic: 't', partitions: [{ partition: 0, firstSequence: 0, messages: [message(100, 1764012345001)] }] }]);
+    const b = await encode(second);
+    assert.equal(b.buffer.buffer, arrayBuffer, 'the pooled buffer is reused');
+    assert.deepEqual(b.buffer, await bytes({ ...second, encodeFramed: undefined }, 'c'));
+    // Another request while b is out gets other memory.
+    const c = await encode(first);
+    assert.notEqual(c.buffer.buffer, arrayBuffer);
+    assert.deepEqual(c.buffer, firstBytes);
+    // Strings of multi-byte characters are longer in bytes than the estimate counts: the buffer grows.
+    const wide = requestOf([
+      { topic: 't', partitions: [{ partition: 0, firstSequence: 0, messages: Array.from({ length: 50 }, () => ({ key: 'k', value: '\u65e5'.repeat(2000), headers: {} })) }] },
+    ]);
+    const w = await encode(wide);
+    assert.deepEqual(w.buffer, await bytes({ ...wide, encodeFramed: undefined }, 'c'));
+    for (const e of [b, c, w]) e.release();
+  } finally {
+    Date.now = realNow;
+  }
+});
