@@ -93,7 +93,9 @@ export function createEnricher(opts: EnricherOptions): Enricher {
     )
       return c.process;
     const process = Object.freeze(proc(t, info, container, userName, loginName));
-    cache[slot] = { task: t, info, exe: info.exe, memfd: info.memfd, upper: info.upper, process };
+    // Known by identity only if it cannot change: the decoder's tasks are frozen (a hand-made task
+    // that is changed between two events would otherwise get its old Process back).
+    if (Object.isFrozen(t)) cache[slot] = { task: t, info, exe: info.exe, memfd: info.memfd, upper: info.upper, process };
     return process;
   };
 

@@ -124,3 +124,13 @@ test('tasks sharing a cache slot each get their own Process', () => {
     assert.equal(w.processOf(other).exe, '/usr/bin/other');
   }
 });
+
+test('a task that is not frozen is never answered from the cache', () => {
+  const w = world();
+  const open: RawTask = { ...task };
+  const p = w.processOf(open);
+  open.comm = 'renamed';
+  const q = w.processOf(open);
+  assert.notEqual(q, p);
+  assert.equal(q.comm, 'renamed');
+});
