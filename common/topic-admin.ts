@@ -28,14 +28,22 @@ export function topicSpecs(prefix: string, s: TopicSettings): ITopicConfig[] {
     .concat({ topic: schemasTopic(prefix), numPartitions: 1, replicationFactor: s.replicationFactor, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] });
 }
 
-/** Metadata answers that mean "not yet" for a topic being created or a broker still loading. */
-const NOT_YET = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
+/** Answers that mean "not yet" for a topic being created or a broker still loading. */
+const NOT_YET = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_FOR_PARTITION']);
 
-/** true when every partition of every topic has a leader; false while the broker says "not yet". */
+/**
+ * true when every partition of every topic has a leader that answers as one; false while the
+ * broker says "not yet". Metadata names the leader before that broker has taken the partition
+ * on: a ListOffsets then still gets NOT_LEADER (seen in CI under load, seconds after creation),
+ * and so would a produce request, which kafkajs retries whole, writing its other partitions'
+ * messages twice. So the offsets are asked for too: each goes to the partition's leader.
+ */
 async function leadersReady(admin: Admin, topics: string[]): Promise<boolean> {
   try {
     const meta = await admin.fetchTopicMetadata({ topics });
-    return meta.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+    if (!meta.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return false;
+    for (const topic of topics) await admin.fetchTopicOffsets(topic);
+    return true;
   } catch (err) {
     if (NOT_YET.has((err as { type?: string }).type ?? '')) return false;
     throw err;

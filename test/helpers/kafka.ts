@@ -1,6 +1,7 @@
 /** Real-broker helpers for integration tests. */
 import pino from 'pino';
 import type { Kafka, Producer } from 'kafkajs';
+import { withAdmin } from '../../common/admin';
 import { createKafka, parseBrokers } from '../../common/kafka';
 import { BROKERS } from './env';
 
@@ -8,6 +9,16 @@ export const quietLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' 
 
 export function testKafka(clientId: string): Kafka {
   return createKafka({ brokers: parseBrokers(BROKERS), clientId, logger: quietLogger });
+}
+
+/**
+ * Messages a topic holds (high - low watermark summed over partitions). Retried on Kafka's
+ * retriable answers: a leader can still answer NOT_LEADER seconds after a topic's creation (seen
+ * in CI under load), and the admin is always disconnected, so a failure cannot leave a test file
+ * hanging on an open connection.
+ */
+export async function messagesInTopic(topic: string): Promise<number> {
+  return withAdmin(testKafka('count'), async (admin) => (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0), { retry: {} });
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * A second, real Kafka broker for security tests: a SASL_SSL listener on 127.0.0.1:29094 that
+ * A second, real Kafka broker for security tests: a SASL_SSL listener on a free port of 127.0.0.1 that
  * requires client certificates, PLAIN users from JAAS and SCRAM users added at format time,
  * with a CA, server and client certificates made here by openssl. Uses the jars that
  * deploy/kafka/local.sh fetched.
@@ -12,7 +12,6 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ROOT_DIR } from './env';
 
-export const SECURE_PORT = 29094;
 export const USERS = {
   plain: { username: 'plainuser', password: 'plain-s3cret-XYZ' },
   'scram-sha-256': { username: 'alice', password: 'alice-s3cret-XYZ' },
@@ -20,6 +19,8 @@ export const USERS = {
 } as const;
 
 export interface SecureBroker {
+  /** The SASL_SSL listener's port on 127.0.0.1. */
+  port: number;
   dir: string;
   ca: string;
   clientCert: string;
@@ -45,7 +46,22 @@ const portOpen = (port: number): Promise<boolean> =>
     s.once('error', () => resolve(false));
   });
 
+/**
+ * A port nothing listens on now. Fixed ports collided with other brokers on a developer's machine
+ * (a benchmark broker on 29093 made this one exit at start).
+ */
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+
 export async function startSecureBroker(): Promise<SecureBroker> {
+  const [port, controller, internal] = [await freePort(), await freePort(), await freePort()];
   const libs = path.join(process.env.EBPF_AUDIT_KAFKA_HOME ?? '/var/lib/ebpf-audit/kafka', 'libs');
   if (!fs.existsSync(libs)) throw new Error(`${libs} missing: run deploy/kafka/local.sh fetch`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ea-secure-kafka-'));
@@ -61,9 +77,9 @@ export async function startSecureBroker(): Promise<SecureBroker> {
     [
       'process.roles=broker,controller',
       'node.id=1',
-      'controller.quorum.voters=1@127.0.0.1:29093',
-      `listeners=SASL_SSL://127.0.0.1:${SECURE_PORT},CONTROLLER://127.0.0.1:29093,INTERNAL://127.0.0.1:29095`,
-      `advertised.listeners=SASL_SSL://127.0.0.1:${SECURE_PORT},INTERNAL://127.0.0.1:29095`,
+      `controller.quorum.voters=1@127.0.0.1:${controller}`,
+      `listeners=SASL_SSL://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controller},INTERNAL://127.0.0.1:${internal}`,
+      `advertised.listeners=SASL_SSL://127.0.0.1:${port},INTERNAL://127.0.0.1:${internal}`,
       'controller.listener.names=CONTROLLER',
       'inter.broker.listener.name=INTERNAL',
       'listener.security.protocol.map=SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT,INTERNAL:PLAINTEXT',
@@ -113,12 +129,13 @@ export async function startSecureBroker(): Promise<SecureBroker> {
   const child: ChildProcess = spawn('java', ['-Xmx512m', ...java(['kafka.Kafka', conf])], { stdio: 'ignore', detached: false });
   const deadline = Date.now() + 120000;
   const log = path.join(dir, 'logs/server.log');
-  while (!(fs.existsSync(log) && fs.readFileSync(log, 'utf8').includes('Kafka Server started') && (await portOpen(SECURE_PORT)))) {
+  while (!(fs.existsSync(log) && fs.readFileSync(log, 'utf8').includes('Kafka Server started') && (await portOpen(port)))) {
     if (child.exitCode !== null) throw new Error(`secure broker exited: see ${log}`);
     if (Date.now() > deadline) throw new Error(`secure broker not ready after 120 s: see ${log}`);
     await new Promise((r) => setTimeout(r, 500));
   }
   return {
+    port,
     dir,
     ca: path.join(dir, 'ca.pem'),
     clientCert: path.join(dir, 'client.pem'),

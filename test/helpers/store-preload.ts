@@ -46,11 +46,15 @@ export async function preload(prefix: string, events: AuditEvent[], opts: { aler
 
 /** Messages in a prefix's event and alert topics (what the broker holds; a retried send may have written a batch twice). */
 export async function messagesIn(prefix: string): Promise<number> {
-  return withAdmin(testKafka('store-count'), async (admin) => {
-    let n = 0;
-    for (const topic of [...(['file', 'net', 'process'] as const).map((k) => topicFor(prefix, k)), alertsTopic(prefix)]) {
-      n += (await admin.fetchTopicOffsets(topic)).reduce((s, p) => s + Number(p.high) - Number(p.low), 0);
-    }
-    return n;
-  });
+  return withAdmin(
+    testKafka('store-count'),
+    async (admin) => {
+      let n = 0;
+      for (const topic of [...(['file', 'net', 'process'] as const).map((k) => topicFor(prefix, k)), alertsTopic(prefix)]) {
+        n += (await admin.fetchTopicOffsets(topic)).reduce((s, p) => s + Number(p.high) - Number(p.low), 0);
+      }
+      return n;
+    },
+    { retry: {} },
+  );
 }

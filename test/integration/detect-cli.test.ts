@@ -16,7 +16,7 @@ import { alertFromAvro } from '../../consumer/detect/alert-format';
 import { createKafkaPublisher } from '../../producer/publish/kafka-publisher';
 import { createSchemaRegistry } from '../../schemas/registry';
 import { BROKERS, CONSUMER_CLI, falcoRules, needsBroker, uniquePrefix } from '../helpers/env';
-import { quietLogger, readTopic, testKafka } from '../helpers/kafka';
+import { messagesInTopic, quietLogger, readTopic, testKafka } from '../helpers/kafka';
 import { execEvent, fileEvent, netEvent, proc } from '../helpers/samples';
 
 const cli = (args: string[], input?: string) => spawnSync(process.execPath, [CONSUMER_CLI, ...args], { encoding: 'utf8', input, timeout: 120000 });
@@ -107,11 +107,7 @@ async function preload(prefix: string): Promise<void> {
  */
 async function contents(prefix: string): Promise<{ shadow: number; malformed: number; nets: number }> {
   const registry = createSchemaRegistry();
-  const admin = testKafka('detect-count').admin();
-  await admin.connect();
-  const count = async (topic: string): Promise<number> => (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
-  const [nFile, nNet] = [await count(topicFor(prefix, 'file')), await count(topicFor(prefix, 'net'))];
-  await admin.disconnect();
+  const [nFile, nNet] = [await messagesInTopic(topicFor(prefix, 'file')), await messagesInTopic(topicFor(prefix, 'net'))];
   let shadow = 0;
   let malformed = 0;
   for (const v of await readTopic(topicFor(prefix, 'file'), (vs) => vs.length >= nFile, 30000)) {

@@ -16,10 +16,9 @@ import { createKafkaPublisher } from '../../producer/publish/kafka-publisher';
 import { createSchemaRegistry } from '../../schemas/registry';
 import { CONSUMER_CLI, DIST_DIR, uniquePrefix } from '../helpers/env';
 import { start } from '../helpers/proc';
-import { SECURE_PORT, startSecureBroker, USERS, type SecureBroker } from '../helpers/secure-broker';
+import { startSecureBroker, USERS, type SecureBroker } from '../helpers/secure-broker';
 import { fileEvent } from '../helpers/samples';
 
-const BROKER = `127.0.0.1:${SECURE_PORT}`;
 const TOPICS_CLI = path.join(DIST_DIR, 'producer/topics-cli.js');
 
 test('SASL_SSL with client certificates: PLAIN and SCRAM, secrets from files and the environment', { timeout: 300000 }, async (t) => {
@@ -32,6 +31,7 @@ test('SASL_SSL with client certificates: PLAIN and SCRAM, secrets from files and
   }
   const broker: SecureBroker = await startSecureBroker();
   t.after(() => broker.stop());
+  const BROKER = `127.0.0.1:${broker.port}`;
   const tls = ['--tls-ca', broker.ca, '--tls-cert', broker.clientCert, '--tls-key', broker.clientKey];
   const prefix = uniquePrefix('secure');
   const s256 = USERS['scram-sha-256'];

@@ -9,7 +9,7 @@ import { formatJson } from '../../consumer/core/output/json';
 import { createSchemaRegistry } from '../../schemas/registry';
 import type { AuditEvent } from '../../schemas/types';
 import { BROKERS, CONSUMER_CLI, needsBroker, uniquePrefix } from '../helpers/env';
-import { quietLogger, readTopic, testKafka } from '../helpers/kafka';
+import { messagesInTopic, quietLogger, readTopic, testKafka } from '../helpers/kafka';
 import { start } from '../helpers/proc';
 import { fileEvent, netEvent } from '../helpers/samples';
 
@@ -21,10 +21,7 @@ import { fileEvent, netEvent } from '../helpers/samples';
  */
 async function messagesIn(prefix: string, kind: 'file' | 'net'): Promise<{ events: number; malformed: number }> {
   const topic = topicFor(prefix, kind);
-  const admin = testKafka('count').admin();
-  await admin.connect();
-  const total = (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
-  await admin.disconnect();
+  const total = await messagesInTopic(topic);
   const registry = createSchemaRegistry();
   const values = await readTopic(topic, (vs) => vs.length >= total, 30000);
   const events = values.filter((v) => {
@@ -161,10 +158,7 @@ test(
     let malformed = 0;
     for (const kind of ['file', 'net'] as const) {
       const topic = topicFor(prefix, kind);
-      const admin = testKafka('count').admin();
-      await admin.connect();
-      const total = (await admin.fetchTopicOffsets(topic)).reduce((n, q) => n + Number(q.high) - Number(q.low), 0);
-      await admin.disconnect();
+      const total = await messagesInTopic(topic);
       for (const v of await readTopic(topic, (vs) => vs.length >= total, 30000)) {
         try {
           expected.push(formatJson({ kind, event: registry.decode(kind, v) } as AuditEvent));

@@ -12,6 +12,7 @@ import { createKafkaPublisher } from '../../producer/publish/kafka-publisher';
 import { schemaMessage } from '../../schemas/publication';
 import { createSchemaRegistry, entryFor, parseSchema } from '../../schemas/registry';
 import { BROKERS, CONSUMER_CLI, DIST_DIR, needsBroker, uniquePrefix } from '../helpers/env';
+import { withAdmin } from '../../common/admin';
 import { quietLogger, testKafka } from '../helpers/kafka';
 import { start } from '../helpers/proc';
 import { fileEvent } from '../helpers/samples';
@@ -36,10 +37,7 @@ test('topics command: create, then check passes; a missing topic fails the check
   const differs = topics('check', '--topic-prefix', prefix, '--partitions', '2', '--retention-hours', '48');
   assert.equal(differs.status, 1);
   assert.match(differs.stdout, new RegExp(`${prefix}\\.file: retention\\.ms=86400000, want 172800000`));
-  const admin = testKafka('topics-check').admin();
-  await admin.connect();
-  const meta = await admin.fetchTopicMetadata({ topics: [topicFor(prefix, 'net'), schemasTopic(prefix)] });
-  await admin.disconnect();
+  const meta = await withAdmin(testKafka('topics-check'), (admin) => admin.fetchTopicMetadata({ topics: [topicFor(prefix, 'net'), schemasTopic(prefix)] }));
   const partitions = (topic: string) => meta.topics.find((x) => x.name === topic)!.partitions.length; // any order
   assert.equal(partitions(topicFor(prefix, 'net')), 2);
   assert.equal(partitions(schemasTopic(prefix)), 1);

@@ -13,6 +13,7 @@ import * as https from 'node:https';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import { withAdmin } from '../../common/admin';
 import { createKafka } from '../../common/kafka';
 import { createLogger } from '../../common/logger';
 import { topicFor } from '../../common/topics';
@@ -82,10 +83,9 @@ test('headers, Host check, methods, bounded parameters, and events from Kafka on
   if (await needsBroker(t)) return;
   const prefix = uniquePrefix('web-http');
   const kafka = createKafka({ brokers: BROKERS.split(','), clientId: 'web-http-test', logger: createLogger({ name: 'test', level: 'silent' }) });
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: ['file', 'net', 'process', 'alerts', 'stats', 'schemas'].map((k) => ({ topic: `${prefix}.${k}`, numPartitions: 1 })) });
-  await admin.disconnect();
+  await withAdmin(kafka, (admin) =>
+    admin.createTopics({ topics: ['file', 'net', 'process', 'alerts', 'stats', 'schemas'].map((k) => ({ topic: `${prefix}.${k}`, numPartitions: 1 })) }),
+  );
   const web = startWeb(prefix, []);
   t.after(() => web.stop('SIGKILL'));
   const url = await urlOf(web);
