@@ -13,6 +13,8 @@ import { CONFLUENT_HEADER_SIZE, encodeConfluentHeader, isConfluentFramed, readCo
 import { encodeHeader, HEADER_SIZE, splitMessage } from './wire';
 import { constantRecord, fastString as fastWriteString, sameObjectRecord } from './fast-writers';
 import { longValue, readLongParts, type LongParts } from './zigzag-long';
+import { LONG_MAX, longString, shortString } from './string-intern';
+import { utf8Slice } from './utf8';
 
 /** Where the .avsc files live: beside this module in the source tree, two levels up from dist/. */
 export const SCHEMA_DIR =
@@ -109,18 +111,39 @@ const TWO_31 = 2 ** 31;
 /** avsc freezes the type __with makes: the reader and writer go on an object that inherits from it. */
 const bigLong = Object.freeze(Object.create(bigLongBase, { _read: { value: readBigLong }, _write: { value: writeBigLong } })) as avro.Type;
 
-/** A long read as a BigInt by readBigLong (every long of a schema parsed here). */
-export const isBigLong = (type: avro.Type): boolean => type === bigLong;
+/**
+ * The process record's longs (start time, cgroup id, capabilities) recur with their process: a
+ * value read again is the BigInt read before (a direct-mapped table of non-negative values below
+ * 2^48), not a new one. Three BigInts less per event to allocate and collect.
+ */
+const KEPT_LONGS = 512;
+const keptValue = new Float64Array(KEPT_LONGS).fill(-1);
+const keptBig: bigint[] = new Array<bigint>(KEPT_LONGS).fill(0n);
+function readRecurringLong(tap: Tap): bigint {
+  readLongParts(tap.buf, tap.pos, longParts);
+  tap.pos = longParts.pos;
+  if (longParts.high !== 0 || longParts.negative) return longValue(longParts);
+  const v = longParts.half;
+  const slot = Math.imul((v >>> 0) ^ Math.floor(v / TWO_32), 0x9e3779b1) >>> 23;
+  if (keptValue[slot] === v) return keptBig[slot];
+  const big = BigInt(v);
+  keptValue[slot] = v;
+  keptBig[slot] = big;
+  return big;
+}
+const recurringLong = Object.freeze(Object.create(bigLongBase, { _read: { value: readRecurringLong }, _write: { value: writeBigLong } })) as avro.Type;
 
-/** What avsc's readString calls: Buffer's own utf8Slice (not in its typings), the fastest UTF-8 decode. */
-export const utf8Slice = (b: Buffer, start: number, stop: number): string => (b as unknown as { utf8Slice(s: number, e: number): string }).utf8Slice(start, stop);
-const fromCharCode = String.fromCharCode;
+/** A long read as a BigInt by readBigLong (every long of a schema parsed here). */
+export const isBigLong = (type: avro.Type): boolean => type === bigLong || type === recurringLong;
+
+export { utf8Slice } from './utf8';
 
 /**
  * Reads a string as avsc's Tap.readString does (same value, same position, same failures), without
- * its call into C++ (utf8Slice) for an empty string or a short ASCII one. Strings were about a fifth
- * of `tail`'s CPU (utf8Slice and readString in its profile), and an event has a dozen, many short
- * or empty (container_id, target, login_user_name ...).
+ * its call into C++ (utf8Slice) for an empty string or a short one. Strings were about a fifth of
+ * `tail`'s CPU (utf8Slice and readString in its profile), and an event has a dozen, many short or
+ * empty (container_id, target, login_user_name ...). Short ones are interned (string-intern.ts):
+ * ops, families and protocols recur in every event.
  */
 function readString(tap: Tap & { readLong(): number; _invalidate(): void }): string | undefined {
   const len = tap.readLong();
@@ -134,49 +157,48 @@ function readString(tap: Tap & { readLong(): number; _invalidate(): void }): str
   tap.pos = end;
   if (end > buf.length) return undefined;
   if (len === 0) return '';
-  if (len <= 8) {
-    // Up to 8 bytes (comm, op, family, user names, short addresses): one String.fromCharCode call
-    // when they are ASCII, which costs less than the call into C++.
-    let or = 0;
-    for (let i = pos; i < end; i++) or |= buf[i];
-    if (or < 0x80) {
-      switch (len) {
-        case 1:
-          return fromCharCode(buf[pos]);
-        case 2:
-          return fromCharCode(buf[pos], buf[pos + 1]);
-        case 3:
-          return fromCharCode(buf[pos], buf[pos + 1], buf[pos + 2]);
-        case 4:
-          return fromCharCode(buf[pos], buf[pos + 1], buf[pos + 2], buf[pos + 3]);
-        case 5:
-          return fromCharCode(buf[pos], buf[pos + 1], buf[pos + 2], buf[pos + 3], buf[pos + 4]);
-        case 6:
-          return fromCharCode(buf[pos], buf[pos + 1], buf[pos + 2], buf[pos + 3], buf[pos + 4], buf[pos + 5]);
-        case 7:
-          return fromCharCode(buf[pos], buf[pos + 1], buf[pos + 2], buf[pos + 3], buf[pos + 4], buf[pos + 5], buf[pos + 6]);
-        default:
-          return fromCharCode(buf[pos], buf[pos + 1], buf[pos + 2], buf[pos + 3], buf[pos + 4], buf[pos + 5], buf[pos + 6], buf[pos + 7]);
-      }
-    }
-  }
+  if (len <= 8) return shortString(buf, pos, len);
   return utf8Slice(buf, pos, end);
 }
+
+/**
+ * readString for the host and process records, whose strings recur from event to event (a host's
+ * names, a process's comm, executable, container id, user names): those up to LONG_MAX bytes are
+ * interned too, so the rules' lookups on them find their hash computed and nothing is allocated.
+ */
+function readRecurringString(tap: Tap & { readLong(): number; _invalidate(): void }): string | undefined {
+  const len = tap.readLong();
+  if (len < 0) {
+    tap._invalidate();
+    return '';
+  }
+  const buf = tap.buf;
+  const pos = tap.pos;
+  const end = pos + len;
+  tap.pos = end;
+  if (end > buf.length) return undefined;
+  if (len === 0) return '';
+  if (len <= 8) return shortString(buf, pos, len);
+  if (len <= LONG_MAX) return longString(buf, pos, len);
+  return utf8Slice(buf, pos, end);
+}
+
 /** Strings read by readString and written by fast-writers.ts's writer: both sides inherit from avsc's string type. */
 const fastString = Object.freeze(Object.create(fastWriteString, { _read: { value: readString } })) as avro.Type;
+const recurringString = Object.freeze(Object.create(fastWriteString, { _read: { value: readRecurringString } })) as avro.Type;
 
 /**
  * Parse options making every long a BigInt, also longs with a logicalType (timestamp-nanos),
  * which avsc would otherwise build as a plain (double-precision) LongType.
  */
-function parseOptions(registry: Record<string, avro.Type>): avro.ForSchemaOptions {
+function parseOptions(registry: Record<string, avro.Type>, strings = fastString, longs = bigLong): avro.ForSchemaOptions {
   return {
     registry,
     typeHook: (schema: avro.Schema) => {
       const type = typeof schema === 'object' ? (schema as { type?: unknown; logicalType?: unknown }).type : schema;
-      if (type === 'long') return bigLong;
+      if (type === 'long') return longs;
       // A plain string (no logical type): the same bytes, written (fast-writers.ts) and read (readString) faster.
-      if (type === 'string' && (typeof schema !== 'object' || (schema as { logicalType?: unknown }).logicalType === undefined)) return fastString;
+      if (type === 'string' && (typeof schema !== 'object' || (schema as { logicalType?: unknown }).logicalType === undefined)) return strings;
       return undefined;
     },
   } as unknown as avro.ForSchemaOptions;
@@ -287,7 +309,7 @@ export interface SchemaRegistry {
 export function createSchemaRegistry(opts: { dir?: string } = {}): SchemaRegistry {
   const dir = opts.dir ?? SCHEMA_DIR;
   const named: Record<string, avro.Type> = {};
-  for (const f of SHARED) avro.Type.forSchema(readSchema(dir, f), parseOptions(named));
+  for (const f of SHARED) avro.Type.forSchema(readSchema(dir, f), parseOptions(named, recurringString, recurringLong));
   // The host is the same in every event a producer writes: its bytes are written once and copied.
   named[HOST_RECORD] = constantRecord(named[HOST_RECORD]);
   // A task's events share one frozen Process object (the enricher's): its bytes are written once and copied.
