@@ -146,19 +146,7 @@ export { utf8Slice } from './utf8';
  * ops, families and protocols recur in every event.
  */
 function readString(tap: Tap & { readLong(): number; _invalidate(): void }): string | undefined {
-  const len = tap.readLong();
-  if (len < 0) {
-    tap._invalidate();
-    return '';
-  }
-  const buf = tap.buf;
-  const pos = tap.pos;
-  const end = pos + len;
-  tap.pos = end;
-  if (end > buf.length) return undefined;
-  if (len === 0) return '';
-  if (len <= 8) return shortString(buf, pos, len);
-  return utf8Slice(buf, pos, end);
+  return readInterned(tap, 8);
 }
 
 /**
@@ -167,6 +155,11 @@ function readString(tap: Tap & { readLong(): number; _invalidate(): void }): str
  * interned too, so the rules' lookups on them find their hash computed and nothing is allocated.
  */
 function readRecurringString(tap: Tap & { readLong(): number; _invalidate(): void }): string | undefined {
+  return readInterned(tap, LONG_MAX);
+}
+
+/** The string at the tap, interned when it has at most `internMax` bytes (8 or more). */
+function readInterned(tap: Tap & { readLong(): number; _invalidate(): void }, internMax: number): string | undefined {
   const len = tap.readLong();
   if (len < 0) {
     tap._invalidate();
@@ -179,7 +172,7 @@ function readRecurringString(tap: Tap & { readLong(): number; _invalidate(): voi
   if (end > buf.length) return undefined;
   if (len === 0) return '';
   if (len <= 8) return shortString(buf, pos, len);
-  if (len <= LONG_MAX) return longString(buf, pos, len);
+  if (len <= internMax) return longString(buf, pos, len);
   return utf8Slice(buf, pos, end);
 }
 
