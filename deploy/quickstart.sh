@@ -36,8 +36,12 @@ logdir=${EBPF_AUDIT_LOG_DIR:-/var/log/ebpf-audit}
 mkdir -p "$logdir"
 log=$logdir/producer.log
 start_line=$(($(wc -l 2>/dev/null <"$log" || echo 0) + 1)) # 2>/dev/null first: it also hides the shell's error for a log not there yet
-# Run through its first line, which gives Node the producer's flags (README: Memory budget).
-dist/producer/cli.js "${args[@]}" 2>>"$log" &
+# Run through its first line, which gives Node the producer's flags (README: Memory budget). In a
+# session of its own: Ctrl+C signals the terminal's whole process group, and the producer would
+# get that SIGINT and then cleanup's, which it takes as "exit now", skipping the flush and the
+# final stats. So the producer gets exactly one SIGINT, from cleanup. (Not a group leader here,
+# setsid execs the producer itself: $! is its pid.)
+setsid dist/producer/cli.js "${args[@]}" 2>>"$log" &
 producer=$!
 cleanup() {
   kill -INT "$producer" 2>/dev/null && wait "$producer" 2>/dev/null || true
@@ -52,7 +56,7 @@ cleanup() {
   printf 'quickstart: producer stopped; its log is %s\n' "$log" >&2
 }
 trap cleanup EXIT
-trap 'exit 0' INT TERM
+trap 'exit 0' INT TERM HUP
 printf 'quickstart: every file open, connect, exec, exit and privilege change on this host, live (producer pid %s, log %s).\n' "$producer" "$log" >&2
 printf 'quickstart: Ctrl+C stops both. To narrow it, pass tail options after --, e.g.  deploy/quickstart.sh -- --where '"'"'not proc.name in (java, node)'"'"' --kind file\n' >&2
 node dist/consumer/cli.js tail "${shared[@]}" "${tail_only[@]}"
