@@ -5,17 +5,12 @@
  * `send` is a scripted Kafka that answers every request after a delay; the spool is the real one.
  */
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { test } from 'node:test';
-import pino from 'pino';
 import type { DeliveryState } from '../../producer/publish/delivery-state';
-import { createPublisher, type Publisher, type PublisherOptions, type TopicMessages } from '../../producer/publish/publisher';
+import type { Publisher, PublisherOptions, TopicMessages } from '../../producer/publish/publisher';
 import { sizeOf } from '../../producer/publish/message-queue';
-import { openSpool, type Spool } from '../../producer/publish/spool';
+import { publisherHarness } from '../helpers/publisher-harness';
 
-const quiet = pino({ level: 'silent' });
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** A Kafka that takes every request, `delayMs` after it is sent (or fails it while `away`). */
@@ -37,28 +32,18 @@ const MESSAGE = { key: 'h', value: Buffer.from('m0000000') };
 const MESSAGE_BYTES = sizeOf(MESSAGE);
 
 function setup(kafka: ReturnType<typeof slowKafka>, o: Partial<PublisherOptions> = {}) {
-  const spool: Spool = openSpool({ dir: fs.mkdtempSync(path.join(os.tmpdir(), 'ea-overload-')), maxBytes: 64 << 20, logger: quiet, flushMs: 10 });
-  const states: DeliveryState[] = [];
-  const p: Publisher = createPublisher({
+  const { p, spool, states } = publisherHarness({
     send: kafka.send,
-    logger: quiet,
-    lingerMs: 0,
-    batchSize: 50,
     maxBatchBytes: 50 * MESSAGE_BYTES,
     maxQueued: 100_000,
     maxQueuedBytes: 10_000 * MESSAGE_BYTES,
-    spool,
     // A bound long enough that a stall of a loaded machine does not fire it; the hard cap
     // (10,000 messages, 2 s of this Kafka) is well past it, so only the rate-sized cap keeps the
     // overload test in memory.
     spoolAfterMs: 1000,
-    retryMinMs: 5,
-    retryMaxMs: 20,
-    onTransition: (_from, to) => void states.push(to),
     ...o,
   });
-  states.push(p.state);
-  return { p, spool, states };
+  return { p, spool: spool!, states };
 }
 
 /**

@@ -9,12 +9,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import pino from 'pino';
-import { nextState, type DeliveryState } from '../../producer/publish/delivery-state';
-import { createPublisher, type Publisher, type PublisherOptions, type TopicMessages } from '../../producer/publish/publisher';
+import { nextState } from '../../producer/publish/delivery-state';
+import type { Publisher, PublisherOptions, TopicMessages } from '../../producer/publish/publisher';
 import { sizeOf } from '../../producer/publish/message-queue';
-import { openSpool, type Spool } from '../../producer/publish/spool';
-
-const quiet = pino({ level: 'silent' });
+import { openSpool } from '../../producer/publish/spool';
+import { publisherHarness, quietLogger } from '../helpers/publisher-harness';
 
 function capture(): { logger: pino.Logger; lines: { level: number; msg: string }[] } {
   const lines: { level: number; msg: string }[] = [];
@@ -89,22 +88,7 @@ const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'ea-pub-'));
 
 function setup(o: Partial<PublisherOptions> & { spoolDir?: string | null } = {}) {
   const kafka = fakeKafka();
-  const spool: Spool | undefined = o.spoolDir === null ? undefined : openSpool({ dir: o.spoolDir ?? tmp(), maxBytes: 64 << 20, logger: quiet, flushMs: 10 });
-  const states: DeliveryState[] = [];
-  const p: Publisher = createPublisher({
-    send: kafka.send,
-    logger: quiet,
-    lingerMs: 0,
-    batchSize: 50,
-    maxQueued: 1000,
-    spool,
-    spoolAfterMs: 200,
-    retryMinMs: 5,
-    retryMaxMs: 20,
-    onTransition: (_from, to) => void states.push(to),
-    ...o,
-  });
-  states.push(p.state);
+  const { p, spool, states } = publisherHarness({ send: kafka.send, maxQueued: 1000, spoolAfterMs: 200, ...o });
   const offer = (from: number, to: number, topic = (i: number) => (i % 3 ? 't.file' : 't.net')): void => {
     for (let i = from; i < to; i++) assert.ok(p.offer(topic(i), { key: 'h', value: Buffer.from(`m${i}`) }));
   };
@@ -300,7 +284,7 @@ test('shutdown without a broker: flush says so at once, close leaves every messa
   assert.equal(await p.flush(30_000), false, 'Kafka away: nothing to wait for');
   offer(80, 100);
   done();
-  const reopened = openSpool({ dir, maxBytes: 1 << 20, logger: quiet });
+  const reopened = openSpool({ dir, maxBytes: 1 << 20, logger: quietLogger });
   const back = reopened.read(1000, 1 << 30).map((r) => String(r.rec.value));
   assert.deepEqual(
     back,
