@@ -15,6 +15,7 @@ import type { AuditEvent } from '../../schemas/types';
 import { RuleError, type Locator } from './errors';
 import { resolveField, type FieldDef } from './fields';
 import type { EvalContext } from './process-tree';
+import { DistinctWindow, valueKey as keyOf } from './distinct-window';
 import { parseAggregate as parseAst, SyntaxError_, type FieldRef } from './syntax';
 
 export { parseDuration } from './syntax';
@@ -225,32 +226,21 @@ export function createAggregateState(spec: AggregateSpec, opts: { maxKeys: numbe
   if (spec.kind === 'distinct') {
     const value = valueKey(spec.of);
     const window = spec.windowMs;
-    interface Distinct {
-      /** value -> last seen (ms). */
-      seen: Map<number | string, number>;
-      prunedAt: number;
-    }
-    /** Drop values not seen within the window (a walk over at most `threshold` entries). */
-    const prune = (s: Distinct, t: number): void => {
-      s.prunedAt = t;
-      for (const [v, at] of s.seen) if (t - at > window) s.seen.delete(v);
-    };
-    const tree = new KeyTree<Distinct>(gets, maxKeys);
+    const tree = new KeyTree<DistinctWindow>(gets, maxKeys);
     let now = 0;
-    const fresh = (): Distinct => ({ seen: new Map(), prunedAt: now });
+    const fresh = (): DistinctWindow => new DistinctWindow(now);
     return {
       observe(ev, ctx) {
         const t = (now = msOf(ev));
-        const leaf = tree.find(ev, ctx, fresh);
-        const s = leaf.state;
-        const v = value(ev, ctx);
-        s.seen.set(v, t); // one hash operation per event: no re-insertion to keep an order
-        // Pruning walks the map: do it when the count matters (exact at the threshold) and
-        // once per window otherwise, which bounds the map by the threshold.
-        if (s.seen.size >= spec.threshold || t - s.prunedAt > window) prune(s, t);
-        if (s.seen.size < spec.threshold) return undefined;
-        tree.delete(leaf);
-        return { count: s.seen.size, events: [ev] };
+        const s = tree.find(ev, ctx, fresh);
+        const seen = s.state;
+        seen.set(keyOf(value(ev, ctx)), t);
+        // Pruning walks the table: do it when the count matters (exact at the threshold) and
+        // once per window otherwise, which bounds the table by the threshold.
+        if (seen.size >= spec.threshold || t - seen.prunedAt > window) seen.prune(t, window);
+        if (seen.size < spec.threshold) return undefined;
+        tree.delete(s);
+        return { count: seen.size, events: [ev] };
       },
       stats: () => ({ keys: tree.size, evicted: tree.evicted }),
     };
