@@ -15,7 +15,7 @@ import type { AuditEvent } from '../../schemas/types';
 import { RuleError, type Locator } from './errors';
 import { resolveField, type FieldDef } from './fields';
 import type { EvalContext } from './process-tree';
-import { DistinctWindow, valueKey as keyOf } from './distinct-window';
+import { ValueTable, valueKey as keyOf } from './value-table';
 import { parseAggregate as parseAst, SyntaxError_, type FieldRef } from './syntax';
 
 export { parseDuration } from './syntax';
@@ -226,9 +226,9 @@ export function createAggregateState(spec: AggregateSpec, opts: { maxKeys: numbe
   if (spec.kind === 'distinct') {
     const value = valueKey(spec.of);
     const window = spec.windowMs;
-    const tree = new KeyTree<DistinctWindow>(gets, maxKeys);
+    const tree = new KeyTree<ValueTable>(gets, maxKeys);
     let now = 0;
-    const fresh = (): DistinctWindow => new DistinctWindow(now);
+    const fresh = (): ValueTable => new ValueTable(now);
     return {
       observe(ev, ctx) {
         const t = (now = msOf(ev));
@@ -252,18 +252,18 @@ export function createAggregateState(spec: AggregateSpec, opts: { maxKeys: numbe
   const { learningMs } = spec;
   /** The tuples seen for one `by` key on one host, and where that set hangs (to drop it when empty). */
   interface Seen {
-    tuples: Set<number | string>;
+    tuples: ValueTable;
     owner: Map<number | string, Seen>;
     key: number | string;
   }
   // Per host: when its learning ends (from its first event), and per `by` key the tuples seen.
-  // Nested, not one string per tuple: the windows hold the values (numbers where they can be).
+  // Nested, not one string per tuple: the tables hold the tuples' keys (value-table.ts).
   const hosts = new Map<string, { learnUntil: number; byKey: Map<number | string, Seen> }>();
   // Every tuple in the order it was learned, across hosts: the cap drops the oldest of all, never
   // the one a host has just learned (which would then be new again on every event).
-  // Two parallel arrays, not one of pairs: no allocation per tuple beyond its value.
+  // Two parallel arrays, not one of pairs: no allocation per tuple (the keys are unboxed doubles).
   let orderSeen: Seen[] = [];
-  let orderValues: (number | string)[] = [];
+  let orderValues: number[] = [];
   let head = 0;
   let keys = 0;
   return {
@@ -274,10 +274,10 @@ export function createAggregateState(spec: AggregateSpec, opts: { maxKeys: numbe
       if (!h) hosts.set(hostId, (h = { learnUntil: t + learningMs, byKey: new Map() }));
       const k = key(ev, ctx);
       let seen = h.byKey.get(k);
-      if (!seen) h.byKey.set(k, (seen = { tuples: new Set(), owner: h.byKey, key: k }));
-      const v = value(ev, ctx);
+      if (!seen) h.byKey.set(k, (seen = { tuples: new ValueTable(), owner: h.byKey, key: k }));
+      const v = keyOf(value(ev, ctx));
       if (seen.tuples.has(v)) return undefined;
-      seen.tuples.add(v);
+      seen.tuples.set(v, 0);
       orderSeen.push(seen);
       orderValues.push(v);
       if (++keys > maxKeys) {

@@ -1,6 +1,7 @@
 /**
- * The values a `distinct(...) > N within T` window has seen and when each was last seen, in one
- * open-addressed table of doubles (key, time, key, time ...) per window.
+ * The values a stateful rule holds per key, in one open-addressed table of doubles (key, time,
+ * key, time ...): a `distinct(...) > N within T` window's values and when each was last seen, and
+ * the tuples a `first_seen(...)` key has learned.
  *
  * Why not a Map of value -> time: the windows live for seconds, so every value stored in a Map
  * (a file path string, a boxed address-and-port number) was copied by each scavenge and then
@@ -12,7 +13,8 @@
  * Values are numbers as they are (exact) and strings by a 53-bit hash of their text. Two strings
  * with the same hash count as one value: a count can then be one short, never one too many, so a
  * collision can delay an alert by one value but never raise one; with at most a few hundred values
- * in a window the odds are below 1 in 10^10 per window.
+ * in a window the odds are below 1 in 10^10 per window. For first_seen a collision would take a
+ * new tuple for a known one: with 100,000 tuples held (the cap), about 1 in 10^11 per new tuple.
  */
 
 const EMPTY = NaN;
@@ -49,12 +51,16 @@ function fmix(h: number): number {
 const f64 = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer);
 
+/**
+ * The home slot of a key: both halves mixed (a small integer's low half is all zeros, and its high
+ * half varies in its upper bits only), finished by fmix32 so every bit reaches the slot's bits.
+ */
 function slotOf(key: number, mask: number): number {
   f64[0] = key === 0 ? 0 : key; // -0 and 0 are one key
-  return (Math.imul(u32[0] ^ Math.imul(u32[1], 0x85ebca6b), 0x9e3779b1) >>> 0) & mask;
+  return fmix(u32[0] ^ Math.imul(u32[1], 0x85ebca6b)) & mask;
 }
 
-export class DistinctWindow {
+export class ValueTable {
   /** key, time (ms) pairs; an empty slot's key is NaN. */
   private table = new Float64Array(2 * MIN_CAPACITY).fill(EMPTY);
   private mask = MIN_CAPACITY - 1;
@@ -62,8 +68,47 @@ export class DistinctWindow {
   /** When the values were last pruned (ms). */
   prunedAt: number;
 
-  constructor(now: number) {
+  constructor(now = 0) {
     this.prunedAt = now;
+  }
+
+  has(key: number): boolean {
+    const table = this.table;
+    const mask = this.mask;
+    for (let i = slotOf(key, mask); ; i = (i + 1) & mask) {
+      const k = table[2 * i];
+      if (k === key) return true;
+      if (k !== k) return false;
+    }
+  }
+
+  /**
+   * Remove `key`. Linear probing's deletion: the entries after it in its run move back into the
+   * hole when their own slot is at or before it, so every lookup still finds its key.
+   */
+  delete(key: number): void {
+    const table = this.table;
+    const mask = this.mask;
+    let i = slotOf(key, mask);
+    for (; ; i = (i + 1) & mask) {
+      const k = table[2 * i];
+      if (k === key) break;
+      if (k !== k) return;
+    }
+    for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
+      const k = table[2 * j];
+      if (k !== k) break;
+      const home = slotOf(k, mask);
+      // j's entry may fill the hole at i when its home is not cyclically within (i, j].
+      if (i <= j ? home <= i || home > j : home <= i && home > j) {
+        table[2 * i] = k;
+        table[2 * i + 1] = table[2 * j + 1];
+        i = j;
+      }
+    }
+    table[2 * i] = EMPTY;
+    table[2 * i + 1] = EMPTY;
+    this.size--;
   }
 
   /** Record `key` as seen at `t`. */
@@ -84,6 +129,19 @@ export class DistinctWindow {
         return;
       }
     }
+  }
+
+  /** The longest run of occupied slots: how far a lookup may probe (for the tests). */
+  longestRun(): number {
+    let longest = 0;
+    let run = 0;
+    // Twice around, so a run across the table's end is counted whole.
+    for (let i = 0; i < 2 * (this.mask + 1); i++) {
+      const k = this.table[2 * (i & this.mask)];
+      run = k === k ? run + 1 : 0;
+      longest = Math.max(longest, Math.min(run, this.mask + 1));
+    }
+    return longest;
   }
 
   /** Forget the values last seen more than `window` ms before `t`. */

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DistinctWindow, stringKey, valueKey } from '../../consumer/rules/distinct-window';
+import { ValueTable, stringKey, valueKey } from '../../consumer/rules/value-table';
 
 /** Deterministic pseudo-random numbers. */
 function rng(seed: number): () => number {
@@ -16,7 +16,7 @@ function rng(seed: number): () => number {
 test('counts what a Map of value -> last seen counts, through growth, pruning and shrinking', () => {
   const r = rng(7);
   const WINDOW = 1000;
-  const w = new DistinctWindow(0);
+  const w = new ValueTable(0);
   const model = new Map<number | string, number>();
   let t = 0;
   let grew = 0;
@@ -47,7 +47,7 @@ test('counts what a Map of value -> last seen counts, through growth, pruning an
 });
 
 test('a value seen again is kept by its last time, not its first', () => {
-  const w = new DistinctWindow(0);
+  const w = new ValueTable(0);
   w.set(1, 0);
   w.set(2, 0);
   w.set(1, 900);
@@ -57,6 +57,21 @@ test('a value seen again is kept by its last time, not its first', () => {
   assert.equal(w.size, 1, 'exactly the window old: still in (as "older than" is strict)');
   w.prune(1901, 1000);
   assert.equal(w.size, 0);
+});
+
+test('small integers, ports and address-and-port keys spread over the slots (no long probe runs)', () => {
+  for (const keys of [
+    Array.from({ length: 512 }, (_, i) => i),
+    Array.from({ length: 512 }, (_, i) => 1024 + 2 * i),
+    Array.from({ length: 512 }, (_, i) => 0x0a000001 * 65536 + 40000 + i),
+    Array.from({ length: 512 }, (_, i) => i / 4),
+  ]) {
+    const t = new ValueTable();
+    for (const k of keys) t.set(k, 0);
+    assert.equal(t.size, 512);
+    // 512 keys in 1024 slots: a good spread has runs of a few slots; clustering makes runs of hundreds.
+    assert.ok(t.longestRun() < 40, `longest probe run ${t.longestRun()} for keys from ${keys[0]}`);
+  }
 });
 
 test('string keys: integers below 2^53, equal for equal text, apart for near ones', () => {
@@ -71,4 +86,35 @@ test('string keys: integers below 2^53, equal for equal text, apart for near one
   assert.notEqual(stringKey(''), stringKey('\u0000'));
   assert.notEqual(stringKey('ab'), stringKey('ba'));
   assert.equal(valueKey(443), 443, 'numbers are their own key');
+});
+
+test('deleting keeps every other key findable (first_seen drops its oldest tuples one at a time)', () => {
+  const r = rng(11);
+  // A few keys in a table of 16 slots (probe runs often wrap around its end), then many keys.
+  for (const range of [8, 3000]) {
+    const set = new ValueTable();
+    const model = new Set<number>();
+    const draw = (): number => Math.floor(r() * range) * (r() < 0.5 ? 1 : 65536);
+    for (let i = 0; i < 20_000; i++) {
+      const k = draw();
+      if (r() < 0.45) {
+        set.delete(k);
+        model.delete(k);
+      } else {
+        set.set(k, 0);
+        model.add(k);
+      }
+      if (range < 100 || i % 500 === 0) {
+        assert.equal(set.size, model.size, `size after ${i} steps`);
+        for (const m of model) assert.ok(set.has(m), `${m} is found after ${i} steps`);
+        for (let j = 0; j < 10; j++) {
+          const probe = draw();
+          assert.equal(set.has(probe), model.has(probe), `has(${probe}) after ${i} steps`);
+        }
+      }
+    }
+    for (const k of model) set.delete(k);
+    assert.equal(set.size, 0);
+    assert.equal(set.has(0), false);
+  }
 });
