@@ -14,7 +14,7 @@ import { EVENT_KINDS, type EventKind } from '../schemas/types';
 import { createCounterReader } from './bpf/counters';
 import { createFilterMaps } from './bpf/filter-maps';
 import { openBpfProbe } from './bpf/loader';
-import { CLOCK_BOOTTIME, CLOCK_REALTIME, clockNs } from './bpf/native';
+import { CLOCK_BOOTTIME, CLOCK_REALTIME, clockNs, fixMmapThreshold } from './bpf/native';
 import { openRingReader } from './bpf/ringbuf';
 import { readFilters, type ProducerConfig } from './config';
 import { createBootClock } from './enrich/clock';
@@ -39,6 +39,8 @@ const REQUEST_TIMEOUT_MS = 10_000;
 
 /** `onReload` registers what SIGHUP does: re-read the filter file and apply it in the kernel. */
 export async function runProducer(cfg: ProducerConfig, logger: Logger, stop: AbortSignal, onReload: (fn: () => void) => void = () => undefined): Promise<void> {
+  // Before the large buffers exist: see native.ts (part of the memory budget, README).
+  if (!fixMmapThreshold()) logger.warn('mallopt(M_MMAP_THRESHOLD) refused: glibc may keep freed buffers in its heap');
   const { host, processes, containers, users } = openHostView({ procRoot: cfg.procRoot, hostId: cfg.hostId, hostName: cfg.hostName, logger });
   const registry = createSchemaRegistry();
   const topics = Object.fromEntries(EVENT_KINDS.map((k) => [k, topicFor(cfg.topicPrefix, k)])) as Record<EventKind, string>;
