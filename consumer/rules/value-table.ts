@@ -16,6 +16,7 @@
  * in a window the odds are below 1 in 10^10 per window. For first_seen a collision would take a
  * new tuple for a known one: with 100,000 tuples held (the cap), about 1 in 10^11 per new tuple.
  */
+import { fmix32 as fmix } from '../../common/fmix32';
 
 const EMPTY = NaN;
 const MIN_CAPACITY = 16;
@@ -37,14 +38,6 @@ export function stringKey(s: string): number {
   a = fmix(a);
   b = fmix(b);
   return (a >>> 0) + (b >>> 11) * 0x100000000;
-}
-
-function fmix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return h ^ (h >>> 16);
 }
 
 // A double's two 32-bit halves, for the slot of any key (integers, fractions, -0 alike).

@@ -5,6 +5,7 @@
  * host id when there is none), kernel time, thread id, kind and type. Not a secret, only a name:
  * two murmur3-style lanes with different seeds, strings hashed once and remembered.
  */
+import { fmix32 as fmix } from '../../../common/fmix32';
 import type { AuditEvent } from '../../../schemas/types';
 
 const C1 = 0xcc9e2d51;
@@ -17,14 +18,6 @@ function round(h: number, k: number): number {
   h ^= k;
   h = (h << 13) | (h >>> 19);
   return (Math.imul(h, 5) + 0xe6546b64) | 0;
-}
-
-function fmix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return h ^ (h >>> 16);
 }
 
 function strHash(s: string, seed: number): number {
