@@ -15,7 +15,7 @@ import type { AuditEvent } from '../../schemas/types';
 import { RuleError, type Locator } from './errors';
 import { resolveField, type FieldDef } from './fields';
 import type { EvalContext } from './process-tree';
-import { ValueTable, valueKey as keyOf } from './value-table';
+import { tableKey, ValueTable } from './value-table';
 import { parseAggregate as parseAst, SyntaxError_, type FieldRef } from './syntax';
 
 export { parseDuration } from './syntax';
@@ -234,7 +234,7 @@ export function createAggregateState(spec: AggregateSpec, opts: { maxKeys: numbe
         const t = (now = msOf(ev));
         const s = tree.find(ev, ctx, fresh);
         const seen = s.state;
-        seen.set(keyOf(value(ev, ctx)), t);
+        seen.set(tableKey(value(ev, ctx)), t);
         // Pruning walks the table: do it when the count matters (exact at the threshold) and
         // once per window otherwise, which bounds the table by the threshold.
         if (seen.size >= spec.threshold || t - seen.prunedAt > window) seen.prune(t, window);
@@ -275,7 +275,7 @@ export function createAggregateState(spec: AggregateSpec, opts: { maxKeys: numbe
       const k = key(ev, ctx);
       let seen = h.byKey.get(k);
       if (!seen) h.byKey.set(k, (seen = { tuples: new ValueTable(), owner: h.byKey, key: k }));
-      const v = keyOf(value(ev, ctx));
+      const v = tableKey(value(ev, ctx));
       if (seen.tuples.has(v)) return undefined;
       seen.tuples.set(v, 0);
       orderSeen.push(seen);

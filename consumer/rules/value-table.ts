@@ -22,7 +22,7 @@ const EMPTY = NaN;
 const MIN_CAPACITY = 16;
 
 /** The key of a value: numbers themselves, strings their hash (always an integer below 2^53). */
-export function valueKey(v: number | string): number {
+export function tableKey(v: number | string): number {
   return typeof v === 'number' ? v : stringKey(v);
 }
 

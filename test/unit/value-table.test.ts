@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ValueTable, stringKey, valueKey } from '../../consumer/rules/value-table';
+import { ValueTable, stringKey, tableKey } from '../../consumer/rules/value-table';
 
 /** Deterministic pseudo-random numbers. */
 function rng(seed: number): () => number {
@@ -26,7 +26,7 @@ test('counts what a Map of value -> last seen counts, through growth, pruning an
     const span = i % 5000 < 2500 ? 900 : 20;
     const n = Math.floor(r() * span);
     const v: number | string = i % 3 === 0 ? `/srv/app/file-${n}.dat` : i % 3 === 1 ? n * 65536 + 443 : n / 8 - 7;
-    w.set(valueKey(v), t);
+    w.set(tableKey(v), t);
     model.set(v, t);
     if (i % 97 === 0) {
       w.prune(t, WINDOW);
@@ -39,10 +39,10 @@ test('counts what a Map of value -> last seen counts, through growth, pruning an
   // Everything ages out; the table is usable after shrinking to its least size.
   w.prune(t + 2 * WINDOW, WINDOW);
   assert.equal(w.size, 0);
-  w.set(valueKey('again'), t + 2 * WINDOW);
-  w.set(valueKey('again'), t + 2 * WINDOW + 1);
-  w.set(valueKey(0), t + 2 * WINDOW);
-  w.set(valueKey(-0), t + 2 * WINDOW);
+  w.set(tableKey('again'), t + 2 * WINDOW);
+  w.set(tableKey('again'), t + 2 * WINDOW + 1);
+  w.set(tableKey(0), t + 2 * WINDOW);
+  w.set(tableKey(-0), t + 2 * WINDOW);
   assert.equal(w.size, 2, '"again" once, and 0 and -0 as one value (as a Map has them)');
 });
 
@@ -85,7 +85,7 @@ test('string keys: integers below 2^53, equal for equal text, apart for near one
   assert.equal(stringKey('/etc/shadow'), stringKey(['/etc', 'shadow'].join('/')));
   assert.notEqual(stringKey(''), stringKey('\u0000'));
   assert.notEqual(stringKey('ab'), stringKey('ba'));
-  assert.equal(valueKey(443), 443, 'numbers are their own key');
+  assert.equal(tableKey(443), 443, 'numbers are their own key');
 });
 
 test('deleting keeps every other key findable (first_seen drops its oldest tuples one at a time)', () => {
