@@ -1,7 +1,8 @@
 /**
- * The distinct window's table against the obvious model (a Map of value -> last seen, pruned by
- * age): the same counts through growth, pruning and shrinking, for numbers and strings; and the
- * string keys' hash.
+ * The rules' value table against the obvious models: a Map of value -> last seen, pruned by age
+ * (distinct windows), through growth, pruning and shrinking, for numbers and strings; a Set with
+ * deletions (first_seen's oldest tuples dropped one at a time). Also how evenly keys spread over
+ * the slots, and the string keys' hash.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
