@@ -1,20 +1,12 @@
 /** A deterministic event stream shaped like a busy fleet, for the consumer benchmarks. */
 import type { AuditEvent, Host, Process } from '../../schemas/types';
+import { rng } from '../helpers/rng';
 
 /** Services do the bulk of opens and connects; shells only start programs (a shell connecting out is an alert). */
 const COMMS = ['nginx', 'java', 'node', 'cat', 'sshd', 'postgres', 'systemd', 'cron', 'redis-server', 'envoy'];
 const SHELLS = ['bash', 'sh', 'python3'];
 const READ_DIRS = ['/usr/lib/x86_64-linux-gnu', '/etc', '/var/log/nginx', '/srv/app/static', '/proc/self', '/home/deploy/.cache', '/tmp'];
 const WRITE_DIRS = ['/var/log/nginx', '/srv/app/uploads', '/tmp', '/var/lib/postgresql'];
-
-/** Deterministic pseudo-random numbers: the same workload every run. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 function makeEvent(i: number, r: () => number, hosts: Host[], startNs: bigint): AuditEvent {
   const host = hosts[Math.floor(r() * hosts.length)];

@@ -6,15 +6,8 @@
  * lists of the default pack, with values drawn from the data set so that some match.
  */
 import { NEW_PROCESS_EVENT_FIELDS } from './event-defaults';
+import { rng } from './rng';
 import type { AuditEvent, Creds, Host, Process } from '../../schemas/types';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 const HOSTS: Host[] = [
   { id: 'h-aaaa', name: 'web-1', boot_id: 'b1' },

@@ -7,12 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ValueTable, stringKey, tableKey } from '../../consumer/rules/value-table';
-
-/** Deterministic pseudo-random numbers. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
-}
+import { rng } from '../helpers/rng';
 
 test('counts what a Map of value -> last seen counts, through growth, pruning and shrinking', () => {
   const r = rng(7);
