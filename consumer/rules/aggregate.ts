@@ -232,14 +232,14 @@ export function createAggregateState(spec: AggregateSpec, opts: { maxKeys: numbe
     return {
       observe(ev, ctx) {
         const t = (now = msOf(ev));
-        const s = tree.find(ev, ctx, fresh);
-        const seen = s.state;
+        const leaf = tree.find(ev, ctx, fresh);
+        const seen = leaf.state;
         seen.set(tableKey(value(ev, ctx)), t);
         // Pruning walks the table: do it when the count matters (exact at the threshold) and
         // once per window otherwise, which bounds the table by the threshold.
         if (seen.size >= spec.threshold || t - seen.prunedAt > window) seen.prune(t, window);
         if (seen.size < spec.threshold) return undefined;
-        tree.delete(s);
+        tree.delete(leaf);
         return { count: seen.size, events: [ev] };
       },
       stats: () => ({ keys: tree.size, evicted: tree.evicted }),

@@ -65,14 +65,17 @@ export class ValueTable {
     this.prunedAt = now;
   }
 
-  has(key: number): boolean {
+  /** The slot that holds `key`, or else the empty slot where it would go (the table is never full). */
+  private find(key: number): number {
     const table = this.table;
     const mask = this.mask;
-    for (let i = slotOf(key, mask); ; i = (i + 1) & mask) {
-      const k = table[2 * i];
-      if (k === key) return true;
-      if (k !== k) return false;
-    }
+    let i = slotOf(key, mask);
+    for (let k = table[2 * i]; k !== key && k === k; k = table[2 * i]) i = (i + 1) & mask;
+    return i;
+  }
+
+  has(key: number): boolean {
+    return this.table[2 * this.find(key)] === key;
   }
 
   /**
@@ -82,12 +85,8 @@ export class ValueTable {
   delete(key: number): void {
     const table = this.table;
     const mask = this.mask;
-    let i = slotOf(key, mask);
-    for (; ; i = (i + 1) & mask) {
-      const k = table[2 * i];
-      if (k === key) break;
-      if (k !== k) return;
-    }
+    let i = this.find(key);
+    if (table[2 * i] !== key) return;
     for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
       const k = table[2 * j];
       if (k !== k) break;
@@ -107,21 +106,12 @@ export class ValueTable {
   /** Record `key` as seen at `t`. */
   set(key: number, t: number): void {
     const table = this.table;
-    const mask = this.mask;
-    for (let i = slotOf(key, mask); ; i = (i + 1) & mask) {
-      const k = table[2 * i];
-      if (k === key) {
-        table[2 * i + 1] = t;
-        return;
-      }
-      if (k !== k) {
-        table[2 * i] = key;
-        table[2 * i + 1] = t;
-        // Kept at most half full: probes stay short.
-        if (++this.size * 2 > mask + 1) this.rebuild(2 * (mask + 1), -Infinity);
-        return;
-      }
-    }
+    const i = this.find(key);
+    table[2 * i + 1] = t;
+    if (table[2 * i] === key) return;
+    table[2 * i] = key;
+    // Kept at most half full: probes stay short.
+    if (++this.size * 2 > this.mask + 1) this.rebuild(2 * (this.mask + 1), -Infinity);
   }
 
   /** The longest run of occupied slots: how far a lookup may probe (for the tests). */
@@ -157,12 +147,10 @@ export class ValueTable {
     this.mask = capacity - 1;
     this.size = 0;
     const table = this.table;
-    const mask = this.mask;
     for (let j = 0; j < old.length; j += 2) {
       const key = old[j];
       if (key !== key || old[j + 1] < since) continue;
-      let i = slotOf(key, mask);
-      while (table[2 * i] === table[2 * i]) i = (i + 1) & mask;
+      const i = this.find(key);
       table[2 * i] = key;
       table[2 * i + 1] = old[j + 1];
       this.size++;
