@@ -21,5 +21,6 @@ if [[ ${1:-} != --built ]]; then
 fi
 step 'unit tests'
 # Only *.test.js: a stale helper compiled into dist/test/unit by an older tree is not a test.
-node --test dist/test/unit/*.test.js
+# Each file and test within 5 minutes (a hang fails its file; the lane takes about 2 minutes in all).
+node --test --test-timeout=300000 dist/test/unit/*.test.js
 step 'passed'
