@@ -3,7 +3,9 @@
  * opens, connects, execs; a few that the default rules flag), then read them all with
  *   tail --from-beginning --until-end > /dev/null           (text lines; then --output json, ecs)
  *   detect --from-beginning --until-end --output none       (default pack, alerts published)
- * and, for scale, the rule engine alone on the decoded events in this process.
+ * and, for scale, in this process: the rule engine alone on the decoded events, and the read path
+ * every consumer shares, without the CLIs' work: the messages fetched and handed on undecoded (the
+ * floor under every consumer here), then fetched and decoded.
  * Rates are events per wall second and per CPU second (per core) of the CLI, from its own final
  * log line, and whether the consumer aims of issue #12 are met. One run on this machine; the broker
  * runs here too.
@@ -13,6 +15,7 @@ import * as fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import type { Message } from 'kafkajs';
 import { BROKER_DEFAULTS, ensureTopics, topicSpecs } from '../../common/topic-admin';
+import { createSubscriber } from '../../consumer/core/input/subscriber';
 import { schemasTopic, topicFor } from '../../common/topics';
 import { createEngine } from '../../consumer/rules/engine';
 import { DEFAULT_RULES, loadRules, readRuleFile } from '../../consumer/rules/loader';
@@ -78,6 +81,36 @@ function runCli(args: string[], final: string): Promise<Usage> {
   });
 }
 
+/**
+ * The shared read path in this process (the subscriber, as every consumer CLI uses it) to the end
+ * of the topics: with `decode`, each message decoded into its record; without, handed on as bytes
+ * (tail's JSON path, without writing). Nothing else is done with it. CPU time includes joining the
+ * group, which the CLIs pay as well.
+ */
+async function readAll(prefix: string, decode: boolean): Promise<Usage> {
+  const ctl = new AbortController();
+  const done = new Promise<void>((resolve) => ctl.signal.addEventListener('abort', () => resolve(), { once: true }));
+  const sub = createSubscriber({
+    kafka: testKafka(`bench-read-${decode ? 'decode' : 'bytes'}`),
+    logger: quietLogger,
+    registry,
+    topicPrefix: prefix,
+    kinds: ['file', 'net', 'process'],
+    fromBeginning: true,
+    onEnd: () => ctl.abort(),
+    onValue: decode ? undefined : () => true,
+    onEvent: () => undefined,
+  });
+  const c0 = process.cpuUsage();
+  const t0 = Date.now();
+  await Promise.race([sub.start(ctl.signal), done]);
+  await done;
+  const elapsedMs = Date.now() - t0;
+  const c = process.cpuUsage(c0);
+  await sub.stop();
+  return { received: sub.stats().received, elapsedMs, cpuMs: (c.user + c.system) / 1000 };
+}
+
 const k = (n: number): string => `${(n / 1000).toFixed(1)}k`;
 function report(name: string, u: Usage): void {
   const perWall = u.received / (u.elapsedMs / 1000);
@@ -99,7 +132,7 @@ async function main(): Promise<void> {
 
   // The engine alone, on events decoded as the consumer gets them (avsc records), a chunk at a
   // time as they would stream in; only the engine is timed.
-  const encoded = events.map((ev) => [ev.kind, registry.encode(ev.kind, ev.event)] as const);
+  let encoded = events.map((ev) => [ev.kind, registry.encode(ev.kind, ev.event)] as const);
   events = [];
   const { rules } = loadRules([readRuleFile(DEFAULT_RULES)]);
   const engine = createEngine({ rules });
@@ -117,6 +150,13 @@ async function main(): Promise<void> {
     engineUs += c.user + c.system;
   }
   report(`rule engine alone (${rules.filter((r) => r.enabled).length} rules)`, { received: N, elapsedMs: Number(engineWallNs) / 1e6, cpuMs: engineUs / 1000, alerts });
+  // The read path below runs in this process too: without the encoded events' heap, as a CLI would.
+  encoded = [];
+
+  const fetchOnly = await readAll(prefix, false);
+  report('read path: fetched, not decoded', fetchOnly);
+  const fetchDecode = await readAll(prefix, true);
+  report('read path: fetched and decoded', fetchDecode);
 
   const tail = await runCli(['tail', '--topic-prefix', prefix, '--from-beginning', '--until-end'], 'tail stopped');
   report('tail --output text > /dev/null', tail);
@@ -138,6 +178,8 @@ async function main(): Promise<void> {
     ['tail json', json],
     ['tail ecs', ecs],
     ['detect', detect],
+    ['read path, not decoded', fetchOnly],
+    ['read path, decoded', fetchDecode],
   ] as const) {
     if (u.received !== N) throw new Error(`${name} read ${u.received} of ${N}`);
   }
