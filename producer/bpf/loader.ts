@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import { BpfError } from '../../common/errors';
 import type { Logger } from '../../common/logger';
 import { HOOKS, type Hook, type SyscallHooks } from './hooks';
-import { isNull, lib, strerror, type Ptr } from './native';
+import { isNull, lib, strerror, withSignalsBlocked, type Ptr } from './native';
 import { ensureTracefs } from './tracefs';
 import { probeCapabilities } from './capabilities';
 import { kernelTgid } from './self-tgid';
@@ -114,9 +114,13 @@ function openWith(opts: BpfProbeOptions, set: SyscallHooks, log: Logger): BpfPro
       L.bpf_program__set_autoload([p, hooks.includes(h)]);
       programs.set(h.program, p);
     }
-    const err = L.bpf_object__load([obj]);
+    // Signals held back meanwhile: a pending one makes the verifier give up (withSignalsBlocked).
+    const err = withSignalsBlocked(() => L.bpf_object__load([obj]));
     if (err !== 0) {
-      throw new BpfError(`loading ${opts.objectPath} failed: ${strerror(err)} (needs root or CAP_BPF+CAP_PERFMON, and a kernel with BTF)`);
+      // Privileges only when the kernel refused them (EPERM, EACCES); otherwise libbpf printed the
+      // verifier's log above this line, which says what failed.
+      const why = err === -1 || err === -13 ? 'needs root or CAP_BPF+CAP_PERFMON, and a kernel with BTF' : "libbpf's log above says where";
+      throw new BpfError(`loading ${opts.objectPath} failed: ${strerror(err)} (${why})`);
     }
 
     // The producer's own syscalls are never recorded (they would feed back forever), from the

@@ -51,6 +51,7 @@ function bind() {
     clock_gettime: { library: 'libc', retType: D.I32, paramsType: [D.I32, D.U8Array] },
     mount: { library: 'libc', retType: D.I32, paramsType: [D.String, D.String, D.String, D.U64, D.U64], errno: true },
     mallopt: { library: 'libc', retType: D.I32, paramsType: [D.I32, D.I32] },
+    pthread_sigmask: { library: 'libc', retType: D.I32, paramsType: [D.I32, D.U8Array, D.U8Array] },
   });
 }
 
@@ -108,6 +109,34 @@ const M_MMAP_THRESHOLD = -3;
  */
 export function fixMmapThreshold(bytes = 128 * 1024): boolean {
   return lib().mallopt([M_MMAP_THRESHOLD, bytes]) === 1;
+}
+
+const SIG_BLOCK = 0;
+const SIG_SETMASK = 2;
+/** The kernel's sigset_t is 64 bits here; glibc's is 1024 bits (128 bytes), and it reads them all. */
+const SIGSET_BYTES = 128;
+/** Raised by a fault in the code that runs (SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGSEGV): never blocked. */
+const SYNCHRONOUS = [4, 5, 7, 8, 11];
+
+/**
+ * Run `fn` with the calling thread's asynchronous signals blocked, then restore its mask (a signal
+ * that came meanwhile is delivered then). The verifier stops loading a program with EAGAIN when a
+ * signal is pending (it checks between instructions), and libbpf gives up after five tries: the
+ * producer then failed to start. V8's sampling profiler (`node --cpu-prof`) sends SIGPROF every
+ * millisecond, so the producer could not be profiled at all; a Ctrl+C or a stop during the load
+ * failed it with that EAGAIN, reported as missing privileges.
+ */
+export function withSignalsBlocked<T>(fn: () => T): T {
+  const all = Buffer.alloc(SIGSET_BYTES, 0xff);
+  for (const sig of SYNCHRONOUS) all[(sig - 1) >> 3] &= ~(1 << ((sig - 1) & 7));
+  const old = Buffer.alloc(SIGSET_BYTES);
+  const rc = lib().pthread_sigmask([SIG_BLOCK, all, old]);
+  if (rc !== 0) throw new BpfError(`pthread_sigmask failed: ${rc}`);
+  try {
+    return fn();
+  } finally {
+    lib().pthread_sigmask([SIG_SETMASK, old, Buffer.alloc(SIGSET_BYTES)]);
+  }
 }
 
 /** clock_gettime(clock) in nanoseconds. */
