@@ -12,7 +12,7 @@ import { rabinFingerprint } from './fingerprint';
 import { CONFLUENT_HEADER_SIZE, encodeConfluentHeader, isConfluentFramed, readConfluentId } from './confluent-wire';
 import { encodeHeader, HEADER_SIZE, splitMessage } from './wire';
 import { constantRecord, fastString as fastWriteString, sameObjectRecord } from './fast-writers';
-import { longValue, readLongParts, type LongParts } from './zigzag-long';
+import { longValue, readLongParts, writeBigZigzag, type LongParts } from './zigzag-long';
 import { LONG_MAX, longString, shortString } from './string-intern';
 import { utf8Slice } from './utf8';
 
@@ -60,42 +60,16 @@ function readBigLong(tap: Tap): bigint {
  * Writes a BigInt long as its zigzag varint in place. avsc's custom-long path writes the value into
  * an 8-byte scratch Buffer (writeBigInt64LE) and packs those bytes again (packLongBytes), about a
  * quarter of an event's encoding. The value is first read as a double (Number(n), no allocation):
- *  - within 2^52 the double is exact and avsc's number writer writes it (no BigInt compare);
- *  - beyond (every wall-clock time_ns: about 2^60.6) the BigInt is stored into a 64-bit typed
- *    array and its two 32-bit words read back as numbers: no BigInt operation and nothing
- *    allocated. The store wraps modulo 2^64, as Avro's 64-bit long does. This replaced a BigInt
- *    op and a double-assisted high word: 78-145 -> 24-37 ns per wall-clock time (one run, this VM).
- * Past the end of the buffer nothing is written but the position moves on, as avsc's writers do
- * (encode then reports the size needed).
+ * within 2^52 the double is exact and avsc's number writer writes it (no BigInt compare); beyond
+ * (every wall-clock time_ns: about 2^60.6), writeBigZigzag splits it into its 32-bit words without
+ * BigInt arithmetic. Past the end of the buffer nothing is written but the position moves on, as
+ * avsc's writers do (encode then reports the size needed).
  */
-const words64 = new BigInt64Array(1);
-const words32 = new Uint32Array(words64.buffer);
-/** Which 32-bit word is the low one (the platform's byte order). */
-const LOW = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
 function writeBigLong(tap: Tap & { writeLong(n: number): void }, n: bigint): void {
   if (typeof n !== 'bigint') return (bigLongBase as unknown as { _write(t: Tap, v: unknown): void })._write(tap, n); // throws avsc's invalid-value error
   const d = Number(n);
   if (d > -TWO_52 && d < TWO_52) return tap.writeLong(d);
-  words64[0] = n;
-  let lo = words32[LOW];
-  let hi = words32[1 - LOW];
-  // zigzag of the 64-bit pair: (n << 1) ^ (n >> 63)
-  const negative = hi >= 0x80000000;
-  hi = ((hi << 1) | (lo >>> 31)) >>> 0;
-  lo = (lo << 1) >>> 0;
-  if (negative) {
-    hi = ~hi >>> 0;
-    lo = ~lo >>> 0;
-  }
-  const buf = tap.buf;
-  let pos = tap.pos;
-  while (hi !== 0 || lo > 0x7f) {
-    buf[pos++] = (lo & 0x7f) | 0x80;
-    lo = ((lo >>> 7) | ((hi & 0x7f) << 25)) >>> 0;
-    hi >>>= 7;
-  }
-  buf[pos++] = lo;
-  tap.pos = pos;
+  tap.pos = writeBigZigzag(tap.buf, tap.pos, n);
 }
 /** avsc's number writer is exact while the zigzag value (2|n| or 2|n|-1) stays below 2^53. */
 const TWO_52 = 2 ** 52;

@@ -1,9 +1,13 @@
 /**
- * A long's zigzag varint read in parts, for the readers that want a BigInt (registry.ts) or the
- * digits without one (consumer/core/output/json-avro.ts). The low 49 bits (7 bytes) are gathered as
- * a number, exactly; the rest (bytes 8-10) only for values of 2^48 and more, so the value is
- * (negative ? -1 : 1) * (high * 2^48 + half) with both parts exact numbers. A read past the end
- * leaves pos past the end, as avsc's readers do; the caller reports a truncated buffer.
+ * Avro's longs as zigzag varints, for the BigInt reader and writer (registry.ts) and the readers
+ * that want the digits without a BigInt (consumer/core/output/json-avro.ts). Values of 2^48 and
+ * more (every wall-clock time_ns) go between a BigInt and two 32-bit words through a 64-bit typed
+ * array, not BigInt arithmetic: `node dist/test/bench/longs.js` compares the two.
+ *
+ * A varint is read in parts. The low 49 bits (7 bytes) are gathered as a number, exactly; the
+ * rest (bytes 8-10) only for values of 2^48 and more, so the value is (negative ? -1 : 1) *
+ * (high * 2^48 + half) with both parts exact numbers. A read past the end leaves pos past the end,
+ * as avsc's readers do; the caller reports a truncated buffer.
  */
 export interface LongParts {
   /** The position after the varint. */
@@ -66,4 +70,31 @@ export function longValue(p: LongParts): bigint {
   words32[LOW] = lo;
   words32[1 - LOW] = hi;
   return words64[0];
+}
+
+/**
+ * Writes `n` (wrapped modulo 2^64, as Avro's 64-bit long) as its zigzag varint at `pos` and
+ * returns the position after it. Past the end of `buf` nothing is written but the position moves
+ * on. Any long; the registry's writer sends those beyond 2^52 here (avsc's number writer is exact
+ * below).
+ */
+export function writeBigZigzag(buf: Uint8Array, pos: number, n: bigint): number {
+  words64[0] = n;
+  let lo = words32[LOW];
+  let hi = words32[1 - LOW];
+  // zigzag of the 64-bit pair: (n << 1) ^ (n >> 63)
+  const negative = hi >= 0x80000000;
+  hi = ((hi << 1) | (lo >>> 31)) >>> 0;
+  lo = (lo << 1) >>> 0;
+  if (negative) {
+    hi = ~hi >>> 0;
+    lo = ~lo >>> 0;
+  }
+  while (hi !== 0 || lo > 0x7f) {
+    buf[pos++] = (lo & 0x7f) | 0x80;
+    lo = ((lo >>> 7) | ((hi & 0x7f) << 25)) >>> 0;
+    hi >>>= 7;
+  }
+  buf[pos++] = lo;
+  return pos;
 }
