@@ -106,81 +106,159 @@ export interface MessageQueue {
   drain(): Entry[];
 }
 
+/** The ring's first capacity; it doubles when full and never shrinks (a few MiB at 200,000 messages). */
+const FIRST_CAPACITY = 4096;
+
 /**
- * The entries are kept in parallel arrays, not an object each: a message waits here tens of
- * milliseconds, long enough to survive scavenges and be copied and promoted with everything it
- * holds, so every object less per message is young-generation work and old-generation garbage
- * less (the sizes and times are stored unboxed in their arrays).
+ * The entries are kept in a ring of parallel arrays, not an object each, and not as the messages
+ * offered: a message waits here tens of milliseconds, long enough to survive scavenges and be
+ * copied and promoted with everything it holds, then to be garbage in the old generation until the
+ * next full collection (with the encode slabs its value keeps alive): most of the producer's peak
+ * RSS. So a message is taken apart when it is queued: its topic, key and headers (shared by every
+ * message of a kind), the memory its value is a view of (an encode slab, shared by a few hundred
+ * messages), the value's offset and length, its timestamp, estimated size and time. The numbers go
+ * in typed arrays (no boxing, no write barrier); the arrays are allocated once and reused as a
+ * ring, so pushing never grows or copies them after the first seconds. The message objects and
+ * the views are made again when a request is cut, and live only until it is acknowledged.
  */
 export function createMessageQueue(): MessageQueue {
-  let topics: string[] = [];
-  let messages: Message[] = [];
-  let sizes: number[] = [];
-  let ats: number[] = [];
-  let start = 0;
+  let capacity = FIRST_CAPACITY;
+  let mask = capacity - 1;
+  let topics: string[] = new Array<string>(capacity);
+  let keys: Message['key'][] = new Array<Message['key']>(capacity);
+  let headers: Message['headers'][] = new Array<Message['headers']>(capacity);
+  /** The ArrayBuffer each value is a view of, its offset there, its length (-1: no value). */
+  let stores: ArrayBufferLike[] = new Array<ArrayBufferLike>(capacity);
+  let offsets = new Int32Array(capacity);
+  let lengths = new Int32Array(capacity);
+  /** Timestamps (ms) as numbers, as kafkajs reads them (NaN: none, kafkajs then stamps the send). */
+  let stamps = new Float64Array(capacity);
+  let sizes = new Float64Array(capacity);
+  let ats = new Float64Array(capacity);
+  /** The oldest entry's slot, and how many there are. */
+  let head = 0;
+  let count = 0;
   let bytes = 0;
-  const reset = (): void => {
-    topics = [];
-    messages = [];
-    sizes = [];
-    ats = [];
-    start = 0;
-  };
+
+  /** Twice the room, the entries copied oldest first to slot 0. */
+  function grow(): void {
+    const order = (i: number): number => (head + i) & mask;
+    const moveRefs = <T>(a: T[]): T[] => {
+      const b = new Array<T>(capacity * 2);
+      for (let i = 0; i < count; i++) b[i] = a[order(i)];
+      return b;
+    };
+    const moveNumbers = <T extends Int32Array | Float64Array>(a: T, make: (n: number) => T): T => {
+      const b = make(capacity * 2);
+      for (let i = 0; i < count; i++) b[i] = a[order(i)];
+      return b;
+    };
+    topics = moveRefs(topics);
+    keys = moveRefs(keys);
+    headers = moveRefs(headers);
+    stores = moveRefs(stores);
+    offsets = moveNumbers(offsets, (n) => new Int32Array(n));
+    lengths = moveNumbers(lengths, (n) => new Int32Array(n));
+    stamps = moveNumbers(stamps, (n) => new Float64Array(n));
+    sizes = moveNumbers(sizes, (n) => new Float64Array(n));
+    ats = moveNumbers(ats, (n) => new Float64Array(n));
+    capacity *= 2;
+    mask = capacity - 1;
+    head = 0;
+  }
+
+  /** The entry i places from the oldest, as a message again (a new object and view). */
+  function messageAt(i: number): Message {
+    const slot = (head + i) & mask;
+    const length = lengths[slot];
+    const stamp = stamps[slot];
+    return {
+      key: keys[slot],
+      value: length < 0 ? null : Buffer.from(stores[slot], offsets[slot], length),
+      // A number where kafkajs's type says string: its produce path only does arithmetic on it (pipeline.ts).
+      timestamp: stamp === stamp ? (stamp as unknown as string) : undefined,
+      headers: headers[slot],
+    };
+  }
+
+  /** Forget the n oldest entries; their references are cleared, so acknowledged slabs can go. */
+  function dropOldest(n: number): void {
+    for (let i = 0; i < n; i++) {
+      const slot = (head + i) & mask;
+      bytes -= sizes[slot];
+      stores[slot] = NO_STORE;
+      keys[slot] = undefined;
+      headers[slot] = undefined;
+    }
+    head = (head + n) & mask;
+    count -= n;
+    if (count === 0) bytes = 0; // no drift from float sums
+  }
+
   return {
     get size() {
-      return messages.length - start;
+      return count;
     },
     get bytes() {
       return bytes;
     },
     push(topic, message, size, at) {
-      topics.push(topic);
-      messages.push(message);
-      sizes.push(size);
-      ats.push(at);
+      if (count === capacity) grow();
+      const slot = (head + count++) & mask;
+      const value = message.value;
+      topics[slot] = topic;
+      keys[slot] = message.key;
+      headers[slot] = message.headers;
+      if (value == null) {
+        stores[slot] = NO_STORE;
+        lengths[slot] = -1;
+      } else {
+        const v = typeof value === 'string' ? Buffer.from(value) : value;
+        stores[slot] = v.buffer;
+        offsets[slot] = v.byteOffset;
+        lengths[slot] = v.length;
+      }
+      stamps[slot] = message.timestamp === undefined || message.timestamp === null ? NaN : Number(message.timestamp);
+      sizes[slot] = size;
+      ats[slot] = at;
       bytes += size;
     },
-    oldestAt: () => (start < ats.length ? ats[start] : undefined),
+    oldestAt: () => (count > 0 ? ats[head] : undefined),
     cut(limit, maxBytes) {
       let n = 0;
       let cutBytes = 0;
-      const size = messages.length - start;
-      while (n < size && n < limit && (n === 0 || cutBytes + sizes[start + n] <= maxBytes)) cutBytes += sizes[start + n++];
+      while (n < count && n < limit && (n === 0 || cutBytes + sizes[(head + n) & mask] <= maxBytes)) cutBytes += sizes[(head + n++) & mask];
       return { n, bytes: cutBytes };
     },
     request(n) {
-      // Nearly always one topic per request (the file events): one slice, no map.
-      const first = topics[start];
-      let i = start + 1;
-      while (i < start + n && topics[i] === first) i++;
-      if (i === start + n) return [{ topic: first, messages: messages.slice(start, start + n) }];
+      // Nearly always one topic per request (the file events): one list, no map.
+      const first = topics[head];
+      let i = 1;
+      while (i < n && topics[(head + i) & mask] === first) i++;
+      if (i === n) {
+        const messages = new Array<Message>(n);
+        for (let j = 0; j < n; j++) messages[j] = messageAt(j);
+        return [{ topic: first, messages }];
+      }
       const byTopic = new Map<string, Message[]>();
-      for (let j = start; j < start + n; j++) {
-        let list = byTopic.get(topics[j]);
-        if (!list) byTopic.set(topics[j], (list = []));
-        list.push(messages[j]);
+      for (let j = 0; j < n; j++) {
+        const topic = topics[(head + j) & mask];
+        let list = byTopic.get(topic);
+        if (!list) byTopic.set(topic, (list = []));
+        list.push(messageAt(j));
       }
       return [...byTopic].map(([topic, list]) => ({ topic, messages: list }));
     },
     take(n) {
-      for (let i = start; i < start + n; i++) bytes -= sizes[i];
-      start += n;
-      // The consumed prefix is dropped in bulk, not per batch.
-      if (start === messages.length) reset();
-      else if (start > 65536 && start * 2 > messages.length) {
-        topics = topics.slice(start);
-        messages = messages.slice(start);
-        sizes = sizes.slice(start);
-        ats = ats.slice(start);
-        start = 0;
-      }
+      dropOldest(Math.min(n, count));
     },
     drain() {
       const all: Entry[] = [];
-      for (let i = start; i < messages.length; i++) all.push({ topic: topics[i], message: messages[i], bytes: sizes[i], at: ats[i] });
-      reset();
-      bytes = 0;
+      for (let i = 0; i < count; i++) all.push({ topic: topics[(head + i) & mask], message: messageAt(i), bytes: sizes[(head + i) & mask], at: ats[(head + i) & mask] });
+      dropOldest(count);
       return all;
     },
   };
 }
+
+const NO_STORE = new ArrayBuffer(0);

@@ -71,3 +71,31 @@ test('a long run of pushes and takes keeps order and byte counts (the consumed p
     assert.equal(q.oldestAt(), expected);
   }
 });
+
+test('a message comes back from its parts: the value view at its offset, null values, key and headers as given, timestamps as numbers', () => {
+  const q = createMessageQueue();
+  const slab = Buffer.alloc(64, 'x');
+  slab.write('hello', 10);
+  const headers = Object.freeze({ kind: 'file' });
+  const key = Buffer.from('host');
+  q.push('file', { key, value: slab.subarray(10, 15), timestamp: '1764590000123', headers }, 100, 1);
+  q.push('stats', { key: 'host-id', value: null }, 64, 2);
+  q.push('file', { key, value: 'text', timestamp: undefined }, 68, 3);
+  const [file, stats] = q.request(3);
+  assert.equal(file.topic, 'file');
+  const [a, c] = file.messages;
+  assert.equal((a.value as Buffer).toString(), 'hello');
+  assert.equal((a.value as Buffer).buffer, slab.buffer, 'a view of the same memory, not a copy');
+  assert.equal(a.key, key);
+  assert.equal(a.headers, headers);
+  assert.equal(Number(a.timestamp), 1764590000123);
+  assert.equal((c.value as Buffer).toString(), 'text');
+  assert.equal(c.timestamp, undefined);
+  assert.equal(stats.topic, 'stats');
+  assert.equal(stats.messages[0].value, null);
+  assert.equal(stats.messages[0].key, 'host-id');
+  assert.equal(stats.messages[0].headers, undefined);
+  q.take(3);
+  assert.equal(q.size, 0);
+  assert.equal(q.bytes, 0);
+});
