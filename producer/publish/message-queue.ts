@@ -106,7 +106,7 @@ export interface MessageQueue {
   drain(): Entry[];
 }
 
-/** The ring's first capacity; it doubles when full and never shrinks (a few MiB at 200,000 messages). */
+/** The ring's first capacity (64 bytes a slot); it doubles when full and never shrinks: 16 MiB at the 200,000 messages --max-queued allows. */
 const FIRST_CAPACITY = 4096;
 
 /**
