@@ -80,8 +80,11 @@ export function longValue(p: LongParts): bigint {
  */
 export function writeBigZigzag(buf: Uint8Array, pos: number, n: bigint): number {
   words64[0] = n;
-  let lo = words32[LOW];
-  let hi = words32[1 - LOW];
+  return writeZigzagWords(buf, pos, words32[LOW], words32[1 - LOW]);
+}
+
+/** The zigzag varint of the 64-bit two's complement value whose words are `lo` and `hi` (unsigned). */
+export function writeZigzagWords(buf: Uint8Array, pos: number, lo: number, hi: number): number {
   // zigzag of the 64-bit pair: (n << 1) ^ (n >> 63)
   const negative = hi >= 0x80000000;
   hi = ((hi << 1) | (lo >>> 31)) >>> 0;
