@@ -3,6 +3,7 @@
  * links and maps until close(). Everything here runs once at start or shutdown.
  */
 import * as fs from 'node:fs';
+import { constants } from 'node:os';
 import { BpfError } from '../../common/errors';
 import type { Logger } from '../../common/logger';
 import { HOOKS, type Hook, type SyscallHooks } from './hooks';
@@ -117,9 +118,10 @@ function openWith(opts: BpfProbeOptions, set: SyscallHooks, log: Logger): BpfPro
     // Signals held back meanwhile: a pending one makes the verifier give up (withSignalsBlocked).
     const err = withSignalsBlocked(() => L.bpf_object__load([obj]));
     if (err !== 0) {
-      // Privileges only when the kernel refused them (EPERM, EACCES); otherwise libbpf printed the
-      // verifier's log above this line, which says what failed.
-      const why = err === -1 || err === -13 ? 'needs root or CAP_BPF+CAP_PERFMON, and a kernel with BTF' : "libbpf's log above says where";
+      // Privileges only when the kernel refused them; otherwise libbpf printed the verifier's log
+      // above this line, which says what failed.
+      const refused = err === -constants.errno.EPERM || err === -constants.errno.EACCES;
+      const why = refused ? 'needs root or CAP_BPF+CAP_PERFMON, and a kernel with BTF' : "libbpf's log above says where";
       throw new BpfError(`loading ${opts.objectPath} failed: ${strerror(err)} (${why})`);
     }
 

@@ -254,7 +254,10 @@ export function createMessageQueue(): MessageQueue {
     },
     drain() {
       const all: Entry[] = [];
-      for (let i = 0; i < count; i++) all.push({ topic: topics[(head + i) & mask], message: messageAt(i), bytes: sizes[(head + i) & mask], at: ats[(head + i) & mask] });
+      for (let i = 0; i < count; i++) {
+        const slot = (head + i) & mask;
+        all.push({ topic: topics[slot], message: messageAt(i), bytes: sizes[slot], at: ats[slot] });
+      }
       dropOldest(count);
       return all;
     },
