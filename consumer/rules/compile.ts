@@ -5,19 +5,18 @@
  * those), and folds what is known at load: a comparison on data not captured here is false (as in
  * Falco when a field has no value), and the rule says so (`gaps`) instead of silently never firing.
  */
-import { EVENT_KINDS, type AuditEvent, type EventKind } from '../../schemas/types';
+import { EVENT_KINDS, type EventKind } from '../../schemas/types';
 import { RuleError, type Locator } from './errors';
 import { BY_NAME, checkType, typeName, TYPE_ALIASES } from './event-types';
 import type { FieldType } from './fields';
 import { rawres } from './fields-evt';
 import { NAME_FIELDS } from './fields-fd';
 import { operandOf, type Operand as Value } from './operands';
-import type { EvalContext } from './process-tree';
 import type { Cmp, Node, ValueItem } from './syntax';
 import { ipSetTest, numTest, strTest, type Test } from './tests';
-import { allOf, anyOf } from './chain';
+import { join, toPredicate, type Expr, type Inline, type Predicate } from './expr';
 
-export type Predicate = (ev: AuditEvent, ctx: EvalContext) => boolean;
+export type { Predicate } from './expr';
 
 export interface Macro {
   ast: Node;
@@ -34,8 +33,10 @@ export interface CompileEnv {
   used?: Set<string>;
 }
 
-export interface Compiled {
-  pred: Predicate;
+/** A condition or a part of one, as compiled so far: parts combine (andOf, orOf, notOf) into a rule's. */
+export interface Part {
+  /** The tests, as a tree (expr.ts makes the rule's function of it). */
+  expr: Expr;
   /** The kinds the condition can be true for. */
   kinds: Set<EventKind>;
   /** The event types (Falco's names) it can be true for; undefined: any of `kinds`. */
@@ -46,8 +47,16 @@ export interface Compiled {
   gaps: Map<string, string>;
   /** For a condition known false: the gaps that make it so. */
   why?: Map<string, string>;
-  /** An `and` or `or` of several: its operands, so that a chain becomes one flat test. */
-  chain?: { op: 'and' | 'or'; preds: Predicate[] };
+}
+
+/** A whole condition, with its test as one function. */
+export interface Compiled extends Part {
+  pred: Predicate;
+}
+
+/** The part as a whole condition: its function is generated here, once. */
+export function finish(p: Part): Compiled {
+  return { ...p, pred: toPredicate(p.expr) };
 }
 
 const STR_OPS = new Set([
@@ -82,8 +91,11 @@ const MULTI = new Set(['in', 'intersects', 'pmatch']);
 const ORDER = new Set(['<', '<=', '>', '>=']);
 const NUMBER = /^[+-]?(?:0[xX][0-9a-fA-F]+|\d+(?:\.\d*)?(?:[eE][+-]?\d+)?)$/;
 
-const never = (gaps: Map<string, string>, why = gaps): Compiled => ({ pred: () => false, kinds: new Set(), types: new Set(), constant: false, gaps, why });
-const always = (gaps: Map<string, string>): Compiled => ({ pred: () => true, kinds: new Set(EVENT_KINDS), constant: true, gaps });
+const FALSE: Expr = { t: 'const', v: false };
+const TRUE: Expr = { t: 'const', v: true };
+const never = (gaps: Map<string, string>, why = gaps): Part => ({ expr: FALSE, kinds: new Set(), types: new Set(), constant: false, gaps, why });
+const always = (gaps: Map<string, string>): Part => ({ expr: TRUE, kinds: new Set(EVENT_KINDS), constant: true, gaps });
+const call = (fn: Predicate): Expr => ({ t: 'call', fn });
 const merge = (a: Map<string, string>, b: Map<string, string>): Map<string, string> => (b.size ? new Map([...a, ...b]) : a);
 
 /** A list's items, nested list names expanded. */
@@ -154,7 +166,28 @@ function valueTest(lhs: Value, node: Cmp, items: ValueItem[], loc: Locator): Tes
   }
 }
 
-function compileType(node: Cmp, lhs: Value, items: ValueItem[], loc: Locator): Compiled {
+const INLINE_OPS: Record<string, '===' | '!==' | '<' | '<=' | '>' | '>='> = { '=': '===', '!=': '!==', '<': '<', '<=': '<=', '>': '>', '>=': '>=' };
+const STRING_METHODS: Record<string, 'startsWith' | 'endsWith' | 'includes'> = { startswith: 'startsWith', endswith: 'endsWith', contains: 'includes' };
+
+/**
+ * The comparison written out in the rule's function (expr.ts), when it is that simple: the same
+ * meaning as valueTest's closure (which has checked the values), without the call. Undefined: the
+ * closure is called. With an inline form the caller guards the value's type as valueTest does.
+ */
+function inlineOf(type: FieldType, op: string, items: ValueItem[]): Inline | undefined {
+  const vs = items.map((it) => it.v);
+  if (type === 'bool') return (op === '=' || op === '!=') && vs.length === 1 ? { op: INLINE_OPS[op], value: vs[0] === 'true' } : undefined;
+  if (type === 'num') {
+    if (op === 'in' || op === 'intersects') return { method: 'has', value: new Set(vs.map(Number)) };
+    return INLINE_OPS[op] && { op: INLINE_OPS[op], value: Number(vs[0]) };
+  }
+  if (type !== 'str' && type !== 'res') return undefined;
+  if (op === 'in' || op === 'intersects') return vs.length === 1 ? { op: '===', value: vs[0] } : { method: 'has', value: new Set(vs) };
+  if (INLINE_OPS[op]) return { op: INLINE_OPS[op], value: vs[0] };
+  return STRING_METHODS[op] && { method: STRING_METHODS[op], value: vs[0] };
+}
+
+function compileType(node: Cmp, lhs: Value, items: ValueItem[], loc: Locator): Part {
   const uncaptured = new Map<string, string>();
   const names: string[] = [];
   for (const it of items) {
@@ -168,14 +201,14 @@ function compileType(node: Cmp, lhs: Value, items: ValueItem[], loc: Locator): C
   if (node.op === '=' || node.op === 'in' || node.op === 'intersects') {
     if (names.length === 0) return never(gaps);
     const set = new Set(names);
-    return { pred: (ev) => set.has(typeName(ev)), kinds: new Set(names.map((n) => BY_NAME.get(n)!.kind)), types: set, gaps };
+    return { expr: call((ev) => set.has(typeName(ev))), kinds: new Set(names.map((n) => BY_NAME.get(n)!.kind)), types: set, gaps };
   }
   const norm = items.map((it) => ({ ...it, v: TYPE_ALIASES[it.v] ?? it.v }));
   const t = valueTest({ ...lhs, missing: undefined }, node, norm, loc);
-  return { pred: (ev) => t(typeName(ev)), kinds: new Set(EVENT_KINDS), gaps };
+  return { expr: call((ev) => t(typeName(ev))), kinds: new Set(EVENT_KINDS), gaps };
 }
 
-function compileNames(node: Cmp, lhs: Value, items: ValueItem[], env: CompileEnv, loc: Locator): Compiled {
+function compileNames(node: Cmp, lhs: Value, items: ValueItem[], env: CompileEnv, loc: Locator): Part {
   if (!['=', '!=', 'in'].includes(node.op)) throw new RuleError(`${lhs.name} takes =, != or in (the name is resolved and the address compared)`, loc(node.opAt));
   const ipOf = NAME_FIELDS[lhs.name];
   const names = items.map((it) => it.v);
@@ -184,16 +217,16 @@ function compileNames(node: Cmp, lhs: Value, items: ValueItem[], env: CompileEnv
   return {
     kinds: new Set(['net']),
     gaps: new Map(),
-    pred: (ev, ctx) => {
+    expr: call((ev, ctx) => {
       const ip = ev.kind === 'net' ? ipOf(ev.event) : undefined;
       if (ip === undefined) return false;
       const hit = names.some((n) => ctx.names.matches(n, ip));
       return neg ? !hit : hit;
-    },
+    }),
   };
 }
 
-function compileCmp(node: Cmp, env: CompileEnv, loc: Locator): Compiled {
+function compileCmp(node: Cmp, env: CompileEnv, loc: Locator): Part {
   const lhs = operandOf(node.lhs, loc);
   if (lhs.missing) return never(new Map([[lhs.name, lhs.missing]]));
   if (!OPS[lhs.type].has(node.op)) {
@@ -206,10 +239,10 @@ function compileCmp(node: Cmp, env: CompileEnv, loc: Locator): Compiled {
   if (node.op === 'exists') {
     if (lhs.some) {
       const some = lhs.some;
-      return { kinds, gaps: new Map(), pred: (ev, c) => some(ev, c, present) };
+      return { kinds, gaps: new Map(), expr: call((ev, c) => some(ev, c, present)) };
     }
-    if (all) return { kinds, gaps: new Map(), pred: (ev, c) => all(ev, c).some(present) };
-    return { kinds, gaps: new Map(), pred: (ev, c) => present(get(ev, c)) };
+    if (all) return { kinds, gaps: new Map(), expr: call((ev, c) => all(ev, c).some(present)) };
+    return { kinds, gaps: new Map(), expr: call((ev, c) => present(get(ev, c))) };
   }
   if (node.rhs) return compileFieldPair(node, lhs, operandOf(node.rhs, loc), loc);
   const items = values(node, env, loc);
@@ -221,40 +254,36 @@ function compileCmp(node: Cmp, env: CompileEnv, loc: Locator): Compiled {
     }
     if (node.op === '=' || node.op === 'in') {
       const set = new Set(items.map((it) => it.v as EventKind));
-      return { kinds: set, gaps: new Map(), pred: (ev) => set.has(ev.kind) };
+      return { kinds: set, gaps: new Map(), expr: { t: 'kind', kinds: [...set] } };
     }
   }
   // evt.res is Falco's text ("SUCCESS", "ENOENT"); compared with numbers or by order, it is evt.rawres.
   const numericRes = lhs.type === 'res' && (ORDER.has(node.op) || items.every((it) => NUMBER.test(it.v)));
-  const t = valueTest(numericRes ? { ...lhs, type: 'num' } : lhs, node, items, loc);
-  if (numericRes) return { kinds, gaps: new Map(), pred: (ev) => t(rawres(ev)) };
+  const type = numericRes ? 'num' : lhs.type;
+  const t = valueTest({ ...lhs, type }, node, items, loc);
+  const inline = node.mod ? undefined : inlineOf(type, node.op, items);
+  if (numericRes) return { kinds, gaps: new Map(), expr: { t: 'value', get: rawres, type: 'number', test: t, inline } };
   const { some } = lhs;
   if (some) {
     const pass = (v: unknown): boolean => v !== undefined && t(v);
-    return { kinds, gaps: new Map(), pred: (ev, c) => some(ev, c, pass) };
+    return { kinds, gaps: new Map(), expr: call((ev, c) => some(ev, c, pass)) };
   }
   if (all) {
     return {
       kinds,
       gaps: new Map(),
-      pred: (ev, c) => {
+      expr: call((ev, c) => {
         for (const v of all(ev, c)) if (v !== undefined && t(v)) return true;
         return false;
-      },
+      }),
     };
   }
-  return {
-    kinds,
-    gaps: new Map(),
-    pred: (ev, c) => {
-      const v = get(ev, c);
-      return v !== undefined && t(v);
-    },
-  };
+  const guard = type === 'num' ? 'number' : type === 'str' || type === 'res' ? 'string' : undefined;
+  return { kinds, gaps: new Map(), expr: { t: 'value', get, type: inline ? guard : undefined, test: t, inline } };
 }
 
 /** `fd.name = val(proc.cwd)`, `tolower(proc.name) = val(proc.pname)`: two values of the event. */
-function compileFieldPair(node: Cmp, lhs: Value, rhs: Value, loc: Locator): Compiled {
+function compileFieldPair(node: Cmp, lhs: Value, rhs: Value, loc: Locator): Part {
   if (rhs.missing) return never(new Map([[rhs.name, rhs.missing]]));
   const cmp: Record<string, (a: string | number | boolean, b: string | number | boolean) => boolean> = {
     '=': (a, b) => a === b,
@@ -276,16 +305,16 @@ function compileFieldPair(node: Cmp, lhs: Value, rhs: Value, loc: Locator): Comp
   return {
     kinds: new Set(lhs.kinds.filter((k) => rhs.kinds.includes(k))),
     gaps: new Map(),
-    pred: (ev, c) => {
+    expr: call((ev, c) => {
       const x = a(ev, c);
       const y = b(ev, c);
       return x !== undefined && y !== undefined && f(x, y);
-    },
+    }),
   };
 }
 
 /** Both: kinds and types intersect; a side known false makes it false, one known true drops out. */
-export function andOf(l: Compiled, r: Compiled): Compiled {
+export function andOf(l: Part, r: Part): Part {
   const gaps = merge(l.gaps, r.gaps);
   if (l.constant === false || r.constant === false) {
     return never(gaps, merge(l.constant === false ? l.why! : new Map(), r.constant === false ? r.why! : new Map()));
@@ -294,40 +323,39 @@ export function andOf(l: Compiled, r: Compiled): Compiled {
   if (r.constant === true) return { ...l, gaps };
   const kinds = new Set([...l.kinds].filter((k) => r.kinds.has(k)));
   const types = l.types && r.types ? new Set([...l.types].filter((t) => r.types!.has(t))) : (l.types ?? r.types);
-  const chain = { op: 'and' as const, preds: [...operands('and', l), ...operands('and', r)] };
-  return { kinds, types: types && new Set([...types].filter((t) => kinds.has(BY_NAME.get(t)!.kind))), gaps, pred: allOf(chain.preds), chain };
+  return { kinds, types: types && new Set([...types].filter((t) => kinds.has(BY_NAME.get(t)!.kind))), gaps, expr: join('and', l.expr, r.expr) };
 }
 
-/** A side's operands in a chain of `op`: its own when it is such a chain, else itself. */
-const operands = (op: 'and' | 'or', x: Compiled): Predicate[] => (x.chain?.op === op ? x.chain.preds : [x.pred]);
-
 /** Either: kinds join; a side with any type of its kinds widens the type set to "any". */
-export function orOf(l: Compiled, r: Compiled): Compiled {
+export function orOf(l: Part, r: Part): Part {
   const gaps = merge(l.gaps, r.gaps);
   if (l.constant === true || r.constant === true) return always(gaps);
   if (l.constant === false && r.constant === false) return never(gaps, merge(l.why!, r.why!));
   if (l.constant === false) return { ...r, gaps };
   if (r.constant === false) return { ...l, gaps };
   const types = l.types && r.types ? new Set([...l.types, ...r.types]) : undefined;
-  const chain = { op: 'or' as const, preds: [...operands('or', l), ...operands('or', r)] };
-  return { kinds: new Set([...l.kinds, ...r.kinds]), types, gaps, pred: anyOf(chain.preds), chain };
+  return { kinds: new Set([...l.kinds, ...r.kinds]), types, gaps, expr: join('or', l.expr, r.expr) };
 }
 
-export function notOf(x: Compiled): Compiled {
+export function notOf(x: Part): Part {
   if (x.constant !== undefined) return x.constant ? never(x.gaps) : always(x.gaps);
-  const p = x.pred;
-  return { kinds: new Set(EVENT_KINDS), gaps: x.gaps, pred: (ev, c) => !p(ev, c) };
+  return { kinds: new Set(EVENT_KINDS), gaps: x.gaps, expr: { t: 'not', arg: x.expr } };
 }
 
-/** Compile a condition. `stack` holds the macros being expanded, to report cycles. */
-export function compile(node: Node, env: CompileEnv, loc: Locator, stack: string[] = []): Compiled {
+/** Compile a condition into one function (expr.ts). */
+export function compile(node: Node, env: CompileEnv, loc: Locator): Compiled {
+  return finish(compilePart(node, env, loc));
+}
+
+/** Compile a condition's tests. `stack` holds the macros being expanded, to report cycles. */
+export function compilePart(node: Node, env: CompileEnv, loc: Locator, stack: string[] = []): Part {
   switch (node.n) {
     case 'and':
-      return andOf(compile(node.left, env, loc, stack), compile(node.right, env, loc, stack));
+      return andOf(compilePart(node.left, env, loc, stack), compilePart(node.right, env, loc, stack));
     case 'or':
-      return orOf(compile(node.left, env, loc, stack), compile(node.right, env, loc, stack));
+      return orOf(compilePart(node.left, env, loc, stack), compilePart(node.right, env, loc, stack));
     case 'not':
-      return notOf(compile(node.arg, env, loc, stack));
+      return notOf(compilePart(node.arg, env, loc, stack));
     case 'ref': {
       const macro = env.macros.get(node.name);
       if (!macro) {
@@ -336,7 +364,7 @@ export function compile(node: Node, env: CompileEnv, loc: Locator, stack: string
       }
       if (stack.includes(node.name)) throw new RuleError(`macro "${node.name}" refers to itself (${[...stack, node.name].join(' -> ')})`, loc(node.at));
       env.used?.add(node.name);
-      return compile(macro.ast, env, macro.loc, [...stack, node.name]);
+      return compilePart(macro.ast, env, macro.loc, [...stack, node.name]);
     }
     case 'cmp':
       return compileCmp(node, env, loc);

@@ -12,7 +12,8 @@
 import type { EventKind } from '../../schemas/types';
 import { parseAggregate, type AggregateSpec } from './aggregate';
 import type { Collected, RuleInfo, Warning } from './collector';
-import { andOf, compile, notOf, type CompileEnv, type Compiled, type Macro, type Predicate } from './compile';
+import { andOf, compilePart, notOf, type CompileEnv, type Macro, type Part, type Predicate } from './compile';
+import { toPredicate } from './expr';
 import { RuleError, type Locator, type Position } from './errors';
 import type { ExceptionInfo } from './reader';
 import { isSeverity, severityOfPriority, type Severity } from './severity';
@@ -142,16 +143,16 @@ function compileRule(r: RuleInfo, env: CompileEnv, opts: CompileOptions, warning
       p.pos,
     );
   }
-  let compiled: Compiled;
+  let compiled: Part;
   let condition: Node;
   let output;
   try {
     condition = parse(r.condition.value, r.condition.loc);
-    compiled = compile(condition, env, r.condition.loc);
+    compiled = compilePart(condition, env, r.condition.loc);
     for (const ex of r.exceptions ?? []) {
       const node = exceptionNode(ex);
       if (!node) continue;
-      compiled = andOf(compiled, notOf(compile(node, env, fixedLocator(ex.pos))));
+      compiled = andOf(compiled, notOf(compilePart(node, env, fixedLocator(ex.pos))));
       condition = { n: 'and', left: condition, right: { n: 'not', arg: node, at: 0 }, at: 0 };
     }
     output = compileTemplate(r.output.value, r.output.loc);
@@ -177,7 +178,7 @@ function compileRule(r: RuleInfo, env: CompileEnv, opts: CompileOptions, warning
     enabled: r.enabled ?? true,
     kinds: compiled.kinds,
     types: compiled.types,
-    pred: compiled.pred,
+    pred: toPredicate(compiled.expr),
     output: output.render,
     aggregate,
     source: r.pos,
@@ -207,7 +208,7 @@ export function compileCollected(c: Collected, opts: { learningMs?: number } = {
     else skipped.push(r);
   }
   // Macros no rule uses are compiled on their own, so a broken one is reported all the same.
-  for (const [name, m] of macros) if (!env.used!.has(name)) compile(m.ast, env, m.loc, [name]);
+  for (const [name, m] of macros) if (!env.used!.has(name)) compilePart(m.ast, env, m.loc, [name]);
   if (copts.outputGaps.size) {
     const [first] = copts.outputGaps.values();
     warnings.push({ message: `outputs print <NA> for fields not captured here: ${[...copts.outputGaps.keys()].join(', ')}`, pos: first });
