@@ -15,7 +15,7 @@ import type { AuditEvent } from '../../schemas/types';
 import { RuleError, type Locator } from './errors';
 import { resolveField, type FieldDef } from './fields';
 import type { EvalContext } from './process-tree';
-import { tableKey, ValueTable } from './value-table';
+import { tableKey, TablePool, ValueTable } from './value-table';
 import { parseAggregate as parseAst, SyntaxError_, type FieldRef } from './syntax';
 
 export { parseDuration } from './syntax';
@@ -97,6 +97,8 @@ class KeyTree<S> {
   constructor(
     private readonly gets: FieldDef['get'][],
     private readonly maxKeys: number,
+    /** Called with a leaf's state when the leaf goes (fired, or dropped at the cap). */
+    private readonly drop?: (state: S) => void,
   ) {}
 
   /** The leaf of ev's key, created with `make` when new. */
@@ -158,6 +160,7 @@ class KeyTree<S> {
     if (!leaf.alive) return;
     leaf.alive = false;
     this.size--;
+    this.drop?.(leaf.state);
     for (let i = leaf.path.length - 1; i >= 0; i--) {
       const [m, k] = leaf.path[i];
       m.delete(k);
@@ -202,7 +205,8 @@ function valueKey(fields: FieldDef[]): ValueKey {
 const msOf = (ev: AuditEvent): number => Number(ev.event.time_ns) / 1e6;
 
 export function createAggregateState(spec: AggregateSpec, opts: { maxKeys: number }): AggregateState {
-  const maxKeys = opts.maxKeys;
+  // At least one: a key evicted as it is added would hand back a table still in use.
+  const maxKeys = Math.max(1, opts.maxKeys);
   const gets = spec.by.map((f) => f.get);
 
   if (spec.kind === 'count') {
@@ -226,9 +230,10 @@ export function createAggregateState(spec: AggregateSpec, opts: { maxKeys: numbe
   if (spec.kind === 'distinct') {
     const value = valueKey(spec.of);
     const window = spec.windowMs;
-    const tree = new KeyTree<ValueTable>(gets, maxKeys);
+    const pool = new TablePool();
+    const tree = new KeyTree<ValueTable>(gets, maxKeys, (seen) => seen.dispose());
     let now = 0;
-    const fresh = (): ValueTable => new ValueTable(now);
+    const fresh = (): ValueTable => new ValueTable(now, pool);
     return {
       observe(ev, ctx) {
         const t = (now = msOf(ev));
@@ -238,15 +243,17 @@ export function createAggregateState(spec: AggregateSpec, opts: { maxKeys: numbe
         // Pruning walks the table: do it when the count matters (exact at the threshold) and
         // once per window otherwise, which bounds the table by the threshold.
         if (seen.size >= spec.threshold || t - seen.prunedAt > window) seen.prune(t, window);
-        if (seen.size < spec.threshold) return undefined;
-        tree.delete(leaf);
-        return { count: seen.size, events: [ev] };
+        const count = seen.size;
+        if (count < spec.threshold) return undefined;
+        tree.delete(leaf); // its table goes back to the pool
+        return { count, events: [ev] };
       },
       stats: () => ({ keys: tree.size, evicted: tree.evicted }),
     };
   }
 
   let evicted = 0;
+  const pool = new TablePool();
   const key = valueKey(spec.by);
   const value = valueKey(spec.of);
   const { learningMs } = spec;
@@ -274,7 +281,7 @@ export function createAggregateState(spec: AggregateSpec, opts: { maxKeys: numbe
       if (!h) hosts.set(hostId, (h = { learnUntil: t + learningMs, byKey: new Map() }));
       const k = key(ev, ctx);
       let seen = h.byKey.get(k);
-      if (!seen) h.byKey.set(k, (seen = { tuples: new ValueTable(), owner: h.byKey, key: k }));
+      if (!seen) h.byKey.set(k, (seen = { tuples: new ValueTable(0, pool), owner: h.byKey, key: k }));
       const v = tableKey(value(ev, ctx));
       if (seen.tuples.has(v)) return undefined;
       seen.tuples.set(v, 0);
@@ -284,7 +291,10 @@ export function createAggregateState(spec: AggregateSpec, opts: { maxKeys: numbe
         const old = orderSeen[head];
         old.tuples.delete(orderValues[head]);
         // Each tuple has one place in the order, so an empty set has none left: drop it.
-        if (old.tuples.size === 0) old.owner.delete(old.key);
+        if (old.tuples.size === 0) {
+          old.owner.delete(old.key);
+          old.tuples.dispose();
+        }
         head++;
         keys--;
         evicted++;

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ValueTable, stringKey, tableKey } from '../../consumer/rules/value-table';
+import { TablePool, ValueTable, stringKey, tableKey } from '../../consumer/rules/value-table';
 import { rng } from '../helpers/rng';
 
 test('counts what a Map of value -> last seen counts, through growth, pruning and shrinking', () => {
@@ -113,4 +113,44 @@ test('deleting keeps every other key findable (first_seen drops its oldest tuple
     assert.equal(set.size, 0);
     assert.equal(set.has(0), false);
   }
+});
+
+test("tables of one pool reuse each other's memory and never share it while in use", () => {
+  const pool = new TablePool();
+  const r = rng(5);
+  const live: { t: ValueTable; model: Map<number, number> }[] = [];
+  for (let i = 0; i < 20_000; i++) {
+    // Tables come and go, grow (up to 300 values: past the pooled sizes too) and shrink.
+    if (live.length < 40 || r() < 0.3) live.push({ t: new ValueTable(0, pool), model: new Map() });
+    const j = Math.floor(r() * live.length);
+    const { t, model } = live[j];
+    const n = Math.floor(r() * 12);
+    for (let k = 0; k < n; k++) {
+      const key = Math.floor(r() * 1200);
+      t.set(key, i);
+      model.set(key, i);
+    }
+    if (r() < 0.2) {
+      t.prune(i, 50);
+      for (const [k, at] of model) if (i - at > 50) model.delete(k);
+    }
+    if (live.length > 60) {
+      const [gone] = live.splice(Math.floor(r() * live.length), 1);
+      gone.t.dispose();
+      gone.t.dispose(); // twice: harmless
+    }
+  }
+  for (const { t, model } of live) {
+    assert.equal(t.size, model.size);
+    for (const k of model.keys()) assert.ok(t.has(k), `${k} is still in its table`);
+  }
+  const made = pool.bytes;
+  assert.ok(made > 0, 'the small tables came from the pool');
+  // As many tables again, each taken and given back: the pool makes no more memory.
+  for (let i = 0; i < 5000; i++) {
+    const t = new ValueTable(0, pool);
+    for (let k = 0; k < 100; k++) t.set(k, 0);
+    t.dispose();
+  }
+  assert.ok(pool.bytes <= made + 64 * 1024 * 3, `pool grew from ${made} to ${pool.bytes} bytes`);
 });
