@@ -214,7 +214,8 @@ export async function runStore(opts: StoreOptions, stop: AbortSignal): Promise<S
     kinds: KINDS,
     groupId: opts.groupId,
     storedOffset: (topic, partition) => meta.offset(topic, partition),
-    onEvent: (rec, partition, offset) => {
+    onEvent: (rec, partition, at) => {
+      const offset = at.offset;
       try {
         if (rec.kind === 'alert') {
           const a: Alert = alertFromAvro(rec.event);

@@ -158,3 +158,85 @@ test('uncompressed batches written in one buffer: the bytes of RecordBatch over 
     assert.deepEqual(direct.buffer, upstream.buffer, `transactional ${transactional}`);
   }
 });
+
+test('records are decoded in place: null and empty keys and values, numbers beside the strings, toJSON, and a compressed batch', async () => {
+  const { Types, Codecs } = require('kafkajs/src/protocol/message/compression');
+  const specs = [
+    { key: null, value: Buffer.from('v0') },
+    { key: Buffer.alloc(0), value: null },
+    { key: Buffer.from('host-0001'), value: Buffer.alloc(0) },
+    { key: Buffer.from('k3'), value: randomBytes(300), headers: { h: 'x', dup: ['1', '2'] } },
+  ];
+  for (const compression of [Types.None, Types.GZIP]) {
+    const encoded = await RecordBatch({
+      compression,
+      firstOffset: Long.fromValue(41),
+      firstTimestamp: 1_764_012_345_000,
+      maxTimestamp: 1_764_012_345_009,
+      lastOffsetDelta: specs.length - 1,
+      records: specs.map((s, i) => Record({ offsetDelta: i, timestampDelta: i * 3, key: s.key, value: s.value, headers: s.headers ?? {} })),
+    });
+    assert.ok(compression === Types.None || Codecs[compression], 'gzip is built in');
+    const { records } = await decodeRecordBatch(new Decoder(encoded.buffer));
+    records.forEach((r: any, i: number) => {
+      const s = specs[i];
+      assert.deepEqual(r.key, s.key, `key ${i}`);
+      assert.deepEqual(r.value, s.value, `value ${i}`);
+      assert.equal(r.offsetNumber, 41 + i);
+      assert.equal(r.offset, String(41 + i));
+      assert.equal(r.timestampNumber, 1_764_012_345_000 + i * 3);
+      assert.equal(r.timestamp, String(1_764_012_345_000 + i * 3));
+      assert.equal(r.key, r.key, 'made once and kept');
+      const plain = JSON.parse(JSON.stringify(r));
+      assert.deepEqual(Object.keys(plain), ['magicByte', 'attributes', 'timestamp', 'offset', 'key', 'value', 'headers', 'isControlRecord', 'batchContext']);
+      assert.equal(plain.offset, String(41 + i));
+    });
+    assert.deepEqual(records[3].headers, { h: Buffer.from('x'), dup: [Buffer.from('1'), Buffer.from('2')] });
+    // A consumer may set a field, as it could on upstream's plain records.
+    records[0].offset = '7';
+    assert.equal(records[0].offset, '7');
+    assert.equal(records[0].offsetNumber, undefined, 'the number no longer says the offset');
+  }
+});
+
+test('a record whose length overruns its batch, or whose fields overrun its length, throws', async () => {
+  const good = await RecordBatch({
+    firstOffset: Long.fromValue(0),
+    firstTimestamp: 1,
+    maxTimestamp: 1,
+    lastOffsetDelta: 0,
+    records: [Record({ offsetDelta: 0, timestampDelta: 0, key: Buffer.from('k'), value: Buffer.from('value') })],
+  });
+  const buf: Buffer = Buffer.from(good.buffer);
+  // The record starts after the 61-byte batch header (records count included): its length varint.
+  const at = 61;
+  const length = new Decoder(buf.subarray(at)).readVarInt();
+  const withLength = (n: number): Buffer => {
+    const e = new Encoder().writeVarInt(n).buffer;
+    assert.equal(e.length, 1, 'the test keeps the varint one byte long');
+    const b = Buffer.from(buf);
+    e.copy(b, at);
+    return b;
+  };
+  await assert.rejects(decodeRecordBatch(new Decoder(withLength(length + 40))), /overruns its batch/);
+  await assert.rejects(decodeRecordBatch(new Decoder(withLength(4))), /overrun its length/);
+  const ok = await decodeRecordBatch(new Decoder(withLength(length)));
+  assert.deepEqual(ok.records[0].value, Buffer.from('value'));
+});
+
+test('a fetched batch compares the records\' numbers, not their strings', () => {
+  const offsets = [3, 4, 5, 6];
+  const messages = offsets.map((n) => ({
+    offsetNumber: n,
+    isControlRecord: false,
+    batchContext: {},
+    get offset(): string {
+      throw new Error('the string was read');
+    },
+  }));
+  const batch = new Batch('t', '5', { partition: 0, highWatermark: '0', messages, abortedTransactions: [] });
+  assert.deepEqual(
+    batch.messages.map((m: { offsetNumber: number }) => m.offsetNumber),
+    [5, 6],
+  );
+});

@@ -5,7 +5,7 @@
  * never fatal. Where each partition starts and when the end is reached is positions.ts's job.
  */
 import { randomUUID } from 'node:crypto';
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { DecodeError } from '../../../common/errors';
 import type { Logger } from '../../../common/logger';
 import { waitForTopics } from '../../../common/topic-admin';
@@ -38,10 +38,11 @@ export interface SubscriberOptions<K extends SchemaKind = EventKind> {
    */
   storedOffset?: (topic: string, partition: number) => bigint | undefined;
   /**
-   * Called in order within a partition, with the message's partition and offset; may return a
-   * promise to apply backpressure.
+   * Called in order within a partition, with the message's partition and the message (read its
+   * offset only when needed: the string is made when read); may return a promise to apply
+   * backpressure.
    */
-  onEvent: (rec: Decoded<K>, partition: number, offset: string) => void | Promise<void>;
+  onEvent: (rec: Decoded<K>, partition: number, at: { readonly offset: string }) => void | Promise<void>;
   /**
    * Offered each message's value before it is decoded (a consumer that can use the bytes as they
    * are: tail's JSON lines). Returns false to leave the message to the decoder and onEvent;
@@ -105,6 +106,12 @@ function startMode(opts: Pick<SubscriberOptions, 'storedOffset' | 'sinceMs' | 'f
   return { from: opts.fromBeginning ? 'earliest' : 'latest' };
 }
 
+/**
+ * A fetched message: with the patched kafkajs (patches/), a record also carries its timestamp as a
+ * number, so ordering kinds does not parse the string kafkajs would make for each message.
+ */
+type Fetched = KafkaMessage & { timestampNumber?: number };
+
 /** A batch's stop checks: `interrupted` is kafkajs's (stopping, or a seek made the batch stale). */
 interface BatchControl extends RetryControl {
   interrupted: () => boolean;
@@ -148,26 +155,29 @@ export function createSubscriber<K extends SchemaKind = EventKind>(opts: Subscri
     const floor = positions!.floor(topic, partition);
     // Compared per message only when the batch starts below the floor: BigInt per message costs.
     const below = floor !== undefined && batch.messages.length > 0 && BigInt(batch.messages[0].offset) < floor ? floor : undefined;
-    let handled: string | undefined;
+    // The last message handled: its offset string is made once, at the end (the patched kafkajs
+    // makes a record's strings only when they are read).
+    let last: Fetched | undefined;
+    const upTo = (complete: boolean): { handled?: string; complete: boolean } => ({ handled: last?.offset, complete });
     let n = 0;
-    for (const message of batch.messages) {
+    for (const message of batch.messages as Fetched[]) {
       // isStale() (a seek) JSON-encodes a key per call: every 128 messages is soon enough.
-      if (stopped || ((n++ & 127) === 0 && ctl.interrupted())) return { handled, complete: false };
+      if (stopped || ((n++ & 127) === 0 && ctl.interrupted())) return upTo(false);
       if (below !== undefined && BigInt(message.offset) < below) {
         stats.skipped++;
         continue;
       }
       // Event time (the producer sets the Kafka timestamp to it); only read when ordering kinds.
-      const ms = ko ? +message.timestamp : 0;
+      const ms = ko ? (message.timestampNumber ?? +message.timestamp) : 0;
       if (follow && ms >= ko!.frontier) {
         const go = follow.admit(ms, message.offset);
         // 'defer': end the batch before this message; the next fetch reads it again.
-        if (go !== true && (await go) === 'defer') return { handled, complete: false };
+        if (go !== true && (await go) === 'defer') return upTo(false);
       }
       if (onValue && message.value) {
         const r = onValue(kind, message.value);
         if (r !== false) {
-          handled = message.offset;
+          last = message;
           stats.received++;
           stats.decoded++;
           if (r !== true) await r;
@@ -184,23 +194,23 @@ export function createSubscriber<K extends SchemaKind = EventKind>(opts: Subscri
           rec = await decoder.retry(kind, message.value ?? Buffer.alloc(0), err, ctl);
         } catch (final) {
           // Stopped while the registry was away: this message is not handled; it is read again later.
-          if (final instanceof RegistryWaitAborted) return { handled, complete: false };
+          if (final instanceof RegistryWaitAborted) return upTo(false);
           if (!(final instanceof DecodeError)) throw final; // the heartbeat's rebalance: kafkajs rejoins
           stats.malformed++;
           // Bad input, not a fault of ours: its reason, without a stack (one per message would bury the log).
           log.warn({ topic, partition, offset: message.offset, reason: final.message, malformed: stats.malformed }, 'malformed message skipped');
         }
       }
-      handled = message.offset;
+      last = message;
       stats.received++;
       if (rec) {
         stats.decoded++;
-        const r = opts.onEvent(rec, partition, message.offset);
+        const r = opts.onEvent(rec, partition, message);
         if (r) await r;
       }
       if (lead) lead.read(ms);
     }
-    return { handled, complete: true };
+    return upTo(true);
   }
 
   async function eachBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {

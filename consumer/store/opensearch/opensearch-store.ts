@@ -139,7 +139,8 @@ export async function runOpenSearchStore(opts: OpenSearchStoreOptions, stop: Abo
     fromBeginning: true,
     // Decoding one partition's batch while another's bulk requests are out.
     partitionsConcurrently: 2,
-    onEvent: (rec, partition, offset) => {
+    onEvent: (rec, partition, at) => {
+      const offset = at.offset;
       let index: string;
       let id: string;
       let json: string;
