@@ -224,7 +224,7 @@ test('a record whose length overruns its batch, or whose fields overrun its leng
   assert.deepEqual(ok.records[0].value, Buffer.from('value'));
 });
 
-test('a fetched batch compares the records\' numbers, not their strings', () => {
+test("a fetched batch compares the records' numbers, not their strings", () => {
   const offsets = [3, 4, 5, 6];
   const messages = offsets.map((n) => ({
     offsetNumber: n,
