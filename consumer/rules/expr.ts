@@ -92,8 +92,11 @@ export function toPredicate(expr: Expr): Predicate {
     return `v.${i.method}(${bind(i.value)})`;
   };
   const body = emit(expr);
-  const names = bound.map((_, i) => `b${i}`);
+  // The bound values arrive as one array (a rule with tens of thousands of comparisons, a long
+  // exception list, would pass the limit on arguments) and are copied into names of their own:
+  // constants of the closure, as parameters would be.
+  const names = bound.length ? `const ${bound.map((_, i) => `b${i} = b[${i}]`).join(', ')};` : '';
   // A new Function is a script of its own: its call sites get their own feedback (the point).
-  const make = new Function(...names, `"use strict"; return function condition(ev, c) { let v; return ${body}; };`) as (...b: unknown[]) => Predicate;
-  return make(...bound);
+  const make = new Function('b', `"use strict"; ${names} return function condition(ev, c) { let v; return ${body}; };`) as (b: unknown[]) => Predicate;
+  return make(bound);
 }

@@ -50,6 +50,13 @@ test('each form of the tree: kinds, values with and without a type, calls, not, 
   assert.throws(() => toPredicate({ t: 'kind', kinds: ['file" || process.exit(1) || "' as 'file'] }), /not an event kind/);
 });
 
+test('a condition with 50,000 comparisons (a long exception list) compiles and runs', () => {
+  const leaf = (n: number): Expr => ({ t: 'value', get: (e) => e.event.result, type: 'number', test: () => true, inline: { op: '===', value: n } });
+  const pred = toPredicate({ t: 'or', args: Array.from({ length: 50_000 }, (_, i) => leaf(i)) });
+  assert.equal(pred(file({ result: 49_999 }), tree), true);
+  assert.equal(pred(file({ result: 50_000 }), tree), false);
+});
+
 test("a rule's text never becomes code: values that look like JavaScript are compared as strings", () => {
   const { env } = loadRules([{ path: 'r.yaml', text: '[]' }]);
   const nasty = '"); globalThis.pwned = 1; ("';
