@@ -10,7 +10,7 @@
  * getter and test; each site sees one target, which the optimizing compiler inlines.
  *
  * The generated source holds no text from a rule: only the operators below, names it makes up
- * (b0, b1 ... for the getters, tests and sets it is given as arguments) and the event kinds, which
+ * (b0, b1 ... for the getters, tests and sets it is given in an array) and the event kinds, which
  * are checked against the three known names at load. Values from rules (strings, lists, regexes)
  * stay in the closures and sets that are passed in, so no rule can inject code.
  */
