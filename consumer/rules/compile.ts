@@ -54,11 +54,6 @@ export interface Compiled extends Part {
   pred: Predicate;
 }
 
-/** The part as a whole condition: its function is generated here, once. */
-export function finish(p: Part): Compiled {
-  return { ...p, pred: toPredicate(p.expr) };
-}
-
 const STR_OPS = new Set([
   '=',
   '!=',
@@ -344,7 +339,8 @@ export function notOf(x: Part): Part {
 
 /** Compile a condition into one function (expr.ts). */
 export function compile(node: Node, env: CompileEnv, loc: Locator): Compiled {
-  return finish(compilePart(node, env, loc));
+  const part = compilePart(node, env, loc);
+  return { ...part, pred: toPredicate(part.expr) };
 }
 
 /** Compile a condition's tests. `stack` holds the macros being expanded, to report cycles. */

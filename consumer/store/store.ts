@@ -138,7 +138,7 @@ export async function runStore(opts: StoreOptions, stop: AbortSignal): Promise<S
   }
 
   /** The day file of a message, with the partition's watermark raised past it; undefined: not stored (counted). */
-  function route(timeNs: bigint, topic: string, partition: number, offset: string): DayWriter | undefined {
+  function route(timeNs: bigint, topic: string, partition: number, off: number): DayWriter | undefined {
     if (failed) return undefined;
     if (timeNs < floorNs) {
       stats.expired++;
@@ -146,7 +146,6 @@ export async function runStore(opts: StoreOptions, stop: AbortSignal): Promise<S
     }
     const w = writerFor(dayOf(timeNs));
     const m = markOf(w, topic, partition);
-    const off = Number(offset);
     if (off < m.next) {
       stats.alreadyStored++;
       return undefined;
@@ -215,7 +214,7 @@ export async function runStore(opts: StoreOptions, stop: AbortSignal): Promise<S
     groupId: opts.groupId,
     storedOffset: (topic, partition) => meta.offset(topic, partition),
     onEvent: (rec, partition, at) => {
-      const offset = at.offset;
+      const offset = at.offsetNumber ?? Number(at.offset);
       try {
         if (rec.kind === 'alert') {
           const a: Alert = alertFromAvro(rec.event);

@@ -39,10 +39,10 @@ export interface SubscriberOptions<K extends SchemaKind = EventKind> {
   storedOffset?: (topic: string, partition: number) => bigint | undefined;
   /**
    * Called in order within a partition, with the message's partition and the message (read its
-   * offset only when needed: the string is made when read); may return a promise to apply
-   * backpressure.
+   * offset only when needed: the string is made when read; offsetNumber, when the patched kafkajs
+   * gives it, is the same offset as a number); may return a promise to apply backpressure.
    */
-  onEvent: (rec: Decoded<K>, partition: number, at: { readonly offset: string }) => void | Promise<void>;
+  onEvent: (rec: Decoded<K>, partition: number, at: MessageAt) => void | Promise<void>;
   /**
    * Offered each message's value before it is decoded (a consumer that can use the bytes as they
    * are: tail's JSON lines). Returns false to leave the message to the decoder and onEvent;
@@ -106,11 +106,18 @@ function startMode(opts: Pick<SubscriberOptions, 'storedOffset' | 'sinceMs' | 'f
   return { from: opts.fromBeginning ? 'earliest' : 'latest' };
 }
 
+/** Where a message was: its offset, and the same as a number when it is a safe integer. */
+export interface MessageAt {
+  readonly offset: string;
+  readonly offsetNumber?: number;
+}
+
 /**
- * A fetched message: with the patched kafkajs (patches/), a record also carries its timestamp as a
- * number, so ordering kinds does not parse the string kafkajs would make for each message.
+ * A fetched message: with the patched kafkajs (patches/), a record also carries its offset and
+ * timestamp as numbers, so ordering kinds and the store's offsets do not parse the strings kafkajs
+ * would make for each message.
  */
-type Fetched = KafkaMessage & { timestampNumber?: number };
+type Fetched = KafkaMessage & { timestampNumber?: number; offsetNumber?: number };
 
 /** A batch's stop checks: `interrupted` is kafkajs's (stopping, or a seek made the batch stale). */
 interface BatchControl extends RetryControl {

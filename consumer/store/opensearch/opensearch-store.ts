@@ -140,7 +140,6 @@ export async function runOpenSearchStore(opts: OpenSearchStoreOptions, stop: Abo
     // Decoding one partition's batch while another's bulk requests are out.
     partitionsConcurrently: 2,
     onEvent: (rec, partition, at) => {
-      const offset = at.offset;
       let index: string;
       let id: string;
       let json: string;
@@ -162,7 +161,7 @@ export async function runOpenSearchStore(opts: OpenSearchStoreOptions, stop: Abo
         }
       } catch (err) {
         stats.unindexable++;
-        log.warn({ kind: rec.kind, partition, offset, err, unindexable: stats.unindexable }, 'event could not be made a document; skipped');
+        log.warn({ kind: rec.kind, partition, offset: at.offset, err, unindexable: stats.unindexable }, 'event could not be made a document; skipped');
         return;
       }
       return writer.add(index, id, json);
