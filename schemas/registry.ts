@@ -9,7 +9,7 @@ import * as avro from 'avsc';
 import { DecodeError } from '../common/errors';
 import { EVENT_KINDS, type EventKind } from './types';
 import { rabinFingerprint } from './fingerprint';
-import { CONFLUENT_HEADER_SIZE, encodeConfluentHeader, isConfluentFramed, readConfluentId } from './confluent-wire';
+import { CONFLUENT_HEADER_SIZE, CONFLUENT_MAGIC, encodeConfluentHeader, isConfluentFramed, readConfluentId } from './confluent-wire';
 import { encodeHeader, HEADER_SIZE, splitMessage } from './wire';
 import { constantRecord, fastString as fastWriteString, sameObjectRecord } from './fast-writers';
 import { longValue, readLongParts, writeBigZigzag, type LongParts } from './zigzag-long';
@@ -260,10 +260,17 @@ export interface SchemaRegistry {
    */
   decode(kind: SchemaKind, buf: Buffer): unknown;
   /**
-   * Where the Avro body of `buf` starts when it was written with `kind`'s current schema (either
-   * framing), so it can be read without resolution; -1 otherwise (decode handles those).
+   * decode of the message in `buf` from `start` to `end` (a fetched batch's bytes, with no Buffer
+   * cut for each message): read in place when written with `kind`'s current schema, else as decode
+   * does with a copy of the range.
    */
-  currentBodyAt(kind: SchemaKind, buf: Buffer): number;
+  decodeAt(kind: SchemaKind, buf: Buffer, start: number, end: number): unknown;
+  /**
+   * Where the Avro body of the message in `buf` (from `start`, default 0, to `end`, default its
+   * length) starts when it was written with `kind`'s current schema (either framing), so it can be
+   * read without resolution; -1 otherwise (decode handles those).
+   */
+  currentBodyAt(kind: SchemaKind, buf: Buffer, start?: number, end?: number): number;
 }
 
 export function createSchemaRegistry(opts: { dir?: string } = {}): SchemaRegistry {
@@ -303,8 +310,8 @@ export function createSchemaRegistry(opts: { dir?: string } = {}): SchemaRegistr
     return byId.get(entry.id)!;
   }
 
-  /** The body at `offset`, written with `writer`, read as `kind`'s current schema. */
-  function decodeBody(kind: SchemaKind, writer: SchemaEntry, buf: Buffer, offset: number): unknown {
+  /** The body from `offset` to `end`, written with `writer`, read as `kind`'s current schema. */
+  function decodeBody(kind: SchemaKind, writer: SchemaEntry, buf: Buffer, offset: number, end = buf.length): unknown {
     const reader = current[kind];
     let resolver: avro.Resolver | undefined;
     if (writer !== reader) {
@@ -325,7 +332,8 @@ export function createSchemaRegistry(opts: { dir?: string } = {}): SchemaRegistr
     } catch (err) {
       throw new DecodeError(`invalid ${writer.type.name} body: ${(err as Error).message}`, { cause: err });
     }
-    if (r.offset !== buf.length) throw new DecodeError(`invalid ${writer.type.name} body: ${r.offset < 0 ? 'truncated buffer' : 'trailing data'}`);
+    // Within a larger buffer a truncated body reads on into the bytes after it: past `end` is truncated too.
+    if (r.offset !== end) throw new DecodeError(`invalid ${writer.type.name} body: ${r.offset < 0 || r.offset > end ? 'truncated buffer' : 'trailing data'}`);
     return r.value;
   }
 
@@ -363,31 +371,46 @@ export function createSchemaRegistry(opts: { dir?: string } = {}): SchemaRegistr
       slabPos = end;
       return slab.subarray(start, end);
     },
-    decode(kind, buf) {
-      // Both framings may share a topic (a fleet mid-migration): the first byte tells them apart.
-      if (isConfluentFramed(buf)) {
-        const id = readConfluentId(buf);
-        const writer = byRegistryId.get(id);
-        if (!writer) throw new UnknownRegistryIdError(id);
-        return decodeBody(kind, writer, buf, CONFLUENT_HEADER_SIZE);
-      }
-      const reader = current[kind];
-      // Fast path, nearly every message: written with our own schema. Decode in place (no hex fingerprint, no slice).
-      if (ownHeader(reader, buf)) return decodeBody(kind, reader, buf, HEADER_SIZE);
-      const { fingerprint } = splitMessage(buf);
-      const writer = byId.get(fingerprint);
-      if (!writer) throw new UnknownSchemaError(fingerprint);
-      return decodeBody(kind, writer, buf, HEADER_SIZE);
+    decode,
+    decodeAt(kind, buf, start, end) {
+      const at = currentBodyAt(kind, buf, start, end);
+      return at < 0 ? decode(kind, buf.subarray(start, end)) : decodeBody(kind, current[kind], buf, at, end);
     },
-    currentBodyAt(kind, buf) {
-      if (isConfluentFramed(buf)) return buf.length >= CONFLUENT_HEADER_SIZE && byRegistryId.get(readConfluentId(buf)) === current[kind] ? CONFLUENT_HEADER_SIZE : -1;
-      return ownHeader(current[kind], buf) ? HEADER_SIZE : -1;
-    },
+    currentBodyAt,
   };
+
+  function decode(kind: SchemaKind, buf: Buffer): unknown {
+    // Both framings may share a topic (a fleet mid-migration): the first byte tells them apart.
+    if (isConfluentFramed(buf)) {
+      const id = readConfluentId(buf);
+      const writer = byRegistryId.get(id);
+      if (!writer) throw new UnknownRegistryIdError(id);
+      return decodeBody(kind, writer, buf, CONFLUENT_HEADER_SIZE);
+    }
+    const reader = current[kind];
+    // Fast path, nearly every message: written with our own schema. Decode in place (no hex fingerprint, no slice).
+    if (ownHeader(reader, buf)) return decodeBody(kind, reader, buf, HEADER_SIZE);
+    const { fingerprint } = splitMessage(buf);
+    const writer = byId.get(fingerprint);
+    if (!writer) throw new UnknownSchemaError(fingerprint);
+    return decodeBody(kind, writer, buf, HEADER_SIZE);
+  }
+
+  function currentBodyAt(kind: SchemaKind, buf: Buffer, start = 0, end = buf.length): number {
+    if (end > start && buf[start] === CONFLUENT_MAGIC) {
+      return end - start >= CONFLUENT_HEADER_SIZE && byRegistryId.get(buf.readUInt32BE(start + 1)) === current[kind] ? start + CONFLUENT_HEADER_SIZE : -1;
+    }
+    return ownHeader(current[kind], buf, start, end) ? start + HEADER_SIZE : -1;
+  }
 }
 
-/** The 10 header bytes are entry's, compared as integers (a Buffer.compare call costs more). */
-function ownHeader(entry: SchemaEntry, buf: Buffer): boolean {
+/** The 10 header bytes at `start` are entry's, compared as integers (a Buffer.compare call costs more). */
+function ownHeader(entry: SchemaEntry, buf: Buffer, start = 0, end = buf.length): boolean {
   const h = entry.header;
-  return buf.length >= HEADER_SIZE && buf.readUInt32LE(0) === h.readUInt32LE(0) && buf.readUInt32LE(4) === h.readUInt32LE(4) && buf.readUInt16LE(8) === h.readUInt16LE(8);
+  return (
+    end - start >= HEADER_SIZE &&
+    buf.readUInt32LE(start) === h.readUInt32LE(0) &&
+    buf.readUInt32LE(start + 4) === h.readUInt32LE(4) &&
+    buf.readUInt16LE(start + 8) === h.readUInt16LE(8)
+  );
 }

@@ -57,13 +57,13 @@ export async function runTail(opts: TailOptions, stop: AbortSignal): Promise<voi
   };
   const onValue =
     bytes && !filter
-      ? (kind: EventKind, value: Buffer): boolean | Promise<void> => {
-          const at = opts.registry.currentBodyAt(kind, value);
+      ? (kind: EventKind, buf: Buffer, start: number, end: number): boolean | Promise<void> => {
+          const at = opts.registry.currentBodyAt(kind, buf, start, end);
           const t = at < 0 ? undefined : transcoder(kind);
           if (!t) return false;
           // Written in place at the end of the output chunk (a line is mostly shorter than its message).
-          const o = writer.lineOut(2 * value.length);
-          if (o && !t(o, value, at)) return false;
+          const o = writer.lineOut(2 * (end - start));
+          if (o && !t(o, buf, at, end)) return false;
           shown[kind]++;
           return (o && writer.commit(o)) ?? true;
         }

@@ -21,11 +21,22 @@ function decodedLine(kind: EventKind, value: Buffer): string {
 
 /** The line straight from the bytes, or undefined when the transcoder gave up. */
 function transcodedLine(kind: EventKind, value: Buffer): string | undefined {
+  const line = transcodedAt(kind, value, 0, value.length);
+  // The same message among other bytes (as tail reads it in a fetched batch): the same line, or none.
+  const around = Buffer.concat([FILLER, value, FILLER]);
+  assert.equal(transcodedAt(kind, around, FILLER.length, FILLER.length + value.length), line, 'in place');
+  return line;
+}
+
+/** Bytes that read on as more of a message: a string length, varint continuations, a quote. */
+const FILLER = Buffer.from([0x06, 0x80, 0x81, 0x22, 0x41, 0x00]);
+
+function transcodedAt(kind: EventKind, buf: Buffer, start: number, end: number): string | undefined {
   const out = byteOut(16); // grows as needed
   out.pos = 3; // written after what is there
-  const at = registry.currentBodyAt(kind, value);
-  assert.ok(at > 0);
-  if (!transcoders[kind]!(out, value, at)) {
+  const at = registry.currentBodyAt(kind, buf, start, end);
+  assert.ok(at > start);
+  if (!transcoders[kind]!(out, buf, at, end)) {
     assert.equal(out.pos, 3, 'a transcoder that gives up leaves the output as it was');
     return undefined;
   }

@@ -187,6 +187,10 @@ test('records are decoded in place: null and empty keys and values, numbers besi
       assert.equal(r.timestampNumber, 1_764_012_345_000 + i * 3);
       assert.equal(r.timestamp, String(1_764_012_345_000 + i * 3));
       assert.equal(r.key, r.key, 'made once and kept');
+      // The value's bytes in place: the same bytes as the value, with no Buffer made for them.
+      if (s.value === null) assert.equal(r.valueAt, -1, `value ${i}: null has no bytes in place`);
+      else assert.deepEqual(r.valueBuffer.subarray(r.valueAt, r.valueEnd), s.value, `value ${i} in place`);
+      assert.equal(r.value, r.value, 'made once and kept');
       const plain = JSON.parse(JSON.stringify(r));
       assert.deepEqual(Object.keys(plain), ['magicByte', 'attributes', 'timestamp', 'offset', 'key', 'value', 'headers', 'isControlRecord', 'batchContext']);
       assert.equal(plain.offset, String(41 + i));
@@ -196,6 +200,9 @@ test('records are decoded in place: null and empty keys and values, numbers besi
     records[0].offset = '7';
     assert.equal(records[0].offset, '7');
     assert.equal(records[0].offsetNumber, undefined, 'the number no longer says the offset');
+    records[1].value = Buffer.from('set');
+    assert.deepEqual(records[1].value, Buffer.from('set'));
+    assert.equal(records[1].valueAt, -1, 'the bytes in place no longer say the value');
   }
 });
 
@@ -220,8 +227,54 @@ test('a record whose length overruns its batch, or whose fields overrun its leng
   };
   await assert.rejects(decodeRecordBatch(new Decoder(withLength(length + 40))), /overruns its batch/);
   await assert.rejects(decodeRecordBatch(new Decoder(withLength(4))), /overrun its length/);
+  // The value's length varint follows the key's (key "k": length 1 and one byte) at 61 + 1 + 1 + 1 + 1 + 2.
+  const valueLengthAt = at + 6;
+  assert.equal(new Decoder(buf.subarray(valueLengthAt)).readVarInt(), 5, 'the test finds the value length');
+  const badValue = Buffer.from(buf);
+  new Encoder().writeVarInt(-2).buffer.copy(badValue, valueLengthAt);
+  await assert.rejects(decodeRecordBatch(new Decoder(badValue)), /value length -2/);
   const ok = await decodeRecordBatch(new Decoder(withLength(length)));
   assert.deepEqual(ok.records[0].value, Buffer.from('value'));
+});
+
+test('a fetched batch hands on the fetched array when it keeps every message, and leaves out control records', () => {
+  const msg = (offsetNumber: number, isControlRecord = false) => ({ offsetNumber, isControlRecord, key: null, batchContext: {} });
+  const all = [msg(5), msg(6), msg(7)];
+  const batch = new Batch('t', '5', { partition: 0, highWatermark: '0', messages: all, abortedTransactions: [] });
+  assert.equal(batch.messages, all, 'no copy when nothing is left out');
+  assert.equal(batch.messagesWithinOffset, all);
+  const withControl = [msg(5), msg(6, true), msg(7)];
+  const c = new Batch('t', '5', { partition: 0, highWatermark: '0', messages: withControl, abortedTransactions: [] });
+  assert.deepEqual(
+    c.messages.map((m: { offsetNumber: number }) => m.offsetNumber),
+    [5, 7],
+  );
+  assert.equal(c.messagesWithinOffset.length, 3, 'a control record is within the offset');
+  assert.equal(withControl.length, 3, 'the fetched array is not changed');
+});
+
+test('a fetch response of several record batches decodes to all their records, in order', async () => {
+  const decodeMessages = require('kafkajs/src/protocol/requests/fetch/v4/decodeMessages');
+  const batches = [];
+  let offset = 0;
+  for (const n of [3, 1, 4]) {
+    const b = await RecordBatch({
+      firstOffset: Long.fromValue(offset),
+      firstTimestamp: 1,
+      maxTimestamp: 1,
+      lastOffsetDelta: n - 1,
+      records: Array.from({ length: n }, (_, i) => Record({ offsetDelta: i, timestampDelta: 0, key: null, value: Buffer.from(`v${offset + i}`) })),
+    });
+    batches.push(b.buffer);
+    offset += n;
+  }
+  const body = Buffer.concat(batches);
+  const framed = new Encoder().writeInt32(body.length).buffer;
+  const records = await decodeMessages(new Decoder(Buffer.concat([framed, body])));
+  assert.deepEqual(
+    records.map((r: { offsetNumber: number; value: Buffer }) => [r.offsetNumber, r.value.toString()]),
+    Array.from({ length: 8 }, (_, i) => [i, `v${i}`]),
+  );
 });
 
 test("a fetched batch compares the records' numbers, not their strings", () => {

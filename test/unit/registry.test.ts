@@ -39,6 +39,38 @@ test('malformed messages raise DecodeError, never anything else', () => {
   for (const b of bad) assert.throws(() => registry.decode('file', b), DecodeError);
 });
 
+test('decodeAt reads a message among other bytes as decode reads it alone: either framing, another writer schema, and malformed ones', () => {
+  const r = createSchemaRegistry();
+  r.useRegistryId('net', 42);
+  const older = r.add(withExtraField('file', '')); // another writer schema: the slow path, from a copy
+  const messages = [
+    r.encode('file', fileEvent),
+    r.encode('net', netEvent), // Confluent framing, id 42
+    Buffer.concat([older.header, older.type.toBuffer({ ...fileEvent, container_id: 'x' })]),
+  ];
+  const kinds = ['file', 'net', 'file'] as const;
+  // The messages back to back with bytes before, between and after them, as in a fetched batch.
+  const filler = Buffer.from([0x02, 0x7f, 0xff, 0x00]);
+  const parts: Buffer[] = [filler];
+  const at: [number, number][] = [];
+  let pos = filler.length;
+  for (const m of messages) {
+    at.push([pos, pos + m.length]);
+    parts.push(m, filler);
+    pos += m.length + filler.length;
+  }
+  const batch = Buffer.concat(parts);
+  messages.forEach((m, i) => assert.deepEqual(plain(r.decodeAt(kinds[i], batch, at[i][0], at[i][1])), plain(r.decode(kinds[i], m)), `message ${i}`));
+  assert.equal(r.currentBodyAt('file', batch, at[0][0], at[0][1]), at[0][0] + 10);
+  assert.equal(r.currentBodyAt('net', batch, at[1][0], at[1][1]), at[1][0] + 5);
+  assert.equal(r.currentBodyAt('file', batch, at[2][0], at[2][1]), -1, 'another writer schema is not read in place');
+  // A truncated body reads on into the next bytes: still an error, never a value.
+  const [s0, e0] = at[0];
+  for (const end of [e0 - 1, e0 - 7, s0 + 11]) assert.throws(() => r.decodeAt('file', batch, s0, end), DecodeError, `ends at ${end - s0}`);
+  assert.throws(() => r.decodeAt('file', batch, s0, e0 + 2), /trailing data/);
+  assert.throws(() => r.decodeAt('file', batch, s0, s0), DecodeError, 'empty');
+});
+
 function withExtraField(kind: 'file' | 'net', defaultValue: string) {
   const schema = JSON.parse(JSON.stringify(registry.current(kind).type.schema()));
   schema.fields.push({ name: 'container_id', type: 'string', default: defaultValue });

@@ -43,6 +43,8 @@ export interface MessageDecoder {
   loadSchemas(): Promise<void>;
   /** Decode, or throw (UnknownSchemaError/UnknownRegistryIdError when the writer schema is not known yet). */
   decode<K extends SchemaKind>(kind: K, value: Buffer): Decoded<K>;
+  /** decode of the message in `buf` from `start` to `end` (a fetched batch's bytes: no Buffer cut per message). */
+  decodeAt<K extends SchemaKind>(kind: K, buf: Buffer, start: number, end: number): Decoded<K>;
   /**
    * After decode threw: learn the writer schema if that may help (schemas topic, schema registry)
    * and decode again. Throws DecodeError when the message is malformed; RegistryWaitAborted (or
@@ -130,6 +132,7 @@ export function createMessageDecoder(opts: {
     // At start the broker may still be loading its logs: retried like every start-up admin call.
     loadSchemas: () => retrying(loadOnce, { logger: opts.logger }).catch(warn),
     decode,
+    decodeAt: <K extends SchemaKind>(kind: K, buf: Buffer, start: number, end: number): Decoded<K> => ({ kind, event: registry.decodeAt(kind, buf, start, end) }) as Decoded<K>,
     async retry(kind, value, err, ctl = { stopped: () => false }) {
       if (err instanceof UnknownRegistryIdError) {
         await resolveId(err.registryId, ctl);

@@ -45,10 +45,11 @@ export interface SubscriberOptions<K extends SchemaKind = EventKind> {
   onEvent: (rec: Decoded<K>, partition: number, at: MessageAt) => void | Promise<void>;
   /**
    * Offered each message's value before it is decoded (a consumer that can use the bytes as they
-   * are: tail's JSON lines). Returns false to leave the message to the decoder and onEvent;
+   * are: tail's JSON lines), as the bytes of `buf` from `start` to `end` (a view of the fetched
+   * batch: valid during the call). Returns false to leave the message to the decoder and onEvent;
    * otherwise it has handled a well-formed message (true, or a promise for backpressure).
    */
-  onValue?: (kind: K, value: Buffer) => boolean | Promise<void>;
+  onValue?: (kind: K, buf: Buffer, start: number, end: number) => boolean | Promise<void>;
   /**
    * Called after each fetched batch, before its offsets can be committed: what the batch caused
    * (detect's alerts, the store's rows) is made durable here, so a crash re-reads the batch rather
@@ -117,7 +118,12 @@ export interface MessageAt {
  * timestamp as numbers, so ordering kinds and the store's offsets do not parse the strings kafkajs
  * would make for each message.
  */
-type Fetched = KafkaMessage & { timestampNumber?: number; offsetNumber?: number };
+/**
+ * A message as the patched kafkajs gives it: the offset and timestamp as numbers when safe, and
+ * the value's bytes in the fetched batch (valueAt -1 when there are none in place: a null value,
+ * or a record from elsewhere; then read .value).
+ */
+type Fetched = KafkaMessage & { timestampNumber?: number; offsetNumber?: number; valueBuffer?: Buffer; valueAt?: number; valueEnd?: number };
 
 /** A batch's stop checks: `interrupted` is kafkajs's (stopping, or a seek made the batch stale). */
 interface BatchControl extends RetryControl {
@@ -181,8 +187,10 @@ export function createSubscriber<K extends SchemaKind = EventKind>(opts: Subscri
         // 'defer': end the batch before this message; the next fetch reads it again.
         if (go !== true && (await go) === 'defer') return upTo(false);
       }
-      if (onValue && message.value) {
-        const r = onValue(kind, message.value);
+      // The value's bytes where they are in the batch: no Buffer made per message.
+      const inPlace = message.valueAt !== undefined && message.valueAt >= 0;
+      if (onValue && (inPlace || message.value)) {
+        const r = inPlace ? onValue(kind, message.valueBuffer!, message.valueAt!, message.valueEnd!) : onValue(kind, message.value!, 0, message.value!.length);
         if (r !== false) {
           last = message;
           stats.received++;
@@ -194,8 +202,9 @@ export function createSubscriber<K extends SchemaKind = EventKind>(opts: Subscri
       }
       let rec: Decoded<K> | undefined;
       try {
-        if (!message.value) throw new DecodeError('empty message (tombstone)');
-        rec = decoder.decode(kind, message.value);
+        if (inPlace) rec = decoder.decodeAt(kind, message.valueBuffer!, message.valueAt!, message.valueEnd!);
+        else if (!message.value) throw new DecodeError('empty message (tombstone)');
+        else rec = decoder.decode(kind, message.value);
       } catch (err) {
         try {
           rec = await decoder.retry(kind, message.value ?? Buffer.alloc(0), err, ctl);

@@ -21,7 +21,7 @@ import { isoNs } from './json';
 import { jsonString } from './json-writer';
 
 /** Writes `value`'s body (from `at`) as one JSON line without the newline; false: not done, decode it. */
-export type JsonTranscoder = (o: ByteOut, value: Buffer, at: number) => boolean;
+export type JsonTranscoder = (o: ByteOut, value: Buffer, at: number, stop?: number) => boolean;
 
 // The message being read and the line being written: set per call, read by the helpers below.
 let buf: Buffer = Buffer.alloc(0);
@@ -264,12 +264,12 @@ export function compileJsonLine(kind: string, type: avro.Type): JsonTranscoder |
   }
   const names = Object.keys(helpers);
   const line = new Function(...names, `return function line() { ${body} };`)(...Object.values(helpers)) as () => void;
-  return (o, value, at) => {
+  return (o, value, at, stop = value.length) => {
     const start = o.pos;
     out = o;
     buf = value;
     pos = at;
-    end = value.length;
+    end = stop;
     bad = false;
     try {
       line();
