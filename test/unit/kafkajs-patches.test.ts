@@ -200,6 +200,13 @@ test('records are decoded in place: null and empty keys and values, numbers besi
     records[0].offset = '7';
     assert.equal(records[0].offset, '7');
     assert.equal(records[0].offsetNumber, undefined, 'the number no longer says the offset');
+    assert.equal(records[2].magicByte, 2, "the batch's magic byte");
+    assert.equal(records[2].isControlRecord, false);
+    records[2].isControlRecord = true;
+    records[2].magicByte = 1;
+    assert.equal(records[2].isControlRecord, true, 'a set field reads back');
+    assert.equal(records[2].magicByte, 1);
+    assert.equal(records[3].isControlRecord, false, "another record's is its batch's");
     records[1].value = Buffer.from('set');
     assert.deepEqual(records[1].value, Buffer.from('set'));
     assert.equal(records[1].valueAt, -1, 'the bytes in place no longer say the value');
