@@ -93,8 +93,20 @@ function nineDigits(n: number): void {
 
 // The helpers generated code calls (its parameters, by these one-letter names).
 const helpers = {
-  /** literal ASCII text */
-  A: (s: string) => ascii(out, s),
+  /**
+   * literal text: bytes a to b of the transcoder's literals (field names and punctuation, most of a
+   * line), copied by a byte loop. ascii()'s charCodeAt loop over the literal strings took about a
+   * quarter of `tail --output json`'s CPU; this loop copies 2.3-2.6x as fast (measured on this VM,
+   * 60 literals of 14-45 bytes).
+   */
+  W: (lit: Uint8Array, a: number, b: number) => {
+    const n = b - a;
+    if (out.pos + n > out.buf.length) grow(out, n);
+    const o = out.buf;
+    let p = out.pos;
+    for (let i = a; i < b; i++) o[p++] = lit[i];
+    out.pos = p;
+  },
   /** int */
   I: () => int(out, readLong()),
   /** BigInt long, as json-bytes writes one */
@@ -172,23 +184,53 @@ class Unsupported extends Error {}
 /** Generated code: literal text to write, or statements. */
 type Part = { lit: string } | { code: string };
 
+/** One transcoder's literal text as UTF-8 bytes (LIT in its code), each distinct literal once. */
+class Literals {
+  private readonly chunks: Buffer[] = [];
+  private length = 0;
+  private readonly spans = new Map<string, string>();
+
+  /** The statement that writes `s`. */
+  write(s: string): string {
+    let span = this.spans.get(s);
+    if (span === undefined) {
+      const b = Buffer.from(s, 'utf8');
+      span = `${this.length},${this.length + b.length}`;
+      this.chunks.push(b);
+      this.length += b.length;
+      this.spans.set(s, span);
+    }
+    return `W(LIT,${span});`;
+  }
+
+  bytes(): Uint8Array {
+    return new Uint8Array(Buffer.concat(this.chunks));
+  }
+}
+
+/** What generating code carries along: a counter for fresh variables, and the literals. */
+interface GenState {
+  n: number;
+  lits: Literals;
+}
+
 /** Statements, literals next to each other written by one call. */
-function render(parts: Part[]): string {
+function render(parts: Part[], v: GenState): string {
   let code = '';
   let lit = '';
   for (const p of parts) {
     if ('lit' in p) lit += p.lit;
     else {
-      if (lit) code += `A(${JSON.stringify(lit)});`;
+      if (lit) code += v.lits.write(lit);
       lit = '';
       code += p.code;
     }
   }
-  return lit ? `${code}A(${JSON.stringify(lit)});` : code;
+  return lit ? code + v.lits.write(lit) : code;
 }
 
 /** What reads a value of `type` and, unless `skip`, writes its JSON; `v` numbers fresh variables. */
-function gen(type: avro.Type, skip: boolean, v: { n: number }): Part[] {
+function gen(type: avro.Type, skip: boolean, v: GenState): Part[] {
   const lit = (s: string): Part[] => (skip ? [] : [{ lit: s }]);
   const code = (c: string): Part[] => [{ code: c }];
   switch (type.typeName) {
@@ -212,8 +254,8 @@ function gen(type: avro.Type, skip: boolean, v: { n: number }): Part[] {
       // avsc: blocks of n items until a count of 0; a negative count is followed by a byte size.
       const n = `n${v.n++}`;
       const i = `i${v.n++}`;
-      const item = render(gen((type as avro.types.ArrayType).itemsType, skip, v));
-      const sep = skip ? '' : `if (${i}++) A(",");`;
+      const item = render(gen((type as avro.types.ArrayType).itemsType, skip, v), v);
+      const sep = skip ? '' : `if (${i}++) ${v.lits.write(',')}`;
       const loop = `{ let ${n}, ${i} = 0; while ((${n} = N()) !== 0 && OK()) { if (${n} < 0) { ${n} = -${n}; SI(); } while (${n}-- > 0 && OK()) { ${sep}${item} } } }`;
       return [...lit('['), ...code(loop), ...lit(']')];
     }
@@ -221,7 +263,7 @@ function gen(type: avro.Type, skip: boolean, v: { n: number }): Part[] {
       // As json-bytes: null, or the one other branch.
       const types = (type as avro.types.UnwrappedUnionType).types;
       if (types.filter((t) => t.typeName !== 'null').length !== 1) throw new Unsupported('union');
-      const cases = types.map((t, k) => `case ${k}: ${render(gen(t, skip, v))} break;`).join(' ');
+      const cases = types.map((t, k) => `case ${k}: ${render(gen(t, skip, v), v)} break;`).join(' ');
       return code(`switch (N()) { ${cases} default: X(); }`);
     }
     default:
@@ -245,8 +287,8 @@ export function compileJsonLine(kind: string, type: avro.Type): JsonTranscoder |
   if (ownTime >= 0 && fields[ownTime].type.typeName !== 'string') return undefined;
   if (ownTime < 0 && !isBigLong(fields[timeField].type)) return undefined;
   let body: string;
+  const v: GenState = { n: 0, lits: new Literals() };
   try {
-    const v = { n: 0 };
     const skipTo = (k: number): Part[] => fields.slice(0, k).flatMap((f) => gen(f.type, true, v));
     const parts: Part[] = [{ code: 'const s = P();' }];
     if (ownKind >= 0) parts.push({ lit: '{"kind":' }, ...skipTo(ownKind), { code: 'S();SP(s);' });
@@ -257,13 +299,13 @@ export function compileJsonLine(kind: string, type: avro.Type): JsonTranscoder |
       else parts.push({ lit: `,${JSON.stringify(f.name)}:` }, ...gen(f.type, false, v));
     });
     parts.push({ lit: '}' });
-    body = render(parts);
+    body = render(parts, v);
   } catch (err) {
     if (err instanceof Unsupported) return undefined;
     throw err;
   }
   const names = Object.keys(helpers);
-  const line = new Function(...names, `return function line() { ${body} };`)(...Object.values(helpers)) as () => void;
+  const line = new Function(...names, 'LIT', `return function line() { ${body} };`)(...Object.values(helpers), v.lits.bytes()) as () => void;
   return (o, value, at, stop = value.length) => {
     const start = o.pos;
     out = o;
