@@ -7,9 +7,9 @@ import type { RegistryClient } from '../../schemas/registry-client';
 import { createSubscriber } from '../core/input/subscriber';
 import { usage } from '../core/usage';
 import { formatLine } from '../core/output/line-format';
-import { formatEcs, formatJson } from '../core/output/json';
+import { formatEcs, formatJson, toEcs } from '../core/output/json';
 import { createLineWriter } from '../core/output/line-writer';
-import { byteOut, putJsonLine } from '../core/output/json-bytes';
+import { byteOut, putJson, putJsonLine, type ByteOut } from '../core/output/json-bytes';
 import { compileJsonLine, type JsonTranscoder } from '../core/output/json-avro';
 import type { TailOutput } from '../config';
 
@@ -44,8 +44,9 @@ export async function runTail(opts: TailOptions, stop: AbortSignal): Promise<voi
   const done = new Promise<void>((resolve) => ctl.signal.addEventListener('abort', () => resolve(), { once: true }));
   const writer = createLineWriter({ stream: opts.out, onClosed: () => ctl.abort() });
   const format = FORMATS[opts.output];
-  // JSON lines are written as bytes straight away (json-bytes.ts): the same text, cheaper.
-  const bytes = opts.output === 'json' ? byteOut() : undefined;
+  // JSON and ECS lines are written as bytes straight away (json-bytes.ts): the same text, cheaper.
+  const bytes = opts.output === 'json' || opts.output === 'ecs' ? byteOut() : undefined;
+  const putLine = opts.output === 'ecs' ? (ev: AuditEvent, o: ByteOut) => void putJson(o, toEcs(ev)) : putJsonLine;
   const shown: Record<EventKind, number> = { file: 0, net: 0, process: 0 };
   const filter = opts.filter;
   // Without a filter (which needs the record), JSON lines are written straight from the message's
@@ -56,7 +57,7 @@ export async function runTail(opts: TailOptions, stop: AbortSignal): Promise<voi
     return transcoders.get(kind);
   };
   const onValue =
-    bytes && !filter
+    opts.output === 'json' && !filter
       ? (kind: EventKind, buf: Buffer, start: number, end: number): boolean | Promise<void> => {
           const at = opts.registry.currentBodyAt(kind, buf, start, end);
           const t = at < 0 ? undefined : transcoder(kind);
@@ -85,7 +86,7 @@ export async function runTail(opts: TailOptions, stop: AbortSignal): Promise<voi
       shown[ev.kind]++;
       if (!bytes) return writer.write(format(ev));
       bytes.pos = 0;
-      putJsonLine(ev, bytes);
+      putLine(ev, bytes);
       return writer.writeBytes(bytes.buf, bytes.pos);
     },
   });
