@@ -204,6 +204,13 @@ export function eventRecordNames(dir = SCHEMA_DIR): Record<EventKind, string> {
   return names;
 }
 
+/** A message's bytes: `buf` from `start` to `end`. */
+export interface ByteRange {
+  buf: Buffer;
+  start: number;
+  end: number;
+}
+
 export interface SchemaEntry {
   type: avro.Type;
   /** Parsing Canonical Form of the writer schema. */
@@ -263,6 +270,12 @@ export interface SchemaRegistry {
   /** Single-object encoding, or the Confluent framing after useRegistryId(kind). */
   encode(kind: SchemaKind, value: unknown): Buffer;
   /**
+   * encode() without a Buffer made per message: the message is `out.buf` from `out.start` to
+   * `out.end`. Its bytes are never overwritten (a full slab is replaced, not reused), so a holder
+   * of out.buf or its ArrayBuffer keeps them.
+   */
+  encodeRange(kind: SchemaKind, value: unknown, out: ByteRange): void;
+  /**
    * Decode a message in either framing (C3 01 single-object, or 00 + registry id) into the reader
    * schema of `kind`. Throws DecodeError; UnknownSchemaError/UnknownRegistryIdError when the writer
    * schema is not known yet.
@@ -312,6 +325,7 @@ export function createSchemaRegistry(opts: { dir?: string } = {}): SchemaRegistr
   // no allocation per message); a slab lives until its last message is garbage.
   let slab = Buffer.allocUnsafe(SLAB_BYTES);
   let slabPos = 0;
+  const encoded: ByteRange = { buf: slab, start: 0, end: 0 };
 
   function add(type: avro.Type): SchemaEntry {
     const entry = entryFor(type);
@@ -372,21 +386,10 @@ export function createSchemaRegistry(opts: { dir?: string } = {}): SchemaRegistr
       byRegistryId.set(id, current[kind]);
     },
     encode(kind, value) {
-      const entry = current[kind];
-      const header = writeHeader[kind];
-      let start = slabPos;
-      let end = entry.type.encode(value, slab, start + header.length);
-      if (end < 0) {
-        // Not enough room left: a new slab (avsc said how many bytes were missing).
-        const needed = slab.length - end - start;
-        slab = Buffer.allocUnsafe(Math.max(SLAB_BYTES, 2 * needed));
-        start = 0;
-        end = entry.type.encode(value, slab, header.length);
-      }
-      header.copy(slab, start);
-      slabPos = end;
-      return slab.subarray(start, end);
+      encodeRange(kind, value, encoded);
+      return encoded.buf.subarray(encoded.start, encoded.end);
     },
+    encodeRange,
     decode,
     decodeAt(kind, buf, start, end) {
       const at = currentBodyAt(kind, buf, start, end);
@@ -394,6 +397,26 @@ export function createSchemaRegistry(opts: { dir?: string } = {}): SchemaRegistr
     },
     currentBodyAt,
   };
+
+  function encodeRange(kind: SchemaKind, value: unknown, out: ByteRange): void {
+    const entry = current[kind];
+    const header = writeHeader[kind];
+    let start = slabPos;
+    let end = entry.type.encode(value, slab, start + header.length);
+    if (end < 0) {
+      // Not enough room left: a new slab (avsc said how many bytes were missing).
+      const needed = slab.length - end - start;
+      slab = Buffer.allocUnsafe(Math.max(SLAB_BYTES, 2 * needed));
+      start = 0;
+      end = entry.type.encode(value, slab, header.length);
+    }
+    // The 5- or 10-byte header by a loop: Buffer.copy is a call into C++ for each message.
+    for (let i = 0; i < header.length; i++) slab[start + i] = header[i];
+    slabPos = end;
+    out.buf = slab;
+    out.start = start;
+    out.end = end;
+  }
 
   function decode(kind: SchemaKind, buf: Buffer): unknown {
     // Both framings may share a topic (a fleet mid-migration): the first byte tells them apart.

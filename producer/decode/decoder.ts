@@ -2,6 +2,7 @@
  * Turns ring-buffer records into plain objects (./records.ts), with a decoder table keyed by
  * record type. Strings are copied out here: the ring memory is reused as soon as the drain moves on.
  */
+import { utf8Slice } from '../../schemas/utf8';
 import { DecodeError } from '../../common/errors';
 import type { Creds } from '../../schemas/types';
 import {
@@ -45,10 +46,21 @@ const PTRACE_REQUESTS: Record<number, string> = {
   0x4206: 'PTRACE_SEIZE',
 };
 
+/**
+ * buf.toString('utf8', start, end), clamped as toString clamps its bounds, without its encoding
+ * switch and argument handling: toString and the slice it calls were 2.8% of the producer's CPU
+ * profile, about half the time of decoding the path itself (utf8Slice).
+ */
+function utf8(buf: Buffer, start: number, end: number): string {
+  if (start < 0) start = 0;
+  if (end > buf.length) end = buf.length;
+  return end <= start ? '' : utf8Slice(buf, start, end);
+}
+
 function cstr(buf: Buffer, start: number, max: number): string {
   const z = buf.indexOf(0, start);
   const end = z < 0 || z > start + max ? start + max : z;
-  return buf.toString('utf8', start, end);
+  return utf8(buf, start, end);
 }
 
 /**
@@ -128,7 +140,7 @@ const truncated = (buf: Buffer, o: number): boolean => (u32(buf, o + HDR.flags) 
 function splitArgs(buf: Buffer, start: number, len: number): string[] {
   if (len === 0) return [];
   const end = buf[start + len - 1] === 0 ? len - 1 : len;
-  return buf.toString('utf8', start, start + end).split('\0');
+  return utf8(buf, start, start + end).split('\0');
 }
 
 function creds(buf: Buffer, o: number): Creds {
@@ -208,7 +220,7 @@ const DECODERS: Record<number, Decoder> = {
       dirfd: i32(buf, o + FILE_OPEN.dirfd),
       flags: u32(buf, o + FILE_OPEN.flags) | 0,
       mode: u32(buf, o + FILE_OPEN.mode) | 0,
-      path: buf.toString('utf8', o + FILE_OPEN.path, o + FILE_OPEN.path + pathLen),
+      path: utf8(buf, o + FILE_OPEN.path, o + FILE_OPEN.path + pathLen),
     };
   },
   [RECORD_TYPES.net]: (buf, o, len) => net(buf, o, len, true),
@@ -229,8 +241,8 @@ const DECODERS: Record<number, Decoder> = {
       olddirfd: i32(buf, o + FILE_LINK.olddirfd),
       newdirfd: i32(buf, o + FILE_LINK.newdirfd),
       flags: u32(buf, o + FILE_LINK.flags) | 0,
-      path: buf.toString('utf8', o + FILE_LINK.path, o + FILE_LINK.path + pl),
-      target: buf.toString('utf8', o + FILE_LINK.target, o + FILE_LINK.target + tl),
+      path: utf8(buf, o + FILE_LINK.path, o + FILE_LINK.path + pl),
+      target: utf8(buf, o + FILE_LINK.target, o + FILE_LINK.target + tl),
     };
   },
   [RECORD_TYPES.ptrace]: (buf, o, len) => {
@@ -261,11 +273,11 @@ const DECODERS: Record<number, Decoder> = {
       task: task(buf, o),
       op: OPS[u16(buf, o + PROC_MODULE.op)] ?? 'unknown',
       result: i64Number(buf, o + PROC_MODULE.ret),
-      path: buf.toString('utf8', o + PROC_MODULE.path, o + PROC_MODULE.path + pl),
+      path: utf8(buf, o + PROC_MODULE.path, o + PROC_MODULE.path + pl),
       size: Number(u64(buf, o + PROC_MODULE.len)),
       fd: i32(buf, o + PROC_MODULE.fd),
       flags: u32(buf, o + PROC_MODULE.flags) | 0,
-      params: buf.toString('utf8', o + PROC_MODULE.params, o + PROC_MODULE.params + ql),
+      params: utf8(buf, o + PROC_MODULE.params, o + PROC_MODULE.params + ql),
     };
   },
   [RECORD_TYPES.exec]: (buf, o, len) => {
@@ -281,9 +293,9 @@ const DECODERS: Record<number, Decoder> = {
       truncated: truncated(buf, o),
       task: task(buf, o),
       oldTid: u32(buf, o + PROC_EXEC.old_tid),
-      filename: buf.toString('utf8', o + PROC_EXEC.filename, o + PROC_EXEC.filename + fl),
-      exe: buf.toString('utf8', o + PROC_EXEC.exe, o + PROC_EXEC.exe + el),
-      cwd: buf.toString('utf8', o + PROC_EXEC.cwd, o + PROC_EXEC.cwd + cl),
+      filename: utf8(buf, o + PROC_EXEC.filename, o + PROC_EXEC.filename + fl),
+      exe: utf8(buf, o + PROC_EXEC.exe, o + PROC_EXEC.exe + el),
+      cwd: utf8(buf, o + PROC_EXEC.cwd, o + PROC_EXEC.cwd + cl),
       args: splitArgs(buf, o + PROC_EXEC.args, al),
       exeMemfd: (u32(buf, o + PROC_EXEC.exe_flags) & EXE.MEMFD) !== 0,
       exeUpperLayer: (u32(buf, o + PROC_EXEC.exe_flags) & EXE.UPPER_LAYER) !== 0,

@@ -94,6 +94,21 @@ export interface MessageQueue {
   readonly bytes: number;
   /** Queue a message: its estimated size in a request, and when it was queued (ms). */
   push(topic: string, message: Message, bytes: number, at: number): void;
+  /**
+   * push() of a message given as its parts, the value as `length` bytes at `offset` of `store`
+   * (-1: no value) and the timestamp in ms (NaN: none): no message object or Buffer to make.
+   */
+  pushBytes(
+    topic: string,
+    key: Message['key'],
+    headers: Message['headers'],
+    store: ArrayBufferLike,
+    offset: number,
+    length: number,
+    stamp: number,
+    bytes: number,
+    at: number,
+  ): void;
   /** When the oldest entry was queued; undefined when empty. */
   oldestAt(): number | undefined;
   /** How many head entries the next request takes (up to `limit`, and `maxBytes` past the first), and their bytes. */
@@ -195,6 +210,31 @@ export function createMessageQueue(): MessageQueue {
     if (count === 0) bytes = 0; // no drift from float sums
   }
 
+  function pushBytes(
+    topic: string,
+    key: Message['key'],
+    header: Message['headers'],
+    store: ArrayBufferLike,
+    offset: number,
+    length: number,
+    stamp: number,
+    size: number,
+    at: number,
+  ): void {
+    if (count === capacity) grow();
+    const slot = (head + count++) & mask;
+    topics[slot] = topic;
+    keys[slot] = key;
+    headers[slot] = header;
+    stores[slot] = length < 0 ? NO_STORE : store;
+    offsets[slot] = length < 0 ? 0 : offset;
+    lengths[slot] = length < 0 ? -1 : length;
+    stamps[slot] = stamp;
+    sizes[slot] = size;
+    ats[slot] = at;
+    bytes += size;
+  }
+
   return {
     get size() {
       return count;
@@ -203,26 +243,12 @@ export function createMessageQueue(): MessageQueue {
       return bytes;
     },
     push(topic, message, size, at) {
-      if (count === capacity) grow();
-      const slot = (head + count++) & mask;
       const value = message.value;
-      topics[slot] = topic;
-      keys[slot] = message.key;
-      headers[slot] = message.headers;
-      if (value == null) {
-        stores[slot] = NO_STORE;
-        lengths[slot] = -1;
-      } else {
-        const v = typeof value === 'string' ? Buffer.from(value) : value;
-        stores[slot] = v.buffer;
-        offsets[slot] = v.byteOffset;
-        lengths[slot] = v.length;
-      }
-      stamps[slot] = message.timestamp === undefined || message.timestamp === null ? NaN : Number(message.timestamp);
-      sizes[slot] = size;
-      ats[slot] = at;
-      bytes += size;
+      const v = value == null ? undefined : typeof value === 'string' ? Buffer.from(value) : value;
+      const stamp = message.timestamp === undefined || message.timestamp === null ? NaN : Number(message.timestamp);
+      pushBytes(topic, message.key, message.headers, v ? v.buffer : NO_STORE, v ? v.byteOffset : 0, v ? v.length : -1, stamp, size, at);
     },
+    pushBytes,
     oldestAt: () => (count > 0 ? ats[head] : undefined),
     cut(limit, maxBytes) {
       let n = 0;

@@ -90,6 +90,12 @@ export interface Publisher {
   /** Queue one message; false (counted as dropped) when neither memory nor spool has room. */
   offer(topic: string, message: Message): boolean;
   /**
+   * offer() of the message { key, value, timestamp, headers } whose value is `length` bytes at
+   * `offset` of `store` (the producer's events, encoded into shared slabs: registry.encodeRange)
+   * and whose size (sizeOf) is `size`: queued with no message object or Buffer made per event.
+   */
+  offerBytes(topic: string, key: Buffer, headers: Message['headers'], store: ArrayBufferLike, offset: number, length: number, timestamp: number, size: number): boolean;
+  /**
    * How many more messages the source should hand over now; the rest waits in the source (the
    * kernel ring buffer). While Kafka takes messages: what fits under the memory queue's caps
    * (count, bytes, and what Kafka acknowledges in half the age bound), so overload never reaches

@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import pino from 'pino';
+import type { Message } from 'kafkajs';
 import { nextState } from '../../producer/publish/delivery-state';
 import type { Publisher, PublisherOptions, TopicMessages } from '../../producer/publish/publisher';
 import { sizeOf } from '../../producer/publish/message-queue';
@@ -137,6 +138,51 @@ test('a request full by bytes is sent at once, without waiting for the linger', 
   await waitFor('a request', () => kafka.requests > 0, 5000);
   assert.ok(kafka.taken.get('t.file')!.length >= 4096 / 400, 'the first request carried a full request of messages');
   done();
+});
+
+test('offerBytes: values given as bytes of a shared buffer are delivered as offer delivers them, from memory and through the spool', async () => {
+  const kafka = fakeKafka();
+  const sent: Message[] = [];
+  const send = async (batch: TopicMessages[]): Promise<void> => {
+    await kafka.send(batch);
+    for (const t of batch) sent.push(...t.messages);
+  };
+  const { p, spool } = publisherHarness({ send, maxQueued: 1000, spoolAfterMs: 200, lingerMs: 5 });
+  // The values back to back in one slab, as the registry encodes events.
+  const slab = Buffer.from(Array.from({ length: 500 }, (_, i) => `m${i}`).join(''));
+  const key = Buffer.from('h');
+  const headers = Object.freeze({ kind: 'file' });
+  let at = 0;
+  const offerBytes = (from: number, to: number): void => {
+    for (let i = from; i < to; i++) {
+      const length = `m${i}`.length;
+      const size = sizeOf({ key, value: slab.subarray(at, at + length), headers });
+      assert.ok(p.offerBytes(i % 3 ? 't.file' : 't.net', key, headers, slab.buffer, slab.byteOffset + at, length, 1_764_000_000_000 + i, size));
+      at += length;
+    }
+  };
+  p.start();
+  offerBytes(0, 100);
+  assert.equal(await p.flush(5000), true);
+  kafka.mode = 'away';
+  offerBytes(100, 400);
+  await waitFor('spooling', () => p.state === 'spooling');
+  offerBytes(400, 500); // straight to disk
+  assert.equal(spool!.stats().appended, 400);
+  kafka.mode = 'up';
+  assert.equal(await p.flush(5000), true);
+  assert.deepEqual(kafka.taken.get('t.file'), expected(0, 500, 't.file'));
+  assert.deepEqual(kafka.taken.get('t.net'), expected(0, 500, 't.net'));
+  const fromMemory = sent.filter((m) => Number(String(m.value).slice(1)) < 100);
+  assert.equal(fromMemory.length, 100);
+  for (const m of fromMemory) {
+    const i = Number(String(m.value).slice(1));
+    assert.deepEqual(m.key, key);
+    assert.equal(m.headers, headers, 'the shared headers object');
+    assert.equal(Number(m.timestamp), 1_764_000_000_000 + i);
+  }
+  p.close();
+  assert.equal(p.offerBytes('t.file', key, headers, slab.buffer, 0, 2, 1, 70), false, 'refused once closed, as offer');
 });
 
 test('outage: the first failed send moves memory to disk; replay after it delivers everything, in order, once', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
 import { test } from 'node:test';
 import { DecodeError } from '../../common/errors';
-import { createSchemaRegistry, parseSchema } from '../../schemas/registry';
+import { createSchemaRegistry, parseSchema, type ByteRange } from '../../schemas/registry';
 import { execEvent, fileEvent, netEvent, statsEvent } from '../helpers/samples';
 
 const registry = createSchemaRegistry();
@@ -168,7 +168,14 @@ test('encoded messages are views of shared slabs: each keeps its bytes while lat
   for (let round = 0; round < 40; round++) {
     for (const n of sizes) {
       const path = `/p${round}/${'x'.repeat(n)}`;
-      const wire = registry.encode('file', { ...fileEvent, path });
+      // Every other one as a range (encodeRange, the producer's path): the same bytes, no Buffer made.
+      let wire: Buffer;
+      if (round % 2) wire = registry.encode('file', { ...fileEvent, path });
+      else {
+        const r: ByteRange = { buf: Buffer.alloc(0), start: 0, end: 0 };
+        registry.encodeRange('file', { ...fileEvent, path }, r);
+        wire = r.buf.subarray(r.start, r.end);
+      }
       made.push({ path, wire, copy: Buffer.from(wire) });
     }
   }
