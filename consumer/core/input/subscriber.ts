@@ -115,13 +115,10 @@ export interface MessageAt {
 
 /**
  * A fetched message: with the patched kafkajs (patches/), a record also carries its offset and
- * timestamp as numbers, so ordering kinds and the store's offsets do not parse the strings kafkajs
- * would make for each message.
- */
-/**
- * A message as the patched kafkajs gives it: the offset and timestamp as numbers when safe, and
- * the value's bytes in the fetched batch (valueAt -1 when there are none in place: a null value,
- * or a record from elsewhere; then read .value).
+ * timestamp as numbers when they are safe integers, so ordering kinds and the store's offsets do
+ * not parse the strings kafkajs would make for each message, and its value's bytes in the fetched
+ * batch (valueAt -1 when there are none in place: a null value, or a value set since; then read
+ * .value), so no Buffer is made per message.
  */
 type Fetched = KafkaMessage & { timestampNumber?: number; offsetNumber?: number; valueBuffer?: Buffer; valueAt?: number; valueEnd?: number };
 
