@@ -9,9 +9,16 @@
  * Rates are events per wall second and per CPU second (per core) of the CLI, from its own final
  * log line, and whether the consumer aims of issue #12 are met. One run on this machine; the broker
  * runs here too.
- *   node dist/test/bench/consume.js [events=1000000] [prefix of topics an earlier run preloaded]
+ *   node dist/test/bench/consume.js [events=1000000] [prefix of topics an earlier run preloaded] [--baseline CHECKOUT]
+ * With --baseline (another checkout, built): after the passes above, `tail --output json` and
+ * `detect` of that checkout and of this one run in turns on the same topics, three pairs each, and
+ * the ratio of their CPU per event is printed. This VM's speed swings by two to three times from
+ * one day to the next (and within an hour), which moves every absolute figure; a ratio taken in
+ * turns holds. Meant for builds with the same schemas: a build whose schemas are older reads these
+ * events through Avro schema resolution, which costs it more than its own events would.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import type { Message } from 'kafkajs';
 import { BROKER_DEFAULTS, ensureTopics, topicSpecs } from '../../common/topic-admin';
@@ -26,9 +33,20 @@ import { makeEvents } from './workload';
 import { BROKERS, CONSUMER_CLI } from '../helpers/env';
 import { quietLogger, testKafka } from '../helpers/kafka';
 
-const N = Number(process.argv[2] ?? 1_000_000);
+const argv = process.argv.slice(2);
+const at = argv.indexOf('--baseline');
+/** Another checkout (its dist/ built) whose CLIs run in turns with this one's. */
+const BASELINE = at >= 0 ? argv.splice(at, 2)[1] : undefined;
+const BASELINE_CLI = BASELINE && path.resolve(BASELINE, 'dist/consumer/cli.js');
+if (at >= 0 && (!BASELINE_CLI || !fs.existsSync(BASELINE_CLI))) {
+  // Checked before the minutes of the passes, not after them.
+  console.error(BASELINE_CLI ? `consume.js: --baseline ${BASELINE}: no ${BASELINE_CLI} (build that checkout first)` : 'consume.js: --baseline needs a checkout directory');
+  process.exit(2);
+}
+const N = Number(argv[0] ?? 1_000_000);
 /** Topics preloaded by an earlier run (its prefix): read them again instead of loading new ones. */
-const REUSE = process.argv[3];
+const REUSE = argv[1];
+
 const registry = createSchemaRegistry();
 
 async function preload(prefix: string, events: AuditEvent[]): Promise<number> {
@@ -64,10 +82,10 @@ interface Usage {
 }
 
 /** Run a consumer CLI to the end; its final log line has what it read, its wall and CPU time. */
-function runCli(args: string[], final: string): Promise<Usage> {
+function runCli(args: string[], final: string, cli = CONSUMER_CLI): Promise<Usage> {
   return new Promise((resolve, reject) => {
     const out = fs.openSync('/dev/null', 'w');
-    const child = spawn(process.execPath, [CONSUMER_CLI, ...args, '--brokers', BROKERS, '--log-level', 'info'], { stdio: ['ignore', out, 'pipe'] });
+    const child = spawn(process.execPath, [cli, ...args, '--brokers', BROKERS, '--log-level', 'info'], { stdio: ['ignore', out, 'pipe'] });
     let err = '';
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
     child.on('exit', (code) => {
@@ -173,6 +191,7 @@ async function main(): Promise<void> {
     `aims of #12, per CPU second: detect 250.0k (${perCpu(detect) >= 250_000 ? 'met' : 'missed'}: ${k(perCpu(detect))}), ` +
       `tail --output json 200.0k (${perCpu(json) >= 200_000 ? 'met' : 'missed'}: ${k(perCpu(json))})`,
   );
+  if (BASELINE && BASELINE_CLI) await againstBaseline(BASELINE, BASELINE_CLI, prefix);
   for (const [name, u] of [
     ['tail', tail],
     ['tail json', json],
@@ -182,6 +201,40 @@ async function main(): Promise<void> {
     ['read path, decoded', fetchDecode],
   ] as const) {
     if (u.received !== N) throw new Error(`${name} read ${u.received} of ${N}`);
+  }
+}
+
+/**
+ * `tail --output json` and `detect` of `dir` (its CLI `base`) and of this checkout in turns, three pairs each, on
+ * the topics of `prefix`: CPU per event of each run and the ratio of the means. Both must read
+ * every event, and both detects raise the same alerts.
+ */
+async function againstBaseline(dir: string, base: string, prefix: string): Promise<void> {
+  console.log(`in turns with the build in ${dir}, three pairs each (µs CPU per event):`);
+  const runs: [string, string[], string][] = [
+    ['tail --output json', ['tail', '--topic-prefix', prefix, '--from-beginning', '--until-end', '--output', 'json'], 'tail stopped'],
+    ['detect', ['detect', '--topic-prefix', prefix, '--from-beginning', '--until-end', '--output', 'none'], 'detect stopped'],
+  ];
+  for (const [name, args, final] of runs) {
+    const us = { base: [] as number[], now: [] as number[] };
+    const alerts = new Set<number | undefined>();
+    for (let i = 0; i < 3; i++) {
+      for (const [which, cli] of [
+        ['base', base],
+        ['now', CONSUMER_CLI],
+      ] as const) {
+        const group = `${prefix}-${which}-${i}-${Date.now().toString(36)}`;
+        const u = await runCli(name === 'detect' ? [...args, '--group', group] : args, final, cli);
+        if (u.received !== N) throw new Error(`${name} (${which}) read ${u.received} of ${N}`);
+        if (name === 'detect') alerts.add(u.alerts);
+        us[which].push((u.cpuMs * 1e3) / u.received);
+      }
+    }
+    if (name === 'detect' && alerts.size !== 1) throw new Error(`detect raised different alerts: ${[...alerts].join(', ')}`);
+    const mean = (a: number[]): number => a.reduce((x, y) => x + y, 0) / a.length;
+    const ratio = mean(us.base) / mean(us.now);
+    const fmt = (a: number[]): string => a.map((x) => x.toFixed(2)).join(', ');
+    console.log(`${name.padEnd(20)} baseline ${fmt(us.base)}; this build ${fmt(us.now)}: ${ratio.toFixed(2)}x as fast`);
   }
 }
 
