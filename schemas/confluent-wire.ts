@@ -22,14 +22,18 @@ export function encodeConfluent(id: number, body: Buffer): Buffer {
   return Buffer.concat([encodeConfluentHeader(id), body]);
 }
 
-/** True when the message starts as the Confluent framing does (the single-object encoding starts C3 01). */
-export function isConfluentFramed(buf: Buffer): boolean {
-  return buf.length > 0 && buf[0] === CONFLUENT_MAGIC;
+/**
+ * True when the message (`buf` from `start` to `end`: a message within a fetched batch) starts as
+ * the Confluent framing does (the single-object encoding starts C3 01).
+ */
+export function isConfluentFramed(buf: Buffer, start = 0, end = buf.length): boolean {
+  return end > start && buf[start] === CONFLUENT_MAGIC;
 }
 
-/** The writer schema's registry id; DecodeError if the message is not Confluent-framed. */
-export function readConfluentId(buf: Buffer): number {
-  if (!isConfluentFramed(buf)) throw new DecodeError(`not in the Confluent wire format (starts with ${buf.subarray(0, 1).toString('hex') || 'nothing'}, want 00)`);
-  if (buf.length < CONFLUENT_HEADER_SIZE) throw new DecodeError(`message of ${buf.length} bytes is shorter than the 5-byte Confluent header`);
-  return buf.readUInt32BE(1);
+/** The writer schema's registry id of the message from `start` to `end`; DecodeError if it is not Confluent-framed. */
+export function readConfluentId(buf: Buffer, start = 0, end = buf.length): number {
+  if (!isConfluentFramed(buf, start, end))
+    throw new DecodeError(`not in the Confluent wire format (starts with ${buf.subarray(start, Math.min(start + 1, end)).toString('hex') || 'nothing'}, want 00)`);
+  if (end - start < CONFLUENT_HEADER_SIZE) throw new DecodeError(`message of ${end - start} bytes is shorter than the 5-byte Confluent header`);
+  return buf.readUInt32BE(start + 1);
 }

@@ -9,7 +9,7 @@ import * as avro from 'avsc';
 import { DecodeError } from '../common/errors';
 import { EVENT_KINDS, type EventKind } from './types';
 import { rabinFingerprint } from './fingerprint';
-import { CONFLUENT_HEADER_SIZE, CONFLUENT_MAGIC, encodeConfluentHeader, isConfluentFramed, readConfluentId } from './confluent-wire';
+import { CONFLUENT_HEADER_SIZE, encodeConfluentHeader, isConfluentFramed, readConfluentId } from './confluent-wire';
 import { encodeHeader, HEADER_SIZE, splitMessage } from './wire';
 import { constantRecord, fastString as fastWriteString, sameObjectRecord } from './fast-writers';
 import { longValue, readLongParts, writeBigZigzag, type LongParts } from './zigzag-long';
@@ -436,8 +436,8 @@ export function createSchemaRegistry(opts: { dir?: string } = {}): SchemaRegistr
   }
 
   function currentBodyAt(kind: SchemaKind, buf: Buffer, start = 0, end = buf.length): number {
-    if (end > start && buf[start] === CONFLUENT_MAGIC) {
-      return end - start >= CONFLUENT_HEADER_SIZE && byRegistryId.get(buf.readUInt32BE(start + 1)) === current[kind] ? start + CONFLUENT_HEADER_SIZE : -1;
+    if (isConfluentFramed(buf, start, end)) {
+      return end - start >= CONFLUENT_HEADER_SIZE && byRegistryId.get(readConfluentId(buf, start, end)) === current[kind] ? start + CONFLUENT_HEADER_SIZE : -1;
     }
     return ownHeader(current[kind], buf, start, end) ? start + HEADER_SIZE : -1;
   }

@@ -128,12 +128,7 @@ function putKey(o: ByteOut, k: string): void {
     kb = new Uint8Array(Buffer.from(`${jsonString(k)}:`, 'utf8'));
     if (keyBytes.size < 10_000) keyBytes.set(k, kb);
   }
-  const n = kb.length;
-  if (o.pos + n > o.buf.length) grow(o, n);
-  const b = o.buf;
-  let p = o.pos;
-  for (let i = 0; i < n; i++) b[p++] = kb[i];
-  o.pos = p;
+  span(o, kb, 0, kb.length);
 }
 
 /**
