@@ -1,17 +1,22 @@
-/** ebpf-audit's producer as a peer: the loop's events are counted in Kafka (topic offsets). */
+/**
+ * ebpf-audit's producer as a peer: the loop's events are counted in Kafka (topic offsets). With
+ * `quota`, the producer runs inside that CPU quota group (the shipped unit's CPUQuota=).
+ */
 import * as path from 'node:path';
 import { topicFor } from '../../../common/topics';
 import { BROKERS, PRODUCER_CLI, producerNodeFlags } from '../../helpers/env';
 import { testKafka } from '../../helpers/kafka';
 import { start, type Running } from '../../helpers/proc';
+import type { CpuQuotaGroup } from '../lib/cpu-quota';
 import type { Peer } from './peer';
 
-export function ebpfAudit(opts: { work: string; prefix: string; ringMb: number }): Peer {
+export function ebpfAudit(opts: { work: string; prefix: string; ringMb: number; name?: string; quota?: CpuQuotaGroup }): Peer {
   let producer: Running | undefined;
   let round = 0;
   let prefix = opts.prefix;
   const admin = testKafka('bench-peers').admin();
   let connected = false;
+  let throttled0 = 0;
   const inKafka = async (): Promise<number> => {
     if (!connected) await admin.connect();
     connected = true;
@@ -20,14 +25,16 @@ export function ebpfAudit(opts: { work: string; prefix: string; ringMb: number }
   };
   const pid = (): number => producer!.child.pid!;
   return {
-    name: 'ebpf-audit',
+    name: opts.name ?? 'ebpf-audit',
     cpuPids: () => [pid()],
     rssPid: pid,
     bpfPid: pid,
     async start(ctx) {
       // Topics and spool of their own in each round: a round counts only its own events.
       prefix = `${opts.prefix}-${++round}`;
-      producer = start(process.execPath, [
+      throttled0 = opts.quota?.throttledPeriods() ?? 0;
+      const [cmd, ...args] = (opts.quota?.wrap ?? ((argv: string[]) => argv))([
+        process.execPath,
         ...producerNodeFlags(), // as installed
         PRODUCER_CLI,
         '--brokers',
@@ -43,6 +50,7 @@ export function ebpfAudit(opts: { work: string; prefix: string; ringMb: number }
         '--log-level',
         'info',
       ]);
+      producer = start(cmd, args);
       await producer.waitForLine(/"msg":"capturing"/, 60000, 'stderr');
     },
     delivered: inKafka,
@@ -53,12 +61,14 @@ export function ebpfAudit(opts: { work: string; prefix: string; ringMb: number }
         .split('\n')
         .find((l) => l.includes('"final stats"'));
       const lost = finalLine ? JSON.parse(finalLine).stats.lost : 'no final stats';
-      return { delivered: await inKafka(), remark: `lost ${lost} (final stats)` };
+      const throttled = opts.quota ? `, quota used up in ${opts.quota.throttledPeriods() - throttled0} periods of 100 ms` : '';
+      return { delivered: await inKafka(), remark: `lost ${lost} (final stats)${throttled}` };
     },
     async cleanup() {
       if (producer && producer.child.exitCode === null && producer.child.signalCode === null) await producer.stop('SIGKILL');
       if (connected) await admin.disconnect();
       connected = false;
+      opts.quota?.remove();
     },
   };
 }
