@@ -2,7 +2,9 @@
  * The producer's main job: wire kernel capture to Kafka, run until `stop` aborts, then shut down
  * in the order that loses nothing: detach programs, drain the ring, flush Kafka, free the maps.
  * Capture never waits for Kafka: programs attach first, topics are checked with the first send,
- * and until Kafka answers messages go to the spool (the publisher's age bound).
+ * and until Kafka answers messages go to the spool (the publisher's age bound). That send starts
+ * before the programs load, and the load leaves the event loop free (the verifier has a thread of
+ * its own), so the topics are usually ready when capture begins.
  */
 import { createKafka } from '../common/kafka';
 import type { Logger } from '../common/logger';
@@ -95,7 +97,7 @@ export async function runProducer(cfg: ProducerConfig, logger: Logger, stop: Abo
   clockTimer.unref();
 
   let filters: ReturnType<typeof createFilterMaps> | undefined;
-  const probe = openBpfProbe({
+  const probe = await openBpfProbe({
     objectPath: cfg.bpfObject,
     ringBytes: cfg.ringBytes,
     logger,

@@ -7,7 +7,7 @@ import { constants } from 'node:os';
 import { BpfError } from '../../common/errors';
 import type { Logger } from '../../common/logger';
 import { HOOKS, type Hook, type SyscallHooks } from './hooks';
-import { isNull, lib, strerror, withSignalsBlocked, type Ptr } from './native';
+import { isNull, lib, loadObjectInThread, strerror, type Ptr } from './native';
 import { ensureTracefs } from './tracefs';
 import { probeCapabilities } from './capabilities';
 import { kernelTgid } from './self-tgid';
@@ -48,8 +48,11 @@ function mapFd(obj: Ptr, name: string): number {
   return fd;
 }
 
-/** Open, load and attach; with syscallHooks 'auto', probe the raw set first and fall back. */
-export function openBpfProbe(opts: BpfProbeOptions): BpfProbe {
+/**
+ * Open, load and attach; with syscallHooks 'auto', probe the raw set first and fall back. The
+ * verifier runs on a thread of its own (loadObjectInThread): the event loop is free meanwhile.
+ */
+export async function openBpfProbe(opts: BpfProbeOptions): Promise<BpfProbe> {
   const log = opts.logger.child({ component: 'bpf' });
   if (!fs.existsSync(opts.objectPath)) {
     throw new BpfError(`BPF object ${opts.objectPath} not found: run "npm run build" first`);
@@ -58,7 +61,7 @@ export function openBpfProbe(opts: BpfProbeOptions): BpfProbe {
   log.info({ capabilities: probeCapabilities() }, 'kernel BPF capabilities (fentry/fexit are "tracing", kprobes need kprobeEvents)');
   if (opts.syscallHooks !== 'auto') return openWithRetry(opts, opts.syscallHooks, log);
   try {
-    return openWithRetry(opts, 'raw', log);
+    return await openWithRetry(opts, 'raw', log);
   } catch (err) {
     log.warn({ err }, 'raw (tp_btf) syscall hooks refused; using per-syscall tracepoints');
     return openWithRetry(opts, 'tracepoint', log);
@@ -69,10 +72,10 @@ export function openBpfProbe(opts: BpfProbeOptions): BpfProbe {
  * The verifier gives up with EAGAIN when a signal is pending (a profiler's SIGPROF, for one):
  * that is not a refusal, so try the same set again before anything else.
  */
-function openWithRetry(opts: BpfProbeOptions, set: SyscallHooks, log: Logger): BpfProbe {
+async function openWithRetry(opts: BpfProbeOptions, set: SyscallHooks, log: Logger): Promise<BpfProbe> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return openWith(opts, set, log);
+      return await openWith(opts, set, log);
     } catch (err) {
       if (attempt >= 5 || !/Resource temporarily unavailable/.test((err as Error).message)) throw err;
       log.warn({ attempt, set }, 'BPF load interrupted (EAGAIN); retrying');
@@ -80,7 +83,7 @@ function openWithRetry(opts: BpfProbeOptions, set: SyscallHooks, log: Logger): B
   }
 }
 
-function openWith(opts: BpfProbeOptions, set: SyscallHooks, log: Logger): BpfProbe {
+async function openWith(opts: BpfProbeOptions, set: SyscallHooks, log: Logger): Promise<BpfProbe> {
   const hooks = (opts.hooks ?? HOOKS).filter((h) => h.sets === undefined || h.sets.includes(set));
   const L = lib();
   const opened = L.bpf_object__open_file([opts.objectPath, 0]);
@@ -115,8 +118,8 @@ function openWith(opts: BpfProbeOptions, set: SyscallHooks, log: Logger): BpfPro
       L.bpf_program__set_autoload([p, hooks.includes(h)]);
       programs.set(h.program, p);
     }
-    // Signals held back meanwhile: a pending one makes the verifier give up (withSignalsBlocked).
-    const err = withSignalsBlocked(() => L.bpf_object__load([obj]));
+    // Signals held back on that thread: a pending one makes the verifier give up (withSignalsBlocked).
+    const err = await loadObjectInThread(obj);
     if (err !== 0) {
       // Privileges only when the kernel refused them; otherwise libbpf printed the verifier's log
       // above this line, which says what failed.

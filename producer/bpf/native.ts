@@ -6,7 +6,7 @@
  * Quirks (measured): pointer-returning libbpf calls give NULL + errno; int calls give -errno;
  * errnoCode is stale after a success; null pointers must be passed as U64 0.
  */
-import { DataType as D, define, open, isNullPointer, unwrapPointer, createPointer, createExternalBuffer, type JsExternal } from 'ffi-rs';
+import { DataType as D, define, load, open, isNullPointer, unwrapPointer, createPointer, createExternalBuffer, type JsExternal } from 'ffi-rs';
 import { BpfError } from '../../common/errors';
 
 export type Ptr = JsExternal;
@@ -137,6 +137,27 @@ export function withSignalsBlocked<T>(fn: () => T): T {
   } finally {
     lib().pthread_sigmask([SIG_SETMASK, old, Buffer.alloc(SIGSET_BYTES)]);
   }
+}
+
+/**
+ * bpf_object__load(obj) on a thread of its own, signals blocked there (it is made with the
+ * caller's mask, blocked for the moment it takes to start it, as withSignalsBlocked does): the
+ * verifier takes about half a second, and meanwhile the event loop goes on, so the first send to
+ * Kafka (topic creation, metadata) progresses while the programs load instead of after.
+ */
+export function loadObjectInThread(obj: Ptr): Promise<number> {
+  lib(); // the library is open before the thread uses it
+  return withSignalsBlocked(
+    () =>
+      load({
+        library: 'libbpf',
+        funcName: 'bpf_object__load',
+        retType: D.I32,
+        paramsType: [D.External],
+        paramsValue: [obj],
+        runInNewThread: true,
+      }) as Promise<number>,
+  );
 }
 
 /** clock_gettime(clock) in nanoseconds. */
