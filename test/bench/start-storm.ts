@@ -12,10 +12,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { topicFor } from '../../common/topics';
-import { BROKERS, PRODUCER_CLI, producerNodeFlags } from '../helpers/env';
 import { messagesInTopic } from '../helpers/kafka';
 import { start } from '../helpers/proc';
 import { buildLoadgen, startLoop } from './lib/loop';
+import { loopProducerArgv } from './lib/producer-argv';
 import { cpuNs, sleep } from './lib/proc-stats';
 
 const rounds = Number(process.argv[2] ?? 3);
@@ -46,22 +46,8 @@ async function round(n: number, work: string, loadgen: string, target: string): 
   })();
   try {
     await sleep(500); // the storm is on before the producer starts
-    const producer = start(process.execPath, [
-      ...producerNodeFlags(),
-      PRODUCER_CLI,
-      '--brokers',
-      BROKERS,
-      '--topic-prefix',
-      prefix,
-      '--ring-buffer-mb',
-      '64',
-      '--include-pid',
-      String(loop.pid),
-      '--spool-dir',
-      path.join(work, `spool-${n}`),
-      '--log-level',
-      'info',
-    ]);
+    const [cmd, ...args] = loopProducerArgv({ prefix, ringMb: 64, loopPid: loop.pid, spoolDir: path.join(work, `spool-${n}`) });
+    const producer = start(cmd, args);
     await producer.waitForLine(/"msg":"capturing"/, 60000, 'stderr');
     await sleep(seconds * 1000);
     looping = false;

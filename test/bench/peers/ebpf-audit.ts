@@ -4,10 +4,10 @@
  */
 import * as path from 'node:path';
 import { topicFor } from '../../../common/topics';
-import { BROKERS, PRODUCER_CLI, producerNodeFlags } from '../../helpers/env';
 import { testKafka } from '../../helpers/kafka';
 import { start, type Running } from '../../helpers/proc';
 import type { CpuQuotaGroup } from '../lib/cpu-quota';
+import { loopProducerArgv } from '../lib/producer-argv';
 import type { Peer } from './peer';
 
 export function ebpfAudit(opts: { work: string; prefix: string; ringMb: number; name?: string; quota?: CpuQuotaGroup }): Peer {
@@ -33,23 +33,8 @@ export function ebpfAudit(opts: { work: string; prefix: string; ringMb: number; 
       // Topics and spool of their own in each round: a round counts only its own events.
       prefix = `${opts.prefix}-${++round}`;
       throttled0 = opts.quota?.throttledPeriods() ?? 0;
-      const [cmd, ...args] = (opts.quota?.wrap ?? ((argv: string[]) => argv))([
-        process.execPath,
-        ...producerNodeFlags(), // as installed
-        PRODUCER_CLI,
-        '--brokers',
-        BROKERS,
-        '--topic-prefix',
-        prefix,
-        '--ring-buffer-mb',
-        String(opts.ringMb),
-        '--include-pid',
-        String(ctx.loopPid),
-        '--spool-dir',
-        path.join(opts.work, `spool-${round}`),
-        '--log-level',
-        'info',
-      ]);
+      const argv = loopProducerArgv({ prefix, ringMb: opts.ringMb, loopPid: ctx.loopPid, spoolDir: path.join(opts.work, `spool-${round}`) });
+      const [cmd, ...args] = opts.quota ? opts.quota.wrap(argv) : argv;
       producer = start(cmd, args);
       await producer.waitForLine(/"msg":"capturing"/, 60000, 'stderr');
     },
