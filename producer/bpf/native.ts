@@ -140,10 +140,14 @@ export function withSignalsBlocked<T>(fn: () => T): T {
 }
 
 /**
- * bpf_object__load(obj) on a thread of its own, signals blocked there (it is made with the
- * caller's mask, blocked for the moment it takes to start it, as withSignalsBlocked does): the
- * verifier takes about half a second, and meanwhile the event loop goes on, so the first send to
- * Kafka (topic creation, metadata) progresses while the programs load instead of after.
+ * bpf_object__load(obj) on a thread of libuv's pool (ffi-rs runInNewThread): the verifier takes
+ * about half a second, and meanwhile the event loop goes on, so the first send to Kafka (topic
+ * creation, metadata) progresses while the programs load instead of after. Signals: the pool's
+ * threads start on first use, here in the producer, so they inherit the mask withSignalsBlocked
+ * sets around the call and never take a signal (seen in /proc/PID/task/TID/status: SigBlk all but
+ * the synchronous ones). Had the pool started earlier, the main thread would still take the
+ * process's signals first (it blocks none), V8's SIGPROF goes to the main thread only, and
+ * openWithRetry tries a load interrupted with EAGAIN again.
  */
 export function loadObjectInThread(obj: Ptr): Promise<number> {
   lib(); // the library is open before the thread uses it
