@@ -27,7 +27,6 @@ function bind() {
   openLibraries();
   return define({
     bpf_object__open_file: { library: 'libbpf', retType: D.External, paramsType: [D.String, D.U64], errno: true },
-    bpf_object__load: { library: 'libbpf', retType: D.I32, paramsType: [D.External] },
     bpf_object__close: { library: 'libbpf', retType: D.Void, paramsType: [D.External] },
     bpf_object__find_program_by_name: { library: 'libbpf', retType: D.External, paramsType: [D.External, D.String] },
     bpf_object__find_map_by_name: { library: 'libbpf', retType: D.External, paramsType: [D.External, D.String] },

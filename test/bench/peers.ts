@@ -19,6 +19,7 @@ import * as path from 'node:path';
 import { ROOT_DIR } from '../helpers/env';
 import { createCpuQuotaGroup, unitCpuQuota } from './lib/cpu-quota';
 import { buildLoadgen, startLoop, type PassResult } from './lib/loop';
+import { median } from './lib/median';
 import { bpfProgIds, bpfRunTimes, cpuNs, loadAverage, peakRssMiB, sleep, type ProgRun } from './lib/proc-stats';
 import { auditd } from './peers/auditd';
 import { ebpfAudit } from './peers/ebpf-audit';
@@ -193,11 +194,6 @@ async function measure(peer: Peer, loadgen: string, target: string): Promise<Row
     await loop.close();
   }
 }
-
-const median = (xs: number[]): number => {
-  const v = [...xs].sort((a, b) => a - b);
-  return v.length % 2 ? v[v.length >> 1] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-};
 
 /** The producer within the CPU quota of deploy/systemd/ebpf-audit-producer.service, as installed. */
 function unitPeer(work: string, prefix: string): Peer {

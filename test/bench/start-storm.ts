@@ -15,6 +15,7 @@ import { topicFor } from '../../common/topics';
 import { messagesInTopic } from '../helpers/kafka';
 import { start } from '../helpers/proc';
 import { buildLoadgen, startLoop } from './lib/loop';
+import { median } from './lib/median';
 import { loopProducerArgv } from './lib/producer-argv';
 import { cpuNs, sleep } from './lib/proc-stats';
 
@@ -31,6 +32,9 @@ interface RoundResult {
   inKafka: number;
   cpuUsPerEvent: number;
 }
+
+/** What the kernel could not put in the ring, in per cent of the loop's events it saw. */
+const lostPct = (r: RoundResult): number => (100 * r.lost) / (r.emitted + r.lost);
 
 const timeOf = (lines: string[], msg: string): number | undefined => {
   const l = lines.find((x) => x.includes(`"msg":"${msg}"`));
@@ -98,20 +102,16 @@ async function main(): Promise<void> {
       results.push(r);
       console.log(
         `round ${n}: topics created ${r.topicsAfterCaptureMs.toFixed(0)} ms after capture began; moved to the spool ${r.movedToDisk}; ` +
-          `emitted ${r.emitted}, in Kafka ${r.inKafka}, lost ${r.lost} (${((100 * r.lost) / (r.emitted + r.lost)).toFixed(1)}%); ${r.cpuUsPerEvent.toFixed(2)} µs CPU per event`,
+          `emitted ${r.emitted}, in Kafka ${r.inKafka}, lost ${r.lost} (${lostPct(r).toFixed(1)}%); ${r.cpuUsPerEvent.toFixed(2)} µs CPU per event`,
       );
     }
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
-  const med = (f: (r: RoundResult) => number): number => {
-    const v = results.map(f).sort((a, b) => a - b);
-    return v.length % 2 ? v[v.length >> 1] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-  };
   console.log(
     `\n${os.cpus().length} CPUs; ${rounds} rounds, ${seconds} s captured each, loop pinned to CPU 1 in passes of ${opens}: ` +
       `rounds that moved memory to the spool ${results.filter((r) => r.movedToDisk > 0).length} of ${rounds}; ` +
-      `median lost ${med((r) => (100 * r.lost) / (r.emitted + r.lost)).toFixed(1)}%, median CPU per event ${med((r) => r.cpuUsPerEvent).toFixed(2)} µs`,
+      `median lost ${median(results.map(lostPct)).toFixed(1)}%, median CPU per event ${median(results.map((r) => r.cpuUsPerEvent)).toFixed(2)} µs`,
   );
   // What the kernel handed over and Kafka does not hold at the end stayed in the spool (the
   // producer's shutdown timeout), for its next start.

@@ -1,7 +1,8 @@
 /**
- * withSignalsBlocked (producer/bpf/native.ts), which the loader wraps around bpf_object__load: the
- * calling thread's asynchronous signals are blocked while it runs (the verifier gives up with
- * EAGAIN when one is pending), faults are not, and the mask is restored after, also when it throws.
+ * withSignalsBlocked (producer/bpf/native.ts), which loadObjectInThread wraps around starting the
+ * thread that runs bpf_object__load (the thread inherits the mask): the calling thread's
+ * asynchronous signals are blocked while it runs (the verifier gives up with EAGAIN when one is
+ * pending), faults are not, and the mask is restored after, also when it throws.
  * The producer loading under a profiler's signals is test/e2e/load-signals.test.ts.
  */
 import assert from 'node:assert/strict';
