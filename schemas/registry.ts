@@ -276,6 +276,15 @@ export interface SchemaRegistry {
    */
   encodeRange(kind: SchemaKind, value: unknown, out: ByteRange): void;
   /**
+   * For a writer that makes a body's bytes itself (producer/transcode/file-record.ts): room for
+   * kind's header and a body of at most `maxBodyBytes` in the slab encodeRange writes into. The
+   * header is written at `out.start` and `out.end` is where the body goes. Nothing is taken until
+   * commit(end): a writer that gives up leaves the slab as it was.
+   */
+  reserve(kind: SchemaKind, maxBodyBytes: number, out: ByteRange): void;
+  /** The message reserve() made room for ends at `end` (its body was written up to there). */
+  commit(end: number): void;
+  /**
    * Decode a message in either framing (C3 01 single-object, or 00 + registry id) into the reader
    * schema of `kind`. Throws DecodeError; UnknownSchemaError/UnknownRegistryIdError when the writer
    * schema is not known yet.
@@ -390,6 +399,20 @@ export function createSchemaRegistry(opts: { dir?: string } = {}): SchemaRegistr
       return encoded.buf.subarray(encoded.start, encoded.end);
     },
     encodeRange,
+    reserve(kind, maxBodyBytes, out) {
+      const header = writeHeader[kind];
+      if (slabPos + header.length + maxBodyBytes > slab.length) {
+        slab = Buffer.allocUnsafe(Math.max(SLAB_BYTES, header.length + maxBodyBytes));
+        slabPos = 0;
+      }
+      for (let i = 0; i < header.length; i++) slab[slabPos + i] = header[i];
+      out.buf = slab;
+      out.start = slabPos;
+      out.end = slabPos + header.length;
+    },
+    commit(end) {
+      slabPos = end;
+    },
     decode,
     decodeAt(kind, buf, start, end) {
       const at = currentBodyAt(kind, buf, start, end);

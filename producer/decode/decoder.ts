@@ -117,7 +117,7 @@ const TASK_WORDS = TASK.SIZE / 4;
 const taskWords = new Int32Array(TASK_SLOTS * TASK_WORDS);
 const taskObjects: (RawTask | undefined)[] = new Array<RawTask | undefined>(TASK_SLOTS).fill(undefined);
 
-function task(buf: Buffer, o: number): RawTask {
+export function task(buf: Buffer, o: number): RawTask {
   const t = o + HDR.SIZE;
   const slot = u32(buf, t + TASK.tid) & (TASK_SLOTS - 1);
   const w = slot * TASK_WORDS;

@@ -12,6 +12,8 @@
 export interface BootClock {
   toWallNs(ktimeNs: bigint): bigint;
   refresh(): void;
+  /** What toWallNs adds: wall-clock time minus boot time, ns (changes on refresh). */
+  readonly offsetNs: bigint;
   /** Bound on the offset's error, ns: half the tightest bracket of the last measurement. */
   readonly errorNs: bigint;
 }
@@ -44,6 +46,9 @@ export function createBootClock(opts: BootClockOptions): BootClock {
   return {
     toWallNs: (ktimeNs) => ktimeNs + offset,
     refresh: measure,
+    get offsetNs() {
+      return offset;
+    },
     get errorNs() {
       return errorNs;
     },
