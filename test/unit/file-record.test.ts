@@ -212,7 +212,20 @@ test('messages written across slabs keep their bytes', () => {
   const kept: { out: ByteRange; want: Buffer }[] = [];
   for (let i = 0; i < 100; i++) {
     // 4 KiB paths: a 64 KiB slab holds 15 of them, so this crosses several.
-    const rec = fileRecord({ ktime: BigInt(i), pid: 7, tid: 7 + (i % 3), comm: 'cat', uid: 0, op: 1, ret: 3n, dirfd: -100, flags: 0, mode: 0, truncated: false, path: Buffer.alloc(4000 + i, 0x61 + (i % 26)) });
+    const rec = fileRecord({
+      ktime: BigInt(i),
+      pid: 7,
+      tid: 7 + (i % 3),
+      comm: 'cat',
+      uid: 0,
+      op: 1,
+      ret: 3n,
+      dirfd: -100,
+      flags: 0,
+      mode: 0,
+      truncated: false,
+      path: Buffer.alloc(4000 + i, 0x61 + (i % 26)),
+    });
     const want = general(registry, enricher, rec.buf, rec.len).bytes;
     const out: ByteRange = { buf: rec.buf, start: 0, end: 0 };
     assert.ok(writer.write(rec.buf, 0, rec.len, out) >= 0);
