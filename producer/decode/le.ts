@@ -41,3 +41,13 @@ export function u64(buf: Buffer, at: number): bigint {
 export function i64Number(buf: Buffer, at: number): number {
   return i32(buf, at + 4) * TWO_32 + u32(buf, at);
 }
+
+/**
+ * The same reads without the bounds check, for a caller that checked the whole record's bounds
+ * once (the direct file writer reads 13 fields and the task cache compares 20 words per record:
+ * a check each was a few percent of the producer's samples). Past the end they read undefined as
+ * 0 instead of throwing: never use them on unchecked offsets.
+ */
+export const u16Unchecked = (buf: Buffer, at: number): number => buf[at] | (buf[at + 1] << 8);
+export const u32Unchecked = (buf: Buffer, at: number): number => (buf[at] | (buf[at + 1] << 8) | (buf[at + 2] << 16)) + buf[at + 3] * 0x1000000;
+export const i32Unchecked = (buf: Buffer, at: number): number => buf[at] | (buf[at + 1] << 8) | (buf[at + 2] << 16) | (buf[at + 3] << 24);

@@ -14,6 +14,8 @@ export interface BootClock {
   refresh(): void;
   /** What toWallNs adds: wall-clock time minus boot time, ns (changes on refresh). */
   readonly offsetNs: bigint;
+  /** How many times the offset was measured: a holder of offsetNs's value knows when to read it again. */
+  readonly measurements: number;
   /** Bound on the offset's error, ns: half the tightest bracket of the last measurement. */
   readonly errorNs: bigint;
 }
@@ -29,6 +31,7 @@ export function createBootClock(opts: BootClockOptions): BootClock {
   const samples = opts.samples ?? 64;
   let offset = 0n;
   let errorNs = 0n;
+  let measurements = 0;
   const measure = (): void => {
     let best = -1n;
     for (let i = 0; i < samples; i++) {
@@ -41,6 +44,7 @@ export function createBootClock(opts: BootClockOptions): BootClock {
       }
     }
     errorNs = best / 2n;
+    measurements++;
   };
   measure();
   return {
@@ -48,6 +52,9 @@ export function createBootClock(opts: BootClockOptions): BootClock {
     refresh: measure,
     get offsetNs() {
       return offset;
+    },
+    get measurements() {
+      return measurements;
     },
     get errorNs() {
       return errorNs;

@@ -19,7 +19,7 @@ import { F_TRUNCATED, FILE_OPEN, HDR, OPS, RECORD_TYPES } from '../../bpf/layout
 import type { ByteRange, SchemaRegistry } from '../../schemas/registry';
 import type { Process } from '../../schemas/types';
 import { task } from '../decode/decoder';
-import { i32, u16, u32 } from '../decode/le';
+import { i32Unchecked as i32, u16Unchecked as u16, u32Unchecked as u32 } from '../decode/le';
 import type { Enricher } from '../enrich/enricher';
 
 export interface FileRecordWriter {
@@ -150,14 +150,15 @@ export function createFileRecordWriter(opts: FileRecordWriterOptions): FileRecor
     return b;
   };
 
-  // toWallNs's offset as two 32-bit words, split again when a refresh changes it.
-  let offset = -1n;
+  // toWallNs's offset as two 32-bit words, split again after the clock measures it again (a
+  // number compared per event, not the BigInt).
+  let measurement = -1;
   let offHi = 0;
   let offLo = 0;
   const offsetOk = (): boolean => {
-    const now = clock.offsetNs;
-    if (now !== offset) {
-      offset = now;
+    if (clock.measurements !== measurement) {
+      const now = clock.offsetNs;
+      measurement = clock.measurements;
       offHi = now >= 0n && now < 1n << 62n ? Number(now >> 32n) : -1;
       offLo = Number(now & 0xffffffffn);
     }
@@ -166,10 +167,12 @@ export function createFileRecordWriter(opts: FileRecordWriterOptions): FileRecor
 
   return {
     write(buf, o, len, out) {
-      // What decodeRecord checks, then the file decoder's own bounds.
-      if (len < HDR.SIZE + 64 || len < FILE_OPEN.path || u16(buf, o + HDR.type) !== RECORD_TYPES.file || u16(buf, o + HDR.size) !== len) return -1;
+      // The record within the buffer (then every field read below is, unchecked: they all lie
+      // before the path), then what decodeRecord checks and the file decoder's own bounds.
+      if (!(o >= 0 && o + len <= buf.length) || len < HDR.SIZE + 64 || len < FILE_OPEN.path) return -1;
+      if (u16(buf, o + HDR.type) !== RECORD_TYPES.file || u16(buf, o + HDR.size) !== len) return -1;
       const pathLen = u16(buf, o + FILE_OPEN.path_len);
-      if (FILE_OPEN.path + pathLen > len || o + len > buf.length) return -1;
+      if (FILE_OPEN.path + pathLen > len) return -1;
       // The int fields as the decoder reads them; the result must fit an Avro int.
       const resultLo = i32(buf, o + FILE_OPEN.ret);
       if (i32(buf, o + FILE_OPEN.ret + 4) !== resultLo >> 31) return -1;
