@@ -300,3 +300,20 @@ test("a fetched batch compares the records' numbers, not their strings", () => {
     [5, 6],
   );
 });
+
+test("messages grouped per partition: each partition's in their order; one partition's list is the one given", () => {
+  const group = require('kafkajs/src/producer/groupMessagesPerPartition');
+  const partitionMetadata = [{ partitionId: 0 }, { partitionId: 1 }, { partitionId: 2 }];
+  const byKey = ({ message }: { message: { key: string } }) => Number(message.key);
+  const same = Array.from({ length: 5 }, (_, i) => ({ key: '2', value: String(i) }));
+  const one = group({ topic: 't', partitionMetadata, messages: same, partitioner: byKey });
+  assert.deepEqual(Object.keys(one), ['2']);
+  assert.equal(one[2], same, 'no copy when every message goes to one partition');
+  const keys = ['1', '1', '0', '1', '2', '0', '0'];
+  const mixed = keys.map((key, i) => ({ key, value: String(i) }));
+  const groups = group({ topic: 't', partitionMetadata, messages: mixed, partitioner: byKey });
+  const values = (p: number) => (groups[p] as { value: string }[]).map((m) => Number(m.value));
+  assert.deepEqual([values(0), values(1), values(2)], [[2, 5, 6], [0, 1, 3], [4]]);
+  assert.deepEqual(group({ topic: 't', partitionMetadata, messages: [], partitioner: byKey }), {});
+  assert.deepEqual(group({ topic: 't', partitionMetadata: [], messages: same, partitioner: byKey }), {});
+});
