@@ -58,5 +58,5 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 0' INT TERM HUP
 printf 'quickstart: every file open, connect, exec, exit and privilege change on this host, live (producer pid %s, log %s).\n' "$producer" "$log" >&2
-printf 'quickstart: Ctrl+C stops both. To narrow it, pass tail options after --, e.g.  deploy/quickstart.sh -- --where '"'"'not proc.name in (java, node)'"'"' --kind file\n' >&2
+printf 'quickstart: Ctrl+C stops both. To narrow it, pass tail options after --, e.g.  deploy/quickstart.sh -- --where '"'"'not proc.exepath endswith /bin/java and not proc.exepath endswith /bin/node'"'"' --kind file\n' >&2
 node dist/consumer/cli.js tail "${shared[@]}" "${tail_only[@]}"
