@@ -1,6 +1,6 @@
 /**
  * What the kernel side captures, field by field, on the real kernel and broker (issue 3):
- * long, relative, dirfd-relative and symlinked paths, failed opens with their errno, IPv6 and
+ * long, relative, dirfd-relative, symlinked, UTF-8 and not-UTF-8 paths, failed opens with their errno, IPv6 and
  * refused connects, exec and exit, and an overflow whose reported loss equals the kernel's count.
  */
 import assert from 'node:assert/strict';
@@ -55,6 +55,14 @@ test('paths: long, relative after chdir, dirfd-relative, symlink; failures with 
   const hostile = path.join(dir, 'evil\x1b[2J\x1b[31m"red\nPID:1 Exe:"x" Comm:"x" Path: "forged"');
   fs.writeFileSync(hostile, 'h');
   const catHostile = spawnSync('cat', [hostile]);
+  // Not ASCII: UTF-8, and bytes that are not UTF-8 (the producer's general path decodes those with
+  // U+FFFD; ASCII paths are copied into the Avro bytes directly).
+  const utf8Name = path.join(dir, 'gr\u00fc\u00dfe-\u65e5\u672c.txt');
+  fs.writeFileSync(utf8Name, 'u');
+  const catUtf8 = spawnSync('cat', [utf8Name]);
+  fs.writeFileSync(Buffer.concat([Buffer.from(`${dir}/bad-`), Buffer.from([0xff, 0xfe]), Buffer.from('.txt')]), 'b');
+  const catBad = spawnSync('bash', ['-c', `exec cat "$(printf '%s/bad-\\377\\376.txt' '${dir}')"`]);
+  assert.equal(catBad.status, 0, catBad.stderr?.toString());
   const denied = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'cat', '/etc/shadow']);
   assert.notEqual(denied.status, 0);
 
@@ -65,6 +73,8 @@ test('paths: long, relative after chdir, dirfd-relative, symlink; failures with 
   await tail.waitForLine(line(catLink.pid, `${dir}/link`), 60000); // the path as opened
   await tail.waitForLine(line(missing.pid, `${dir}/missing`, ' Error:ENOENT'), 60000);
   await tail.waitForLine(line(denied.pid, '/etc/shadow', ' Error:EACCES'), 60000);
+  await tail.waitForLine(line(catUtf8.pid, utf8Name), 60000);
+  await tail.waitForLine(line(catBad.pid, `${dir}/bad-\\ufffd\\ufffd.txt`), 60000); // the console shows U+FFFD as \ufffd
   const escaped = await tail.waitForLine(new RegExp(`PID:${catHostile.pid} .* Path: "[^"]*/evil`), 60000);
   assert.equal(
     escaped.slice(escaped.indexOf(' PID:')),
