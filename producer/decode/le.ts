@@ -12,19 +12,29 @@ function check(buf: Buffer, at: number, size: number): void {
   if (!(at >= 0 && at + size <= buf.length)) throw new RangeError(`read of ${size} bytes at ${at} is outside a buffer of ${buf.length}`);
 }
 
+/**
+ * The reads below without their bounds check, for a caller that checked the whole record's bounds
+ * once (the direct file writer reads 13 fields and the task cache compares 20 words per record:
+ * a check each was a few percent of the producer's samples). Past the end they read undefined as
+ * 0 instead of throwing: never use them on unchecked offsets.
+ */
+export const u16Unchecked = (buf: Buffer, at: number): number => buf[at] | (buf[at + 1] << 8);
+export const u32Unchecked = (buf: Buffer, at: number): number => (buf[at] | (buf[at + 1] << 8) | (buf[at + 2] << 16)) + buf[at + 3] * 0x1000000;
+export const i32Unchecked = (buf: Buffer, at: number): number => buf[at] | (buf[at + 1] << 8) | (buf[at + 2] << 16) | (buf[at + 3] << 24);
+
 export function u16(buf: Buffer, at: number): number {
   check(buf, at, 2);
-  return buf[at] | (buf[at + 1] << 8);
+  return u16Unchecked(buf, at);
 }
 
 export function u32(buf: Buffer, at: number): number {
   check(buf, at, 4);
-  return (buf[at] | (buf[at + 1] << 8) | (buf[at + 2] << 16)) + buf[at + 3] * 0x1000000;
+  return u32Unchecked(buf, at);
 }
 
 export function i32(buf: Buffer, at: number): number {
   check(buf, at, 4);
-  return buf[at] | (buf[at + 1] << 8) | (buf[at + 2] << 16) | (buf[at + 3] << 24);
+  return i32Unchecked(buf, at);
 }
 
 /** An unsigned 64-bit value: one BigInt from an exact number below 2^53. */
@@ -41,13 +51,3 @@ export function u64(buf: Buffer, at: number): bigint {
 export function i64Number(buf: Buffer, at: number): number {
   return i32(buf, at + 4) * TWO_32 + u32(buf, at);
 }
-
-/**
- * The same reads without the bounds check, for a caller that checked the whole record's bounds
- * once (the direct file writer reads 13 fields and the task cache compares 20 words per record:
- * a check each was a few percent of the producer's samples). Past the end they read undefined as
- * 0 instead of throwing: never use them on unchecked offsets.
- */
-export const u16Unchecked = (buf: Buffer, at: number): number => buf[at] | (buf[at + 1] << 8);
-export const u32Unchecked = (buf: Buffer, at: number): number => (buf[at] | (buf[at + 1] << 8) | (buf[at + 2] << 16)) + buf[at + 3] * 0x1000000;
-export const i32Unchecked = (buf: Buffer, at: number): number => buf[at] | (buf[at + 1] << 8) | (buf[at + 2] << 16) | (buf[at + 3] << 24);
