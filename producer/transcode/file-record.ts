@@ -17,7 +17,7 @@
 import type * as avro from 'avsc';
 import { F_TRUNCATED, FILE_OPEN, HDR, OPS, RECORD_TYPES } from '../../bpf/layout';
 import type { ByteRange, SchemaRegistry } from '../../schemas/registry';
-import type { Process } from '../../schemas/types';
+import type { Host, Process } from '../../schemas/types';
 import { task } from '../decode/decoder';
 import { i32Unchecked as i32, u16Unchecked as u16, u32Unchecked as u32 } from '../decode/le';
 import type { Enricher } from '../enrich/enricher';
@@ -102,21 +102,19 @@ export function createFileRecordWriter(opts: FileRecordWriterOptions): FileRecor
   const processType = fields[3].type;
   const stringType = fields[4].type;
 
-  // The host's bytes, made again if one of its strings changes (as the host writer does); each
-  // new encoding is a new generation.
-  let hostId = '';
-  let hostName = '';
-  let hostBoot = '';
+  // The host's bytes, made again if one of its fields changes (as the host writer does, over the
+  // fields its schema has); each new encoding is a new generation.
+  const hostFields = (hostType as unknown as { fields: Field[] }).fields.map((f) => f.name as keyof Host);
+  const hostSeen: unknown[] = [];
   let hostBytes: Uint8Array = new Uint8Array(0);
   let hostGeneration = 0;
   const hostCurrent = (): void => {
-    if (host.id !== hostId || host.name !== hostName || host.boot_id !== hostBoot || hostGeneration === 0) {
-      hostBytes = Uint8Array.prototype.slice.call(hostType.toBuffer(host));
-      hostId = host.id;
-      hostName = host.name;
-      hostBoot = host.boot_id;
-      hostGeneration++;
-    }
+    let same = hostGeneration > 0;
+    for (let i = 0; same && i < hostFields.length; i++) same = host[hostFields[i]] === hostSeen[i];
+    if (same) return;
+    hostBytes = Uint8Array.prototype.slice.call(hostType.toBuffer(host));
+    for (let i = 0; i < hostFields.length; i++) hostSeen[i] = host[hostFields[i]];
+    hostGeneration++;
   };
 
   // The host's and a Process's bytes, one after the other as the event has them (one copy per
