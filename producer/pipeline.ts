@@ -66,6 +66,12 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
   let timer: NodeJS.Timeout | undefined;
   let running = false;
   let lastErrorLog = 0;
+  /**
+   * When this turn of the ring began: the time every record of the turn is queued at. A turn is
+   * at most maxPerDrain records, so a record looks older than it is by at most a turn (the age
+   * bound then sends to the spool a little early, never late).
+   */
+  let turnAt = 0;
 
   function logError(what: string, err: unknown): void {
     const now = Date.now();
@@ -92,7 +98,7 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
         stats.decoded++;
         stats.byKind.file++;
         const { buf, start, end } = encoded;
-        publisher.offerBytes(fileTopic, key, fileHeaders, buf.buffer, buf.byteOffset + start, end - start, timestampMs, fixedBytes.file + end - start);
+        publisher.offerBytes(fileTopic, key, fileHeaders, buf.buffer, buf.byteOffset + start, end - start, timestampMs, fixedBytes.file + end - start, turnAt);
         return;
       }
     }
@@ -127,6 +133,7 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
       end - start,
       Math.floor(Number(ev.event.time_ns) / 1e6),
       fixedBytes[kind] + end - start,
+      turnAt,
     );
   }
 
@@ -136,6 +143,7 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
       stats.backpressureTicks++;
       return 0;
     }
+    turnAt = Date.now();
     return ring.drain(onRecord, room);
   }
 

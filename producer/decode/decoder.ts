@@ -32,7 +32,9 @@ import { AF_INET, AF_INET6, AF_UNIX, familyName, formatAddress, protocolName, so
 import { i32, i32Unchecked, i64Number, u16, u32, u32Unchecked, u64 } from './le';
 
 export type * from './records';
-export { formatAddress, formatIpv6, protocolName, unixPath } from './socket-text';
+// No value re-exports here (socket-text's are imported from there): TypeScript makes each one a
+// getter on the exports object, which turns that object into a dictionary, and the file writer
+// calls `task` through it for every record (a LoadIC call in optimized code instead of a load).
 
 const PTRACE_REQUESTS: Record<number, string> = {
   0: 'PTRACE_TRACEME',

@@ -46,7 +46,8 @@ export function checkProcRoot(procRoot: string, ownPid: number): void {
 export function openHostView(opts: { procRoot: string; hostId?: string; hostName?: string; logger: Logger; mounts?: string }): HostView {
   const { procRoot, logger } = opts;
   return {
-    host: detectHost({ hostId: opts.hostId, hostName: opts.hostName, procRoot }),
+    // Frozen: every event carries it, and the file writer keeps its bytes while it cannot change.
+    host: Object.freeze(detectHost({ hostId: opts.hostId, hostName: opts.hostName, procRoot })),
     processes: createProcessTable({ procRoot, logger }),
     containers: createContainerResolver({ root: findCgroup2Root(opts.mounts ?? '/proc/self/mounts'), procRoot, logger }),
     // The host's user names: its /etc/passwd, through pid 1's root when /proc is the host's mounted elsewhere.

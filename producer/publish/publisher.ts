@@ -275,7 +275,7 @@ export function createPublisher(opts: PublisherOptions): Publisher {
       schedule();
     },
     offer,
-    offerBytes(topic, key, headers, store, offset, length, timestamp, size) {
+    offerBytes(topic, key, headers, store, offset, length, timestamp, size, at = Date.now()) {
       // Anywhere but the memory queue (closed, spooling, full): as offer, with the message made.
       // Its timestamp stays a number where kafkajs's type says string: kafkajs reads a timestamp
       // only through Number() and arithmetic (three to five times per message), and a string was
@@ -284,7 +284,7 @@ export function createPublisher(opts: PublisherOptions): Publisher {
       if (state === 'closed' || offersGoToSpool(state) || queue.size >= opts.maxQueued) {
         return offer(topic, { key, value: Buffer.from(store, offset, length), timestamp: timestamp as unknown as string, headers });
       }
-      queue.pushBytes(topic, key, headers, store, offset, length, timestamp, size, Date.now());
+      queue.pushBytes(topic, key, headers, store, offset, length, timestamp, size, at);
       schedule();
       return true;
     },

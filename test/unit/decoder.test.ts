@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DecodeError } from '../../common/errors';
-import { decodeRecord, formatAddress } from '../../producer/decode/decoder';
+import { decodeRecord } from '../../producer/decode/decoder';
+import { formatAddress } from '../../producer/decode/socket-text';
 import { cLayout, cRecord, type Putter } from '../helpers/c-layout';
 
 function task(p: Putter, type: number, size: number): void {

@@ -63,7 +63,8 @@ function fileRecord(f: Fields): { buf: Buffer; len: number } {
 }
 
 /** An enricher over a world the test can change (user names), with a clock of a set offset. */
-function setup(offsetNs: bigint) {
+/** `frozenHost`: as the producer's host view hands it out (the writer then compares it once). */
+function setup(offsetNs: bigint, frozenHost = false) {
   const users = new Map<number, string>([[1000, 'alice']]);
   // One entry per pid, handed out again as the process table does (the enricher keeps a Process while its entry is the same).
   const entries = new Map<number, ProcInfo>();
@@ -77,6 +78,7 @@ function setup(offsetNs: bigint) {
   let wall = offsetNs + 10n;
   const clock = createBootClock({ realtimeNs: () => wall, boottimeNs: () => 10n, samples: 1 });
   const host: Host = { id: 'host-1', name: 'web-1', boot_id: 'b00t-' + 'x'.repeat(36) };
+  if (frozenHost) Object.freeze(host);
   const enricher = createEnricher({
     host,
     clock,
@@ -120,46 +122,47 @@ function prng(seed: number): () => number {
 
 const ascii = (n: number, rnd: () => number): Buffer => Buffer.from(Array.from({ length: n }, () => 0x20 + Math.floor(rnd() * 0x5f)));
 
-test('file-open records: the same bytes and timestamp as decode, enrich and encode', () => {
-  const rnd = prng(12);
-  const { registry, enricher, writer, setOffset } = setup(1_764_633_600_123_456_789n);
-  const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)];
-  const ktimes = [0n, 1n, 0x7fffffffn, 0xffffffffn, 0x100000000n, 5_000_000_123n, 2n ** 52n - 1n, 2n ** 52n + 12345n, 2n ** 61n];
-  const ints = [0, 1, -1, 63, 64, -64, -65, 8191, 8192, -100, 0x7fffffff, -0x80000000, 0x12345678, -0x1234567];
-  const offsets = [1_764_633_600_123_456_789n, 0n, 1n, 0xffffffffn, 2n ** 32n - 5n, 2n ** 61n, 4_000_000_000_000_000_000n];
-  let written = 0;
-  let offset = 0n;
-  for (let i = 0; i < 3000; i++) {
-    if (i % 500 === 0) setOffset((offset = offsets[(i / 500) % offsets.length]));
-    const f: Fields = {
-      ktime: pick(ktimes) + BigInt(Math.floor(rnd() * 1e9)),
-      pid: 100 + Math.floor(rnd() * 5),
-      tid: 100 + Math.floor(rnd() * 200),
-      comm: pick(['cat', 'loadgen', 'a-comm-of-15chr']),
-      uid: pick([0, 1000]),
-      op: pick([1, 2, 3, 4, 99]), // 99: not a known op ("unknown")
-      ret: BigInt(pick(ints)),
-      dirfd: pick(ints),
-      flags: pick(ints),
-      mode: pick(ints),
-      truncated: rnd() < 0.1,
-      path: ascii(pick([0, 1, 21, 62, 63, 64, 65, 200, 4095]), rnd),
-    };
-    const { buf, len } = fileRecord(f);
-    const want = general(registry, enricher, buf, len);
-    const got = direct(writer, buf, len);
-    if (f.ktime + offset >= 2n ** 62n) {
-      // Times this far out (year 148,000) are the general path's: the writer's arithmetic stops at 2^62.
-      assert.equal(got, undefined, `case ${i}: time beyond 2^62`);
-      continue;
+for (const frozenHost of [false, true])
+  test(`file-open records: the same bytes and timestamp as decode, enrich and encode (${frozenHost ? 'frozen' : 'mutable'} host)`, () => {
+    const rnd = prng(12);
+    const { registry, enricher, writer, setOffset } = setup(1_764_633_600_123_456_789n, frozenHost);
+    const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)];
+    const ktimes = [0n, 1n, 0x7fffffffn, 0xffffffffn, 0x100000000n, 5_000_000_123n, 2n ** 52n - 1n, 2n ** 52n + 12345n, 2n ** 61n];
+    const ints = [0, 1, -1, 63, 64, -64, -65, 8191, 8192, -100, 0x7fffffff, -0x80000000, 0x12345678, -0x1234567];
+    const offsets = [1_764_633_600_123_456_789n, 0n, 1n, 0xffffffffn, 2n ** 32n - 5n, 2n ** 61n, 4_000_000_000_000_000_000n];
+    let written = 0;
+    let offset = 0n;
+    for (let i = 0; i < 3000; i++) {
+      if (i % 500 === 0) setOffset((offset = offsets[(i / 500) % offsets.length]));
+      const f: Fields = {
+        ktime: pick(ktimes) + BigInt(Math.floor(rnd() * 1e9)),
+        pid: 100 + Math.floor(rnd() * 5),
+        tid: 100 + Math.floor(rnd() * 200),
+        comm: pick(['cat', 'loadgen', 'a-comm-of-15chr']),
+        uid: pick([0, 1000]),
+        op: pick([1, 2, 3, 4, 99]), // 99: not a known op ("unknown")
+        ret: BigInt(pick(ints)),
+        dirfd: pick(ints),
+        flags: pick(ints),
+        mode: pick(ints),
+        truncated: rnd() < 0.1,
+        path: ascii(pick([0, 1, 21, 62, 63, 64, 65, 200, 4095]), rnd),
+      };
+      const { buf, len } = fileRecord(f);
+      const want = general(registry, enricher, buf, len);
+      const got = direct(writer, buf, len);
+      if (f.ktime + offset >= 2n ** 62n) {
+        // Times this far out (year 148,000) are the general path's: the writer's arithmetic stops at 2^62.
+        assert.equal(got, undefined, `case ${i}: time beyond 2^62`);
+        continue;
+      }
+      assert.ok(got, `case ${i}: an ASCII open record is written directly`);
+      assert.deepEqual(got.bytes, want.bytes, `case ${i}: ${JSON.stringify(f, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`);
+      assert.equal(got.ms, want.ms, `case ${i}: timestamp`);
+      written++;
     }
-    assert.ok(got, `case ${i}: an ASCII open record is written directly`);
-    assert.deepEqual(got.bytes, want.bytes, `case ${i}: ${JSON.stringify(f, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`);
-    assert.equal(got.ms, want.ms, `case ${i}: timestamp`);
-    written++;
-  }
-  assert.ok(written > 2500, `${written} of 3000 written directly`);
-});
+    assert.ok(written > 2500, `${written} of 3000 written directly`);
+  });
 
 test('what the general path must take: non-ASCII paths, other records, short or inconsistent ones, results beyond an int', () => {
   const { registry, enricher, writer } = setup(1_764_633_600_000_000_000n);
