@@ -32,6 +32,23 @@ export default tseslint.config(
     },
   },
   {
+    // Not in tests: some build objects with accessors on purpose (a getter that throws).
+    files: ['**/*.ts', '**/*.tsx'],
+    ignores: ['test/**'],
+    rules: {
+      // V8 (Node 20) makes an object literal with a getter or setter a dictionary-mode object:
+      // every load from it is a hash lookup, even in optimized code. Factories add accessors with
+      // common/with-getters.ts instead; classes may have them (on the prototype, a fast object).
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "ObjectExpression > Property[kind='get'], ObjectExpression > Property[kind='set']",
+          message: 'an accessor makes this object literal a dictionary in V8: use withGetters (common/with-getters.ts)',
+        },
+      ],
+    },
+  },
+  {
     // Tests reach into nested JSON documents (ECS, OpenSearch, parsed log lines) whose shape is
     // exactly what they assert; typing every level would restate the code under test.
     files: ['test/**/*.ts'],

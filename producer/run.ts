@@ -92,7 +92,7 @@ export async function runProducer(cfg: ProducerConfig, logger: Logger, stop: Abo
 
   processes.seed(); // just before attaching: what starts later comes as exec events
   const clock = createBootClock({ realtimeNs: () => clockNs(CLOCK_REALTIME), boottimeNs: () => clockNs(CLOCK_BOOTTIME) });
-  logger.info({ errorNs: Number(clock.errorNs) }, 'boot-to-wall clock offset measured');
+  logger.info({ errorNs: Number(clock.errorNs()) }, 'boot-to-wall clock offset measured');
   const clockTimer = setInterval(() => clock.refresh(), 60_000);
   clockTimer.unref();
 

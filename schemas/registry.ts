@@ -15,6 +15,7 @@ import { constantRecord, fastString as fastWriteString, sameObjectRecord } from 
 import { longValue, readLongParts, writeBigZigzag, type LongParts } from './zigzag-long';
 import { LONG_MAX, longString, shortString } from './string-intern';
 import { utf8Slice } from './utf8';
+import { withGetters } from '../common/with-getters';
 
 /** Where the .avsc files live: beside this module in the source tree, two levels up from dist/. */
 export const SCHEMA_DIR =
@@ -376,50 +377,50 @@ export function createSchemaRegistry(opts: { dir?: string } = {}): SchemaRegistr
     return value;
   }
 
-  return {
-    current: (kind) => current[kind],
-    add,
-    get size() {
-      return byId.size;
+  return withGetters<SchemaRegistry, 'size'>(
+    {
+      current: (kind) => current[kind],
+      add,
+      addRegistered(id, type) {
+        const entry = add(type);
+        byRegistryId.set(id, entry);
+        return entry;
+      },
+      registered: (id) => byRegistryId.get(id),
+      writerId: (kind) => writerIds[kind],
+      useRegistryId(kind, id) {
+        writeHeader[kind] = encodeConfluentHeader(id);
+        writerIds[kind] = id;
+        byRegistryId.set(id, current[kind]);
+      },
+      encode(kind, value) {
+        encodeRange(kind, value, encoded);
+        return encoded.buf.subarray(encoded.start, encoded.end);
+      },
+      encodeRange,
+      reserve(kind, maxBodyBytes, out) {
+        const header = writeHeader[kind];
+        if (slabPos + header.length + maxBodyBytes > slab.length) {
+          slab = Buffer.allocUnsafe(Math.max(SLAB_BYTES, header.length + maxBodyBytes));
+          slabPos = 0;
+        }
+        for (let i = 0; i < header.length; i++) slab[slabPos + i] = header[i];
+        out.buf = slab;
+        out.start = slabPos;
+        out.end = slabPos + header.length;
+      },
+      commit(end) {
+        slabPos = end;
+      },
+      decode,
+      decodeAt(kind, buf, start, end) {
+        const at = currentBodyAt(kind, buf, start, end);
+        return at < 0 ? decode(kind, buf.subarray(start, end)) : decodeBody(kind, current[kind], buf, at, end);
+      },
+      currentBodyAt,
     },
-    addRegistered(id, type) {
-      const entry = add(type);
-      byRegistryId.set(id, entry);
-      return entry;
-    },
-    registered: (id) => byRegistryId.get(id),
-    writerId: (kind) => writerIds[kind],
-    useRegistryId(kind, id) {
-      writeHeader[kind] = encodeConfluentHeader(id);
-      writerIds[kind] = id;
-      byRegistryId.set(id, current[kind]);
-    },
-    encode(kind, value) {
-      encodeRange(kind, value, encoded);
-      return encoded.buf.subarray(encoded.start, encoded.end);
-    },
-    encodeRange,
-    reserve(kind, maxBodyBytes, out) {
-      const header = writeHeader[kind];
-      if (slabPos + header.length + maxBodyBytes > slab.length) {
-        slab = Buffer.allocUnsafe(Math.max(SLAB_BYTES, header.length + maxBodyBytes));
-        slabPos = 0;
-      }
-      for (let i = 0; i < header.length; i++) slab[slabPos + i] = header[i];
-      out.buf = slab;
-      out.start = slabPos;
-      out.end = slabPos + header.length;
-    },
-    commit(end) {
-      slabPos = end;
-    },
-    decode,
-    decodeAt(kind, buf, start, end) {
-      const at = currentBodyAt(kind, buf, start, end);
-      return at < 0 ? decode(kind, buf.subarray(start, end)) : decodeBody(kind, current[kind], buf, at, end);
-    },
-    currentBodyAt,
-  };
+    { size: () => byId.size },
+  );
 
   function encodeRange(kind: SchemaKind, value: unknown, out: ByteRange): void {
     const entry = current[kind];

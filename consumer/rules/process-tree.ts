@@ -11,6 +11,7 @@
  * at or before the event, unless an exit came after it. Bounded: the oldest records go first.
  */
 import type { Ancestor, AuditEvent } from '../../schemas/types';
+import { withGetters } from '../../common/with-getters';
 
 export interface ProcRecord {
   pid: number;
@@ -158,30 +159,30 @@ export function createProcessTree(opts: { maxProcesses: number; names?: NameLook
     return found[n - 1];
   }
 
-  return {
-    get seq() {
-      return seq;
+  return withGetters<ProcessTree, 'seq'>(
+    {
+      names: opts.names ?? NO_NAMES,
+      observe(ev) {
+        seq++;
+        if (ev.kind !== 'process') return;
+        const e = ev.event;
+        const p = e.process;
+        if (e.kind === 'exit') {
+          // Whichever process had the pid, it is gone from now on (the stores read an exit the same
+          // way); kept for events before the exit, until a new exec of the pid or the bound drops it.
+          const r = tableOf(e.host.id).get(p.pid);
+          if (r && r.exitNs === undefined) r.exitNs = e.time_ns;
+          return;
+        }
+        if (e.kind === 'exec')
+          add(tableOf(e.host.id), { pid: p.pid, ppid: p.ppid, start: p.start_time_ns, comm: p.comm, exepath: p.exe, argv: e.args, cwd: e.cwd, ancestors: e.ancestors });
+      },
+      self,
+      ancestor,
+      size: () => size,
     },
-    names: opts.names ?? NO_NAMES,
-    observe(ev) {
-      seq++;
-      if (ev.kind !== 'process') return;
-      const e = ev.event;
-      const p = e.process;
-      if (e.kind === 'exit') {
-        // Whichever process had the pid, it is gone from now on (the stores read an exit the same
-        // way); kept for events before the exit, until a new exec of the pid or the bound drops it.
-        const r = tableOf(e.host.id).get(p.pid);
-        if (r && r.exitNs === undefined) r.exitNs = e.time_ns;
-        return;
-      }
-      if (e.kind === 'exec')
-        add(tableOf(e.host.id), { pid: p.pid, ppid: p.ppid, start: p.start_time_ns, comm: p.comm, exepath: p.exe, argv: e.args, cwd: e.cwd, ancestors: e.ancestors });
-    },
-    self,
-    ancestor,
-    size: () => size,
-  };
+    { seq: () => seq },
+  );
 }
 
 /** What a store knows of processes at an event's time: their last exec. */

@@ -17,6 +17,7 @@ import { openDay, type Db } from './day-db';
 import { ipv4Number } from '../../common/ipv4';
 import { addrBytes, toRow, type Interner, type Row } from './rows';
 import { COMMON_COLUMNS, KIND_COLUMNS, TABLES } from './schema';
+import { withGetters } from '../../common/with-getters';
 
 const CACHE_MAX = 200_000;
 const KINDS: EventKind[] = ['file', 'net', 'process'];
@@ -190,89 +191,89 @@ export function openDayWriter(dir: string, day: string): DayWriter {
     forgetCaches();
   }
 
-  return {
-    day,
-    mark,
-    add(ev) {
-      startRow();
-      const row = toRow(ev, interner, rows[ev.kind]);
-      const id = insert[ev.kind].run(row).lastInsertRowid;
-      processRow(ev, row);
-      counts.events++;
-      const t = ev.event.time_ns;
-      const b = blocks[ev.kind];
-      if (!b) blocks[ev.kind] = { first: id, last: id, min: t, max: t };
-      else {
-        // Ids grow within a transaction; a block is the id range and the time range of one commit.
-        b.last = id;
-        if (t < b.min) b.min = t;
-        if (t > b.max) b.max = t;
-      }
-    },
-    addAlert(a) {
-      startRow();
-      const ev = a.events[a.events.length - 1];
-      const p = ev.event.process;
-      q.alert.run(
-        a.time_ns,
-        interner.host(a.host),
-        a.rule_id,
-        a.severity,
-        a.description,
-        a.message,
-        JSON.stringify(a.tags),
-        a.count,
-        ev.kind,
-        ev.event.time_ns,
-        p.pid,
-        p.tid,
-        ev.event.ktime_ns,
-        formatJson(ev),
-      );
-      counts.alerts++;
-    },
-    seal(topic, partition, next) {
-      const m = mark(topic, partition);
-      if (Number(next) > m.next) m.next = Number(next);
-    },
-    get pending() {
-      return counts.events + counts.alerts;
-    },
-    commit() {
-      const raised = [...committed].filter(([m, v]) => m.next > v).map(([m]) => m);
-      if (!inTx && raised.length === 0) return { events: 0, alerts: 0 };
-      const n = { ...counts };
-      try {
+  return withGetters<DayWriter, 'pending'>(
+    {
+      day,
+      mark,
+      add(ev) {
         startRow();
-        for (const k of KINDS) {
-          const b = blocks[k];
-          if (b) q.block.run(TABLES[k], b.first, b.last, b.min, b.max);
+        const row = toRow(ev, interner, rows[ev.kind]);
+        const id = insert[ev.kind].run(row).lastInsertRowid;
+        processRow(ev, row);
+        counts.events++;
+        const t = ev.event.time_ns;
+        const b = blocks[ev.kind];
+        if (!b) blocks[ev.kind] = { first: id, last: id, min: t, max: t };
+        else {
+          // Ids grow within a transaction; a block is the id range and the time range of one commit.
+          b.last = id;
+          if (t < b.min) b.min = t;
+          if (t > b.max) b.max = t;
         }
-        for (const m of raised) q.mark.run(m.topic, m.partition, m.next);
-        q.commit.run();
-      } catch (err) {
-        rollback();
-        throw err;
-      }
-      inTx = false;
-      for (const m of raised) committed.set(m, m.next);
-      blocks = {};
-      counts.events = counts.alerts = 0;
-      return n;
-    },
-    analyze() {
-      if (inTx) return; // with the next commit's statistics
-      db.pragma('analysis_limit = 1000');
-      db.exec('ANALYZE');
-    },
-    close() {
-      try {
-        if (inTx) rollback();
+      },
+      addAlert(a) {
+        startRow();
+        const ev = a.events[a.events.length - 1];
+        const p = ev.event.process;
+        q.alert.run(
+          a.time_ns,
+          interner.host(a.host),
+          a.rule_id,
+          a.severity,
+          a.description,
+          a.message,
+          JSON.stringify(a.tags),
+          a.count,
+          ev.kind,
+          ev.event.time_ns,
+          p.pid,
+          p.tid,
+          ev.event.ktime_ns,
+          formatJson(ev),
+        );
+        counts.alerts++;
+      },
+      seal(topic, partition, next) {
+        const m = mark(topic, partition);
+        if (Number(next) > m.next) m.next = Number(next);
+      },
+      commit() {
+        const raised = [...committed].filter(([m, v]) => m.next > v).map(([m]) => m);
+        if (!inTx && raised.length === 0) return { events: 0, alerts: 0 };
+        const n = { ...counts };
+        try {
+          startRow();
+          for (const k of KINDS) {
+            const b = blocks[k];
+            if (b) q.block.run(TABLES[k], b.first, b.last, b.min, b.max);
+          }
+          for (const m of raised) q.mark.run(m.topic, m.partition, m.next);
+          q.commit.run();
+        } catch (err) {
+          rollback();
+          throw err;
+        }
+        inTx = false;
+        for (const m of raised) committed.set(m, m.next);
+        blocks = {};
+        counts.events = counts.alerts = 0;
+        return n;
+      },
+      analyze() {
+        if (inTx) return; // with the next commit's statistics
         db.pragma('analysis_limit = 1000');
         db.exec('ANALYZE');
-      } finally {
-        db.close();
-      }
+      },
+      close() {
+        try {
+          if (inTx) rollback();
+          db.pragma('analysis_limit = 1000');
+          db.exec('ANALYZE');
+        } finally {
+          db.close();
+        }
+      },
     },
-  };
+    { pending: () => counts.events + counts.alerts },
+  );
 }

@@ -7,6 +7,7 @@
  */
 import * as fs from 'node:fs';
 import type { Logger } from '../../common/logger';
+import { withGetters } from '../../common/with-getters';
 
 /** /proc/PID/stat reports start time in clock ticks of USER_HZ, which Linux fixes at 100. */
 const NS_PER_TICK = 10_000_000n;
@@ -118,63 +119,63 @@ export function createProcessTable(opts: { procRoot?: string; logger: Logger }):
     return { startTicks, comm, ppid, upper: false, ...exeFromLink(`${proc}/${pid}/exe`, link) };
   }
 
-  return {
-    seed() {
-      let n = 0;
-      for (const name of fs.readdirSync(proc)) {
-        if (!/^\d+$/.test(name)) continue;
-        const e = fromProc(Number(name));
-        if (e) {
-          table.set(Number(name), e);
-          n++;
+  return withGetters<ProcessTable, 'size'>(
+    {
+      seed() {
+        let n = 0;
+        for (const name of fs.readdirSync(proc)) {
+          if (!/^\d+$/.test(name)) continue;
+          const e = fromProc(Number(name));
+          if (e) {
+            table.set(Number(name), e);
+            n++;
+          }
         }
-      }
-      log.info({ processes: n }, 'process table seeded from /proc');
-      return n;
-    },
-    exec(pid, startNs, info) {
-      table.set(pid, { startTicks: ticks(startNs), exe: info.exe, memfd: info.memfd, upper: info.upper, comm: info.comm, ppid: info.ppid, startNs });
-    },
-    exit(pid, startNs) {
-      const e = table.get(pid);
-      if (e && e.startTicks === ticks(startNs)) table.delete(pid);
-    },
-    exeOf(pid, startNs, comm, ppid) {
-      const e = table.get(pid);
-      if (e && (e.startNs === startNs || e.startTicks === ticks(startNs))) {
-        hits++;
-        e.startNs = startNs;
-        if (comm !== undefined) e.comm = comm;
-        if (ppid !== undefined) e.ppid = ppid;
-        return e;
-      }
-      const want = ticks(startNs);
-      // Unknown or reused pid: ask /proc once, and remember the answer (even an empty one).
-      procLookups++;
-      const p = fromProc(pid);
-      const found: Entry = p && p.startTicks === want ? { ...p, startNs } : { startTicks: want, exe: '', memfd: false, upper: false, comm: comm ?? '', ppid: ppid ?? 0, startNs };
-      if (!found.exe) misses++;
-      table.set(pid, found);
-      return found;
-    },
-    ancestors(ppid) {
-      const out: Ancestor[] = [];
-      for (let pid = ppid; pid > 0 && out.length < MAX_ANCESTORS;) {
-        let e = table.get(pid);
-        if (!e) {
-          e = fromProc(pid);
-          if (!e) break;
-          table.set(pid, e);
+        log.info({ processes: n }, 'process table seeded from /proc');
+        return n;
+      },
+      exec(pid, startNs, info) {
+        table.set(pid, { startTicks: ticks(startNs), exe: info.exe, memfd: info.memfd, upper: info.upper, comm: info.comm, ppid: info.ppid, startNs });
+      },
+      exit(pid, startNs) {
+        const e = table.get(pid);
+        if (e && e.startTicks === ticks(startNs)) table.delete(pid);
+      },
+      exeOf(pid, startNs, comm, ppid) {
+        const e = table.get(pid);
+        if (e && (e.startNs === startNs || e.startTicks === ticks(startNs))) {
+          hits++;
+          e.startNs = startNs;
+          if (comm !== undefined) e.comm = comm;
+          if (ppid !== undefined) e.ppid = ppid;
+          return e;
         }
-        out.push({ pid, comm: e.comm, exe: e.exe });
-        if (pid === 1 || e.ppid === pid) break;
-        pid = e.ppid;
-      }
-      return out;
+        const want = ticks(startNs);
+        // Unknown or reused pid: ask /proc once, and remember the answer (even an empty one).
+        procLookups++;
+        const p = fromProc(pid);
+        const found: Entry = p && p.startTicks === want ? { ...p, startNs } : { startTicks: want, exe: '', memfd: false, upper: false, comm: comm ?? '', ppid: ppid ?? 0, startNs };
+        if (!found.exe) misses++;
+        table.set(pid, found);
+        return found;
+      },
+      ancestors(ppid) {
+        const out: Ancestor[] = [];
+        for (let pid = ppid; pid > 0 && out.length < MAX_ANCESTORS;) {
+          let e = table.get(pid);
+          if (!e) {
+            e = fromProc(pid);
+            if (!e) break;
+            table.set(pid, e);
+          }
+          out.push({ pid, comm: e.comm, exe: e.exe });
+          if (pid === 1 || e.ppid === pid) break;
+          pid = e.ppid;
+        }
+        return out;
+      },
+      stats: () => ({ hits, procLookups, misses }),
     },
-    get size() {
-      return table.size;
-    },
-    stats: () => ({ hits, procLookups, misses }),
-  };
+    { size: () => table.size },
+  );
 }

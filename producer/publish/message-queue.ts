@@ -89,9 +89,10 @@ export function groupByTopic(entries: Iterable<{ topic: string; message: Message
 }
 
 export interface MessageQueue {
-  readonly size: number;
+  // Methods, not getters: the publisher asks for size() per event (common/with-getters.ts says why).
+  size(): number;
   /** The queued entries' estimated bytes, summed. */
-  readonly bytes: number;
+  bytes(): number;
   /** Queue a message: its estimated size in a request, and when it was queued (ms). */
   push(topic: string, message: Message, bytes: number, at: number): void;
   /**
@@ -236,12 +237,8 @@ export function createMessageQueue(): MessageQueue {
   }
 
   return {
-    get size() {
-      return count;
-    },
-    get bytes() {
-      return bytes;
-    },
+    size: () => count,
+    bytes: () => bytes,
     push(topic, message, size, at) {
       const value = message.value;
       const v = value == null ? undefined : typeof value === 'string' ? Buffer.from(value) : value;

@@ -4,6 +4,7 @@
  */
 import { errorMessage } from '../../common/errors';
 import type { Logger } from '../../common/logger';
+import { withGetters } from '../../common/with-getters';
 
 export interface OutageReport {
   readonly active: boolean;
@@ -24,34 +25,34 @@ export function createOutageReport(opts: { logger: Logger; intervalMs: number; s
   let lastError: string | undefined;
   let lastLine = 0;
   const downForS = (now: number): number => Math.round((now - since!) / 100) / 10;
-  return {
-    get active() {
-      return since !== undefined;
+  return withGetters<OutageReport, 'active'>(
+    {
+      begin(reason, fields) {
+        if (since !== undefined) return;
+        since = lastLine = Date.now();
+        attempts = 0;
+        lastError = undefined;
+        log.warn({ reason, ...fields }, opts.spooling ? 'spooling to disk until Kafka takes messages again' : 'Kafka does not take messages: they wait in memory');
+      },
+      failed(err) {
+        attempts++;
+        lastError = errorMessage(err);
+      },
+      tick(fields) {
+        const now = Date.now();
+        if (since === undefined || now - lastLine < opts.intervalMs) return;
+        lastLine = now;
+        log.warn({ downForS: downForS(now), failedAttempts: attempts, lastError, ...fields() }, opts.spooling ? 'Kafka still unavailable: spooling' : 'Kafka still unavailable');
+      },
+      end(fields) {
+        if (since === undefined) return;
+        log.info(
+          { downForS: downForS(Date.now()), failedAttempts: attempts, ...fields },
+          opts.spooling ? 'Kafka takes messages again: replaying the spool' : 'Kafka takes messages again',
+        );
+        since = undefined;
+      },
     },
-    begin(reason, fields) {
-      if (since !== undefined) return;
-      since = lastLine = Date.now();
-      attempts = 0;
-      lastError = undefined;
-      log.warn({ reason, ...fields }, opts.spooling ? 'spooling to disk until Kafka takes messages again' : 'Kafka does not take messages: they wait in memory');
-    },
-    failed(err) {
-      attempts++;
-      lastError = errorMessage(err);
-    },
-    tick(fields) {
-      const now = Date.now();
-      if (since === undefined || now - lastLine < opts.intervalMs) return;
-      lastLine = now;
-      log.warn({ downForS: downForS(now), failedAttempts: attempts, lastError, ...fields() }, opts.spooling ? 'Kafka still unavailable: spooling' : 'Kafka still unavailable');
-    },
-    end(fields) {
-      if (since === undefined) return;
-      log.info(
-        { downForS: downForS(Date.now()), failedAttempts: attempts, ...fields },
-        opts.spooling ? 'Kafka takes messages again: replaying the spool' : 'Kafka takes messages again',
-      );
-      since = undefined;
-    },
-  };
+    { active: () => since !== undefined },
+  );
 }

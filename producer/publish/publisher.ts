@@ -22,6 +22,7 @@ import { createOutageReport } from './outage-report';
 import { createQueueCap } from './queue-cap';
 import { DEFAULT_MAX_QUEUED_BYTES, refusedForGood, type Publisher, type PublisherOptions } from './publisher-api';
 import type { SpoolPos } from './spool';
+import { withGetters } from '../../common/with-getters';
 
 export * from './publisher-api';
 
@@ -79,7 +80,7 @@ export function createPublisher(opts: PublisherOptions): Publisher {
       if (state === 'memory' && spool && at !== undefined && Date.now() - at >= spoolAfterMs) {
         fire('unacknowledged', started ? `not acknowledged within ${spoolAfterMs} ms` : `Kafka not reached within ${spoolAfterMs} ms`);
       }
-      outage.tick(() => ({ queued: queue.size, spoolBytes: spoolBytes(), retryInMs: backoffMs }));
+      outage.tick(() => ({ queued: queue.size(), spoolBytes: spoolBytes(), retryInMs: backoffMs }));
     },
     Math.max(10, Math.min(250, spoolAfterMs / 4)),
   );
@@ -92,7 +93,7 @@ export function createPublisher(opts: PublisherOptions): Publisher {
     if (to === from) return;
     state = to;
     if (to === 'spooling') {
-      const queued = queue.size;
+      const queued = queue.size();
       if (from === 'memory') spill();
       // A failed send is an outage (warned once, then summarised); moving memory to disk because
       // of age or a full queue is the guarantee at work, not a failure.
@@ -139,16 +140,16 @@ export function createPublisher(opts: PublisherOptions): Publisher {
   function schedule(): void {
     if (state === 'closed' || !started || inFlight || retryTimer) return;
     if (offersGoToSpool(state)) return void sendFromSpool();
-    if (queue.size === 0) return notify();
+    if (queue.size() === 0) return notify();
     // A full request, by count or by bytes, goes at once: lingering only helps a request fill, and
     // with the queue capped in bytes (~4 MiB, a few requests) a count of batchSize may never come.
-    if (queue.size >= opts.batchSize || queue.bytes >= maxBytes || opts.lingerMs === 0 || waiters.count > 0 || lingerDue) {
+    if (queue.size() >= opts.batchSize || queue.bytes() >= maxBytes || opts.lingerMs === 0 || waiters.count > 0 || lingerDue) {
       if (lingerTimer) clearTimeout(lingerTimer);
       lingerTimer = undefined;
       lingerDue = false;
       const cut = queue.cut(limit, maxBytes);
       const n = cut.n;
-      inFlight = { n, bytes: cut.bytes, saturated: n < queue.size, unspooled: 0 };
+      inFlight = { n, bytes: cut.bytes, saturated: n < queue.size(), unspooled: 0 };
       void attempt(queue.request(n));
     } else if (!lingerTimer) {
       lingerTimer = setTimeout(() => {
@@ -233,7 +234,7 @@ export function createPublisher(opts: PublisherOptions): Publisher {
     if (f.lastPos) spool!.rewind();
     if (f.spilledEnd && f.unspooled) stats.spoolDrops += f.unspooled; // neither sent nor on disk
     backoffMs = Math.min(backoffMs ? backoffMs * 2 : retryMinMs, retryMaxMs);
-    const queued = queue.size;
+    const queued = queue.size();
     if (spool) fire('sendFailed');
     outage.begin(`send failed: ${errorMessage(error)}`, spool ? { movedToDisk: queued, spoolBytes: spoolBytes() } : { queued });
     outage.failed(error);
@@ -243,7 +244,7 @@ export function createPublisher(opts: PublisherOptions): Publisher {
     }, backoffMs);
   }
 
-  const idle = (): boolean => queue.size === 0 && !inFlight && (!spool || spool.isEmpty());
+  const idle = (): boolean => queue.size() === 0 && !inFlight && (!spool || spool.isEmpty());
 
   function offer(topic: string, message: Message): boolean {
     if (state === 'closed') {
@@ -254,7 +255,7 @@ export function createPublisher(opts: PublisherOptions): Publisher {
       if (state === 'replaying') replayRoom--;
       return toSpool(topic, message);
     }
-    if (queue.size >= opts.maxQueued) {
+    if (queue.size() >= opts.maxQueued) {
       if (!spool) {
         stats.queueFull++;
         return false;
@@ -267,91 +268,88 @@ export function createPublisher(opts: PublisherOptions): Publisher {
     return true;
   }
 
-  return {
-    start() {
-      if (started || state === 'closed') return;
-      started = true;
-      log.info({ state, lingerMs: opts.lingerMs, batchSize: opts.batchSize, spool: !!spool, spoolAfterMs: spool ? spoolAfterMs : undefined }, 'publisher started');
-      schedule();
-    },
-    offer,
-    offerBytes(topic, key, headers, store, offset, length, timestamp, size, at = Date.now()) {
-      // Anywhere but the memory queue (closed, spooling, full): as offer, with the message made.
-      // Its timestamp stays a number where kafkajs's type says string: kafkajs reads a timestamp
-      // only through Number() and arithmetic (three to five times per message), and a string was
-      // parsed each time (with String() to make it: ~130 ns per event, 3-4% of the producer's CPU
-      // in a perf profile at 100k events/s); the queue keeps numbers too (message-queue.ts).
-      if (state === 'closed' || offersGoToSpool(state) || queue.size >= opts.maxQueued) {
-        return offer(topic, { key, value: Buffer.from(store, offset, length), timestamp: timestamp as unknown as string, headers });
-      }
-      queue.pushBytes(topic, key, headers, store, offset, length, timestamp, size, at);
-      schedule();
-      return true;
-    },
-    room(sourceFull = false) {
-      const spoolRoom = (): number => (spoolBytes() < spoolMax * 0.99 ? Infinity : 0);
-      if (state === 'closed') return 0;
-      if (state === 'spooling') return spoolRoom();
-      if (state === 'replaying') return sourceFull ? Math.min(spoolRoom(), Math.floor(replayRoom)) : 0;
-      if (queue.size > 0) meanBytes = queue.bytes / queue.size;
-      return Math.max(0, Math.min(opts.maxQueued - queue.size, Math.floor((cap.bytes() - queue.bytes) / meanBytes)));
-    },
-    get queued() {
-      return queue.size;
-    },
-    get state() {
-      return state;
-    },
-    flush(timeoutMs) {
-      const settled = (): boolean | undefined => {
-        if (idle()) return true;
-        if (spool && (!started || state === 'closed' || (kafkaAway && !inFlight))) return false;
-        return undefined;
-      };
-      if (retryTimer && started && state !== 'closed') {
-        // Kafka was away: try once more now rather than at the end of the back-off.
-        clearTimeout(retryTimer);
-        retryTimer = undefined;
-        kafkaAway = false;
+  return withGetters<Publisher, 'queued' | 'state'>(
+    {
+      start() {
+        if (started || state === 'closed') return;
+        started = true;
+        log.info({ state, lingerMs: opts.lingerMs, batchSize: opts.batchSize, spool: !!spool, spoolAfterMs: spool ? spoolAfterMs : undefined }, 'publisher started');
         schedule();
-      }
-      const done = waiters.wait(settled, timeoutMs, () => new Error(`${queue.size} messages queued and ${spoolBytes()} spooled bytes left after ${timeoutMs} ms`));
-      schedule();
-      return done;
-    },
-    close() {
-      if (state === 'closed') return;
-      clearInterval(watchdog);
-      if (lingerTimer) clearTimeout(lingerTimer);
-      if (retryTimer) clearTimeout(retryTimer);
-      if (spool) {
-        // In memory state the spool is empty, so order holds. A request still in flight may yet
-        // succeed: its messages are then sent twice (at-least-once).
-        let kept = 0;
-        for (const e of queue.drain()) {
-          if (spool.append(toRecord(e.topic, e.message))) kept++;
-          else stats.spoolDrops++;
+      },
+      offer,
+      offerBytes(topic, key, headers, store, offset, length, timestamp, size, at = Date.now()) {
+        // Anywhere but the memory queue (closed, spooling, full): as offer, with the message made.
+        // Its timestamp stays a number where kafkajs's type says string: kafkajs reads a timestamp
+        // only through Number() and arithmetic (three to five times per message), and a string was
+        // parsed each time (with String() to make it: ~130 ns per event, 3-4% of the producer's CPU
+        // in a perf profile at 100k events/s); the queue keeps numbers too (message-queue.ts).
+        if (state === 'closed' || offersGoToSpool(state) || queue.size() >= opts.maxQueued) {
+          return offer(topic, { key, value: Buffer.from(store, offset, length), timestamp: timestamp as unknown as string, headers });
         }
-        if (kept) log.warn({ messages: kept }, 'undelivered messages left in the spool for the next start');
-        spool.close();
-      }
-      fire('close');
-      notify();
+        queue.pushBytes(topic, key, headers, store, offset, length, timestamp, size, at);
+        schedule();
+        return true;
+      },
+      room(sourceFull = false) {
+        const spoolRoom = (): number => (spoolBytes() < spoolMax * 0.99 ? Infinity : 0);
+        if (state === 'closed') return 0;
+        if (state === 'spooling') return spoolRoom();
+        if (state === 'replaying') return sourceFull ? Math.min(spoolRoom(), Math.floor(replayRoom)) : 0;
+        if (queue.size() > 0) meanBytes = queue.bytes() / queue.size();
+        return Math.max(0, Math.min(opts.maxQueued - queue.size(), Math.floor((cap.bytes() - queue.bytes()) / meanBytes)));
+      },
+      flush(timeoutMs) {
+        const settled = (): boolean | undefined => {
+          if (idle()) return true;
+          if (spool && (!started || state === 'closed' || (kafkaAway && !inFlight))) return false;
+          return undefined;
+        };
+        if (retryTimer && started && state !== 'closed') {
+          // Kafka was away: try once more now rather than at the end of the back-off.
+          clearTimeout(retryTimer);
+          retryTimer = undefined;
+          kafkaAway = false;
+          schedule();
+        }
+        const done = waiters.wait(settled, timeoutMs, () => new Error(`${queue.size()} messages queued and ${spoolBytes()} spooled bytes left after ${timeoutMs} ms`));
+        schedule();
+        return done;
+      },
+      close() {
+        if (state === 'closed') return;
+        clearInterval(watchdog);
+        if (lingerTimer) clearTimeout(lingerTimer);
+        if (retryTimer) clearTimeout(retryTimer);
+        if (spool) {
+          // In memory state the spool is empty, so order holds. A request still in flight may yet
+          // succeed: its messages are then sent twice (at-least-once).
+          let kept = 0;
+          for (const e of queue.drain()) {
+            if (spool.append(toRecord(e.topic, e.message))) kept++;
+            else stats.spoolDrops++;
+          }
+          if (kept) log.warn({ messages: kept }, 'undelivered messages left in the spool for the next start');
+          spool.close();
+        }
+        fire('close');
+        notify();
+      },
+      stats() {
+        const s = spool?.stats();
+        return {
+          ...stats,
+          state,
+          queued: queue.size(),
+          queuedBytes: queue.bytes(),
+          queueCapBytes: Math.round(cap.bytes()),
+          kafkaBytesPerSec: Math.round(cap.rate),
+          spooling: offersGoToSpool(state),
+          spooled: s?.appended ?? 0,
+          spoolBytes: s?.bytes ?? 0,
+          spoolCorrupt: s?.corrupt ?? 0,
+        };
+      },
     },
-    stats() {
-      const s = spool?.stats();
-      return {
-        ...stats,
-        state,
-        queued: queue.size,
-        queuedBytes: queue.bytes,
-        queueCapBytes: Math.round(cap.bytes()),
-        kafkaBytesPerSec: Math.round(cap.rate),
-        spooling: offersGoToSpool(state),
-        spooled: s?.appended ?? 0,
-        spoolBytes: s?.bytes ?? 0,
-        spoolCorrupt: s?.corrupt ?? 0,
-      };
-    },
-  };
+    { queued: () => queue.size(), state: () => state },
+  );
 }

@@ -12,6 +12,8 @@
  * never lowers the cap and a burst after it is not throttled. Before the first such request the
  * cap is the floor, enough for a request in flight and a full one behind it.
  */
+import { withGetters } from '../../common/with-getters';
+
 export interface QueueCapOptions {
   /** The hard cap, whatever Kafka's rate. */
   maxBytes: number;
@@ -41,18 +43,18 @@ export function createQueueCap(opts: QueueCapOptions): QueueCap {
   let msAvg = 0;
   let rate = 0;
   let cap = opts.boundMs === undefined ? opts.maxBytes : floor;
-  return {
-    acknowledged(bytes, ms, saturated) {
-      if (opts.boundMs === undefined || !saturated) return;
-      ms = Math.max(0.1, ms);
-      if (rate === 0) [bytesAvg, msAvg] = [bytes, ms];
-      else [bytesAvg, msAvg] = [bytesAvg + ALPHA * (bytes - bytesAvg), msAvg + ALPHA * (ms - msAvg)];
-      rate = (bytesAvg * 1000) / msAvg;
-      cap = Math.min(opts.maxBytes, Math.max(floor, (rate * opts.boundMs) / 2000));
+  return withGetters<QueueCap, 'rate'>(
+    {
+      acknowledged(bytes, ms, saturated) {
+        if (opts.boundMs === undefined || !saturated) return;
+        ms = Math.max(0.1, ms);
+        if (rate === 0) [bytesAvg, msAvg] = [bytes, ms];
+        else [bytesAvg, msAvg] = [bytesAvg + ALPHA * (bytes - bytesAvg), msAvg + ALPHA * (ms - msAvg)];
+        rate = (bytesAvg * 1000) / msAvg;
+        cap = Math.min(opts.maxBytes, Math.max(floor, (rate * opts.boundMs) / 2000));
+      },
+      bytes: () => cap,
     },
-    bytes: () => cap,
-    get rate() {
-      return rate;
-    },
-  };
+    { rate: () => rate },
+  );
 }

@@ -1,4 +1,6 @@
 /** Promises that settle once a condition holds, re-checked whenever `notify` is called. */
+import { withGetters } from '../../common/with-getters';
+
 export interface Waiters {
   /** How many are waiting. */
   readonly count: number;
@@ -12,28 +14,28 @@ export interface Waiters {
 
 export function createWaiters(): Waiters {
   const checks = new Set<() => void>();
-  return {
-    get count() {
-      return checks.size;
+  return withGetters<Waiters, 'count'>(
+    {
+      notify: () => checks.forEach((c) => c()),
+      wait(settled, timeoutMs, timeoutError) {
+        const now = settled();
+        if (now !== undefined) return Promise.resolve(now);
+        return new Promise((resolve, reject) => {
+          const timer = setTimeout(() => {
+            checks.delete(check);
+            reject(timeoutError());
+          }, timeoutMs);
+          const check = (): void => {
+            const r = settled();
+            if (r === undefined) return;
+            clearTimeout(timer);
+            checks.delete(check);
+            resolve(r);
+          };
+          checks.add(check);
+        });
+      },
     },
-    notify: () => checks.forEach((c) => c()),
-    wait(settled, timeoutMs, timeoutError) {
-      const now = settled();
-      if (now !== undefined) return Promise.resolve(now);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          checks.delete(check);
-          reject(timeoutError());
-        }, timeoutMs);
-        const check = (): void => {
-          const r = settled();
-          if (r === undefined) return;
-          clearTimeout(timer);
-          checks.delete(check);
-          resolve(r);
-        };
-        checks.add(check);
-      });
-    },
-  };
+    { count: () => checks.size },
+  );
 }

@@ -158,9 +158,9 @@ export function createFileRecordWriter(opts: FileRecordWriterOptions): FileRecor
   let offHi = 0;
   let offLo = 0;
   const offsetOk = (): boolean => {
-    if (clock.measurements !== measurement) {
-      const now = clock.offsetNs;
-      measurement = clock.measurements;
+    if (clock.measurements() !== measurement) {
+      const now = clock.offsetNs();
+      measurement = clock.measurements();
       offHi = now >= 0n && now < 1n << 62n ? Number(now >> 32n) : -1;
       offLo = Number(now & 0xffffffffn);
     }

@@ -14,7 +14,7 @@ function once(): void {
   const boottimeNs = () => clockNs(CLOCK_BOOTTIME);
   const single = createBootClock({ realtimeNs, boottimeNs, samples: 1 });
   const best = createBootClock({ realtimeNs, boottimeNs });
-  console.log(JSON.stringify({ single: String(single.toWallNs(0n)), best: String(best.toWallNs(0n)), errorNs: String(best.errorNs), singleErrorNs: String(single.errorNs) }));
+  console.log(JSON.stringify({ single: String(single.toWallNs(0n)), best: String(best.toWallNs(0n)), errorNs: String(best.errorNs()), singleErrorNs: String(single.errorNs()) }));
 }
 
 function main(): void {

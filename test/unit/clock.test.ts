@@ -28,6 +28,6 @@ test('the tightest of the paired reads sets the offset and bounds its error', ()
   const wall = pairs.flatMap(([a, , c]) => [a + W, c + W]);
   const boot = pairs.map(([, b]) => b);
   const clock = createBootClock({ realtimeNs: () => wall.shift()!, boottimeNs: () => boot.shift()!, samples: pairs.length });
-  assert.equal(clock.errorNs, 100n);
+  assert.equal(clock.errorNs(), 100n);
   assert.equal(clock.toWallNs(0n), W);
 });

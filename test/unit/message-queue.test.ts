@@ -16,8 +16,8 @@ test('requests are cut from the head by count and bytes and grouped by topic in 
   assert.equal(q.oldestAt(), undefined);
   const topicOf = (i: number): string => (i % 5 === 4 ? 'stats' : 'file');
   for (let i = 0; i < 20; i++) q.push(topicOf(i), msg(i), 10 + i, 500 + i);
-  assert.equal(q.size, 20);
-  assert.equal(q.bytes, 20 * 10 + (19 * 20) / 2);
+  assert.equal(q.size(), 20);
+  assert.equal(q.bytes(), 20 * 10 + (19 * 20) / 2);
   assert.equal(q.oldestAt(), 500);
 
   assert.deepEqual(q.cut(3, 1e9), { n: 3, bytes: 10 + 11 + 12 });
@@ -38,8 +38,8 @@ test('requests are cut from the head by count and bytes and grouped by topic in 
   );
 
   q.take(10);
-  assert.equal(q.size, 10);
-  assert.equal(q.bytes, 10 * 10 + (10 + 19) * 5);
+  assert.equal(q.size(), 10);
+  assert.equal(q.bytes(), 10 * 10 + (10 + 19) * 5);
   assert.equal(q.oldestAt(), 510);
   assert.deepEqual(values(q.request(2)[0].messages), ['10', '11']);
 
@@ -48,8 +48,8 @@ test('requests are cut from the head by count and bytes and grouped by topic in 
     rest.map((e) => [e.topic, (e.message.value as Buffer).toString(), e.bytes, e.at]),
     Array.from({ length: 10 }, (_, k) => [topicOf(10 + k), String(10 + k), 20 + k, 510 + k]),
   );
-  assert.equal(q.size, 0);
-  assert.equal(q.bytes, 0);
+  assert.equal(q.size(), 0);
+  assert.equal(q.bytes(), 0);
   assert.equal(q.oldestAt(), undefined);
 });
 
@@ -66,8 +66,8 @@ test('a long run of pushes and takes keeps order and byte counts (the consumed p
     );
     q.take(n);
     expected += n;
-    assert.equal(q.size, next - expected);
-    assert.equal(q.bytes, next - expected);
+    assert.equal(q.size(), next - expected);
+    assert.equal(q.bytes(), next - expected);
     assert.equal(q.oldestAt(), expected);
   }
 });
@@ -96,6 +96,6 @@ test('a message comes back from its parts: the value view at its offset, null va
   assert.equal(stats.messages[0].key, 'host-id');
   assert.equal(stats.messages[0].headers, undefined);
   q.take(3);
-  assert.equal(q.size, 0);
-  assert.equal(q.bytes, 0);
+  assert.equal(q.size(), 0);
+  assert.equal(q.bytes(), 0);
 });

@@ -18,6 +18,7 @@
  * logic is unit-tested without a broker. Per message it costs a number comparison.
  */
 import type { Logger } from '../../../common/logger';
+import { withGetters } from '../../../common/with-getters';
 
 export interface KindOrderOptions {
   logger: Logger;
@@ -147,90 +148,90 @@ export function createKindOrder(opts: KindOrderOptions): KindOrder {
       waiters.push(done);
     });
 
-  return {
-    get frontier() {
-      return frontier;
-    },
-    assignLeader(starts) {
-      const keep = new Set(starts.map((s) => s.partition));
-      for (const p of leaders.keys()) if (!keep.has(p)) leaders.delete(p);
-      for (const s of starts) {
-        if (leaders.has(s.partition)) continue;
-        leaders.set(s.partition, { time: -Infinity, caughtUp: s.next >= s.end, inFlight: 0 });
-      }
-      wake();
-    },
-    leaderBatch(partition, highWatermark, lastOffset) {
-      let l = leaders.get(partition);
-      if (!l) leaders.set(partition, (l = { time: -Infinity, caughtUp: false, inFlight: 0 }));
-      const leader = l;
-      leader.inFlight++;
-      leader.caughtUp = false;
-      if (leader.time < frontier) frontier = leader.time;
-      return {
-        read(ms) {
-          if (ms > leader.time) leader.time = ms;
-        },
-        end(complete) {
-          leader.inFlight--;
-          leader.caughtUp = complete && lastOffset + 1 >= highWatermark;
-          wake();
-        },
-      };
-    },
-    followerBatch(topic, partition, { stopped, heartbeat }) {
-      const key = `${topic}|${partition}`;
-      /** After one wait timed out, the rest of the batch goes on without waiting (counted). */
-      let gaveUp = false;
-      async function waitFor(ms: number, offset: string): Promise<true | 'defer'> {
-        let head = heads.get(key);
-        /** Read again after a defer: pause once before deferring again, so re-fetches do not spin. */
-        let reread = head?.offset === offset;
-        if (!head || !reread) heads.set(key, (head = { offset, since: now() }));
-        for (;;) {
-          const state = blocking(ms);
-          if (state === 'none') {
-            heads.delete(key);
-            stats.waited++;
-            return true;
-          }
-          const left = head.since + opts.maxWaitMs - now();
-          if (left <= 0) {
-            heads.delete(key);
-            gaveUp = true;
-            stats.unordered++;
-            log.warn(
-              { topic, partition, offset, eventTimeMs: ms, frontierMs: frontier, maxWaitMs: opts.maxWaitMs, unordered: stats.unordered },
-              'leader topic lags: events handled before the processes they name were read',
-            );
-            return true;
-          }
-          if (state === 'idle' || stopped()) {
-            if (reread && !stopped()) {
-              reread = false;
-              await nextNews(left);
-              continue;
-            }
-            stats.deferred++;
-            return 'defer';
-          }
-          await nextNews(left);
-          await heartbeat?.();
+  return withGetters<KindOrder, 'frontier'>(
+    {
+      assignLeader(starts) {
+        const keep = new Set(starts.map((s) => s.partition));
+        for (const p of leaders.keys()) if (!keep.has(p)) leaders.delete(p);
+        for (const s of starts) {
+          if (leaders.has(s.partition)) continue;
+          leaders.set(s.partition, { time: -Infinity, caughtUp: s.next >= s.end, inFlight: 0 });
         }
-      }
-      return {
-        admit(ms, offset) {
-          recompute();
-          if (ms < frontier) return true;
-          if (gaveUp) {
-            stats.unordered++;
-            return true;
+        wake();
+      },
+      leaderBatch(partition, highWatermark, lastOffset) {
+        let l = leaders.get(partition);
+        if (!l) leaders.set(partition, (l = { time: -Infinity, caughtUp: false, inFlight: 0 }));
+        const leader = l;
+        leader.inFlight++;
+        leader.caughtUp = false;
+        if (leader.time < frontier) frontier = leader.time;
+        return {
+          read(ms) {
+            if (ms > leader.time) leader.time = ms;
+          },
+          end(complete) {
+            leader.inFlight--;
+            leader.caughtUp = complete && lastOffset + 1 >= highWatermark;
+            wake();
+          },
+        };
+      },
+      followerBatch(topic, partition, { stopped, heartbeat }) {
+        const key = `${topic}|${partition}`;
+        /** After one wait timed out, the rest of the batch goes on without waiting (counted). */
+        let gaveUp = false;
+        async function waitFor(ms: number, offset: string): Promise<true | 'defer'> {
+          let head = heads.get(key);
+          /** Read again after a defer: pause once before deferring again, so re-fetches do not spin. */
+          let reread = head?.offset === offset;
+          if (!head || !reread) heads.set(key, (head = { offset, since: now() }));
+          for (;;) {
+            const state = blocking(ms);
+            if (state === 'none') {
+              heads.delete(key);
+              stats.waited++;
+              return true;
+            }
+            const left = head.since + opts.maxWaitMs - now();
+            if (left <= 0) {
+              heads.delete(key);
+              gaveUp = true;
+              stats.unordered++;
+              log.warn(
+                { topic, partition, offset, eventTimeMs: ms, frontierMs: frontier, maxWaitMs: opts.maxWaitMs, unordered: stats.unordered },
+                'leader topic lags: events handled before the processes they name were read',
+              );
+              return true;
+            }
+            if (state === 'idle' || stopped()) {
+              if (reread && !stopped()) {
+                reread = false;
+                await nextNews(left);
+                continue;
+              }
+              stats.deferred++;
+              return 'defer';
+            }
+            await nextNews(left);
+            await heartbeat?.();
           }
-          return waitFor(ms, offset);
-        },
-      };
+        }
+        return {
+          admit(ms, offset) {
+            recompute();
+            if (ms < frontier) return true;
+            if (gaveUp) {
+              stats.unordered++;
+              return true;
+            }
+            return waitFor(ms, offset);
+          },
+        };
+      },
+      settle: () => new Promise((resolve) => setImmediate(resolve)),
+      stats: () => ({ ...stats }),
     },
-    settle: () => new Promise((resolve) => setImmediate(resolve)),
-    stats: () => ({ ...stats }),
-  };
+    { frontier: () => frontier },
+  );
 }

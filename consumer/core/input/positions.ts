@@ -13,6 +13,7 @@
 import type { Kafka } from 'kafkajs';
 import { withAdmin } from '../../../common/admin';
 import type { Logger } from '../../../common/logger';
+import { withGetters } from '../../../common/with-getters';
 
 export type StartMode =
   /** The group's committed offsets; without them, only messages that arrive after start. */
@@ -141,42 +142,42 @@ export function createPositions(opts: PositionsOptions): Positions {
     }
   }
 
-  return {
-    assigned(assignment) {
-      const seeks: Seek[] = [];
-      for (const [topic, partitions] of Object.entries(assignment)) {
-        for (const partition of partitions) {
-          const k = key(topic, partition);
-          const p = info.get(k);
-          if (!p) continue; // a partition added after start: kafkajs positions it
-          // A stored offset is the truth at every assignment; other modes apply the first time
-          // only: later, another member may have read on from there, and its commits count.
-          const first = !seen.has(k);
-          seen.add(k);
-          if (!first && mode.from !== 'stored') continue;
-          const start = startOf(mode, p);
-          if (start === undefined) continue;
-          if (mode.from === 'stored') {
-            const stored = mode.offsetOf(topic, partition);
-            if (stored !== undefined && stored < p.low) opts.onGap?.({ topic, partition, from: stored, to: p.low });
+  return withGetters<Positions, 'atEnd'>(
+    {
+      assigned(assignment) {
+        const seeks: Seek[] = [];
+        for (const [topic, partitions] of Object.entries(assignment)) {
+          for (const partition of partitions) {
+            const k = key(topic, partition);
+            const p = info.get(k);
+            if (!p) continue; // a partition added after start: kafkajs positions it
+            // A stored offset is the truth at every assignment; other modes apply the first time
+            // only: later, another member may have read on from there, and its commits count.
+            const first = !seen.has(k);
+            seen.add(k);
+            if (!first && mode.from !== 'stored') continue;
+            const start = startOf(mode, p);
+            if (start === undefined) continue;
+            if (mode.from === 'stored') {
+              const stored = mode.offsetOf(topic, partition);
+              if (stored !== undefined && stored < p.low) opts.onGap?.({ topic, partition, from: stored, to: p.low });
+            }
+            raise(k, start);
+            seeks.push({ topic, partition, offset: String(floors.get(k)) });
           }
-          raise(k, start);
-          seeks.push({ topic, partition, offset: String(floors.get(k)) });
         }
-      }
-      return seeks;
+        return seeks;
+      },
+      floor: (topic, partition) => floors.get(key(topic, partition)),
+      handled(topic, partition, offset) {
+        const k = key(topic, partition);
+        raise(k, offset + 1n);
+        reached(k, offset + 1n);
+      },
+      checkEnd: endIfDone,
     },
-    floor: (topic, partition) => floors.get(key(topic, partition)),
-    handled(topic, partition, offset) {
-      const k = key(topic, partition);
-      raise(k, offset + 1n);
-      reached(k, offset + 1n);
-    },
-    get atEnd() {
-      return ends.size === 0;
-    },
-    checkEnd: endIfDone,
-  };
+    { atEnd: () => ends.size === 0 },
+  );
 }
 
 /**

@@ -3,6 +3,7 @@
  * of the job, not a crash (`tail | head -3` must exit cleanly; the original tool died here).
  */
 import type { ByteOut } from './json-bytes';
+import { withGetters } from '../../../common/with-getters';
 
 export interface LineWriter {
   /** Queue a line; the returned promise (if any) resolves when the stream can take more. */
@@ -109,40 +110,37 @@ export function createLineWriter(opts: { stream: NodeJS.WritableStream; onClosed
   /** lineOut's view of the chunk (one object, reused). */
   const out: ByteOut = { buf: chunk, pos: 0 };
 
-  return {
-    lineOut(size) {
-      if (closed || !room(size + 1)) return undefined;
-      out.buf = chunk;
-      out.pos = bytes;
-      return out;
+  return withGetters<LineWriter, 'closed' | 'lines'>(
+    {
+      lineOut(size) {
+        if (closed || !room(size + 1)) return undefined;
+        out.buf = chunk;
+        out.pos = bytes;
+        return out;
+      },
+      commit(o) {
+        if (closed) return;
+        // It grew: the bigger buffer holds the chunk's lines too (ByteOut's grow copies them).
+        chunk = o.buf;
+        bytes = o.pos;
+        if (!room(1)) return;
+        return written();
+      },
+      write(line) {
+        if (closed) return;
+        // A UTF-16 code unit takes at most 3 bytes of UTF-8.
+        if (!room(3 * line.length + 1)) return;
+        bytes += (chunk as unknown as Utf8Writable).utf8Write(line, bytes);
+        return written();
+      },
+      writeBytes(src, length) {
+        if (closed || !room(length + 1)) return;
+        src.copy(chunk, bytes, 0, length);
+        bytes += length;
+        return written();
+      },
+      flush,
     },
-    commit(o) {
-      if (closed) return;
-      // It grew: the bigger buffer holds the chunk's lines too (ByteOut's grow copies them).
-      chunk = o.buf;
-      bytes = o.pos;
-      if (!room(1)) return;
-      return written();
-    },
-    write(line) {
-      if (closed) return;
-      // A UTF-16 code unit takes at most 3 bytes of UTF-8.
-      if (!room(3 * line.length + 1)) return;
-      bytes += (chunk as unknown as Utf8Writable).utf8Write(line, bytes);
-      return written();
-    },
-    writeBytes(src, length) {
-      if (closed || !room(length + 1)) return;
-      src.copy(chunk, bytes, 0, length);
-      bytes += length;
-      return written();
-    },
-    flush,
-    get closed() {
-      return closed;
-    },
-    get lines() {
-      return lines;
-    },
-  };
+    { closed: () => closed, lines: () => lines },
+  );
 }
