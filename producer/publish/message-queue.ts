@@ -3,6 +3,8 @@
  * Kafka acknowledges them (the batch in flight is the head of the queue), so a failed batch is
  * retried or moved to the spool with everything behind it, in order.
  */
+// Imported, not the global: Node's global Buffer is an accessor (a getter call per use, per message here).
+import { Buffer } from 'node:buffer';
 import type { Message } from 'kafkajs';
 import type { SpoolRecord } from './spool';
 
