@@ -4,7 +4,7 @@
  * paced rate, through the real pipeline (decode, enrich, Avro encode), publisher and kafkajs to a
  * broker. No syscall flood, so it may run beside the e2e tests; it measures what the producer
  * spends per event on its side (CPU time of this process: user + system, µs per event).
- *   EBPF_AUDIT_BROKERS=127.0.0.1:PORT node dist/test/bench/pipeline-inproc.js [events=2000000] [per second=200000]
+ *   EBPF_AUDIT_BROKERS=127.0.0.1:PORT node dist/test/bench/pipeline-inproc.js [events=2000000] [per second=200000] [compression=none]
  * Prints rate, µs/event, peak RSS and the glibc heap at the end. Needs a broker (not root).
  */
 import * as fs from 'node:fs';
@@ -20,6 +20,7 @@ import { createBootClock } from '../../producer/enrich/clock';
 import { findCgroup2Root } from '../../producer/enrich/containers';
 import { createEnricher } from '../../producer/enrich/enricher';
 import { openHostView } from '../../producer/enrich/host-view';
+import { COMPRESSIONS } from '../../producer/config';
 import { createPipeline } from '../../producer/pipeline';
 import { createKafkaSender } from '../../producer/publish/kafka-sender';
 import { createPublisher } from '../../producer/publish/publisher';
@@ -31,6 +32,12 @@ import { testKafka } from '../helpers/kafka';
 
 const N = Number(process.argv[2] ?? 2_000_000);
 const RATE = Number(process.argv[3] ?? 200_000);
+/** As --compression takes it: none, gzip, snappy, lz4 or zstd. */
+const COMPRESSION_TYPE = ((name: string): (typeof COMPRESSIONS)[number] => {
+  const c = COMPRESSIONS.find((x) => x.toLowerCase() === name.toLowerCase());
+  if (!c) throw new Error(`compression must be one of ${COMPRESSIONS.join(', ')}, got ${name}`);
+  return c;
+})(process.argv[4] ?? 'none');
 
 /** This process's cgroup id (its cgroup directory's inode), as the kernel would report it. */
 function ownCgroupId(): bigint {
@@ -108,7 +115,7 @@ async function main(): Promise<void> {
   await withAdmin(kafka, (admin) => admin.createTopics({ topics: [{ topic: topics.file, numPartitions: 1 }], waitForLeaders: true }));
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ea-inproc-'));
   const spool = openSpool({ dir: work, maxBytes: 1 << 30, logger });
-  const sender = createKafkaSender({ kafka, acks: -1, compression: 'None' as never });
+  const sender = createKafkaSender({ kafka, acks: -1, compression: COMPRESSION_TYPE });
   await sender.connect();
   const publisher = createPublisher({ send: sender.send, logger, spool, spoolMaxBytes: 1 << 30, spoolAfterMs: 1000, lingerMs: 5, batchSize: 10_000, maxQueued: 1_000_000 });
   publisher.start();
