@@ -37,9 +37,11 @@ export function registerCodecs(): void {
 
   CompressionCodecs[CompressionTypes.LZ4] = lazy(() => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const lz4 = require('lz4-napi') as { compressFrame(b: Buffer): Promise<Buffer>; decompressFrame(b: Buffer): Promise<Buffer> };
+    const lz4 = require('lz4-napi') as { compressFrameSync(b: Buffer): Buffer; decompressFrame(b: Buffer): Promise<Buffer> };
     return {
-      compress: (encoder: Encoder) => lz4.compressFrame(encoder.buffer),
+      // Synchronous: a request's records (~0.6 MB) take ~0.5 ms, and handing them to the thread
+      // pool and back cost more (pipeline-inproc.js lz4: 5.04-5.14 against 5.32-5.33 µs per event).
+      compress: (encoder: Encoder) => Promise.resolve(lz4.compressFrameSync(encoder.buffer)),
       decompress: (buffer: Buffer) => lz4.decompressFrame(buffer),
     };
   });
