@@ -10,7 +10,8 @@
  * a JIT-compiled agent such as ebpf-audit is still compiling its hot path then; an agent on a host
  * runs warm, and the C tools are the same either way). It
  * checks that every event of the monitored passes was delivered (ebpf-audit: in Kafka; opensnoop,
- * bpftrace: lines in their output; auditd: SYSCALL records in its log) and prints the table.
+ * bpftrace: lines in their output; auditd: SYSCALL records in its log) and prints the table,
+ * with the broker's CPU per event when it runs on this machine (it shares the loop's cores).
  * Needs root and the local broker.
  *   node dist/test/bench/peers.js [opens=300000] [tools=ebpf-audit,ebpf-audit-unit,opensnoop,bpftrace,auditd] [rounds=3]
  * Afterwards nothing stays attached, auditd is stopped and audit is as it was (see peers/auditd.ts).
@@ -19,7 +20,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ROOT_DIR } from '../helpers/env';
+import { BROKERS, ROOT_DIR } from '../helpers/env';
 import { createCpuQuotaGroup, unitCpuQuota } from './lib/cpu-quota';
 import { buildLoadgen, startLoop, type PassResult } from './lib/loop';
 import { median } from './lib/median';
@@ -48,6 +49,8 @@ interface Round {
   /** The same, less an equal window without the loop (other processes' syscalls). */
   bpfNetNsPerEvent?: number;
   cpuUsPerEvent: number;
+  /** The local broker's CPU over the same span, per event (for the peers: its idle work). */
+  brokerCpuUsPerEvent?: number;
   peakRssMiB: number;
   remark: string;
 }
@@ -95,6 +98,23 @@ async function settle(peer: Peer, n: number, quietMs: number): Promise<number> {
 }
 
 const cpuOf = (pids: number[]): number => pids.reduce((t, p) => t + cpuNs(p), 0);
+
+/**
+ * The pid of the broker listening on the first of BROKERS when it runs on this machine (the local
+ * broker shares the loop's two cores: its work per event is part of what ebpf-audit costs here);
+ * undefined for a remote one.
+ */
+function localBrokerPid(): number | undefined {
+  const port = /:(\d+)$/.exec(BROKERS.split(',')[0])?.[1];
+  if (!port) return undefined;
+  try {
+    const out = execFileSync('ss', ['-Hltnp', `sport = :${port}`], { encoding: 'utf8' });
+    const pid = /pid=(\d+)/.exec(out)?.[1];
+    return pid ? Number(pid) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * BPF run-time statistics on until the returned function is called: `stats-on` (as bpf-cost.sh
@@ -152,7 +172,7 @@ async function bpfPass(holder: number, pass: () => Promise<PassResult>): Promise
  * the tool's CPU until it delivered each pass); a pass with bpf_stats on (BPF time); the tool stopped (it flushes) and
  * its delivery counted. One loop process for all rounds, so pid filters hold.
  */
-async function measure(peer: Peer, loadgen: string, target: string): Promise<Row> {
+async function measure(peer: Peer, loadgen: string, target: string, brokerPid: number | undefined): Promise<Row> {
   await peer.beforeLoop?.();
   const loop = startLoop({ loadgen, opens, target, cpu: LOOP_CPU });
   const row: Row = { tool: peer.name, rounds: [] };
@@ -166,9 +186,11 @@ async function measure(peer: Peer, loadgen: string, target: string): Promise<Row
       const cold = await loop.pass();
       await settle(peer, opens, 2000);
       const cpu1 = cpuOf(peer.cpuPids());
+      const broker1 = brokerPid === undefined ? 0 : cpuNs(brokerPid);
       const monitored = await loop.pass();
       await settle(peer, 2 * opens, 2000);
       const cpu = cpuOf(peer.cpuPids()) - cpu1;
+      const brokerCpuUsPerEvent = brokerPid === undefined ? undefined : (cpuNs(brokerPid) - broker1) / 1000 / opens;
       let expected = 2 * opens;
       let bpfNsPerEvent: number | undefined;
       let bpfNetNsPerEvent: number | undefined;
@@ -193,6 +215,7 @@ async function measure(peer: Peer, loadgen: string, target: string): Promise<Row
         bpfNsPerEvent,
         bpfNetNsPerEvent,
         cpuUsPerEvent: cpu / 1000 / opens,
+        brokerCpuUsPerEvent,
         peakRssMiB: rss,
         remark: stopped.remark,
       });
@@ -244,10 +267,11 @@ async function main(): Promise<void> {
   const load0 = loadAverage();
   const programs0 = otherPrograms();
   const rows: Row[] = [];
+  const brokerPid = localBrokerPid();
   try {
     for (const p of peers) {
       console.log(`${p.name}: measuring`);
-      rows.push(await measure(p, loadgen, target));
+      rows.push(await measure(p, loadgen, target, brokerPid));
     }
   } finally {
     await Promise.all(peers.map((p) => p.cleanup())); // each is idempotent: for the tools a failure skipped
@@ -261,8 +285,13 @@ async function main(): Promise<void> {
   console.log(
     `\nmedians of ${rounds} rounds (kept: the monitored pass, the tool's second, against the round's own pass alone; range in brackets; cold: its first pass, right after it started)\n`,
   );
-  console.log('| tool | loop alone | monitored | kept | delivered | BPF time per event | net of background | CPU per event | peak RSS | cold: kept, CPU per event |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  console.log(
+    `broker: ${brokerPid === undefined ? `not on this machine (${BROKERS})` : `pid ${brokerPid} on this machine; its CPU per event over the monitored pass and the tool's delivery of it`}`,
+  );
+  console.log(
+    '| tool | loop alone | monitored | kept | delivered | BPF time per event | net of background | CPU per event | broker CPU per event | peak RSS | cold: kept, CPU per event |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     const kept = r.rounds.map((x) => (100 * x.monitored.rate) / x.alone.rate);
     const coldKept = median(r.rounds.map((x) => (100 * x.cold.rate) / x.alone.rate));
@@ -271,10 +300,11 @@ async function main(): Promise<void> {
     const ok = delivered === expected ? 'all' : `**${fmt(delivered)} of ${fmt(expected)}**`;
     const bpf = r.rounds[0].bpfNsPerEvent === undefined ? '-' : `${fmt(median(r.rounds.map((x) => x.bpfNsPerEvent!)))} ns`;
     const net = r.rounds[0].bpfNetNsPerEvent === undefined ? '-' : `${fmt(median(r.rounds.map((x) => x.bpfNetNsPerEvent!)))} ns`;
+    const brokerUs = r.rounds[0].brokerCpuUsPerEvent === undefined ? '-' : `${fmt(median(r.rounds.map((x) => x.brokerCpuUsPerEvent!)), 2)} µs`;
     console.log(
       `| ${r.tool} | ${fmt(median(r.rounds.map((x) => x.alone.rate)))}/s | ${fmt(median(r.rounds.map((x) => x.monitored.rate)))}/s | ` +
         `${median(kept).toFixed(1)}% (${Math.min(...kept).toFixed(1)}-${Math.max(...kept).toFixed(1)}) | ${ok} | ${bpf} | ${net} | ` +
-        `${fmt(median(r.rounds.map((x) => x.cpuUsPerEvent)), 2)} µs | ${fmt(Math.max(...r.rounds.map((x) => x.peakRssMiB)))} MiB | ` +
+        `${fmt(median(r.rounds.map((x) => x.cpuUsPerEvent)), 2)} µs | ${brokerUs} | ${fmt(Math.max(...r.rounds.map((x) => x.peakRssMiB)))} MiB | ` +
         `${coldKept.toFixed(1)}%, ${fmt(median(r.rounds.map((x) => x.coldCpuUsPerEvent)), 2)} µs |`,
     );
   }
