@@ -1,12 +1,18 @@
-#!/usr/bin/env -S node --max-semi-space-size=4
+#!/usr/bin/env -S node --max-semi-space-size=4 --single-threaded-gc
 /**
  * ebpf-audit-producer: capture file opens, connects, exec and exit with eBPF and publish them to
  * Kafka. This file only wires options to a typed config, signals to an AbortController, and
  * errors to exit codes (2: bad usage or config, 1: runtime failure).
  *
  * The first line's Node flags are the producer's: a young generation of 8 MiB instead of 32
- * (README: Memory budget). Only Node's command line sets it, so the packages' wrapper
- * (deploy/debian/build.sh), the quickstart and the benchmarks take the flags from this line.
+ * (README: Memory budget), and V8's garbage collection on the main thread only. An agent shares
+ * the host's cores with its workload; V8's parallel and concurrent GC ran on four helper threads
+ * (a fifth of the producer's CPU samples), which the scheduler put on the workload's core while the
+ * producer's main thread kept the other one busy. With the collector on the main thread the
+ * producer uses about one core, its CPU per event is the same or lower, and the monitored open
+ * loop kept 74% of its rate where it kept 68% (README: Performance). Only Node's command line
+ * sets these, so the packages' wrapper (deploy/debian/build.sh), the quickstart and the
+ * benchmarks take the flags from this line.
  */
 import * as os from 'node:os';
 import * as path from 'node:path';

@@ -112,13 +112,14 @@ test('the Debian package on a clean Debian 12 with systemd: install, hardened un
     const uid = c.ok('id -u ebpf-audit').trim();
     assert.match(producer, new RegExp(`^Uid:\\s+${uid}\\s+${uid}\\s+${uid}\\s+${uid}$`, 'm'), 'the producer runs as ebpf-audit');
     for (const set of ['CapEff', 'CapPrm', 'CapBnd']) assert.match(producer, new RegExp(`^${set}:\\s+${CAP_MASK}$`, 'm'), `producer ${set}`);
-    // The wrapper gives Node the producer's flags from its first line (the young generation's size).
+    // The wrapper gives Node the producer's flags from its first line (the young generation's size,
+    // the collector on the main thread).
     const argv = fs
       .readFileSync(`/proc/${c.hostPid(mainPid(c, PRODUCER))}/cmdline`, 'utf8')
       .split('\0')
       .filter(Boolean);
     const flags = producerNodeFlags();
-    assert.ok(flags.includes('--max-semi-space-size=4'), `the producer's first line: ${flags.join(' ')}`);
+    for (const flag of ['--max-semi-space-size=4', '--single-threaded-gc']) assert.ok(flags.includes(flag), `${flag} on the producer's first line: ${flags.join(' ')}`);
     assert.deepEqual(argv.slice(0, 1 + flags.length + 1), ['/usr/lib/ebpf-audit/node/bin/node', ...flags, '/usr/lib/ebpf-audit/dist/producer/cli.js']);
     const tail = statusOf(c, TAIL);
     assert.match(tail, new RegExp(`^Uid:\\s+${c.ok('id -u ebpf-audit-consumer').trim()}\\s`, 'm'));
