@@ -61,7 +61,7 @@ deploy/node-runtime.sh fetch "$lib/node"
 for cmd in producer:producer/cli.js consumer:consumer/cli.js topics:producer/topics-cli.js; do
   name=${cmd%%:*} file=${cmd#*:}
   # Node flags from the script's own first line (#!/usr/bin/env -S node FLAGS): the producer's
-  # young-generation size, which only Node's command line sets.
+  # young-generation size and its collector on the main thread, which only Node's command line sets.
   flags=$(sed -n '1s|^#!/usr/bin/env -S node||p' "dist/$file")
   printf '#!/bin/sh\nexec /usr/lib/ebpf-audit/node/bin/node%s /usr/lib/ebpf-audit/dist/%s "$@"\n' "$flags" "$file" >"$stage/usr/bin/ebpf-audit-$name"
   chmod 755 "$stage/usr/bin/ebpf-audit-$name"
